@@ -1,0 +1,289 @@
+//! `orchmig analyze`: the estate inventory — every pipeline, its shape and constructs, with totals.
+
+use comfy_table::{Cell, CellAlignment, Table, presets};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::frontend::{self, WalkError};
+use crate::ir::{Estate, Framework, IR_VERSION, Pipeline, ScheduleKind, Severity};
+
+/// Reads every Python file under the paths into an estate, in sorted path order.
+pub fn read_estate(paths: &[PathBuf]) -> (Estate, Vec<WalkError>) {
+    let (files, errors) = frontend::collect_files(paths);
+    let files = files.iter().map(|p| frontend::read_path(p)).collect();
+    (
+        Estate {
+            ir_version: IR_VERSION,
+            files,
+        },
+        errors,
+    )
+}
+
+/// One inventory row.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// Pipeline id.
+    pub pipeline: String,
+    /// Source framework.
+    pub framework: Framework,
+    /// `path:line`.
+    pub location: String,
+    /// Node count.
+    pub nodes: usize,
+    /// Edge count.
+    pub edges: usize,
+    /// Schedule in short form.
+    pub schedule: String,
+    /// Partition kind, if any.
+    pub partitions: Option<String>,
+    /// Mapped nodes.
+    pub mapped: usize,
+    /// Sensor nodes and sensor triggers.
+    pub sensors: usize,
+    /// Groups and sub-flows.
+    pub groups: usize,
+    /// Checks.
+    pub checks: usize,
+    /// Share of nodes that retry (0–100).
+    pub retry_coverage: u32,
+    /// Opaque constructs.
+    pub opaque: usize,
+}
+
+/// Totals for one framework or the whole estate.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    /// Pipelines.
+    pub pipelines: usize,
+    /// Nodes.
+    pub nodes: usize,
+    /// Edges.
+    pub edges: usize,
+    /// Mapped nodes.
+    pub mapped: usize,
+    /// Sensors.
+    pub sensors: usize,
+    /// Groups.
+    pub groups: usize,
+    /// Opaque constructs.
+    pub opaque: usize,
+}
+
+/// The inventory of an estate.
+#[derive(Debug, Clone, Serialize)]
+pub struct Inventory {
+    /// Output schema id.
+    pub schema: &'static str,
+    /// One row per pipeline, in file then source order.
+    pub pipelines: Vec<Row>,
+    /// Per-framework totals.
+    pub by_framework: BTreeMap<Framework, Totals>,
+    /// Estate totals.
+    pub totals: Totals,
+    /// Files read.
+    pub files: usize,
+    /// Files that define no pipeline (helpers, plugins, tests).
+    pub files_without_pipelines: usize,
+    /// Files with errors.
+    pub files_with_errors: usize,
+}
+
+/// Builds the inventory of an estate.
+pub fn inventory(estate: &Estate) -> Inventory {
+    let mut rows = Vec::new();
+    let mut by_framework: BTreeMap<Framework, Totals> = BTreeMap::new();
+    let mut totals = Totals::default();
+    let mut without = 0;
+    let mut with_errors = 0;
+    for file in &estate.files {
+        if file
+            .diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+        {
+            with_errors += 1;
+        }
+        if file.pipelines.is_empty() {
+            without += 1;
+        }
+        for p in &file.pipelines {
+            let row = row(&file.path, p);
+            let fw = p.framework.unwrap_or(Framework::Airflow);
+            for t in [by_framework.entry(fw).or_default(), &mut totals] {
+                t.pipelines += 1;
+                t.nodes += row.nodes;
+                t.edges += row.edges;
+                t.mapped += row.mapped;
+                t.sensors += row.sensors;
+                t.groups += row.groups;
+                t.opaque += row.opaque;
+            }
+            rows.push(row);
+        }
+    }
+    Inventory {
+        schema: "orchmig.analyze/1",
+        pipelines: rows,
+        by_framework,
+        totals,
+        files: estate.files.len(),
+        files_without_pipelines: without,
+        files_with_errors: with_errors,
+    }
+}
+
+fn row(path: &str, p: &Pipeline) -> Row {
+    let retrying = p
+        .nodes
+        .iter()
+        .filter(|n| p.effective_policy(n).retries.unwrap_or(0) > 0)
+        .count();
+    Row {
+        pipeline: p.id.clone(),
+        framework: p.framework.unwrap_or(Framework::Airflow),
+        location: format!("{path}:{}", p.span.line),
+        nodes: p.nodes.len(),
+        edges: p.edges.len(),
+        schedule: schedule_text(p),
+        partitions: p.partitions.as_ref().map(|x| {
+            serde_json::to_value(x)
+                .ok()
+                .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
+                .unwrap_or_default()
+        }),
+        mapped: p.mapped_count(),
+        sensors: p
+            .nodes
+            .iter()
+            .filter(|n| n.kind == crate::ir::NodeKind::Sensor)
+            .count()
+            + p.sensors.len(),
+        groups: p.groups.len(),
+        checks: p.checks.len(),
+        retry_coverage: if p.nodes.is_empty() {
+            0
+        } else {
+            (retrying * 100 / p.nodes.len()) as u32
+        },
+        opaque: p.opaque.len(),
+    }
+}
+
+/// A short human form of a pipeline's schedule.
+pub fn schedule_text(p: &Pipeline) -> String {
+    match &p.schedule {
+        None => "-".into(),
+        Some(s) => {
+            let v = s.value.clone().unwrap_or_default();
+            let tz = s
+                .timezone
+                .as_ref()
+                .map(|t| format!(" ({t})"))
+                .unwrap_or_default();
+            match s.kind {
+                ScheduleKind::Manual => "manual".into(),
+                ScheduleKind::Once => "once".into(),
+                ScheduleKind::Continuous => "continuous".into(),
+                ScheduleKind::Interval => format!("every {v}s{tz}"),
+                ScheduleKind::Asset => format!("on assets: {}", s.assets.join(", ")),
+                ScheduleKind::Timetable => format!("timetable {v}"),
+                ScheduleKind::Cron | ScheduleKind::Preset => format!("{v}{tz}"),
+            }
+        }
+    }
+}
+
+/// Renders the inventory as a terminal table.
+pub fn render_table(inv: &Inventory) -> String {
+    let mut table = Table::new();
+    table.load_style(presets::UTF8_FULL_CONDENSED);
+    table.set_header([
+        "pipeline",
+        "framework",
+        "file:line",
+        "nodes",
+        "edges",
+        "schedule",
+        "partitions",
+        "mapped",
+        "sensors",
+        "groups",
+        "retry %",
+        "opaque",
+    ]);
+    for r in &inv.pipelines {
+        table.add_row(vec![
+            Cell::new(&r.pipeline),
+            Cell::new(r.framework),
+            Cell::new(&r.location),
+            num(r.nodes),
+            num(r.edges),
+            Cell::new(&r.schedule),
+            Cell::new(r.partitions.as_deref().unwrap_or("-")),
+            num(r.mapped),
+            num(r.sensors),
+            num(r.groups),
+            num(r.retry_coverage as usize),
+            num(r.opaque),
+        ]);
+    }
+    let mut out = table.to_string();
+    out.push('\n');
+    out.push_str(&summary_lines(inv));
+    out
+}
+
+fn num(n: usize) -> Cell {
+    Cell::new(n).set_alignment(CellAlignment::Right)
+}
+
+fn summary_lines(inv: &Inventory) -> String {
+    let mut out = String::new();
+    for (fw, t) in &inv.by_framework {
+        out.push_str(&format!(
+            "{fw}: {} pipelines, {} nodes, {} edges, {} mapped, {} sensors, {} groups, {} opaque\n",
+            t.pipelines, t.nodes, t.edges, t.mapped, t.sensors, t.groups, t.opaque
+        ));
+    }
+    let t = &inv.totals;
+    out.push_str(&format!(
+        "estate: {} pipelines in {} files ({} without pipelines, {} with errors); {} nodes, {} edges\n",
+        t.pipelines, inv.files, inv.files_without_pipelines, inv.files_with_errors, t.nodes, t.edges
+    ));
+    out
+}
+
+/// Renders the inventory as a Markdown table for design documents.
+pub fn render_markdown(inv: &Inventory) -> String {
+    let mut out = String::from(
+        "| pipeline | framework | file:line | nodes | edges | schedule | partitions | mapped | sensors | groups | retry % | opaque |\n|---|---|---|--:|--:|---|---|--:|--:|--:|--:|--:|\n",
+    );
+    for r in &inv.pipelines {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            md(&r.pipeline),
+            r.framework,
+            md(&r.location),
+            r.nodes,
+            r.edges,
+            md(&r.schedule),
+            r.partitions.as_deref().unwrap_or("-"),
+            r.mapped,
+            r.sensors,
+            r.groups,
+            r.retry_coverage,
+            r.opaque
+        ));
+    }
+    out.push('\n');
+    for line in summary_lines(inv).lines() {
+        out.push_str(&format!("- {line}\n"));
+    }
+    out
+}
+
+fn md(s: &str) -> String {
+    s.replace('|', "\\|")
+}

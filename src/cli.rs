@@ -1,0 +1,161 @@
+//! Command-line interface: clap definitions of every subcommand and their dispatch.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::analyze;
+use crate::diag;
+use crate::ir::Estate;
+
+/// Exit code: everything read cleanly.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: findings (some inputs failed, stale `--check`, `verify` mismatch).
+pub const EXIT_FINDINGS: i32 = 1;
+/// Exit code: usage error or no input could be read.
+pub const EXIT_USAGE: i32 = 2;
+
+const EXIT_CODES: &str = "Exit codes: 0 clean; 1 some inputs had errors (they are reported, the rest is still processed); 2 usage error or an input path that does not exist.";
+
+/// orchmig reads Airflow, Dagster and Prefect pipelines statically into one neutral IR.
+#[derive(Debug, Parser)]
+#[command(name = "orchmig", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output formats of tabular commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for the terminal.
+    Table,
+    /// Stable, versioned JSON for machines.
+    Json,
+    /// A Markdown table for design documents.
+    Markdown,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Inventory of every pipeline under the paths: shape, constructs and totals.
+    #[command(
+        after_help = "Example:\n  orchmig analyze corpus/\n  orchmig analyze dags/ --format json > inventory.json\n\nFiles that define no pipeline are counted, not reported as errors."
+    )]
+    Analyze {
+        /// Files or folders to read (folders are walked; hidden folders, __pycache__ and virtualenvs are skipped).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Print the neutral IR of the pipelines under the paths as JSON.
+    #[command(
+        after_help = "Example:\n  orchmig ir corpus/airflow/orders_etl.py | jq '.files[0].pipelines[0].nodes[].id'"
+    )]
+    Ir {
+        /// Files or folders to read.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Decision matrix and tool ranking (not built yet: issue #4).
+    Matrix {
+        /// Pipelines to rank.
+        paths: Vec<PathBuf>,
+    },
+    /// Port pipelines to another framework (not built yet: issue #5).
+    Port {
+        /// Pipelines to port.
+        paths: Vec<PathBuf>,
+    },
+    /// Draw a pipeline graph (not built yet: issue #10).
+    Graph {
+        /// The pipeline file.
+        path: Option<PathBuf>,
+    },
+    /// Run a pipeline on the native executor (not built yet: issue #7).
+    Run {
+        /// The pipeline file.
+        path: Option<PathBuf>,
+    },
+    /// Prove a port faithful (not built yet: issue #7).
+    Verify {
+        /// The pipeline file.
+        path: Option<PathBuf>,
+    },
+}
+
+/// Runs a parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Analyze { paths, format } => analyze_cmd(&paths, format),
+        Command::Ir { paths } => ir_cmd(&paths),
+        Command::Matrix { .. } => not_yet("matrix", 4),
+        Command::Port { .. } => not_yet("port", 5),
+        Command::Graph { .. } => not_yet("graph", 10),
+        Command::Run { .. } | Command::Verify { .. } => not_yet("run/verify", 7),
+    }
+}
+
+fn not_yet(what: &str, issue: u32) -> i32 {
+    eprintln!(
+        "orchmig {what} is not built yet (tracked in issue #{issue}); `orchmig analyze` and `orchmig ir` work today."
+    );
+    EXIT_USAGE
+}
+
+/// Reads the estate, prints diagnostics, and says which exit code the inputs imply.
+fn read_reporting(paths: &[PathBuf]) -> (Estate, i32) {
+    let (estate, walk_errors) = analyze::read_estate(paths);
+    let mut code = EXIT_OK;
+    for e in &walk_errors {
+        let missing = e.message == "no such file or folder";
+        diag::print_path_error(
+            &e.path.display().to_string(),
+            &e.message,
+            if missing {
+                "check the path; the other inputs were still read"
+            } else {
+                "orchmig skipped it; the other inputs were still read"
+            },
+        );
+        code = if missing && paths.contains(&e.path) {
+            EXIT_USAGE
+        } else {
+            code.max(EXIT_FINDINGS)
+        };
+    }
+    let errors = diag::print_all(&estate.files, false);
+    if errors > 0 && code == EXIT_OK {
+        code = EXIT_FINDINGS;
+    }
+    (estate, code)
+}
+
+fn write_stdout(text: &str) -> bool {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .is_ok()
+}
+
+fn analyze_cmd(paths: &[PathBuf], format: Format) -> i32 {
+    let (estate, code) = read_reporting(paths);
+    let inv = analyze::inventory(&estate);
+    let text = match format {
+        Format::Table => analyze::render_table(&inv),
+        Format::Markdown => analyze::render_markdown(&inv),
+        Format::Json => serde_json::to_string_pretty(&inv).unwrap_or_default() + "\n",
+    };
+    write_stdout(&text);
+    code
+}
+
+fn ir_cmd(paths: &[PathBuf]) -> i32 {
+    let (estate, code) = read_reporting(paths);
+    write_stdout(&(serde_json::to_string_pretty(&estate).unwrap_or_default() + "\n"));
+    code
+}

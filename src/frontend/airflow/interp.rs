@@ -1,0 +1,1964 @@
+//! A static interpreter of Airflow modules: follows what builds DAGs, records what it cannot.
+
+use rustpython_parser::ast::{self, Expr, Operator, Ranged, Stmt};
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+
+use super::builder::{DagBuilder, GroupSpec};
+use super::names::{self, Symbol, classify};
+use super::options;
+use crate::frontend::FileContext;
+use crate::frontend::callable::FunctionDef;
+use crate::frontend::imports::last_part;
+use crate::frontend::literal::Evaluator;
+use crate::ir::{
+    Diagnostic, EdgeKind, MappedArg, Mapping, Node, NodeKind, Opaque, Operator as IrOperator,
+    Pipeline, SensorSpec, Severity, Span, Value,
+};
+
+/// How deep helper functions are inlined before giving up.
+const MAX_INLINE_DEPTH: usize = 8;
+/// Most iterations unrolled from one loop.
+const MAX_UNROLL: usize = 10_000;
+
+/// A task or group of one DAG.
+#[derive(Debug, Clone, PartialEq)]
+enum Ref {
+    Task(usize, String),
+    Group(usize, String),
+}
+
+/// A decorated TaskFlow function, with options from the decorator and `.override()`.
+#[derive(Clone)]
+struct TaskFn<'s> {
+    def: FunctionDef<'s>,
+    flavor: Option<String>,
+    options: Vec<(String, Value)>,
+    /// Where `.partial()` fixed arguments.
+    partial: Vec<(String, &'s Expr)>,
+    /// Tasks referenced by `.override(...)` options (XComArgs in `env=`, …).
+    option_refs: Vec<(String, Ref)>,
+}
+
+/// A classic operator's `.partial(...)` waiting for `.expand(...)`.
+#[derive(Clone)]
+struct OperatorPartial<'s> {
+    class: String,
+    call: &'s ast::ExprCall,
+}
+
+/// What an expression evaluates to, as far as building DAGs is concerned.
+#[derive(Clone)]
+enum Obj<'s> {
+    Tasks { refs: Vec<Ref>, list: bool },
+    TaskFn(Rc<TaskFn<'s>>),
+    GroupFn(Rc<(FunctionDef<'s>, Vec<(String, Value)>)>),
+    DagFn(Rc<(FunctionDef<'s>, &'s [ast::Keyword], Vec<&'s Expr>)>),
+    LocalFn(FunctionDef<'s>),
+    OperatorPartial(Rc<OperatorPartial<'s>>),
+    Dag(usize),
+    Label,
+    Value(Value),
+}
+
+impl Obj<'_> {
+    fn refs(&self) -> Vec<Ref> {
+        match self {
+            Obj::Tasks { refs, .. } => refs.clone(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Interprets one module.
+pub struct Interpreter<'c, 's, 'a> {
+    ctx: &'c FileContext<'s, 'a>,
+    ev: Evaluator<'s, 'a>,
+    dags: Vec<DagBuilder>,
+    diagnostics: Vec<Diagnostic>,
+    scopes: Vec<HashMap<String, Obj<'s>>>,
+    dag_stack: Vec<usize>,
+    group_stack: Vec<(usize, String)>,
+    module_dags: HashMap<String, usize>,
+    returned: Option<Obj<'s>>,
+    inline_depth: usize,
+    file_opaque: Vec<Opaque>,
+}
+
+impl<'c, 's, 'a> Interpreter<'c, 's, 'a>
+where
+    'a: 's,
+{
+    /// An interpreter over a parsed module.
+    pub fn new(ctx: &'c FileContext<'s, 'a>) -> Self {
+        Interpreter {
+            ctx,
+            ev: ctx.evaluator(),
+            dags: Vec::new(),
+            diagnostics: Vec::new(),
+            scopes: vec![HashMap::new()],
+            dag_stack: Vec::new(),
+            group_stack: Vec::new(),
+            module_dags: HashMap::new(),
+            returned: None,
+            inline_depth: 0,
+            file_opaque: Vec::new(),
+        }
+    }
+
+    /// Runs the module's top-level statements.
+    pub fn run_module(&mut self) {
+        let suite = self.ctx.suite;
+        self.ev.names.clear();
+        self.block(suite);
+    }
+
+    /// The registered pipelines and the diagnostics.
+    pub fn finish(mut self) -> (Vec<Pipeline>, Vec<Diagnostic>) {
+        for &i in self.module_dags.values() {
+            self.dags[i].registered = true;
+        }
+        let mut out = Vec::new();
+        for b in self.dags {
+            if b.registered {
+                out.push(b.pipeline);
+            }
+        }
+        if let Some(first) = out.first_mut() {
+            first.opaque.splice(0..0, self.file_opaque);
+        }
+        (out, self.diagnostics)
+    }
+
+    fn span(&self, range: rustpython_parser::text_size::TextRange) -> Span {
+        self.ctx.src.span(range)
+    }
+
+    fn opaque(&mut self, kind: &str, node: &impl Ranged, why: String) {
+        let span = self.span(node.range());
+        let source = self.ctx.src.slice(node.range());
+        let source = source
+            .lines()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(120)
+            .collect::<String>();
+        let entry = Opaque {
+            kind: kind.into(),
+            line: span.line,
+            span,
+            why,
+            source: Some(source),
+        };
+        match self.dag_stack.last() {
+            Some(&d) => self.dags[d].pipeline.opaque.push(entry),
+            None => self.file_opaque.push(entry),
+        }
+    }
+
+    // ----- names and scopes -------------------------------------------------------------
+
+    fn lookup(&self, name: &str) -> Option<Obj<'s>> {
+        for scope in self.scopes.iter().rev() {
+            if let Some(o) = scope.get(name) {
+                return Some(o.clone());
+            }
+        }
+        None
+    }
+
+    fn bind(&mut self, name: &str, obj: Obj<'s>) {
+        if let Obj::Value(v) = &obj {
+            self.ev.names.insert(name.to_string(), v.clone());
+        } else {
+            self.ev.names.remove(name);
+        }
+        if self.scopes.len() == 1 {
+            match &obj {
+                Obj::Dag(i) => {
+                    self.module_dags.insert(name.to_string(), *i);
+                }
+                _ => {
+                    self.module_dags.remove(name);
+                }
+            }
+        }
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.insert(name.to_string(), obj);
+        }
+    }
+
+    fn bind_target(&mut self, target: &'s Expr, obj: Obj<'s>) {
+        match target {
+            Expr::Name(n) => self.bind(n.id.as_str(), obj),
+            Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. }) => {
+                let t = TargetElts { elts };
+                let parts: Vec<Obj<'s>> = match &obj {
+                    Obj::Tasks { refs, .. } if refs.len() == t.elts.len() => refs
+                        .iter()
+                        .map(|r| Obj::Tasks {
+                            refs: vec![r.clone()],
+                            list: false,
+                        })
+                        .collect(),
+                    Obj::Value(Value::List(items)) if items.len() == t.elts.len() => {
+                        items.iter().cloned().map(Obj::Value).collect()
+                    }
+                    _ => t
+                        .elts
+                        .iter()
+                        .map(|e| Obj::Value(Value::Expr(self.ctx.src.slice(e.range()).into())))
+                        .collect(),
+                };
+                for (elt, part) in t.elts.iter().zip(parts) {
+                    self.bind_target(elt, part);
+                }
+            }
+            Expr::Subscript(s) => {
+                // `globals()[name] = DAG(...)` registers the DAG as a module global.
+                if let (Obj::Dag(i), Expr::Call(c)) = (&obj, &*s.value)
+                    && matches!(&*c.func, Expr::Name(n) if n.id.as_str() == "globals")
+                {
+                    self.dags[*i].registered = true;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // ----- statements --------------------------------------------------------------------
+
+    fn block(&mut self, stmts: &'s [Stmt]) {
+        for stmt in stmts {
+            if self.returned.is_some() {
+                return;
+            }
+            self.stmt(stmt);
+        }
+    }
+
+    fn stmt(&mut self, stmt: &'s Stmt) {
+        match stmt {
+            Stmt::Expr(e) => {
+                self.expr(&e.value);
+            }
+            Stmt::Assign(a) => {
+                let obj = self.expr(&a.value);
+                for t in &a.targets {
+                    self.bind_target(t, obj.clone());
+                }
+            }
+            Stmt::AnnAssign(a) => {
+                if let Some(v) = &a.value {
+                    let obj = self.expr(v);
+                    self.bind_target(&a.target, obj);
+                }
+            }
+            Stmt::AugAssign(a) => {
+                let Expr::Name(n) = &*a.target else { return };
+                let added = self.expr(&a.value);
+                match (self.lookup(n.id.as_str()), &added) {
+                    (Some(Obj::Tasks { refs: mut old, .. }), Obj::Tasks { refs, .. }) => {
+                        old.extend(refs.iter().cloned());
+                        self.bind(
+                            n.id.as_str(),
+                            Obj::Tasks {
+                                refs: old,
+                                list: true,
+                            },
+                        );
+                    }
+                    (Some(Obj::Value(Value::List(v))), Obj::Tasks { refs, .. }) if v.is_empty() => {
+                        self.bind(
+                            n.id.as_str(),
+                            Obj::Tasks {
+                                refs: refs.clone(),
+                                list: true,
+                            },
+                        );
+                    }
+                    _ => {
+                        let v = self.ev.eval(&Expr::BinOp(ast::ExprBinOp {
+                            range: a.range,
+                            left: a.target.clone(),
+                            op: a.op,
+                            right: a.value.clone(),
+                        }));
+                        self.bind(n.id.as_str(), Obj::Value(v));
+                    }
+                }
+            }
+            Stmt::With(w) => self.with(&w.items, &w.body),
+            Stmt::AsyncWith(w) => self.with(&w.items, &w.body),
+            Stmt::For(f) => self.for_loop(&f.target, &f.iter, &f.body, f),
+            Stmt::If(i) => self.if_stmt(i),
+            Stmt::Try(t) => {
+                self.block(&t.body);
+                self.block(&t.orelse);
+                self.block(&t.finalbody);
+            }
+            Stmt::FunctionDef(_) | Stmt::AsyncFunctionDef(_) => {
+                if let Some(def) = FunctionDef::of(stmt) {
+                    self.define_function(def);
+                }
+            }
+            Stmt::Return(r) => {
+                let obj = match &r.value {
+                    Some(v) => self.expr(v),
+                    None => Obj::Value(Value::None),
+                };
+                self.returned = Some(obj);
+            }
+            Stmt::While(w) if self.dag_stack.last().is_some() => {
+                self.opaque(
+                    "dynamic_loop",
+                    w,
+                    "a `while` loop's iterations are not known statically; its body was not read"
+                        .into(),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn if_stmt(&mut self, i: &'s ast::StmtIf) {
+        if is_main_guard(&i.test) {
+            return;
+        }
+        match self.ev.eval(&i.test) {
+            Value::Bool(true) => self.block(&i.body),
+            Value::Bool(false) => self.block(&i.orelse),
+            _ => {
+                if self.dag_stack.last().is_some() {
+                    self.opaque(
+                        "conditional",
+                        &*i.test,
+                        "the condition is not known statically; both branches were read".into(),
+                    );
+                }
+                self.block(&i.body);
+                self.block(&i.orelse);
+            }
+        }
+    }
+
+    fn for_loop(
+        &mut self,
+        target: &'s Expr,
+        iter: &'s Expr,
+        body: &'s [Stmt],
+        whole: &'s ast::StmtFor,
+    ) {
+        let items: Option<Vec<Obj<'s>>> = match self.expr(iter) {
+            Obj::Tasks { refs, .. } => Some(
+                refs.into_iter()
+                    .map(|r| Obj::Tasks {
+                        refs: vec![r],
+                        list: false,
+                    })
+                    .collect(),
+            ),
+            Obj::Value(Value::List(items)) => Some(items.into_iter().map(Obj::Value).collect()),
+            Obj::Value(Value::Dict(map)) => {
+                Some(map.into_keys().map(|k| Obj::Value(Value::Str(k))).collect())
+            }
+            Obj::Value(Value::Call(c)) if last_part(&c.func) == "items" => None,
+            _ => None,
+        };
+        let items = items.or_else(|| self.dict_items(iter));
+        match items {
+            Some(items) if items.len() <= MAX_UNROLL => {
+                for item in items {
+                    self.bind_target(target, item);
+                    self.block(body);
+                    if self.returned.is_some() {
+                        return;
+                    }
+                }
+            }
+            _ => {
+                if self.dag_stack.last().is_some() || body_builds_tasks(body) {
+                    self.opaque(
+                        "dynamic_loop",
+                        whole,
+                        format!(
+                            "the loop iterates over `{}`, which is not a static list; tasks it creates are not read",
+                            self.ctx.src.slice(iter.range())
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// `for k, v in CONST.items():` over a static dict.
+    fn dict_items(&self, iter: &'s Expr) -> Option<Vec<Obj<'s>>> {
+        let Expr::Call(c) = iter else { return None };
+        let Expr::Attribute(a) = &*c.func else {
+            return None;
+        };
+        let Value::Dict(map) = self.ev.eval(&a.value) else {
+            return None;
+        };
+        match a.attr.as_str() {
+            "items" => Some(
+                map.into_iter()
+                    .map(|(k, v)| Obj::Value(Value::List(vec![Value::Str(k), v])))
+                    .collect(),
+            ),
+            "keys" => Some(map.into_keys().map(|k| Obj::Value(Value::Str(k))).collect()),
+            "values" => Some(map.into_values().map(Obj::Value).collect()),
+            _ => None,
+        }
+    }
+
+    fn with(&mut self, items: &'s [ast::WithItem], body: &'s [Stmt]) {
+        let mut pushed_dags = 0;
+        let mut pushed_groups = 0;
+        for item in items {
+            let obj = match &item.context_expr {
+                Expr::Call(call) => match self.qualified_symbol(&call.func) {
+                    Some(Symbol::DagClass) => {
+                        let i = self.new_dag_from_call(call, None);
+                        self.dags[i].registered = true;
+                        self.dag_stack.push(i);
+                        pushed_dags += 1;
+                        Obj::Dag(i)
+                    }
+                    Some(Symbol::TaskGroupClass) => match self.new_group_from_call(call) {
+                        Some(obj) => {
+                            pushed_groups += 1;
+                            obj
+                        }
+                        None => Obj::Value(Value::None),
+                    },
+                    _ => self.expr(&item.context_expr),
+                },
+                other => self.expr(other),
+            };
+            if let Obj::Dag(i) = obj
+                && !self.dag_stack.contains(&i)
+            {
+                self.dags[i].registered = true;
+                self.dag_stack.push(i);
+                pushed_dags += 1;
+            }
+            if let Obj::Tasks { refs, .. } = &obj {
+                let teardowns: Vec<Ref> = refs
+                    .iter()
+                    .filter(|r| self.role_of(r).as_deref() == Some("teardown"))
+                    .cloned()
+                    .collect();
+                if !teardowns.is_empty() && items.len() == 1 {
+                    self.teardown_context(&teardowns, body);
+                    return;
+                }
+            }
+            if let Some(target) = &item.optional_vars {
+                self.bind_target(target, obj);
+            }
+        }
+        self.block(body);
+        for _ in 0..pushed_groups {
+            self.group_stack.pop();
+        }
+        for _ in 0..pushed_dags {
+            self.dag_stack.pop();
+        }
+    }
+
+    fn define_function(&mut self, def: FunctionDef<'s>) {
+        let mut obj = Obj::LocalFn(def);
+        for deco in def.decorators.iter().rev() {
+            let (func, call) = match deco {
+                Expr::Call(c) => (&*c.func, Some(c)),
+                other => (other, None),
+            };
+            let options = call
+                .map(|c| self.eval_keywords(&c.keywords))
+                .unwrap_or_default();
+            obj = match self.qualified_symbol(func) {
+                Some(Symbol::TaskDecorator(flavor)) => Obj::TaskFn(Rc::new(TaskFn {
+                    def,
+                    flavor,
+                    options,
+                    partial: Vec::new(),
+                    option_refs: Vec::new(),
+                })),
+                Some(Symbol::SetupTeardown(kind)) => match obj {
+                    Obj::TaskFn(f) => {
+                        let mut f = (*f).clone();
+                        f.options.push(("__role".into(), Value::Str(kind.into())));
+                        Obj::TaskFn(Rc::new(f))
+                    }
+                    _ => Obj::TaskFn(Rc::new(TaskFn {
+                        def,
+                        flavor: None,
+                        options: vec![("__role".into(), Value::Str(kind.into()))],
+                        partial: Vec::new(),
+                        option_refs: Vec::new(),
+                    })),
+                },
+                Some(Symbol::TaskGroupDecorator) => Obj::GroupFn(Rc::new((def, options))),
+                Some(sym @ (Symbol::AssetDecorator | Symbol::AssetMulti)) => {
+                    let keywords: &'s [ast::Keyword] = call.map_or(&[], |c| &c.keywords);
+                    self.asset_dag(def, keywords, sym == Symbol::AssetMulti)
+                }
+                Some(Symbol::DagDecorator) => {
+                    let (kws, args): (&'s [ast::Keyword], Vec<&'s Expr>) = match call {
+                        Some(c) => (&c.keywords, c.args.iter().collect()),
+                        None => (&[], Vec::new()),
+                    };
+                    Obj::DagFn(Rc::new((def, kws, args)))
+                }
+                _ => obj,
+            };
+        }
+        self.bind(def.name, obj);
+    }
+
+    // ----- expressions -------------------------------------------------------------------
+
+    fn qualified_symbol(&self, func: &Expr) -> Option<Symbol> {
+        // A local binding shadows the import.
+        if let Expr::Name(n) = func
+            && self.lookup(n.id.as_str()).is_some()
+        {
+            return None;
+        }
+        self.ctx.imports.qualify(func).and_then(|q| classify(&q))
+    }
+
+    fn expr(&mut self, e: &'s Expr) -> Obj<'s> {
+        match e {
+            Expr::Name(n) => match self.lookup(n.id.as_str()) {
+                Some(o) => o,
+                None => Obj::Value(self.ev.eval(e)),
+            },
+            Expr::Call(call) => self.call(call),
+            Expr::BinOp(b) if matches!(b.op, Operator::RShift | Operator::LShift) => {
+                let left = self.expr(&b.left);
+                let right = self.expr(&b.right);
+                for side in [&*b.left, &*b.right] {
+                    self.check_defined(side);
+                }
+                self.shift(left, right, b.op == Operator::RShift, self.span(b.range))
+            }
+            Expr::List(ast::ExprList { elts, .. }) | Expr::Tuple(ast::ExprTuple { elts, .. }) => {
+                let objs: Vec<Obj<'s>> = elts.iter().map(|x| self.expr(x)).collect();
+                if objs.iter().any(|o| matches!(o, Obj::Tasks { .. })) {
+                    Obj::Tasks {
+                        refs: objs.iter().flat_map(Obj::refs).collect(),
+                        list: true,
+                    }
+                } else {
+                    Obj::Value(self.ev.eval(e))
+                }
+            }
+            Expr::Attribute(a) => match self.expr(&a.value) {
+                Obj::Tasks { refs, .. } if a.attr.as_str() == "output" => {
+                    Obj::Tasks { refs, list: false }
+                }
+                Obj::TaskFn(f) if a.attr.as_str() == "function" => Obj::LocalFn(f.def),
+                _ => Obj::Value(self.ev.eval(e)),
+            },
+            Expr::Subscript(s) => match self.expr(&s.value) {
+                Obj::Tasks { refs, list: false } => Obj::Tasks { refs, list: false },
+                _ => Obj::Value(self.ev.eval(e)),
+            },
+            Expr::Starred(s) => self.expr(&s.value),
+            Expr::ListComp(c) => self
+                .list_comp(c)
+                .unwrap_or_else(|| Obj::Value(self.ev.eval(e))),
+            _ => Obj::Value(self.ev.eval(e)),
+        }
+    }
+
+    /// `[make(x) for x in STATIC]` builds one task per element.
+    fn list_comp(&mut self, c: &'s ast::ExprListComp) -> Option<Obj<'s>> {
+        let [generator] = c.generators.as_slice() else {
+            return None;
+        };
+        if !expr_calls_anything(&c.elt) {
+            return None;
+        }
+        let items = match self.expr(&generator.iter) {
+            Obj::Value(Value::List(items)) => items.into_iter().map(Obj::Value).collect::<Vec<_>>(),
+            Obj::Tasks { refs, .. } => refs
+                .into_iter()
+                .map(|r| Obj::Tasks {
+                    refs: vec![r],
+                    list: false,
+                })
+                .collect(),
+            _ => return None,
+        };
+        let mut refs = Vec::new();
+        for item in items {
+            self.bind_target(&generator.target, item);
+            if !generator
+                .ifs
+                .iter()
+                .all(|cond| self.ev.eval(cond) == Value::Bool(true))
+            {
+                continue;
+            }
+            refs.extend(self.expr(&c.elt).refs());
+        }
+        Some(Obj::Tasks { refs, list: true })
+    }
+
+    fn shift(&mut self, left: Obj<'s>, right: Obj<'s>, downstream: bool, span: Span) -> Obj<'s> {
+        match (&left, &right) {
+            (Obj::Tasks { refs: l, .. }, Obj::Tasks { refs: r, .. }) => {
+                let (up, down) = if downstream { (l, r) } else { (r, l) };
+                self.connect(up, down, span);
+                right
+            }
+            (Obj::Tasks { .. }, Obj::Label) => left,
+            _ => right,
+        }
+    }
+
+    /// Reports a dependency on a name that nothing defines (a NameError when Airflow imports the file).
+    fn check_defined(&mut self, e: &'s Expr) {
+        let names: Vec<&'s Expr> = match e {
+            Expr::List(l) => l.elts.iter().collect(),
+            Expr::Tuple(t) => t.elts.iter().collect(),
+            other => vec![other],
+        };
+        for n in names {
+            let Expr::Name(name) = n else { continue };
+            let id = name.id.as_str();
+            let known = self.lookup(id).is_some()
+                || self.ev.names.contains_key(id)
+                || self.ctx.imports.get(id).is_some()
+                || !self.ctx.imports.star_modules.is_empty();
+            if !known && self.current_dag().is_some() {
+                let span = self.span(name.range);
+                self.diagnostic(
+                    Severity::Error,
+                    "dangling-reference",
+                    span,
+                    format!("`{id}` is used in a dependency but is not defined"),
+                    "define the task before wiring it (Airflow fails to import this file with a NameError)",
+                );
+            }
+        }
+    }
+
+    /// Order edges from every upstream ref to every downstream ref, expanding groups.
+    fn connect(&mut self, up: &[Ref], down: &[Ref], span: Span) {
+        for u in up {
+            for d in down {
+                self.connect_one(u, d, EdgeKind::Order, None, span);
+            }
+        }
+    }
+
+    fn connect_one(
+        &mut self,
+        up: &Ref,
+        down: &Ref,
+        kind: EdgeKind,
+        param: Option<String>,
+        span: Span,
+    ) {
+        let (Some(ud), Some(dd)) = (ref_dag(up), ref_dag(down)) else {
+            return;
+        };
+        if ud != dd {
+            return;
+        }
+        let b = &mut self.dags[ud];
+        let ups = match up {
+            Ref::Task(_, id) => vec![id.clone()],
+            Ref::Group(_, g) => b.leaves(g),
+        };
+        let downs = match down {
+            Ref::Task(_, id) => vec![id.clone()],
+            Ref::Group(_, g) => b.roots(g),
+        };
+        for u in &ups {
+            for d in &downs {
+                b.add_edge(u, d, kind, param.clone(), span);
+            }
+        }
+    }
+
+    /// Every task reference inside an expression, evaluating calls (which may create tasks).
+    fn deep_refs(&mut self, e: &'s Expr) -> Vec<Ref> {
+        match e {
+            Expr::List(ast::ExprList { elts, .. })
+            | Expr::Tuple(ast::ExprTuple { elts, .. })
+            | Expr::Set(ast::ExprSet { elts, .. }) => {
+                elts.iter().flat_map(|x| self.deep_refs(x)).collect()
+            }
+            Expr::Dict(d) => d.values.iter().flat_map(|x| self.deep_refs(x)).collect(),
+            Expr::Constant(_) | Expr::JoinedStr(_) => Vec::new(),
+            other => self.expr(other).refs(),
+        }
+    }
+
+    fn eval_keywords(&self, keywords: &'s [ast::Keyword]) -> Vec<(String, Value)> {
+        keywords
+            .iter()
+            .map(|kw| match &kw.arg {
+                Some(name) => (name.to_string(), self.ev.eval(&kw.value)),
+                None => ("**".to_string(), self.ev.eval(&kw.value)),
+            })
+            .collect()
+    }
+
+    fn call(&mut self, call: &'s ast::ExprCall) -> Obj<'s> {
+        if let Expr::Attribute(attr) = &*call.func
+            && let Some(obj) = self.method_call(call, attr)
+        {
+            return obj;
+        }
+        match self.qualified_symbol(&call.func) {
+            Some(Symbol::DagClass) => return Obj::Dag(self.new_dag_from_call(call, None)),
+            Some(Symbol::Chain) => return self.chain(call, false),
+            Some(Symbol::ChainLinear) => return self.chain(call, true),
+            Some(Symbol::CrossDownstream) => {
+                let span = self.span(call.range);
+                let objs: Vec<Obj<'s>> = call.args.iter().map(|a| self.expr(a)).collect();
+                if let [a, b] = objs.as_slice() {
+                    self.connect(&a.refs(), &b.refs(), span);
+                }
+                return Obj::Value(Value::None);
+            }
+            Some(Symbol::Label) => return Obj::Label,
+            Some(Symbol::XComArg) => {
+                return call.args.first().map_or(Obj::Value(Value::None), |a| {
+                    let refs = self.expr(a).refs();
+                    Obj::Tasks { refs, list: false }
+                });
+            }
+            Some(Symbol::TaskGroupClass) => {
+                // A TaskGroup made without `with` only names a group; tasks join it via task_group=.
+                return match self.new_group_from_call(call) {
+                    Some(obj) => {
+                        self.group_stack.pop();
+                        obj
+                    }
+                    None => Obj::Value(Value::None),
+                };
+            }
+            _ => {}
+        }
+        let callee = match &*call.func {
+            Expr::Name(_) | Expr::Attribute(_) => self.expr(&call.func),
+            other => self.expr(other),
+        };
+        match callee {
+            Obj::TaskFn(f) => self.taskflow_task(&f, call, None),
+            Obj::GroupFn(g) => self.call_group_fn(&g.0, &g.1, call),
+            Obj::DagFn(d) => self.call_dag_fn(&d.0, d.1, &d.2, call),
+            Obj::LocalFn(def) => self.inline(def, call),
+            _ => {
+                if call
+                    .keywords
+                    .iter()
+                    .any(|k| k.arg.as_deref() == Some("task_id"))
+                {
+                    let class = self
+                        .ctx
+                        .imports
+                        .qualify(&call.func)
+                        .unwrap_or_else(|| self.ctx.src.slice(call.func.range()).to_string());
+                    return self.operator_task(&class, call, None, None);
+                }
+                // Unknown call: its arguments still run (they may create tasks).
+                for a in &call.args {
+                    self.expr(a);
+                }
+                for k in &call.keywords {
+                    self.expr(&k.value);
+                }
+                Obj::Value(self.ev.eval(&Expr::Call(call.clone())))
+            }
+        }
+    }
+
+    /// Methods with DAG-building meaning: expand, partial, override, set_upstream, …
+    fn method_call(
+        &mut self,
+        call: &'s ast::ExprCall,
+        attr: &'s ast::ExprAttribute,
+    ) -> Option<Obj<'s>> {
+        let method = attr.attr.as_str();
+        match method {
+            "partial" => {
+                if let Some(q) = self.ctx.imports.qualify(&attr.value)
+                    && self.lookup(q.split('.').next().unwrap_or("")).is_none()
+                    && looks_like_class(last_part(&q))
+                {
+                    return Some(Obj::OperatorPartial(Rc::new(OperatorPartial {
+                        class: q,
+                        call,
+                    })));
+                }
+                match self.expr(&attr.value) {
+                    Obj::TaskFn(f) => {
+                        let mut f = (*f).clone();
+                        for kw in &call.keywords {
+                            if let Some(name) = &kw.arg {
+                                f.partial.push((name.to_string(), &kw.value));
+                            }
+                        }
+                        Some(Obj::TaskFn(Rc::new(f)))
+                    }
+                    _ => None,
+                }
+            }
+            "override" => match self.expr(&attr.value) {
+                Obj::TaskFn(f) => {
+                    let mut f = (*f).clone();
+                    f.options.extend(self.eval_keywords(&call.keywords));
+                    for kw in &call.keywords {
+                        let name = kw.arg.as_deref().unwrap_or("**").to_string();
+                        for r in self.deep_refs(&kw.value) {
+                            f.option_refs.push((name.clone(), r));
+                        }
+                    }
+                    Some(Obj::TaskFn(Rc::new(f)))
+                }
+                _ => None,
+            },
+            "append" | "extend" => {
+                let Expr::Name(n) = &*attr.value else {
+                    return None;
+                };
+                let current = self.lookup(n.id.as_str());
+                let is_list = matches!(
+                    &current,
+                    Some(Obj::Tasks { list: true, .. }) | Some(Obj::Value(Value::List(_)))
+                );
+                if !is_list {
+                    return None;
+                }
+                let added: Vec<Ref> = call.args.iter().flat_map(|a| self.expr(a).refs()).collect();
+                if added.is_empty() {
+                    return None;
+                }
+                let mut refs = current.map(|o| o.refs()).unwrap_or_default();
+                refs.extend(added);
+                self.bind(n.id.as_str(), Obj::Tasks { refs, list: true });
+                Some(Obj::Value(Value::None))
+            }
+            "expand" | "expand_kwargs" => {
+                let kwargs = method == "expand_kwargs";
+                match self.expr(&attr.value) {
+                    Obj::TaskFn(f) => Some(self.taskflow_task(&f, call, Some(kwargs))),
+                    Obj::OperatorPartial(p) => {
+                        let class = p.class.clone();
+                        Some(self.operator_task(&class, p.call, Some(call), Some(kwargs)))
+                    }
+                    Obj::GroupFn(g) => Some(self.call_group_fn(&g.0, &g.1, call)),
+                    _ => None,
+                }
+            }
+            "set_upstream" | "set_downstream" => {
+                let base = self.expr(&attr.value);
+                let span = self.span(call.range);
+                let other: Vec<Ref> = call.args.iter().flat_map(|a| self.expr(a).refs()).collect();
+                if method == "set_downstream" {
+                    self.connect(&base.refs(), &other, span);
+                } else {
+                    self.connect(&other, &base.refs(), span);
+                }
+                Some(Obj::Value(Value::None))
+            }
+            "as_setup" | "as_teardown" => {
+                let base = self.expr(&attr.value);
+                let span = self.span(call.range);
+                let role = if method == "as_setup" {
+                    "setup"
+                } else {
+                    "teardown"
+                };
+                self.mark_role(&base.refs(), role);
+                for k in &call.keywords {
+                    let refs = self.expr(&k.value).refs();
+                    if k.arg.as_deref() == Some("setups") {
+                        self.mark_role(&refs, "setup");
+                        self.connect(&refs, &base.refs(), span);
+                    }
+                }
+                Some(base)
+            }
+            "update_relative" | "zip" | "map" | "concat" => {
+                let base = self.expr(&attr.value);
+                match base {
+                    Obj::Tasks { .. } => Some(base),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    fn mark_role(&mut self, refs: &[Ref], role: &str) {
+        for r in refs {
+            if let Ref::Task(d, id) = r
+                && let Some(n) = self.dags[*d].node_mut(id)
+            {
+                n.extra.insert("role".into(), Value::Str(role.into()));
+            }
+        }
+    }
+
+    fn role_of(&self, r: &Ref) -> Option<String> {
+        let Ref::Task(d, id) = r else { return None };
+        let node = self.dags[*d].pipeline.nodes.iter().find(|n| &n.id == id)?;
+        node.extra
+            .get("role")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    }
+
+    /// `with teardown_task:` — tasks made inside run after the teardown's setups and before it.
+    fn teardown_context(&mut self, teardowns: &[Ref], body: &'s [Stmt]) {
+        let dag = teardowns.iter().find_map(ref_dag);
+        let before = dag.map_or(0, |d| self.dags[d].pipeline.nodes.len());
+        self.block(body);
+        let Some(d) = dag else { return };
+        let new: Vec<String> = self.dags[d].pipeline.nodes[before..]
+            .iter()
+            .map(|n| n.id.clone())
+            .collect();
+        if new.is_empty() {
+            return;
+        }
+        let set: std::collections::HashSet<&str> = new.iter().map(String::as_str).collect();
+        let edges = &self.dags[d].pipeline.edges;
+        let role = |id: &str| self.role_of(&Ref::Task(d, id.to_string()));
+        // Setups and teardowns made inside keep their own wiring, as Airflow does.
+        let roots: Vec<String> = new
+            .iter()
+            .filter(|n| role(n).as_deref() != Some("setup"))
+            .filter(|n| {
+                !edges
+                    .iter()
+                    .any(|e| &e.to == *n && set.contains(e.from.as_str()))
+            })
+            .cloned()
+            .collect();
+        let leaves: Vec<String> = new
+            .iter()
+            .filter(|n| role(n).as_deref() != Some("teardown"))
+            .filter(|n| {
+                !edges
+                    .iter()
+                    .any(|e| &e.from == *n && set.contains(e.to.as_str()))
+            })
+            .cloned()
+            .collect();
+        for t in teardowns {
+            let Ref::Task(_, tid) = t else { continue };
+            let setups: Vec<String> = self.dags[d]
+                .pipeline
+                .edges
+                .iter()
+                .filter(|e| &e.to == tid)
+                .map(|e| e.from.clone())
+                .filter(|f| self.role_of(&Ref::Task(d, f.clone())).as_deref() == Some("setup"))
+                .collect();
+            let span = self.dags[d]
+                .pipeline
+                .nodes
+                .iter()
+                .find(|n| &n.id == tid)
+                .map(|n| n.span)
+                .unwrap_or_default();
+            for s in &setups {
+                for r in &roots {
+                    self.dags[d].add_edge(s, r, EdgeKind::Order, None, span);
+                }
+            }
+            for l in &leaves {
+                self.dags[d].add_edge(l, tid, EdgeKind::Order, None, span);
+            }
+        }
+    }
+
+    fn chain(&mut self, call: &'s ast::ExprCall, linear: bool) -> Obj<'s> {
+        let span = self.span(call.range);
+        let mut elements: Vec<Obj<'s>> = Vec::new();
+        for a in &call.args {
+            match a {
+                Expr::Starred(s) => match self.expr(&s.value) {
+                    Obj::Tasks { refs, list: true } => {
+                        elements.extend(refs.into_iter().map(|r| Obj::Tasks {
+                            refs: vec![r],
+                            list: false,
+                        }))
+                    }
+                    other => elements.push(other),
+                },
+                other => elements.push(self.expr(other)),
+            }
+        }
+        for pair in elements.windows(2) {
+            let (Obj::Tasks { refs: a, list: la }, Obj::Tasks { refs: b, list: lb }) =
+                (&pair[0], &pair[1])
+            else {
+                continue;
+            };
+            if !linear && *la && *lb {
+                if a.len() == b.len() {
+                    for (x, y) in a.iter().zip(b) {
+                        self.connect_one(x, y, EdgeKind::Order, None, span);
+                    }
+                } else {
+                    self.diagnostic(Severity::Error, "chain-length", span, format!(
+                        "chain() got lists of different lengths ({} and {})", a.len(), b.len()),
+                        "Airflow raises an error here; give both lists the same length or use chain_linear()");
+                }
+            } else {
+                self.connect(a, b, span);
+            }
+        }
+        Obj::Value(Value::None)
+    }
+
+    fn diagnostic(
+        &mut self,
+        severity: Severity,
+        code: &str,
+        span: Span,
+        message: String,
+        help: &str,
+    ) {
+        self.diagnostics.push(Diagnostic {
+            severity,
+            code: code.into(),
+            line: Some(span.line),
+            span: Some(span),
+            message,
+            help: Some(help.into()),
+        });
+    }
+
+    // ----- DAGs --------------------------------------------------------------------------
+
+    fn new_dag_from_call(&mut self, call: &'s ast::ExprCall, fallback_id: Option<&str>) -> usize {
+        let positional: Vec<&'s Expr> = call.args.iter().collect();
+        self.new_dag(
+            &call.keywords,
+            &positional,
+            fallback_id,
+            None,
+            self.span(call.range),
+        )
+    }
+
+    fn new_dag(
+        &mut self,
+        keywords: &'s [ast::Keyword],
+        positional: &[&'s Expr],
+        fallback_id: Option<&str>,
+        doc: Option<String>,
+        span: Span,
+    ) -> usize {
+        let mut kwargs: BTreeMap<String, Value> = BTreeMap::new();
+        for (k, v) in self.eval_keywords(keywords) {
+            if k == "**" {
+                if let Value::Dict(m) = v {
+                    kwargs.extend(m);
+                } else {
+                    kwargs.insert("**".into(), v);
+                }
+            } else {
+                kwargs.insert(k, v);
+            }
+        }
+        let dag_id = kwargs
+            .remove("dag_id")
+            .or_else(|| positional.first().map(|e| self.ev.eval(e)))
+            .or_else(|| fallback_id.map(|s| Value::Str(s.to_string())));
+        let id = match dag_id {
+            Some(Value::Str(s)) => s,
+            Some(other) => {
+                let shown = match other {
+                    Value::Expr(e) => e,
+                    v => format!("{v:?}"),
+                };
+                self.diagnostic(
+                    Severity::Warning,
+                    "dynamic-id",
+                    span,
+                    format!("the DAG id `{shown}` is not known statically"),
+                    "use a literal or a module constant for dag_id",
+                );
+                shown
+            }
+            None => {
+                self.diagnostic(
+                    Severity::Error,
+                    "missing-id",
+                    span,
+                    "a DAG without a dag_id".into(),
+                    "pass dag_id as the first argument",
+                );
+                "<unnamed>".into()
+            }
+        };
+        let mut p = Pipeline {
+            id: id.clone(),
+            name: id,
+            framework: Some(crate::ir::Framework::Airflow),
+            span,
+            ..Pipeline::default()
+        };
+        let default_args = kwargs.remove("default_args").unwrap_or(Value::None);
+        p.defaults = options::policy_from_default_args(&default_args);
+        p.owner = p.defaults.owner.clone();
+        if let Some(v) = kwargs
+            .remove("dag_display_name")
+            .and_then(|v| v.as_str().map(str::to_string))
+        {
+            p.name = v;
+        }
+        p.description = kwargs
+            .remove("description")
+            .and_then(|v| v.as_str().map(str::to_string));
+        if let Some(doc_md) = kwargs
+            .remove("doc_md")
+            .and_then(|v| v.as_str().map(str::to_string))
+            .or(doc)
+        {
+            if p.description.is_none() {
+                p.description = Some(doc_md);
+            } else {
+                p.extra.insert("doc_md".into(), Value::Str(doc_md));
+            }
+        }
+        p.tags = kwargs
+            .remove("tags")
+            .map(|v| v.string_list())
+            .unwrap_or_default();
+        let start = kwargs
+            .remove("start_date")
+            .or_else(|| p.defaults.extra.remove("start_date").clone());
+        p.start_date = match start {
+            Some(Value::DateTime(d)) => Some(d),
+            Some(Value::None) | None => None,
+            Some(other) => {
+                p.extra.insert("start_date".into(), other);
+                None
+            }
+        };
+        p.end_date = match kwargs
+            .remove("end_date")
+            .or_else(|| p.defaults.extra.remove("end_date"))
+        {
+            Some(Value::DateTime(d)) => Some(d),
+            Some(Value::None) | None => None,
+            Some(other) => {
+                p.extra.insert("end_date".into(), other);
+                None
+            }
+        };
+        let tz = p.start_date.as_ref().and_then(|d| d.tz.clone());
+        let schedule = kwargs
+            .remove("schedule")
+            .map(|v| ("schedule", v))
+            .or_else(|| {
+                kwargs
+                    .remove("schedule_interval")
+                    .map(|v| ("schedule_interval", v))
+            })
+            .or_else(|| kwargs.remove("timetable").map(|v| ("timetable", v)));
+        if let Some((key, v)) = schedule {
+            let mut s = options::schedule(&v, tz);
+            if let (crate::ir::ScheduleKind::Timetable, Some(expr)) =
+                (s.kind, self.schedule_expr(keywords, key))
+            {
+                let mut names = Vec::new();
+                self.collect_assets(expr, &mut names);
+                if !names.is_empty() {
+                    s = options::asset_schedule(names, s.timezone);
+                    s.value = Some(self.ctx.src.slice(expr.range()).to_string());
+                }
+            }
+            if key != "schedule" {
+                p.extra
+                    .insert(format!("{key}_spelling"), Value::Str(key.into()));
+            }
+            p.schedule = Some(s);
+        }
+        p.catchup = kwargs.remove("catchup").and_then(|v| v.as_bool());
+        if let Some(params) = kwargs.remove("params") {
+            p.params = options::params(&params);
+        }
+        if let Some(t) = kwargs.remove("dagrun_timeout") {
+            match t.as_seconds() {
+                Some(s) => p.run_policy.timeout = Some(s),
+                None => {
+                    p.extra.insert("dagrun_timeout".into(), t);
+                }
+            }
+        }
+        p.extra.extend(kwargs);
+        self.dags.push(DagBuilder::new(p));
+        self.dags.len() - 1
+    }
+
+    fn schedule_expr(&self, keywords: &'s [ast::Keyword], key: &str) -> Option<&'s Expr> {
+        keywords
+            .iter()
+            .find(|k| k.arg.as_deref() == Some(key))
+            .map(|k| &k.value)
+    }
+
+    /// Asset names in an asset condition (`a & (b | c)`, `AssetAll(...)`, lists).
+    fn collect_assets(&self, e: &'s Expr, out: &mut Vec<String>) {
+        match e {
+            Expr::BinOp(b) => {
+                self.collect_assets(&b.left, out);
+                self.collect_assets(&b.right, out);
+            }
+            Expr::List(l) => l.elts.iter().for_each(|x| self.collect_assets(x, out)),
+            Expr::Tuple(t) => t.elts.iter().for_each(|x| self.collect_assets(x, out)),
+            Expr::Call(c)
+                if matches!(
+                    self.ctx.imports.qualify(&c.func).as_deref().map(last_part),
+                    Some("AssetAll" | "AssetAny" | "DatasetAll" | "DatasetAny")
+                ) =>
+            {
+                c.args.iter().for_each(|x| self.collect_assets(x, out));
+            }
+            other => {
+                if let Some(name) = options::asset(&self.ev.eval(other)).and_then(|a| a.name) {
+                    out.push(name);
+                }
+            }
+        }
+    }
+
+    /// `@asset` / `@asset.multi`: a DAG named after the asset with one task named after the function.
+    fn asset_dag(
+        &mut self,
+        def: FunctionDef<'s>,
+        keywords: &'s [ast::Keyword],
+        multi: bool,
+    ) -> Obj<'s> {
+        let opts: BTreeMap<String, Value> = self.eval_keywords(keywords).into_iter().collect();
+        let name = opts
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or(def.name)
+            .to_string();
+        let uri = opts.get("uri").and_then(Value::as_str).map(str::to_string);
+        let span = self.span(def.range);
+        let fallback = if multi {
+            def.name.to_string()
+        } else {
+            name.clone()
+        };
+        let dag_id = opts
+            .get("dag_id")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or(fallback);
+        let d = self.new_dag(&[], &[], Some(&dag_id), def.docstring(), span);
+        let b = &mut self.dags[d];
+        b.registered = true;
+        b.pipeline.catchup = Some(false);
+        if let Some(v) = opts.get("schedule") {
+            b.pipeline.schedule = Some(options::schedule(v, None));
+        }
+        b.pipeline.tags = opts.get("tags").map(Value::string_list).unwrap_or_default();
+        let mut node = Node::new(def.name, NodeKind::Task, span);
+        node.callable = Some(def.to_callable(self.ctx.src));
+        node.flavor = Some(if multi { "asset_multi" } else { "asset" }.into());
+        node.outlets = if multi {
+            opts.get("outlets").map(options::assets).unwrap_or_default()
+        } else {
+            vec![crate::ir::AssetRef {
+                name: Some(name.clone()),
+                uri: uri.clone().or(Some(name.clone())),
+            }]
+        };
+        node.inlets = def
+            .args
+            .args
+            .iter()
+            .filter(|a| a.default.is_none() && !matches!(a.def.arg.as_str(), "self" | "context"))
+            .map(|a| crate::ir::AssetRef {
+                name: Some(a.def.arg.to_string()),
+                uri: None,
+            })
+            .collect();
+        b.add_node(node);
+        let mut kwargs = BTreeMap::new();
+        kwargs.insert("name".to_string(), Value::Str(name.clone()));
+        kwargs.insert("uri".to_string(), Value::Str(uri.unwrap_or(name)));
+        Obj::Value(Value::Call(crate::ir::CallValue {
+            func: "airflow.sdk.Asset".into(),
+            args: Vec::new(),
+            kwargs,
+        }))
+    }
+
+    fn call_dag_fn(
+        &mut self,
+        def: &FunctionDef<'s>,
+        keywords: &'s [ast::Keyword],
+        positional: &[&'s Expr],
+        call: &'s ast::ExprCall,
+    ) -> Obj<'s> {
+        let span = self.span(def.range);
+        let i = self.new_dag(keywords, positional, Some(def.name), def.docstring(), span);
+        self.dags[i].registered = true;
+        // Function parameters become DAG params.
+        let params = def.to_callable(self.ctx.src).params;
+        for p in params.iter().filter(|p| !p.name.starts_with('*')) {
+            if !self.dags[i]
+                .pipeline
+                .params
+                .iter()
+                .any(|x| x.name == p.name)
+            {
+                self.dags[i].pipeline.params.push(crate::ir::Param {
+                    name: p.name.clone(),
+                    r#type: p.annotation.clone(),
+                    default: p.default.clone().map(Value::Expr),
+                    description: None,
+                });
+            }
+        }
+        self.dag_stack.push(i);
+        let saved_groups = std::mem::take(&mut self.group_stack);
+        self.run_function(def, call, true);
+        self.group_stack = saved_groups;
+        self.dag_stack.pop();
+        Obj::Dag(i)
+    }
+
+    /// Runs a function body in a new scope with its parameters bound; returns its return value.
+    fn run_function(
+        &mut self,
+        def: &FunctionDef<'s>,
+        call: &'s ast::ExprCall,
+        params_as_values: bool,
+    ) -> Obj<'s> {
+        if self.inline_depth >= MAX_INLINE_DEPTH {
+            self.opaque(
+                "deep_call",
+                call,
+                "helper functions nest too deeply to follow".into(),
+            );
+            return Obj::Value(Value::None);
+        }
+        let mut bound: Vec<(String, Obj<'s>)> = Vec::new();
+        let names = def.positional_names();
+        for (i, a) in call.args.iter().enumerate() {
+            let obj = self.expr(a);
+            if let Some(n) = names.get(i) {
+                bound.push((n.to_string(), obj));
+            }
+        }
+        for kw in &call.keywords {
+            let obj = self.expr(&kw.value);
+            if let Some(name) = &kw.arg {
+                bound.push((name.to_string(), obj));
+            }
+        }
+        let all_args = def
+            .args
+            .posonlyargs
+            .iter()
+            .chain(&def.args.args)
+            .chain(&def.args.kwonlyargs);
+        for a in all_args {
+            let name = a.def.arg.as_str();
+            if !bound.iter().any(|(n, _)| n == name) {
+                let v = match (&a.default, params_as_values) {
+                    (Some(d), _) => self.ev.eval(d),
+                    (None, _) => Value::Expr(name.to_string()),
+                };
+                bound.push((name.to_string(), Obj::Value(v)));
+            }
+        }
+        let saved_names = self.ev.names.clone();
+        let saved_return = self.returned.take();
+        self.scopes.push(HashMap::new());
+        self.inline_depth += 1;
+        for (n, o) in bound {
+            self.bind(&n, o);
+        }
+        self.block(def.body);
+        self.inline_depth -= 1;
+        self.scopes.pop();
+        self.ev.names = saved_names;
+        let ret = self.returned.take().unwrap_or(Obj::Value(Value::None));
+        self.returned = saved_return;
+        ret
+    }
+
+    fn inline(&mut self, def: FunctionDef<'s>, call: &'s ast::ExprCall) -> Obj<'s> {
+        if !function_may_build(def.body) {
+            for a in &call.args {
+                self.expr(a);
+            }
+            for k in &call.keywords {
+                self.expr(&k.value);
+            }
+            return Obj::Value(self.ev.eval(&Expr::Call(call.clone())));
+        }
+        self.run_function(&def, call, false)
+    }
+
+    // ----- groups ------------------------------------------------------------------------
+
+    fn current_dag(&self) -> Option<usize> {
+        self.dag_stack.last().copied()
+    }
+
+    fn current_group(&self, dag: usize) -> Option<String> {
+        self.group_stack
+            .iter()
+            .rev()
+            .find(|(d, _)| *d == dag)
+            .map(|(_, g)| g.clone())
+    }
+
+    fn new_group_from_call(&mut self, call: &'s ast::ExprCall) -> Option<Obj<'s>> {
+        let kwargs: BTreeMap<String, Value> =
+            self.eval_keywords(&call.keywords).into_iter().collect();
+        let dag = match call
+            .keywords
+            .iter()
+            .find(|k| k.arg.as_deref() == Some("dag"))
+        {
+            Some(k) => match self.expr(&k.value) {
+                Obj::Dag(i) => Some(i),
+                _ => self.current_dag(),
+            },
+            None => self.current_dag(),
+        }?;
+        let group_id = kwargs
+            .get("group_id")
+            .cloned()
+            .or_else(|| call.args.first().map(|a| self.ev.eval(a)))
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| self.ctx.src.slice(call.range).to_string());
+        let parent = match call
+            .keywords
+            .iter()
+            .find(|k| k.arg.as_deref() == Some("parent_group"))
+        {
+            Some(k) => match self.expr(&k.value).refs().first() {
+                Some(Ref::Group(_, g)) => Some(g.clone()),
+                _ => None,
+            },
+            None => self.current_group(dag),
+        };
+        Some(self.push_group(
+            dag,
+            parent,
+            &group_id,
+            &kwargs,
+            false,
+            None,
+            self.span(call.range),
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_group(
+        &mut self,
+        dag: usize,
+        parent: Option<String>,
+        group_id: &str,
+        kwargs: &BTreeMap<String, Value>,
+        suffix: bool,
+        doc: Option<String>,
+        span: Span,
+    ) -> Obj<'s> {
+        let prefix = kwargs
+            .get("prefix_group_id")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        let policy = kwargs
+            .get("default_args")
+            .map(options::policy_from_default_args)
+            .unwrap_or_default();
+        let description = kwargs
+            .get("tooltip")
+            .and_then(|v| v.as_str().map(str::to_string))
+            .or(doc);
+        let suffix_on_collision = suffix
+            || kwargs
+                .get("add_suffix_on_collision")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+        let id = self.dags[dag].add_group(GroupSpec {
+            parent: parent.as_deref(),
+            group_id,
+            prefix_group_id: prefix,
+            suffix_on_collision,
+            policy,
+            description,
+            span,
+        });
+        self.group_stack.push((dag, id.clone()));
+        Obj::Tasks {
+            refs: vec![Ref::Group(dag, id)],
+            list: false,
+        }
+    }
+
+    fn call_group_fn(
+        &mut self,
+        def: &FunctionDef<'s>,
+        options: &[(String, Value)],
+        call: &'s ast::ExprCall,
+    ) -> Obj<'s> {
+        let Some(dag) = self.current_dag() else {
+            return Obj::Value(Value::None);
+        };
+        let kwargs: BTreeMap<String, Value> = options.iter().cloned().collect();
+        let group_id = kwargs
+            .get("group_id")
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| def.name.to_string());
+        let parent = self.current_group(dag);
+        let group = self.push_group(
+            dag,
+            parent,
+            &group_id,
+            &kwargs,
+            true,
+            def.docstring(),
+            self.span(def.range),
+        );
+        let is_expand =
+            matches!(&*call.func, Expr::Attribute(a) if a.attr.as_str().starts_with("expand"));
+        if is_expand {
+            self.opaque(
+                "mapped_group",
+                call,
+                "a mapped task group: its tasks are read once, not per element".into(),
+            );
+        }
+        let ret = self.run_function(def, call, false);
+        self.group_stack.pop();
+        match ret {
+            Obj::Value(Value::None) => group,
+            Obj::Tasks { .. } => ret,
+            _ => group,
+        }
+    }
+
+    // ----- tasks -------------------------------------------------------------------------
+
+    fn taskflow_task(
+        &mut self,
+        f: &TaskFn<'s>,
+        call: &'s ast::ExprCall,
+        expand: Option<bool>,
+    ) -> Obj<'s> {
+        let Some(dag) = self.current_dag() else {
+            for a in &call.args {
+                self.expr(a);
+            }
+            return Obj::Value(Value::None);
+        };
+        let mut opts: BTreeMap<String, Value> = BTreeMap::new();
+        for (k, v) in &f.options {
+            opts.insert(k.clone(), v.clone());
+        }
+        let task_id = match opts.remove("task_id") {
+            Some(Value::Str(s)) => s,
+            _ => f.def.name.to_string(),
+        };
+        let group = match opts.remove("task_group") {
+            Some(_) | None => self.current_group(dag),
+        };
+        let id = self.dags[dag].unique_task_id(group.as_deref(), &task_id);
+        let span = self.span(call.range);
+        let mut node = Node::new(id.clone(), names::flavor_kind(f.flavor.as_deref()), span);
+        node.flavor = f.flavor.clone();
+        node.group = group.clone();
+        node.callable = Some(f.def.to_callable(self.ctx.src));
+        if let Some(doc) = f.def.docstring() {
+            node.description = Some(doc);
+        }
+        if let Some(Value::Str(role)) = opts.remove("__role") {
+            node.extra.insert("role".into(), Value::Str(role));
+        }
+        self.apply_task_options(&mut node, opts);
+        self.dags[dag].add_node(node);
+        let me = Ref::Task(dag, id.clone());
+        for (name, r) in &f.option_refs {
+            self.connect_one(r, &me, EdgeKind::Data, Some(name.clone()), span);
+        }
+        // Data edges from arguments.
+        let names = f.def.positional_names();
+        let mut mapping: Option<Mapping> = None;
+        for (name, e) in &f.partial {
+            let refs = self.deep_refs(e);
+            for r in &refs {
+                self.connect_one(r, &me, EdgeKind::Data, Some(name.clone()), span);
+            }
+            if let Some(m) = mapping.as_mut() {
+                m.partial.insert(name.clone(), self.ev.eval(e));
+            }
+        }
+        if let Some(kwargs) = expand {
+            let mut m = Mapping {
+                over: Vec::new(),
+                partial: BTreeMap::new(),
+                kwargs,
+            };
+            for (name, e) in &f.partial {
+                m.partial.insert(name.clone(), self.ev.eval(e));
+            }
+            for a in &call.args {
+                let refs = self.deep_refs(a);
+                m.over.push(self.mapped_arg("", a, &refs));
+                for r in &refs {
+                    self.connect_one(r, &me, EdgeKind::Data, None, span);
+                }
+            }
+            for kw in &call.keywords {
+                let name = kw.arg.as_deref().unwrap_or("**").to_string();
+                let refs = self.deep_refs(&kw.value);
+                m.over.push(self.mapped_arg(&name, &kw.value, &refs));
+                for r in &refs {
+                    self.connect_one(r, &me, EdgeKind::Data, Some(name.clone()), span);
+                }
+            }
+            mapping = Some(m);
+        } else {
+            for (i, a) in call.args.iter().enumerate() {
+                let refs = self.deep_refs(a);
+                let param = names.get(i).map(|s| s.to_string());
+                for r in &refs {
+                    self.connect_one(r, &me, EdgeKind::Data, param.clone(), span);
+                }
+            }
+            for kw in &call.keywords {
+                let refs = self.deep_refs(&kw.value);
+                for r in &refs {
+                    self.connect_one(
+                        r,
+                        &me,
+                        EdgeKind::Data,
+                        kw.arg.as_ref().map(|s| s.to_string()),
+                        span,
+                    );
+                }
+            }
+        }
+        if let Some(m) = mapping
+            && let Some(n) = self.dags[dag].node_mut(&id)
+        {
+            n.mapping = Some(m);
+        }
+        Obj::Tasks {
+            refs: vec![me],
+            list: false,
+        }
+    }
+
+    fn mapped_arg(&self, param: &str, e: &'s Expr, refs: &[Ref]) -> MappedArg {
+        match refs.first() {
+            Some(Ref::Task(_, id)) => MappedArg {
+                param: param.into(),
+                literal: None,
+                from_node: Some(id.clone()),
+            },
+            _ => MappedArg {
+                param: param.into(),
+                literal: Some(self.ev.eval(e)),
+                from_node: None,
+            },
+        }
+    }
+
+    /// Applies decorator / operator keyword options to a node; unmodelled ones go to `extra`.
+    fn apply_task_options(&mut self, node: &mut Node, opts: BTreeMap<String, Value>) {
+        let mut sensor = SensorSpec::default();
+        let mut is_sensor_opt = false;
+        for (k, v) in opts {
+            if k == "trigger_rule" {
+                node.trigger_rule = options::trigger_rule(&v);
+                if node.trigger_rule.is_none() {
+                    node.extra.insert(k, v);
+                }
+                continue;
+            }
+            if options::apply_policy(&mut node.policy, &k, &v) {
+                continue;
+            }
+            if node.kind == NodeKind::Sensor && options::apply_sensor(&mut sensor, &k, &v) {
+                is_sensor_opt = true;
+                continue;
+            }
+            match k.as_str() {
+                "outlets" => node.outlets = options::assets(&v),
+                "inlets" => node.inlets = options::assets(&v),
+                "doc_md" | "doc" => {
+                    node.description = v.as_str().map(str::to_string).or(node.description.take())
+                }
+                "task_display_name" => node.name = v.as_str().map(str::to_string),
+                _ => {
+                    node.extra.insert(k, v);
+                }
+            }
+        }
+        if node.kind == NodeKind::Sensor || is_sensor_opt {
+            node.sensor = Some(sensor);
+        }
+    }
+
+    fn operator_task(
+        &mut self,
+        class: &str,
+        call: &'s ast::ExprCall,
+        expand_call: Option<&'s ast::ExprCall>,
+        expand_kwargs: Option<bool>,
+    ) -> Obj<'s> {
+        let dag = match call
+            .keywords
+            .iter()
+            .find(|k| k.arg.as_deref() == Some("dag"))
+        {
+            Some(k) => match self.expr(&k.value) {
+                Obj::Dag(i) => Some(i),
+                _ => self.current_dag(),
+            },
+            None => self.current_dag(),
+        };
+        let Some(dag) = dag else {
+            for k in &call.keywords {
+                self.expr(&k.value);
+            }
+            return Obj::Value(Value::None);
+        };
+        let span = self.span(expand_call.map_or(call.range, |c| c.range));
+        let group = match call
+            .keywords
+            .iter()
+            .find(|k| k.arg.as_deref() == Some("task_group"))
+        {
+            Some(k) => match self.expr(&k.value).refs().first() {
+                Some(Ref::Group(_, g)) => Some(g.clone()),
+                _ => self.current_group(dag),
+            },
+            None => self.current_group(dag),
+        };
+        let raw_id = call
+            .keywords
+            .iter()
+            .find(|k| k.arg.as_deref() == Some("task_id"))
+            .map(|k| (&k.value, self.ev.eval(&k.value)));
+        let task_id = match raw_id {
+            Some((_, Value::Str(s))) => s,
+            Some((e, _)) => {
+                let shown = self.ctx.src.slice(e.range()).to_string();
+                self.opaque(
+                    "dynamic_task_id",
+                    e,
+                    format!("the task id `{shown}` is not known statically"),
+                );
+                shown
+            }
+            None => "<no task_id>".into(),
+        };
+        let id = self.dags[dag].child_id(group.as_deref(), &task_id);
+        let short = last_part(class).to_string();
+        let mut node = Node::new(id.clone(), names::operator_kind(&short), span);
+        node.group = group;
+        let mut op = IrOperator {
+            class: short.clone(),
+            import_path: class.contains('.').then(|| class.to_string()),
+            args: BTreeMap::new(),
+            templated: Vec::new(),
+        };
+        let mut opts: BTreeMap<String, Value> = BTreeMap::new();
+        let me = Ref::Task(dag, id.clone());
+        let mut pending_edges: Vec<(Ref, String)> = Vec::new();
+        for kw in &call.keywords {
+            let Some(name) = kw.arg.as_deref() else {
+                self.opaque(
+                    "kwargs_spread",
+                    &kw.value,
+                    "`**kwargs` passed to an operator: its keys are not known statically".into(),
+                );
+                continue;
+            };
+            if matches!(name, "task_id" | "dag" | "task_group") {
+                continue;
+            }
+            if name == "python_callable" {
+                match self.expr(&kw.value) {
+                    Obj::LocalFn(def) => node.callable = Some(def.to_callable(self.ctx.src)),
+                    Obj::TaskFn(f) => node.callable = Some(f.def.to_callable(self.ctx.src)),
+                    _ => {
+                        op.args.insert(name.into(), self.ev.eval(&kw.value));
+                    }
+                }
+                continue;
+            }
+            let refs = self.deep_refs(&kw.value);
+            let value = self.ev.eval(&kw.value);
+            for r in refs {
+                pending_edges.push((r, name.to_string()));
+            }
+            if value.is_templated() {
+                op.templated.push(name.to_string());
+            }
+            if is_task_option(name) {
+                opts.insert(name.into(), value);
+            } else {
+                op.args.insert(name.into(), value);
+            }
+        }
+        let mut mapping = None;
+        if let Some(ec) = expand_call {
+            let mut m = Mapping {
+                over: Vec::new(),
+                partial: BTreeMap::new(),
+                kwargs: expand_kwargs.unwrap_or(false),
+            };
+            for a in &ec.args {
+                let refs = self.deep_refs(a);
+                m.over.push(self.mapped_arg("", a, &refs));
+                pending_edges.extend(refs.into_iter().map(|r| (r, String::new())));
+            }
+            for kw in &ec.keywords {
+                let name = kw.arg.as_deref().unwrap_or("**").to_string();
+                let refs = self.deep_refs(&kw.value);
+                m.over.push(self.mapped_arg(&name, &kw.value, &refs));
+                pending_edges.extend(refs.into_iter().map(|r| (r, name.clone())));
+            }
+            mapping = Some(m);
+        }
+        node.mapping = mapping;
+        self.apply_task_options(&mut node, opts);
+        node.operator = Some(op);
+        if self.dags[dag].has_id(&id) {
+            self.diagnostic(Severity::Error, "duplicate-id", span, format!("task id `{id}` is used twice in DAG `{}`", self.dags[dag].pipeline.id), "Airflow refuses the DAG (DuplicateTaskIdFound); give each operator a unique task_id");
+        }
+        self.dags[dag].add_node(node);
+        for (r, param) in pending_edges {
+            let param = (!param.is_empty()).then_some(param);
+            self.connect_one(&r, &me, EdgeKind::Data, param, span);
+        }
+        Obj::Tasks {
+            refs: vec![me],
+            list: false,
+        }
+    }
+}
+
+struct TargetElts<'e> {
+    elts: &'e [Expr],
+}
+
+fn ref_dag(r: &Ref) -> Option<usize> {
+    match r {
+        Ref::Task(d, _) | Ref::Group(d, _) => Some(*d),
+    }
+}
+
+/// BaseOperator keywords the IR models as policy, sensor or node fields.
+fn is_task_option(name: &str) -> bool {
+    matches!(
+        name,
+        "retries"
+            | "retry_delay"
+            | "retry_exponential_backoff"
+            | "max_retry_delay"
+            | "execution_timeout"
+            | "sla"
+            | "pool"
+            | "pool_slots"
+            | "priority_weight"
+            | "queue"
+            | "owner"
+            | "trigger_rule"
+            | "mode"
+            | "poke_interval"
+            | "timeout"
+            | "deferrable"
+            | "outlets"
+            | "inlets"
+            | "doc_md"
+            | "doc"
+            | "task_display_name"
+    )
+}
+
+fn looks_like_class(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+}
+
+fn is_main_guard(test: &Expr) -> bool {
+    let Expr::Compare(c) = test else { return false };
+    matches!(&*c.left, Expr::Name(n) if n.id.as_str() == "__name__")
+}
+
+/// True when an expression contains a call (so evaluating it may create tasks).
+fn expr_calls_anything(e: &Expr) -> bool {
+    match e {
+        Expr::Call(_) => true,
+        Expr::BinOp(b) => expr_calls_anything(&b.left) || expr_calls_anything(&b.right),
+        _ => false,
+    }
+}
+
+/// True when a function body may create tasks, DAGs or dependencies (worth inlining).
+fn function_may_build(body: &[Stmt]) -> bool {
+    body.iter().any(|s| {
+        matches!(
+            s,
+            Stmt::Expr(_)
+                | Stmt::Assign(_)
+                | Stmt::With(_)
+                | Stmt::For(_)
+                | Stmt::If(_)
+                | Stmt::Return(_)
+                | Stmt::AugAssign(_)
+                | Stmt::Try(_)
+                | Stmt::FunctionDef(_)
+                | Stmt::AsyncFunctionDef(_)
+        )
+    })
+}
+
+/// True when a loop body looks like it builds tasks (calls with `task_id=` or `>>`).
+fn body_builds_tasks(body: &[Stmt]) -> bool {
+    fn walk(e: &Expr) -> bool {
+        match e {
+            Expr::Call(c) => {
+                c.keywords
+                    .iter()
+                    .any(|k| k.arg.as_deref() == Some("task_id"))
+                    || c.args.iter().any(walk)
+                    || walk(&c.func)
+            }
+            Expr::BinOp(b) => {
+                matches!(b.op, Operator::RShift | Operator::LShift)
+                    || walk(&b.left)
+                    || walk(&b.right)
+            }
+            _ => false,
+        }
+    }
+    body.iter().any(|s| match s {
+        Stmt::Expr(e) => walk(&e.value),
+        Stmt::Assign(a) => walk(&a.value),
+        Stmt::For(f) => body_builds_tasks(&f.body),
+        Stmt::With(w) => body_builds_tasks(&w.body),
+        Stmt::If(i) => body_builds_tasks(&i.body) || body_builds_tasks(&i.orelse),
+        _ => false,
+    })
+}

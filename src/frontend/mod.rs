@@ -1,0 +1,190 @@
+//! Readers: Python source → IR. Shared helpers (parsing, imports, literals, spans) live here;
+//! each framework has one reader module with the same entry point.
+
+pub mod airflow;
+pub mod callable;
+pub mod imports;
+pub mod literal;
+pub mod parse;
+pub mod source;
+mod walk;
+
+pub use walk::{WalkError, collect_files};
+
+use rustpython_parser::ast::Stmt;
+use std::path::Path;
+
+use crate::ir::{self, Diagnostic, Framework, Pipeline, Severity, SourceFile};
+use imports::ImportMap;
+use literal::Evaluator;
+use source::SourceText;
+
+/// Stack size of the thread each file is read on, so deep (but accepted) input cannot
+/// overflow the stack of recursive AST walks.
+const READER_STACK: usize = 256 * 1024 * 1024;
+
+/// What a reader gets: the parsed file with its imports and module constants.
+pub struct FileContext<'s, 'a> {
+    /// The source text.
+    pub src: &'s SourceText<'a>,
+    /// The module's statements.
+    pub suite: &'s [Stmt],
+    /// Resolved imports.
+    pub imports: &'s ImportMap,
+}
+
+/// What a reader returns for one file.
+#[derive(Default)]
+pub struct Reading {
+    /// Pipelines in source order.
+    pub pipelines: Vec<Pipeline>,
+    /// Problems found.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The API generation inferred from the imports (`airflow@2`, `airflow@3`, …).
+    pub source_version: Option<String>,
+}
+
+impl<'s, 'a> FileContext<'s, 'a> {
+    /// An evaluator with the module's constants bound.
+    pub fn evaluator(&self) -> Evaluator<'s, 'a> {
+        let mut ev = Evaluator::new(self.src, self.imports);
+        ev.bind_module_constants(self.suite);
+        ev
+    }
+}
+
+/// The frameworks a module imports, in a fixed order.
+pub fn detect(imports: &ImportMap) -> Vec<Framework> {
+    Framework::ALL
+        .into_iter()
+        .filter(|fw| imports.imports_from(fw.id()))
+        .collect()
+}
+
+/// Reads a file from disk; I/O and encoding problems become diagnostics.
+pub fn read_path(path: &Path) -> SourceFile {
+    let shown = path.display().to_string();
+    match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => read_source(&shown, &text),
+            Err(e) => {
+                let bytes = e.as_bytes();
+                let bad = e.utf8_error().valid_up_to();
+                let line = bytes[..bad].iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+                let binary = bytes.iter().take(8192).any(|&b| b == 0);
+                failed(
+                    &shown,
+                    "encoding",
+                    Some(line),
+                    if binary {
+                        "this is a binary file, not Python source".to_string()
+                    } else {
+                        format!("the file is not valid UTF-8 (first bad byte at offset {bad})")
+                    },
+                    if binary {
+                        "remove it from the analysed folder or exclude it".to_string()
+                    } else {
+                        "re-encode it as UTF-8 (Python 3 source must be UTF-8 unless it declares otherwise)".to_string()
+                    },
+                )
+            }
+        },
+        Err(e) => failed(
+            &shown,
+            "unreadable",
+            None,
+            format!("cannot read the file: {e}"),
+            "check that the path exists and that you may read it".to_string(),
+        ),
+    }
+}
+
+fn failed(path: &str, code: &str, line: Option<u32>, message: String, help: String) -> SourceFile {
+    SourceFile {
+        path: path.to_string(),
+        diagnostics: vec![Diagnostic {
+            severity: Severity::Error,
+            code: code.into(),
+            line,
+            span: None,
+            message,
+            help: Some(help),
+        }],
+        ..SourceFile::default()
+    }
+}
+
+/// Reads Python source text into IR pipelines, on a thread with a large stack.
+pub fn read_source(path: &str, text: &str) -> SourceFile {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(READER_STACK)
+            .spawn_scoped(scope, || read_source_here(path, text))
+            .ok()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_else(|| {
+                failed(
+                    path,
+                    "internal",
+                    None,
+                    "orchmig failed while reading this file".to_string(),
+                    "please report this file to the orchmig developers; the other files were still read".to_string(),
+                )
+            })
+    })
+}
+
+fn read_source_here(path: &str, text: &str) -> SourceFile {
+    let src = SourceText::new(path, text);
+    let mut file = SourceFile {
+        path: path.to_string(),
+        ..SourceFile::default()
+    };
+    let suite = match parse::parse_module(&src) {
+        Ok(suite) => suite,
+        Err(diag) => {
+            file.diagnostics.push(diag);
+            return file;
+        }
+    };
+    let imports = ImportMap::from_suite(&suite);
+    let frameworks = detect(&imports);
+    let ctx = FileContext {
+        src: &src,
+        suite: &suite,
+        imports: &imports,
+    };
+    file.framework = frameworks.first().copied();
+    if frameworks.len() > 1 {
+        file.diagnostics.push(Diagnostic {
+            severity: Severity::Warning,
+            code: "mixed-frameworks".into(),
+            line: None,
+            span: None,
+            message: format!(
+                "this file imports several frameworks ({}); each reader reads it",
+                frameworks
+                    .iter()
+                    .map(|f| f.id())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            help: Some("keep one framework per file so a port has one source model".into()),
+        });
+    }
+    for fw in &frameworks {
+        let reading = match fw {
+            Framework::Airflow => airflow::read(&ctx),
+            Framework::Dagster | Framework::Prefect => Reading::default(),
+        };
+        if file.source_version.is_none() {
+            file.source_version = reading.source_version;
+        }
+        file.pipelines.extend(reading.pipelines);
+        file.diagnostics.extend(reading.diagnostics);
+    }
+    for pipeline in &file.pipelines {
+        file.diagnostics.extend(ir::validate(pipeline));
+    }
+    file
+}

@@ -1,0 +1,78 @@
+//! Walking input paths: sorted, deterministic, skipping folders that never hold pipelines.
+
+use std::path::{Path, PathBuf};
+use walkdir::WalkDir;
+
+/// A path that could not be walked.
+#[derive(Debug, Clone)]
+pub struct WalkError {
+    /// The path.
+    pub path: PathBuf,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// Folder names never descended into.
+const SKIPPED_DIRS: &[&str] = &["__pycache__", "node_modules", "site-packages"];
+
+fn skipped_dir(path: &Path, depth: usize) -> bool {
+    if depth == 0 {
+        return false;
+    }
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.starts_with('.') || SKIPPED_DIRS.contains(&name) || path.join("pyvenv.cfg").exists()
+}
+
+/// The `.py` files under the given paths (files are taken as given), sorted and de-duplicated.
+pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<WalkError>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for root in paths {
+        match std::fs::metadata(root) {
+            Ok(meta) if meta.is_file() => files.push(root.clone()),
+            Ok(_) => {
+                let walker = WalkDir::new(root)
+                    .follow_links(true)
+                    .sort_by_file_name()
+                    .into_iter()
+                    .filter_entry(|e| {
+                        !(e.file_type().is_dir() && skipped_dir(e.path(), e.depth()))
+                    });
+                for entry in walker {
+                    match entry {
+                        Ok(e) if e.file_type().is_file() => {
+                            if e.path().extension().is_some_and(|x| x == "py") {
+                                files.push(e.into_path());
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(err) => {
+                            let path = err
+                                .path()
+                                .map(Path::to_path_buf)
+                                .unwrap_or_else(|| root.clone());
+                            let message = if err.loop_ancestor().is_some() {
+                                "symlink loop; not followed".to_string()
+                            } else {
+                                err.io_error()
+                                    .map_or_else(|| err.to_string(), |e| e.to_string())
+                            };
+                            errors.push(WalkError { path, message });
+                        }
+                    }
+                }
+            }
+            Err(e) => errors.push(WalkError {
+                path: root.clone(),
+                message: if e.kind() == std::io::ErrorKind::NotFound {
+                    "no such file or folder".to_string()
+                } else {
+                    e.to_string()
+                },
+            }),
+        }
+    }
+    files.sort();
+    files.dedup();
+    (files, errors)
+}

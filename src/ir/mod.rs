@@ -1,0 +1,10 @@
+//! The neutral IR: one model for Airflow, Dagster and Prefect pipelines.
+
+pub mod graph;
+mod model;
+mod validate;
+mod value;
+
+pub use model::*;
+pub use validate::validate;
+pub use value::{CallValue, DateTime, Value};

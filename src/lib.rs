@@ -1,0 +1,8 @@
+//! orchmig: reads Airflow, Dagster and Prefect pipelines into one neutral IR, scores them
+//! against a decision matrix, and ports them between frameworks.
+
+pub mod analyze;
+pub mod cli;
+pub mod diag;
+pub mod frontend;
+pub mod ir;

@@ -184,7 +184,16 @@ fn read_source_here(path: &str, text: &str) -> SourceFile {
         file.diagnostics.extend(reading.diagnostics);
     }
     for pipeline in &file.pipelines {
-        file.diagnostics.extend(ir::validate(pipeline));
+        for d in ir::validate(pipeline) {
+            // A reader may already have explained the same problem in its framework's words.
+            if !file
+                .diagnostics
+                .iter()
+                .any(|x| x.code == d.code && x.line == d.line)
+            {
+                file.diagnostics.push(d);
+            }
+        }
     }
     file
 }

@@ -110,6 +110,11 @@ where
     pub fn run_module(&mut self) {
         let suite = self.ctx.suite;
         self.ev.names.clear();
+        if let Some(Stmt::Expr(e)) = suite.first()
+            && let Value::Str(doc) = self.ev.eval(&e.value)
+        {
+            self.ev.names.insert("__doc__".into(), Value::Str(doc));
+        }
         self.block(suite);
     }
 
@@ -1563,103 +1568,70 @@ where
         call: &'s ast::ExprCall,
         expand: Option<bool>,
     ) -> Obj<'s> {
-        let Some(dag) = self.current_dag() else {
-            for a in &call.args {
-                self.expr(a);
-            }
-            return Obj::Value(Value::None);
-        };
-        let mut opts: BTreeMap<String, Value> = BTreeMap::new();
-        for (k, v) in &f.options {
-            opts.insert(k.clone(), v.clone());
-        }
-        let task_id = match opts.remove("task_id") {
-            Some(Value::Str(s)) => s,
-            _ => f.def.name.to_string(),
-        };
-        let group = match opts.remove("task_group") {
-            Some(_) | None => self.current_group(dag),
-        };
-        let id = self.dags[dag].unique_task_id(group.as_deref(), &task_id);
-        let span = self.span(call.range);
-        let mut node = Node::new(id.clone(), names::flavor_kind(f.flavor.as_deref()), span);
-        node.flavor = f.flavor.clone();
-        node.group = group.clone();
-        node.callable = Some(f.def.to_callable(self.ctx.src));
-        if let Some(doc) = f.def.docstring() {
-            node.description = Some(doc);
-        }
-        if let Some(Value::Str(role)) = opts.remove("__role") {
-            node.extra.insert("role".into(), Value::Str(role));
-        }
-        self.apply_task_options(&mut node, opts);
-        self.dags[dag].add_node(node);
-        let me = Ref::Task(dag, id.clone());
-        for (name, r) in &f.option_refs {
-            self.connect_one(r, &me, EdgeKind::Data, Some(name.clone()), span);
-        }
-        // Data edges from arguments.
+        // Python evaluates the arguments (creating upstream tasks) before the call creates this one.
         let names = f.def.positional_names();
-        let mut mapping: Option<Mapping> = None;
+        let mut inputs: Vec<(Option<String>, Ref)> = Vec::new();
+        let mut mapping = expand.map(|kwargs| Mapping {
+            over: Vec::new(),
+            partial: BTreeMap::new(),
+            kwargs,
+        });
         for (name, e) in &f.partial {
-            let refs = self.deep_refs(e);
-            for r in &refs {
-                self.connect_one(r, &me, EdgeKind::Data, Some(name.clone()), span);
+            for r in self.deep_refs(e) {
+                inputs.push((Some(name.clone()), r));
             }
             if let Some(m) = mapping.as_mut() {
                 m.partial.insert(name.clone(), self.ev.eval(e));
             }
         }
-        if let Some(kwargs) = expand {
-            let mut m = Mapping {
-                over: Vec::new(),
-                partial: BTreeMap::new(),
-                kwargs,
+        for (i, a) in call.args.iter().enumerate() {
+            let refs = self.deep_refs(a);
+            let param = match &mapping {
+                Some(_) => None,
+                None => names.get(i).map(|s| s.to_string()),
             };
-            for (name, e) in &f.partial {
-                m.partial.insert(name.clone(), self.ev.eval(e));
-            }
-            for a in &call.args {
-                let refs = self.deep_refs(a);
+            if let Some(m) = mapping.as_mut() {
                 m.over.push(self.mapped_arg("", a, &refs));
-                for r in &refs {
-                    self.connect_one(r, &me, EdgeKind::Data, None, span);
-                }
             }
-            for kw in &call.keywords {
-                let name = kw.arg.as_deref().unwrap_or("**").to_string();
-                let refs = self.deep_refs(&kw.value);
-                m.over.push(self.mapped_arg(&name, &kw.value, &refs));
-                for r in &refs {
-                    self.connect_one(r, &me, EdgeKind::Data, Some(name.clone()), span);
-                }
-            }
-            mapping = Some(m);
-        } else {
-            for (i, a) in call.args.iter().enumerate() {
-                let refs = self.deep_refs(a);
-                let param = names.get(i).map(|s| s.to_string());
-                for r in &refs {
-                    self.connect_one(r, &me, EdgeKind::Data, param.clone(), span);
-                }
-            }
-            for kw in &call.keywords {
-                let refs = self.deep_refs(&kw.value);
-                for r in &refs {
-                    self.connect_one(
-                        r,
-                        &me,
-                        EdgeKind::Data,
-                        kw.arg.as_ref().map(|s| s.to_string()),
-                        span,
-                    );
-                }
-            }
+            inputs.extend(refs.into_iter().map(|r| (param.clone(), r)));
         }
-        if let Some(m) = mapping
-            && let Some(n) = self.dags[dag].node_mut(&id)
-        {
-            n.mapping = Some(m);
+        for kw in &call.keywords {
+            let name = kw.arg.as_deref().unwrap_or("**").to_string();
+            let refs = self.deep_refs(&kw.value);
+            if let Some(m) = mapping.as_mut() {
+                m.over.push(self.mapped_arg(&name, &kw.value, &refs));
+            }
+            inputs.extend(refs.into_iter().map(|r| (Some(name.clone()), r)));
+        }
+        let Some(dag) = self.current_dag() else {
+            return Obj::Value(Value::None);
+        };
+        let mut opts: BTreeMap<String, Value> = f.options.iter().cloned().collect();
+        let task_id = match opts.remove("task_id") {
+            Some(Value::Str(s)) => s,
+            _ => f.def.name.to_string(),
+        };
+        opts.remove("task_group");
+        let group = self.current_group(dag);
+        let id = self.dags[dag].unique_task_id(group.as_deref(), &task_id);
+        let span = self.span(call.range);
+        let mut node = Node::new(id.clone(), names::flavor_kind(f.flavor.as_deref()), span);
+        node.flavor = f.flavor.clone();
+        node.group = group;
+        node.callable = Some(f.def.to_callable(self.ctx.src));
+        node.description = f.def.docstring();
+        if let Some(Value::Str(role)) = opts.remove("__role") {
+            node.extra.insert("role".into(), Value::Str(role));
+        }
+        self.apply_task_options(&mut node, opts);
+        node.mapping = mapping;
+        self.dags[dag].add_node(node);
+        let me = Ref::Task(dag, id);
+        for (name, r) in &f.option_refs {
+            self.connect_one(r, &me, EdgeKind::Data, Some(name.clone()), span);
+        }
+        for (param, r) in inputs {
+            self.connect_one(&r, &me, EdgeKind::Data, param, span);
         }
         Obj::Tasks {
             refs: vec![me],

@@ -1,0 +1,2 @@
+from airflow.sdk import dag
+# café in latin-1

@@ -1,0 +1,230 @@
+//! The CLI as a user drives it: `orchmig ir` and `orchmig analyze`, good and bad input.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn orchmig() -> Command {
+    Command::cargo_bin("orchmig").expect("binary")
+}
+
+fn analyze_json(args: &[&str]) -> (Value, std::process::Output) {
+    let out = orchmig()
+        .arg("analyze")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .expect("run");
+    let json = serde_json::from_slice(&out.stdout).expect("analyze JSON");
+    (json, out)
+}
+
+fn row<'a>(inv: &'a Value, pipeline: &str) -> &'a Value {
+    inv["pipelines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["pipeline"] == pipeline)
+        .unwrap_or_else(|| panic!("no row for {pipeline}"))
+}
+
+#[test]
+fn analyze_lists_every_corpus_pipeline_with_its_counts() {
+    let (inv, out) = analyze_json(&["corpus/airflow"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Every pipeline of every file is a row, and the counts are those of the IR.
+    let ir: Value = serde_json::from_slice(
+        &orchmig()
+            .args(["ir", "corpus/airflow"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let mut pipelines = 0;
+    for file in ir["files"].as_array().unwrap() {
+        for p in file["pipelines"].as_array().unwrap() {
+            pipelines += 1;
+            let r = row(&inv, p["id"].as_str().unwrap());
+            assert_eq!(r["nodes"], p["nodes"].as_array().unwrap().len());
+            assert_eq!(r["edges"], p["edges"].as_array().unwrap().len());
+        }
+    }
+    assert_eq!(inv["totals"]["pipelines"], pipelines);
+    assert!(pipelines >= 12);
+    // Counts a reader of the code can check: extract >> transform >> load.
+    let orders = row(&inv, "orders_etl");
+    assert_eq!(
+        (orders["nodes"].as_u64(), orders["edges"].as_u64()),
+        (Some(3), Some(2))
+    );
+    let fanout = row(&inv, "marketing_fanout");
+    assert_eq!(fanout["mapped"], 5);
+    assert_eq!(fanout["nodes"], 7);
+}
+
+#[test]
+fn analyze_table_and_markdown_show_totals() {
+    orchmig()
+        .args(["analyze", "corpus/airflow"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("orders_etl").and(predicate::str::contains("estate: ")));
+    orchmig()
+        .args(["analyze", "corpus/airflow", "--format", "markdown"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("| pipeline | framework |"));
+}
+
+#[test]
+fn ir_json_has_the_documented_contract() {
+    let out = orchmig()
+        .args(["ir", "corpus/airflow/orders_etl.py"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let ir: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(ir["ir_version"], 1);
+    let file = &ir["files"][0];
+    assert_eq!(file["framework"], "airflow");
+    assert_eq!(file["source_version"], "airflow@3");
+    let p = &file["pipelines"][0];
+    for key in [
+        "id",
+        "name",
+        "framework",
+        "schedule",
+        "partitions",
+        "nodes",
+        "edges",
+        "checks",
+        "opaque",
+    ] {
+        assert!(p.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(p["schedule"]["kind"], "preset");
+    assert_eq!(p["schedule"]["timezone"], "Europe/Paris");
+    let node = &p["nodes"][0];
+    for key in ["id", "kind", "policy", "mapping", "group"] {
+        assert!(node.get(key).is_some(), "missing node key {key}");
+    }
+    let edge = &p["edges"][0];
+    assert_eq!(
+        (
+            edge["from"].as_str(),
+            edge["to"].as_str(),
+            edge["kind"].as_str()
+        ),
+        (Some("extract"), Some("transform"), Some("data"))
+    );
+    assert!(file["diagnostics"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn a_syntax_error_is_reported_with_line_and_hint_and_the_rest_is_read() {
+    orchmig()
+        .args([
+            "analyze",
+            "tests/bad/syntax_error.py",
+            "corpus/airflow/orders_etl.py",
+        ])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("tests/bad/syntax_error.py:7")
+                .and(predicate::str::contains("help:")),
+        )
+        .stdout(predicate::str::contains("orders_etl"));
+}
+
+#[test]
+fn pep701_fstrings_get_an_exact_explanation() {
+    orchmig()
+        .args(["ir", "tests/bad/pep701.py"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("PEP 701").and(predicate::str::contains("pep701.py:8")));
+}
+
+#[test]
+fn non_utf8_files_are_diagnosed_not_fatal() {
+    orchmig()
+        .args([
+            "analyze",
+            "tests/bad/latin1.py",
+            "corpus/airflow/orders_etl.py",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("latin1.py:2").and(predicate::str::contains("UTF-8")))
+        .stdout(predicate::str::contains("orders_etl"));
+}
+
+#[test]
+fn cycles_dangling_references_and_duplicates_point_at_the_source() {
+    orchmig()
+        .args(["ir", "tests/bad/cycle.py"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cycle.py:7").and(predicate::str::contains("cycle")));
+    orchmig()
+        .args(["ir", "tests/bad/dangling.py"])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("dangling.py:6").and(predicate::str::contains("`finish`")),
+        );
+    orchmig()
+        .args(["ir", "tests/bad/duplicate_ids.py"])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("duplicate_ids.py:6").and(predicate::str::contains("`same`")),
+        );
+}
+
+#[test]
+fn a_missing_path_is_a_usage_error_but_other_paths_are_read() {
+    orchmig()
+        .args(["analyze", "no/such/dir", "corpus/airflow/orders_etl.py"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("no/such/dir").and(predicate::str::contains("no such file")),
+        )
+        .stdout(predicate::str::contains("orders_etl"));
+}
+
+#[test]
+fn files_without_pipelines_are_counted_not_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("helpers.py"),
+        "def add(a, b):\n    return a + b\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("empty.py"), "").unwrap();
+    std::fs::create_dir(dir.path().join("__pycache__")).unwrap();
+    std::fs::write(dir.path().join("__pycache__/x.py"), "def (:\n").unwrap();
+    let (inv, out) = analyze_json(&[dir.path().to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(inv["files"], 2);
+    assert_eq!(inv["files_without_pipelines"], 2);
+    assert_eq!(inv["files_with_errors"], 0);
+}
+
+#[test]
+fn output_is_deterministic() {
+    let a = orchmig().args(["ir", "corpus"]).output().unwrap().stdout;
+    let b = orchmig().args(["ir", "corpus"]).output().unwrap().stdout;
+    assert_eq!(a, b);
+}

@@ -295,6 +295,7 @@ impl<'s, 'a> Evaluator<'s, 'a> {
         let items = match self.eval_depth(&generator.iter, d) {
             Value::List(v) => v,
             Value::Dict(m) => m.into_keys().map(Value::Str).collect(),
+            Value::Str(text) => text.chars().map(|c| Value::Str(c.to_string())).collect(),
             _ => return None,
         };
         let mut inner = Evaluator {

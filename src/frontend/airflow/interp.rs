@@ -365,6 +365,11 @@ where
                     .collect(),
             ),
             Obj::Value(Value::List(items)) => Some(items.into_iter().map(Obj::Value).collect()),
+            Obj::Value(Value::Str(text)) => Some(
+                text.chars()
+                    .map(|c| Obj::Value(Value::Str(c.to_string())))
+                    .collect(),
+            ),
             Obj::Value(Value::Dict(map)) => {
                 Some(map.into_keys().map(|k| Obj::Value(Value::Str(k))).collect())
             }
@@ -590,6 +595,10 @@ where
         }
         let items = match self.expr(&generator.iter) {
             Obj::Value(Value::List(items)) => items.into_iter().map(Obj::Value).collect::<Vec<_>>(),
+            Obj::Value(Value::Str(text)) => text
+                .chars()
+                .map(|c| Obj::Value(Value::Str(c.to_string())))
+                .collect(),
             Obj::Tasks { refs, .. } => refs
                 .into_iter()
                 .map(|r| Obj::Tasks {

@@ -16,14 +16,26 @@ from airflow.sdk import dag as d
 from airflow.sdk import task as t
 
 CRM_ACCOUNTS = Asset(name="crm_accounts", uri="file:///tmp/orchmig/crm_accounts.json")
-BILLING_INVOICES = Asset(name="billing_invoices", uri="file:///tmp/orchmig/billing_invoices.json")
+BILLING_INVOICES = Asset(
+    name="billing_invoices", uri="file:///tmp/orchmig/billing_invoices.json"
+)
 
 
-@d(dag_id="crm_export", schedule="0 4 * * *", start_date=datetime(2024, 1, 1), catchup=False, tags=["crm"])
+@d(
+    dag_id="crm_export",
+    schedule="0 4 * * *",
+    start_date=datetime(2024, 1, 1),
+    catchup=False,
+    tags=["crm"],
+)
 def crm_export():
     @t(outlets=[CRM_ACCOUNTS])
     def export_accounts() -> int:
-        accounts = [{"id": "A1", "tier": "gold"}, {"id": "A2", "tier": "silver"}, {"id": "A3", "tier": "gold"}]
+        accounts = [
+            {"id": "A1", "tier": "gold"},
+            {"id": "A2", "tier": "silver"},
+            {"id": "A3", "tier": "gold"},
+        ]
         return len(accounts)
 
     @t(outlets=[BILLING_INVOICES])
@@ -54,7 +66,9 @@ def customer_360_build():
             lifetime_value[account] = lifetime_value.get(account, 0.0) + amount
         return lifetime_value
 
-    publish = BashOperator(task_id="refresh_dashboard", bash_command="echo customer 360 refreshed")
+    publish = BashOperator(
+        task_id="refresh_dashboard", bash_command="echo customer 360 refreshed"
+    )
     join_accounts_and_invoices() >> publish
 
 

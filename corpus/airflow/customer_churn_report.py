@@ -30,7 +30,11 @@ with DAG(
     schedule="30 5 * * 1-5",
     start_date=datetime(2024, 6, 3),
     catchup=True,
-    default_args={"owner": "customer-success", "retries": 1, "retry_delay": timedelta(minutes=10)},
+    default_args={
+        "owner": "customer-success",
+        "retries": 1,
+        "retry_delay": timedelta(minutes=10),
+    },
     params={
         "risk_threshold": Param(3, type="integer", minimum=1, maximum=6),
         "team": Param("emea", type="string", enum=["emea", "amer", "apac"]),
@@ -38,13 +42,20 @@ with DAG(
     tags=["customers", "reporting"],
 ) as dag:
     start = EmptyOperator(task_id="start")
-    inactivity = PythonOperator(task_id="score_inactivity", python_callable=score_inactivity)
+    inactivity = PythonOperator(
+        task_id="score_inactivity", python_callable=score_inactivity
+    )
     tickets = PythonOperator(task_id="score_tickets", python_callable=score_tickets)
 
     @task
-    def combine_scores(inactivity_scores: dict, ticket_scores: dict, params=None) -> list[str]:
+    def combine_scores(
+        inactivity_scores: dict, ticket_scores: dict, params=None
+    ) -> list[str]:
         threshold = params["risk_threshold"]
-        combined = {cid: inactivity_scores[cid] + ticket_scores.get(cid, 0) for cid in inactivity_scores}
+        combined = {
+            cid: inactivity_scores[cid] + ticket_scores.get(cid, 0)
+            for cid in inactivity_scores
+        }
         at_risk = sorted(cid for cid, score in combined.items() if score >= threshold)
         print(f"{len(at_risk)} of {len(combined)} customers at risk: {at_risk}")
         return at_risk

@@ -10,7 +10,10 @@ from datetime import datetime
 
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.providers.standard.operators.python import BranchPythonOperator, ShortCircuitOperator
+from airflow.providers.standard.operators.python import (
+    BranchPythonOperator,
+    ShortCircuitOperator,
+)
 from airflow.sdk import DAG, task
 
 LEDGER_BATCH = [
@@ -22,7 +25,9 @@ BANK_HOLIDAYS = {"2024-01-01", "2024-05-01", "2024-12-25"}
 
 
 def choose_load_mode() -> str:
-    unbalanced = [row["entry"] for row in LEDGER_BATCH if row["debit"] < 0 or row["credit"] < 0]
+    unbalanced = [
+        row["entry"] for row in LEDGER_BATCH if row["debit"] < 0 or row["credit"] < 0
+    ]
     if unbalanced:
         return "full_reload"
     return "incremental_load"
@@ -42,13 +47,29 @@ with DAG(
     default_args={"owner": "finance-data", "retries": 1},
     tags=["finance", "quality"],
 ) as dag:
-    balanced = ShortCircuitOperator(task_id="batch_is_balanced", python_callable=batch_is_balanced)
-    branch = BranchPythonOperator(task_id="choose_load_mode", python_callable=choose_load_mode)
-    full = BashOperator(task_id="full_reload", bash_command="echo reloading ledger {{ ds }}")
-    incremental = BashOperator(task_id="incremental_load", bash_command="echo appending ledger {{ ds }}")
+    balanced = ShortCircuitOperator(
+        task_id="batch_is_balanced", python_callable=batch_is_balanced
+    )
+    branch = BranchPythonOperator(
+        task_id="choose_load_mode", python_callable=choose_load_mode
+    )
+    full = BashOperator(
+        task_id="full_reload", bash_command="echo reloading ledger {{ ds }}"
+    )
+    incremental = BashOperator(
+        task_id="incremental_load", bash_command="echo appending ledger {{ ds }}"
+    )
     joined = EmptyOperator(task_id="loaded", trigger_rule="none_failed_min_one_success")
-    alert = BashOperator(task_id="alert_on_failure", bash_command="echo ledger load failed", trigger_rule="one_failed")
-    cleanup = BashOperator(task_id="cleanup_scratch", bash_command="echo cleaning scratch", trigger_rule="all_done")
+    alert = BashOperator(
+        task_id="alert_on_failure",
+        bash_command="echo ledger load failed",
+        trigger_rule="one_failed",
+    )
+    cleanup = BashOperator(
+        task_id="cleanup_scratch",
+        bash_command="echo cleaning scratch",
+        trigger_rule="all_done",
+    )
 
     @task.short_circuit
     def not_a_bank_holiday(ds=None) -> bool:

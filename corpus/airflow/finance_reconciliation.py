@@ -28,7 +28,11 @@ with DAG(
     schedule="0 22 * * 1-5",
     start_date=pendulum.datetime(2024, 1, 2, tz="Europe/Paris"),
     catchup=False,
-    default_args={"owner": "treasury", "retries": 2, "retry_delay": timedelta(minutes=3)},
+    default_args={
+        "owner": "treasury",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=3),
+    },
     tags=["finance"],
 ) as dag:
     opened = EmptyOperator(task_id="books_open")

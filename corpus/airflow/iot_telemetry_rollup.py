@@ -17,7 +17,9 @@ READINGS = {
     "freezer-01": [-18.2, -18.0, -17.9],
 }
 SAFE_MAX = {"fridge": 5.0, "freezer": -15.0}
-DEVICE_HEALTH = Asset(name="device_health", uri="file:///tmp/orchmig/device_health.json")
+DEVICE_HEALTH = Asset(
+    name="device_health", uri="file:///tmp/orchmig/device_health.json"
+)
 
 
 def gateway_online() -> bool:
@@ -33,7 +35,12 @@ def gateway_online() -> bool:
     tags=["iot"],
 )
 def iot_telemetry_rollup():
-    gateway = PythonSensor(task_id="gateway_online", python_callable=gateway_online, poke_interval=30, timeout=300)
+    gateway = PythonSensor(
+        task_id="gateway_online",
+        python_callable=gateway_online,
+        poke_interval=30,
+        timeout=300,
+    )
 
     @task
     def list_devices() -> list[str]:

@@ -29,7 +29,10 @@ def marketing_fanout():
 
     @task
     def cost_per_click(campaign: str) -> dict:
-        return {"campaign": campaign, "cpc": round(SPEND[campaign] / CLICKS[campaign], 4)}
+        return {
+            "campaign": campaign,
+            "cpc": round(SPEND[campaign] / CLICKS[campaign], 4),
+        }
 
     @task
     def convert(amount: float, rate: float, currency: str = "EUR") -> str:

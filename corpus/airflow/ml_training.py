@@ -26,7 +26,11 @@ CHAMPION_MAE = 4.0
     tags=["ml", "forecast"],
 )
 def ml_training():
-    @task.virtualenv(requirements=[], system_site_packages=False, execution_timeout=timedelta(minutes=20))
+    @task.virtualenv(
+        requirements=[],
+        system_site_packages=False,
+        execution_timeout=timedelta(minutes=20),
+    )
     def build_features() -> list[list[float]]:
         weekly_units = [120, 132, 128, 141, 150, 149, 163, 170]
         rows = []
@@ -48,10 +52,16 @@ def ml_training():
         n = len(rows)
         mean_x = sum(r[0] for r in rows) / n
         mean_y = sum(r[1] for r in rows) / n
-        slope = sum((r[0] - mean_x) * (r[1] - mean_y) for r in rows) / sum((r[0] - mean_x) ** 2 for r in rows)
+        slope = sum((r[0] - mean_x) * (r[1] - mean_y) for r in rows) / sum(
+            (r[0] - mean_x) ** 2 for r in rows
+        )
         intercept = mean_y - slope * mean_x
         mae = sum(abs(r[1] - (intercept + slope * r[0])) for r in rows) / n
-        return {"slope": round(slope, 3), "intercept": round(intercept, 3), "mae": round(mae, 3)}
+        return {
+            "slope": round(slope, 3),
+            "intercept": round(intercept, 3),
+            "mae": round(mae, 3),
+        }
 
     @task.branch
     def compare_to_champion(model: dict) -> str:
@@ -62,7 +72,9 @@ def ml_training():
         print(f"promoting model slope={model['slope']} mae={model['mae']}")
 
     keep = EmptyOperator(task_id="keep_champion")
-    notify = EmptyOperator(task_id="notify_ml_team", trigger_rule="none_failed_min_one_success")
+    notify = EmptyOperator(
+        task_id="notify_ml_team", trigger_rule="none_failed_min_one_success"
+    )
 
     features = build_features()
     model = train(features)

@@ -11,7 +11,9 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-ORDERS_SUMMARY = Asset(name="orders_summary", uri="file:///tmp/orchmig/orders_summary.json")
+ORDERS_SUMMARY = Asset(
+    name="orders_summary", uri="file:///tmp/orchmig/orders_summary.json"
+)
 
 default_args = {
     "owner": "commerce-data",
@@ -34,7 +36,12 @@ def orders_etl():
         return [
             {"order_id": 1001, "category": "books", "amount": 24.90, "status": "paid"},
             {"order_id": 1002, "category": "games", "amount": 59.99, "status": "paid"},
-            {"order_id": 1003, "category": "books", "amount": 12.50, "status": "cancelled"},
+            {
+                "order_id": 1003,
+                "category": "books",
+                "amount": 12.50,
+                "status": "cancelled",
+            },
             {"order_id": 1004, "category": "music", "amount": 9.99, "status": "paid"},
             {"order_id": 1005, "category": "books", "amount": 31.00, "status": "paid"},
         ]
@@ -45,7 +52,9 @@ def orders_etl():
         for order in orders:
             if order["status"] != "paid":
                 continue
-            revenue[order["category"]] = round(revenue.get(order["category"], 0.0) + order["amount"], 2)
+            revenue[order["category"]] = round(
+                revenue.get(order["category"], 0.0) + order["amount"], 2
+            )
         return dict(sorted(revenue.items()))
 
     @task(outlets=[ORDERS_SUMMARY])
@@ -55,7 +64,9 @@ def orders_etl():
 
         os.makedirs("/tmp/orchmig", exist_ok=True)
         with open("/tmp/orchmig/orders_summary.json", "w") as fh:
-            json.dump({"revenue": revenue, "total": round(sum(revenue.values()), 2)}, fh)
+            json.dump(
+                {"revenue": revenue, "total": round(sum(revenue.values()), 2)}, fh
+            )
         print(f"published revenue for {len(revenue)} categories")
 
     load(transform(extract()))

@@ -52,12 +52,18 @@ with DAG(
     doc_md=__doc__,
     tags=["hr", "payroll"],
 ) as dag:
-    net_pay = PythonOperator(task_id="compute_net_pay", python_callable=compute_net_pay, op_kwargs={"tax_rate": 0.2})
+    net_pay = PythonOperator(
+        task_id="compute_net_pay",
+        python_callable=compute_net_pay,
+        op_kwargs={"tax_rate": 0.2},
+    )
     export = BashOperator(
         task_id="export_transfers",
         bash_command="echo 'payroll {{ ds }} format={{ params.bank_format }} dry_run={{ params.dry_run }}'",
     )
-    notify = BashOperator(task_id="notify_hr", bash_command="echo 'payroll for {{ ds }} ready for review'")
+    notify = BashOperator(
+        task_id="notify_hr", bash_command="echo 'payroll for {{ ds }} ready for review'"
+    )
 
     net_pay >> export >> notify
 

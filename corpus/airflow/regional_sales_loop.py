@@ -13,7 +13,11 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.python import PythonOperator
 
 REGIONS = ["eu", "us", "apac"]
-SALES = {"eu": [120.0, 80.5, 42.0], "us": [310.0, 95.25], "apac": [64.0, 71.5, 18.0, 22.0]}
+SALES = {
+    "eu": [120.0, 80.5, 42.0],
+    "us": [310.0, 95.25],
+    "apac": [64.0, 71.5, 18.0, 22.0],
+}
 
 
 def extract_region(region: str) -> list[float]:
@@ -49,9 +53,15 @@ with af.DAG(
     extracts, loads = [], []
     for region in REGIONS:
         extract = PythonOperator(
-            task_id=f"extract_{region}", python_callable=extract_region, op_kwargs={"region": region}
+            task_id=f"extract_{region}",
+            python_callable=extract_region,
+            op_kwargs={"region": region},
         )
-        load = PythonOperator(task_id=f"load_{region}", python_callable=load_region, op_kwargs={"region": region})
+        load = PythonOperator(
+            task_id=f"load_{region}",
+            python_callable=load_region,
+            op_kwargs={"region": region},
+        )
         af.chain(start, extract, load, consolidated)
         extracts.append(extract)
         loads.append(load)

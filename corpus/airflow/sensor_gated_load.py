@@ -55,7 +55,12 @@ with DAG(
         poke_interval=60,
         timeout=2 * 60 * 60,
     )
-    settle = TimeDeltaSensor(task_id="settle", delta=timedelta(seconds=0), mode="reschedule", poke_interval=10)
+    settle = TimeDeltaSensor(
+        task_id="settle",
+        delta=timedelta(seconds=0),
+        mode="reschedule",
+        poke_interval=10,
+    )
 
     @task.sensor(poke_interval=20, timeout=600, mode="reschedule")
     def file_is_complete(path: str) -> PokeReturnValue:

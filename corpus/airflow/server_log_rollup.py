@@ -23,7 +23,13 @@ LOG_DIR = "/tmp/orchmig/weblogs"
 def server_log_rollup():
     @task.bash
     def write_sample_logs() -> str:
-        lines = ["GET / 200", "GET /cart 200", "POST /checkout 500", "GET /missing 404", "GET / 200"]
+        lines = [
+            "GET / 200",
+            "GET /cart 200",
+            "POST /checkout 500",
+            "GET /missing 404",
+            "GET / 200",
+        ]
         body = "\\n".join(lines)
         return f"mkdir -p {LOG_DIR} && printf '{body}\\n' > {LOG_DIR}/frontend.log && printf 'GET /api 200\\nGET /api 503\\n' > {LOG_DIR}/api.log"
 

@@ -39,7 +39,10 @@ with DAG(
         @task
         def classify(tickets: list[dict]) -> dict:
             urgent = [t["id"] for t in tickets if "urgent" in t["text"]]
-            return {"urgent": urgent, "normal": [t["id"] for t in tickets if t["id"] not in urgent]}
+            return {
+                "urgent": urgent,
+                "normal": [t["id"] for t in tickets if t["id"] not in urgent],
+            }
 
         @task
         def route(classified: dict) -> str:

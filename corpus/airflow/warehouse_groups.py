@@ -25,7 +25,10 @@ with DAG(
 
     with TaskGroup("load") as load_group:
         for table in ["customers", "products", "orders"]:
-            BashOperator(task_id=f"stage_{table}", bash_command=f"echo staging {table} for {{{{ ds }}}}")
+            BashOperator(
+                task_id=f"stage_{table}",
+                bash_command=f"echo staging {table} for {{{{ ds }}}}",
+            )
 
     with TaskGroup("model") as model_group:
         with TaskGroup("dimensions"):

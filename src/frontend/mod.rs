@@ -3,9 +3,11 @@
 
 pub mod airflow;
 pub mod callable;
+pub mod dagster;
 pub mod imports;
 pub mod literal;
 pub mod parse;
+pub mod prefect;
 pub mod source;
 mod walk;
 
@@ -175,7 +177,8 @@ fn read_source_here(path: &str, text: &str) -> SourceFile {
     for fw in &frameworks {
         let reading = match fw {
             Framework::Airflow => airflow::read(&ctx),
-            Framework::Dagster | Framework::Prefect => Reading::default(),
+            Framework::Prefect => prefect::read(&ctx),
+            Framework::Dagster => dagster::read(&ctx),
         };
         if file.source_version.is_none() {
             file.source_version = reading.source_version;

@@ -446,6 +446,9 @@ pub struct Node {
     pub trigger_rule: Option<String>,
     /// Innermost group id.
     pub group: Option<String>,
+    /// The node's own partition axis (Dagster assets are partitioned one by one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partitions: Option<Partitions>,
     /// Sensor settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sensor: Option<SensorSpec>,
@@ -488,6 +491,7 @@ impl Node {
             mapping: None,
             trigger_rule: None,
             group: None,
+            partitions: None,
             sensor: None,
             inlets: Vec::new(),
             outlets: Vec::new(),
@@ -671,6 +675,9 @@ pub struct Check {
     /// The checking function.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callable: Option<Callable>,
+    /// Other literal options of the check (retry policy, partitions, metadata, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, Value>,
     /// Where it is defined.
     pub span: Span,
 }
@@ -721,6 +728,12 @@ pub struct Deployment {
     pub tags: Vec<String>,
     /// `serve`, `deploy`, `to_deployment`, `prefect.yaml`, `build_from_flow`.
     pub method: String,
+    /// Every schedule when several are declared (`schedule` is the first of them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedules: Vec<Schedule>,
+    /// Other literal settings (work queue, image, paused, concurrency limit, source, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, Value>,
     /// Where it is declared.
     pub span: Span,
 }

@@ -1,0 +1,193 @@
+//! A pre-order walk over every expression of a function body, for the body scans.
+
+use rustpython_parser::ast::{self, Expr, Stmt};
+
+/// Calls `f` on every expression in `stmts`, nested bodies included, outer before inner.
+pub fn each_expr(stmts: &[Stmt], f: &mut dyn FnMut(&Expr)) {
+    for s in stmts {
+        stmt(s, f);
+    }
+}
+
+fn exprs<'e>(es: impl IntoIterator<Item = &'e Expr>, f: &mut dyn FnMut(&Expr)) {
+    for e in es {
+        expr(e, f);
+    }
+}
+
+fn stmt(s: &Stmt, f: &mut dyn FnMut(&Expr)) {
+    match s {
+        Stmt::FunctionDef(d) => {
+            exprs(&d.decorator_list, f);
+            each_expr(&d.body, f);
+        }
+        Stmt::AsyncFunctionDef(d) => {
+            exprs(&d.decorator_list, f);
+            each_expr(&d.body, f);
+        }
+        Stmt::ClassDef(c) => {
+            exprs(&c.bases, f);
+            each_expr(&c.body, f);
+        }
+        Stmt::Return(r) => exprs(r.value.as_deref(), f),
+        Stmt::Delete(d) => exprs(&d.targets, f),
+        Stmt::Assign(a) => {
+            exprs(&a.targets, f);
+            expr(&a.value, f);
+        }
+        Stmt::TypeAlias(t) => expr(&t.value, f),
+        Stmt::AugAssign(a) => {
+            expr(&a.target, f);
+            expr(&a.value, f);
+        }
+        Stmt::AnnAssign(a) => {
+            expr(&a.target, f);
+            exprs(a.value.as_deref(), f);
+        }
+        Stmt::For(l) => {
+            expr(&l.iter, f);
+            each_expr(&l.body, f);
+            each_expr(&l.orelse, f);
+        }
+        Stmt::AsyncFor(l) => {
+            expr(&l.iter, f);
+            each_expr(&l.body, f);
+            each_expr(&l.orelse, f);
+        }
+        Stmt::While(w) => {
+            expr(&w.test, f);
+            each_expr(&w.body, f);
+            each_expr(&w.orelse, f);
+        }
+        Stmt::If(i) => {
+            expr(&i.test, f);
+            each_expr(&i.body, f);
+            each_expr(&i.orelse, f);
+        }
+        Stmt::With(w) => {
+            for item in &w.items {
+                expr(&item.context_expr, f);
+            }
+            each_expr(&w.body, f);
+        }
+        Stmt::AsyncWith(w) => {
+            for item in &w.items {
+                expr(&item.context_expr, f);
+            }
+            each_expr(&w.body, f);
+        }
+        Stmt::Match(m) => {
+            expr(&m.subject, f);
+            for case in &m.cases {
+                exprs(case.guard.as_deref(), f);
+                each_expr(&case.body, f);
+            }
+        }
+        Stmt::Raise(r) => {
+            exprs(r.exc.as_deref(), f);
+            exprs(r.cause.as_deref(), f);
+        }
+        Stmt::Try(t) => {
+            each_expr(&t.body, f);
+            for h in &t.handlers {
+                let ast::ExceptHandler::ExceptHandler(h) = h;
+                each_expr(&h.body, f);
+            }
+            each_expr(&t.orelse, f);
+            each_expr(&t.finalbody, f);
+        }
+        Stmt::TryStar(t) => {
+            each_expr(&t.body, f);
+            for h in &t.handlers {
+                let ast::ExceptHandler::ExceptHandler(h) = h;
+                each_expr(&h.body, f);
+            }
+            each_expr(&t.orelse, f);
+            each_expr(&t.finalbody, f);
+        }
+        Stmt::Assert(a) => {
+            expr(&a.test, f);
+            exprs(a.msg.as_deref(), f);
+        }
+        Stmt::Expr(e) => expr(&e.value, f),
+        _ => {}
+    }
+}
+
+fn comprehensions(gens: &[ast::Comprehension], f: &mut dyn FnMut(&Expr)) {
+    for g in gens {
+        expr(&g.iter, f);
+        exprs(&g.ifs, f);
+    }
+}
+
+fn expr(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    f(e);
+    match e {
+        Expr::BoolOp(b) => exprs(&b.values, f),
+        Expr::NamedExpr(n) => expr(&n.value, f),
+        Expr::BinOp(b) => {
+            expr(&b.left, f);
+            expr(&b.right, f);
+        }
+        Expr::UnaryOp(u) => expr(&u.operand, f),
+        Expr::Lambda(l) => expr(&l.body, f),
+        Expr::IfExp(i) => {
+            expr(&i.test, f);
+            expr(&i.body, f);
+            expr(&i.orelse, f);
+        }
+        Expr::Dict(d) => {
+            exprs(d.keys.iter().flatten(), f);
+            exprs(&d.values, f);
+        }
+        Expr::Set(s) => exprs(&s.elts, f),
+        Expr::ListComp(c) => {
+            expr(&c.elt, f);
+            comprehensions(&c.generators, f);
+        }
+        Expr::SetComp(c) => {
+            expr(&c.elt, f);
+            comprehensions(&c.generators, f);
+        }
+        Expr::DictComp(c) => {
+            expr(&c.key, f);
+            expr(&c.value, f);
+            comprehensions(&c.generators, f);
+        }
+        Expr::GeneratorExp(c) => {
+            expr(&c.elt, f);
+            comprehensions(&c.generators, f);
+        }
+        Expr::Await(a) => expr(&a.value, f),
+        Expr::Yield(y) => exprs(y.value.as_deref(), f),
+        Expr::YieldFrom(y) => expr(&y.value, f),
+        Expr::Compare(c) => {
+            expr(&c.left, f);
+            exprs(&c.comparators, f);
+        }
+        Expr::Call(c) => {
+            expr(&c.func, f);
+            exprs(&c.args, f);
+            for k in &c.keywords {
+                expr(&k.value, f);
+            }
+        }
+        Expr::FormattedValue(v) => expr(&v.value, f),
+        Expr::JoinedStr(j) => exprs(&j.values, f),
+        Expr::Attribute(a) => expr(&a.value, f),
+        Expr::Subscript(s) => {
+            expr(&s.value, f);
+            expr(&s.slice, f);
+        }
+        Expr::Starred(s) => expr(&s.value, f),
+        Expr::List(l) => exprs(&l.elts, f),
+        Expr::Tuple(t) => exprs(&t.elts, f),
+        Expr::Slice(s) => {
+            exprs(s.lower.as_deref(), f);
+            exprs(s.upper.as_deref(), f);
+            exprs(s.step.as_deref(), f);
+        }
+        Expr::Constant(_) | Expr::Name(_) => {}
+    }
+}

@@ -1,0 +1,1901 @@
+//! A static interpreter of Prefect modules: collects flows and tasks, reads each flow body into a
+//! graph, and records deployments. What it cannot follow becomes an opaque entry.
+
+use rustpython_parser::ast::{self, Expr, Ranged, Stmt};
+use rustpython_parser::text_size::TextRange;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+
+use super::names::{self, Symbol, classify};
+use super::options;
+use super::scan;
+use crate::frontend::FileContext;
+use crate::frontend::callable::FunctionDef;
+use crate::frontend::literal::Evaluator;
+use crate::ir::{
+    Deployment, Diagnostic, Edge, EdgeKind, Framework, Group, GroupKind, MappedArg, Mapping, Node,
+    NodeKind, Opaque, Param, Partitions, Pipeline, Policy, Severity, Span, Value,
+};
+
+/// How deep helper functions are inlined before giving up.
+const MAX_INLINE_DEPTH: usize = 8;
+/// Most iterations unrolled from one loop over a literal; longer loops are read once.
+pub const MAX_UNROLL: usize = 100;
+/// Most loop iterations unrolled in one module (nested loops multiply); past it loops are read once.
+const MAX_TOTAL_UNROLL: usize = 10_000;
+
+/// A `@task` function with its options (decorator, then `with_options` overrides).
+#[derive(Clone)]
+struct TaskDef<'s> {
+    def: FunctionDef<'s>,
+    options: BTreeMap<String, Value>,
+}
+
+/// A `@flow` function with its options; `pipeline` is the pipeline it defines.
+#[derive(Clone)]
+struct FlowDef<'s> {
+    def: FunctionDef<'s>,
+    options: BTreeMap<String, Value>,
+    pipeline: usize,
+}
+
+/// `Flow.from_source(...)`: a flow bound to a code location, waiting for `.deploy(...)`.
+struct Sourced {
+    pipeline: Option<usize>,
+    source: Value,
+    entrypoint: Option<String>,
+}
+
+/// How a task is invoked.
+#[derive(Clone, Copy, PartialEq)]
+enum Invocation {
+    Call,
+    Submit,
+    Map,
+}
+
+/// What an expression evaluates to, as far as building flows is concerned.
+#[derive(Clone)]
+enum Obj<'s> {
+    Value(Value),
+    /// Results or futures of runs (node ids); `list` for collections of them.
+    Runs {
+        refs: Vec<String>,
+        list: bool,
+    },
+    TaskFn(Rc<TaskDef<'s>>),
+    FlowFn(Rc<FlowDef<'s>>),
+    LocalFn(FunctionDef<'s>),
+    Unmapped(Box<Obj<'s>>),
+    AllowFailure(Box<Obj<'s>>),
+    /// Deployments (pipeline index, deployment index).
+    Deployments(Vec<(usize, usize)>),
+    Sourced(Rc<Sourced>),
+}
+
+impl Obj<'_> {
+    fn refs(&self) -> Vec<String> {
+        match self {
+            Obj::Runs { refs, .. } => refs.clone(),
+            Obj::Unmapped(inner) | Obj::AllowFailure(inner) => inner.refs(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The flow whose body is being read.
+struct Build {
+    pipeline: usize,
+    calls: HashMap<String, usize>,
+    edges: HashMap<(String, String), usize>,
+    conditions: Vec<String>,
+    control: Vec<Vec<String>>,
+    tags: Vec<Vec<String>>,
+    dynamic: Vec<String>,
+}
+
+/// Interprets one module.
+pub struct Interpreter<'c, 's, 'a> {
+    ctx: &'c FileContext<'s, 'a>,
+    ev: Evaluator<'s, 'a>,
+    pipelines: Vec<Pipeline>,
+    flows: Vec<Rc<FlowDef<'s>>>,
+    diagnostics: Vec<Diagnostic>,
+    scopes: Vec<HashMap<String, Obj<'s>>>,
+    returned: Option<Obj<'s>>,
+    inline_depth: usize,
+    build: Option<Build>,
+    file_opaque: Vec<Opaque>,
+    unrolled: usize,
+}
+
+impl<'c, 's, 'a> Interpreter<'c, 's, 'a>
+where
+    'a: 's,
+{
+    /// An interpreter over a parsed module.
+    pub fn new(ctx: &'c FileContext<'s, 'a>) -> Self {
+        Interpreter {
+            ctx,
+            ev: ctx.evaluator(),
+            pipelines: Vec::new(),
+            flows: Vec::new(),
+            diagnostics: Vec::new(),
+            scopes: vec![HashMap::new()],
+            returned: None,
+            inline_depth: 0,
+            build: None,
+            file_opaque: Vec::new(),
+            unrolled: 0,
+        }
+    }
+
+    /// Runs the module's top-level statements (collecting flows, tasks and deployments), then
+    /// reads every flow body with the module's final bindings, as Python would at call time.
+    pub fn run_module(&mut self) {
+        let suite = self.ctx.suite;
+        self.ev.names.clear();
+        self.block(suite);
+        self.returned = None;
+        for i in 0..self.flows.len() {
+            self.read_flow(i);
+        }
+    }
+
+    /// The pipelines and the diagnostics.
+    pub fn finish(mut self) -> (Vec<Pipeline>, Vec<Diagnostic>) {
+        for p in &mut self.pipelines {
+            if p.schedule.is_none() {
+                p.schedule = p.deployments.iter().find_map(|d| d.schedule.clone());
+            }
+        }
+        if let Some(first) = self.pipelines.first_mut() {
+            first.opaque.splice(0..0, self.file_opaque);
+        }
+        (self.pipelines, self.diagnostics)
+    }
+
+    /// Deployments found outside the module (in `prefect.yaml`), added to the pipeline they name.
+    pub fn add_external_deployment(&mut self, function: &str, deployment: Deployment) -> bool {
+        match self.pipelines.iter_mut().find(|p| p.id == function) {
+            Some(p) => {
+                p.deployments.push(deployment);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn span(&self, range: TextRange) -> Span {
+        self.ctx.src.span(range)
+    }
+
+    fn src(&self, node: &impl Ranged) -> &'s str {
+        self.ctx.src.slice(node.range())
+    }
+
+    fn opaque(&mut self, kind: &str, node: &impl Ranged, why: String) {
+        self.opaque_at(kind, node.range(), why);
+    }
+
+    fn opaque_at(&mut self, kind: &str, range: TextRange, why: String) {
+        let span = self.span(range);
+        let source = self
+            .ctx
+            .src
+            .slice(range)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(120)
+            .collect::<String>();
+        let entry = Opaque {
+            kind: kind.into(),
+            line: span.line,
+            span,
+            why,
+            source: Some(source),
+        };
+        match &self.build {
+            Some(b) => self.pipelines[b.pipeline].opaque.push(entry),
+            None => self.file_opaque.push(entry),
+        }
+    }
+
+    fn diagnostic(
+        &mut self,
+        severity: Severity,
+        code: &str,
+        span: Span,
+        message: String,
+        help: &str,
+    ) {
+        self.diagnostics.push(Diagnostic {
+            severity,
+            code: code.into(),
+            line: Some(span.line),
+            span: Some(span),
+            message,
+            help: Some(help.into()),
+        });
+    }
+
+    // ----- names and scopes -------------------------------------------------------------
+
+    fn lookup(&self, name: &str) -> Option<Obj<'s>> {
+        self.scopes
+            .iter()
+            .rev()
+            .find_map(|scope| scope.get(name).cloned())
+    }
+
+    fn bind(&mut self, name: &str, obj: Obj<'s>) {
+        if let Obj::Value(v) = &obj {
+            self.ev.names.insert(name.to_string(), v.clone());
+        } else {
+            self.ev.names.remove(name);
+        }
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.insert(name.to_string(), obj);
+        }
+    }
+
+    fn bind_target(&mut self, target: &'s Expr, obj: Obj<'s>) {
+        match target {
+            Expr::Name(n) => self.bind(n.id.as_str(), obj),
+            Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. }) => {
+                let parts: Vec<Obj<'s>> = match &obj {
+                    Obj::Runs { refs, .. } => elts
+                        .iter()
+                        .map(|_| Obj::Runs {
+                            refs: refs.clone(),
+                            list: false,
+                        })
+                        .collect(),
+                    Obj::Value(Value::List(items)) if items.len() == elts.len() => {
+                        items.iter().cloned().map(Obj::Value).collect()
+                    }
+                    _ => elts
+                        .iter()
+                        .map(|e| Obj::Value(Value::Expr(self.src(e).to_string())))
+                        .collect(),
+                };
+                for (elt, part) in elts.iter().zip(parts) {
+                    self.bind_target(elt, part);
+                }
+            }
+            Expr::Starred(s) => self.bind_target(&s.value, obj),
+            _ => {}
+        }
+    }
+
+    fn symbol(&self, func: &Expr) -> Option<Symbol> {
+        if let Expr::Name(n) = func
+            && self.lookup(n.id.as_str()).is_some()
+        {
+            return None;
+        }
+        self.ctx.imports.qualify(func).and_then(|q| classify(&q))
+    }
+
+    fn eval_keywords(&self, keywords: &'s [ast::Keyword]) -> BTreeMap<String, Value> {
+        let mut out = BTreeMap::new();
+        for kw in keywords {
+            match &kw.arg {
+                Some(name) => {
+                    out.insert(name.to_string(), self.ev.eval(&kw.value));
+                }
+                None => match self.ev.eval(&kw.value) {
+                    Value::Dict(m) => out.extend(m),
+                    other => {
+                        out.insert("**".to_string(), other);
+                    }
+                },
+            }
+        }
+        out
+    }
+
+    // ----- statements --------------------------------------------------------------------
+
+    fn block(&mut self, stmts: &'s [Stmt]) {
+        for stmt in stmts {
+            if self.returned.is_some() {
+                return;
+            }
+            self.stmt(stmt);
+        }
+    }
+
+    fn stmt(&mut self, stmt: &'s Stmt) {
+        match stmt {
+            Stmt::Expr(e) => {
+                self.expr(&e.value);
+            }
+            Stmt::Assign(a) => self.assign(a),
+            Stmt::AnnAssign(a) => {
+                if let Some(v) = &a.value {
+                    let obj = self.expr(v);
+                    self.bind_target(&a.target, obj);
+                }
+            }
+            Stmt::AugAssign(a) => {
+                let added = self.expr(&a.value);
+                let Expr::Name(n) = &*a.target else { return };
+                let old = self.lookup(n.id.as_str());
+                let mut refs = old.as_ref().map(Obj::refs).unwrap_or_default();
+                refs.extend(added.refs());
+                if refs.is_empty() {
+                    let v = self.ev.eval(&Expr::BinOp(ast::ExprBinOp {
+                        range: a.range,
+                        left: a.target.clone(),
+                        op: a.op,
+                        right: a.value.clone(),
+                    }));
+                    self.bind(n.id.as_str(), Obj::Value(v));
+                } else {
+                    dedup(&mut refs);
+                    self.bind(n.id.as_str(), Obj::Runs { refs, list: true });
+                }
+            }
+            Stmt::With(w) => self.with(&w.items, &w.body),
+            Stmt::AsyncWith(w) => self.with(&w.items, &w.body),
+            Stmt::For(f) => self.for_loop(&f.target, &f.iter, &f.body, &f.orelse, stmt),
+            Stmt::AsyncFor(f) => self.for_loop(&f.target, &f.iter, &f.body, &f.orelse, stmt),
+            Stmt::While(w) => {
+                let test = self.expr(&w.test);
+                self.dynamic_body(
+                    &w.body,
+                    stmt,
+                    test,
+                    None,
+                    "a `while` loop runs a number of times known only at run time",
+                );
+                self.block(&w.orelse);
+            }
+            Stmt::If(i) => self.if_stmt(i),
+            Stmt::Try(t) => self.try_stmt(&t.body, &t.handlers, &t.orelse, &t.finalbody),
+            Stmt::TryStar(t) => self.try_stmt(&t.body, &t.handlers, &t.orelse, &t.finalbody),
+            Stmt::FunctionDef(_) | Stmt::AsyncFunctionDef(_) => {
+                if let Some(def) = FunctionDef::of(stmt) {
+                    self.define_function(def);
+                }
+            }
+            Stmt::Return(r) => {
+                let obj = match &r.value {
+                    Some(v) => self.expr(v),
+                    None => Obj::Value(Value::None),
+                };
+                self.returned = Some(obj);
+            }
+            Stmt::Match(m) if self.build.is_some() => {
+                let subject = self.expr(&m.subject);
+                let src = self.src(&*m.subject).to_string();
+                for case in &m.cases {
+                    let cond = format!("match {src}: case {}", self.src(&case.pattern));
+                    self.conditional(&case.body, cond, subject.refs());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn assign(&mut self, a: &'s ast::StmtAssign) {
+        // `a, b = t1(x), t2(y)`: bind element-wise.
+        if let ([Expr::Tuple(t)], Expr::Tuple(v)) = (a.targets.as_slice(), &*a.value)
+            && t.elts.len() == v.elts.len()
+        {
+            let objs: Vec<Obj<'s>> = v.elts.iter().map(|e| self.expr(e)).collect();
+            for (target, obj) in t.elts.iter().zip(objs) {
+                self.bind_target(target, obj);
+            }
+            return;
+        }
+        let mut obj = self.expr(&a.value);
+        // A module-level `nightly = etl.with_options(...)` is a flow of its own.
+        if self.build.is_none()
+            && self.scopes.len() == 1
+            && let (Obj::FlowFn(f), [Expr::Name(target)]) = (&obj, a.targets.as_slice())
+            && is_with_options(&a.value)
+        {
+            obj = Obj::FlowFn(self.variant_flow(f, target.id.as_str()));
+        }
+        for t in &a.targets {
+            self.bind_target(t, obj.clone());
+        }
+    }
+
+    fn if_stmt(&mut self, i: &'s ast::StmtIf) {
+        if is_main_guard(&i.test) {
+            // Deployments live here; flow calls in it are not part of any flow graph.
+            if self.build.is_none() {
+                self.block(&i.body);
+            }
+            return;
+        }
+        match self.ev.eval(&i.test) {
+            Value::Bool(true) => self.block(&i.body),
+            Value::Bool(false) => self.block(&i.orelse),
+            _ => {
+                let test = self.expr(&i.test);
+                let src = self.src(&*i.test).to_string();
+                let before = self.scopes.last().cloned().unwrap_or_default();
+                self.conditional(&i.body, src.clone(), test.refs());
+                let after_body = self.scopes.last().cloned().unwrap_or_default();
+                if let Some(scope) = self.scopes.last_mut() {
+                    *scope = before.clone();
+                }
+                if !i.orelse.is_empty() {
+                    self.conditional(&i.orelse, format!("not ({src})"), test.refs());
+                }
+                self.merge_branches(&before, after_body);
+            }
+        }
+    }
+
+    /// After `if`/`else`, a name bound in either branch may hold either branch's runs.
+    fn merge_branches(
+        &mut self,
+        before: &HashMap<String, Obj<'s>>,
+        after_body: HashMap<String, Obj<'s>>,
+    ) {
+        let after_else = self.scopes.last().cloned().unwrap_or_default();
+        let mut names: Vec<&String> = after_body.keys().chain(after_else.keys()).collect();
+        names.sort();
+        names.dedup();
+        for name in names {
+            let pick =
+                |m: &HashMap<String, Obj<'s>>| m.get(name).or_else(|| before.get(name)).cloned();
+            let (a, b) = (pick(&after_body), pick(&after_else));
+            let mut refs: Vec<String> = a.iter().chain(b.iter()).flat_map(Obj::refs).collect();
+            let merged = if refs.is_empty() {
+                match b.or(a) {
+                    Some(o) => o,
+                    None => continue,
+                }
+            } else {
+                dedup(&mut refs);
+                let list = [&a, &b]
+                    .iter()
+                    .any(|o| matches!(o, Some(Obj::Runs { list: true, .. })));
+                Obj::Runs { refs, list }
+            };
+            self.bind(name, merged);
+        }
+    }
+
+    /// Reads a block under a condition: nodes made inside record it, and wait for the
+    /// runs the condition reads (a control dependency).
+    fn conditional(&mut self, body: &'s [Stmt], condition: String, refs: Vec<String>) {
+        if let Some(b) = self.build.as_mut() {
+            b.conditions.push(condition);
+            b.control.push(refs);
+        }
+        self.block(body);
+        if let Some(b) = self.build.as_mut() {
+            b.conditions.pop();
+            b.control.pop();
+        }
+        // A `return` inside a branch ends only that branch.
+        if self.build.is_some() && self.inline_depth == 0 {
+            self.returned = None;
+        }
+    }
+
+    fn try_stmt(
+        &mut self,
+        body: &'s [Stmt],
+        handlers: &'s [ast::ExceptHandler],
+        orelse: &'s [Stmt],
+        finalbody: &'s [Stmt],
+    ) {
+        self.block(body);
+        for h in handlers {
+            let ast::ExceptHandler::ExceptHandler(h) = h;
+            let what = h
+                .type_
+                .as_ref()
+                .map_or("an exception".to_string(), |t| self.src(&**t).to_string());
+            self.conditional(&h.body, format!("except {what}"), Vec::new());
+        }
+        self.block(orelse);
+        self.block(finalbody);
+    }
+
+    fn for_loop(
+        &mut self,
+        target: &'s Expr,
+        iter: &'s Expr,
+        body: &'s [Stmt],
+        orelse: &'s [Stmt],
+        whole: &'s Stmt,
+    ) {
+        let it = self.expr(iter);
+        match self.literal_items(iter, &it) {
+            Some(items) if self.may_unroll(items.len()) => {
+                for item in items {
+                    self.bind_target(target, Obj::Value(item));
+                    self.block(body);
+                    if self.returned.is_some() {
+                        return;
+                    }
+                }
+            }
+            _ => {
+                let why = format!(
+                    "the loop iterates over `{}`, known only at run time",
+                    self.src(iter)
+                );
+                self.dynamic_body(body, whole, it, Some(target), &why);
+            }
+        }
+        self.block(orelse);
+    }
+
+    /// True when a loop of `n` iterations may be unrolled (and counts them against the budget).
+    fn may_unroll(&mut self, n: usize) -> bool {
+        if n > MAX_UNROLL || self.unrolled + n > MAX_TOTAL_UNROLL {
+            return false;
+        }
+        self.unrolled += n;
+        true
+    }
+
+    /// The elements of a statically known iterable (lists, dict keys, `.items()`, `range`,
+    /// `enumerate` and `zip` over literals).
+    fn literal_items(&self, iter: &'s Expr, it: &Obj<'s>) -> Option<Vec<Value>> {
+        match it {
+            Obj::Value(Value::List(items)) => return Some(items.clone()),
+            Obj::Value(Value::Dict(m)) => return Some(m.keys().cloned().map(Value::Str).collect()),
+            Obj::Value(_) => {}
+            _ => return None,
+        }
+        let Expr::Call(c) = iter else { return None };
+        if let Expr::Attribute(a) = &*c.func
+            && let Value::Dict(map) = self.ev.eval(&a.value)
+        {
+            return match a.attr.as_str() {
+                "items" => Some(
+                    map.into_iter()
+                        .map(|(k, v)| Value::List(vec![Value::Str(k), v]))
+                        .collect(),
+                ),
+                "keys" => Some(map.into_keys().map(Value::Str).collect()),
+                "values" => Some(map.into_values().collect()),
+                _ => None,
+            };
+        }
+        let Expr::Name(n) = &*c.func else { return None };
+        let lists: Option<Vec<Vec<Value>>> = c
+            .args
+            .iter()
+            .map(|a| match self.ev.eval(a) {
+                Value::List(v) => Some(v),
+                _ => None,
+            })
+            .collect();
+        match (n.id.as_str(), lists?.as_slice()) {
+            ("enumerate", [items]) => Some(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| Value::List(vec![Value::Int(i as i64), v.clone()]))
+                    .collect(),
+            ),
+            ("zip", lists) if !lists.is_empty() => {
+                let n = lists.iter().map(Vec::len).min().unwrap_or(0);
+                Some(
+                    (0..n)
+                        .map(|i| Value::List(lists.iter().map(|l| l[i].clone()).collect()))
+                        .collect(),
+                )
+            }
+            _ => None,
+        }
+    }
+
+    /// Reads a loop body once, its target bound to an element of the iterable; runs made
+    /// inside are marked, and the loop is reported as opaque.
+    fn dynamic_body(
+        &mut self,
+        body: &'s [Stmt],
+        whole: &'s Stmt,
+        iterable: Obj<'s>,
+        target: Option<&'s Expr>,
+        why: &str,
+    ) {
+        if let Some(t) = target {
+            let elem = match &iterable {
+                Obj::Runs { refs, .. } => Obj::Runs {
+                    refs: refs.clone(),
+                    list: false,
+                },
+                _ => Obj::Value(Value::Expr(self.src(t).to_string())),
+            };
+            self.bind_target(t, elem);
+        }
+        let before = self.node_count();
+        let loop_src = self.src(whole).lines().next().unwrap_or("").to_string();
+        if let Some(b) = self.build.as_mut() {
+            b.dynamic.push(loop_src);
+        }
+        self.block(body);
+        if let Some(b) = self.build.as_mut() {
+            b.dynamic.pop();
+        }
+        if self.node_count() > before {
+            self.opaque(
+                "dynamic_loop",
+                whole,
+                format!("{why}; the runs it makes were read once (marked `dynamic_loop`)"),
+            );
+        }
+    }
+
+    fn node_count(&self) -> usize {
+        self.build
+            .as_ref()
+            .map_or(0, |b| self.pipelines[b.pipeline].nodes.len())
+    }
+
+    fn with(&mut self, items: &'s [ast::WithItem], body: &'s [Stmt]) {
+        let mut pushed = 0;
+        for item in items {
+            if let Expr::Call(c) = &item.context_expr
+                && self.symbol(&c.func) == Some(Symbol::Tags)
+            {
+                let tags: Vec<String> = c
+                    .args
+                    .iter()
+                    .flat_map(|a| self.ev.eval(a).string_list())
+                    .collect();
+                if let Some(b) = self.build.as_mut() {
+                    b.tags.push(tags);
+                    pushed += 1;
+                }
+                continue;
+            }
+            let obj = self.expr(&item.context_expr);
+            if let Some(target) = &item.optional_vars {
+                self.bind_target(target, obj);
+            }
+        }
+        self.block(body);
+        if let Some(b) = self.build.as_mut() {
+            for _ in 0..pushed {
+                b.tags.pop();
+            }
+        }
+    }
+
+    fn define_function(&mut self, def: FunctionDef<'s>) {
+        let mut obj = Obj::LocalFn(def);
+        for deco in def.decorators.iter().rev() {
+            let (func, call) = match deco {
+                Expr::Call(c) => (&*c.func, Some(c)),
+                other => (other, None),
+            };
+            let options = call
+                .map(|c| self.eval_keywords(&c.keywords))
+                .unwrap_or_default();
+            obj = match self.symbol(func) {
+                Some(Symbol::TaskDecorator) => Obj::TaskFn(Rc::new(TaskDef { def, options })),
+                Some(Symbol::FlowDecorator) => {
+                    if self.build.is_some() || self.scopes.len() > 1 {
+                        self.opaque_at(
+                            "nested_flow",
+                            def.range,
+                            format!(
+                                "the flow `{}` is defined inside a function; only module-level flows are read",
+                                def.name
+                            ),
+                        );
+                        obj
+                    } else {
+                        Obj::FlowFn(self.new_flow(def, options, def.name, None))
+                    }
+                }
+                _ => obj,
+            };
+        }
+        self.bind(def.name, obj);
+    }
+
+    // ----- flows -------------------------------------------------------------------------
+
+    fn new_flow(
+        &mut self,
+        def: FunctionDef<'s>,
+        options: BTreeMap<String, Value>,
+        id: &str,
+        variant_of: Option<&str>,
+    ) -> Rc<FlowDef<'s>> {
+        let span = self.span(def.range);
+        let mut p = Pipeline {
+            id: id.to_string(),
+            name: id.to_string(),
+            framework: Some(Framework::Prefect),
+            span,
+            ..Pipeline::default()
+        };
+        for (k, v) in &options {
+            if options::apply_policy(&mut p.run_policy, k, v) {
+                continue;
+            }
+            match k.as_str() {
+                "name" => match v.as_str() {
+                    Some(s) => p.name = s.to_string(),
+                    None => {
+                        p.extra.insert(k.clone(), v.clone());
+                    }
+                },
+                "description" => p.description = v.as_str().map(str::to_string),
+                "tags" => {
+                    p.tags = v.string_list();
+                    self.diagnostic(
+                        Severity::Warning,
+                        "flow-tags",
+                        span,
+                        format!("the flow `{}` passes `tags=`, which `@flow` does not take", def.name),
+                        "Prefect 3 raises a TypeError at import: tag runs with `with tags(...)` or set deployment `tags=`",
+                    );
+                }
+                _ => {
+                    p.extra.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        options::expand_backoff(&mut p.run_policy);
+        if p.description.is_none() {
+            p.description = def.docstring();
+        }
+        if def.is_async {
+            p.extra.insert("async".into(), Value::Bool(true));
+        }
+        if let Some(base) = variant_of {
+            p.extra
+                .insert("variant_of".into(), Value::Str(base.to_string()));
+        }
+        p.extra
+            .extend(scan::runtime_uses(def.body, self.ctx.imports));
+        let a = def.args;
+        for arg in a.posonlyargs.iter().chain(&a.args).chain(&a.kwonlyargs) {
+            let name = arg.def.arg.to_string();
+            let annotation = arg
+                .def
+                .annotation
+                .as_ref()
+                .map(|e| self.src(&**e).to_string());
+            if p.partitions.is_none() && options::is_partition_param(&name, annotation.as_deref()) {
+                p.partitions = Some(Partitions::Parameter { name: name.clone() });
+            }
+            p.params.push(Param {
+                name,
+                r#type: annotation,
+                default: arg.default.as_ref().map(|d| self.ev.eval(d)),
+                description: None,
+            });
+        }
+        self.pipelines.push(p);
+        let flow = Rc::new(FlowDef {
+            def,
+            options,
+            pipeline: self.pipelines.len() - 1,
+        });
+        self.flows.push(flow.clone());
+        flow
+    }
+
+    fn variant_flow(&mut self, base: &FlowDef<'s>, id: &str) -> Rc<FlowDef<'s>> {
+        let base_id = self.pipelines[base.pipeline].id.clone();
+        let mut options = base.options.clone();
+        if !options.contains_key("name") {
+            // `with_options` keeps the base flow's name unless it sets one.
+            options.insert(
+                "name".into(),
+                Value::Str(self.pipelines[base.pipeline].name.clone()),
+            );
+        }
+        self.new_flow(base.def, options, id, Some(&base_id))
+    }
+
+    /// Reads one flow body into its pipeline.
+    fn read_flow(&mut self, i: usize) {
+        let flow = self.flows[i].clone();
+        self.build = Some(Build {
+            pipeline: flow.pipeline,
+            calls: HashMap::new(),
+            edges: HashMap::new(),
+            conditions: Vec::new(),
+            control: Vec::new(),
+            tags: Vec::new(),
+            dynamic: Vec::new(),
+        });
+        let saved_names = self.ev.names.clone();
+        self.scopes.push(HashMap::new());
+        let a = flow.def.args;
+        for arg in a.posonlyargs.iter().chain(&a.args).chain(&a.kwonlyargs) {
+            // Parameters are run-time values: conditions and loops over them stay dynamic.
+            let name = arg.def.arg.as_str();
+            self.bind(name, Obj::Value(Value::Expr(name.to_string())));
+        }
+        self.block(flow.def.body);
+        self.returned = None;
+        self.scopes.pop();
+        self.ev.names = saved_names;
+        self.build = None;
+    }
+
+    // ----- expressions -------------------------------------------------------------------
+
+    fn expr(&mut self, e: &'s Expr) -> Obj<'s> {
+        match e {
+            Expr::Name(n) => match self.lookup(n.id.as_str()) {
+                Some(o) => o,
+                None => Obj::Value(self.ev.eval(e)),
+            },
+            Expr::Call(call) => self.call(call),
+            Expr::Await(a) => self.expr(&a.value),
+            Expr::Attribute(a) => match self.expr(&a.value) {
+                Obj::Runs { refs, .. } => Obj::Runs { refs, list: false },
+                Obj::TaskFn(t) if a.attr.as_str() == "fn" => Obj::LocalFn(t.def),
+                Obj::FlowFn(f) if a.attr.as_str() == "fn" => Obj::LocalFn(f.def),
+                _ => Obj::Value(self.ev.eval(e)),
+            },
+            Expr::Subscript(s) => {
+                let base = self.expr(&s.value);
+                let index = self.expr(&s.slice);
+                let mut refs = base.refs();
+                refs.extend(index.refs());
+                if refs.is_empty() {
+                    Obj::Value(self.ev.eval(e))
+                } else {
+                    dedup(&mut refs);
+                    Obj::Runs { refs, list: false }
+                }
+            }
+            Expr::List(ast::ExprList { elts, .. })
+            | Expr::Tuple(ast::ExprTuple { elts, .. })
+            | Expr::Set(ast::ExprSet { elts, .. }) => {
+                let objs: Vec<Obj<'s>> = elts.iter().map(|x| self.expr(x)).collect();
+                self.collection(e, objs)
+            }
+            Expr::Dict(d) => {
+                let mut objs: Vec<Obj<'s>> = d.values.iter().map(|x| self.expr(x)).collect();
+                for k in d.keys.iter().flatten() {
+                    objs.push(self.expr(k));
+                }
+                self.collection(e, objs)
+            }
+            Expr::Starred(s) => self.expr(&s.value),
+            Expr::NamedExpr(n) => {
+                let obj = self.expr(&n.value);
+                self.bind_target(&n.target, obj.clone());
+                obj
+            }
+            Expr::ListComp(c) => self.comprehension(e, &[&*c.elt], &c.generators),
+            Expr::SetComp(c) => self.comprehension(e, &[&*c.elt], &c.generators),
+            Expr::GeneratorExp(c) => self.comprehension(e, &[&*c.elt], &c.generators),
+            Expr::DictComp(c) => self.comprehension(e, &[&*c.key, &*c.value], &c.generators),
+            Expr::Lambda(_) | Expr::Constant(_) => Obj::Value(self.ev.eval(e)),
+            other => {
+                let mut refs = Vec::new();
+                for child in direct_children(other) {
+                    refs.extend(self.expr(child).refs());
+                }
+                if refs.is_empty() {
+                    Obj::Value(self.ev.eval(e))
+                } else {
+                    dedup(&mut refs);
+                    Obj::Runs { refs, list: false }
+                }
+            }
+        }
+    }
+
+    fn collection(&self, e: &'s Expr, objs: Vec<Obj<'s>>) -> Obj<'s> {
+        let deployments: Vec<(usize, usize)> = objs
+            .iter()
+            .flat_map(|o| match o {
+                Obj::Deployments(d) => d.clone(),
+                _ => Vec::new(),
+            })
+            .collect();
+        if !deployments.is_empty() {
+            return Obj::Deployments(deployments);
+        }
+        let mut refs: Vec<String> = objs.iter().flat_map(Obj::refs).collect();
+        if refs.is_empty() {
+            Obj::Value(self.ev.eval(e))
+        } else {
+            dedup(&mut refs);
+            Obj::Runs { refs, list: true }
+        }
+    }
+
+    /// `[t(x) for x in LITERAL]` makes one run per element; over anything else the element is
+    /// read once.
+    fn comprehension(
+        &mut self,
+        whole: &'s Expr,
+        elts: &[&'s Expr],
+        gens: &'s [ast::Comprehension],
+    ) -> Obj<'s> {
+        let Some((g, rest)) = gens.split_first() else {
+            return Obj::Value(self.ev.eval(whole));
+        };
+        let saved_names = self.ev.names.clone();
+        self.scopes.push(HashMap::new());
+        let it = self.expr(&g.iter);
+        let makes_runs = elts.iter().any(|x| expr_calls_anything(x));
+        let mut refs = it.refs();
+        let items = self.literal_items(&g.iter, &it);
+        match items {
+            Some(items) if rest.is_empty() && makes_runs && self.may_unroll(items.len()) => {
+                for item in items {
+                    self.bind_target(&g.target, Obj::Value(item));
+                    if g.ifs
+                        .iter()
+                        .any(|cond| self.ev.eval(cond) == Value::Bool(false))
+                    {
+                        continue;
+                    }
+                    for x in elts {
+                        refs.extend(self.expr(x).refs());
+                    }
+                }
+            }
+            _ => {
+                let elem = match &it {
+                    Obj::Runs { refs, .. } => Obj::Runs {
+                        refs: refs.clone(),
+                        list: false,
+                    },
+                    _ => Obj::Value(Value::Expr(self.src(&g.target).to_string())),
+                };
+                self.bind_target(&g.target, elem);
+                let before = self.node_count();
+                if let Some(b) = self.build.as_mut() {
+                    b.dynamic
+                        .push(self.ctx.src.slice(whole.range()).to_string());
+                }
+                for cond in &g.ifs {
+                    refs.extend(self.expr(cond).refs());
+                }
+                for inner in rest {
+                    refs.extend(self.expr(&inner.iter).refs());
+                }
+                for x in elts {
+                    refs.extend(self.expr(x).refs());
+                }
+                if let Some(b) = self.build.as_mut() {
+                    b.dynamic.pop();
+                }
+                if self.node_count() > before {
+                    self.opaque(
+                        "dynamic_loop",
+                        whole,
+                        "the comprehension iterates over a value known only at run time; the runs it makes were read once (marked `dynamic_loop`)".into(),
+                    );
+                }
+            }
+        }
+        self.scopes.pop();
+        self.ev.names = saved_names;
+        if refs.is_empty() {
+            Obj::Value(self.ev.eval(whole))
+        } else {
+            dedup(&mut refs);
+            Obj::Runs { refs, list: true }
+        }
+    }
+
+    fn call(&mut self, call: &'s ast::ExprCall) -> Obj<'s> {
+        if let Expr::Attribute(attr) = &*call.func
+            && let Some(obj) = self.method_call(call, attr)
+        {
+            return obj;
+        }
+        match self.symbol(&call.func) {
+            Some(Symbol::Unmapped) => {
+                let inner = call
+                    .args
+                    .first()
+                    .map_or(Obj::Value(Value::None), |a| self.expr(a));
+                return Obj::Unmapped(Box::new(inner));
+            }
+            Some(Symbol::AllowFailure) => {
+                let inner = call
+                    .args
+                    .first()
+                    .map_or(Obj::Value(Value::None), |a| self.expr(a));
+                return Obj::AllowFailure(Box::new(inner));
+            }
+            Some(Symbol::Quote) => {
+                return call
+                    .args
+                    .first()
+                    .map_or(Obj::Value(Value::None), |a| self.expr(a));
+            }
+            Some(Symbol::Wait | Symbol::AsCompleted) => {
+                let mut refs: Vec<String> =
+                    call.args.iter().flat_map(|a| self.expr(a).refs()).collect();
+                dedup(&mut refs);
+                return Obj::Runs { refs, list: true };
+            }
+            Some(Symbol::Serve | Symbol::Deploy) => {
+                let method = if self.symbol(&call.func) == Some(Symbol::Serve) {
+                    "serve"
+                } else {
+                    "deploy"
+                };
+                self.serve_many(call, method);
+                return Obj::Value(Value::None);
+            }
+            Some(Symbol::TaskDecorator | Symbol::FlowDecorator) => {
+                return self.functional_decorator(call);
+            }
+            Some(Symbol::DeploymentClass) => {
+                return self.build_from_flow(call, "Deployment");
+            }
+            Some(Symbol::RunDeployment) if self.build.is_some() => {
+                self.opaque(
+                    "run_deployment",
+                    call,
+                    "starts a run of another deployment; it is not a run of this flow's graph"
+                        .into(),
+                );
+            }
+            _ => {}
+        }
+        let callee = self.expr(&call.func);
+        match callee {
+            Obj::TaskFn(t) => self.task_node(&t, call, Invocation::Call),
+            Obj::FlowFn(f) => self.subflow_node(&f, call),
+            Obj::LocalFn(def) => self.inline(def, call),
+            other => {
+                if self.build.is_some() && self.is_external(&call.func) {
+                    let name = self.src(&*call.func).to_string();
+                    self.opaque(
+                        "external_call",
+                        call,
+                        format!(
+                            "`{name}` is imported from a module orchmig does not read; runs it may start are not in the graph"
+                        ),
+                    );
+                }
+                let mut refs = other.refs();
+                for a in &call.args {
+                    refs.extend(self.expr(a).refs());
+                }
+                for k in &call.keywords {
+                    refs.extend(self.expr(&k.value).refs());
+                }
+                if refs.is_empty() {
+                    Obj::Value(self.ev.eval(&Expr::Call(call.clone())))
+                } else {
+                    dedup(&mut refs);
+                    Obj::Runs { refs, list: false }
+                }
+            }
+        }
+    }
+
+    fn is_external(&self, func: &Expr) -> bool {
+        let mut head = func;
+        while let Expr::Attribute(a) = head {
+            head = &a.value;
+        }
+        let Expr::Name(n) = head else { return false };
+        if self.lookup(n.id.as_str()).is_some() {
+            return false;
+        }
+        self.ctx
+            .imports
+            .qualify(func)
+            .is_some_and(|q| names::is_external_function(self.ctx.imports, n.id.as_str(), &q))
+    }
+
+    /// `task(fn, retries=2)` / `flow(fn)` / `task(retries=2)(fn)` without decorator syntax.
+    fn functional_decorator(&mut self, call: &'s ast::ExprCall) -> Obj<'s> {
+        let options = self.eval_keywords(&call.keywords);
+        let is_flow = self.symbol(&call.func) == Some(Symbol::FlowDecorator);
+        let def = match call.args.first().map(|a| self.expr(a)) {
+            Some(Obj::LocalFn(def)) => def,
+            _ => return Obj::Value(Value::None),
+        };
+        if is_flow {
+            if self.build.is_some() || self.scopes.len() > 1 {
+                return Obj::Value(Value::None);
+            }
+            Obj::FlowFn(self.new_flow(def, options, def.name, None))
+        } else {
+            Obj::TaskFn(Rc::new(TaskDef { def, options }))
+        }
+    }
+
+    /// Methods with flow-building meaning: with_options, submit, map, result, deployments.
+    fn method_call(
+        &mut self,
+        call: &'s ast::ExprCall,
+        attr: &'s ast::ExprAttribute,
+    ) -> Option<Obj<'s>> {
+        let method = attr.attr.as_str();
+        match method {
+            "with_options" | "submit" | "map" | "result" | "wait" | "serve" | "deploy"
+            | "to_deployment" | "from_source" | "apply" | "build_from_flow" => {}
+            "append" | "extend" | "add" | "insert" => return self.list_add(call, attr),
+            _ => return None,
+        }
+        if method == "build_from_flow" {
+            return Some(self.build_from_flow(call, "build_from_flow"));
+        }
+        if method == "from_source"
+            && matches!(
+                self.symbol(&attr.value),
+                Some(Symbol::FlowDecorator | Symbol::FlowClass)
+            )
+        {
+            return Some(self.sourced_flow(call));
+        }
+        let base = self.expr(&attr.value);
+        Some(match (method, base) {
+            ("with_options", Obj::TaskFn(t)) => {
+                let mut t = (*t).clone();
+                t.options.extend(self.eval_keywords(&call.keywords));
+                Obj::TaskFn(Rc::new(t))
+            }
+            ("with_options", Obj::FlowFn(f)) => {
+                let mut f = (*f).clone();
+                f.options.extend(self.eval_keywords(&call.keywords));
+                Obj::FlowFn(Rc::new(f))
+            }
+            ("submit", Obj::TaskFn(t)) => self.task_node(&t, call, Invocation::Submit),
+            ("map", Obj::TaskFn(t)) => self.task_node(&t, call, Invocation::Map),
+            ("result", Obj::Runs { refs, list }) => Obj::Runs { refs, list },
+            ("wait", Obj::Runs { .. }) => Obj::Value(Value::None),
+            ("serve" | "deploy" | "to_deployment", Obj::FlowFn(f)) => {
+                let d = self.deployment(f.pipeline, &f.options, call, method, None);
+                Obj::Deployments(vec![d])
+            }
+            ("deploy", Obj::Sourced(s)) => match s.pipeline {
+                Some(p) => {
+                    let options = self.flow_options(p);
+                    let d = self.deployment(p, &options, call, "deploy", Some(&s));
+                    Obj::Deployments(vec![d])
+                }
+                None => {
+                    let ep = s.entrypoint.clone().unwrap_or_default();
+                    self.opaque(
+                        "external_deployment",
+                        call,
+                        format!("deploys `{ep}`, a flow that is not defined in this file"),
+                    );
+                    Obj::Value(Value::None)
+                }
+            },
+            ("from_source", Obj::FlowFn(_)) => self.sourced_flow(call),
+            ("apply", Obj::Deployments(ds)) => {
+                for (p, d) in &ds {
+                    if let Some(dep) = self.pipelines[*p].deployments.get_mut(*d) {
+                        dep.extra.insert("applied".into(), Value::Bool(true));
+                    }
+                }
+                Obj::Deployments(ds)
+            }
+            (_, other) => {
+                let mut refs = other.refs();
+                for a in &call.args {
+                    refs.extend(self.expr(a).refs());
+                }
+                for k in &call.keywords {
+                    refs.extend(self.expr(&k.value).refs());
+                }
+                if refs.is_empty() {
+                    Obj::Value(self.ev.eval(&Expr::Call(call.clone())))
+                } else {
+                    dedup(&mut refs);
+                    Obj::Runs { refs, list: false }
+                }
+            }
+        })
+    }
+
+    /// `results.append(t(x))`: the list now holds that run's result.
+    fn list_add(
+        &mut self,
+        call: &'s ast::ExprCall,
+        attr: &'s ast::ExprAttribute,
+    ) -> Option<Obj<'s>> {
+        let Expr::Name(n) = &*attr.value else {
+            return None;
+        };
+        let current = self.lookup(n.id.as_str());
+        let mut added: Vec<String> = Vec::new();
+        let mut deployments = Vec::new();
+        for a in &call.args {
+            match self.expr(a) {
+                Obj::Deployments(d) => deployments.extend(d),
+                o => added.extend(o.refs()),
+            }
+        }
+        if !deployments.is_empty() {
+            let mut all = match current {
+                Some(Obj::Deployments(d)) => d,
+                _ => Vec::new(),
+            };
+            all.extend(deployments);
+            self.bind(n.id.as_str(), Obj::Deployments(all));
+        } else if !added.is_empty() {
+            let mut refs = current.map(|o| o.refs()).unwrap_or_default();
+            refs.extend(added);
+            dedup(&mut refs);
+            self.bind(n.id.as_str(), Obj::Runs { refs, list: true });
+        }
+        Some(Obj::Value(Value::None))
+    }
+
+    // ----- runs --------------------------------------------------------------------------
+
+    /// The id of the next call of a task or sub-flow: its name, then `name-2`, `name-3`, …
+    fn next_id(&mut self, base: &str) -> Option<String> {
+        let b = self.build.as_mut()?;
+        let n = b.calls.entry(base.to_string()).or_insert(0);
+        *n += 1;
+        Some(if *n == 1 {
+            base.to_string()
+        } else {
+            format!("{base}-{n}")
+        })
+    }
+
+    fn add_edge(
+        &mut self,
+        from: &str,
+        to: &str,
+        kind: EdgeKind,
+        param: Option<String>,
+        span: Span,
+    ) {
+        let Some(b) = self.build.as_mut() else { return };
+        if from == to {
+            return;
+        }
+        let p = &mut self.pipelines[b.pipeline];
+        let key = (from.to_string(), to.to_string());
+        if let Some(&i) = b.edges.get(&key) {
+            let edge = &mut p.edges[i];
+            if kind == EdgeKind::Data && edge.kind == EdgeKind::Order {
+                edge.kind = EdgeKind::Data;
+                edge.param = param;
+            }
+            return;
+        }
+        b.edges.insert(key, p.edges.len());
+        p.edges.push(Edge {
+            from: from.to_string(),
+            to: to.to_string(),
+            kind,
+            param,
+            span,
+        });
+    }
+
+    /// Evaluates a call's arguments in order; returns (parameter, expression, object) triples and
+    /// the `wait_for` upstreams, `return_state` and the other run keywords.
+    #[allow(clippy::type_complexity)]
+    fn run_args(
+        &mut self,
+        def: &FunctionDef<'s>,
+        call: &'s ast::ExprCall,
+    ) -> (
+        Vec<(String, &'s Expr, Obj<'s>)>,
+        Vec<Obj<'s>>,
+        BTreeMap<String, Value>,
+    ) {
+        let names = def.positional_names();
+        let mut args = Vec::new();
+        let mut wait_for = Vec::new();
+        let mut run_kw = BTreeMap::new();
+        for (i, a) in call.args.iter().enumerate() {
+            let obj = self.expr(a);
+            let param = names.get(i).map_or_else(String::new, |s| s.to_string());
+            args.push((param, a, obj));
+        }
+        for kw in &call.keywords {
+            let name = kw.arg.as_deref().unwrap_or("**");
+            match name {
+                "wait_for" => match &kw.value {
+                    Expr::List(ast::ExprList { elts, .. })
+                    | Expr::Tuple(ast::ExprTuple { elts, .. }) => {
+                        for e in elts {
+                            let obj = self.expr(e);
+                            wait_for.push(obj);
+                        }
+                    }
+                    other => wait_for.push(self.expr(other)),
+                },
+                "return_state" | "deferred" => {
+                    run_kw.insert(name.to_string(), self.ev.eval(&kw.value));
+                }
+                _ => {
+                    let obj = self.expr(&kw.value);
+                    args.push((name.to_string(), &kw.value, obj));
+                }
+            }
+        }
+        (args, wait_for, run_kw)
+    }
+
+    /// Wires a new node's data, order and control edges.
+    fn wire(
+        &mut self,
+        id: &str,
+        args: &[(String, &'s Expr, Obj<'s>)],
+        wait_for: &[Obj<'s>],
+        span: Span,
+    ) -> Vec<String> {
+        let mut allow_failure = Vec::new();
+        for (param, _, obj) in args {
+            let param = (!param.is_empty()).then(|| param.clone());
+            for r in obj.refs() {
+                self.add_edge(&r, id, EdgeKind::Data, param.clone(), span);
+            }
+            collect_allow_failure(obj, &mut allow_failure);
+        }
+        for w in wait_for {
+            for r in w.refs() {
+                self.add_edge(&r, id, EdgeKind::Order, None, span);
+            }
+            collect_allow_failure(w, &mut allow_failure);
+        }
+        let control: Vec<String> = self
+            .build
+            .as_ref()
+            .map(|b| b.control.iter().flatten().cloned().collect())
+            .unwrap_or_default();
+        for r in control {
+            self.add_edge(&r, id, EdgeKind::Order, None, span);
+        }
+        allow_failure
+    }
+
+    /// Marks a node with the enclosing conditions, tags and dynamic loops.
+    fn place(&self, node: &mut Node) {
+        let Some(b) = &self.build else { return };
+        if !b.conditions.is_empty() {
+            node.condition = Some(
+                b.conditions
+                    .iter()
+                    .map(|c| {
+                        if b.conditions.len() > 1 {
+                            format!("({c})")
+                        } else {
+                            c.clone()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+            );
+        }
+        for t in b.tags.iter().flatten() {
+            if !node.tags.contains(t) {
+                node.tags.push(t.clone());
+            }
+        }
+        if let Some(d) = b.dynamic.last() {
+            node.extra
+                .insert("dynamic_loop".into(), Value::Str(d.clone()));
+        }
+    }
+
+    fn task_node(&mut self, t: &TaskDef<'s>, call: &'s ast::ExprCall, how: Invocation) -> Obj<'s> {
+        let (args, wait_for, run_kw) = self.run_args(&t.def, call);
+        let Some(id) = self.next_id(t.def.name) else {
+            return Obj::Value(Value::None);
+        };
+        let span = self.span(call.range);
+        let mut node = Node::new(id.clone(), NodeKind::Task, span);
+        node.callable = Some(t.def.to_callable(self.ctx.src));
+        node.description = t.def.docstring();
+        for (k, v) in &t.options {
+            if options::apply_policy(&mut node.policy, k, v) {
+                continue;
+            }
+            match k.as_str() {
+                "name" if v.as_str().is_some() => node.name = v.as_str().map(str::to_string),
+                "description" if v.as_str().is_some() => {
+                    node.description = v.as_str().map(str::to_string)
+                }
+                "tags" => node.tags = v.string_list(),
+                _ => {
+                    node.extra.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        options::expand_backoff(&mut node.policy);
+        node.extra
+            .extend(scan::runtime_uses(t.def.body, self.ctx.imports));
+        match how {
+            Invocation::Call => {}
+            Invocation::Submit => {
+                node.extra
+                    .insert("invocation".into(), Value::Str("submit".into()));
+            }
+            Invocation::Map => {
+                node.extra
+                    .insert("invocation".into(), Value::Str("map".into()));
+                node.mapping = Some(self.mapping(&args));
+            }
+        }
+        node.extra.extend(run_kw);
+        self.place(&mut node);
+        self.push_node(node);
+        let allow_failure = self.wire(&id, &args, &wait_for, span);
+        self.mark_allow_failure(&id, allow_failure);
+        Obj::Runs {
+            refs: vec![id],
+            list: how == Invocation::Map,
+        }
+    }
+
+    fn mapping(&self, args: &[(String, &'s Expr, Obj<'s>)]) -> Mapping {
+        let mut m = Mapping {
+            over: Vec::new(),
+            partial: BTreeMap::new(),
+            kwargs: false,
+        };
+        for (param, e, obj) in args {
+            match obj {
+                Obj::Unmapped(inner) => {
+                    let value = match (e, &**inner) {
+                        (Expr::Call(c), Obj::Value(_)) => {
+                            c.args.first().map_or(Value::None, |x| self.ev.eval(x))
+                        }
+                        (Expr::Call(c), _) => c
+                            .args
+                            .first()
+                            .map_or(Value::None, |x| Value::Expr(self.src(x).to_string())),
+                        _ => self.ev.eval(e),
+                    };
+                    m.partial.insert(param.clone(), value);
+                }
+                other => {
+                    let refs = other.refs();
+                    m.over.push(MappedArg {
+                        param: param.clone(),
+                        literal: refs.is_empty().then(|| self.ev.eval(e)),
+                        from_node: refs.first().cloned(),
+                    });
+                }
+            }
+        }
+        m
+    }
+
+    fn mark_allow_failure(&mut self, id: &str, upstreams: Vec<String>) {
+        if upstreams.is_empty() {
+            return;
+        }
+        let Some(b) = &self.build else { return };
+        if let Some(n) = self.pipelines[b.pipeline]
+            .nodes
+            .iter_mut()
+            .rev()
+            .find(|n| n.id == id)
+        {
+            n.trigger_rule = Some("all_done".into());
+            n.extra.insert(
+                "allow_failure".into(),
+                Value::List(upstreams.into_iter().map(Value::Str).collect()),
+            );
+        }
+    }
+
+    fn push_node(&mut self, node: Node) {
+        if let Some(b) = &self.build {
+            self.pipelines[b.pipeline].nodes.push(node);
+        }
+    }
+
+    fn flow_options(&self, pipeline: usize) -> BTreeMap<String, Value> {
+        self.flows
+            .iter()
+            .find(|f| f.pipeline == pipeline)
+            .map(|f| f.options.clone())
+            .unwrap_or_default()
+    }
+
+    fn subflow_node(&mut self, f: &FlowDef<'s>, call: &'s ast::ExprCall) -> Obj<'s> {
+        let (args, wait_for, run_kw) = self.run_args(&f.def, call);
+        let Some(id) = self.next_id(f.def.name) else {
+            return Obj::Value(Value::None);
+        };
+        let span = self.span(call.range);
+        let child = &self.pipelines[f.pipeline];
+        let (child_id, child_name, child_description) = (
+            child.id.clone(),
+            child.name.clone(),
+            child.description.clone(),
+        );
+        let mut policy = Policy::default();
+        let mut display = None;
+        for (k, v) in &f.options {
+            if options::apply_policy(&mut policy, k, v) {
+                continue;
+            }
+            if k == "name" {
+                display = v.as_str().map(str::to_string);
+            }
+        }
+        options::expand_backoff(&mut policy);
+        let mut node = Node::new(id.clone(), NodeKind::SubPipeline, span);
+        node.name = display.or_else(|| (child_name != child_id).then_some(child_name));
+        node.callable = Some(f.def.to_callable(self.ctx.src));
+        node.description = child_description.clone();
+        node.policy = policy.clone();
+        node.group = Some(id.clone());
+        node.extra.insert("pipeline".into(), Value::Str(child_id));
+        node.extra.extend(run_kw);
+        self.place(&mut node);
+        let group_span = self.span(f.def.range);
+        if let Some(b) = &self.build {
+            self.pipelines[b.pipeline].groups.push(Group {
+                id: id.clone(),
+                kind: GroupKind::SubFlow,
+                parent: None,
+                policy,
+                description: child_description,
+                span: group_span,
+            });
+        }
+        self.push_node(node);
+        let allow_failure = self.wire(&id, &args, &wait_for, span);
+        self.mark_allow_failure(&id, allow_failure);
+        Obj::Runs {
+            refs: vec![id],
+            list: false,
+        }
+    }
+
+    /// Runs a local helper's body with its parameters bound to the call's arguments.
+    fn inline(&mut self, def: FunctionDef<'s>, call: &'s ast::ExprCall) -> Obj<'s> {
+        if self.build.is_none() {
+            for a in &call.args {
+                self.expr(a);
+            }
+            return Obj::Value(Value::None);
+        }
+        if self.inline_depth >= MAX_INLINE_DEPTH {
+            self.opaque(
+                "deep_call",
+                call,
+                "helper functions nest too deeply to follow".into(),
+            );
+            return Obj::Value(Value::None);
+        }
+        let mut bound: Vec<(String, Obj<'s>)> = Vec::new();
+        let names = def.positional_names();
+        let mut arg_refs = Vec::new();
+        for (i, a) in call.args.iter().enumerate() {
+            let obj = self.expr(a);
+            arg_refs.extend(obj.refs());
+            if let Some(n) = names.get(i) {
+                bound.push((n.to_string(), obj));
+            }
+        }
+        for kw in &call.keywords {
+            let obj = self.expr(&kw.value);
+            arg_refs.extend(obj.refs());
+            if let Some(name) = &kw.arg {
+                bound.push((name.to_string(), obj));
+            }
+        }
+        let all_args = def
+            .args
+            .posonlyargs
+            .iter()
+            .chain(&def.args.args)
+            .chain(&def.args.kwonlyargs);
+        for a in all_args {
+            let name = a.def.arg.as_str();
+            if !bound.iter().any(|(n, _)| n == name) {
+                let v = match &a.default {
+                    Some(d) => self.ev.eval(d),
+                    None => Value::Expr(name.to_string()),
+                };
+                bound.push((name.to_string(), Obj::Value(v)));
+            }
+        }
+        let saved_names = self.ev.names.clone();
+        let saved_return = self.returned.take();
+        self.scopes.push(HashMap::new());
+        self.inline_depth += 1;
+        for (n, o) in bound {
+            self.bind(&n, o);
+        }
+        self.block(def.body);
+        self.inline_depth -= 1;
+        self.scopes.pop();
+        self.ev.names = saved_names;
+        let ret = self.returned.take().unwrap_or(Obj::Value(Value::None));
+        self.returned = saved_return;
+        // A plain helper's result depends on what it was given.
+        match ret {
+            Obj::Value(v) if !arg_refs.is_empty() && !v.is_literal() => {
+                dedup(&mut arg_refs);
+                Obj::Runs {
+                    refs: arg_refs,
+                    list: false,
+                }
+            }
+            other => other,
+        }
+    }
+
+    // ----- deployments -------------------------------------------------------------------
+
+    /// Records a deployment of a pipeline from a `serve` / `deploy` / `to_deployment` call.
+    fn deployment(
+        &mut self,
+        pipeline: usize,
+        flow_options: &BTreeMap<String, Value>,
+        call: &'s ast::ExprCall,
+        method: &str,
+        sourced: Option<&Sourced>,
+    ) -> (usize, usize) {
+        let mut kwargs = self.eval_keywords(&call.keywords);
+        if let Some(first) = call.args.first()
+            && !kwargs.contains_key("name")
+        {
+            kwargs.insert("name".into(), self.ev.eval(first));
+        }
+        let span = self.span(call.range);
+        let default_name = flow_options
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| options::default_flow_name(&self.pipelines[pipeline].id));
+        let d = self.deployment_from_kwargs(kwargs, method, &default_name, span, call);
+        let mut d = d;
+        if let Some(s) = sourced {
+            d.extra.insert("source".into(), s.source.clone());
+            if let Some(ep) = &s.entrypoint {
+                d.extra.insert("entrypoint".into(), Value::Str(ep.clone()));
+            }
+        }
+        self.pipelines[pipeline].deployments.push(d);
+        (pipeline, self.pipelines[pipeline].deployments.len() - 1)
+    }
+
+    fn deployment_from_kwargs(
+        &mut self,
+        mut kwargs: BTreeMap<String, Value>,
+        method: &str,
+        default_name: &str,
+        span: Span,
+        call: &'s ast::ExprCall,
+    ) -> Deployment {
+        let name = match kwargs.remove("name") {
+            Some(Value::Str(s)) => s,
+            Some(Value::None) | None => default_name.to_string(),
+            Some(other) => {
+                let shown = match &other {
+                    Value::Expr(e) => e.clone(),
+                    v => format!("{v:?}"),
+                };
+                self.opaque(
+                    "dynamic_name",
+                    call,
+                    format!("the deployment name `{shown}` is not known statically"),
+                );
+                shown
+            }
+        };
+        let (schedules, unread) = options::deployment_schedules(&kwargs);
+        for key in &unread {
+            let shown = kwargs
+                .get(key)
+                .map(|v| format!("{v:?}"))
+                .unwrap_or_default();
+            self.opaque(
+                "schedule",
+                call,
+                format!("the `{key}=` schedule is not known statically: {shown}"),
+            );
+        }
+        for key in ["cron", "interval", "rrule", "schedule", "schedules"] {
+            kwargs.remove(key);
+        }
+        let work_pool = kwargs
+            .remove("work_pool_name")
+            .and_then(|v| v.as_str().map(str::to_string));
+        let parameters = match kwargs.remove("parameters") {
+            Some(Value::Dict(m)) => m,
+            Some(Value::None) | None => BTreeMap::new(),
+            Some(other) => {
+                kwargs.insert("parameters".into(), other);
+                BTreeMap::new()
+            }
+        };
+        let tags = kwargs
+            .remove("tags")
+            .map(|v| v.string_list())
+            .unwrap_or_default();
+        kwargs.remove("flow");
+        Deployment {
+            name,
+            work_pool,
+            schedule: schedules.first().cloned(),
+            schedules: if schedules.len() > 1 {
+                schedules
+            } else {
+                Vec::new()
+            },
+            parameters,
+            tags,
+            method: method.into(),
+            extra: kwargs,
+            span,
+        }
+    }
+
+    /// `serve(d1, d2, ...)` / `deploy(d1, d2, work_pool_name=...)` over `to_deployment` results.
+    fn serve_many(&mut self, call: &'s ast::ExprCall, via: &str) {
+        let kwargs = self.eval_keywords(&call.keywords);
+        let mut all = Vec::new();
+        for a in &call.args {
+            match self.expr(a) {
+                Obj::Deployments(d) => all.extend(d),
+                _ => self.opaque(
+                    "deployment",
+                    a,
+                    format!(
+                        "`{via}(...)` is given something that is not a `to_deployment(...)` result"
+                    ),
+                ),
+            }
+        }
+        for (p, d) in all {
+            let Some(dep) = self.pipelines[p].deployments.get_mut(d) else {
+                continue;
+            };
+            dep.extra.insert("via".into(), Value::Str(via.into()));
+            if dep.work_pool.is_none()
+                && let Some(pool) = kwargs.get("work_pool_name").and_then(Value::as_str)
+            {
+                dep.work_pool = Some(pool.to_string());
+            }
+            for (k, v) in &kwargs {
+                if k != "work_pool_name" {
+                    dep.extra.entry(format!("{via}.{k}")).or_insert(v.clone());
+                }
+            }
+        }
+    }
+
+    /// `flow.from_source(source=..., entrypoint="file.py:fn")`.
+    fn sourced_flow(&mut self, call: &'s ast::ExprCall) -> Obj<'s> {
+        let kwargs = self.eval_keywords(&call.keywords);
+        let positional: Vec<Value> = call.args.iter().map(|a| self.ev.eval(a)).collect();
+        let source = kwargs
+            .get("source")
+            .cloned()
+            .or_else(|| positional.first().cloned())
+            .unwrap_or(Value::None);
+        let entrypoint = kwargs
+            .get("entrypoint")
+            .or_else(|| positional.get(1))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let pipeline = (|| {
+            let ep = entrypoint.as_deref()?;
+            let (file, function) = ep.rsplit_once(':')?;
+            let here = std::path::Path::new(self.ctx.src.path).file_name()?;
+            if std::path::Path::new(file).file_name()? != here {
+                return None;
+            }
+            self.pipelines.iter().position(|p| p.id == function)
+        })();
+        Obj::Sourced(Rc::new(Sourced {
+            pipeline,
+            source,
+            entrypoint,
+        }))
+    }
+
+    /// Prefect 2's `Deployment.build_from_flow(flow=..., name=..., schedule=...)` (and the
+    /// `Deployment(...)` constructor): read as a deployment, reported as removed in Prefect 3.
+    fn build_from_flow(&mut self, call: &'s ast::ExprCall, spelling: &str) -> Obj<'s> {
+        let flow_expr = call
+            .keywords
+            .iter()
+            .find(|k| k.arg.as_deref() == Some("flow"))
+            .map(|k| &k.value)
+            .or_else(|| call.args.first());
+        let span = self.span(call.range);
+        self.diagnostic(
+            Severity::Warning,
+            "removed-api",
+            span,
+            format!("`{spelling}` deployments were removed in Prefect 3"),
+            "port them to `flow.serve(...)`, `flow.deploy(...)` or prefect.yaml",
+        );
+        let flow = flow_expr.map(|e| self.expr(e));
+        let Some(Obj::FlowFn(f)) = flow else {
+            self.opaque(
+                "deployment",
+                call,
+                "the deployed flow is not a flow defined in this file".into(),
+            );
+            return Obj::Value(Value::None);
+        };
+        let mut kwargs = self.eval_keywords(&call.keywords);
+        if !kwargs.contains_key("name")
+            && let Some(second) = call.args.get(1)
+        {
+            kwargs.insert("name".into(), self.ev.eval(second));
+        }
+        let default_name = f
+            .options
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| options::default_flow_name(f.def.name));
+        let d = self.deployment_from_kwargs(kwargs, "build_from_flow", &default_name, span, call);
+        self.pipelines[f.pipeline].deployments.push(d);
+        Obj::Deployments(vec![(
+            f.pipeline,
+            self.pipelines[f.pipeline].deployments.len() - 1,
+        )])
+    }
+}
+
+fn collect_allow_failure(obj: &Obj, out: &mut Vec<String>) {
+    if let Obj::AllowFailure(inner) = obj {
+        out.extend(inner.refs());
+    }
+}
+
+fn dedup(refs: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    refs.retain(|r| seen.insert(r.clone()));
+}
+
+fn is_with_options(e: &Expr) -> bool {
+    matches!(e, Expr::Call(c) if matches!(&*c.func, Expr::Attribute(a) if a.attr.as_str() == "with_options"))
+}
+
+fn is_main_guard(test: &Expr) -> bool {
+    let Expr::Compare(c) = test else { return false };
+    matches!(&*c.left, Expr::Name(n) if n.id.as_str() == "__name__")
+}
+
+/// True when an expression contains a call (so evaluating it may start runs).
+fn expr_calls_anything(e: &Expr) -> bool {
+    let mut found = false;
+    scan::walk_expr(e, &mut |x| found |= matches!(x, Expr::Call(_)));
+    found
+}
+
+/// The sub-expressions evaluated by an operator-like expression.
+fn direct_children(e: &Expr) -> Vec<&Expr> {
+    match e {
+        Expr::BoolOp(b) => b.values.iter().collect(),
+        Expr::BinOp(b) => vec![&*b.left, &*b.right],
+        Expr::UnaryOp(u) => vec![&*u.operand],
+        Expr::IfExp(i) => vec![&*i.test, &*i.body, &*i.orelse],
+        Expr::Compare(c) => std::iter::once(&*c.left).chain(&c.comparators).collect(),
+        Expr::JoinedStr(j) => j.values.iter().collect(),
+        Expr::FormattedValue(f) => vec![&*f.value],
+        Expr::Yield(y) => y.value.iter().map(|v| &**v).collect(),
+        Expr::YieldFrom(y) => vec![&*y.value],
+        Expr::Slice(s) => [&s.lower, &s.upper, &s.step]
+            .into_iter()
+            .flatten()
+            .map(|v| &**v)
+            .collect(),
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,384 @@
+"""Oracle: load Dagster files with the real Dagster and dump a normalised JSON description.
+
+Usage (run with the Dagster venv's interpreter):
+
+    python dagster_dump.py [--materialize] FILE_OR_DIR [FILE_OR_DIR ...]
+
+Prints exactly one JSON document on stdout:
+
+    {"files": {"<path>": {
+        "import_error": null | str,
+        "assets": {"<key/path>": {"deps": [key, ...], "group": str, "external": bool,
+                                  "partitions": null | PARTITIONS}},
+        "checks": [{"name": str, "asset": key}, ...],
+        "jobs": {"<name>": {"kind": "asset" | "op",
+                            "assets": [key, ...],                # asset jobs: selected asset keys
+                            "ops": {"<step>": {"upstream": [step, ...], "mapped": bool}},  # op jobs
+                            "partitions": null | PARTITIONS}},
+        "schedules": {"<name>": {"cron": str, "timezone": str | null, "job": str | null}},
+        "sensors": {"<name>": {"jobs": [name, ...], "asset": key | null}},
+        "materialize": null | {"ok": bool, "runs": [str, ...]}   # only with --materialize
+    }}}
+
+PARTITIONS is {"kind": "time", "cron", "start", "end", "timezone", "fmt"} (start and end formatted
+with fmt, end null when open), {"kind": "static", "keys": [...]}, {"kind": "dynamic", "name"} or
+{"kind": "multi", "dimensions": {"<name>": PARTITIONS}}.
+
+Each file is loaded with runpy (nothing but the file is imported by name) and its module-level
+`Definitions` is validated with `Definitions.validate_loadable`; a file with no `Definitions` is read
+the way `dagster definitions validate -f` reads loose files.  "assets" lists only keys the file
+declares (asset definitions and AssetSpecs), not the stubs Dagster invents for undeclared deps;
+"deps" does include such keys.  Jobs named `__ASSET_JOB*` and the automatic
+`default_automation_condition_sensor` are implicit and not reported.  Op-job steps are execution
+plan step keys (`graph.op`), with the `[?]` of dynamically mapped steps removed and noted in
+"mapped".
+
+With --materialize the file is also run in-process on an ephemeral instance: every op job is
+executed, every declared asset is materialised (its checks run with it), unpartitioned ones
+together and partitioned ones for one partition key (the last one for time windows, the first for
+static keys, an added key "sample" for dynamic partitions), in dependency order, and then every
+asset job is executed for such a key, reading upstream outputs stored by the pass before (the
+`io_manager` and every other FilesystemIOManager point into a temp dir removed afterwards).  "ok" is false
+when a run fails or a check does not pass; "runs" says what ran.
+
+Everything Dagster prints goes to stderr; the exit code is 0 even when files fail to import (the
+error is part of the JSON).  Exit code 2 only for bad usage.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+
+def _expand_paths(args: list[str]) -> list[str]:
+    out: list[str] = []
+    for arg in args:
+        if os.path.isdir(arg):
+            found = []
+            for root, dirs, files in os.walk(arg):
+                dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not d.startswith("."))
+                for name in files:
+                    if name.endswith(".py"):
+                        found.append(os.path.join(root, name))
+            out.extend(sorted(found))
+        else:
+            out.append(arg)
+    seen: set[str] = set()
+    return [p for p in out if not (p in seen or seen.add(p))]
+
+
+def _key(key) -> str:
+    return "/".join(key.path)
+
+
+def _fmt_time(dg, partitions_def, value):
+    if value is None:
+        return None
+    return value.strftime(partitions_def.fmt)
+
+
+def normalise_partitions(dg, pdef):
+    """A partitions definition in the oracle's normal form (see the module docstring)."""
+    if pdef is None:
+        return None
+    if isinstance(pdef, dg.TimeWindowPartitionsDefinition):
+        return {
+            "kind": "time",
+            "cron": pdef.cron_schedule,
+            "start": _fmt_time(dg, pdef, pdef.start),
+            "end": _fmt_time(dg, pdef, pdef.end),
+            "timezone": pdef.timezone,
+            "fmt": pdef.fmt,
+        }
+    if isinstance(pdef, dg.StaticPartitionsDefinition):
+        return {"kind": "static", "keys": list(pdef.get_partition_keys())}
+    if isinstance(pdef, dg.DynamicPartitionsDefinition):
+        return {"kind": "dynamic", "name": pdef.name}
+    if isinstance(pdef, dg.MultiPartitionsDefinition):
+        return {
+            "kind": "multi",
+            "dimensions": {
+                d.name: normalise_partitions(dg, d.partitions_def) for d in pdef.partitions_defs
+            },
+        }
+    return {"kind": "other:" + type(pdef).__name__}
+
+
+def _loose_definitions(dg, ns):
+    def pick(*types):
+        return [v for k, v in ns.items() if not k.startswith("__") and isinstance(v, types)]
+
+    return dg.Definitions(
+        assets=pick(dg.AssetsDefinition, dg.AssetSpec, dg.SourceAsset),
+        asset_checks=pick(dg.AssetChecksDefinition),
+        jobs=pick(dg.JobDefinition, dg.UnresolvedAssetJobDefinition),
+        schedules=pick(dg.ScheduleDefinition),
+        sensors=pick(dg.SensorDefinition),
+    )
+
+
+def _declared_keys(dg, defs) -> set:
+    keys = set()
+    for item in defs.assets or []:
+        if isinstance(item, dg.AssetSpec):
+            keys.add(item.key)
+        elif isinstance(item, dg.AssetsDefinition):
+            keys.update(item.keys)
+        elif isinstance(item, dg.SourceAsset):
+            keys.add(item.key)
+    return keys
+
+
+def _op_steps(job) -> dict:
+    from dagster._core.execution.api import create_execution_plan
+
+    plan = create_execution_plan(job)
+    out = {}
+    for step, deps in plan.get_all_step_deps().items():
+        name = step.replace("[?]", "")
+        out[name] = {
+            "upstream": sorted({d.replace("[?]", "") for d in deps}),
+            "mapped": step.endswith("[?]"),
+        }
+    return dict(sorted(out.items()))
+
+
+def describe(dg, defs) -> dict:
+    dg.Definitions.validate_loadable(defs)
+    graph = defs.resolve_asset_graph()
+    declared = _declared_keys(dg, defs)
+    assets = {}
+    for key in sorted(graph.get_all_asset_keys(), key=_key):
+        if key not in declared:
+            continue
+        node = graph.get(key)
+        assets[_key(key)] = {
+            "deps": sorted(_key(p) for p in node.parent_keys),
+            "group": node.group_name,
+            "external": not node.is_materializable,
+            "partitions": normalise_partitions(dg, node.partitions_def),
+        }
+    checks = sorted(
+        ({"name": k.name, "asset": _key(k.asset_key)} for k in graph.asset_check_keys),
+        key=lambda c: (c["asset"], c["name"]),
+    )
+    repo = defs.get_repository_def()
+    jobs = {}
+    for job in sorted(repo.get_all_jobs(), key=lambda j: j.name):
+        if job.name.startswith("__ASSET_JOB"):
+            continue
+        selected = sorted(_key(k) for k in job.asset_layer.selected_asset_keys)
+        entry = {
+            "kind": "asset" if selected else "op",
+            "assets": selected,
+            "partitions": normalise_partitions(dg, job.partitions_def),
+        }
+        if not selected:
+            entry["ops"] = _op_steps(job)
+        jobs[job.name] = entry
+    schedules = {}
+    for s in sorted(repo.schedule_defs, key=lambda s: s.name):
+        cron = s.cron_schedule
+        schedules[s.name] = {
+            "cron": cron if isinstance(cron, str) else list(cron),
+            "timezone": s.execution_timezone,
+            "job": s.job_name,
+        }
+    sensors = {}
+    for s in sorted(repo.sensor_defs, key=lambda s: s.name):
+        if s.name == "default_automation_condition_sensor":
+            continue
+        asset_key = getattr(s, "asset_key", None)
+        sensors[s.name] = {
+            "jobs": sorted(t.job_name for t in s.targets),
+            "asset": _key(asset_key) if asset_key is not None else None,
+        }
+    return {
+        "import_error": None,
+        "assets": assets,
+        "checks": checks,
+        "jobs": jobs,
+        "schedules": schedules,
+        "sensors": sensors,
+    }
+
+
+def _partition_key(dg, instance, pdef):
+    if isinstance(pdef, dg.TimeWindowPartitionsDefinition):
+        return pdef.get_last_partition_key()
+    if isinstance(pdef, dg.DynamicPartitionsDefinition):
+        instance.add_dynamic_partitions(pdef.name, ["sample"])
+        return "sample"
+    if isinstance(pdef, dg.MultiPartitionsDefinition):
+        keys = {}
+        for d in pdef.partitions_defs:
+            keys[d.name] = _partition_key(dg, instance, d.partitions_def)
+        return dg.MultiPartitionKey(keys)
+    return pdef.get_partition_keys()[0]
+
+
+def materialize(dg, defs) -> dict:
+    """Runs every op job and materialises every declared asset; see the module docstring."""
+    import shutil
+
+    base = tempfile.mkdtemp(prefix="orchmig-dagster-io-")
+    try:
+        return _materialize(dg, defs, base)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _materialize(dg, defs, base: str) -> dict:
+    runs: list[str] = []
+    ok = True
+    resources = dict(defs.resources or {})
+    for key, res in list(resources.items()):
+        if isinstance(res, dg.FilesystemIOManager):  # keep every file the run writes in `base`
+            resources[key] = dg.FilesystemIOManager(base_dir=os.path.join(base, key))
+    resources["io_manager"] = dg.FilesystemIOManager(base_dir=os.path.join(base, "io_manager"))
+    graph = defs.resolve_asset_graph()
+    declared = _declared_keys(dg, defs)
+    with dg.instance_for_test() as instance:
+        repo = defs.get_repository_def()
+        for job in sorted(repo.get_all_jobs(), key=lambda j: j.name):
+            if job.name.startswith("__ASSET_JOB") or job.asset_layer.selected_asset_keys:
+                continue
+            pk = _partition_key(dg, instance, job.partitions_def) if job.partitions_def else None
+            result = job.execute_in_process(instance=instance, partition_key=pk, raise_on_error=False)
+            ok &= result.success
+            runs.append(f"job {job.name}{' [' + str(pk) + ']' if pk else ''}: "
+                        f"{'success' if result.success else 'FAILED'}")
+        # Group materialisable declared assets by partitions definition, in dependency order.
+        order = [k for k in graph.toposorted_asset_keys if k in declared and graph.get(k).is_materializable]
+        groups: list[tuple[object, list]] = []
+        for key in order:
+            pdef = graph.get(key).partitions_def
+            for g in groups:
+                if g[0] == pdef:
+                    g[1].append(key)
+                    break
+            else:
+                groups.append((pdef, [key]))
+        everything = list(defs.assets or []) + list(defs.asset_checks or [])
+        for pdef, keys in groups:
+            pk = _partition_key(dg, instance, pdef) if pdef is not None else None
+            result = dg.materialize(
+                everything,
+                selection=dg.AssetSelection.assets(*keys),
+                partition_key=pk,
+                instance=instance,
+                resources=resources,
+                raise_on_error=False,
+            )
+            evaluations = result.get_asset_check_evaluations()
+            failed = [e.check_name for e in evaluations if not e.passed]
+            ok &= result.success and not failed
+            runs.append(
+                f"materialize {len(keys)} asset(s){' [' + str(pk) + ']' if pk else ''}: "
+                f"{'success' if result.success else 'FAILED'}, "
+                f"{len(evaluations) - len(failed)}/{len(evaluations)} checks passed"
+            )
+        # Then every asset job, reading what the pass above stored.
+        for job in sorted(repo.get_all_jobs(), key=lambda j: j.name):
+            if job.name.startswith("__ASSET_JOB") or not job.asset_layer.selected_asset_keys:
+                continue
+            pk = _partition_key(dg, instance, job.partitions_def) if job.partitions_def else None
+            result = job.execute_in_process(
+                instance=instance,
+                partition_key=pk,
+                raise_on_error=False,
+                resources=resources,
+            )
+            evaluations = result.get_asset_check_evaluations()
+            failed = [e.check_name for e in evaluations if not e.passed]
+            ok &= result.success and not failed
+            runs.append(
+                f"job {job.name}{' [' + str(pk) + ']' if pk else ''}: "
+                f"{'success' if result.success else 'FAILED'}, "
+                f"{len(evaluations) - len(failed)}/{len(evaluations)} checks passed"
+            )
+    return {"ok": ok, "runs": runs}
+
+
+def load_file(dg, path: str, run: bool) -> dict:
+    import runpy
+    import traceback
+
+    try:
+        ns = runpy.run_path(path, run_name="__orchmig_oracle__")
+        found = [v for v in ns.values() if isinstance(v, dg.Definitions)]
+        defs = found[0] if found else _loose_definitions(dg, ns)
+        result = describe(dg, defs)
+    except (KeyboardInterrupt, GeneratorExit):
+        raise
+    except BaseException:  # noqa: BLE001 - includes SystemExit raised by a file
+        return {"import_error": traceback.format_exc()}
+    if run:
+        try:
+            result["materialize"] = materialize(dg, defs)
+        except Exception:  # noqa: BLE001
+            result["materialize"] = {"ok": False, "runs": [traceback.format_exc()]}
+    return result
+
+
+def main(argv: list[str]) -> int:
+    run = "--materialize" in argv
+    argv = [a for a in argv if a != "--materialize"]
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__, file=sys.stderr)
+        return 2
+
+    import json
+    import logging
+    import warnings
+
+    # Dagster's logs and anything the files print must land on stderr: point fd 1 at stderr and keep
+    # a private handle to the real stdout.
+    sys.stdout.flush()
+    real_stdout_fd = os.dup(1)
+    os.dup2(2, 1)
+    real_stdout = sys.stdout
+    sys.stdout = sys.stderr
+    warnings.simplefilter("ignore")
+    logging.captureWarnings(False)
+    created_home = None
+    if not os.environ.get("DAGSTER_HOME"):
+        created_home = tempfile.mkdtemp(prefix="orchmig-dagster-home-")
+        os.environ["DAGSTER_HOME"] = created_home
+
+    files: dict = {}
+    try:
+        paths = _expand_paths(argv)
+        try:
+            import dagster as dg
+        except BaseException:  # noqa: BLE001
+            import traceback
+
+            err = "could not import dagster:\n" + traceback.format_exc()
+            files = {p: {"import_error": err} for p in paths}
+        else:
+            for path in paths:
+                if not os.path.exists(path):
+                    files[path] = {"import_error": f"No such file: {path}"}
+                    continue
+                files[path] = load_file(dg, path, run)
+    finally:
+        sys.stderr.flush()
+        os.dup2(real_stdout_fd, 1)
+        os.close(real_stdout_fd)
+        sys.stdout = real_stdout
+        if created_home:
+            import shutil
+
+            shutil.rmtree(created_home, ignore_errors=True)
+
+    sys.stdout.write(json.dumps({"files": files}, indent=2, sort_keys=True))
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

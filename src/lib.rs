@@ -6,3 +6,5 @@ pub mod cli;
 pub mod diag;
 pub mod frontend;
 pub mod ir;
+pub mod matrix;
+pub mod matrix_cmd;

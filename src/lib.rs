@@ -4,6 +4,7 @@
 pub mod analyze;
 pub mod cli;
 pub mod diag;
+pub mod emit;
 pub mod frontend;
 pub mod ir;
 pub mod matrix;

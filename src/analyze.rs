@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use crate::frontend::{self, WalkError};
 use crate::ir::{Estate, Framework, IR_VERSION, Pipeline, ScheduleKind, Severity};
+use crate::matrix::Engine;
 
 /// Reads every Python file under the paths into an estate, in sorted path order.
 pub fn read_estate(paths: &[PathBuf]) -> (Estate, Vec<WalkError>) {
@@ -50,6 +51,12 @@ pub struct Row {
     pub retry_coverage: u32,
     /// Opaque constructs.
     pub opaque: usize,
+    /// The matrix shape it was classified into.
+    pub shape: String,
+    /// The tool that fits it best.
+    pub best_fit: String,
+    /// Target tool → estimated migration cost.
+    pub migration: BTreeMap<String, crate::matrix::Cost>,
 }
 
 /// Totals for one framework or the whole estate.
@@ -90,8 +97,8 @@ pub struct Inventory {
     pub files_with_errors: usize,
 }
 
-/// Builds the inventory of an estate.
-pub fn inventory(estate: &Estate) -> Inventory {
+/// Builds the inventory of an estate, classifying each pipeline with the matrix engine.
+pub fn inventory(estate: &Estate, engine: &Engine) -> Inventory {
     let mut rows = Vec::new();
     let mut by_framework: BTreeMap<Framework, Totals> = BTreeMap::new();
     let mut totals = Totals::default();
@@ -109,7 +116,7 @@ pub fn inventory(estate: &Estate) -> Inventory {
             without += 1;
         }
         for p in &file.pipelines {
-            let row = row(&file.path, p);
+            let row = row(&file.path, p, engine);
             let fw = p.framework.unwrap_or(Framework::Airflow);
             for t in [by_framework.entry(fw).or_default(), &mut totals] {
                 t.pipelines += 1;
@@ -134,7 +141,8 @@ pub fn inventory(estate: &Estate) -> Inventory {
     }
 }
 
-fn row(path: &str, p: &Pipeline) -> Row {
+fn row(path: &str, p: &Pipeline, engine: &Engine) -> Row {
+    let assessment = engine.assess(p).ok();
     let retrying = p
         .nodes
         .iter()
@@ -168,7 +176,23 @@ fn row(path: &str, p: &Pipeline) -> Row {
             (retrying * 100 / p.nodes.len()) as u32
         },
         opaque: p.opaque.len(),
+        shape: assessment
+            .as_ref()
+            .map_or_else(String::new, |a| a.shape.clone()),
+        best_fit: assessment
+            .as_ref()
+            .map_or_else(String::new, |a| a.ranking.recommended.clone()),
+        migration: assessment.map(|a| a.costs).unwrap_or_default(),
     }
+}
+
+/// The migration cost column: `→dagster medium (4) · →prefect low (1)`.
+fn migration_text(r: &Row) -> String {
+    r.migration
+        .iter()
+        .map(|(t, c)| format!("→{t} {} ({})", c.grade, c.points))
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 /// A short human form of a pipeline's schedule.
@@ -212,6 +236,9 @@ pub fn render_table(inv: &Inventory) -> String {
         "groups",
         "retry %",
         "opaque",
+        "shape",
+        "best fit",
+        "migration cost",
     ]);
     for r in &inv.pipelines {
         table.add_row(vec![
@@ -227,6 +254,9 @@ pub fn render_table(inv: &Inventory) -> String {
             num(r.groups),
             num(r.retry_coverage as usize),
             num(r.opaque),
+            Cell::new(&r.shape),
+            Cell::new(&r.best_fit),
+            Cell::new(migration_text(r)),
         ]);
     }
     let mut out = table.to_string();
@@ -258,11 +288,11 @@ fn summary_lines(inv: &Inventory) -> String {
 /// Renders the inventory as a Markdown table for design documents.
 pub fn render_markdown(inv: &Inventory) -> String {
     let mut out = String::from(
-        "| pipeline | framework | file:line | nodes | edges | schedule | partitions | mapped | sensors | groups | retry % | opaque |\n|---|---|---|--:|--:|---|---|--:|--:|--:|--:|--:|\n",
+        "| pipeline | framework | file:line | nodes | edges | schedule | partitions | mapped | sensors | groups | retry % | opaque | shape | best fit | migration cost |\n|---|---|---|--:|--:|---|---|--:|--:|--:|--:|--:|---|---|---|\n",
     );
     for r in &inv.pipelines {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             md(&r.pipeline),
             r.framework,
             md(&r.location),
@@ -274,7 +304,10 @@ pub fn render_markdown(inv: &Inventory) -> String {
             r.sensors,
             r.groups,
             r.retry_coverage,
-            r.opaque
+            r.opaque,
+            r.shape,
+            r.best_fit,
+            migration_text(r)
         ));
     }
     out.push('\n');

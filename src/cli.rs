@@ -51,6 +51,9 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// A folder with a team's own matrix files, for the shape and best-fit columns.
+        #[arg(long, value_name = "DIR")]
+        matrix: Option<PathBuf>,
     },
     /// Print the neutral IR of the pipelines under the paths as JSON.
     #[command(
@@ -61,10 +64,25 @@ pub enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
-    /// Decision matrix and tool ranking (not built yet: issue #4).
+    /// The decision matrix; a shape's tool ranking; or the ranking of real pipelines.
+    #[command(
+        after_help = "Examples:\n  orchmig matrix\n  orchmig matrix --shape ml-dynamic\n  orchmig matrix --shape cron-etl --weights dynamic=3,assets=0\n  orchmig matrix corpus/ --format markdown\n  orchmig matrix --matrix our-matrix/ dags/\n\nThe data lives in matrix/*.toml; copy the folder, edit it, and pass --matrix DIR."
+    )]
     Matrix {
-        /// Pipelines to rank.
+        /// Pipelines to classify and rank (files or folders).
         paths: Vec<PathBuf>,
+        /// Rank the tools for one pipeline shape (cron-etl, data-product, ml-dynamic, …).
+        #[arg(long)]
+        shape: Option<String>,
+        /// Override dimension weights for --shape: `dim=N,dim=N`.
+        #[arg(long, requires = "shape")]
+        weights: Option<String>,
+        /// A folder with a team's own matrix files (missing files fall back to the built-in ones).
+        #[arg(long, value_name = "DIR")]
+        matrix: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Port pipelines to another framework (not built yet: issue #5).
     Port {
@@ -91,9 +109,25 @@ pub enum Command {
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
-        Command::Analyze { paths, format } => analyze_cmd(&paths, format),
+        Command::Analyze {
+            paths,
+            format,
+            matrix,
+        } => analyze_cmd(&paths, format, matrix.as_deref()),
         Command::Ir { paths } => ir_cmd(&paths),
-        Command::Matrix { .. } => not_yet("matrix", 4),
+        Command::Matrix {
+            paths,
+            shape,
+            weights,
+            matrix,
+            format,
+        } => crate::matrix_cmd::run(
+            &paths,
+            shape.as_deref(),
+            weights.as_deref(),
+            matrix.as_deref(),
+            format,
+        ),
         Command::Port { .. } => not_yet("port", 5),
         Command::Graph { .. } => not_yet("graph", 10),
         Command::Run { .. } | Command::Verify { .. } => not_yet("run/verify", 7),
@@ -108,7 +142,7 @@ fn not_yet(what: &str, issue: u32) -> i32 {
 }
 
 /// Reads the estate, prints diagnostics, and says which exit code the inputs imply.
-fn read_reporting(paths: &[PathBuf]) -> (Estate, i32) {
+pub(crate) fn read_reporting(paths: &[PathBuf]) -> (Estate, i32) {
     let (estate, walk_errors) = analyze::read_estate(paths);
     let mut code = EXIT_OK;
     for e in &walk_errors {
@@ -135,16 +169,31 @@ fn read_reporting(paths: &[PathBuf]) -> (Estate, i32) {
     (estate, code)
 }
 
-fn write_stdout(text: &str) -> bool {
+pub(crate) fn write_stdout(text: &str) -> bool {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|_| out.flush())
         .is_ok()
 }
 
-fn analyze_cmd(paths: &[PathBuf], format: Format) -> i32 {
+fn analyze_cmd(paths: &[PathBuf], format: Format, matrix_dir: Option<&std::path::Path>) -> i32 {
+    let matrix = match crate::matrix_cmd::load(matrix_dir) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{}", e.render());
+            return EXIT_USAGE;
+        }
+    };
+    let env = crate::matrix::environment();
+    let engine = match crate::matrix::Engine::new(&matrix, &env) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("{}", e.render());
+            return EXIT_USAGE;
+        }
+    };
     let (estate, code) = read_reporting(paths);
-    let inv = analyze::inventory(&estate);
+    let inv = analyze::inventory(&estate, &engine);
     let text = match format {
         Format::Table => analyze::render_table(&inv),
         Format::Markdown => analyze::render_markdown(&inv),

@@ -6,34 +6,80 @@ use crate::ir::{Diagnostic, Severity, SourceFile};
 
 /// Renders one diagnostic of a file as miette would print it, with a snippet when the file is readable.
 pub fn render(file_path: &str, diag: &Diagnostic, source: Option<&str>) -> String {
-    let mut m = MietteDiagnostic::new(diag.message.clone())
-        .with_code(format!("orchmig::{}", diag.code))
-        .with_severity(match diag.severity {
-            Severity::Error => miette::Severity::Error,
-            Severity::Warning => miette::Severity::Warning,
-        });
-    if let Some(help) = &diag.help {
-        m = m.with_help(help.clone());
-    }
-    let location = match diag.line {
-        Some(line) => format!("{file_path}:{line}"),
-        None => file_path.to_string(),
+    let span = diag.span.map(|s| s.start as usize..s.end as usize);
+    let severity = match diag.severity {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
     };
-    let mut report_text = String::new();
-    if let (Some(span), Some(text)) = (diag.span, source) {
-        let start = (span.start as usize).min(text.len());
-        let len = (span.end as usize)
-            .saturating_sub(start)
-            .min(text.len() - start)
-            .min(200);
-        let m = m.with_label(LabeledSpan::at(start..start + len, "here"));
-        let report = Report::new(m).with_source_code(NamedSource::new(file_path, text.to_string()));
-        report_text.push_str(&format!("{location}: {report:?}"));
-    } else {
-        let report = Report::new(m);
-        report_text.push_str(&format!("{location}: {report:?}"));
+    render_with(
+        file_path,
+        source.unwrap_or(""),
+        diag.line,
+        if source.is_some() { span } else { None },
+        &diag.code,
+        &diag.message,
+        diag.help.as_deref().unwrap_or(""),
+        severity,
+    )
+}
+
+/// Renders an error about a text file (e.g. a matrix TOML file) with an optional byte span.
+pub fn render_text(
+    file: &str,
+    text: &str,
+    line: Option<u32>,
+    span: Option<std::ops::Range<usize>>,
+    code: &str,
+    message: &str,
+    help: &str,
+) -> String {
+    render_with(
+        file,
+        text,
+        line,
+        span,
+        code,
+        message,
+        help,
+        miette::Severity::Error,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_with(
+    file: &str,
+    text: &str,
+    line: Option<u32>,
+    span: Option<std::ops::Range<usize>>,
+    code: &str,
+    message: &str,
+    help: &str,
+    severity: miette::Severity,
+) -> String {
+    let mut m = MietteDiagnostic::new(message.to_string())
+        .with_code(format!("orchmig::{code}"))
+        .with_severity(severity);
+    if !help.is_empty() {
+        m = m.with_help(help.to_string());
     }
-    report_text
+    let location = match line {
+        Some(line) => format!("{file}:{line}"),
+        None => file.to_string(),
+    };
+    match span {
+        Some(span) if !text.is_empty() => {
+            let start = span.start.min(text.len());
+            let len = span
+                .end
+                .saturating_sub(start)
+                .min(text.len() - start)
+                .min(200);
+            let m = m.with_label(LabeledSpan::at(start..start + len, "here"));
+            let report = Report::new(m).with_source_code(NamedSource::new(file, text.to_string()));
+            format!("{location}: {report:?}")
+        }
+        _ => format!("{location}: {:?}", Report::new(m)),
+    }
 }
 
 /// Prints every diagnostic of the files to stderr; returns how many were errors.

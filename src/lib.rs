@@ -4,5 +4,8 @@
 pub mod analyze;
 pub mod cli;
 pub mod diag;
+pub mod emit;
 pub mod frontend;
 pub mod ir;
+pub mod matrix;
+pub mod matrix_cmd;

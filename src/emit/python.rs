@@ -1,0 +1,359 @@
+//! Python source helpers for the writers: literals as ruff would format them, identifiers, and
+//! calls wrapped the way black/ruff wrap them at 88 columns.
+
+use crate::ir::{DateTime, Value};
+
+/// Black's and ruff's default line length.
+pub const LINE_LENGTH: usize = 88;
+
+/// A Python string literal, double-quoted unless that needs more escapes (ruff's preference).
+pub fn string(s: &str) -> String {
+    let quote = if s.contains('"') && !s.contains('\'') {
+        '\''
+    } else {
+        '"'
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// Python's `repr` of a float.
+pub fn float(f: f64) -> String {
+    if f.is_nan() {
+        return "float(\"nan\")".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 {
+            "float(\"inf\")".into()
+        } else {
+            "-float(\"inf\")".into()
+        };
+    }
+    if f.fract() == 0.0 && f.abs() < 1e16 {
+        format!("{f:.1}")
+    } else {
+        format!("{f}")
+    }
+}
+
+/// A valid Python identifier from any name (`load.eu-west` → `load_eu_west`).
+pub fn identifier(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    if KEYWORDS.contains(&out.as_str()) {
+        out.push('_');
+    }
+    out
+}
+
+const KEYWORDS: &[&str] = &[
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield", "match", "case",
+];
+
+/// A Python expression for a duration, as `timedelta(...)` with the largest exact units.
+pub fn timedelta(seconds: f64) -> Expr {
+    let mut parts = Vec::new();
+    let mut rest = seconds;
+    for (unit, size) in [("days", 86_400.0), ("hours", 3_600.0), ("minutes", 60.0)] {
+        let n = (rest / size + 1e-9).floor();
+        if n >= 1.0 {
+            parts.push(Expr::kw(unit, Expr::raw(format!("{}", n as i64))));
+            rest -= n * size;
+        }
+    }
+    if rest > 1e-9 || parts.is_empty() {
+        let s = if rest.fract() == 0.0 {
+            format!("{}", rest as i64)
+        } else {
+            float(rest)
+        };
+        parts.push(Expr::kw("seconds", Expr::raw(s)));
+    }
+    Expr::call("timedelta", parts)
+}
+
+/// A Python expression tree, kept structured so it can be wrapped like black wraps it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// Source text that is printed as is.
+    Raw(String),
+    /// `name=value` inside a call.
+    Keyword(String, Box<Expr>),
+    /// `func(args…)`.
+    Call(String, Vec<Expr>),
+    /// `[…]`.
+    List(Vec<Expr>),
+    /// `(…)` with a trailing comma for one element.
+    Tuple(Vec<Expr>),
+    /// `{key: value, …}`.
+    Dict(Vec<(Expr, Expr)>),
+}
+
+impl Expr {
+    /// Raw source.
+    pub fn raw(s: impl Into<String>) -> Expr {
+        Expr::Raw(s.into())
+    }
+
+    /// A keyword argument.
+    pub fn kw(name: &str, value: Expr) -> Expr {
+        Expr::Keyword(name.to_string(), Box::new(value))
+    }
+
+    /// A call.
+    pub fn call(func: &str, args: Vec<Expr>) -> Expr {
+        Expr::Call(func.to_string(), args)
+    }
+
+    /// A string literal.
+    pub fn str(s: &str) -> Expr {
+        Expr::Raw(string(s))
+    }
+
+    /// The expression on one line.
+    pub fn flat(&self) -> String {
+        match self {
+            Expr::Raw(s) => s.clone(),
+            Expr::Keyword(k, v) => format!("{k}={}", v.flat()),
+            Expr::Call(f, args) => format!("{f}({})", join(args)),
+            Expr::List(items) => format!("[{}]", join(items)),
+            Expr::Tuple(items) if items.len() == 1 => format!("({},)", items[0].flat()),
+            Expr::Tuple(items) => format!("({})", join(items)),
+            Expr::Dict(items) => format!(
+                "{{{}}}",
+                items
+                    .iter()
+                    .map(|(k, v)| format!("{}: {}", k.flat(), v.flat()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+
+    /// The expression formatted at an indent, wrapped as ruff would when it does not fit in
+    /// `LINE_LENGTH - indent - suffix` columns. Continuation lines carry their own indentation.
+    pub fn format(&self, indent: usize, suffix: usize) -> String {
+        let flat = self.flat();
+        if indent + flat.chars().count() + suffix <= LINE_LENGTH || !self.splittable() {
+            return flat;
+        }
+        let (open, close, items): (String, &str, Vec<String>) = match self {
+            Expr::Keyword(k, v) => {
+                return format!("{k}={}", v.format(indent + k.len() + 1, suffix));
+            }
+            Expr::Call(f, args) => (
+                format!("{f}("),
+                ")",
+                args.iter().map(|a| a.format(indent + 4, 1)).collect(),
+            ),
+            Expr::List(items) => (
+                "[".into(),
+                "]",
+                items.iter().map(|a| a.format(indent + 4, 1)).collect(),
+            ),
+            Expr::Tuple(items) => (
+                "(".into(),
+                ")",
+                items.iter().map(|a| a.format(indent + 4, 1)).collect(),
+            ),
+            Expr::Dict(items) => (
+                "{".into(),
+                "}",
+                items
+                    .iter()
+                    .map(|(k, v)| {
+                        format!(
+                            "{}: {}",
+                            k.flat(),
+                            v.format(indent + 4 + k.flat().len() + 2, 1)
+                        )
+                    })
+                    .collect(),
+            ),
+            Expr::Raw(_) => return flat,
+        };
+        let pad = " ".repeat(indent + 4);
+        let inner = self.children_flat();
+        // Black first tries the contents on one indented line (no trailing comma)…
+        if !matches!(self, Expr::Tuple(t) if t.len() == 1)
+            && indent + 4 + inner.chars().count() <= LINE_LENGTH
+            && !inner.contains('\n')
+        {
+            return format!("{open}\n{pad}{inner}\n{}{close}", " ".repeat(indent));
+        }
+        // …then one element per line with a magic trailing comma.
+        let mut out = format!("{open}\n");
+        for item in items {
+            out.push_str(&pad);
+            out.push_str(&item);
+            out.push_str(",\n");
+        }
+        out.push_str(&" ".repeat(indent));
+        out.push_str(close);
+        out
+    }
+
+    fn splittable(&self) -> bool {
+        match self {
+            Expr::Raw(_) => false,
+            Expr::Keyword(_, v) => v.splittable(),
+            Expr::Call(_, a) | Expr::List(a) | Expr::Tuple(a) => !a.is_empty(),
+            Expr::Dict(d) => !d.is_empty(),
+        }
+    }
+
+    fn children_flat(&self) -> String {
+        match self {
+            Expr::Call(_, a) | Expr::List(a) | Expr::Tuple(a) => join(a),
+            Expr::Dict(d) => d
+                .iter()
+                .map(|(k, v)| format!("{}: {}", k.flat(), v.flat()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            other => other.flat(),
+        }
+    }
+}
+
+fn join(items: &[Expr]) -> String {
+    items.iter().map(Expr::flat).collect::<Vec<_>>().join(", ")
+}
+
+/// The Python expression of an IR value (imports it needs are the caller's business:
+/// `timedelta` for durations, `pendulum` for datetimes).
+pub fn value(v: &Value) -> Expr {
+    match v {
+        Value::None => Expr::raw("None"),
+        Value::Bool(b) => Expr::raw(if *b { "True" } else { "False" }),
+        Value::Int(i) => Expr::raw(i.to_string()),
+        Value::Float(f) => Expr::raw(float(*f)),
+        Value::Str(s) => Expr::str(s),
+        Value::List(items) => Expr::List(items.iter().map(value).collect()),
+        Value::Dict(m) => Expr::Dict(m.iter().map(|(k, v)| (Expr::str(k), value(v))).collect()),
+        Value::Duration(s) => timedelta(*s),
+        Value::DateTime(d) => datetime(d),
+        Value::Call(c) => {
+            let mut args: Vec<Expr> = c.args.iter().map(value).collect();
+            args.extend(c.kwargs.iter().map(|(k, v)| Expr::kw(k, value(v))));
+            Expr::call(crate::frontend::imports::last_part(&c.func), args)
+        }
+        Value::Expr(src) => Expr::raw(src.clone()),
+    }
+}
+
+/// `pendulum.datetime(y, m, d[, h, mi, s], tz="…")`.
+pub fn datetime(d: &DateTime) -> Expr {
+    let mut args = vec![
+        Expr::raw(d.year.to_string()),
+        Expr::raw(d.month.to_string()),
+        Expr::raw(d.day.to_string()),
+    ];
+    if d.hour != 0 || d.minute != 0 || d.second != 0 {
+        args.push(Expr::raw(d.hour.to_string()));
+        args.push(Expr::raw(d.minute.to_string()));
+        if d.second != 0 {
+            args.push(Expr::raw(d.second.to_string()));
+        }
+    }
+    args.push(Expr::kw("tz", Expr::str(d.tz.as_deref().unwrap_or("UTC"))));
+    Expr::call("pendulum.datetime", args)
+}
+
+/// Re-indents a dedented body to `indent` spaces (blank lines stay empty).
+pub fn indent_body(body: &str, indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    let mut out = String::new();
+    for line in body.trim_end_matches('\n').lines() {
+        if line.trim().is_empty() {
+            out.push('\n');
+        } else {
+            out.push_str(&pad);
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    if out.is_empty() {
+        out = format!("{pad}pass\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_prefer_double_quotes() {
+        assert_eq!(string("a"), "\"a\"");
+        assert_eq!(string("say \"hi\""), "'say \"hi\"'");
+        assert_eq!(string("it's \"x\""), "\"it's \\\"x\\\"\"");
+        assert_eq!(string("a\nb"), "\"a\\nb\"");
+    }
+
+    #[test]
+    fn floats_and_identifiers() {
+        assert_eq!(float(1.0), "1.0");
+        assert_eq!(float(0.25), "0.25");
+        assert_eq!(identifier("load.eu-west"), "load_eu_west");
+        assert_eq!(identifier("class"), "class_");
+        assert_eq!(identifier("1st"), "_1st");
+    }
+
+    #[test]
+    fn durations_use_the_largest_exact_units() {
+        assert_eq!(timedelta(300.0).flat(), "timedelta(minutes=5)");
+        assert_eq!(timedelta(90.0).flat(), "timedelta(minutes=1, seconds=30)");
+        assert_eq!(timedelta(86_400.0 * 2.0).flat(), "timedelta(days=2)");
+        assert_eq!(timedelta(0.5).flat(), "timedelta(seconds=0.5)");
+        assert_eq!(timedelta(0.0).flat(), "timedelta(seconds=0)");
+    }
+
+    #[test]
+    fn calls_wrap_like_black() {
+        let short = Expr::call("task", vec![Expr::kw("retries", Expr::raw("3"))]);
+        assert_eq!(short.format(0, 0), "task(retries=3)");
+        let args: Vec<Expr> = (0..6)
+            .map(|i| Expr::kw(&format!("argument_{i}"), Expr::str("value")))
+            .collect();
+        let long = Expr::call("some_function", args.clone());
+        assert_eq!(
+            long.format(0, 0),
+            "some_function(\n    argument_0=\"value\",\n    argument_1=\"value\",\n    argument_2=\"value\",\n    argument_3=\"value\",\n    argument_4=\"value\",\n    argument_5=\"value\",\n)"
+        );
+        let mid = Expr::call("some_function", args[..4].to_vec());
+        assert_eq!(
+            mid.format(0, 0),
+            "some_function(\n    argument_0=\"value\", argument_1=\"value\", argument_2=\"value\", argument_3=\"value\"\n)"
+        );
+    }
+}

@@ -1,0 +1,116 @@
+//! `orchmig matrix`: the matrix, a shape's ranking, or the ranking of real pipelines.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::{EXIT_OK, EXIT_USAGE, Format, read_reporting, write_stdout};
+use crate::matrix::{Engine, Matrix, MatrixError, environment, nearest, parse_weights, render};
+
+/// The built-in matrix, or a team's from `--matrix DIR`.
+pub fn load(dir: Option<&Path>) -> Result<Matrix, MatrixError> {
+    match dir {
+        Some(d) => Matrix::from_dir(d),
+        None => Matrix::builtin(),
+    }
+}
+
+/// Runs `orchmig matrix`; returns the exit code.
+pub fn run(
+    paths: &[PathBuf],
+    shape: Option<&str>,
+    weights: Option<&str>,
+    dir: Option<&Path>,
+    format: Format,
+) -> i32 {
+    let matrix = match load(dir) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{}", e.render());
+            return EXIT_USAGE;
+        }
+    };
+    let env = environment();
+    let engine = match Engine::new(&matrix, &env) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("{}", e.render());
+            return EXIT_USAGE;
+        }
+    };
+    let md = format == Format::Markdown;
+    if let Some(id) = shape {
+        let Some(s) = matrix.shape(id) else {
+            let ids = matrix.shape_ids();
+            let hint = nearest(id, &ids)
+                .map(|n| format!("did you mean `{n}`? "))
+                .unwrap_or_default();
+            crate::diag::print_path_error(
+                &format!("--shape {id}"),
+                "unknown pipeline shape",
+                &format!("{hint}valid shapes: {}", ids.join(", ")),
+            );
+            return EXIT_USAGE;
+        };
+        let mut w = s.weights.clone();
+        if let Some(text) = weights {
+            match parse_weights(text, &matrix) {
+                Ok(over) => w.extend(over),
+                Err(e) => {
+                    crate::diag::print_path_error(
+                        &format!("--weights {text}"),
+                        &e,
+                        "pass weights as dim=N,dim=N with non-negative numbers",
+                    );
+                    return EXIT_USAGE;
+                }
+            }
+        }
+        let ranking = engine.rank(s, &w);
+        let text = match format {
+            Format::Json => serde_json::to_string_pretty(&ranking).unwrap_or_default() + "\n",
+            _ => render::ranking_text(&matrix, &ranking, md),
+        };
+        write_stdout(&text);
+        return EXIT_OK;
+    }
+    if paths.is_empty() {
+        let text = match format {
+            Format::Json => {
+                serde_json::to_string_pretty(&render::matrix_json(&matrix)).unwrap_or_default()
+                    + "\n"
+            }
+            _ => render::matrix_text(&matrix, md),
+        };
+        write_stdout(&text);
+        return EXIT_OK;
+    }
+    let (estate, code) = read_reporting(paths);
+    let mut items = Vec::new();
+    for file in &estate.files {
+        for p in &file.pipelines {
+            match engine.assess(p) {
+                Ok(a) => items.push((format!("{}:{}", file.path, p.span.line), a)),
+                Err(e) => {
+                    eprintln!("{}", e.render());
+                    return EXIT_USAGE;
+                }
+            }
+        }
+    }
+    let text = match format {
+        Format::Json => {
+            let doc = serde_json::json!({
+                "schema": "orchmig.matrix.pipelines/1",
+                "pipelines": items.iter().map(|(loc, a)| {
+                    let mut v = serde_json::to_value(a).unwrap_or_default();
+                    v["location"] = serde_json::Value::String(loc.clone());
+                    v
+                }).collect::<Vec<_>>(),
+                "summary": render::summary(&items),
+            });
+            serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+        }
+        _ => render::assessments_text(&items, md),
+    };
+    write_stdout(&text);
+    code
+}

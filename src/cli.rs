@@ -84,10 +84,35 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Port pipelines to another framework (not built yet: issue #5).
+    /// Port pipelines to another framework, with a loss/gain report; `--check` is the CI gate.
+    #[command(
+        after_help = "Examples:\n  orchmig port corpus/airflow/orders_etl.py --to prefect\n  orchmig port dags/ --to dagster --out ported/\n  orchmig port dags/ --to dagster --out ported/ --check        # exit 1 when ported/ is stale\n  orchmig port dags/ --to prefect@3 --out ported/ --fail-on redesign\n\nOne output file per source file, named like it, plus orchmig-report.md and .json beside them.\nExisting files are never overwritten without --force; --out may not be inside an input folder."
+    )]
     Port {
-        /// Pipelines to port.
+        /// Files or folders to port.
+        #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Target: airflow, dagster, prefect, optionally with a version (airflow@3, airflow@2, dagster@1, prefect@3, prefect@2).
+        #[arg(long)]
+        to: String,
+        /// Output folder (required for several files; without it one file is printed to stdout).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Compare what would be written with --out: print a diff and exit 1 when stale.
+        #[arg(long, requires = "out")]
+        check: bool,
+        /// Overwrite existing files in --out.
+        #[arg(long)]
+        force: bool,
+        /// Where to write the Markdown report (the JSON goes beside it).
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
+        /// Exit 1 when an entry of this class or worse appears: approximate, redesign or none.
+        #[arg(long, value_name = "CLASS")]
+        fail_on: Option<String>,
+        /// Format of the report summary on stdout.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Draw a pipeline graph (not built yet: issue #10).
     Graph {
@@ -128,7 +153,25 @@ pub fn run(cli: Cli) -> i32 {
             matrix.as_deref(),
             format,
         ),
-        Command::Port { .. } => not_yet("port", 5),
+        Command::Port {
+            paths,
+            to,
+            out,
+            check,
+            force,
+            report,
+            fail_on,
+            format,
+        } => crate::port_cmd::run(crate::port_cmd::PortArgs {
+            paths: &paths,
+            to: &to,
+            out: out.as_deref(),
+            check,
+            force,
+            report: report.as_deref(),
+            fail_on: fail_on.as_deref(),
+            format,
+        }),
         Command::Graph { .. } => not_yet("graph", 10),
         Command::Run { .. } | Command::Verify { .. } => not_yet("run/verify", 7),
     }

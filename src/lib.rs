@@ -9,3 +9,5 @@ pub mod frontend;
 pub mod ir;
 pub mod matrix;
 pub mod matrix_cmd;
+pub mod port_cmd;
+pub mod report;

@@ -163,28 +163,42 @@ impl Expr {
     /// The expression formatted at an indent, wrapped as ruff would when it does not fit in
     /// `LINE_LENGTH - indent - suffix` columns. Continuation lines carry their own indentation.
     pub fn format(&self, indent: usize, suffix: usize) -> String {
+        self.format_lead(indent, 0, suffix)
+    }
+
+    /// Like [`Expr::format`] when `lead` characters precede the expression on its first line
+    /// (`x = `, `name=`); continuation lines are indented from `indent`, as black does.
+    pub fn format_lead(&self, indent: usize, lead: usize, suffix: usize) -> String {
         let flat = self.flat();
-        if indent + flat.chars().count() + suffix <= LINE_LENGTH || !self.splittable() {
+        if indent + lead + flat.chars().count() + suffix <= LINE_LENGTH || !self.splittable() {
             return flat;
         }
         let (open, close, items): (String, &str, Vec<String>) = match self {
             Expr::Keyword(k, v) => {
-                return format!("{k}={}", v.format(indent + k.len() + 1, suffix));
+                return format!("{k}={}", v.format_lead(indent, lead + k.len() + 1, suffix));
             }
             Expr::Call(f, args) => (
                 format!("{f}("),
                 ")",
-                args.iter().map(|a| a.format(indent + 4, 1)).collect(),
+                args.iter()
+                    .map(|a| a.format_lead(indent + 4, 0, 1))
+                    .collect(),
             ),
             Expr::List(items) => (
                 "[".into(),
                 "]",
-                items.iter().map(|a| a.format(indent + 4, 1)).collect(),
+                items
+                    .iter()
+                    .map(|a| a.format_lead(indent + 4, 0, 1))
+                    .collect(),
             ),
             Expr::Tuple(items) => (
                 "(".into(),
                 ")",
-                items.iter().map(|a| a.format(indent + 4, 1)).collect(),
+                items
+                    .iter()
+                    .map(|a| a.format_lead(indent + 4, 0, 1))
+                    .collect(),
             ),
             Expr::Dict(items) => (
                 "{".into(),
@@ -192,11 +206,8 @@ impl Expr {
                 items
                     .iter()
                     .map(|(k, v)| {
-                        format!(
-                            "{}: {}",
-                            k.flat(),
-                            v.format(indent + 4 + k.flat().len() + 2, 1)
-                        )
+                        let key = k.flat();
+                        format!("{key}: {}", v.format_lead(indent + 4, key.len() + 2, 1))
                     })
                     .collect(),
             ),
@@ -204,11 +215,9 @@ impl Expr {
         };
         let pad = " ".repeat(indent + 4);
         let inner = self.children_flat();
-        // Black first tries the contents on one indented line (no trailing comma)…
-        if !matches!(self, Expr::Tuple(t) if t.len() == 1)
-            && indent + 4 + inner.chars().count() <= LINE_LENGTH
-            && !inner.contains('\n')
-        {
+        // For a call, black first tries the arguments on one indented line (no trailing comma);
+        // a collection literal that is split always gets one element per line.
+        if matches!(self, Expr::Call(..)) && indent + 4 + inner.chars().count() <= LINE_LENGTH {
             return format!("{open}\n{pad}{inner}\n{}{close}", " ".repeat(indent));
         }
         // …then one element per line with a magic trailing comma.
@@ -265,7 +274,17 @@ pub fn value(v: &Value) -> Expr {
         Value::Call(c) => {
             let mut args: Vec<Expr> = c.args.iter().map(value).collect();
             args.extend(c.kwargs.iter().map(|(k, v)| Expr::kw(k, value(v))));
-            Expr::call(crate::frontend::imports::last_part(&c.func), args)
+            // Framework classes are written by their short name (the writer imports them);
+            // anything else keeps its qualified spelling (`os.path.join`).
+            let framework = ["airflow.", "dagster.", "prefect."]
+                .iter()
+                .any(|p| c.func.starts_with(p));
+            let name = if framework {
+                crate::frontend::imports::last_part(&c.func)
+            } else {
+                c.func.as_str()
+            };
+            Expr::call(name, args)
         }
         Value::Expr(src) => Expr::raw(src.clone()),
     }
@@ -349,6 +368,21 @@ mod tests {
         assert_eq!(
             long.format(0, 0),
             "some_function(\n    argument_0=\"value\",\n    argument_1=\"value\",\n    argument_2=\"value\",\n    argument_3=\"value\",\n    argument_4=\"value\",\n    argument_5=\"value\",\n)"
+        );
+        let list = Expr::List(
+            args[..4]
+                .iter()
+                .map(|a| match a {
+                    Expr::Keyword(_, v) => (**v).clone(),
+                    o => o.clone(),
+                })
+                .cycle()
+                .take(12)
+                .collect::<Vec<_>>(),
+        );
+        assert!(
+            list.format(0, 0).ends_with(",\n]"),
+            "split lists are exploded with a trailing comma"
         );
         let mid = Expr::call("some_function", args[..4].to_vec());
         assert_eq!(

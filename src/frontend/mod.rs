@@ -9,6 +9,7 @@ pub mod literal;
 pub mod parse;
 pub mod prefect;
 pub mod source;
+pub mod support;
 mod walk;
 
 pub use walk::{WalkError, collect_files};
@@ -185,6 +186,9 @@ fn read_source_here(path: &str, text: &str) -> SourceFile {
         }
         file.pipelines.extend(reading.pipelines);
         file.diagnostics.extend(reading.diagnostics);
+    }
+    if !file.pipelines.is_empty() {
+        file.support = support::support(&suite, &src, &imports);
     }
     for pipeline in &file.pipelines {
         for d in ir::validate(pipeline) {

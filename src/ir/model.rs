@@ -76,8 +76,26 @@ pub struct SourceFile {
     pub source_version: Option<String>,
     /// Pipelines defined in the file, in source order.
     pub pipelines: Vec<Pipeline>,
+    /// Module-level code the pipelines' bodies may rely on (imports, constants, helpers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub support: Vec<SupportItem>,
     /// Problems found while reading the file.
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A module-level statement that is not a pipeline construct, kept so ported bodies still run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupportItem {
+    /// Its source text (imports are one name per item).
+    pub text: String,
+    /// Names it binds.
+    pub binds: Vec<String>,
+    /// The framework an import comes from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub framework: Option<Framework>,
+    /// Whether it is an import.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub import: bool,
 }
 
 /// How severe a diagnostic is.
@@ -467,6 +485,9 @@ pub struct Node {
     /// Tags.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// Literal arguments passed at the call site (parameter → value), where no upstream feeds them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<String, Value>,
     /// Condition under which it is called (Prefect `if`), as source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
@@ -498,6 +519,7 @@ impl Node {
             io_manager: None,
             description: None,
             tags: Vec::new(),
+            args: BTreeMap::new(),
             condition: None,
             extra: BTreeMap::new(),
             span,

@@ -1593,12 +1593,16 @@ where
                 m.partial.insert(name.clone(), self.ev.eval(e));
             }
         }
+        let mut literals: BTreeMap<String, Value> = BTreeMap::new();
         for (i, a) in call.args.iter().enumerate() {
             let refs = self.deep_refs(a);
             let param = match &mapping {
                 Some(_) => None,
                 None => names.get(i).map(|s| s.to_string()),
             };
+            if let (Some(p), true) = (&param, refs.is_empty()) {
+                literals.insert(p.clone(), self.ev.eval(a));
+            }
             if let Some(m) = mapping.as_mut() {
                 m.over.push(self.mapped_arg("", a, &refs));
             }
@@ -1609,6 +1613,8 @@ where
             let refs = self.deep_refs(&kw.value);
             if let Some(m) = mapping.as_mut() {
                 m.over.push(self.mapped_arg(&name, &kw.value, &refs));
+            } else if refs.is_empty() && name != "**" {
+                literals.insert(name.clone(), self.ev.eval(&kw.value));
             }
             inputs.extend(refs.into_iter().map(|r| (Some(name.clone()), r)));
         }
@@ -1634,6 +1640,7 @@ where
         }
         self.apply_task_options(&mut node, opts);
         node.mapping = mapping;
+        node.args = literals;
         self.dags[dag].add_node(node);
         let me = Ref::Task(dag, id);
         for (name, r) in &f.option_refs {

@@ -1337,6 +1337,30 @@ where
         span: Span,
     ) -> Vec<String> {
         let mut allow_failure = Vec::new();
+        // Literal arguments (no run feeds them) are kept on the node for the writers.
+        let literals: Vec<(String, Value)> = args
+            .iter()
+            .filter(|(param, _, obj)| !param.is_empty() && param != "**" && obj.refs().is_empty())
+            .filter_map(|(param, _, obj)| match obj {
+                Obj::Value(v) => Some((param.clone(), v.clone())),
+                Obj::Unmapped(inner) => match &**inner {
+                    Obj::Value(v) => Some((param.clone(), v.clone())),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        if let Some(b) = self.build.as_ref() {
+            let pipeline = b.pipeline;
+            if let Some(node) = self.pipelines[pipeline]
+                .nodes
+                .iter_mut()
+                .rev()
+                .find(|n| n.id == id)
+            {
+                node.args.extend(literals);
+            }
+        }
         for (param, _, obj) in args {
             let param = (!param.is_empty()).then(|| param.clone());
             for r in obj.refs() {

@@ -1,0 +1,936 @@
+//! The Airflow 3 writer (and the Airflow 2 profile): module-level `@task` functions wired in
+//! one `@dag` function per pipeline; classic operators are kept as operators.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::module::Imports;
+use super::plan::{Names, Plan, Source, Step, unique};
+use super::python::{self, Expr, identifier};
+use super::rewrite::rewrite;
+use super::{Target, Writer, shared};
+use crate::ir::{
+    Framework, GroupKind, NodeKind, Partitions, Pipeline, Policy, ScheduleKind, SourceFile, Value,
+};
+use crate::report::{self, Fidelity, Ledger, Translations};
+
+#[derive(Serialize)]
+struct TaskCtx {
+    decorator: String,
+    name: String,
+    signature: String,
+    body: String,
+    is_async: bool,
+}
+
+#[derive(Serialize)]
+struct DagCtx {
+    decorator: String,
+    name: String,
+    signature: String,
+    statements: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct ModuleCtx {
+    header: String,
+    imports: Vec<String>,
+    support: String,
+    gap: &'static str,
+    helpers: Vec<&'static str>,
+    tasks: Vec<TaskCtx>,
+    dags: Vec<DagCtx>,
+}
+
+/// Writes an Airflow module.
+pub struct AirflowWriter;
+
+/// Where the SDK names come from in a profile.
+fn sdk(target: Target) -> &'static str {
+    if target.version >= 3 {
+        "airflow.sdk"
+    } else {
+        "airflow.decorators"
+    }
+}
+
+impl Writer for AirflowWriter {
+    fn write(
+        &self,
+        file: &SourceFile,
+        target: Target,
+        table: &Translations,
+    ) -> Result<(String, Vec<Ledger>), String> {
+        let mut imports = Imports::default();
+        imports.name(sdk(target), "dag");
+        let mut helpers: Vec<&'static str> = Vec::new();
+        let mut tasks = Vec::new();
+        let mut dags = Vec::new();
+        let mut ledgers = Vec::new();
+        let mut names = Names::default();
+        let from = file.framework.unwrap_or(Framework::Airflow);
+        for p in &file.pipelines {
+            let mut ledger = Ledger::new(&file.path, &p.id, "airflow");
+            let dag_name = unique(&mut names.taken, &identifier(&p.id));
+            let plan = Plan::new(p, &mut names);
+            let mut body = Body::default();
+            for step in &plan.steps {
+                shared::record_node(&mut ledger, table, step.node);
+                if step.node.callable.is_some() && step.node.operator.is_none() {
+                    if step.defines {
+                        tasks.push(task_def(
+                            step,
+                            from,
+                            target,
+                            &mut imports,
+                            &mut helpers,
+                            &mut ledger,
+                            table,
+                        ));
+                    } else {
+                        shared::record_reused(&mut ledger, table, step.node);
+                    }
+                }
+                let stmt = step_statement(p, &plan, step, target, &mut imports, &mut ledger, table);
+                if stmt.is_some() && !group_chain(p, step.node.group.as_deref()).is_empty() {
+                    imports.name(sdk(target), "TaskGroup");
+                }
+                body.push(p, step, stmt);
+            }
+            for c in &p.checks {
+                let fname = unique(&mut names.taken, &identifier(&c.name));
+                if let Some(cb) = &c.callable {
+                    let rw = rewrite(&cb.body, from, Framework::Airflow);
+                    for n in &rw.needs {
+                        need(&mut imports, &mut helpers, n);
+                    }
+                    let params: Vec<String> = cb
+                        .params
+                        .iter()
+                        .filter(|x| x.name != "context")
+                        .map(|x| x.name.clone())
+                        .collect();
+                    imports.name(sdk(target), "task");
+                    tasks.push(TaskCtx {
+                        decorator: "@task".into(),
+                        name: fname.clone(),
+                        signature: shared::signature(&format!("def {fname}"), &params, ""),
+                        body: python::indent_body(&rw.body, 4).trim_end().to_string(),
+                        is_async: false,
+                    });
+                    let target_var = plan
+                        .steps
+                        .iter()
+                        .find(|s| s.node.id == c.target)
+                        .map(|s| s.var.clone());
+                    let args: Vec<Expr> = params
+                        .iter()
+                        .map(|_| Expr::raw(target_var.clone().unwrap_or_else(|| "None".into())))
+                        .collect();
+                    body.lines.push(Line::Text(format!(
+                        "    {}",
+                        Expr::call(&fname, args).format(4, 0)
+                    )));
+                }
+                ledger.record(table, "check", &c.name, c.span);
+                if c.blocking {
+                    ledger.record(table, "check.blocking", &c.name, c.span);
+                }
+            }
+            // Order-only dependencies are wired once every task exists.
+            let mut order: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+            for (i, s) in plan.steps.iter().enumerate() {
+                for &a in s.after.iter().chain(&s.extra_upstreams) {
+                    if plan.steps[a].node.kind != NodeKind::ExternalAsset
+                        && s.node.kind != NodeKind::ExternalAsset
+                    {
+                        order.entry(i).or_default().push(a);
+                    }
+                }
+            }
+            for (down, ups) in order {
+                let ups: Vec<Expr> = ups
+                    .iter()
+                    .map(|&u| Expr::raw(plan.steps[u].var.clone()))
+                    .collect();
+                let left = if ups.len() == 1 {
+                    ups[0].flat()
+                } else {
+                    Expr::List(ups).format(4, 4 + plan.steps[down].var.len())
+                };
+                body.lines.push(Line::Text(format!(
+                    "    {left} >> {}",
+                    plan.steps[down].var
+                )));
+            }
+            dags.push(DagCtx {
+                decorator: dag_decorator(p, target, &mut imports, &mut ledger, table),
+                name: dag_name.clone(),
+                signature: dag_signature(p, &dag_name, &mut ledger, table),
+                statements: body.finish(),
+            });
+            shared::record_pipeline(&mut ledger, table, p, target);
+            ledgers.push(ledger);
+        }
+        let mut emitted = String::new();
+        for t in &tasks {
+            emitted.push_str(&t.decorator);
+            emitted.push_str(&t.signature);
+            emitted.push_str(&t.body);
+        }
+        for d in &dags {
+            emitted.push_str(&d.statements.join("\n"));
+            emitted.push_str(&d.decorator);
+        }
+        let mut own: Vec<&str> = vec![
+            "dag",
+            "task",
+            "TaskGroup",
+            "Asset",
+            "Param",
+            "pendulum",
+            "timedelta",
+        ];
+        own.extend(tasks.iter().map(|t| t.name.as_str()));
+        let support =
+            super::module::support(file, &emitted, Framework::Airflow, &own, &mut imports);
+        for line in &support.foreign {
+            if let Some(l) = ledgers.first_mut() {
+                l.record_as(
+                    table,
+                    "body.framework_call",
+                    line,
+                    crate::ir::Span::default(),
+                    Some(Fidelity::None),
+                    Some(format!(
+                        "`{line}` is another framework's API used in a body: port it by hand"
+                    )),
+                );
+            }
+        }
+        if emitted.contains("timedelta(") {
+            imports.name("datetime", "timedelta");
+        }
+        let ctx = ModuleCtx {
+            header: super::module::header(&file.path, &target.label()),
+            imports: imports.lines(),
+            gap: if support.code.starts_with("def ")
+                || support.code.starts_with("class ")
+                || support.code.starts_with("async ")
+            {
+                "\n\n"
+            } else {
+                "\n"
+            },
+            support: support.code,
+            helpers,
+            tasks,
+            dags,
+        };
+        let text = super::templates::render("airflow/module.py.j2", &ctx)?;
+        Ok((text, ledgers))
+    }
+}
+
+fn need(imports: &mut Imports, helpers: &mut Vec<&'static str>, n: &'static str) {
+    match n {
+        "logging" => imports.module("logging"),
+        "_check_result" | "_poke_result" if !helpers.contains(&n) => {
+            helpers.push(n);
+        }
+        _ => {}
+    }
+}
+
+/// One line (or statement) of a dag body, formatted once the names that are read are known.
+enum Line {
+    /// `with TaskGroup(...) as var:` (the `as` part dropped when `var` is never read).
+    Group {
+        indent: usize,
+        call: Expr,
+        var: String,
+        reopen: bool,
+    },
+    /// `var = expr` (or `expr` when `var` is never read).
+    Assign {
+        indent: usize,
+        var: String,
+        expr: Expr,
+    },
+    /// A finished line.
+    Text(String),
+}
+
+impl Line {
+    fn flat(&self) -> String {
+        match self {
+            Line::Group {
+                call, var, reopen, ..
+            } => {
+                if *reopen {
+                    format!("with {var}:")
+                } else {
+                    format!("with {} as {var}:", call.flat())
+                }
+            }
+            Line::Assign { var, expr, .. } => format!("{var} = {}", expr.flat()),
+            Line::Text(t) => t.clone(),
+        }
+    }
+}
+
+/// The dag body with task-group blocks opened and closed as steps enter and leave groups.
+#[derive(Default)]
+struct Body {
+    lines: Vec<Line>,
+    open: Vec<String>,
+    opened_before: Vec<String>,
+}
+
+impl Body {
+    fn push(&mut self, p: &Pipeline, step: &Step, stmt: Option<Expr>) {
+        let Some(stmt) = stmt else { return };
+        let chain = group_chain(p, step.node.group.as_deref());
+        // Close groups the step is not in.
+        while let Some(top) = self.open.last() {
+            if chain.contains(top) {
+                break;
+            }
+            self.open.pop();
+        }
+        for g in &chain {
+            if !self.open.contains(g) {
+                let indent = 4 * (self.open.len() + 1);
+                let var = format!("{}_group", identifier(g));
+                let label = label_in(self.open.last().map(String::as_str), g);
+                let mut args = vec![Expr::kw("group_id", Expr::str(label))];
+                if let Some(def) = p.groups.iter().find(|x| &x.id == g) {
+                    if let Some(d) = &def.description {
+                        args.push(Expr::kw(
+                            "tooltip",
+                            Expr::str(d.lines().next().unwrap_or("")),
+                        ));
+                    }
+                    if let Some(r) = def.policy.retries {
+                        args.push(Expr::kw(
+                            "default_args",
+                            Expr::Dict(vec![(Expr::str("retries"), Expr::raw(r.to_string()))]),
+                        ));
+                    }
+                }
+                let reopen = self.opened_before.contains(g);
+                self.lines.push(Line::Group {
+                    indent,
+                    call: Expr::call("TaskGroup", args),
+                    var,
+                    reopen,
+                });
+                if !reopen {
+                    self.opened_before.push(g.clone());
+                }
+                self.open.push(g.clone());
+            }
+        }
+        self.lines.push(Line::Assign {
+            indent: 4 * (self.open.len() + 1),
+            var: step.var.clone(),
+            expr: stmt,
+        });
+    }
+
+    /// The formatted lines: names nobody reads later lose their binding (ruff F841).
+    fn finish(self) -> Vec<String> {
+        let flat: Vec<String> = self.lines.iter().map(Line::flat).collect();
+        let read_later = |i: usize, name: &str| {
+            flat[i + 1..].iter().any(|l| {
+                l.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .any(|w| w == name)
+            })
+        };
+        self.lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| match line {
+                Line::Group {
+                    indent,
+                    call,
+                    var,
+                    reopen,
+                } => {
+                    let pad = " ".repeat(*indent);
+                    if *reopen {
+                        format!("{pad}with {var}:")
+                    } else if read_later(i, var) {
+                        format!(
+                            "{pad}with {} as {var}:",
+                            call.format_lead(*indent, 5, var.len() + 5)
+                        )
+                    } else {
+                        format!("{pad}with {}:", call.format_lead(*indent, 5, 1))
+                    }
+                }
+                Line::Assign { indent, var, expr } => {
+                    let pad = " ".repeat(*indent);
+                    if read_later(i, var) {
+                        format!(
+                            "{pad}{var} = {}",
+                            expr.format_lead(*indent, var.len() + 3, 0)
+                        )
+                    } else {
+                        format!("{pad}{}", expr.format(*indent, 0))
+                    }
+                }
+                Line::Text(t) => t.clone(),
+            })
+            .collect()
+    }
+}
+
+/// The task-group ancestry of a group, outermost first.
+fn group_chain(p: &Pipeline, group: Option<&str>) -> Vec<String> {
+    let mut chain = Vec::new();
+    let mut cur = group.map(str::to_string);
+    while let Some(g) = cur {
+        let Some(def) = p.groups.iter().find(|x| x.id == g) else {
+            break;
+        };
+        if def.kind == GroupKind::TaskGroup {
+            chain.push(g.clone());
+        }
+        cur = def.parent.clone();
+        if chain.len() > p.groups.len() {
+            break;
+        }
+    }
+    chain.reverse();
+    chain
+}
+
+/// The id of a group or task relative to its parent group (`outer.inner` in `outer` → `inner`).
+fn label_in<'a>(parent: Option<&str>, id: &'a str) -> &'a str {
+    match parent {
+        Some(p) => id
+            .strip_prefix(p)
+            .and_then(|r| r.strip_prefix('.'))
+            .unwrap_or(id),
+        None => id,
+    }
+}
+
+/// The task id a node gets inside its group.
+fn task_label(p: &Pipeline, step: &Step) -> String {
+    let chain = group_chain(p, step.node.group.as_deref());
+    match chain.last() {
+        Some(g) => label_in(Some(g), &step.node.id).to_string(),
+        None => step.node.id.clone(),
+    }
+}
+
+fn task_def(
+    step: &Step,
+    from: Framework,
+    target: Target,
+    imports: &mut Imports,
+    helpers: &mut Vec<&'static str>,
+    ledger: &mut Ledger,
+    table: &Translations,
+) -> TaskCtx {
+    imports.name(sdk(target), "task");
+    let node = step.node;
+    let flavor = match (node.kind, node.flavor.as_deref()) {
+        (
+            _,
+            Some(
+                f @ ("bash"
+                | "sensor"
+                | "branch"
+                | "short_circuit"
+                | "virtualenv"
+                | "external_python"
+                | "branch_virtualenv"
+                | "branch_external_python"),
+            ),
+        ) if from == Framework::Airflow => Some(f.to_string()),
+        (NodeKind::Sensor, _) if from == Framework::Airflow => Some("sensor".into()),
+        _ => None,
+    };
+    let mut kwargs = policy_kwargs(&node.policy, &node.id, node.span, ledger, table, imports);
+    if let Some(s) = &node.sensor
+        && flavor.as_deref() == Some("sensor")
+    {
+        if let Some(m) = &s.mode {
+            kwargs.push(Expr::kw("mode", Expr::str(m)));
+        }
+        if let Some(i) = s.poke_interval {
+            kwargs.push(Expr::kw("poke_interval", shared::seconds(i)));
+        }
+        if let Some(t) = s.timeout {
+            kwargs.push(Expr::kw("timeout", shared::seconds(t)));
+        }
+    }
+    if let Some(tr) = &node.trigger_rule {
+        kwargs.push(Expr::kw("trigger_rule", Expr::str(tr)));
+    }
+    if !node.outlets.is_empty() {
+        imports.name(sdk(target), "Asset");
+        kwargs.push(Expr::kw(
+            "outlets",
+            Expr::List(node.outlets.iter().map(asset_expr).collect()),
+        ));
+    }
+    if from == Framework::Airflow {
+        kwargs.extend(shared::passthrough(
+            ledger,
+            table,
+            &node.id,
+            &node.extra,
+            TASK_OPTIONS,
+            node.span,
+            imports,
+        ));
+    }
+    let head = match &flavor {
+        Some(f) => format!("task.{f}"),
+        None => "task".into(),
+    };
+    let decorator = if kwargs.is_empty() {
+        format!("@{head}")
+    } else {
+        format!("@{}", Expr::call(&head, kwargs).format(0, 0))
+    };
+    let (signature, body, is_async) = shared::body_for(
+        step,
+        from,
+        Framework::Airflow,
+        imports,
+        helpers,
+        ledger,
+        table,
+        None,
+    );
+    TaskCtx {
+        decorator,
+        name: step.func.clone(),
+        signature,
+        body,
+        is_async,
+    }
+}
+
+/// `@task` / operator options kept as written in an Airflow → Airflow port.
+const TASK_OPTIONS: &[&str] = &[
+    "multiple_outputs",
+    "requirements",
+    "system_site_packages",
+    "python_version",
+    "depends_on_past",
+    "do_xcom_push",
+    "email_on_failure",
+    "email_on_retry",
+    "max_active_tis_per_dag",
+    "wait_for_downstream",
+    "doc_md",
+];
+
+fn asset_expr(a: &crate::ir::AssetRef) -> Expr {
+    let mut args = Vec::new();
+    if let Some(n) = &a.name {
+        args.push(Expr::kw("name", Expr::str(n)));
+    }
+    if let Some(u) = &a.uri
+        && a.name.as_deref() != Some(u.as_str())
+    {
+        args.push(Expr::kw("uri", Expr::str(u)));
+    }
+    Expr::call("Asset", args)
+}
+
+/// A policy as BaseOperator keyword arguments.
+fn policy_kwargs(
+    p: &Policy,
+    subject: &str,
+    span: crate::ir::Span,
+    ledger: &mut Ledger,
+    table: &Translations,
+    imports: &mut Imports,
+) -> Vec<Expr> {
+    let mut kw = Vec::new();
+    if let Some(r) = p.retries {
+        kw.push(Expr::kw("retries", Expr::raw(r.to_string())));
+        ledger.record(table, "policy.retries", subject, span);
+    }
+    let delay = p.retry_delay.or_else(|| p.retry_delays.first().copied());
+    if let Some(d) = delay {
+        imports.name("datetime", "timedelta");
+        kw.push(Expr::kw("retry_delay", python::timedelta(d)));
+        if p.retry_delay.is_some() {
+            ledger.record(table, "policy.retry_delay", subject, span);
+        }
+    }
+    if !p.retry_delays.is_empty() {
+        ledger.record(table, "policy.retry_delays", subject, span);
+    }
+    if let Some(b) = &p.backoff {
+        kw.push(Expr::kw(
+            "retry_exponential_backoff",
+            Expr::raw(python::float(b.factor.unwrap_or(2.0))),
+        ));
+        ledger.record(table, "policy.backoff", subject, span);
+    }
+    if let Some(m) = p.max_retry_delay {
+        imports.name("datetime", "timedelta");
+        kw.push(Expr::kw("max_retry_delay", python::timedelta(m)));
+        ledger.record(table, "policy.max_retry_delay", subject, span);
+    }
+    if let Some(t) = p.timeout {
+        imports.name("datetime", "timedelta");
+        kw.push(Expr::kw("execution_timeout", python::timedelta(t)));
+        ledger.record(table, "policy.timeout", subject, span);
+    }
+    if let Some(pool) = &p.pool {
+        kw.push(Expr::kw("pool", Expr::str(pool)));
+        ledger.record(table, "policy.pool", subject, span);
+    }
+    if let Some(s) = p.pool_slots {
+        kw.push(Expr::kw("pool_slots", Expr::raw(s.to_string())));
+        ledger.record(table, "policy.pool_slots", subject, span);
+    }
+    if let Some(pr) = p.priority {
+        kw.push(Expr::kw("priority_weight", Expr::raw(pr.to_string())));
+        ledger.record(table, "policy.priority", subject, span);
+    }
+    if let Some(q) = &p.queue {
+        kw.push(Expr::kw("queue", Expr::str(q)));
+        ledger.record(table, "policy.queue", subject, span);
+    }
+    if let Some(o) = &p.owner {
+        kw.push(Expr::kw("owner", Expr::str(o)));
+        ledger.record(table, "policy.owner", subject, span);
+    }
+    kw
+}
+
+fn input_expr(plan: &Plan, s: &Source) -> Expr {
+    match s {
+        // External assets are not steps in Airflow: their value is not passed.
+        Source::Step(i) if plan.steps[*i].node.kind == NodeKind::ExternalAsset => Expr::raw("None"),
+        Source::Step(i) => Expr::raw(plan.steps[*i].var.clone()),
+        Source::Literal(v) => python::value(v),
+        Source::Param(n) => Expr::raw(identifier(n)),
+    }
+}
+
+/// The statement that creates a step in the dag body; `None` for steps that are not written.
+fn step_statement(
+    p: &Pipeline,
+    plan: &Plan,
+    step: &Step,
+    target: Target,
+    imports: &mut Imports,
+    ledger: &mut Ledger,
+    table: &Translations,
+) -> Option<Expr> {
+    let n = step.node;
+    let label = task_label(p, step);
+    if n.kind == NodeKind::ExternalAsset {
+        return None;
+    }
+    if n.kind == NodeKind::SubPipeline {
+        imports.name(
+            "airflow.providers.standard.operators.trigger_dagrun",
+            "TriggerDagRunOperator",
+        );
+        let callee = n
+            .extra
+            .get("pipeline")
+            .and_then(Value::as_str)
+            .unwrap_or(&n.id);
+        let call = Expr::call(
+            "TriggerDagRunOperator",
+            vec![
+                Expr::kw("task_id", Expr::str(&label)),
+                Expr::kw("trigger_dag_id", Expr::str(callee)),
+                Expr::kw("wait_for_completion", Expr::raw("True")),
+            ],
+        );
+        return Some(call);
+    }
+    if let Some(op) = &n.operator {
+        let info = report::operator_info(&op.class);
+        let module = info.map(|i| i.import.clone()).or_else(|| {
+            op.import_path
+                .as_ref()
+                .and_then(|p| p.rsplit_once('.').map(|(m, _)| m.to_string()))
+        });
+        if let Some(m) = module {
+            imports.name(&m, &op.class);
+        }
+        let mut kwargs = vec![Expr::kw("task_id", Expr::str(&label))];
+        let mut mapped_kw = Vec::new();
+        for (k, v) in &op.args {
+            if n.mapping
+                .as_ref()
+                .is_some_and(|m| m.over.iter().any(|a| &a.param == k))
+            {
+                continue;
+            }
+            if matches!(v, Value::Duration(_)) {
+                imports.name("datetime", "timedelta");
+            }
+            kwargs.push(Expr::kw(k, python::value(v)));
+            ledger.record_as(
+                table,
+                "extra",
+                &format!("{}.{k}", n.id),
+                n.span,
+                Some(Fidelity::Exact),
+                Some("operator argument kept".into()),
+            );
+        }
+        if let Some(c) = &n.callable {
+            kwargs.push(Expr::kw("python_callable", Expr::raw(step.func.clone())));
+            let _ = c;
+        }
+        kwargs.extend(policy_kwargs(
+            &n.policy, &n.id, n.span, ledger, table, imports,
+        ));
+        if let Some(tr) = &n.trigger_rule {
+            kwargs.push(Expr::kw("trigger_rule", Expr::str(tr)));
+        }
+        if let Some(s) = &n.sensor {
+            if let Some(m) = &s.mode {
+                kwargs.push(Expr::kw("mode", Expr::str(m)));
+            }
+            if let Some(i) = s.poke_interval {
+                kwargs.push(Expr::kw("poke_interval", shared::seconds(i)));
+            }
+            if let Some(t) = s.timeout {
+                kwargs.push(Expr::kw("timeout", shared::seconds(t)));
+            }
+        }
+        if !n.outlets.is_empty() {
+            imports.name(sdk(target), "Asset");
+            kwargs.push(Expr::kw(
+                "outlets",
+                Expr::List(n.outlets.iter().map(asset_expr).collect()),
+            ));
+        }
+        let call = match &n.mapping {
+            Some(m) => {
+                for a in &m.over {
+                    let value = step
+                        .inputs
+                        .iter()
+                        .find(|i| i.param == a.param)
+                        .map(|i| input_expr(plan, &i.source))
+                        .or_else(|| a.literal.as_ref().map(python::value));
+                    if let Some(v) = value {
+                        mapped_kw.push(Expr::kw(&a.param, v));
+                    }
+                }
+                let partial = Expr::call(&format!("{}.partial", op.class), kwargs);
+                return Some(chain_call(partial, "expand", mapped_kw));
+            }
+            None => Expr::call(&op.class, kwargs),
+        };
+        return Some(call);
+    }
+    n.callable.as_ref()?;
+    let mut callee = step.func.clone();
+    if label != step.func {
+        callee = format!("{}.override(task_id={})", step.func, python::string(&label));
+    }
+    let mut args = Vec::new();
+    let mut mapped_args = Vec::new();
+    for input in &step.inputs {
+        let value = input_expr(plan, &input.source);
+        let kw = if input.param.is_empty() {
+            value
+        } else {
+            Expr::kw(&input.param, value)
+        };
+        if input.mapped {
+            mapped_args.push(kw)
+        } else {
+            args.push(kw)
+        }
+    }
+    let call = if n.mapping.is_some() {
+        let base = if args.is_empty() {
+            Expr::raw(callee.clone())
+        } else {
+            Expr::call(&format!("{callee}.partial"), args)
+        };
+        let expand = if n.mapping.as_ref().is_some_and(|m| m.kwargs) {
+            "expand_kwargs"
+        } else {
+            "expand"
+        };
+        return Some(chain_call(base, expand, mapped_args));
+    } else {
+        Expr::call(&callee, args)
+    };
+    Some(call)
+}
+
+/// `base.method(args)` where `base` may itself be a call (kept on the first line).
+fn chain_call(base: Expr, method: &str, args: Vec<Expr>) -> Expr {
+    Expr::call(&format!("{}.{method}", base.flat()), args)
+}
+
+fn dag_decorator(
+    p: &Pipeline,
+    target: Target,
+    imports: &mut Imports,
+    ledger: &mut Ledger,
+    table: &Translations,
+) -> String {
+    let mut kw = vec![Expr::kw("dag_id", Expr::str(&p.id))];
+    let time_parts = matches!(&p.partitions, Some(Partitions::Time { .. }))
+        || p.nodes
+            .iter()
+            .any(|n| matches!(n.partitions, Some(Partitions::Time { .. })));
+    let schedule = match &p.schedule {
+        None => Expr::raw("None"),
+        Some(s) => match s.kind {
+            ScheduleKind::Cron
+            | ScheduleKind::Preset
+            | ScheduleKind::Once
+            | ScheduleKind::Continuous => {
+                let v = match s.kind {
+                    ScheduleKind::Once => "@once".to_string(),
+                    ScheduleKind::Continuous => "@continuous".to_string(),
+                    _ => s.value.clone().unwrap_or_default(),
+                };
+                Expr::str(&v)
+            }
+            ScheduleKind::Interval => {
+                imports.name("datetime", "timedelta");
+                python::timedelta(
+                    s.value
+                        .as_deref()
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(3600.0),
+                )
+            }
+            ScheduleKind::Asset => {
+                imports.name(sdk(target), "Asset");
+                Expr::List(
+                    s.assets
+                        .iter()
+                        .map(|a| Expr::call("Asset", vec![Expr::kw("name", Expr::str(a))]))
+                        .collect(),
+                )
+            }
+            ScheduleKind::Manual | ScheduleKind::Timetable => Expr::raw("None"),
+        },
+    };
+    kw.push(Expr::kw("schedule", schedule));
+    imports.module("pendulum");
+    let tz = p
+        .schedule
+        .as_ref()
+        .and_then(|s| s.timezone.clone())
+        .or_else(|| p.start_date.as_ref().and_then(|d| d.tz.clone()));
+    let start = match &p.start_date {
+        Some(d) => {
+            let mut d = d.clone();
+            d.tz = d.tz.or(tz);
+            python::datetime(&d)
+        }
+        None => {
+            let key = shared::default_partition_key(p);
+            let mut parts = key.split('-').map(|x| x.parse::<i64>().unwrap_or(1));
+            let d = crate::ir::DateTime {
+                year: parts.next().unwrap_or(2024),
+                month: parts.next().unwrap_or(1).clamp(1, 12) as u32,
+                day: parts.next().unwrap_or(1).clamp(1, 28) as u32,
+                hour: 0,
+                minute: 0,
+                second: 0,
+                tz,
+            };
+            python::datetime(&d)
+        }
+    };
+    kw.push(Expr::kw("start_date", start));
+    let catchup = p.catchup.unwrap_or(time_parts);
+    kw.push(Expr::kw(
+        "catchup",
+        Expr::raw(if catchup { "True" } else { "False" }),
+    ));
+    if let Some(d) = &p.description {
+        kw.push(Expr::kw(
+            "description",
+            Expr::str(d.lines().next().unwrap_or("")),
+        ));
+    }
+    if !p.tags.is_empty() {
+        kw.push(Expr::kw(
+            "tags",
+            Expr::List(p.tags.iter().map(|t| Expr::str(t)).collect()),
+        ));
+    }
+    let mut defaults = policy_kwargs(&p.defaults, "defaults", p.span, ledger, table, imports);
+    if let Some(o) = &p.owner
+        && p.defaults.owner.is_none()
+    {
+        defaults.push(Expr::kw("owner", Expr::str(o)));
+    }
+    if !defaults.is_empty() {
+        let items = defaults
+            .into_iter()
+            .filter_map(|e| match e {
+                Expr::Keyword(k, v) => Some((Expr::str(&k), *v)),
+                _ => None,
+            })
+            .collect();
+        kw.push(Expr::kw("default_args", Expr::Dict(items)));
+    }
+    if let Some(t) = p.run_policy.timeout {
+        imports.name("datetime", "timedelta");
+        kw.push(Expr::kw("dagrun_timeout", python::timedelta(t)));
+    }
+    // Typed Airflow params stay `Param(...)` objects in the DAG's params.
+    let objects: Vec<(Expr, Expr)> = p
+        .params
+        .iter()
+        .filter(|x| is_param_object(x))
+        .map(|x| {
+            (
+                Expr::str(&x.name),
+                x.default.as_ref().map_or(Expr::raw("None"), python::value),
+            )
+        })
+        .collect();
+    if !objects.is_empty() {
+        imports.name(sdk(target), "Param");
+        for prm in p.params.iter().filter(|x| is_param_object(x)) {
+            ledger.record(table, "param", &prm.name, p.span);
+        }
+        kw.push(Expr::kw("params", Expr::Dict(objects)));
+    }
+    format!("@{}", Expr::call("dag", kw).format(0, 0))
+}
+
+/// An Airflow param declared as `Param(...)` (kept in `params=`, not as a function argument).
+fn is_param_object(p: &crate::ir::Param) -> bool {
+    p.default
+        .as_ref()
+        .is_some_and(|d| matches!(d, Value::Call(c) if c.func.ends_with("Param")))
+}
+
+fn dag_signature(p: &Pipeline, name: &str, ledger: &mut Ledger, table: &Translations) -> String {
+    let mut params = Vec::new();
+    for prm in p.params.iter().filter(|x| !is_param_object(x)) {
+        let default = prm
+            .default
+            .as_ref()
+            .map(|v| python::value(v).flat())
+            .unwrap_or_else(|| "None".into());
+        params.push(format!("{}={default}", identifier(&prm.name)));
+        ledger.record(table, "param", &prm.name, p.span);
+    }
+    shared::signature(&format!("def {name}"), &params, "")
+}

@@ -1,0 +1,320 @@
+//! A pipeline prepared for writing: steps in dependency order with their inputs resolved.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::ir::{EdgeKind, Node, NodeKind, Pipeline, Value};
+
+use super::python::identifier;
+
+/// Where a step input comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// The output of another step (its index in `Plan::steps`).
+    Step(usize),
+    /// A literal value.
+    Literal(Value),
+    /// A pipeline parameter of that name.
+    Param(String),
+}
+
+/// One argument of a step's call.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// The callee's parameter name (empty for the first positional).
+    pub param: String,
+    /// Where the value comes from.
+    pub source: Source,
+    /// Mapped over (one call per element).
+    pub mapped: bool,
+}
+
+/// One step to write.
+#[derive(Debug, Clone)]
+pub struct Step<'p> {
+    /// The IR node.
+    pub node: &'p Node,
+    /// The Python function name for it (unique in the module).
+    pub func: String,
+    /// Variable holding its result in the pipeline body.
+    pub var: String,
+    /// Call inputs.
+    pub inputs: Vec<Input>,
+    /// Steps it must wait for without taking their value.
+    pub after: Vec<usize>,
+    /// Data upstreams whose edge param names no parameter of the callable.
+    pub extra_upstreams: Vec<usize>,
+    /// True for the first step of a callable: it defines the function, later calls reuse it.
+    pub defines: bool,
+    /// True when another step reads this step's result.
+    pub used: bool,
+}
+
+/// The steps of a pipeline in dependency order.
+#[derive(Debug, Clone)]
+pub struct Plan<'p> {
+    /// The pipeline.
+    pub pipeline: &'p Pipeline,
+    /// Steps, upstream first.
+    pub steps: Vec<Step<'p>>,
+}
+
+impl<'p> Plan<'p> {
+    /// Orders the nodes (source order on cycles) and resolves inputs; `taken` holds function
+    /// names already used in the module and is updated.
+    pub fn new(p: &'p Pipeline, names: &mut Names) -> Plan<'p> {
+        let order = source_order_topo(p);
+        let mut index_of: HashMap<&str, usize> = HashMap::new();
+        let mut steps: Vec<Step<'p>> = Vec::new();
+        for &i in &order {
+            let node = &p.nodes[i];
+            if index_of.contains_key(node.id.as_str()) {
+                continue;
+            }
+            // One function per callable: a task called at several places is defined once.
+            let key = node
+                .callable
+                .as_ref()
+                .map(|c| (c.name.clone(), c.span.start));
+            let (func, defines) = match key.as_ref().and_then(|k| names.by_callable.get(k)) {
+                Some(f) => (f.clone(), false),
+                None => {
+                    let base = node
+                        .callable
+                        .as_ref()
+                        .map_or_else(|| identifier(&node.id), |c| identifier(&c.name));
+                    let f = unique(&mut names.taken, &base);
+                    if let Some(k) = key {
+                        names.by_callable.insert(k, f.clone());
+                    }
+                    (f, true)
+                }
+            };
+            let var = format!("{}_out", identifier(&node.id));
+            index_of.insert(node.id.as_str(), steps.len());
+            steps.push(Step {
+                node,
+                func,
+                var,
+                inputs: Vec::new(),
+                after: Vec::new(),
+                extra_upstreams: Vec::new(),
+                defines,
+                used: false,
+            });
+        }
+        // Inputs from edges.
+        let params_of = |n: &Node| -> Vec<String> {
+            n.callable
+                .as_ref()
+                .map(|c| c.params.iter().map(|p| p.name.clone()).collect())
+                .unwrap_or_default()
+        };
+        let mut resolved: Vec<(usize, Input)> = Vec::new();
+        let mut after: Vec<(usize, usize)> = Vec::new();
+        let mut extra: Vec<(usize, usize)> = Vec::new();
+        for e in &p.edges {
+            let (Some(&from), Some(&to)) =
+                (index_of.get(e.from.as_str()), index_of.get(e.to.as_str()))
+            else {
+                continue;
+            };
+            let node = steps[to].node;
+            let mapped = node.mapping.as_ref().is_some_and(|m| {
+                m.over
+                    .iter()
+                    .any(|a| a.from_node.as_deref() == Some(e.from.as_str()))
+            });
+            let params = params_of(node);
+            match (e.kind, &e.param) {
+                (EdgeKind::Data, Some(param)) if params.contains(param) => {
+                    resolved.push((
+                        to,
+                        Input {
+                            param: param.clone(),
+                            source: Source::Step(from),
+                            mapped,
+                        },
+                    ));
+                }
+                (EdgeKind::Data, None) if mapped => {
+                    let param = node
+                        .mapping
+                        .as_ref()
+                        .and_then(|m| m.over.first())
+                        .map(|a| a.param.clone())
+                        .unwrap_or_default();
+                    resolved.push((
+                        to,
+                        Input {
+                            param,
+                            source: Source::Step(from),
+                            mapped,
+                        },
+                    ));
+                }
+                (EdgeKind::Data, _) => extra.push((to, from)),
+                (EdgeKind::Order, _) => after.push((to, from)),
+            }
+        }
+        for (to, input) in resolved {
+            if !steps[to].inputs.iter().any(|i| i.param == input.param) {
+                steps[to].inputs.push(input);
+            }
+        }
+        for (to, from) in after {
+            if !steps[to].after.contains(&from) {
+                steps[to].after.push(from);
+            }
+        }
+        for (to, from) in extra {
+            if !steps[to].extra_upstreams.contains(&from)
+                && !steps[to]
+                    .inputs
+                    .iter()
+                    .any(|i| i.source == Source::Step(from))
+            {
+                steps[to].extra_upstreams.push(from);
+            }
+        }
+        // Literal mapped arguments and partial arguments.
+        let param_names: Vec<String> = p.params.iter().map(|x| x.name.clone()).collect();
+        for s in &mut steps {
+            if let Some(m) = &s.node.mapping {
+                for a in &m.over {
+                    if let Some(lit) = &a.literal
+                        && !s.inputs.iter().any(|i| i.param == a.param)
+                    {
+                        s.inputs.push(Input {
+                            param: a.param.clone(),
+                            source: Source::Literal(lit.clone()),
+                            mapped: true,
+                        });
+                    }
+                }
+                for (k, v) in &m.partial {
+                    if !s.inputs.iter().any(|i| &i.param == k) {
+                        s.inputs.push(Input {
+                            param: k.clone(),
+                            source: Source::Literal(v.clone()),
+                            mapped: false,
+                        });
+                    }
+                }
+            }
+            // Literal arguments of the call site.
+            for (k, v) in &s.node.args {
+                if !s.inputs.iter().any(|i| &i.param == k) {
+                    s.inputs.push(Input {
+                        param: k.clone(),
+                        source: Source::Literal(v.clone()),
+                        mapped: false,
+                    });
+                }
+            }
+            // Callable parameters named like a pipeline parameter take it.
+            for prm in params_of(s.node) {
+                if param_names.contains(&prm) && !s.inputs.iter().any(|i| i.param == prm) {
+                    s.inputs.push(Input {
+                        param: prm.clone(),
+                        source: Source::Param(prm.clone()),
+                        mapped: false,
+                    });
+                }
+            }
+            let order: BTreeMap<String, usize> = params_of(s.node)
+                .into_iter()
+                .enumerate()
+                .map(|(i, n)| (n, i))
+                .collect();
+            s.inputs
+                .sort_by_key(|i| order.get(&i.param).copied().unwrap_or(usize::MAX));
+        }
+        let read: Vec<usize> = steps
+            .iter()
+            .flat_map(|s| {
+                s.inputs
+                    .iter()
+                    .filter_map(|i| {
+                        if let Source::Step(j) = i.source {
+                            Some(j)
+                        } else {
+                            None
+                        }
+                    })
+                    .chain(s.after.iter().copied())
+                    .chain(s.extra_upstreams.iter().copied())
+            })
+            .collect();
+        for j in read {
+            steps[j].used = true;
+        }
+        Plan { pipeline: p, steps }
+    }
+
+    /// Steps of a kind.
+    pub fn count(&self, kind: NodeKind) -> usize {
+        self.steps.iter().filter(|s| s.node.kind == kind).count()
+    }
+}
+
+/// The function names of one generated module: taken names, and the function of each callable
+/// (a function shared by several pipelines of a file is defined once).
+#[derive(Debug, Default)]
+pub struct Names {
+    /// Base name → times used.
+    pub taken: HashMap<String, usize>,
+    /// (callable name, source offset) → function name.
+    pub by_callable: HashMap<(String, u32), String>,
+}
+
+/// A function name not taken yet in the module (`name`, `name_2`, …).
+pub fn unique(taken: &mut HashMap<String, usize>, base: &str) -> String {
+    let n = taken.entry(base.to_string()).or_insert(0);
+    *n += 1;
+    if *n == 1 {
+        base.to_string()
+    } else {
+        format!("{base}_{n}")
+    }
+}
+
+/// A topological order that keeps source order wherever dependencies allow (Kahn's algorithm
+/// with the smallest ready node first); on a cycle, the remaining nodes follow in source order.
+fn source_order_topo(p: &Pipeline) -> Vec<usize> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let index: HashMap<&str, usize> = p
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.as_str(), i))
+        .collect();
+    let mut indegree = vec![0usize; p.nodes.len()];
+    let mut down: Vec<Vec<usize>> = vec![Vec::new(); p.nodes.len()];
+    for e in &p.edges {
+        if let (Some(&a), Some(&b)) = (index.get(e.from.as_str()), index.get(e.to.as_str()))
+            && a != b
+        {
+            down[a].push(b);
+            indegree[b] += 1;
+        }
+    }
+    let mut ready: BinaryHeap<Reverse<usize>> = (0..p.nodes.len())
+        .filter(|&i| indegree[i] == 0)
+        .map(Reverse)
+        .collect();
+    let mut order = Vec::with_capacity(p.nodes.len());
+    let mut done = vec![false; p.nodes.len()];
+    while let Some(Reverse(i)) = ready.pop() {
+        order.push(i);
+        done[i] = true;
+        for &d in &down[i] {
+            indegree[d] -= 1;
+            if indegree[d] == 0 {
+                ready.push(Reverse(d));
+            }
+        }
+    }
+    order.extend((0..p.nodes.len()).filter(|&i| !done[i]));
+    order
+}

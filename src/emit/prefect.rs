@@ -1,0 +1,607 @@
+//! The Prefect 3 writer: one `@flow` per pipeline, one `@task` per step, deployments via `serve`.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::module::Imports;
+use super::plan::{Plan, Source, Step, unique};
+use super::python::{self, Expr, identifier};
+use super::rewrite::rewrite;
+use super::{Target, Writer, shared};
+use crate::ir::{Framework, NodeKind, Partitions, Pipeline, ScheduleKind, SourceFile, Value};
+use crate::report::{Fidelity, Ledger, Translations};
+
+#[derive(Serialize)]
+struct TaskCtx {
+    decorator: String,
+    name: String,
+    signature: String,
+    body: String,
+    is_async: bool,
+}
+
+#[derive(Serialize)]
+struct FlowCtx {
+    decorator: String,
+    name: String,
+    signature: String,
+    statements: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct ModuleCtx {
+    header: String,
+    imports: Vec<String>,
+    support: String,
+    gap: &'static str,
+    helpers: Vec<&'static str>,
+    tasks: Vec<TaskCtx>,
+    flows: Vec<FlowCtx>,
+    deployments: Vec<String>,
+}
+
+/// Writes a Prefect module.
+pub struct PrefectWriter;
+
+impl Writer for PrefectWriter {
+    fn write(
+        &self,
+        file: &SourceFile,
+        target: Target,
+        table: &Translations,
+    ) -> Result<(String, Vec<Ledger>), String> {
+        let mut imports = Imports::default();
+        imports.name("prefect", "flow");
+        let mut helpers: Vec<&'static str> = Vec::new();
+        let mut tasks = Vec::new();
+        let mut flows = Vec::new();
+        let mut served: Vec<(String, Vec<Expr>)> = Vec::new();
+        let mut ledgers = Vec::new();
+        let mut names = super::plan::Names::default();
+        let flow_names: HashMap<String, String> = file
+            .pipelines
+            .iter()
+            .map(|p| (p.id.clone(), unique(&mut names.taken, &identifier(&p.id))))
+            .collect();
+        let from = file.framework.unwrap_or(Framework::Airflow);
+        for p in &file.pipelines {
+            let mut ledger = Ledger::new(&file.path, &p.id, "prefect");
+            let plan = Plan::new(p, &mut names);
+            let partition_param = partition_param(p);
+            let mut statements: Vec<(Option<String>, Expr)> = Vec::new();
+            let folded: Vec<bool> = plan
+                .steps
+                .iter()
+                .map(|s| s.node.kind == NodeKind::Empty)
+                .collect();
+            for (i, step) in plan.steps.iter().enumerate() {
+                shared::record_node(&mut ledger, table, step.node);
+                if folded[i] {
+                    continue;
+                }
+                if step.node.kind == NodeKind::SubPipeline {
+                    let callee = step
+                        .node
+                        .extra
+                        .get("pipeline")
+                        .and_then(Value::as_str)
+                        .unwrap_or(&step.node.id);
+                    if let Some(fname) = flow_names.get(callee) {
+                        let args = call_args(&plan, step, &folded, false);
+                        let call = Expr::call(fname, args);
+                        statements.push((Some(step.var.clone()), call));
+                        continue;
+                    }
+                }
+                if step.defines {
+                    let t = task(
+                        step,
+                        from,
+                        &mut imports,
+                        &mut helpers,
+                        &mut ledger,
+                        table,
+                        partition_param.as_deref(),
+                    );
+                    tasks.push(t);
+                } else {
+                    shared::record_reused(&mut ledger, table, step.node);
+                }
+                let mapped = step.node.mapping.is_some();
+                let args = call_args(&plan, step, &folded, mapped);
+                let mut args = args;
+                if let Some(pk) = &partition_param
+                    && needs_partition(step, from)
+                    && !args
+                        .iter()
+                        .any(|a| matches!(a, Expr::Keyword(k, _) if k == "partition_key"))
+                {
+                    args.push(Expr::kw("partition_key", Expr::raw(pk.clone())));
+                }
+                let callee = if mapped {
+                    imports_unmapped(&mut imports, &args);
+                    format!("{}.map", step.func)
+                } else {
+                    step.func.clone()
+                };
+                let call = Expr::call(&callee, args);
+                statements.push((Some(step.var.clone()), call));
+            }
+            for c in &p.checks {
+                let fname = unique(&mut names.taken, &identifier(&c.name));
+                let target_var = plan
+                    .steps
+                    .iter()
+                    .find(|s| s.node.id == c.target)
+                    .map(|s| s.var.clone());
+                if let Some(cb) = &c.callable {
+                    let rw = rewrite(&cb.body, from, Framework::Prefect);
+                    for n in &rw.needs {
+                        need(&mut imports, &mut helpers, n);
+                    }
+                    let params: Vec<String> = cb
+                        .params
+                        .iter()
+                        .filter(|x| x.name != "context")
+                        .map(|x| x.name.clone())
+                        .collect();
+                    imports.name("prefect", "task");
+                    tasks.push(TaskCtx {
+                        decorator: Expr::call("task", vec![Expr::kw("name", Expr::str(&c.name))])
+                            .format(0, 0)
+                            .replace("task(", "@task("),
+                        name: fname.clone(),
+                        signature: format!("({})", params.join(", ")),
+                        body: python::indent_body(&rw.body, 4).trim_end().to_string(),
+                        is_async: false,
+                    });
+                    let args: Vec<Expr> = params
+                        .iter()
+                        .map(|_| Expr::raw(target_var.clone().unwrap_or_else(|| "None".into())))
+                        .collect();
+                    statements.push((None, Expr::call(&fname, args)));
+                }
+                ledger.record(table, "check", &c.name, c.span);
+                if c.blocking {
+                    ledger.record(table, "check.blocking", &c.name, c.span);
+                }
+            }
+            let statements = drop_unused_assignments(statements);
+            let name = flow_names
+                .get(&p.id)
+                .cloned()
+                .unwrap_or_else(|| identifier(&p.id));
+            flows.push(FlowCtx {
+                decorator: flow_decorator(p, &mut ledger, table, &mut imports),
+                name: name.clone(),
+                signature: flow_signature(p, &name, partition_param.as_deref(), &mut ledger, table),
+                statements,
+            });
+            served.extend(deployment(p, &name, &mut imports, &mut ledger, table));
+            shared::record_pipeline(&mut ledger, table, p, target);
+            ledgers.push(ledger);
+        }
+        // One flow is served directly; several are served together by one process.
+        let deployments: Vec<String> = match served.as_slice() {
+            [(fname, kwargs)] => {
+                vec![Expr::call(&format!("{fname}.serve"), kwargs.clone()).format(4, 0)]
+            }
+            many => {
+                imports.name("prefect", "serve");
+                let parts = many
+                    .iter()
+                    .map(|(f, k)| Expr::call(&format!("{f}.to_deployment"), k.clone()))
+                    .collect();
+                vec![Expr::call("serve", parts).format(4, 0)]
+            }
+        };
+        if tasks.iter().any(|t| t.decorator.starts_with("@task")) {
+            imports.name("prefect", "task");
+        }
+        if tasks.iter().any(|t| t.decorator.contains("timedelta(")) {
+            imports.name("datetime", "timedelta");
+        }
+        let mut emitted = String::new();
+        for t in &tasks {
+            emitted.push_str(&t.decorator);
+            emitted.push_str(&t.signature);
+            emitted.push_str(&t.body);
+        }
+        for f in &flows {
+            emitted.push_str(&f.statements.join("\n"));
+            emitted.push_str(&f.signature);
+        }
+        let mut own: Vec<&str> = vec!["flow", "task"];
+        own.extend(tasks.iter().map(|t| t.name.as_str()));
+        let support =
+            super::module::support(file, &emitted, Framework::Prefect, &own, &mut imports);
+        for line in &support.foreign {
+            if let Some(l) = ledgers.first_mut() {
+                l.record_as(
+                    table,
+                    "body.framework_call",
+                    line,
+                    crate::ir::Span::default(),
+                    Some(Fidelity::None),
+                    Some(format!(
+                        "`{line}` is another framework's API used in a body: port it by hand"
+                    )),
+                );
+            }
+        }
+        let ctx = ModuleCtx {
+            header: super::module::header(&file.path, &target.label()),
+            imports: imports.lines(),
+            gap: if support.code.starts_with("def ")
+                || support.code.starts_with("class ")
+                || support.code.starts_with("async ")
+            {
+                "\n\n"
+            } else {
+                "\n"
+            },
+            support: support.code,
+            helpers,
+            tasks,
+            flows,
+            deployments,
+        };
+        let text = super::templates::render("prefect/module.py.j2", &ctx)?;
+        Ok((text, ledgers))
+    }
+}
+
+/// Formats the flow body: `x_out = call(…)` only where a later statement reads `x_out`.
+fn drop_unused_assignments(statements: Vec<(Option<String>, Expr)>) -> Vec<String> {
+    let flat: Vec<String> = statements.iter().map(|(_, e)| e.flat()).collect();
+    statements
+        .iter()
+        .enumerate()
+        .map(|(i, (var, call))| match var {
+            Some(v)
+                if flat[i + 1..].iter().any(|later| {
+                    later
+                        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .any(|w| w == v)
+                }) =>
+            {
+                format!("{v} = {}", call.format_lead(4, v.len() + 3, 0))
+            }
+            _ => call.format(4, 0),
+        })
+        .collect()
+}
+
+fn need(imports: &mut Imports, helpers: &mut Vec<&'static str>, n: &'static str) {
+    match n {
+        "get_run_logger" => imports.name("prefect", "get_run_logger"),
+        "_check_result" | "_poke_result" if !helpers.contains(&n) => {
+            helpers.push(n);
+        }
+        _ => {}
+    }
+}
+
+fn imports_unmapped(imports: &mut Imports, args: &[Expr]) {
+    if args.iter().any(|a| a.flat().contains("unmapped(")) {
+        imports.name("prefect", "unmapped");
+    }
+}
+
+/// The flow parameter that carries the partition key, if the pipeline is partitioned.
+fn partition_param(p: &Pipeline) -> Option<String> {
+    match &p.partitions {
+        Some(Partitions::Parameter { name }) => Some(name.clone()),
+        Some(_) => Some("partition_key".into()),
+        None => p
+            .nodes
+            .iter()
+            .any(|n| n.partitions.is_some())
+            .then(|| "partition_key".into()),
+    }
+}
+
+fn needs_partition(step: &Step, from: Framework) -> bool {
+    step.node
+        .callable
+        .as_ref()
+        .is_some_and(|c| rewrite(&c.body, from, Framework::Prefect).partition_key)
+}
+
+/// The call arguments of a step inside the flow body.
+fn call_args(plan: &Plan, step: &Step, folded: &[bool], mapped: bool) -> Vec<Expr> {
+    let mut args = Vec::new();
+    for input in &step.inputs {
+        let value = match &input.source {
+            Source::Step(i) => Expr::raw(plan.steps[*i].var.clone()),
+            Source::Literal(v) => python::value(v),
+            Source::Param(name) => Expr::raw(identifier(name)),
+        };
+        let value = if mapped && !input.mapped {
+            Expr::call("unmapped", vec![value])
+        } else {
+            value
+        };
+        if input.param.is_empty() {
+            args.insert(0, value);
+        } else {
+            args.push(Expr::kw(&input.param, value));
+        }
+    }
+    let mut waits: Vec<usize> = Vec::new();
+    for &a in step.after.iter().chain(&step.extra_upstreams) {
+        collect_waits(plan, a, folded, &mut waits);
+    }
+    waits.sort_unstable();
+    waits.dedup();
+    if !waits.is_empty() {
+        args.push(Expr::kw(
+            "wait_for",
+            Expr::List(
+                waits
+                    .iter()
+                    .map(|&w| Expr::raw(plan.steps[w].var.clone()))
+                    .collect(),
+            ),
+        ));
+    }
+    args
+}
+
+/// A step's upstream as `wait_for` sees it: folded steps are replaced by their own upstreams.
+fn collect_waits(plan: &Plan, i: usize, folded: &[bool], out: &mut Vec<usize>) {
+    if !folded[i] {
+        out.push(i);
+        return;
+    }
+    let s = &plan.steps[i];
+    for &a in s.after.iter().chain(&s.extra_upstreams) {
+        collect_waits(plan, a, folded, out);
+    }
+    for input in &s.inputs {
+        if let Source::Step(j) = input.source {
+            collect_waits(plan, j, folded, out);
+        }
+    }
+}
+
+fn task(
+    step: &Step,
+    from: Framework,
+    imports: &mut Imports,
+    helpers: &mut Vec<&'static str>,
+    ledger: &mut Ledger,
+    table: &Translations,
+    partition: Option<&str>,
+) -> TaskCtx {
+    imports.name("prefect", "task");
+    let node = step.node;
+    let mut kwargs = Vec::new();
+    if identifier(&node.id) != step.func || node.id.contains('.') {
+        kwargs.push(Expr::kw("name", Expr::str(&node.id)));
+    }
+    kwargs.extend(shared::prefect_policy(node, ledger, table));
+    if !node.tags.is_empty() {
+        kwargs.push(Expr::kw(
+            "tags",
+            Expr::List(node.tags.iter().map(|t| Expr::str(t)).collect()),
+        ));
+    }
+    if from == Framework::Prefect {
+        kwargs.extend(shared::passthrough(
+            ledger,
+            table,
+            &node.id,
+            &node.extra,
+            TASK_OPTIONS,
+            node.span,
+            imports,
+        ));
+    }
+    let decorator = if kwargs.is_empty() {
+        "@task".to_string()
+    } else {
+        format!("@{}", Expr::call("task", kwargs).format(0, 0))
+    };
+    let (signature, body, is_async) = shared::body_for(
+        step,
+        from,
+        Framework::Prefect,
+        imports,
+        helpers,
+        ledger,
+        table,
+        partition,
+    );
+    TaskCtx {
+        decorator,
+        name: step.func.clone(),
+        signature,
+        body,
+        is_async,
+    }
+}
+
+/// `@task` options passed through unchanged in a Prefect → Prefect port.
+const TASK_OPTIONS: &[&str] = &[
+    "log_prints",
+    "persist_result",
+    "task_run_name",
+    "cache_expiration",
+    "retry_jitter_factor",
+    "cache_result_in_memory",
+    "refresh_cache",
+    "description",
+    "version",
+];
+
+/// `@flow` options passed through unchanged in a Prefect → Prefect port.
+const FLOW_OPTIONS: &[&str] = &[
+    "version",
+    "validate_parameters",
+    "persist_result",
+    "flow_run_name",
+    "cache_result_in_memory",
+];
+
+fn flow_decorator(
+    p: &Pipeline,
+    ledger: &mut Ledger,
+    table: &Translations,
+    imports: &mut Imports,
+) -> String {
+    let mut kwargs = vec![Expr::kw("name", Expr::str(&p.name))];
+    if let Some(d) = &p.description {
+        kwargs.push(Expr::kw(
+            "description",
+            Expr::str(d.lines().next().unwrap_or("")),
+        ));
+        ledger.record(table, "pipeline.description", &p.id, p.span);
+    }
+    if let Some(r) = p.run_policy.retries {
+        kwargs.push(Expr::kw("retries", Expr::raw(r.to_string())));
+        ledger.record(table, "run_policy.retries", &p.id, p.span);
+        if let Some(d) = p.run_policy.retry_delay {
+            kwargs.push(Expr::kw(
+                "retry_delay_seconds",
+                Expr::raw(python::float(d).trim_end_matches(".0").to_string()),
+            ));
+        }
+    }
+    if let Some(t) = p.run_policy.timeout {
+        kwargs.push(Expr::kw(
+            "timeout_seconds",
+            Expr::raw(python::float(t).trim_end_matches(".0").to_string()),
+        ));
+        ledger.record(table, "run_policy.timeout", &p.id, p.span);
+    }
+    if let Some(lp) = p.extra.get("log_prints").and_then(Value::as_bool) {
+        kwargs.push(Expr::kw(
+            "log_prints",
+            Expr::raw(if lp { "True" } else { "False" }),
+        ));
+        ledger.record_as(
+            table,
+            "extra",
+            "pipeline.log_prints",
+            p.span,
+            Some(Fidelity::Exact),
+            Some("log_prints kept".into()),
+        );
+    }
+    if p.framework == Some(Framework::Prefect) {
+        kwargs.extend(shared::passthrough(
+            ledger,
+            table,
+            "pipeline",
+            &p.extra,
+            FLOW_OPTIONS,
+            p.span,
+            imports,
+        ));
+    }
+    format!("@{}", Expr::call("flow", kwargs).format(0, 0))
+}
+
+fn flow_signature(
+    p: &Pipeline,
+    name: &str,
+    partition: Option<&str>,
+    ledger: &mut Ledger,
+    table: &Translations,
+) -> String {
+    let mut params: Vec<String> = Vec::new();
+    for prm in &p.params {
+        let default = prm
+            .default
+            .as_ref()
+            .map(|v| python::value(v).flat())
+            .unwrap_or_else(|| "None".into());
+        let ann = prm
+            .r#type
+            .as_deref()
+            .filter(|t| matches!(*t, "str" | "int" | "float" | "bool"));
+        params.push(match ann {
+            Some(t) => format!("{}: {t} = {default}", identifier(&prm.name)),
+            None => format!("{}={default}", identifier(&prm.name)),
+        });
+        ledger.record(table, "param", &prm.name, p.span);
+    }
+    if let Some(pk) = partition
+        && !p.params.iter().any(|x| x.name == pk)
+    {
+        let default = shared::default_partition_key(p);
+        params.push(format!("{pk}: str = {}", python::string(&default)));
+    }
+    super::shared::signature(&format!("def {name}"), &params, "")
+}
+
+fn deployment(
+    p: &Pipeline,
+    fname: &str,
+    imports: &mut Imports,
+    ledger: &mut Ledger,
+    table: &Translations,
+) -> Vec<(String, Vec<Expr>)> {
+    let mut out = Vec::new();
+    let mut kwargs = vec![Expr::kw(
+        "name",
+        Expr::str(
+            &p.deployments
+                .first()
+                .map_or_else(|| p.id.replace('_', "-"), |d| d.name.clone()),
+        ),
+    )];
+    if let Some(s) = &p.schedule {
+        let tz = s.timezone.clone();
+        match (s.kind, s.cron()) {
+            (ScheduleKind::Cron | ScheduleKind::Preset, Some(cron)) => {
+                imports.name("prefect.schedules", "Cron");
+                let mut args = vec![Expr::str(&cron)];
+                if let Some(tz) = &tz {
+                    args.push(Expr::kw("timezone", Expr::str(tz)));
+                }
+                kwargs.push(Expr::kw(
+                    "schedules",
+                    Expr::List(vec![Expr::call("Cron", args)]),
+                ));
+            }
+            (ScheduleKind::Interval, _) => {
+                let secs = s.value.clone().unwrap_or_else(|| "3600".into());
+                kwargs.push(Expr::kw("interval", Expr::raw(secs)));
+            }
+            _ => {}
+        }
+    }
+    if let Some(d) = p.deployments.first()
+        && !d.parameters.is_empty()
+    {
+        kwargs.push(Expr::kw(
+            "parameters",
+            python::value(&Value::Dict(d.parameters.clone())),
+        ));
+    }
+    let mut tags = p.tags.clone();
+    if let Some(owner) = &p.owner {
+        tags.push(format!("owner:{owner}"));
+    }
+    if let Some(d) = p.deployments.first() {
+        for t in &d.tags {
+            if !tags.contains(t) {
+                tags.push(t.clone());
+            }
+        }
+    }
+    if !tags.is_empty() {
+        kwargs.push(Expr::kw(
+            "tags",
+            Expr::List(tags.iter().map(|t| Expr::str(t)).collect()),
+        ));
+    }
+    for d in &p.deployments {
+        ledger.record(table, "deployment", &d.name, d.span);
+    }
+    out.push((fname.to_string(), kwargs));
+    out
+}

@@ -1,0 +1,515 @@
+//! What every writer does the same way: bodies, policies as keyword arguments, and the ledger
+//! entries of pipeline-level constructs.
+
+use super::Target;
+use super::module::Imports;
+use super::plan::Step;
+use super::python::{self, Expr};
+use super::rewrite::rewrite;
+use crate::ir::{Framework, Node, NodeKind, Partitions, Pipeline, Value};
+use crate::report::{self, Fidelity, Ledger, Translations};
+
+/// Records a node's own constructs (kind, operator, policy fields, mapping, assets, extras).
+pub fn record_node(ledger: &mut Ledger, table: &Translations, n: &Node) {
+    ledger.record(table, report::node_id(n.kind), &n.id, n.span);
+    record_notes(ledger, table, &n.id, &n.extra, n.span);
+    if let Some(op) = &n.operator
+        && let Some(category) = report::operator_category(&op.class)
+    {
+        ledger.record(table, category, &n.id, n.span);
+    }
+    if n.mapping.is_some() {
+        ledger.record(table, "mapping", &n.id, n.span);
+    }
+    if !n.outlets.is_empty() {
+        ledger.record(table, "assets.outlets", &n.id, n.span);
+    }
+    if !n.inlets.is_empty() {
+        ledger.record(table, "assets.inlets", &n.id, n.span);
+    }
+    if n.io_manager.is_some() {
+        ledger.record(table, "io_manager", &n.id, n.span);
+    }
+    if let Some(parts) = &n.partitions {
+        ledger.record(table, report::partitions_id(parts), &n.id, n.span);
+    }
+}
+
+/// Keys readers put in `extra` to describe what they saw (not source arguments), and how the
+/// writers treat them: (key, fidelity, note).
+pub const READER_NOTES: &[(&str, Fidelity, &str)] = &[
+    (
+        "pipeline",
+        Fidelity::Exact,
+        "the called sub-flow is written as a flow and called",
+    ),
+    (
+        "invocation",
+        Fidelity::Approximate,
+        "`.submit()` / `.map()` futures become direct calls or `.map()`; concurrency may differ",
+    ),
+    (
+        "run_logger",
+        Fidelity::Exact,
+        "logger use is rewritten in the body",
+    ),
+    (
+        "uses",
+        Fidelity::Exact,
+        "body API use is listed as body entries",
+    ),
+    (
+        "artifacts",
+        Fidelity::Approximate,
+        "artifacts are listed as body entries",
+    ),
+    (
+        "role",
+        Fidelity::Approximate,
+        "setup/teardown roles become ordinary steps",
+    ),
+    (
+        "dynamic_loop",
+        Fidelity::None,
+        "built in a loop over run-time data: written once",
+    ),
+    (
+        "variant_of",
+        Fidelity::Exact,
+        "the variant is written as its own flow",
+    ),
+    (
+        "allow_failure",
+        Fidelity::Approximate,
+        "allow_failure becomes ordering only",
+    ),
+    (
+        "job_kind",
+        Fidelity::Exact,
+        "the job's kind decides how it is written",
+    ),
+    (
+        "schedules",
+        Fidelity::Approximate,
+        "the first schedule is kept; the others are listed here",
+    ),
+];
+
+/// Records the reader notes of a node or pipeline `extra` map under `prefix`.
+pub fn record_notes(
+    ledger: &mut Ledger,
+    table: &Translations,
+    prefix: &str,
+    extra: &std::collections::BTreeMap<String, Value>,
+    span: crate::ir::Span,
+) {
+    for (key, fidelity, note) in READER_NOTES {
+        if extra.contains_key(*key) {
+            ledger.record_as(
+                table,
+                "extra",
+                &format!("{prefix}.{key}"),
+                span,
+                Some(*fidelity),
+                Some((*note).to_string()),
+            );
+        }
+    }
+}
+
+/// Same-framework passthrough: literal `extra` options the target decorator accepts as they are.
+pub fn passthrough(
+    ledger: &mut Ledger,
+    table: &Translations,
+    prefix: &str,
+    extra: &std::collections::BTreeMap<String, Value>,
+    allowed: &[&str],
+    span: crate::ir::Span,
+    imports: &mut Imports,
+) -> Vec<Expr> {
+    let mut out = Vec::new();
+    for (k, v) in extra {
+        if allowed.contains(&k.as_str()) && v.is_literal() && !matches!(v, Value::Call(_)) {
+            if matches!(v, Value::Duration(_)) {
+                imports.name("datetime", "timedelta");
+            }
+            out.push(Expr::kw(k, python::value(v)));
+            ledger.record_as(
+                table,
+                "extra",
+                &format!("{prefix}.{k}"),
+                span,
+                Some(Fidelity::Exact),
+                Some("passed through as written".into()),
+            );
+        }
+    }
+    out
+}
+
+/// Records a node that calls a function already defined for another node (same policy).
+pub fn record_reused(ledger: &mut Ledger, table: &Translations, n: &Node) {
+    for f in report::policy_fields(&n.policy) {
+        ledger.record(table, f, &n.id, n.span);
+    }
+    if let Some(c) = &n.callable {
+        for api in report::body_apis(&c.body) {
+            ledger.record_as(
+                table,
+                api,
+                &n.id,
+                c.body_span,
+                Some(Fidelity::Exact),
+                Some("same function as its first call".into()),
+            );
+        }
+    }
+}
+
+/// Records the pipeline-level constructs every writer maps the same way, and the semantic traps.
+pub fn record_pipeline(ledger: &mut Ledger, table: &Translations, p: &Pipeline, target: Target) {
+    let at = p.span;
+    record_notes(ledger, table, "pipeline", &p.extra, at);
+    ledger.record(table, "pipeline", &p.id, at);
+    for (present, id) in [
+        (p.description.is_some(), "pipeline.description"),
+        (!p.tags.is_empty(), "pipeline.tags"),
+        (p.owner.is_some(), "pipeline.owner"),
+        (p.start_date.is_some(), "start_date"),
+        (p.end_date.is_some(), "end_date"),
+        (p.catchup.is_some(), "catchup"),
+    ] {
+        if present {
+            ledger.record(table, id, &p.id, at);
+        }
+    }
+    if let Some(s) = &p.schedule {
+        ledger.record(table, report::schedule_id(s.kind), &p.id, at);
+        if s.timezone.is_some() {
+            ledger.record(table, "schedule.timezone", &p.id, at);
+        }
+        if matches!(
+            s.kind,
+            crate::ir::ScheduleKind::Cron | crate::ir::ScheduleKind::Preset
+        ) && p.framework != Some(target.framework)
+        {
+            ledger.record(table, "trap.logical_date", &p.id, at);
+        }
+    }
+    if let Some(parts) = &p.partitions {
+        ledger.record(table, report::partitions_id(parts), &p.id, at);
+    }
+    for f in report::policy_fields(&p.defaults) {
+        ledger.record(table, f, "defaults", at);
+    }
+    if (p.defaults.backoff.is_some() || p.nodes.iter().any(|n| n.policy.backoff.is_some()))
+        && p.framework != Some(target.framework)
+    {
+        ledger.record(table, "trap.backoff_curve", &p.id, at);
+    }
+    if p.checks.iter().any(|c| c.blocking) && target.framework != Framework::Dagster {
+        ledger.record(table, "trap.blocking_check", &p.id, at);
+    }
+    if p.framework == Some(Framework::Airflow)
+        && p.catchup.is_none()
+        && target.framework == Framework::Airflow
+    {
+        ledger.record(table, "trap.catchup_default", &p.id, at);
+    }
+    for g in &p.groups {
+        let id = match g.kind {
+            crate::ir::GroupKind::TaskGroup => "group.task_group",
+            crate::ir::GroupKind::SubFlow => "group.sub_flow",
+            crate::ir::GroupKind::AssetGroup => "group.asset_group",
+        };
+        ledger.record(table, id, &g.id, g.span);
+    }
+    for s in &p.sensors {
+        ledger.record(table, "sensor_trigger", &s.name, s.span);
+    }
+    for r in &p.resources {
+        ledger.record(table, "resource", &r.key, r.span);
+    }
+    for prm in &p.params {
+        ledger.record(table, "param", &prm.name, at);
+    }
+    for o in &p.opaque {
+        ledger.record(table, "opaque", &format!("{}@{}", o.kind, o.line), o.span);
+    }
+    for n in &p.nodes {
+        for f in report::policy_fields(&n.policy) {
+            if !ledger.has(f, &n.id) {
+                ledger.record(table, f, &n.id, n.span);
+            }
+        }
+        if n.trigger_rule.is_some() {
+            ledger.record(table, "trigger_rule", &n.id, n.span);
+        }
+    }
+    if p.run_policy.retries.is_some() {
+        ledger.record(table, "run_policy.retries", &p.id, at);
+    }
+    if p.run_policy.timeout.is_some() {
+        ledger.record(table, "run_policy.timeout", &p.id, at);
+    }
+    ledger.finish(table, &report::constructs(p));
+}
+
+/// Whole seconds as an integer literal, fractions as a float literal.
+pub fn seconds(s: f64) -> Expr {
+    if s.fract() == 0.0 {
+        Expr::raw(format!("{}", s as i64))
+    } else {
+        Expr::raw(python::float(s))
+    }
+}
+
+/// A node's effective policy as Prefect `@task` keyword arguments, with ledger entries.
+pub fn prefect_policy(n: &Node, ledger: &mut Ledger, table: &Translations) -> Vec<Expr> {
+    let p = &n.policy;
+    let mut kw = Vec::new();
+    if let Some(r) = p.retries {
+        kw.push(Expr::kw("retries", Expr::raw(r.to_string())));
+        ledger.record(table, "policy.retries", &n.id, n.span);
+    }
+    if !p.retry_delays.is_empty() {
+        kw.push(Expr::kw(
+            "retry_delay_seconds",
+            Expr::List(p.retry_delays.iter().map(|d| seconds(*d)).collect()),
+        ));
+        ledger.record(table, "policy.retry_delays", &n.id, n.span);
+        if p.retry_delay.is_some() {
+            ledger.record_as(
+                table,
+                "policy.retry_delay",
+                &n.id,
+                n.span,
+                Some(Fidelity::Exact),
+                Some("kept as the list of delays".into()),
+            );
+        }
+    } else if let Some(d) = p.retry_delay {
+        kw.push(Expr::kw("retry_delay_seconds", seconds(d)));
+        ledger.record(table, "policy.retry_delay", &n.id, n.span);
+    }
+    if let Some(t) = p.timeout {
+        kw.push(Expr::kw("timeout_seconds", seconds(t)));
+        ledger.record(table, "policy.timeout", &n.id, n.span);
+    }
+    kw
+}
+
+/// The default partition key a generated pipeline starts from (the partitions' start).
+pub fn default_partition_key(p: &Pipeline) -> String {
+    let parts = p
+        .partitions
+        .as_ref()
+        .or_else(|| p.nodes.iter().find_map(|n| n.partitions.as_ref()));
+    match parts {
+        Some(Partitions::Time { start, .. }) => {
+            start.clone().unwrap_or_else(|| "2024-01-01".into())
+        }
+        Some(Partitions::Static { keys }) => keys.first().cloned().unwrap_or_default(),
+        Some(Partitions::Parameter { name }) => p
+            .params
+            .iter()
+            .find(|x| &x.name == name)
+            .and_then(|x| x.default.as_ref())
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        _ => p
+            .start_date
+            .as_ref()
+            .map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
+            .unwrap_or_else(|| "2024-01-01".into()),
+    }
+}
+
+/// A step's function signature and body for a target, with every body rewrite in the ledger.
+#[allow(clippy::too_many_arguments)]
+pub fn body_for(
+    step: &Step,
+    from: Framework,
+    to: Framework,
+    imports: &mut Imports,
+    helpers: &mut Vec<&'static str>,
+    ledger: &mut Ledger,
+    table: &Translations,
+    partition: Option<&str>,
+) -> (String, String, bool) {
+    let n = step.node;
+    if let Some(c) = &n.callable {
+        let rw = rewrite(&c.body, from, to);
+        for (construct, fidelity, note) in &rw.uses {
+            ledger.record_as(
+                table,
+                construct,
+                &n.id,
+                c.body_span,
+                Some(*fidelity),
+                Some(note.clone()),
+            );
+        }
+        for need in &rw.needs {
+            match *need {
+                "logging" => imports.module("logging"),
+                "get_run_logger" => imports.name("prefect", "get_run_logger"),
+                "get_dagster_logger" => imports.name("dagster", "get_dagster_logger"),
+                h @ ("_check_result" | "_poke_result") if !helpers.contains(&h) => {
+                    helpers.push(h);
+                }
+                _ => {}
+            }
+        }
+        if rw.uses_context {
+            ledger.record_as(table, "body.framework_call", &n.id, c.body_span, Some(Fidelity::None), Some("the body still reads `context`, which the target does not pass: port it by hand".into()));
+        }
+        let mut params: Vec<String> = c
+            .params
+            .iter()
+            .filter(|p| to == Framework::Dagster || p.name != "context")
+            .map(|p| {
+                let ann = p
+                    .annotation
+                    .as_ref()
+                    .map(|a| format!(": {a}"))
+                    .unwrap_or_default();
+                match &p.default {
+                    Some(d) if ann.is_empty() => format!("{}={d}", p.name),
+                    Some(d) => format!("{}{ann} = {d}", p.name),
+                    None => format!("{}{ann}", p.name),
+                }
+            })
+            .collect();
+        if rw.partition_key {
+            match (to, partition) {
+                (Framework::Prefect, Some(_))
+                    if !params.iter().any(|x| x.starts_with("partition_key")) =>
+                {
+                    params.push("partition_key=None".into());
+                }
+                (Framework::Airflow, _) if !params.iter().any(|x| x.starts_with("ds")) => {
+                    params.push("ds=None".into())
+                }
+                _ => {}
+            }
+        }
+        let body = if n.kind == NodeKind::Sensor && to != Framework::Airflow {
+            let names: Vec<String> = params
+                .iter()
+                .map(|p| p.split(['=', ':']).next().unwrap_or(p).trim().to_string())
+                .collect();
+            format!(
+                "def _poke({}):\n{}\n\nresult = _poke({})\nif result is False:\n    raise RuntimeError(\"condition not met yet\")\nreturn result\n",
+                params.join(", "),
+                python::indent_body(&rw.body, 4).trim_end(),
+                names.join(", ")
+            )
+        } else {
+            rw.body.clone()
+        };
+        // A framework type in the return annotation (`PokeReturnValue`) does not exist in the target.
+        let returns = c
+            .returns
+            .as_ref()
+            .filter(|r| {
+                from == to
+                    || ![
+                        "PokeReturnValue",
+                        "MaterializeResult",
+                        "AssetCheckResult",
+                        "Output",
+                    ]
+                    .iter()
+                    .any(|t| r.contains(t))
+            })
+            .map(|r| format!(" -> {r}"))
+            .unwrap_or_default();
+        let prefix = format!(
+            "{}def {}",
+            if c.is_async { "async " } else { "" },
+            step.func
+        );
+        return (
+            signature(&prefix, &params, &returns),
+            python::indent_body(&body, 4).trim_end().to_string(),
+            c.is_async,
+        );
+    }
+    let body = operator_body(n, imports, ledger, table);
+    (
+        "()".into(),
+        python::indent_body(&body, 4).trim_end().to_string(),
+        false,
+    )
+}
+
+/// A `def` signature after the function name, wrapped like black when `prefix(params) returns:`
+/// does not fit (`prefix` is what precedes the parenthesis on the line, e.g. `def load`).
+pub fn signature(prefix: &str, params: &[String], returns: &str) -> String {
+    let call = Expr::Call(
+        prefix.to_string(),
+        params.iter().map(|p| Expr::raw(p.clone())).collect(),
+    );
+    let text = call.format(0, returns.len() + 1);
+    format!("{}{returns}", &text[prefix.len()..])
+}
+
+/// The body of a step that was a classic operator without a Python callable.
+fn operator_body(
+    n: &Node,
+    imports: &mut Imports,
+    ledger: &mut Ledger,
+    table: &Translations,
+) -> String {
+    let Some(op) = &n.operator else {
+        return "pass\n".into();
+    };
+    let arg = |k: &str| op.args.get(k);
+    for k in op.args.keys() {
+        let consumed = matches!(
+            (op.class.as_str(), k.as_str()),
+            ("BashOperator", "bash_command") | ("FileSensor", "filepath")
+        );
+        if consumed {
+            ledger.record_as(
+                table,
+                "extra",
+                &format!("{}.{k}", n.id),
+                n.span,
+                Some(Fidelity::Approximate),
+                Some("used in the generated body".into()),
+            );
+        }
+    }
+    match op.class.as_str() {
+        "BashOperator" => {
+            imports.module("subprocess");
+            let cmd = arg("bash_command").map_or_else(|| Expr::str("true"), python::value);
+            if op.templated.iter().any(|t| t == "bash_command") {
+                ledger.record_as(table, "extra", &format!("{}.bash_command", n.id), n.span, Some(Fidelity::Approximate), Some("the Jinja template is passed to the shell unrendered: replace {{ … }} by parameters".into()));
+            }
+            let call = Expr::call(
+                "subprocess.run",
+                vec![
+                    cmd,
+                    Expr::kw("shell", Expr::raw("True")),
+                    Expr::kw("check", Expr::raw("True")),
+                ],
+            );
+            format!("{}\n", call.format(4, 0).replace("\n    ", "\n"))
+        }
+        "FileSensor" => {
+            imports.module("os");
+            let path = arg("filepath").map_or_else(|| Expr::str("."), python::value);
+            format!(
+                "if not os.path.exists({}):\n    raise RuntimeError(\"waiting for the file\")\n",
+                path.flat()
+            )
+        }
+        _ => format!(
+            "# {} has no automatic port; orchmig left this step empty.\npass\n",
+            op.class
+        ),
+    }
+}

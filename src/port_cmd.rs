@@ -1,0 +1,269 @@
+//! `orchmig port`: write pipelines for another framework, with the loss/gain report and `--check`.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, Format, read_reporting, write_stdout};
+use crate::diag::print_path_error;
+use crate::emit::{Target, port_file};
+use crate::report::{Fidelity, Report, Translations};
+
+/// What `orchmig port` was asked to do.
+pub struct PortArgs<'a> {
+    /// Inputs.
+    pub paths: &'a [PathBuf],
+    /// Target profile text.
+    pub to: &'a str,
+    /// Output folder.
+    pub out: Option<&'a Path>,
+    /// Compare instead of writing.
+    pub check: bool,
+    /// Overwrite existing files.
+    pub force: bool,
+    /// Where the report goes (default: beside the output).
+    pub report: Option<&'a Path>,
+    /// Exit 1 when an entry of this class or worse appears.
+    pub fail_on: Option<&'a str>,
+    /// Report format on stdout.
+    pub format: Format,
+}
+
+/// Runs `orchmig port`; returns the exit code.
+pub fn run(a: PortArgs) -> i32 {
+    let target = match Target::parse(a.to) {
+        Ok(t) => t,
+        Err(e) => {
+            print_path_error(
+                &format!("--to {}", a.to),
+                &e,
+                "pass --to airflow, dagster or prefect",
+            );
+            return EXIT_USAGE;
+        }
+    };
+    let fail_on = match a.fail_on.map(|f| (f, Fidelity::parse(f))) {
+        Some((_, Some(Fidelity::Exact))) | Some((_, None)) => {
+            print_path_error(
+                &format!("--fail-on {}", a.fail_on.unwrap_or("")),
+                "unknown fidelity class",
+                "use approximate, redesign or none",
+            );
+            return EXIT_USAGE;
+        }
+        Some((_, f)) => f,
+        None => None,
+    };
+    let table = match Translations::builtin() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{}", e.render());
+            return EXIT_USAGE;
+        }
+    };
+    if let Some(out) = a.out
+        && let Some(bad) = a.paths.iter().find(|p| p.is_dir() && is_inside(out, p))
+    {
+        print_path_error(
+            &out.display().to_string(),
+            &format!("--out is inside the input folder {}", bad.display()),
+            "choose an output folder outside the inputs, so ports never mix with sources",
+        );
+        return EXIT_USAGE;
+    }
+    let (estate, mut code) = read_reporting(a.paths);
+    let files: Vec<_> = estate
+        .files
+        .iter()
+        .filter(|f| !f.pipelines.is_empty())
+        .collect();
+    if a.out.is_none() && files.len() > 1 {
+        print_path_error(
+            "--out",
+            &format!("{} files have pipelines", files.len()),
+            "pass --out DIR to port several files (one output file per source file)",
+        );
+        return EXIT_USAGE;
+    }
+    let mut report = Report {
+        schema: "orchmig.port/1",
+        target: target.label(),
+        pipelines: Vec::new(),
+        gains: table
+            .gains
+            .get(target.framework.id())
+            .cloned()
+            .unwrap_or_default(),
+    };
+    let mut outputs: Vec<(PathBuf, String)> = Vec::new();
+    for f in &files {
+        match port_file(f, target, &table) {
+            Ok((text, ledgers)) => {
+                let name = Path::new(&f.path)
+                    .file_name()
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| PathBuf::from("pipeline.py"));
+                outputs.push((name, text));
+                report.pipelines.extend(ledgers);
+            }
+            Err(e) => {
+                print_path_error(
+                    &f.path,
+                    &e,
+                    "report this to the orchmig developers; the other files were still ported",
+                );
+                code = code.max(EXIT_FINDINGS);
+            }
+        }
+    }
+    let Some(out) = a.out else {
+        if let Some((_, text)) = outputs.first() {
+            write_stdout(text);
+        }
+        eprint!("{}", report.table());
+        return finish(code, &report, fail_on);
+    };
+    let report_path = a
+        .report
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| out.join("orchmig-report.md"));
+    let report_text = report.markdown();
+    let json_path = report_path.with_extension("json");
+    let json_text = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
+    let mut all: Vec<(PathBuf, String)> =
+        outputs.into_iter().map(|(n, t)| (out.join(n), t)).collect();
+    all.push((report_path.clone(), report_text));
+    all.push((json_path, json_text));
+    if a.check {
+        let mut stale = false;
+        for (path, text) in &all {
+            let current = std::fs::read_to_string(path).unwrap_or_default();
+            if &current != text {
+                stale = true;
+                print!(
+                    "{}",
+                    unified_diff(&path.display().to_string(), &current, text)
+                );
+            }
+        }
+        if stale {
+            eprintln!(
+                "orchmig port --check: the output in {} is stale; run the same command without --check to update it",
+                out.display()
+            );
+            return EXIT_FINDINGS;
+        }
+        return finish(code, &report, fail_on);
+    }
+    if let Err(e) = std::fs::create_dir_all(out) {
+        print_path_error(
+            &out.display().to_string(),
+            &format!("cannot create the output folder: {e}"),
+            "check the path and your permissions",
+        );
+        return EXIT_USAGE;
+    }
+    if !a.force {
+        let existing: Vec<String> = all
+            .iter()
+            .filter(|(p, t)| {
+                p.exists() && std::fs::read_to_string(p).ok().as_deref() != Some(t.as_str())
+            })
+            .map(|(p, _)| p.display().to_string())
+            .collect();
+        if !existing.is_empty() {
+            print_path_error(
+                &existing.join(", "),
+                "would be overwritten",
+                "pass --force to overwrite, or --check to see what would change",
+            );
+            return EXIT_USAGE;
+        }
+    }
+    for (path, text) in &all {
+        if let Err(e) = write_atomic(path, text) {
+            print_path_error(
+                &path.display().to_string(),
+                &format!("cannot write: {e}"),
+                "check that the output folder is writable",
+            );
+            return EXIT_USAGE;
+        }
+    }
+    match a.format {
+        Format::Json => {
+            write_stdout(&(serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"));
+        }
+        Format::Markdown => {
+            write_stdout(&report.markdown());
+        }
+        Format::Table => {
+            write_stdout(&report.table());
+        }
+    }
+    finish(code, &report, fail_on)
+}
+
+fn finish(code: i32, report: &Report, fail_on: Option<Fidelity>) -> i32 {
+    match fail_on {
+        Some(f) if report.worst() >= f => {
+            eprintln!(
+                "orchmig port --fail-on {}: the report has entries of class {} (see the report)",
+                f.name(),
+                report.worst().name()
+            );
+            code.max(EXIT_FINDINGS)
+        }
+        _ => code.max(EXIT_OK),
+    }
+}
+
+/// True when `inner` is `outer` or below it (compared on canonical paths where they exist).
+fn is_inside(inner: &Path, outer: &Path) -> bool {
+    let canon = |p: &Path| -> PathBuf {
+        let mut existing = p.to_path_buf();
+        let mut rest = Vec::new();
+        while !existing.exists() {
+            match (existing.parent(), existing.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name.to_os_string());
+                    existing = parent.to_path_buf();
+                }
+                _ => break,
+            }
+        }
+        let mut base = std::fs::canonicalize(if existing.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            &existing
+        })
+        .unwrap_or(existing);
+        for r in rest.into_iter().rev() {
+            base.push(r);
+        }
+        base
+    };
+    canon(inner).starts_with(canon(outer))
+}
+
+/// Writes through a temporary file in the same folder and a rename, so readers never see half a file.
+pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// A unified diff of two texts (whole-file hunks with 3 lines of context), via `similar`.
+fn unified_diff(path: &str, old: &str, new: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string()
+}

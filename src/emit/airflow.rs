@@ -421,10 +421,12 @@ fn label_in<'a>(parent: Option<&str>, id: &'a str) -> &'a str {
 /// The task id a node gets inside its group.
 fn task_label(p: &Pipeline, step: &Step) -> String {
     let chain = group_chain(p, step.node.group.as_deref());
-    match chain.last() {
+    let label = match chain.last() {
         Some(g) => label_in(Some(g), &step.node.id).to_string(),
         None => step.node.id.clone(),
-    }
+    };
+    // Airflow task ids allow letters, digits, `-`, `.` and `_`: asset key paths lose their `/`.
+    label.replace('/', "__")
 }
 
 fn task_def(

@@ -2,6 +2,7 @@
 //! decision in the port's ledger.
 
 mod airflow;
+mod dagster;
 mod module;
 pub mod plan;
 mod prefect;
@@ -36,8 +37,6 @@ pub fn port_file(
     match target.framework {
         Framework::Prefect => prefect::PrefectWriter.write(file, target, table),
         Framework::Airflow => airflow::AirflowWriter.write(file, target, table),
-        Framework::Dagster => {
-            Err("the Dagster writer is not built yet (issue #5 is in progress)".to_string())
-        }
+        Framework::Dagster => dagster::DagsterWriter.write(file, target, table),
     }
 }

@@ -372,6 +372,7 @@ pub fn support(
         for (i, item) in file.support.iter().enumerate() {
             if !take[i]
                 && !item.import
+                && item.framework.is_none_or(|f| f == target)
                 && item.binds.iter().any(|b| used.contains(b))
                 && !item.binds.iter().any(|b| own.contains(&b.as_str()))
             {

@@ -221,6 +221,23 @@ impl<'p> Plan<'p> {
                     });
                 }
             }
+            // A required parameter nothing feeds gets None, so the call stays valid in every target.
+            if let Some(c) = &s.node.callable {
+                for prm in &c.params {
+                    let special = prm.name.starts_with('*')
+                        || matches!(prm.name.as_str(), "context" | "self" | "config");
+                    if prm.default.is_none()
+                        && !special
+                        && !s.inputs.iter().any(|i| i.param == prm.name)
+                    {
+                        s.inputs.push(Input {
+                            param: prm.name.clone(),
+                            source: Source::Literal(Value::None),
+                            mapped: false,
+                        });
+                    }
+                }
+            }
             let order: BTreeMap<String, usize> = params_of(s.node)
                 .into_iter()
                 .enumerate()

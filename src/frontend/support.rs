@@ -109,11 +109,13 @@ pub fn support(suite: &[Stmt], src: &SourceText, imports: &ImportMap) -> Vec<Sup
                     import: false,
                 });
             }
-            Stmt::ClassDef(c) if !c.bases.iter().any(|b| uses_framework(b, imports)) => {
+            Stmt::ClassDef(c) => {
+                // A subclass of a framework class (a Dagster resource, say) only exists in that framework.
+                let framework = c.bases.iter().find_map(|b| framework_of_expr(b, imports));
                 out.push(SupportItem {
                     text,
                     binds: vec![c.name.to_string()],
-                    framework: None,
+                    framework,
                     import: false,
                 });
             }
@@ -126,6 +128,17 @@ pub fn support(suite: &[Stmt], src: &SourceText, imports: &ImportMap) -> Vec<Sup
 fn framework_of(module: &str) -> Option<Framework> {
     let top = module.split('.').next().unwrap_or(module);
     Framework::ALL.into_iter().find(|f| f.id() == top)
+}
+
+/// The framework an expression's names come from, if any.
+fn framework_of_expr(e: &Expr, imports: &ImportMap) -> Option<Framework> {
+    let mut found = None;
+    walk_names(e, &mut |name| {
+        if found.is_none() {
+            found = imports.get(name).and_then(framework_of);
+        }
+    });
+    found
 }
 
 fn names_of(target: &Expr) -> Vec<String> {

@@ -1,0 +1,949 @@
+//! The Dagster 1.x writer: steps become software-defined assets (quality steps become asset
+//! checks, no-op steps are folded), pipelines become asset jobs with schedules, and everything is
+//! registered in one `Definitions`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::module::Imports;
+use super::plan::{Names, Plan, Source, Step, unique};
+use super::python::{self, Expr, identifier};
+use super::rewrite::rewrite;
+use super::{Target, Writer, shared};
+use crate::ir::{Framework, NodeKind, Partitions, Pipeline, ScheduleKind, SourceFile, Value};
+use crate::report::{Fidelity, Ledger, Translations};
+
+#[derive(Serialize)]
+struct AssetCtx {
+    decorator: String,
+    name: String,
+    signature: String,
+    body: String,
+    is_async: bool,
+}
+
+#[derive(Serialize)]
+struct ModuleCtx {
+    header: String,
+    imports: Vec<String>,
+    support: String,
+    gap: &'static str,
+    helpers: Vec<&'static str>,
+    definitions: Vec<String>,
+    assets: Vec<AssetCtx>,
+    jobs: Vec<String>,
+    defs: String,
+}
+
+/// Writes a Dagster module.
+pub struct DagsterWriter;
+
+/// Words that mark a step as a data-quality step (it becomes an asset check).
+const QUALITY_WORDS: &[&str] = &[
+    "check",
+    "validate",
+    "validation",
+    "quality",
+    "assert",
+    "verify",
+];
+
+impl Writer for DagsterWriter {
+    fn write(
+        &self,
+        file: &SourceFile,
+        target: Target,
+        table: &Translations,
+    ) -> Result<(String, Vec<Ledger>), String> {
+        let mut imports = Imports::default();
+        imports.module("dagster as dg");
+        let mut helpers: Vec<&'static str> = Vec::new();
+        let mut assets: Vec<AssetCtx> = Vec::new();
+        let mut checks: Vec<String> = Vec::new();
+        let mut asset_names: Vec<String> = Vec::new();
+        let mut definitions: Vec<String> = Vec::new();
+        let mut jobs: Vec<String> = Vec::new();
+        let mut job_names: Vec<String> = Vec::new();
+        let mut schedules: Vec<String> = Vec::new();
+        let mut resources: BTreeMap<String, Expr> = BTreeMap::new();
+        let mut ledgers = Vec::new();
+        let mut names = Names::default();
+        let mut parts_defs: Vec<(String, String)> = Vec::new();
+        let from = file.framework.unwrap_or(Framework::Airflow);
+        for p in &file.pipelines {
+            let mut ledger = Ledger::new(&file.path, &p.id, "dagster");
+            let plan = Plan::new(p, &mut names);
+            let partitions = partitions_def(p, from, &mut parts_defs, &mut ledger, table);
+            // Which steps are written as what.
+            let roles: Vec<Role> = plan.steps.iter().map(|s| role(&plan, s)).collect();
+            let mut selection: Vec<String> = Vec::new();
+            for (i, step) in plan.steps.iter().enumerate() {
+                shared::record_node(&mut ledger, table, step.node);
+                match roles[i] {
+                    Role::Folded => {
+                        ledger.record_as(
+                            table,
+                            crate::report::node_id(step.node.kind),
+                            &step.node.id,
+                            step.node.span,
+                            Some(Fidelity::Approximate),
+                            Some("folded: its dependencies pass through to its neighbours".into()),
+                        );
+                    }
+                    Role::Check(target_step) => {
+                        let fname = step.func.clone();
+                        let asset_fn = plan.steps[target_step].func.clone();
+                        let (sig, body) = check_body(
+                            &plan,
+                            step,
+                            target_step,
+                            from,
+                            &mut imports,
+                            &mut helpers,
+                            &mut ledger,
+                            table,
+                        );
+                        let deco = Expr::call(
+                            "dg.asset_check",
+                            vec![
+                                Expr::kw("asset", Expr::raw(asset_fn)),
+                                Expr::kw("name", Expr::str(&identifier(&step.node.id))),
+                            ],
+                        );
+                        assets.push(AssetCtx {
+                            decorator: format!("@{}", deco.format(0, 0)),
+                            name: fname.clone(),
+                            signature: sig,
+                            body,
+                            is_async: false,
+                        });
+                        checks.push(fname);
+                        ledger.record_as(
+                            table,
+                            crate::report::node_id(step.node.kind),
+                            &step.node.id,
+                            step.node.span,
+                            Some(Fidelity::Redesign),
+                            Some(format!(
+                                "a quality step: re-modelled as an asset check on `{}`",
+                                plan.steps[target_step].node.id
+                            )),
+                        );
+                    }
+                    Role::Asset => {
+                        if step.defines {
+                            let a = asset(
+                                &plan,
+                                step,
+                                &roles,
+                                from,
+                                partitions.as_deref(),
+                                &mut imports,
+                                &mut helpers,
+                                &mut ledger,
+                                table,
+                            );
+                            assets.push(a);
+                            asset_names.push(step.func.clone());
+                        } else {
+                            shared::record_reused(&mut ledger, table, step.node);
+                        }
+                        selection.push(step.func.clone());
+                    }
+                }
+            }
+            for c in &p.checks {
+                if let (Some(cb), Some(t)) = (
+                    &c.callable,
+                    plan.steps.iter().find(|s| s.node.id == c.target),
+                ) {
+                    let fname = unique(&mut names.taken, &identifier(&c.name));
+                    let rw = rewrite(&cb.body, from, Framework::Dagster);
+                    let params: Vec<String> = cb
+                        .params
+                        .iter()
+                        .map(|x| match &x.annotation {
+                            Some(a) if from == Framework::Dagster => format!("{}: {a}", x.name),
+                            _ => x.name.clone(),
+                        })
+                        .collect();
+                    let mut kw = vec![Expr::kw("asset", Expr::raw(t.func.clone()))];
+                    if identifier(&c.name) != fname {
+                        kw.push(Expr::kw("name", Expr::str(&c.name)));
+                    }
+                    if c.blocking {
+                        kw.push(Expr::kw("blocking", Expr::raw("True")));
+                    }
+                    if let Some(d) = &c.description {
+                        kw.push(Expr::kw("description", Expr::str(d)));
+                    }
+                    assets.push(AssetCtx {
+                        decorator: format!("@{}", Expr::call("dg.asset_check", kw).format(0, 0)),
+                        name: fname.clone(),
+                        signature: shared::signature(&format!("def {fname}"), &params, ""),
+                        body: python::indent_body(&rw.body, 4).trim_end().to_string(),
+                        is_async: false,
+                    });
+                    checks.push(fname);
+                }
+                ledger.record(table, "check", &c.name, c.span);
+                if c.blocking {
+                    ledger.record(table, "check.blocking", &c.name, c.span);
+                }
+            }
+            for r in &p.resources {
+                let class = match r.class.as_deref() {
+                    Some(c) if c.starts_with("dagster.") => {
+                        format!("dg.{}", crate::frontend::imports::last_part(c))
+                    }
+                    Some(c) => crate::frontend::imports::last_part(c).to_string(),
+                    None => "dg.FilesystemIOManager".into(),
+                };
+                let args: Vec<Expr> = r
+                    .args
+                    .iter()
+                    .map(|(k, v)| Expr::kw(k, python::value(v)))
+                    .collect();
+                resources.insert(r.key.clone(), Expr::call(&class, args));
+            }
+            // A pipeline that was a job (or any non-Dagster pipeline) becomes an asset job.
+            let is_job = from != Framework::Dagster || p.extra.contains_key("job_kind");
+            if is_job && !selection.is_empty() {
+                let var = unique(
+                    &mut names.taken,
+                    &format!("{}_job", identifier(&p.id)).replace("_job_job", "_job"),
+                );
+                let mut kw = vec![
+                    Expr::kw("name", Expr::str(&p.id)),
+                    Expr::kw(
+                        "selection",
+                        Expr::List(selection.iter().map(|s| Expr::raw(s.clone())).collect()),
+                    ),
+                ];
+                if let Some(d) = &p.description {
+                    kw.push(Expr::kw(
+                        "description",
+                        Expr::str(d.lines().next().unwrap_or("")),
+                    ));
+                }
+                if let Some(parts) = &partitions {
+                    kw.push(Expr::kw("partitions_def", Expr::raw(parts.clone())));
+                }
+                if !p.tags.is_empty() {
+                    kw.push(Expr::kw(
+                        "tags",
+                        Expr::Dict(p.tags.iter().map(|t| tag_pair(t)).collect()),
+                    ));
+                }
+                let call = Expr::call("dg.define_asset_job", kw);
+                jobs.push(format!("{var} = {}", call.format_lead(0, var.len() + 3, 0)));
+                job_names.push(var.clone());
+                if let Some(s) = schedule(
+                    p,
+                    &var,
+                    partitions.is_some(),
+                    &mut names,
+                    &mut ledger,
+                    table,
+                ) {
+                    schedules.push(s.0.clone());
+                    jobs.push(s.1);
+                }
+            }
+            shared::record_pipeline(&mut ledger, table, p, target);
+            ledgers.push(ledger);
+        }
+        for (name, expr) in &parts_defs {
+            definitions.push(format!("{name} = {expr}"));
+        }
+        let mut kw = Vec::new();
+        if !asset_names.is_empty() {
+            kw.push(Expr::kw(
+                "assets",
+                Expr::List(asset_names.iter().map(|a| Expr::raw(a.clone())).collect()),
+            ));
+        }
+        if !checks.is_empty() {
+            kw.push(Expr::kw(
+                "asset_checks",
+                Expr::List(checks.iter().map(|a| Expr::raw(a.clone())).collect()),
+            ));
+        }
+        if !job_names.is_empty() {
+            kw.push(Expr::kw(
+                "jobs",
+                Expr::List(job_names.iter().map(|a| Expr::raw(a.clone())).collect()),
+            ));
+        }
+        if !schedules.is_empty() {
+            kw.push(Expr::kw(
+                "schedules",
+                Expr::List(schedules.iter().map(|a| Expr::raw(a.clone())).collect()),
+            ));
+        }
+        if !resources.is_empty() {
+            kw.push(Expr::kw(
+                "resources",
+                Expr::Dict(
+                    resources
+                        .into_iter()
+                        .map(|(k, v)| (Expr::str(&k), v))
+                        .collect(),
+                ),
+            ));
+        }
+        let defs = format!(
+            "defs = {}",
+            Expr::call("dg.Definitions", kw).format_lead(0, 7, 0)
+        );
+        let mut emitted = String::new();
+        for a in &assets {
+            emitted.push_str(&a.decorator);
+            emitted.push_str(&a.signature);
+            emitted.push_str(&a.body);
+        }
+        emitted.push_str(&jobs.join("\n"));
+        emitted.push_str(&defs);
+        let mut own: Vec<&str> = vec!["dg"];
+        own.extend(assets.iter().map(|a| a.name.as_str()));
+        let support =
+            super::module::support(file, &emitted, Framework::Dagster, &own, &mut imports);
+        for line in &support.foreign {
+            if let Some(l) = ledgers.first_mut() {
+                l.record_as(
+                    table,
+                    "body.framework_call",
+                    line,
+                    crate::ir::Span::default(),
+                    Some(Fidelity::None),
+                    Some(format!(
+                        "`{line}` is another framework's API used in a body: port it by hand"
+                    )),
+                );
+            }
+        }
+        if emitted.contains("get_dagster_logger()") && !emitted.contains("dg.get_dagster_logger()")
+        {
+            imports.name("dagster", "get_dagster_logger");
+        }
+        let ctx = ModuleCtx {
+            header: super::module::header(&file.path, &target.label()),
+            imports: imports.lines(),
+            gap: if support.code.starts_with("def ")
+                || support.code.starts_with("class ")
+                || support.code.starts_with("async ")
+            {
+                "\n\n"
+            } else {
+                "\n"
+            },
+            support: support.code,
+            helpers,
+            definitions,
+            assets,
+            jobs,
+            defs,
+        };
+        let text = super::templates::render("dagster/module.py.j2", &ctx)?;
+        Ok((text, ledgers))
+    }
+}
+
+/// How a step is written in Dagster.
+#[derive(Clone, Copy, PartialEq)]
+enum Role {
+    /// A software-defined asset.
+    Asset,
+    /// An asset check on the asset of another step.
+    Check(usize),
+    /// Not written; dependencies pass through.
+    Folded,
+}
+
+fn role(plan: &Plan, s: &Step) -> Role {
+    let n = s.node;
+    if matches!(
+        n.kind,
+        NodeKind::Empty | NodeKind::SubPipeline | NodeKind::ExternalAsset
+    ) || (n.callable.is_none() && n.operator.is_none())
+    {
+        return Role::Folded;
+    }
+    let ups: Vec<usize> = s
+        .inputs
+        .iter()
+        .filter_map(|i| {
+            if let Source::Step(j) = i.source {
+                Some(j)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let has_down = plan.steps.iter().any(|o| {
+        o.inputs
+            .iter()
+            .any(|i| matches!(i.source, Source::Step(j) if std::ptr::eq(plan.steps[j].node, n)))
+            || o.after.iter().any(|&j| std::ptr::eq(plan.steps[j].node, n))
+    });
+    let id = n.id.to_lowercase();
+    let quality = QUALITY_WORDS.iter().any(|w| {
+        id.split(|c: char| !c.is_alphanumeric())
+            .any(|x| x.starts_with(w))
+    });
+    if n.kind != NodeKind::Asset
+        && quality
+        && ups.len() == 1
+        && !has_down
+        && n.callable.is_some()
+        && n.mapping.is_none()
+    {
+        return Role::Check(ups[0]);
+    }
+    Role::Asset
+}
+
+fn tag_pair(t: &str) -> (Expr, Expr) {
+    match t.split_once('=').or_else(|| t.split_once(':')) {
+        Some((k, v)) => (Expr::str(k), Expr::str(v)),
+        None => (Expr::str(t), Expr::str("")),
+    }
+}
+
+/// The upstream a step input reads, resolved through folded steps.
+fn resolve(plan: &Plan, j: usize) -> Option<usize> {
+    let s = &plan.steps[j];
+    if matches!(role(plan, s), Role::Asset) {
+        return Some(j);
+    }
+    s.inputs
+        .iter()
+        .find_map(|i| {
+            if let Source::Step(k) = i.source {
+                resolve(plan, k)
+            } else {
+                None
+            }
+        })
+        .or_else(|| s.after.iter().find_map(|&k| resolve(plan, k)))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn asset(
+    plan: &Plan,
+    step: &Step,
+    roles: &[Role],
+    from: Framework,
+    partitions: Option<&str>,
+    imports: &mut Imports,
+    helpers: &mut Vec<&'static str>,
+    ledger: &mut Ledger,
+    table: &Translations,
+) -> AssetCtx {
+    let n = step.node;
+    let mut kw: Vec<Expr> = Vec::new();
+    if identifier(&n.id) != step.func {
+        kw.push(Expr::kw("name", Expr::str(&step.func)));
+    }
+    let mut ins: Vec<(Expr, Expr)> = Vec::new();
+    let mut data_params: Vec<String> = Vec::new();
+    let mut prelude: Vec<String> = Vec::new();
+    let mut deps: Vec<String> = Vec::new();
+    for input in &step.inputs {
+        match &input.source {
+            Source::Step(j) => match resolve(plan, *j) {
+                Some(up) => {
+                    let up_name = plan.steps[up].func.clone();
+                    let param = if input.param.is_empty() {
+                        up_name.clone()
+                    } else {
+                        input.param.clone()
+                    };
+                    if param != up_name {
+                        ins.push((
+                            Expr::str(&param),
+                            Expr::call("dg.AssetIn", vec![Expr::str(&up_name)]),
+                        ));
+                    }
+                    data_params.push(param);
+                }
+                None => prelude.push(format!("{} = None", input.param)),
+            },
+            Source::Literal(v) if !input.mapped => {
+                prelude.push(format!("{} = {}", input.param, python::value(v).flat()))
+            }
+            Source::Literal(_) => {}
+            Source::Param(name) => {
+                let default = plan
+                    .pipeline
+                    .params
+                    .iter()
+                    .find(|x| &x.name == name)
+                    .and_then(|x| x.default.clone());
+                let is_partition = matches!(&plan.pipeline.partitions, Some(Partitions::Parameter { name: pn }) if pn == name);
+                if is_partition && partitions.is_some() {
+                    prelude.push(format!("{name} = context.partition_key"));
+                } else {
+                    prelude.push(format!(
+                        "{name} = {}",
+                        default.map_or_else(|| "None".into(), |v| python::value(&v).flat())
+                    ));
+                }
+            }
+        }
+    }
+    for &a in step.after.iter().chain(&step.extra_upstreams) {
+        if let Some(up) = resolve(plan, a)
+            && !deps.contains(&plan.steps[up].func)
+            && !data_params.contains(&plan.steps[up].func)
+        {
+            deps.push(plan.steps[up].func.clone());
+        }
+    }
+    let _ = roles;
+    if !ins.is_empty() {
+        kw.push(Expr::kw("ins", Expr::Dict(ins)));
+    }
+    if !deps.is_empty() {
+        kw.push(Expr::kw(
+            "deps",
+            Expr::List(deps.iter().map(|d| Expr::raw(d.clone())).collect()),
+        ));
+    }
+    if let Some(g) = n.group.as_ref().filter(|g| !g.is_empty()) {
+        kw.push(Expr::kw("group_name", Expr::str(&identifier(g))));
+    }
+    if let Some(d) = &n.description {
+        kw.push(Expr::kw(
+            "description",
+            Expr::str(d.lines().next().unwrap_or("")),
+        ));
+    }
+    if let Some(parts) = partitions {
+        kw.push(Expr::kw("partitions_def", Expr::raw(parts.to_string())));
+    }
+    let pol = plan.pipeline.effective_policy(n);
+    if let Some(r) = pol.retries {
+        let mut args = vec![Expr::kw("max_retries", Expr::raw(r.to_string()))];
+        if let Some(d) = pol
+            .retry_delay
+            .or_else(|| pol.retry_delays.first().copied())
+        {
+            args.push(Expr::kw("delay", shared::seconds(d)));
+        }
+        if pol.backoff.is_some() {
+            args.push(Expr::kw("backoff", Expr::raw("dg.Backoff.EXPONENTIAL")));
+            ledger.record(table, "policy.backoff", &n.id, n.span);
+        }
+        if pol.jitter.is_some() {
+            args.push(Expr::kw("jitter", Expr::raw("dg.Jitter.PLUS_MINUS")));
+            ledger.record(table, "policy.jitter", &n.id, n.span);
+        }
+        kw.push(Expr::kw("retry_policy", Expr::call("dg.RetryPolicy", args)));
+        for f in [
+            "policy.retries",
+            "policy.retry_delay",
+            "policy.retry_delays",
+        ] {
+            if crate::report::policy_fields(&n.policy).contains(&f) {
+                ledger.record(table, f, &n.id, n.span);
+            }
+        }
+    }
+    if let Some(pool) = &pol.pool {
+        kw.push(Expr::kw("pool", Expr::str(pool)));
+    }
+    if let Some(o) = &pol.owner
+        && (o.contains('@') || o.starts_with("team:"))
+    {
+        kw.push(Expr::kw("owners", Expr::List(vec![Expr::str(o)])));
+    }
+    if !n.tags.is_empty() {
+        kw.push(Expr::kw(
+            "tags",
+            Expr::Dict(n.tags.iter().map(|t| tag_pair(t)).collect()),
+        ));
+    }
+    if from == Framework::Dagster {
+        kw.extend(shared::passthrough(
+            ledger,
+            table,
+            &n.id,
+            &n.extra,
+            ASSET_OPTIONS,
+            n.span,
+            imports,
+        ));
+    }
+    let deco = if kw.is_empty() {
+        "@dg.asset".to_string()
+    } else {
+        format!("@{}", Expr::call("dg.asset", kw).format(0, 0))
+    };
+    let (body, uses_context) = asset_body(step, from, &prelude, imports, helpers, ledger, table);
+    let mut params: Vec<String> = Vec::new();
+    if uses_context || prelude.iter().any(|l| l.contains("context.")) {
+        params.push("context: dg.AssetExecutionContext".into());
+    }
+    params.extend(data_params.iter().map(|p| {
+        n.callable
+            .as_ref()
+            .and_then(|c| c.params.iter().find(|x| &x.name == p))
+            .and_then(|x| x.annotation.clone())
+            .filter(|a| !a.contains("Context"))
+            .map_or_else(|| p.clone(), |a| format!("{p}: {a}"))
+    }));
+    let returns = n
+        .callable
+        .as_ref()
+        .and_then(|c| c.returns.clone())
+        .filter(|r| {
+            from == Framework::Dagster
+                || !["PokeReturnValue", "Output"].iter().any(|t| r.contains(t))
+        })
+        .map(|r| format!(" -> {r}"))
+        .unwrap_or_default();
+    let prefix = format!("def {}", step.func);
+    AssetCtx {
+        decorator: deco,
+        name: step.func.clone(),
+        signature: shared::signature(&prefix, &params, &returns),
+        body,
+        is_async: n.callable.as_ref().is_some_and(|c| c.is_async),
+    }
+}
+
+/// `@asset` options kept as written in a Dagster → Dagster port.
+const ASSET_OPTIONS: &[&str] = &[
+    "code_version",
+    "kinds",
+    "metadata",
+    "op_tags",
+    "key_prefix",
+    "io_manager_key",
+    "compute_kind",
+];
+
+/// The body of an asset: non-edge parameters assigned first, mapping expanded to a loop.
+fn asset_body(
+    step: &Step,
+    from: Framework,
+    prelude: &[String],
+    imports: &mut Imports,
+    helpers: &mut Vec<&'static str>,
+    ledger: &mut Ledger,
+    table: &Translations,
+) -> (String, bool) {
+    let n = step.node;
+    let (_, inner, _) = shared::body_for(
+        step,
+        from,
+        Framework::Dagster,
+        imports,
+        helpers,
+        ledger,
+        table,
+        None,
+    );
+    let uses_context = inner
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .any(|w| w == "context");
+    let mut text = String::new();
+    if let Some(m) = &n.mapping {
+        // One call per element, inside the asset.
+        let params: Vec<String> = n
+            .callable
+            .as_ref()
+            .map(|c| {
+                c.params
+                    .iter()
+                    .filter(|p| p.name != "context")
+                    .map(|p| p.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        text.push_str(&format!("def _one({}):\n{inner}\n\n", params.join(", ")));
+        let over = m.over.first().map(|a| a.param.clone()).unwrap_or_default();
+        let items = match m.over.first().and_then(|a| a.literal.clone()) {
+            Some(v) => python::value(&v).flat(),
+            None => over.clone(),
+        };
+        let call_args: Vec<String> = params
+            .iter()
+            .map(|p| {
+                if *p == over {
+                    format!("{p}={p}_item")
+                } else {
+                    format!("{p}={p}")
+                }
+            })
+            .collect();
+        for l in prelude {
+            text.push_str(l);
+            text.push('\n');
+        }
+        text.push_str(&format!(
+            "return [_one({}) for {over}_item in {items}]\n",
+            call_args.join(", ")
+        ));
+        ledger.record_as(
+            table,
+            "mapping",
+            &n.id,
+            n.span,
+            Some(Fidelity::Approximate),
+            Some("mapped calls run in a loop inside one asset (no per-element retries)".into()),
+        );
+        return (
+            python::indent_body(&text, 4).trim_end().to_string(),
+            uses_context,
+        );
+    }
+    for l in prelude {
+        text.push_str(&format!("    {l}\n"));
+    }
+    text.push_str(&inner);
+    (text.trim_end().to_string(), uses_context)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_body(
+    plan: &Plan,
+    step: &Step,
+    target: usize,
+    from: Framework,
+    imports: &mut Imports,
+    helpers: &mut Vec<&'static str>,
+    ledger: &mut Ledger,
+    table: &Translations,
+) -> (String, String) {
+    let (_, inner, _) = shared::body_for(
+        step,
+        from,
+        Framework::Dagster,
+        imports,
+        helpers,
+        ledger,
+        table,
+        None,
+    );
+    let param = step
+        .inputs
+        .iter()
+        .find(|i| i.source == Source::Step(target))
+        .map_or_else(|| plan.steps[target].func.clone(), |i| i.param.clone());
+    let asset_name = plan.steps[target].func.clone();
+    // The step raised on failure; as a check it passes when it does not raise.
+    let nested: String = inner
+        .lines()
+        .map(|l| {
+            if l.is_empty() {
+                "\n".to_string()
+            } else {
+                format!("    {l}\n")
+            }
+        })
+        .collect();
+    let body = format!(
+        "    def _check({param}):\n{nested}\n    _check({asset_name})\n    return dg.AssetCheckResult(passed=True)"
+    );
+    (format!("({asset_name})"), body)
+}
+
+/// The partitions definition of a pipeline (a module-level name), if it has one.
+fn partitions_def(
+    p: &Pipeline,
+    from: Framework,
+    defs: &mut Vec<(String, String)>,
+    ledger: &mut Ledger,
+    table: &Translations,
+) -> Option<String> {
+    let parts = p
+        .partitions
+        .clone()
+        .or_else(|| p.nodes.iter().find_map(|n| n.partitions.clone()));
+    let expr = match &parts {
+        Some(Partitions::Time {
+            granularity,
+            start,
+            timezone,
+            ..
+        }) => {
+            let class = match granularity.as_str() {
+                "hourly" => "HourlyPartitionsDefinition",
+                "weekly" => "WeeklyPartitionsDefinition",
+                "monthly" => "MonthlyPartitionsDefinition",
+                _ => "DailyPartitionsDefinition",
+            };
+            let mut kw = vec![Expr::kw(
+                "start_date",
+                Expr::str(start.as_deref().unwrap_or("2024-01-01")),
+            )];
+            if let Some(tz) = timezone {
+                kw.push(Expr::kw("timezone", Expr::str(tz)));
+            }
+            Expr::call(&format!("dg.{class}"), kw)
+        }
+        Some(Partitions::Static { keys }) => Expr::call(
+            "dg.StaticPartitionsDefinition",
+            vec![Expr::List(keys.iter().map(|k| Expr::str(k)).collect())],
+        ),
+        Some(Partitions::Dynamic { name }) => Expr::call(
+            "dg.DynamicPartitionsDefinition",
+            vec![Expr::kw(
+                "name",
+                Expr::str(name.as_deref().unwrap_or(&p.id)),
+            )],
+        ),
+        Some(Partitions::Parameter { name }) => {
+            // A date-like partition parameter with a date default becomes daily partitions.
+            let default = p
+                .params
+                .iter()
+                .find(|x| &x.name == name)
+                .and_then(|x| x.default.as_ref())
+                .and_then(Value::as_str)
+                .map(str::to_string)?;
+            if default.len() != 10 || default.as_bytes().get(4) != Some(&b'-') {
+                return None;
+            }
+            ledger.record_as(
+                table,
+                "partitions.parameter",
+                &p.id,
+                p.span,
+                Some(Fidelity::Approximate),
+                Some(format!(
+                    "the `{name}` parameter becomes daily partitions starting {default}"
+                )),
+            );
+            Expr::call(
+                "dg.DailyPartitionsDefinition",
+                vec![Expr::kw("start_date", Expr::str(&default))],
+            )
+        }
+        Some(Partitions::Multi { .. }) => return None,
+        None => {
+            // Airflow catchup over a daily schedule is time partitioning.
+            let daily = p
+                .schedule
+                .as_ref()
+                .and_then(|s| s.cron())
+                .is_some_and(|c| c.starts_with("0 0 ") || c.split(' ').nth(2) == Some("*"));
+            if from == Framework::Airflow && p.catchup == Some(true) && daily {
+                let start = p
+                    .start_date
+                    .as_ref()
+                    .map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
+                    .unwrap_or_else(|| "2024-01-01".into());
+                ledger.record_as(
+                    table,
+                    "catchup",
+                    &p.id,
+                    p.span,
+                    Some(Fidelity::Approximate),
+                    Some("catchup becomes daily partitions with a partitioned schedule".into()),
+                );
+                Expr::call(
+                    "dg.DailyPartitionsDefinition",
+                    vec![Expr::kw("start_date", Expr::str(&start))],
+                )
+            } else {
+                return None;
+            }
+        }
+    };
+    let text = expr.format_lead(0, 0, 0);
+    if let Some((name, _)) = defs.iter().find(|(_, e)| *e == text) {
+        return Some(name.clone());
+    }
+    let name = format!("{}_PARTITIONS", identifier(&p.id).to_uppercase());
+    defs.push((name.clone(), text));
+    Some(name)
+}
+
+/// The schedule of a job: `(name, statement)`.
+fn schedule(
+    p: &Pipeline,
+    job: &str,
+    partitioned: bool,
+    names: &mut Names,
+    ledger: &mut Ledger,
+    table: &Translations,
+) -> Option<(String, String)> {
+    let s = p.schedule.as_ref()?;
+    let var = unique(&mut names.taken, &format!("{}_schedule", identifier(&p.id)));
+    let cron = match s.kind {
+        ScheduleKind::Cron | ScheduleKind::Preset => s.cron()?,
+        ScheduleKind::Interval => {
+            let secs: f64 = s
+                .value
+                .as_deref()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(3600.0);
+            match secs as i64 {
+                60 => "* * * * *".into(),
+                n if n < 3600 && n % 60 == 0 => format!("*/{} * * * *", n / 60),
+                3600 => "0 * * * *".into(),
+                n if n % 86_400 == 0 => "0 0 * * *".into(),
+                n if n % 3600 == 0 => format!("0 */{} * * *", n / 3600),
+                _ => "0 * * * *".into(),
+            }
+        }
+        _ => return None,
+    };
+    let _ = (ledger, table);
+    let mut kw = vec![
+        Expr::kw("job", Expr::raw(job.to_string())),
+        Expr::kw("cron_schedule", Expr::str(&cron)),
+    ];
+    if let Some(tz) = &s.timezone {
+        kw.push(Expr::kw("execution_timezone", Expr::str(tz)));
+    }
+    kw.push(Expr::kw(
+        "default_status",
+        Expr::raw("dg.DefaultScheduleStatus.RUNNING"),
+    ));
+    let time_partitioned = partitioned
+        && matches!(
+            p.partitions
+                .as_ref()
+                .or_else(|| p.nodes.iter().find_map(|n| n.partitions.as_ref())),
+            Some(Partitions::Time { .. }) | Some(Partitions::Parameter { .. }) | None
+        );
+    let call = if time_partitioned {
+        // Time-partitioned jobs are scheduled by the partition cadence; only the time of day is set.
+        let mut args = vec![Expr::raw(job.to_string())];
+        let fields: Vec<&str> = cron.split_whitespace().collect();
+        if let [minute, hour, ..] = fields.as_slice() {
+            if minute.chars().all(|c| c.is_ascii_digit()) {
+                args.push(Expr::kw("minute_of_hour", Expr::raw(minute.to_string())));
+            }
+            if hour.chars().all(|c| c.is_ascii_digit()) {
+                args.push(Expr::kw("hour_of_day", Expr::raw(hour.to_string())));
+            }
+        }
+        args.push(Expr::kw(
+            "default_status",
+            Expr::raw("dg.DefaultScheduleStatus.RUNNING"),
+        ));
+        Expr::call("dg.build_schedule_from_partitioned_job", args)
+    } else if partitioned {
+        Expr::call(
+            "dg.build_schedule_from_partitioned_job",
+            kw.into_iter()
+                .map(|k| match k {
+                    Expr::Keyword(name, v) if name == "job" => *v,
+                    other => other,
+                })
+                .collect(),
+        )
+    } else {
+        Expr::call("dg.ScheduleDefinition", kw)
+    };
+    Some((
+        var.clone(),
+        format!("{var} = {}", call.format_lead(0, var.len() + 3, 0)),
+    ))
+}

@@ -77,6 +77,19 @@ impl Writer for AirflowWriter {
             let mut body = Body::default();
             for step in &plan.steps {
                 shared::record_node(&mut ledger, table, step.node);
+                if let (Some(c), Some(_)) = (&step.node.callable, &step.node.operator) {
+                    // A python_callable stays the operator's callable, unchanged.
+                    for api in report::body_apis(&c.body) {
+                        ledger.record_as(
+                            table,
+                            api,
+                            &step.node.id,
+                            c.body_span,
+                            Some(Fidelity::Exact),
+                            Some("kept in the python_callable".into()),
+                        );
+                    }
+                }
                 if step.node.callable.is_some() && step.node.operator.is_none() {
                     if step.defines {
                         tasks.push(task_def(
@@ -618,6 +631,11 @@ fn input_expr(plan: &Plan, s: &Source) -> Expr {
         // External assets are not steps in Airflow: their value is not passed.
         Source::Step(i) if plan.steps[*i].node.kind == NodeKind::ExternalAsset => Expr::raw("None"),
         Source::Step(i) => Expr::raw(plan.steps[*i].var.clone()),
+        Source::Steps(list) => Expr::List(
+            list.iter()
+                .map(|i| input_expr(plan, &Source::Step(*i)))
+                .collect(),
+        ),
         Source::Literal(v) => python::value(v),
         Source::Param(n) => Expr::raw(identifier(n)),
     }
@@ -764,10 +782,17 @@ fn step_statement(
         } else {
             Expr::call(&format!("{callee}.partial"), args)
         };
-        let expand = if n.mapping.as_ref().is_some_and(|m| m.kwargs) {
-            "expand_kwargs"
-        } else {
-            "expand"
+        let kwargs_list = n
+            .mapping
+            .as_ref()
+            .filter(|m| m.kwargs)
+            .and_then(|m| m.over.first())
+            .and_then(|a| a.literal.clone());
+        let (expand, mapped_args) = match kwargs_list {
+            // `expand_kwargs` takes the list of argument dicts as written.
+            Some(list) => ("expand_kwargs", vec![python::value(&list)]),
+            None if n.mapping.as_ref().is_some_and(|m| m.kwargs) => ("expand_kwargs", mapped_args),
+            None => ("expand", mapped_args),
         };
         return Some(chain_call(base, expand, mapped_args));
     } else {

@@ -73,7 +73,17 @@ impl Writer for DagsterWriter {
         let from = file.framework.unwrap_or(Framework::Airflow);
         for p in &file.pipelines {
             let mut ledger = Ledger::new(&file.path, &p.id, "dagster");
-            let plan = Plan::new(p, &mut names);
+            let mut plan = Plan::new(p, &mut names);
+            // Every step is its own asset: a function called at several places in one pipeline
+            // gets one asset function per call (a function shared with an earlier pipeline is reused).
+            let mut seen: Vec<String> = Vec::new();
+            for s in &mut plan.steps {
+                if seen.contains(&s.func) {
+                    s.func = unique(&mut names.taken, &identifier(&s.node.id));
+                    s.defines = true;
+                }
+                seen.push(s.func.clone());
+            }
             let partitions = partitions_def(p, from, &mut parts_defs, &mut ledger, table);
             // Which steps are written as what.
             let roles: Vec<Role> = plan.steps.iter().map(|s| role(&plan, s)).collect();
@@ -411,6 +421,45 @@ fn tag_pair(t: &str) -> (Expr, Expr) {
     }
 }
 
+/// `dg.AssetIn(...)` naming an upstream asset by the key it is written with.
+fn asset_in(plan: &Plan, up: usize, from: Framework) -> Expr {
+    let id = &plan.steps[up].node.id;
+    if from == Framework::Dagster && id.contains('/') {
+        Expr::call(
+            "dg.AssetIn",
+            vec![Expr::kw(
+                "key",
+                Expr::List(id.split('/').map(Expr::str).collect()),
+            )],
+        )
+    } else {
+        Expr::call(
+            "dg.AssetIn",
+            vec![Expr::str(&asset_key(plan, &plan.steps[up]))],
+        )
+    }
+}
+
+/// The asset key a step is written with: its node id, unless another step of the module's
+/// pipelines already has that id with a different function (then its unique function name).
+fn asset_key(plan: &Plan, step: &Step) -> String {
+    let key = identifier(&step.node.id);
+    let clash = plan
+        .steps
+        .iter()
+        .any(|o| identifier(&o.node.id) == key && o.func != step.func);
+    if clash
+        || step.func.starts_with(&format!("{key}_"))
+            && step.func[key.len() + 1..]
+                .chars()
+                .all(|c| c.is_ascii_digit())
+    {
+        step.func.clone()
+    } else {
+        key
+    }
+}
+
 /// The upstream a step input reads, resolved through folded steps.
 fn resolve(plan: &Plan, j: usize) -> Option<usize> {
     let s = &plan.steps[j];
@@ -443,8 +492,19 @@ fn asset(
 ) -> AssetCtx {
     let n = step.node;
     let mut kw: Vec<Expr> = Vec::new();
-    if identifier(&n.id) != step.func {
-        kw.push(Expr::kw("name", Expr::str(&step.func)));
+    if from == Framework::Dagster && n.id.contains('/') {
+        // Keep the asset key path: `key_prefix` plus the last component as the name.
+        let parts: Vec<&str> = n.id.split('/').collect();
+        let (last, prefix) = parts.split_last().unwrap_or((&"", &[]));
+        kw.push(Expr::kw(
+            "key_prefix",
+            Expr::List(prefix.iter().map(|x| Expr::str(x)).collect()),
+        ));
+        if *last != step.func {
+            kw.push(Expr::kw("name", Expr::str(last)));
+        }
+    } else if asset_key(plan, step) != step.func {
+        kw.push(Expr::kw("name", Expr::str(&asset_key(plan, step))));
     }
     let mut ins: Vec<(Expr, Expr)> = Vec::new();
     let mut data_params: Vec<String> = Vec::new();
@@ -460,16 +520,26 @@ fn asset(
                     } else {
                         input.param.clone()
                     };
-                    if param != up_name {
-                        ins.push((
-                            Expr::str(&param),
-                            Expr::call("dg.AssetIn", vec![Expr::str(&up_name)]),
-                        ));
+                    if param != up_name || plan.steps[up].node.id.contains('/') {
+                        ins.push((Expr::str(&param), asset_in(plan, up, from)));
                     }
                     data_params.push(param);
                 }
                 None => prelude.push(format!("{} = None", input.param)),
             },
+            Source::Steps(list) => {
+                // One input per upstream asset, gathered into the list the body expects.
+                let mut parts = Vec::new();
+                for (k, j) in list.iter().enumerate() {
+                    if let Some(up) = resolve(plan, *j) {
+                        let name = format!("{}_{k}", input.param);
+                        ins.push((Expr::str(&name), asset_in(plan, up, from)));
+                        data_params.push(name.clone());
+                        parts.push(name);
+                    }
+                }
+                prelude.push(format!("{} = [{}]", input.param, parts.join(", ")));
+            }
             Source::Literal(v) if !input.mapped => {
                 prelude.push(format!("{} = {}", input.param, python::value(v).flat()))
             }
@@ -594,9 +664,11 @@ fn asset(
             .filter(|a| !a.contains("Context"))
             .map_or_else(|| p.clone(), |a| format!("{p}: {a}"))
     }));
+    // A mapped asset returns the list of results, whatever one call returns.
     let returns = n
         .callable
         .as_ref()
+        .filter(|_| n.mapping.is_none())
         .and_then(|c| c.returns.clone())
         .filter(|r| {
             from == Framework::Dagster
@@ -652,7 +724,7 @@ fn asset_body(
     let mut text = String::new();
     if let Some(m) = &n.mapping {
         // One call per element, inside the asset.
-        let params: Vec<String> = n
+        let mut params: Vec<String> = n
             .callable
             .as_ref()
             .map(|c| {
@@ -663,30 +735,59 @@ fn asset_body(
                     .collect()
             })
             .unwrap_or_default();
+        if n.callable.is_none() {
+            params = m
+                .over
+                .iter()
+                .map(|a| a.param.clone())
+                .filter(|p| !p.is_empty())
+                .collect();
+        }
         text.push_str(&format!("def _one({}):\n{inner}\n\n", params.join(", ")));
-        let over = m.over.first().map(|a| a.param.clone()).unwrap_or_default();
-        let items = match m.over.first().and_then(|a| a.literal.clone()) {
-            Some(v) => python::value(&v).flat(),
-            None => over.clone(),
-        };
-        let call_args: Vec<String> = params
-            .iter()
-            .map(|p| {
-                if *p == over {
-                    format!("{p}={p}_item")
-                } else {
-                    format!("{p}={p}")
-                }
-            })
-            .collect();
         for l in prelude {
             text.push_str(l);
             text.push('\n');
         }
-        text.push_str(&format!(
-            "return [_one({}) for {over}_item in {items}]\n",
-            call_args.join(", ")
-        ));
+        let first = m.over.first();
+        let defined: Vec<&str> = prelude
+            .iter()
+            .filter_map(|l| l.split(" = ").next())
+            .collect();
+        let items_expr = match first.and_then(|a| a.literal.clone()) {
+            Some(v) => python::value(&v),
+            None => Expr::raw(first.map(|a| a.param.clone()).unwrap_or_default()),
+        };
+        let items = items_expr.flat();
+        let (call, target) = if m.kwargs {
+            ("_one(**row)".to_string(), "row".to_string())
+        } else {
+            let over = first.map(|a| a.param.clone()).unwrap_or_default();
+            let args: Vec<String> = params
+                .iter()
+                .filter(|p| **p == over || defined.contains(&p.as_str()))
+                .map(|p| {
+                    if *p == over {
+                        format!("{p}=item")
+                    } else {
+                        format!("{p}={p}")
+                    }
+                })
+                .collect();
+            (format!("_one({})", args.join(", ")), "item".to_string())
+        };
+        let one_line = format!("return [{call} for {target} in {items}]");
+        if 4 + one_line.len() <= python::LINE_LENGTH {
+            text.push_str(&one_line);
+        } else {
+            let lead = format!("for {target} in ");
+            text.push_str(&format!(
+                "return [\n    {call}\n    {lead}{}\n]",
+                items_expr
+                    .format_lead(8, lead.len(), 0)
+                    .replace("\n        ", "\n    ")
+            ));
+        }
+        text.push('\n');
         ledger.record_as(
             table,
             "mapping",
@@ -916,12 +1017,17 @@ fn schedule(
         // Time-partitioned jobs are scheduled by the partition cadence; only the time of day is set.
         let mut args = vec![Expr::raw(job.to_string())];
         let fields: Vec<&str> = cron.split_whitespace().collect();
-        if let [minute, hour, ..] = fields.as_slice() {
-            if minute.chars().all(|c| c.is_ascii_digit()) {
-                args.push(Expr::kw("minute_of_hour", Expr::raw(minute.to_string())));
-            }
-            if hour.chars().all(|c| c.is_ascii_digit()) {
-                args.push(Expr::kw("hour_of_day", Expr::raw(hour.to_string())));
+        let numeric = |f: &str| !f.is_empty() && f.chars().all(|c| c.is_ascii_digit());
+        if let [minute, hour, dom, _, dow] = fields.as_slice() {
+            for (name, field) in [
+                ("minute_of_hour", minute),
+                ("hour_of_day", hour),
+                ("day_of_month", dom),
+                ("day_of_week", dow),
+            ] {
+                if numeric(field) {
+                    args.push(Expr::kw(name, Expr::raw(field.to_string())));
+                }
             }
         }
         args.push(Expr::kw(

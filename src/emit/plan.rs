@@ -15,6 +15,8 @@ pub enum Source {
     Literal(Value),
     /// A pipeline parameter of that name.
     Param(String),
+    /// A list of several steps' outputs (`rollup([a, b, c])`).
+    Steps(Vec<usize>),
 }
 
 /// One argument of a step's call.
@@ -157,8 +159,16 @@ impl<'p> Plan<'p> {
             }
         }
         for (to, input) in resolved {
-            if !steps[to].inputs.iter().any(|i| i.param == input.param) {
-                steps[to].inputs.push(input);
+            match steps[to].inputs.iter_mut().find(|i| i.param == input.param) {
+                // Several upstreams feed one parameter: the call passed them as a list.
+                Some(existing) => match (&mut existing.source, input.source) {
+                    (Source::Step(a), Source::Step(b)) if *a != b => {
+                        existing.source = Source::Steps(vec![*a, b])
+                    }
+                    (Source::Steps(list), Source::Step(b)) if !list.contains(&b) => list.push(b),
+                    _ => {}
+                },
+                None => steps[to].inputs.push(input),
             }
         }
         for (to, from) in after {
@@ -180,7 +190,29 @@ impl<'p> Plan<'p> {
         let param_names: Vec<String> = p.params.iter().map(|x| x.name.clone()).collect();
         for s in &mut steps {
             if let Some(m) = &s.node.mapping {
-                for a in &m.over {
+                // `expand_kwargs` over a literal list of dicts: one mapped argument per key.
+                if m.kwargs
+                    && let Some(Value::List(rows)) = m.over.first().and_then(|a| a.literal.as_ref())
+                {
+                    let mut columns: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+                    for row in rows {
+                        if let Value::Dict(d) = row {
+                            for (k, v) in d {
+                                columns.entry(k.clone()).or_default().push(v.clone());
+                            }
+                        }
+                    }
+                    if columns.values().all(|c| c.len() == rows.len()) {
+                        for (k, col) in columns {
+                            s.inputs.push(Input {
+                                param: k,
+                                source: Source::Literal(Value::List(col)),
+                                mapped: true,
+                            });
+                        }
+                    }
+                }
+                for a in m.over.iter().filter(|a| !(m.kwargs && a.param.is_empty())) {
                     if let Some(lit) = &a.literal
                         && !s.inputs.iter().any(|i| i.param == a.param)
                     {
@@ -204,9 +236,14 @@ impl<'p> Plan<'p> {
             // Literal arguments of the call site.
             for (k, v) in &s.node.args {
                 if !s.inputs.iter().any(|i| &i.param == k) {
+                    // A pipeline parameter passed through by name is that parameter, not a literal.
+                    let source = match v {
+                        Value::Expr(e) if param_names.contains(e) => Source::Param(e.clone()),
+                        other => Source::Literal(other.clone()),
+                    };
                     s.inputs.push(Input {
                         param: k.clone(),
-                        source: Source::Literal(v.clone()),
+                        source,
                         mapped: false,
                     });
                 }
@@ -226,8 +263,13 @@ impl<'p> Plan<'p> {
                 for prm in &c.params {
                     let special = prm.name.starts_with('*')
                         || matches!(prm.name.as_str(), "context" | "self" | "config");
+                    let mapped =
+                        s.node.mapping.as_ref().is_some_and(|m| {
+                            m.kwargs || m.over.iter().any(|a| a.param == prm.name)
+                        });
                     if prm.default.is_none()
                         && !special
+                        && !mapped
                         && !s.inputs.iter().any(|i| i.param == prm.name)
                     {
                         s.inputs.push(Input {

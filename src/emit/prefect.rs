@@ -315,6 +315,11 @@ fn call_args(plan: &Plan, step: &Step, folded: &[bool], mapped: bool) -> Vec<Exp
     for input in &step.inputs {
         let value = match &input.source {
             Source::Step(i) => Expr::raw(plan.steps[*i].var.clone()),
+            Source::Steps(list) => Expr::List(
+                list.iter()
+                    .map(|i| Expr::raw(plan.steps[*i].var.clone()))
+                    .collect(),
+            ),
             Source::Literal(v) => python::value(v),
             Source::Param(name) => Expr::raw(identifier(name)),
         };
@@ -360,8 +365,10 @@ fn collect_waits(plan: &Plan, i: usize, folded: &[bool], out: &mut Vec<usize>) {
         collect_waits(plan, a, folded, out);
     }
     for input in &s.inputs {
-        if let Source::Step(j) = input.source {
-            collect_waits(plan, j, folded, out);
+        match &input.source {
+            Source::Step(j) => collect_waits(plan, *j, folded, out),
+            Source::Steps(js) => js.iter().for_each(|j| collect_waits(plan, *j, folded, out)),
+            _ => {}
         }
     }
 }

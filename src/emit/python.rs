@@ -77,7 +77,7 @@ const KEYWORDS: &[&str] = &[
     "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
     "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
     "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
-    "with", "yield", "match", "case",
+    "with", "yield",
 ];
 
 /// A Python expression for a duration, as `timedelta(...)` with the largest exact units.

@@ -181,6 +181,11 @@ pub fn rewrite(body: &str, from: Framework, to: Framework) -> Rewritten {
         ..Rewritten::default()
     };
     if from == to {
+        // Same framework: framework API use stays as written.
+        for construct in crate::report::body_apis(body) {
+            out.uses
+                .push((construct, Fidelity::Exact, "kept as written".into()));
+        }
         return out;
     }
     // `dg.MaterializeResult(`, `prefect.get_run_logger()`: drop the module alias first.
@@ -229,6 +234,16 @@ pub fn rewrite(body: &str, from: Framework, to: Framework) -> Rewritten {
             .body
             .split(|c: char| !c.is_alphanumeric() && c != '_')
             .any(|w| w == "context");
+    }
+    // API use the rules above did not rewrite is left as written (and said so).
+    for construct in crate::report::body_apis(&out.body) {
+        if !out.uses.iter().any(|(c, _, _)| *c == construct) {
+            out.uses.push((
+                construct,
+                Fidelity::Approximate,
+                "left as written: check it in the target".into(),
+            ));
+        }
     }
     if let Some(api) = ["get_current_context(", "xcom_pull("]
         .iter()

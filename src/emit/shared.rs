@@ -233,6 +233,9 @@ pub fn record_pipeline(ledger: &mut Ledger, table: &Translations, p: &Pipeline, 
     for prm in &p.params {
         ledger.record(table, "param", &prm.name, at);
     }
+    for d in &p.deployments {
+        ledger.record(table, "deployment", &d.name, d.span);
+    }
     for o in &p.opaque {
         ledger.record(table, "opaque", &format!("{}@{}", o.kind, o.line), o.span);
     }
@@ -437,8 +440,20 @@ pub fn body_for(
         );
     }
     let body = operator_body(n, imports, ledger, table);
+    // Mapped operator arguments become the task's parameters.
+    let mapped: Vec<String> = n
+        .mapping
+        .as_ref()
+        .map(|m| {
+            m.over
+                .iter()
+                .map(|a| a.param.clone())
+                .filter(|p| !p.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
     (
-        "()".into(),
+        format!("({})", mapped.join(", ")),
         python::indent_body(&body, 4).trim_end().to_string(),
         false,
     )
@@ -485,7 +500,15 @@ fn operator_body(
     match op.class.as_str() {
         "BashOperator" => {
             imports.module("subprocess");
-            let cmd = arg("bash_command").map_or_else(|| Expr::str("true"), python::value);
+            let mapped_cmd = n
+                .mapping
+                .as_ref()
+                .is_some_and(|m| m.over.iter().any(|a| a.param == "bash_command"));
+            let cmd = if mapped_cmd {
+                Expr::raw("bash_command")
+            } else {
+                arg("bash_command").map_or_else(|| Expr::str("true"), python::value)
+            };
             if op.templated.iter().any(|t| t == "bash_command") {
                 ledger.record_as(table, "extra", &format!("{}.bash_command", n.id), n.span, Some(Fidelity::Approximate), Some("the Jinja template is passed to the shell unrendered: replace {{ … }} by parameters".into()));
             }

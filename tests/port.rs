@@ -205,20 +205,8 @@ fn porting_to_the_source_framework_round_trips() {
     // listed here that round-trips fails the test, so the list only shrinks.
     let known: BTreeMap<&str, &str> = [
         (
-            "corpus/dagster/file_fanout.py",
-            "op jobs are re-modelled as assets; ops and DynamicOut are not written yet",
-        ),
-        (
             "corpus/dagster/fulfilment_ops.py",
             "op jobs and graphs are re-modelled as assets; ops are not written yet",
-        ),
-        (
-            "corpus/dagster/marketing_attribution.py",
-            "a @multi_asset becomes one asset",
-        ),
-        (
-            "corpus/dagster/support_quality.py",
-            "a @multi_asset becomes one asset",
         ),
         (
             "corpus/dagster/vendor_feed_sensors.py",

@@ -329,6 +329,7 @@ mod tests {
             Framework::Dagster,
             Framework::Dagster,
         );
-        assert!(r.uses.is_empty());
+        assert_eq!(r.body, "context.log.info('x')");
+        assert!(r.uses.iter().all(|(_, f, _)| *f == Fidelity::Exact));
     }
 }

@@ -331,6 +331,20 @@ pub struct Support {
 /// Names a text refers to: identifiers, except attribute names (`x.name`) and keyword-argument
 /// names (`name=`), which never refer to a module-level binding.
 fn words(text: &str) -> std::collections::HashSet<String> {
+    // Comments name things without using them.
+    let code: String = text
+        .lines()
+        .map(|l| l.split_once(" # ").map_or(l, |(c, _)| c))
+        .map(|l| {
+            if l.trim_start().starts_with('#') {
+                ""
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let text = code.as_str();
     let bytes = text.as_bytes();
     let mut out = std::collections::HashSet::new();
     let mut i = 0;

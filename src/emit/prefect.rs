@@ -96,6 +96,7 @@ impl Writer for PrefectWriter {
                 }
                 if step.defines {
                     let t = task(
+                        p,
                         step,
                         from,
                         &mut imports,
@@ -374,6 +375,7 @@ fn collect_waits(plan: &Plan, i: usize, folded: &[bool], out: &mut Vec<usize>) {
 }
 
 fn task(
+    step_pipeline: &Pipeline,
     step: &Step,
     from: Framework,
     imports: &mut Imports,
@@ -388,7 +390,7 @@ fn task(
     if identifier(&node.id) != step.func || node.id.contains('.') {
         kwargs.push(Expr::kw("name", Expr::str(&node.id)));
     }
-    kwargs.extend(shared::prefect_policy(node, ledger, table));
+    kwargs.extend(shared::prefect_policy(step_pipeline, node, ledger, table));
     if !node.tags.is_empty() {
         kwargs.push(Expr::kw(
             "tags",

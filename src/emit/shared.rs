@@ -177,11 +177,27 @@ pub fn record_pipeline(ledger: &mut Ledger, table: &Translations, p: &Pipeline, 
         (p.owner.is_some(), "pipeline.owner"),
         (p.start_date.is_some(), "start_date"),
         (p.end_date.is_some(), "end_date"),
-        (p.catchup.is_some(), "catchup"),
     ] {
         if present {
             ledger.record(table, id, &p.id, at);
         }
+    }
+    match p.catchup {
+        // No catchup is what every target does without one.
+        Some(false) => {
+            ledger.record_as(
+                table,
+                "catchup",
+                &p.id,
+                at,
+                Some(Fidelity::Exact),
+                Some("no catchup, as in the source".into()),
+            );
+        }
+        Some(true) => {
+            ledger.record(table, "catchup", &p.id, at);
+        }
+        None => {}
     }
     if let Some(s) = &p.schedule {
         ledger.record(table, report::schedule_id(s.kind), &p.id, at);
@@ -268,8 +284,15 @@ pub fn seconds(s: f64) -> Expr {
 }
 
 /// A node's effective policy as Prefect `@task` keyword arguments, with ledger entries.
-pub fn prefect_policy(n: &Node, ledger: &mut Ledger, table: &Translations) -> Vec<Expr> {
-    let p = &n.policy;
+pub fn prefect_policy(
+    pipeline: &Pipeline,
+    n: &Node,
+    ledger: &mut Ledger,
+    table: &Translations,
+) -> Vec<Expr> {
+    // Prefect has no DAG-wide defaults: the effective policy (task over groups over defaults) is written on each task.
+    let effective = pipeline.effective_policy(n);
+    let p = &effective;
     let mut kw = Vec::new();
     if let Some(r) = p.retries {
         kw.push(Expr::kw("retries", Expr::raw(r.to_string())));

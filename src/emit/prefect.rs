@@ -374,6 +374,7 @@ fn collect_waits(plan: &Plan, i: usize, folded: &[bool], out: &mut Vec<usize>) {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn task(
     step_pipeline: &Pipeline,
     step: &Step,

@@ -319,20 +319,7 @@ impl Writer for DagsterWriter {
         own.extend(assets.iter().map(|a| a.name.as_str()));
         let support =
             super::module::support(file, &emitted, Framework::Dagster, &own, &mut imports);
-        for line in &support.foreign {
-            if let Some(l) = ledgers.first_mut() {
-                l.record_as(
-                    table,
-                    "body.framework_call",
-                    line,
-                    crate::ir::Span::default(),
-                    Some(Fidelity::None),
-                    Some(format!(
-                        "`{line}` is another framework's API used in a body: port it by hand"
-                    )),
-                );
-            }
-        }
+        support.report_foreign(&mut ledgers, table);
         if emitted.contains("get_dagster_logger()") && !emitted.contains("dg.get_dagster_logger()")
         {
             imports.name("dagster", "get_dagster_logger");
@@ -340,14 +327,7 @@ impl Writer for DagsterWriter {
         let ctx = ModuleCtx {
             header: super::module::header(&file.path, &target.label()),
             imports: imports.lines(),
-            gap: if support.code.starts_with("def ")
-                || support.code.starts_with("class ")
-                || support.code.starts_with("async ")
-            {
-                "\n\n"
-            } else {
-                "\n"
-            },
+            gap: support.gap(),
             support: support.code,
             helpers,
             definitions,

@@ -328,6 +328,42 @@ pub struct Support {
     pub foreign: Vec<String>,
 }
 
+impl Support {
+    /// Blank lines between the imports and the support code: two before a def or class, one before
+    /// other statements (isort's `lines-after-imports`).
+    pub fn gap(&self) -> &'static str {
+        if ["def ", "class ", "async "]
+            .iter()
+            .any(|k| self.code.starts_with(k))
+        {
+            "\n\n"
+        } else {
+            "\n"
+        }
+    }
+
+    /// Records each dropped import of another framework that a body still uses.
+    pub fn report_foreign(
+        &self,
+        ledgers: &mut [crate::report::Ledger],
+        table: &crate::report::Translations,
+    ) {
+        let Some(l) = ledgers.first_mut() else { return };
+        for line in &self.foreign {
+            l.record_as(
+                table,
+                "body.framework_call",
+                line,
+                crate::ir::Span::default(),
+                Some(crate::report::Fidelity::None),
+                Some(format!(
+                    "`{line}` is another framework's API used in a body: port it by hand"
+                )),
+            );
+        }
+    }
+}
+
 /// Names a text refers to: identifiers, except attribute names (`x.name`) and keyword-argument
 /// names (`name=`), which never refer to a module-level binding.
 fn words(text: &str) -> std::collections::HashSet<String> {

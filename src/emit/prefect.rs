@@ -217,31 +217,11 @@ impl Writer for PrefectWriter {
         own.extend(tasks.iter().map(|t| t.name.as_str()));
         let support =
             super::module::support(file, &emitted, Framework::Prefect, &own, &mut imports);
-        for line in &support.foreign {
-            if let Some(l) = ledgers.first_mut() {
-                l.record_as(
-                    table,
-                    "body.framework_call",
-                    line,
-                    crate::ir::Span::default(),
-                    Some(Fidelity::None),
-                    Some(format!(
-                        "`{line}` is another framework's API used in a body: port it by hand"
-                    )),
-                );
-            }
-        }
+        support.report_foreign(&mut ledgers, table);
         let ctx = ModuleCtx {
             header: super::module::header(&file.path, &target.label()),
             imports: imports.lines(),
-            gap: if support.code.starts_with("def ")
-                || support.code.starts_with("class ")
-                || support.code.starts_with("async ")
-            {
-                "\n\n"
-            } else {
-                "\n"
-            },
+            gap: support.gap(),
             support: support.code,
             helpers,
             tasks,

@@ -406,7 +406,8 @@ impl Policy {
 pub struct Backoff {
     /// `exponential` or `linear`.
     pub kind: String,
-    /// Growth factor (Airflow `retry_exponential_backoff`, Prefect `backoff_factor`).
+    /// Growth multiplier per attempt (Airflow `retry_exponential_backoff`; Prefect and Dagster
+    /// exponential backoff double, 2.0, with `retry_delay` as the base delay).
     pub factor: Option<f64>,
 }
 

@@ -54,6 +54,9 @@ pub enum Command {
         /// A folder with a team's own matrix files, for the shape and best-fit columns.
         #[arg(long, value_name = "DIR")]
         matrix: Option<PathBuf>,
+        /// Also grade a port of every pipeline to this target (nothing is written).
+        #[arg(long, value_name = "TARGET")]
+        target: Option<String>,
     },
     /// Print the neutral IR of the pipelines under the paths as JSON.
     #[command(
@@ -138,7 +141,8 @@ pub fn run(cli: Cli) -> i32 {
             paths,
             format,
             matrix,
-        } => analyze_cmd(&paths, format, matrix.as_deref()),
+            target,
+        } => analyze_cmd(&paths, format, matrix.as_deref(), target.as_deref()),
         Command::Ir { paths } => ir_cmd(&paths),
         Command::Matrix {
             paths,
@@ -219,7 +223,20 @@ pub(crate) fn write_stdout(text: &str) -> bool {
         .is_ok()
 }
 
-fn analyze_cmd(paths: &[PathBuf], format: Format, matrix_dir: Option<&std::path::Path>) -> i32 {
+fn analyze_cmd(
+    paths: &[PathBuf],
+    format: Format,
+    matrix_dir: Option<&std::path::Path>,
+    target: Option<&str>,
+) -> i32 {
+    let target = match target.map(crate::emit::Target::parse) {
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            diag::print_path_error("--target", &e, "pass --target airflow, dagster or prefect");
+            return EXIT_USAGE;
+        }
+        None => None,
+    };
     let matrix = match crate::matrix_cmd::load(matrix_dir) {
         Ok(m) => m,
         Err(e) => {
@@ -235,12 +252,57 @@ fn analyze_cmd(paths: &[PathBuf], format: Format, matrix_dir: Option<&std::path:
             return EXIT_USAGE;
         }
     };
-    let (estate, code) = read_reporting(paths);
+    let (estate, mut code) = read_reporting(paths);
     let inv = analyze::inventory(&estate, &engine);
+    // The port grades of the whole estate, from the same writers and ledger as `orchmig port`.
+    let port = target.map(|t| {
+        let table = crate::report::Translations::builtin().ok();
+        let mut report = crate::report::Report {
+            schema: "orchmig.port/1",
+            target: t.label(),
+            pipelines: Vec::new(),
+            gains: Vec::new(),
+        };
+        if let Some(table) = &table {
+            report.gains = table
+                .gains
+                .get(t.framework.id())
+                .cloned()
+                .unwrap_or_default();
+            for f in estate.files.iter().filter(|f| !f.pipelines.is_empty()) {
+                match crate::emit::port_file(f, t, table) {
+                    Ok((_, ledgers)) => report.pipelines.extend(ledgers),
+                    Err(e) => {
+                        diag::print_path_error(&f.path, &e, "the other files were still graded");
+                        code = code.max(EXIT_FINDINGS);
+                    }
+                }
+            }
+        }
+        report
+    });
     let text = match format {
-        Format::Table => analyze::render_table(&inv),
-        Format::Markdown => analyze::render_markdown(&inv),
-        Format::Json => serde_json::to_string_pretty(&inv).unwrap_or_default() + "\n",
+        Format::Table => {
+            let mut t = analyze::render_table(&inv);
+            if let Some(r) = &port {
+                t.push_str(&format!("\nport to {}:\n{}", r.target, r.table()));
+            }
+            t
+        }
+        Format::Markdown => {
+            let mut t = analyze::render_markdown(&inv);
+            if let Some(r) = &port {
+                t.push_str(&format!("\n{}", r.markdown()));
+            }
+            t
+        }
+        Format::Json => {
+            let mut v = serde_json::to_value(&inv).unwrap_or_default();
+            if let Some(r) = &port {
+                v["port"] = serde_json::json!({ "target": r.target, "grades": r.grades() });
+            }
+            serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+        }
     };
     write_stdout(&text);
     code

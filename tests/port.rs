@@ -453,3 +453,44 @@ fn fail_on_gates_lossy_constructs() {
         .code(1)
         .stderr(predicate::str::contains("--fail-on approximate"));
 }
+
+#[test]
+fn analyze_grades_a_port_of_the_estate_without_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = orchmig()
+        .current_dir(dir.path())
+        .args([
+            "analyze",
+            &format!("{}/corpus/prefect", env!("CARGO_MANIFEST_DIR")),
+            "--target",
+            "airflow",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["port"]["target"], "airflow@3");
+    let grades = v["port"]["grades"].as_array().unwrap();
+    assert_eq!(grades.len(), v["pipelines"].as_array().unwrap().len());
+    assert!(
+        grades
+            .iter()
+            .all(|g| ["automatic", "review", "manual"].contains(&g["grade"].as_str().unwrap()))
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "analyze --target writes nothing"
+    );
+    orchmig()
+        .args(["analyze", "corpus/prefect", "--target", "luigi"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown target"));
+}

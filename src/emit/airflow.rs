@@ -492,7 +492,7 @@ fn task_def(
     let decorator = if kwargs.is_empty() {
         format!("@{head}")
     } else {
-        format!("@{}", Expr::call(&head, kwargs).format(0, 0))
+        format!("@{}", Expr::call(&head, kwargs).format_lead(0, 1, 0))
     };
     let (signature, body, is_async) = shared::body_for(
         step,
@@ -775,6 +775,13 @@ fn step_statement(
             None => ("expand", mapped_args),
         };
         return Some(chain_call(base, expand, mapped_args));
+    } else if label != step.func {
+        // `task.override(task_id="…")(args)`: black may split either pair of brackets.
+        let over = Expr::call(
+            &format!("{}.override", step.func),
+            vec![Expr::kw("task_id", Expr::str(&label))],
+        );
+        Expr::CallOn(Box::new(over), args)
     } else {
         Expr::call(&callee, args)
     };
@@ -918,7 +925,7 @@ fn dag_decorator(
         }
         kw.push(Expr::kw("params", Expr::Dict(objects)));
     }
-    format!("@{}", Expr::call("dag", kw).format(0, 0))
+    format!("@{}", Expr::call("dag", kw).format_lead(0, 1, 0))
 }
 
 /// An Airflow param declared as `Param(...)` (kept in `params=`, not as a function argument).

@@ -122,7 +122,7 @@ impl Writer for DagsterWriter {
                             ],
                         );
                         assets.push(AssetCtx {
-                            decorator: format!("@{}", deco.format(0, 0)),
+                            decorator: format!("@{}", deco.format_lead(0, 1, 0)),
                             name: fname.clone(),
                             signature: sig,
                             body,
@@ -189,7 +189,10 @@ impl Writer for DagsterWriter {
                         kw.push(Expr::kw("description", Expr::str(d)));
                     }
                     assets.push(AssetCtx {
-                        decorator: format!("@{}", Expr::call("dg.asset_check", kw).format(0, 0)),
+                        decorator: format!(
+                            "@{}",
+                            Expr::call("dg.asset_check", kw).format_lead(0, 1, 0)
+                        ),
                         name: fname.clone(),
                         signature: shared::signature(&format!("def {fname}"), &params, ""),
                         body: python::indent_body(&rw.body, 4).trim_end().to_string(),
@@ -629,7 +632,7 @@ fn asset(
     let deco = if kw.is_empty() {
         "@dg.asset".to_string()
     } else {
-        format!("@{}", Expr::call("dg.asset", kw).format(0, 0))
+        format!("@{}", Expr::call("dg.asset", kw).format_lead(0, 1, 0))
     };
     let (body, uses_context) = asset_body(step, from, &prelude, imports, helpers, ledger, table);
     let mut params: Vec<String> = Vec::new();
@@ -935,11 +938,15 @@ fn partitions_def(
             }
         }
     };
-    let text = expr.format_lead(0, 0, 0);
-    if let Some((name, _)) = defs.iter().find(|(_, e)| *e == text) {
+    let flat = expr.flat();
+    if let Some((name, _)) = defs
+        .iter()
+        .find(|(_, e)| e.replace(['\n', ' '], "") == flat.replace(' ', ""))
+    {
         return Some(name.clone());
     }
     let name = format!("{}_PARTITIONS", identifier(&p.id).to_uppercase());
+    let text = expr.format_lead(0, name.len() + 3, 0);
     defs.push((name.clone(), text));
     Some(name)
 }

@@ -392,7 +392,7 @@ fn task(
     let decorator = if kwargs.is_empty() {
         "@task".to_string()
     } else {
-        format!("@{}", Expr::call("task", kwargs).format(0, 0))
+        format!("@{}", Expr::call("task", kwargs).format_lead(0, 1, 0))
     };
     let (signature, body, is_async) = shared::body_for(
         step,
@@ -491,7 +491,7 @@ fn flow_decorator(
             imports,
         ));
     }
-    format!("@{}", Expr::call("flow", kwargs).format(0, 0))
+    format!("@{}", Expr::call("flow", kwargs).format_lead(0, 1, 0))
 }
 
 fn flow_signature(

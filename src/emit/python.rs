@@ -117,6 +117,8 @@ pub enum Expr {
     Tuple(Vec<Expr>),
     /// `{key: value, …}`.
     Dict(Vec<(Expr, Expr)>),
+    /// A call of the value of another expression: `f.override(task_id="x")(a, b)`.
+    CallOn(Box<Expr>, Vec<Expr>),
 }
 
 impl Expr {
@@ -146,6 +148,7 @@ impl Expr {
             Expr::Raw(s) => s.clone(),
             Expr::Keyword(k, v) => format!("{k}={}", v.flat()),
             Expr::Call(f, args) => format!("{f}({})", join(args)),
+            Expr::CallOn(callee, args) => format!("{}({})", callee.flat(), join(args)),
             Expr::List(items) => format!("[{}]", join(items)),
             Expr::Tuple(items) if items.len() == 1 => format!("({},)", items[0].flat()),
             Expr::Tuple(items) => format!("({})", join(items)),
@@ -172,6 +175,18 @@ impl Expr {
         let flat = self.flat();
         if indent + lead + flat.chars().count() + suffix <= LINE_LENGTH || !self.splittable() {
             return flat;
+        }
+        if let Expr::CallOn(callee, args) = self {
+            // Black splits the last brackets when their head fits, else the callee's brackets.
+            let head = callee.flat();
+            if indent + lead + head.chars().count() + 1 <= LINE_LENGTH {
+                return Expr::Call(head, args.clone()).format_lead(indent, lead, suffix);
+            }
+            let tail = format!("({})", join(args));
+            return format!(
+                "{}{tail}",
+                callee.format_lead(indent, lead, suffix + tail.chars().count())
+            );
         }
         let (open, close, items): (String, &str, Vec<String>) = match self {
             Expr::Keyword(k, v) => {
@@ -211,7 +226,7 @@ impl Expr {
                     })
                     .collect(),
             ),
-            Expr::Raw(_) => return flat,
+            Expr::Raw(_) | Expr::CallOn(..) => return flat,
         };
         let pad = " ".repeat(indent + 4);
         let inner = self.children_flat();
@@ -237,6 +252,7 @@ impl Expr {
             Expr::Raw(_) => false,
             Expr::Keyword(_, v) => v.splittable(),
             Expr::Call(_, a) | Expr::List(a) | Expr::Tuple(a) => !a.is_empty(),
+            Expr::CallOn(..) => true,
             Expr::Dict(d) => !d.is_empty(),
         }
     }
@@ -324,12 +340,101 @@ pub fn indent_body(body: &str, indent: usize) -> String {
     if out.is_empty() {
         out = format!("{pad}pass\n");
     }
+    rejoin_hugs(&out)
+}
+
+/// Joins black's "hug" splits that fit on one line again after a body moved to a shallower
+/// indentation, as ruff would: `x = f(\n    a, b\n)` becomes `x = f(a, b)` when it fits. Only
+/// the three-line form without a trailing comma is joined (a magic trailing comma stays split).
+pub fn rejoin_hugs(text: &str) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        let mut i = 0;
+        while i + 2 < lines.len() {
+            let (open, mid, close) = (&lines[i], &lines[i + 1], &lines[i + 2]);
+            let indent = open.len() - open.trim_start().len();
+            let mid_indent = mid.len() - mid.trim_start().len();
+            let close_t = close.trim_start();
+            let opener = open.trim_end().chars().last();
+            let closer = close_t.chars().next();
+            let pair = matches!(
+                (opener, closer),
+                (Some('('), Some(')')) | (Some('['), Some(']')) | (Some('{'), Some('}'))
+            );
+            let mid_t = mid.trim();
+            let simple = pair
+                && mid_indent == indent + 4
+                && close.len() - close_t.len() == indent
+                && !mid_t.ends_with(',')
+                && !mid_t.contains('#')
+                && balanced(mid_t)
+                && close_t.len() <= 3
+                && !open.trim_start().starts_with('#');
+            if simple {
+                let joined = format!("{}{}{}", open.trim_end(), mid_t, close_t);
+                if joined.chars().count() <= LINE_LENGTH {
+                    lines.splice(i..i + 3, [joined]);
+                    changed = true;
+                    continue;
+                }
+            }
+            i += 1;
+        }
+    }
+    let mut out = lines.join("\n");
+    if text.ends_with('\n') {
+        out.push('\n');
+    }
     out
+}
+
+/// True when brackets balance and quotes close within one line of code.
+fn balanced(line: &str) -> bool {
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in line.chars() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => {
+                depth -= 1;
+                if depth < 0 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    depth == 0 && quote.is_none()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hugs_that_fit_again_are_joined() {
+        let body = "with open(p) as fh:\n    json.dump(\n        {\"a\": 1}, fh\n    )\nx = f(\n    a,\n)\n";
+        assert_eq!(
+            rejoin_hugs(body),
+            "with open(p) as fh:\n    json.dump({\"a\": 1}, fh)\nx = f(\n    a,\n)\n"
+        );
+        let long = format!("y = g(\n    {}\n)\n", "a".repeat(90));
+        assert_eq!(rejoin_hugs(&long), long);
+    }
 
     #[test]
     fn strings_prefer_double_quotes() {

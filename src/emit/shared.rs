@@ -548,10 +548,8 @@ fn operator_body(
         "FileSensor" => {
             imports.module("os");
             let path = arg("filepath").map_or_else(|| Expr::str("."), python::value);
-            format!(
-                "if not os.path.exists({}):\n    raise RuntimeError(\"waiting for the file\")\n",
-                path.flat()
-            )
+            let test = Expr::call("if not os.path.exists", vec![path]).format(0, 1);
+            format!("{test}:\n    raise RuntimeError(\"waiting for the file\")\n")
         }
         _ => format!(
             "# {} has no automatic port; orchmig left this step empty.\npass\n",

@@ -179,7 +179,7 @@ impl Expr {
         if let Expr::CallOn(callee, args) = self {
             // Black splits the last brackets when their head fits, else the callee's brackets.
             let head = callee.flat();
-            if indent + lead + head.chars().count() + 1 <= LINE_LENGTH {
+            if indent + lead + head.chars().count() < LINE_LENGTH {
                 return Expr::Call(head, args.clone()).format_lead(indent, lead, suffix);
             }
             let tail = format!("({})", join(args));

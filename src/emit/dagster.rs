@@ -546,6 +546,25 @@ fn asset(
             }
         }
     }
+    // Parameters with defaults that nothing feeds (Airflow's `ds=None`, `params=None`, …) keep
+    // their default as a local value; the logical date becomes the partition key.
+    if let Some(c) = &n.callable {
+        for prm in &c.params {
+            let fed = step.inputs.iter().any(|i| i.param == prm.name);
+            if fed || prm.name.starts_with('*') || prm.name == "context" {
+                continue;
+            }
+            if let Some(default) = &prm.default {
+                let value = match (prm.name.as_str(), partitions) {
+                    ("ds" | "logical_date" | "partition_key", Some(_)) => {
+                        "context.partition_key".to_string()
+                    }
+                    _ => default.clone(),
+                };
+                prelude.push(format!("{} = {value}", prm.name));
+            }
+        }
+    }
     for &a in step.after.iter().chain(&step.extra_upstreams) {
         if let Some(up) = resolve(plan, a)
             && !deps.contains(&plan.steps[up].func)
@@ -759,8 +778,11 @@ fn asset_body(
             (format!("_one({})", args.join(", ")), "item".to_string())
         };
         let one_line = format!("return [{call} for {target} in {items}]");
+        let inner = format!("{call} for {target} in {items}");
         if 4 + one_line.len() <= python::LINE_LENGTH {
             text.push_str(&one_line);
+        } else if 8 + inner.len() <= python::LINE_LENGTH {
+            text.push_str(&format!("return [\n    {inner}\n]"));
         } else {
             let lead = format!("for {target} in ");
             text.push_str(&format!(

@@ -60,5 +60,50 @@ pub fn render<T: serde::Serialize>(name: &str, ctx: &T) -> Result<String, String
         out.push_str(line);
         out.push('\n');
     }
-    Ok(out)
+    Ok(after_imports(&out))
+}
+
+/// isort's `lines-after-imports`: two blank lines after the import block before a def, class or
+/// decorator, one before any other statement.
+fn after_imports(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut last_import = None;
+    let mut in_parens = false;
+    for (i, l) in lines.iter().enumerate() {
+        if in_parens {
+            last_import = Some(i);
+            in_parens = !l.starts_with(')');
+            continue;
+        }
+        if l.starts_with("import ") || l.starts_with("from ") {
+            last_import = Some(i);
+            in_parens = l.ends_with('(');
+        } else if !(l.is_empty() || l.starts_with('#')) {
+            break;
+        }
+    }
+    let Some(end) = last_import else {
+        return text.to_string();
+    };
+    let Some(next) = lines
+        .iter()
+        .skip(end + 1)
+        .position(|l| !l.is_empty())
+        .map(|p| p + end + 1)
+    else {
+        return text.to_string();
+    };
+    let code = lines[next];
+    let blanks = if ["def ", "class ", "@", "async "]
+        .iter()
+        .any(|k| code.starts_with(k))
+    {
+        2
+    } else {
+        1
+    };
+    let mut out: Vec<&str> = lines[..=end].to_vec();
+    out.extend(std::iter::repeat_n("", blanks));
+    out.extend(&lines[next..]);
+    out.join("\n") + "\n"
 }

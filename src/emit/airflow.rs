@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::module::Imports;
+use super::module::{FunctionCtx, Imports};
 use super::plan::{Names, Plan, Source, Step, unique};
 use super::python::{self, Expr, identifier};
 use super::rewrite::rewrite;
@@ -14,15 +14,6 @@ use crate::ir::{
     Framework, GroupKind, NodeKind, Partitions, Pipeline, Policy, ScheduleKind, SourceFile, Value,
 };
 use crate::report::{self, Fidelity, Ledger, Translations};
-
-#[derive(Serialize)]
-struct TaskCtx {
-    decorator: String,
-    name: String,
-    signature: String,
-    body: String,
-    is_async: bool,
-}
 
 #[derive(Serialize)]
 struct DagCtx {
@@ -39,7 +30,7 @@ struct ModuleCtx {
     support: String,
     gap: &'static str,
     helpers: Vec<&'static str>,
-    tasks: Vec<TaskCtx>,
+    tasks: Vec<FunctionCtx>,
     dags: Vec<DagCtx>,
 }
 
@@ -125,7 +116,7 @@ impl Writer for AirflowWriter {
                         .map(|x| x.name.clone())
                         .collect();
                     imports.name(sdk(target), "task");
-                    tasks.push(TaskCtx {
+                    tasks.push(FunctionCtx {
                         decorator: "@task".into(),
                         name: fname.clone(),
                         signature: shared::signature(&format!("def {fname}"), &params, ""),
@@ -430,7 +421,7 @@ fn task_def(
     helpers: &mut Vec<&'static str>,
     ledger: &mut Ledger,
     table: &Translations,
-) -> TaskCtx {
+) -> FunctionCtx {
     imports.name(sdk(target), "task");
     let node = step.node;
     let flavor = match (node.kind, node.flavor.as_deref()) {
@@ -504,7 +495,7 @@ fn task_def(
         table,
         None,
     );
-    TaskCtx {
+    FunctionCtx {
         decorator,
         name: step.func.clone(),
         signature,

@@ -6,22 +6,13 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::module::Imports;
+use super::module::{FunctionCtx, Imports};
 use super::plan::{Names, Plan, Source, Step, unique};
 use super::python::{self, Expr, identifier};
 use super::rewrite::rewrite;
 use super::{Target, Writer, shared};
 use crate::ir::{Framework, NodeKind, Partitions, Pipeline, ScheduleKind, SourceFile, Value};
 use crate::report::{Fidelity, Ledger, Translations};
-
-#[derive(Serialize)]
-struct AssetCtx {
-    decorator: String,
-    name: String,
-    signature: String,
-    body: String,
-    is_async: bool,
-}
 
 #[derive(Serialize)]
 struct ModuleCtx {
@@ -31,7 +22,7 @@ struct ModuleCtx {
     gap: &'static str,
     helpers: Vec<&'static str>,
     definitions: Vec<String>,
-    assets: Vec<AssetCtx>,
+    assets: Vec<FunctionCtx>,
     jobs: Vec<String>,
     defs: String,
 }
@@ -59,7 +50,7 @@ impl Writer for DagsterWriter {
         let mut imports = Imports::default();
         imports.module("dagster as dg");
         let mut helpers: Vec<&'static str> = Vec::new();
-        let mut assets: Vec<AssetCtx> = Vec::new();
+        let mut assets: Vec<FunctionCtx> = Vec::new();
         let mut checks: Vec<String> = Vec::new();
         let mut asset_names: Vec<String> = Vec::new();
         let mut definitions: Vec<String> = Vec::new();
@@ -121,7 +112,7 @@ impl Writer for DagsterWriter {
                                 Expr::kw("name", Expr::str(&identifier(&step.node.id))),
                             ],
                         );
-                        assets.push(AssetCtx {
+                        assets.push(FunctionCtx {
                             decorator: format!("@{}", deco.format_lead(0, 1, 0)),
                             name: fname.clone(),
                             signature: sig,
@@ -188,7 +179,7 @@ impl Writer for DagsterWriter {
                     if let Some(d) = &c.description {
                         kw.push(Expr::kw("description", Expr::str(d)));
                     }
-                    assets.push(AssetCtx {
+                    assets.push(FunctionCtx {
                         decorator: format!(
                             "@{}",
                             Expr::call("dg.asset_check", kw).format_lead(0, 1, 0)
@@ -472,7 +463,7 @@ fn asset(
     helpers: &mut Vec<&'static str>,
     ledger: &mut Ledger,
     table: &Translations,
-) -> AssetCtx {
+) -> FunctionCtx {
     let n = step.node;
     let mut kw: Vec<Expr> = Vec::new();
     if from == Framework::Dagster && n.id.contains('/') {
@@ -679,7 +670,7 @@ fn asset(
         .map(|r| format!(" -> {r}"))
         .unwrap_or_default();
     let prefix = format!("def {}", step.func);
-    AssetCtx {
+    FunctionCtx {
         decorator: deco,
         name: step.func.clone(),
         signature: shared::signature(&prefix, &params, &returns),

@@ -2,6 +2,21 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+/// A generated function as the templates write it: decorator, `def` line and body.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FunctionCtx {
+    /// The decorator line(s), formatted.
+    pub decorator: String,
+    /// Function name.
+    pub name: String,
+    /// Everything after the name up to the colon: parameters and return annotation.
+    pub signature: String,
+    /// The indented body.
+    pub body: String,
+    /// `async def`.
+    pub is_async: bool,
+}
+
 /// Imports of a generated module, grouped as ruff/isort would: stdlib, then third party.
 #[derive(Debug, Default, Clone)]
 pub struct Imports {

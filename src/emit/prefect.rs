@@ -4,22 +4,13 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::module::Imports;
+use super::module::{FunctionCtx, Imports};
 use super::plan::{Plan, Source, Step, unique};
 use super::python::{self, Expr, identifier};
 use super::rewrite::rewrite;
 use super::{Target, Writer, shared};
 use crate::ir::{Framework, NodeKind, Partitions, Pipeline, ScheduleKind, SourceFile, Value};
 use crate::report::{Fidelity, Ledger, Translations};
-
-#[derive(Serialize)]
-struct TaskCtx {
-    decorator: String,
-    name: String,
-    signature: String,
-    body: String,
-    is_async: bool,
-}
 
 #[derive(Serialize)]
 struct FlowCtx {
@@ -36,7 +27,7 @@ struct ModuleCtx {
     support: String,
     gap: &'static str,
     helpers: Vec<&'static str>,
-    tasks: Vec<TaskCtx>,
+    tasks: Vec<FunctionCtx>,
     flows: Vec<FlowCtx>,
     deployments: Vec<String>,
 }
@@ -148,7 +139,7 @@ impl Writer for PrefectWriter {
                         .map(|x| x.name.clone())
                         .collect();
                     imports.name("prefect", "task");
-                    tasks.push(TaskCtx {
+                    tasks.push(FunctionCtx {
                         decorator: Expr::call("task", vec![Expr::kw("name", Expr::str(&c.name))])
                             .format(0, 0)
                             .replace("task(", "@task("),
@@ -364,7 +355,7 @@ fn task(
     ledger: &mut Ledger,
     table: &Translations,
     partition: Option<&str>,
-) -> TaskCtx {
+) -> FunctionCtx {
     imports.name("prefect", "task");
     let node = step.node;
     let mut kwargs = Vec::new();
@@ -404,7 +395,7 @@ fn task(
         table,
         partition,
     );
-    TaskCtx {
+    FunctionCtx {
         decorator,
         name: step.func.clone(),
         signature,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::module::{FunctionCtx, Imports};
+use super::module::{FunctionCtx, Imports, PipelineCtx};
 use super::plan::{Names, Plan, Source, Step, unique};
 use super::python::{self, Expr, identifier};
 use super::rewrite::rewrite;
@@ -16,14 +16,6 @@ use crate::ir::{
 use crate::report::{self, Fidelity, Ledger, Translations};
 
 #[derive(Serialize)]
-struct DagCtx {
-    decorator: String,
-    name: String,
-    signature: String,
-    statements: Vec<String>,
-}
-
-#[derive(Serialize)]
 struct ModuleCtx {
     header: String,
     imports: Vec<String>,
@@ -31,7 +23,7 @@ struct ModuleCtx {
     gap: &'static str,
     helpers: Vec<&'static str>,
     tasks: Vec<FunctionCtx>,
-    dags: Vec<DagCtx>,
+    dags: Vec<PipelineCtx>,
 }
 
 /// Writes an Airflow module.
@@ -168,7 +160,7 @@ impl Writer for AirflowWriter {
                     plan.steps[down].var
                 )));
             }
-            dags.push(DagCtx {
+            dags.push(PipelineCtx {
                 decorator: dag_decorator(p, target, &mut imports, &mut ledger, table),
                 name: dag_name.clone(),
                 signature: dag_signature(p, &dag_name, &mut ledger, table),
@@ -480,11 +472,7 @@ fn task_def(
         Some(f) => format!("task.{f}"),
         None => "task".into(),
     };
-    let decorator = if kwargs.is_empty() {
-        format!("@{head}")
-    } else {
-        format!("@{}", Expr::call(&head, kwargs).format_lead(0, 1, 0))
-    };
+    let decorator = python::decorator(&head, kwargs);
     let (signature, body, is_async) = shared::body_for(
         step,
         from,
@@ -916,7 +904,7 @@ fn dag_decorator(
         }
         kw.push(Expr::kw("params", Expr::Dict(objects)));
     }
-    format!("@{}", Expr::call("dag", kw).format_lead(0, 1, 0))
+    python::decorator("dag", kw)
 }
 
 /// An Airflow param declared as `Param(...)` (kept in `params=`, not as a function argument).

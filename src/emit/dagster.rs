@@ -180,10 +180,7 @@ impl Writer for DagsterWriter {
                         kw.push(Expr::kw("description", Expr::str(d)));
                     }
                     assets.push(FunctionCtx {
-                        decorator: format!(
-                            "@{}",
-                            Expr::call("dg.asset_check", kw).format_lead(0, 1, 0)
-                        ),
+                        decorator: python::decorator("dg.asset_check", kw),
                         name: fname.clone(),
                         signature: shared::signature(&format!("def {fname}"), &params, ""),
                         body: python::indent_body(&rw.body, 4).trim_end().to_string(),
@@ -262,29 +259,18 @@ impl Writer for DagsterWriter {
             definitions.push(format!("{name} = {expr}"));
         }
         let mut kw = Vec::new();
-        if !asset_names.is_empty() {
-            kw.push(Expr::kw(
-                "assets",
-                Expr::List(asset_names.iter().map(|a| Expr::raw(a.clone())).collect()),
-            ));
-        }
-        if !checks.is_empty() {
-            kw.push(Expr::kw(
-                "asset_checks",
-                Expr::List(checks.iter().map(|a| Expr::raw(a.clone())).collect()),
-            ));
-        }
-        if !job_names.is_empty() {
-            kw.push(Expr::kw(
-                "jobs",
-                Expr::List(job_names.iter().map(|a| Expr::raw(a.clone())).collect()),
-            ));
-        }
-        if !schedules.is_empty() {
-            kw.push(Expr::kw(
-                "schedules",
-                Expr::List(schedules.iter().map(|a| Expr::raw(a.clone())).collect()),
-            ));
+        for (key, names) in [
+            ("assets", &asset_names),
+            ("asset_checks", &checks),
+            ("jobs", &job_names),
+            ("schedules", &schedules),
+        ] {
+            if !names.is_empty() {
+                kw.push(Expr::kw(
+                    key,
+                    Expr::List(names.iter().map(|a| Expr::raw(a.clone())).collect()),
+                ));
+            }
         }
         if !resources.is_empty() {
             kw.push(Expr::kw(
@@ -639,11 +625,7 @@ fn asset(
             imports,
         ));
     }
-    let deco = if kw.is_empty() {
-        "@dg.asset".to_string()
-    } else {
-        format!("@{}", Expr::call("dg.asset", kw).format_lead(0, 1, 0))
-    };
+    let deco = python::decorator("dg.asset", kw);
     let (body, uses_context) = asset_body(step, from, &prelude, imports, helpers, ledger, table);
     let mut params: Vec<String> = Vec::new();
     if uses_context || prelude.iter().any(|l| l.contains("context.")) {

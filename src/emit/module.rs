@@ -17,6 +17,19 @@ pub struct FunctionCtx {
     pub is_async: bool,
 }
 
+/// A generated pipeline function (Airflow `@dag`, Prefect `@flow`): decorator, `def` line, body statements.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PipelineCtx {
+    /// The decorator line(s), formatted.
+    pub decorator: String,
+    /// Function name.
+    pub name: String,
+    /// Parameters, after the name.
+    pub signature: String,
+    /// Body statements, each already indented.
+    pub statements: Vec<String>,
+}
+
 /// Imports of a generated module, grouped as ruff/isort would: stdlib, then third party.
 #[derive(Debug, Default, Clone)]
 pub struct Imports {

@@ -4,21 +4,13 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::module::{FunctionCtx, Imports};
+use super::module::{FunctionCtx, Imports, PipelineCtx};
 use super::plan::{Plan, Source, Step, unique};
 use super::python::{self, Expr, identifier};
 use super::rewrite::rewrite;
 use super::{Target, Writer, shared};
 use crate::ir::{Framework, NodeKind, Partitions, Pipeline, ScheduleKind, SourceFile, Value};
 use crate::report::{Fidelity, Ledger, Translations};
-
-#[derive(Serialize)]
-struct FlowCtx {
-    decorator: String,
-    name: String,
-    signature: String,
-    statements: Vec<String>,
-}
 
 #[derive(Serialize)]
 struct ModuleCtx {
@@ -28,7 +20,7 @@ struct ModuleCtx {
     gap: &'static str,
     helpers: Vec<&'static str>,
     tasks: Vec<FunctionCtx>,
-    flows: Vec<FlowCtx>,
+    flows: Vec<PipelineCtx>,
     deployments: Vec<String>,
 }
 
@@ -164,7 +156,7 @@ impl Writer for PrefectWriter {
                 .get(&p.id)
                 .cloned()
                 .unwrap_or_else(|| identifier(&p.id));
-            flows.push(FlowCtx {
+            flows.push(PipelineCtx {
                 decorator: flow_decorator(p, &mut ledger, table, &mut imports),
                 name: name.clone(),
                 signature: flow_signature(p, &name, partition_param.as_deref(), &mut ledger, table),
@@ -380,11 +372,7 @@ fn task(
             imports,
         ));
     }
-    let decorator = if kwargs.is_empty() {
-        "@task".to_string()
-    } else {
-        format!("@{}", Expr::call("task", kwargs).format_lead(0, 1, 0))
-    };
+    let decorator = python::decorator("task", kwargs);
     let (signature, body, is_async) = shared::body_for(
         step,
         from,
@@ -482,7 +470,7 @@ fn flow_decorator(
             imports,
         ));
     }
-    format!("@{}", Expr::call("flow", kwargs).format_lead(0, 1, 0))
+    python::decorator("flow", kwargs)
 }
 
 fn flow_signature(

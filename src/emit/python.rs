@@ -324,6 +324,15 @@ pub fn datetime(d: &DateTime) -> Expr {
     Expr::call("pendulum.datetime", args)
 }
 
+/// A decorator line: `@name` without arguments, else `@name(…)` wrapped as black would.
+pub fn decorator(name: &str, args: Vec<Expr>) -> String {
+    if args.is_empty() {
+        format!("@{name}")
+    } else {
+        format!("@{}", Expr::call(name, args).format_lead(0, 1, 0))
+    }
+}
+
 /// Re-indents a dedented body to `indent` spaces (blank lines stay empty).
 pub fn indent_body(body: &str, indent: usize) -> String {
     let pad = " ".repeat(indent);

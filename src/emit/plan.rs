@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::ir::{EdgeKind, Node, NodeKind, Pipeline, Value};
+use crate::ir::{EdgeKind, Node, Pipeline, Value};
 
 use super::python::identifier;
 
@@ -47,8 +47,6 @@ pub struct Step<'p> {
     pub extra_upstreams: Vec<usize>,
     /// True for the first step of a callable: it defines the function, later calls reuse it.
     pub defines: bool,
-    /// True when another step reads this step's result.
-    pub used: bool,
 }
 
 /// The steps of a pipeline in dependency order.
@@ -101,7 +99,6 @@ impl<'p> Plan<'p> {
                 after: Vec::new(),
                 extra_upstreams: Vec::new(),
                 defines,
-                used: false,
             });
         }
         // Inputs from edges.
@@ -288,31 +285,7 @@ impl<'p> Plan<'p> {
             s.inputs
                 .sort_by_key(|i| order.get(&i.param).copied().unwrap_or(usize::MAX));
         }
-        let read: Vec<usize> = steps
-            .iter()
-            .flat_map(|s| {
-                s.inputs
-                    .iter()
-                    .filter_map(|i| {
-                        if let Source::Step(j) = i.source {
-                            Some(j)
-                        } else {
-                            None
-                        }
-                    })
-                    .chain(s.after.iter().copied())
-                    .chain(s.extra_upstreams.iter().copied())
-            })
-            .collect();
-        for j in read {
-            steps[j].used = true;
-        }
         Plan { pipeline: p, steps }
-    }
-
-    /// Steps of a kind.
-    pub fn count(&self, kind: NodeKind) -> usize {
-        self.steps.iter().filter(|s| s.node.kind == kind).count()
     }
 }
 

@@ -90,11 +90,6 @@ impl ImportMap {
         self.names.get(local).map(String::as_str)
     }
 
-    /// Binds a local name to a qualified name (e.g. a module-level alias `T = task`).
-    pub fn bind(&mut self, local: &str, qualified: &str) {
-        self.names.insert(local.to_string(), qualified.to_string());
-    }
-
     /// The qualified dotted name of a `Name` / `Attribute` chain, resolving its head through the
     /// imports; unimported heads are returned as written.
     pub fn qualify(&self, expr: &Expr) -> Option<String> {

@@ -74,11 +74,6 @@ impl<'s, 'a> Evaluator<'s, 'a> {
         }
     }
 
-    /// Removes a binding (returns the old value, to restore after a loop).
-    pub fn unbind(&mut self, name: &str) -> Option<Value> {
-        self.names.remove(name)
-    }
-
     /// The value of an expression; `Value::Expr` with its source when not statically known.
     pub fn eval(&self, expr: &Expr) -> Value {
         self.eval_depth(expr, 0)

@@ -7,6 +7,9 @@ use std::process::Command;
 
 use orchmig::ir::{Pipeline, ScheduleKind, SourceFile, preset_cron};
 
+pub mod dagster;
+pub mod prefect;
+
 /// The root of the framework virtualenvs made by scripts/setup-venvs.sh.
 pub fn venv_root() -> PathBuf {
     std::env::var_os("ORCHMIG_VENVS")

@@ -17,7 +17,8 @@ Prints exactly one JSON document on stdout:
                             "partitions": null | PARTITIONS}},
         "schedules": {"<name>": {"cron": str, "timezone": str | null, "job": str | null}},
         "sensors": {"<name>": {"jobs": [name, ...], "asset": key | null}},
-        "materialize": null | {"ok": bool, "runs": [str, ...]}   # only with --materialize
+        "materialize": null | {"ok": bool, "runs": [str, ...],   # only with --materialize
+                               "errors": [str, ...]}
     }}}
 
 PARTITIONS is {"kind": "time", "cron", "start", "end", "timezone", "fmt"} (start and end formatted
@@ -39,7 +40,9 @@ together and partitioned ones for one partition key (the last one for time windo
 static keys, an added key "sample" for dynamic partitions), in dependency order, and then every
 asset job is executed for such a key, reading upstream outputs stored by the pass before (the
 `io_manager` and every other FilesystemIOManager point into a temp dir removed afterwards).  "ok" is false
-when a run fails or a check does not pass; "runs" says what ran.
+when a run fails or a check does not pass; "runs" says what ran; "errors" holds, per failed run, the
+user code's exception (the innermost cause of the first failed step, with the end of its stack) or
+the failed checks.
 
 Everything Dagster prints goes to stderr; the exit code is 0 even when files fail to import (the
 error is part of the JSON).  Exit code 2 only for bad usage.
@@ -230,8 +233,49 @@ def materialize(dg, defs) -> dict:
         shutil.rmtree(base, ignore_errors=True)
 
 
+# Frames in these folders are the interpreter's or a library's, not the loaded file's.
+_LIBRARIES = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
+
+# One materialisation instance for every file, when set (tests/conformance/dagster_check.py
+# sets it: creating an instance costs seconds); otherwise each file gets its own.
+SHARED_INSTANCE = None
+
+
+def _frame(text: str):
+    """(path, line, function, source line) of one formatted stack frame, or None."""
+    import re
+
+    m = re.match(r'\s*File "([^"]+)", line (\d+), in (\S+)\n?(.*)', text, re.S)
+    if m is None:
+        return None
+    source = m.group(4).strip().splitlines()
+    return m.group(1), int(m.group(2)), m.group(3), source[0].strip() if source else ""
+
+
+def _failure(what: str, result, failed_checks) -> str | None:
+    """Why a run failed: the innermost cause of its first failed step, or its failed checks."""
+    for event in result.get_step_failure_events():
+        err = event.step_failure_data.error
+        while err is not None and err.cause is not None:
+            err = err.cause
+        if err is None:
+            return f"{what}: step {event.step_key} failed"
+        text = f"{what}: step {event.step_key} failed: {err.message.strip()}"
+        own = [f for f in map(_frame, err.stack) if f and not f[0].startswith(_LIBRARIES)]
+        if own:
+            path, line, function, source = own[-1]
+            text += f"\n  at {path}:{line} in {function}: {source}"
+        return text
+    if failed_checks:
+        return f"{what}: checks did not pass: {', '.join(failed_checks)}"
+    if not result.success:
+        return f"{what}: run failed"
+    return None
+
+
 def _materialize(dg, defs, base: str) -> dict:
     runs: list[str] = []
+    errors: list[str] = []
     ok = True
     resources = dict(defs.resources or {})
     for key, res in list(resources.items()):
@@ -240,7 +284,10 @@ def _materialize(dg, defs, base: str) -> dict:
     resources["io_manager"] = dg.FilesystemIOManager(base_dir=os.path.join(base, "io_manager"))
     graph = defs.resolve_asset_graph()
     declared = _declared_keys(dg, defs)
-    with dg.instance_for_test() as instance:
+    import contextlib
+
+    scope = contextlib.nullcontext(SHARED_INSTANCE) if SHARED_INSTANCE is not None else dg.instance_for_test()
+    with scope as instance:
         repo = defs.get_repository_def()
         for job in sorted(repo.get_all_jobs(), key=lambda j: j.name):
             if job.name.startswith("__ASSET_JOB") or job.asset_layer.selected_asset_keys:
@@ -248,8 +295,9 @@ def _materialize(dg, defs, base: str) -> dict:
             pk = _partition_key(dg, instance, job.partitions_def) if job.partitions_def else None
             result = job.execute_in_process(instance=instance, partition_key=pk, raise_on_error=False)
             ok &= result.success
-            runs.append(f"job {job.name}{' [' + str(pk) + ']' if pk else ''}: "
-                        f"{'success' if result.success else 'FAILED'}")
+            what = f"job {job.name}{' [' + str(pk) + ']' if pk else ''}"
+            runs.append(f"{what}: {'success' if result.success else 'FAILED'}")
+            errors.extend(e for e in [_failure(what, result, [])] if e)
         # Group materialisable declared assets by partitions definition, in dependency order.
         order = [k for k in graph.toposorted_asset_keys if k in declared and graph.get(k).is_materializable]
         groups: list[tuple[object, list]] = []
@@ -275,11 +323,12 @@ def _materialize(dg, defs, base: str) -> dict:
             evaluations = result.get_asset_check_evaluations()
             failed = [e.check_name for e in evaluations if not e.passed]
             ok &= result.success and not failed
+            what = f"materialize {len(keys)} asset(s){' [' + str(pk) + ']' if pk else ''}"
             runs.append(
-                f"materialize {len(keys)} asset(s){' [' + str(pk) + ']' if pk else ''}: "
-                f"{'success' if result.success else 'FAILED'}, "
+                f"{what}: {'success' if result.success else 'FAILED'}, "
                 f"{len(evaluations) - len(failed)}/{len(evaluations)} checks passed"
             )
+            errors.extend(e for e in [_failure(what, result, failed)] if e)
         # Then every asset job, reading what the pass above stored.
         for job in sorted(repo.get_all_jobs(), key=lambda j: j.name):
             if job.name.startswith("__ASSET_JOB") or not job.asset_layer.selected_asset_keys:
@@ -294,12 +343,13 @@ def _materialize(dg, defs, base: str) -> dict:
             evaluations = result.get_asset_check_evaluations()
             failed = [e.check_name for e in evaluations if not e.passed]
             ok &= result.success and not failed
+            what = f"job {job.name}{' [' + str(pk) + ']' if pk else ''}"
             runs.append(
-                f"job {job.name}{' [' + str(pk) + ']' if pk else ''}: "
-                f"{'success' if result.success else 'FAILED'}, "
+                f"{what}: {'success' if result.success else 'FAILED'}, "
                 f"{len(evaluations) - len(failed)}/{len(evaluations)} checks passed"
             )
-    return {"ok": ok, "runs": runs}
+            errors.extend(e for e in [_failure(what, result, failed)] if e)
+    return {"ok": ok, "runs": runs, "errors": errors}
 
 
 def load_file(dg, path: str, run: bool) -> dict:
@@ -319,7 +369,7 @@ def load_file(dg, path: str, run: bool) -> dict:
         try:
             result["materialize"] = materialize(dg, defs)
         except Exception:  # noqa: BLE001
-            result["materialize"] = {"ok": False, "runs": [traceback.format_exc()]}
+            result["materialize"] = {"ok": False, "runs": [traceback.format_exc()], "errors": [traceback.format_exc()]}
     return result
 
 

@@ -13,6 +13,7 @@ the API, and one JSON document is printed on stdout:
         "error": null | "<import error>",
         "flows": {"<key>": {
             "function": "<flow function>", "name": "<flow name>", "state": "COMPLETED",
+            "error": "<why, when the state is not COMPLETED>",
             "retries": int | null,
             "calls": [{"function": "<task or sub-flow function>", "line": int, "kind": "task" | "subflow",
                        "how": "call" | "submit" | "map", "runs": int,
@@ -256,6 +257,33 @@ def _flows(module) -> dict[str, Flow]:
     return found
 
 
+def _explain(exc: BaseException) -> str:
+    """An exception with the innermost line of a loaded file it passed through."""
+    import traceback
+
+    text = f"{type(exc).__name__}: {exc}"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) in _CORPUS]
+    if frames:
+        f = frames[-1]
+        text += f"\n  at {f.filename}:{f.lineno} in {f.name}: {(f.line or '').strip()}"
+    elif isinstance(exc, SyntaxError) and exc.filename:
+        text += f"\n  at {exc.filename}:{exc.lineno}"
+    return text
+
+
+def _failure(state) -> str | None:
+    """Why a flow run did not complete, with a line of the file when the exception is at hand."""
+    if state is None or state.is_completed():
+        return None
+    try:
+        exc = state.result(raise_on_failure=False)
+    except BaseException:  # noqa: BLE001 - an unreadable result leaves the state's message
+        exc = None
+    if isinstance(exc, BaseException):
+        return _explain(exc)
+    return state.message
+
+
 def _run(fl: Flow):
     if fl.isasync:
         return asyncio.run(fl(return_state=True))
@@ -413,11 +441,9 @@ def _reduce(calls: list[dict], dropped: dict) -> None:
             dropped["shortcut"] += 1
 
 
-def main(argv: list[str]) -> int:
-    if not argv:
-        print(__doc__, file=sys.stderr)
-        return 2
-    paths = argv
+def collect(paths: list[str]) -> tuple[dict, list]:
+    """Loads and runs every flow of the files; returns the JSON document and the loaded flows
+    as (path, key, Flow) triples."""
     for p in paths:
         _CORPUS.add(os.path.abspath(p))
     _install()
@@ -427,11 +453,11 @@ def main(argv: list[str]) -> int:
         try:
             module = _load(os.path.abspath(p))
         except Exception as e:  # an import error is part of the answer
-            files[p]["error"] = f"{type(e).__name__}: {e}"
+            files[p]["error"] = _explain(e)
             continue
         for key, fl in _flows(module).items():
             loaded.append((p, key, fl))
-    top: list[tuple[str, str, Flow, str | None, str | None]] = []
+    top: list[tuple[str, str, Flow, str | None, str | None, str | None]] = []
     dropped = {"self": 0, "foreign": 0, "parents": 0, "shortcut": 0}
     real_stdout = sys.stdout
     sys.stdout = sys.stderr  # flows print (log_prints); keep stdout for the JSON only
@@ -439,9 +465,9 @@ def main(argv: list[str]) -> int:
         for p, key, fl in loaded:
             try:
                 state = _run(fl)
-                top.append((p, key, fl, str(state.state_details.flow_run_id), None))
+                top.append((p, key, fl, str(state.state_details.flow_run_id), None, _failure(state)))
             except Exception as e:
-                top.append((p, key, fl, None, f"{type(e).__name__}: {e}"))
+                top.append((p, key, fl, None, _explain(e), None))
         with get_client(sync_client=True) as client:
             task_runs = _settle(client, set(SITES), time.time() + 45)
             all_flow_runs = _read_all(client, client.read_flow_runs)
@@ -456,7 +482,7 @@ def main(argv: list[str]) -> int:
         for fr in all_flow_runs:
             if fr.parent_task_run_id:
                 flow_runs_by_parent.setdefault(str(fr.parent_task_run_id), []).append(fr)
-        for p, key, fl, run_id, error in top:
+        for p, key, fl, run_id, error, failure in top:
             entry = {"function": fl.fn.__name__, "name": fl.name, "state": None, "retries": None, "calls": []}
             if error is not None or run_id not in flow_runs:
                 entry["state"] = "ERROR"
@@ -464,11 +490,21 @@ def main(argv: list[str]) -> int:
             else:
                 fr = flow_runs[run_id]["run"]
                 entry["state"] = fr.state_type.value if fr.state_type else None
+                if entry["state"] != "COMPLETED":
+                    entry["error"] = failure or (fr.state.message if fr.state else None)
                 entry["retries"], _ = _policy(fr.empirical_policy)
                 entry["calls"] = _describe(fr, task_runs_by_flow, flow_runs_by_parent, flow_runs, dropped)
             files[p]["flows"][key] = entry
     sys.stdout = real_stdout
-    json.dump({"files": files, "dropped": dropped}, sys.stdout, indent=1, sort_keys=True)
+    return {"files": files, "dropped": dropped}, loaded
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        print(__doc__, file=sys.stderr)
+        return 2
+    out, _ = collect(argv)
+    json.dump(out, sys.stdout, indent=1, sort_keys=True)
     sys.stdout.write("\n")
     return 0
 

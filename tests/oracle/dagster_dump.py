@@ -369,7 +369,8 @@ def load_file(dg, path: str, run: bool) -> dict:
         try:
             result["materialize"] = materialize(dg, defs)
         except Exception:  # noqa: BLE001
-            result["materialize"] = {"ok": False, "runs": [traceback.format_exc()], "errors": [traceback.format_exc()]}
+            error = "".join(traceback.format_exception_only(sys.exc_info()[1])).strip()
+            result["materialize"] = {"ok": False, "runs": [traceback.format_exc()], "errors": [error]}
     return result
 
 

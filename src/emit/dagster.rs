@@ -243,7 +243,7 @@ impl Writer for DagsterWriter {
                 if let Some(s) = schedule(
                     p,
                     &var,
-                    partitions.is_some(),
+                    partitions.as_deref(),
                     &mut names,
                     &mut ledger,
                     table,
@@ -312,7 +312,7 @@ impl Writer for DagsterWriter {
             helpers,
             definitions,
             assets,
-            jobs,
+            jobs: blocks(&jobs),
             defs,
         };
         let text = super::templates::render("dagster/module.py.j2", &ctx)?;
@@ -950,7 +950,7 @@ fn partitions_def(
 fn schedule(
     p: &Pipeline,
     job: &str,
-    partitioned: bool,
+    partitions: Option<&str>,
     names: &mut Names,
     ledger: &mut Ledger,
     table: &Translations,
@@ -976,7 +976,6 @@ fn schedule(
         }
         _ => return None,
     };
-    let _ = (ledger, table);
     let mut kw = vec![
         Expr::kw("job", Expr::raw(job.to_string())),
         Expr::kw("cron_schedule", Expr::str(&cron)),
@@ -988,13 +987,50 @@ fn schedule(
         "default_status",
         Expr::raw("dg.DefaultScheduleStatus.RUNNING"),
     ));
-    let time_partitioned = partitioned
+    let parts = p
+        .partitions
+        .as_ref()
+        .or_else(|| p.nodes.iter().find_map(|n| n.partitions.as_ref()));
+    let time_partitioned = partitions.is_some()
         && matches!(
-            p.partitions
-                .as_ref()
-                .or_else(|| p.nodes.iter().find_map(|n| n.partitions.as_ref())),
+            parts,
             Some(Partitions::Time { .. }) | Some(Partitions::Parameter { .. }) | None
         );
+    if let Some(defn) = partitions.filter(|_| time_partitioned && !cadence_fits(parts, &cron)) {
+        // The cron is not the partition cadence: a schedule function picks the partition of its tick.
+        ledger.record_as(
+            table,
+            "schedule",
+            &p.id,
+            p.span,
+            Some(Fidelity::Exact),
+            Some(format!(
+                "`{cron}` is not the partition cadence: a schedule function requests the last partition at each tick"
+            )),
+        );
+        let decorator = python::decorator(
+            "dg.schedule",
+            kw.into_iter()
+                .filter(|k| !matches!(k, Expr::Keyword(n, _) if n == "default_status"))
+                .chain([Expr::kw(
+                    "default_status",
+                    Expr::raw("dg.DefaultScheduleStatus.RUNNING"),
+                )])
+                .collect(),
+        );
+        let lookup = Expr::call(
+            &format!("{defn}.get_last_partition_key"),
+            vec![Expr::kw(
+                "current_time",
+                Expr::raw("context.scheduled_execution_time"),
+            )],
+        );
+        let text = format!(
+            "{decorator}\ndef {var}(context: dg.ScheduleEvaluationContext):\n    key = {}\n    return dg.RunRequest(run_key=key, partition_key=key)",
+            lookup.format_lead(4, 10, 0),
+        );
+        return Some((var, text));
+    }
     let call = if time_partitioned {
         // Time-partitioned jobs are scheduled by the partition cadence; only the time of day is set.
         let mut args = vec![Expr::raw(job.to_string())];
@@ -1017,7 +1053,7 @@ fn schedule(
             Expr::raw("dg.DefaultScheduleStatus.RUNNING"),
         ));
         Expr::call("dg.build_schedule_from_partitioned_job", args)
-    } else if partitioned {
+    } else if partitions.is_some() {
         Expr::call(
             "dg.build_schedule_from_partitioned_job",
             kw.into_iter()
@@ -1034,4 +1070,41 @@ fn schedule(
         var.clone(),
         format!("{var} = {}", call.format_lead(0, var.len() + 3, 0)),
     ))
+}
+
+/// True when `build_schedule_from_partitioned_job` can express `cron`: its fixed fields are those
+/// the partition cadence leaves free (minute of an hourly cadence; minute and hour of a daily one…).
+fn cadence_fits(parts: Option<&Partitions>, cron: &str) -> bool {
+    let granularity = match parts {
+        Some(Partitions::Time { granularity, .. }) => granularity.as_str(),
+        _ => "daily",
+    };
+    let fields: Vec<&str> = cron.split_whitespace().collect();
+    let [minute, hour, dom, month, dow] = fields.as_slice() else {
+        return false;
+    };
+    let numeric = |f: &str| !f.is_empty() && f.chars().all(|c| c.is_ascii_digit());
+    let any = |f: &str| f == "*";
+    match granularity {
+        "hourly" => numeric(minute) && any(hour) && any(dom) && any(month) && any(dow),
+        "daily" => numeric(minute) && numeric(hour) && any(dom) && any(month) && any(dow),
+        "weekly" => numeric(minute) && numeric(hour) && any(dom) && any(month) && numeric(dow),
+        "monthly" => numeric(minute) && numeric(hour) && numeric(dom) && any(month) && any(dow),
+        _ => false,
+    }
+}
+
+/// Module-level statements as one block: a function (a schedule) is set off by two blank lines.
+fn blocks(lines: &[String]) -> Vec<String> {
+    let is_def = |l: &str| l.starts_with('@') || l.starts_with("def ");
+    let mut out = String::new();
+    let mut prev_def = false;
+    for l in lines {
+        if !out.is_empty() {
+            out.push_str(if prev_def || is_def(l) { "\n\n\n" } else { "\n" });
+        }
+        out.push_str(l);
+        prev_def = is_def(l);
+    }
+    if out.is_empty() { Vec::new() } else { vec![out] }
 }

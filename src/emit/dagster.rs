@@ -57,11 +57,20 @@ impl Writer for DagsterWriter {
         let mut jobs: Vec<String> = Vec::new();
         let mut job_names: Vec<String> = Vec::new();
         let mut schedules: Vec<String> = Vec::new();
+        let mut sensors: Vec<String> = Vec::new();
         let mut resources: BTreeMap<String, Expr> = BTreeMap::new();
         let mut ledgers = Vec::new();
         let mut names = Names::default();
         let mut parts_defs: Vec<(String, String)> = Vec::new();
         let from = file.framework.unwrap_or(Framework::Airflow);
+        // Asset keys of the whole module: an asset may read one that another job materialises.
+        let file_assets: std::collections::BTreeSet<&str> = file
+            .pipelines
+            .iter()
+            .flat_map(|p| &p.nodes)
+            .filter(|n| matches!(n.kind, NodeKind::Asset | NodeKind::ExternalAsset))
+            .map(|n| n.id.as_str())
+            .collect();
         for p in &file.pipelines {
             let mut ledger = Ledger::new(&file.path, &p.id, "dagster");
             let mut plan = Plan::new(p, &mut names);
@@ -90,6 +99,20 @@ impl Writer for DagsterWriter {
                             step.node.span,
                             Some(Fidelity::Approximate),
                             Some("folded: its dependencies pass through to its neighbours".into()),
+                        );
+                    }
+                    Role::Spec => {
+                        if step.defines && !asset_names.contains(&step.func) {
+                            definitions.push(asset_spec(step));
+                            asset_names.push(step.func.clone());
+                        }
+                        ledger.record_as(
+                            table,
+                            crate::report::node_id(step.node.kind),
+                            &step.node.id,
+                            step.node.span,
+                            Some(Fidelity::Exact),
+                            Some("an external asset: `dg.AssetSpec`".into()),
                         );
                     }
                     Role::Check(target_step) => {
@@ -140,6 +163,7 @@ impl Writer for DagsterWriter {
                                 &roles,
                                 from,
                                 partitions.as_deref(),
+                                &file_assets,
                                 &mut imports,
                                 &mut helpers,
                                 &mut ledger,
@@ -251,6 +275,12 @@ impl Writer for DagsterWriter {
                     schedules.push(s.0.clone());
                     jobs.push(s.1);
                 }
+                for t in &p.sensors {
+                    if let Some(text) = sensor(t, &var, from, &mut names) {
+                        sensors.push(identifier(&t.name));
+                        jobs.push(text);
+                    }
+                }
             }
             shared::record_pipeline(&mut ledger, table, p, target);
             ledgers.push(ledger);
@@ -264,6 +294,7 @@ impl Writer for DagsterWriter {
             ("asset_checks", &checks),
             ("jobs", &job_names),
             ("schedules", &schedules),
+            ("sensors", &sensors),
         ] {
             if !names.is_empty() {
                 kw.push(Expr::kw(
@@ -310,7 +341,7 @@ impl Writer for DagsterWriter {
             gap: support.gap(),
             support: support.code,
             helpers,
-            definitions,
+            definitions: blocks(&definitions),
             assets,
             jobs: blocks(&jobs),
             defs,
@@ -327,16 +358,19 @@ enum Role {
     Asset,
     /// An asset check on the asset of another step.
     Check(usize),
+    /// An external asset (`dg.AssetSpec`): declared, never materialised here.
+    Spec,
     /// Not written; dependencies pass through.
     Folded,
 }
 
 fn role(plan: &Plan, s: &Step) -> Role {
     let n = s.node;
-    if matches!(
-        n.kind,
-        NodeKind::Empty | NodeKind::SubPipeline | NodeKind::ExternalAsset
-    ) || (n.callable.is_none() && n.operator.is_none())
+    if n.kind == NodeKind::ExternalAsset {
+        return Role::Spec;
+    }
+    if matches!(n.kind, NodeKind::Empty | NodeKind::SubPipeline)
+        || (n.callable.is_none() && n.operator.is_none())
     {
         return Role::Folded;
     }
@@ -423,7 +457,7 @@ fn asset_key(plan: &Plan, step: &Step) -> String {
 /// The upstream a step input reads, resolved through folded steps.
 fn resolve(plan: &Plan, j: usize) -> Option<usize> {
     let s = &plan.steps[j];
-    if matches!(role(plan, s), Role::Asset) {
+    if matches!(role(plan, s), Role::Asset | Role::Spec) {
         return Some(j);
     }
     s.inputs
@@ -445,6 +479,7 @@ fn asset(
     roles: &[Role],
     from: Framework,
     partitions: Option<&str>,
+    file_assets: &std::collections::BTreeSet<&str>,
     imports: &mut Imports,
     helpers: &mut Vec<&'static str>,
     ledger: &mut Ledger,
@@ -499,6 +534,16 @@ fn asset(
                     }
                 }
                 prelude.push(format!("{} = [{}]", input.param, parts.join(", ")));
+            }
+            // An asset of another job in this module, read by name (Dagster resolves it).
+            Source::Literal(Value::None)
+                if !input.mapped
+                    && file_assets.contains(input.param.as_str())
+                    && n.inlets
+                        .iter()
+                        .any(|a| a.name.as_deref() == Some(&input.param)) =>
+            {
+                data_params.push(input.param.clone());
             }
             Source::Literal(v) if !input.mapped => {
                 prelude.push(format!("{} = {}", input.param, python::value(v).flat()))
@@ -1101,10 +1146,96 @@ fn blocks(lines: &[String]) -> Vec<String> {
     let mut prev_def = false;
     for l in lines {
         if !out.is_empty() {
-            out.push_str(if prev_def || is_def(l) { "\n\n\n" } else { "\n" });
+            out.push_str(if prev_def || is_def(l) {
+                "\n\n\n"
+            } else {
+                "\n"
+            });
         }
         out.push_str(l);
         prev_def = is_def(l);
     }
-    if out.is_empty() { Vec::new() } else { vec![out] }
+    if out.is_empty() {
+        Vec::new()
+    } else {
+        vec![out]
+    }
+}
+
+/// `name = dg.AssetSpec(key, ...)` for an external asset.
+fn asset_spec(step: &Step) -> String {
+    let n = step.node;
+    let key = if n.id.contains('/') {
+        Expr::call(
+            "dg.AssetKey",
+            vec![Expr::List(n.id.split('/').map(Expr::str).collect())],
+        )
+    } else {
+        Expr::str(&n.id)
+    };
+    let mut args = vec![key];
+    if let Some(g) = n
+        .group
+        .as_ref()
+        .filter(|g| !g.is_empty() && *g != "default")
+    {
+        args.push(Expr::kw("group_name", Expr::str(g)));
+    }
+    if let Some(d) = &n.description {
+        args.push(Expr::kw(
+            "description",
+            Expr::str(d.lines().next().unwrap_or("")),
+        ));
+    }
+    let var = &step.func;
+    format!(
+        "{var} = {}",
+        Expr::call("dg.AssetSpec", args).format_lead(0, var.len() + 3, 0)
+    )
+}
+
+/// A Dagster sensor of the source, re-targeted at the job it triggers (its body is Dagster code).
+fn sensor(
+    t: &crate::ir::SensorTrigger,
+    job: &str,
+    from: Framework,
+    names: &mut Names,
+) -> Option<String> {
+    let c = t.callable.as_ref().filter(|_| from == Framework::Dagster)?;
+    let name = identifier(&t.name);
+    names.taken.entry(name.clone()).or_insert(1);
+    let mut kw = Vec::new();
+    let decorator = if t.kind == "asset_sensor" {
+        let key = t.asset.as_deref()?;
+        let key = if key.contains('/') {
+            Expr::List(key.split('/').map(Expr::str).collect())
+        } else {
+            Expr::str(key)
+        };
+        kw.push(Expr::kw("asset_key", Expr::call("dg.AssetKey", vec![key])));
+        "dg.asset_sensor"
+    } else if t.kind == "sensor" {
+        "dg.sensor"
+    } else {
+        return None;
+    };
+    kw.push(Expr::kw("job", Expr::raw(job.to_string())));
+    if let Some(i) = t.interval {
+        kw.push(Expr::kw("minimum_interval_seconds", shared::seconds(i)));
+    }
+    let params: Vec<String> = c
+        .params
+        .iter()
+        .map(|p| match &p.annotation {
+            Some(a) => format!("{}: {a}", p.name),
+            None => p.name.clone(),
+        })
+        .collect();
+    Some(format!(
+        "{}\n{}def {name}{}:\n{}",
+        python::decorator(decorator, kw),
+        if c.is_async { "async " } else { "" },
+        shared::signature(&format!("def {name}"), &params, ""),
+        python::indent_body(&c.body, 4).trim_end()
+    ))
 }

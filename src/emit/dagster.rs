@@ -85,6 +85,60 @@ impl Writer for DagsterWriter {
                 seen.push(s.func.clone());
             }
             let partitions = partitions_def(p, from, &mut parts_defs, &mut ledger, table);
+            if let Some((texts, job_fn)) = op_composition(p, from) {
+                // An op job of the source stays an op job: ops, graphs and the job as written.
+                for step in &plan.steps {
+                    shared::record_node(&mut ledger, table, step.node);
+                    if let Some(c) = &step.node.callable {
+                        for (construct, fidelity, note) in rewrite(&c.body, from, from).uses {
+                            ledger.record_as(
+                                table,
+                                construct,
+                                &step.node.id,
+                                c.body_span,
+                                Some(fidelity),
+                                Some(note),
+                            );
+                        }
+                    }
+                    let op = op_function(step).filter(|op| {
+                        !assets
+                            .iter()
+                            .any(|a| a.name == op.name && a.decorator == op.decorator)
+                    });
+                    if let Some(op) = op {
+                        assets.push(op);
+                    } else {
+                        shared::record_reused(&mut ledger, table, step.node);
+                    }
+                }
+                // The partitions definition is written under the writer's name.
+                jobs.extend(texts.into_iter().map(|t| match &partitions {
+                    Some(name) => rename_partitions_def(&t, name),
+                    None => t,
+                }));
+                job_names.push(job_fn.clone());
+                if let Some(s) = schedule(
+                    p,
+                    &job_fn,
+                    partitions.as_deref(),
+                    &mut names,
+                    &mut ledger,
+                    table,
+                ) {
+                    schedules.push(s.0.clone());
+                    jobs.push(s.1);
+                }
+                for t in &p.sensors {
+                    if let Some(text) = sensor(t, &job_fn, from, &mut names) {
+                        sensors.push(identifier(&t.name));
+                        jobs.push(text);
+                    }
+                }
+                shared::record_pipeline(&mut ledger, table, p, target);
+                ledgers.push(ledger);
+                continue;
+            }
             // Which steps are written as what.
             let roles: Vec<Role> = plan.steps.iter().map(|s| role(&plan, s)).collect();
             let mut selection: Vec<String> = Vec::new();
@@ -1028,10 +1082,14 @@ fn schedule(
     if let Some(tz) = &s.timezone {
         kw.push(Expr::kw("execution_timezone", Expr::str(tz)));
     }
-    kw.push(Expr::kw(
-        "default_status",
-        Expr::raw("dg.DefaultScheduleStatus.RUNNING"),
-    ));
+    // Airflow DAGs and Prefect deployment schedules run once deployed; Dagster's stop by default.
+    let running = p.framework != Some(Framework::Dagster);
+    if running {
+        kw.push(Expr::kw(
+            "default_status",
+            Expr::raw("dg.DefaultScheduleStatus.RUNNING"),
+        ));
+    }
     let parts = p
         .partitions
         .as_ref()
@@ -1053,16 +1111,7 @@ fn schedule(
                 "`{cron}` is not the partition cadence: a schedule function requests the last partition at each tick"
             )),
         );
-        let decorator = python::decorator(
-            "dg.schedule",
-            kw.into_iter()
-                .filter(|k| !matches!(k, Expr::Keyword(n, _) if n == "default_status"))
-                .chain([Expr::kw(
-                    "default_status",
-                    Expr::raw("dg.DefaultScheduleStatus.RUNNING"),
-                )])
-                .collect(),
-        );
+        let decorator = python::decorator("dg.schedule", kw);
         let lookup = Expr::call(
             &format!("{defn}.get_last_partition_key"),
             vec![Expr::kw(
@@ -1093,10 +1142,12 @@ fn schedule(
                 }
             }
         }
-        args.push(Expr::kw(
-            "default_status",
-            Expr::raw("dg.DefaultScheduleStatus.RUNNING"),
-        ));
+        if running {
+            args.push(Expr::kw(
+                "default_status",
+                Expr::raw("dg.DefaultScheduleStatus.RUNNING"),
+            ));
+        }
         Expr::call("dg.build_schedule_from_partitioned_job", args)
     } else if partitions.is_some() {
         Expr::call(
@@ -1238,4 +1289,88 @@ fn sensor(
         shared::signature(&format!("def {name}"), &params, ""),
         python::indent_body(&c.body, 4).trim_end()
     ))
+}
+
+/// The graphs and job function of a Dagster op job as written, and the job function's name.
+fn op_composition(p: &Pipeline, from: Framework) -> Option<(Vec<String>, String)> {
+    if from != Framework::Dagster || p.extra.get("job_kind").and_then(Value::as_str) != Some("ops")
+    {
+        return None;
+    }
+    let Some(Value::List(items)) = p.extra.get("composition") else {
+        return None;
+    };
+    let texts: Vec<String> = items
+        .iter()
+        .filter_map(|v| v.as_str().map(|t| t.trim_end().to_string()))
+        .collect();
+    let job = texts.last()?;
+    let name = if job.starts_with('@') || job.starts_with("def ") {
+        job.split("def ")
+            .nth(1)?
+            .split('(')
+            .next()?
+            .trim()
+            .to_string()
+    } else {
+        // `job = graph.to_job(...)`
+        job.split(" = ").next()?.trim().to_string()
+    };
+    Some((texts, name))
+}
+
+/// An op function with its decorators as written.
+fn op_function(step: &Step) -> Option<FunctionCtx> {
+    let c = step.node.callable.as_ref()?;
+    let decorator = if c.decorators.is_empty() {
+        "@dg.op".to_string()
+    } else {
+        c.decorators
+            .iter()
+            .map(|d| format!("@{d}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let params: Vec<String> = c
+        .params
+        .iter()
+        .map(|p| {
+            let ann = p
+                .annotation
+                .as_ref()
+                .map(|a| format!(": {a}"))
+                .unwrap_or_default();
+            match &p.default {
+                Some(d) if ann.is_empty() => format!("{}={d}", p.name),
+                Some(d) => format!("{}{ann} = {d}", p.name),
+                None => format!("{}{ann}", p.name),
+            }
+        })
+        .collect();
+    let returns = c
+        .returns
+        .as_ref()
+        .map(|r| format!(" -> {r}"))
+        .unwrap_or_default();
+    let prefix = format!("{}def {}", if c.is_async { "async " } else { "" }, c.name);
+    Some(FunctionCtx {
+        decorator,
+        name: c.name.clone(),
+        signature: shared::signature(&prefix, &params, &returns),
+        body: python::indent_body(&c.body, 4).trim_end().to_string(),
+        is_async: c.is_async,
+    })
+}
+
+/// `partitions_def=<name>` in a decorator as written, pointed at `name`.
+fn rename_partitions_def(text: &str, name: &str) -> String {
+    let key = "partitions_def=";
+    let Some(at) = text.find(key) else {
+        return text.to_string();
+    };
+    let start = at + key.len();
+    let len = text[start..]
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+        .unwrap_or(text.len() - start);
+    format!("{}{name}{}", &text[..start], &text[start + len..])
 }

@@ -89,6 +89,11 @@ pub const READER_NOTES: &[(&str, Fidelity, &str)] = &[
         "the job's kind decides how it is written",
     ),
     (
+        "composition",
+        Fidelity::Exact,
+        "the op composition is carried by the nodes and edges",
+    ),
+    (
         "schedules",
         Fidelity::Approximate,
         "the first schedule is kept; the others are listed here",

@@ -697,7 +697,25 @@ impl<'p> Exec<'p> {
         let p = self.plan.pipeline;
         let n = &p.nodes[ni];
         if let Some(cond) = &n.condition {
-            let params = self.params(pi);
+            // An exception handler (`except E:`) runs only when its try body raised, which a
+            // run of the modelled steps does not do.
+            if cond.trim_start().starts_with("except") {
+                self.decide_as(env, pi, ni, State::Skipped, None);
+                return;
+            }
+            // The flow's locals a condition reads are named like the parameters they feed.
+            let mut params = self.params(pi);
+            for e in &p.edges {
+                if let (EdgeKind::Data, Some(param)) = (e.kind, &e.param)
+                    && let Some(from) = p.nodes.iter().position(|x| x.id == e.from)
+                    && let Some(&j) = self.parts[pi].slots[from].insts.first()
+                    && self.insts[j].state == Some(State::Success)
+                {
+                    params
+                        .entry(param.clone())
+                        .or_insert_with(|| self.inst_input(j));
+                }
+            }
             if env.runner.condition(env.file, cond, &params) == Some(false) {
                 self.decide_as(env, pi, ni, State::Skipped, None);
                 return;

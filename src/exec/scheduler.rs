@@ -1022,6 +1022,9 @@ impl<'p> Exec<'p> {
             });
             let duration = if outcome.timed_out {
                 timeout.unwrap_or(3_600_000)
+            } else if n.kind == NodeKind::Empty {
+                // A no-op marker takes no time (Airflow never sends it to a worker).
+                0
             } else {
                 timeout.map_or(ATTEMPT_MS, |t| t.min(ATTEMPT_MS))
             };

@@ -287,7 +287,7 @@ mod tests {
         let days: Vec<u32> = preview(&p, from, 3)
             .unwrap()
             .iter()
-            .map(|t| chrono::Datelike::day(t))
+            .map(chrono::Datelike::day)
             .collect();
         assert_eq!(days, vec![6, 13, 20]);
     }

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::clock::{Clock, Millis, seconds};
 use super::fault::Faults;
-use super::ledger::{Event, History, LedgerWriter};
+use super::ledger::{Event, History, InstanceKey, LedgerWriter};
 use super::mapping::{self, Combine};
 use super::policy::{AttemptPolicy, ms};
 use super::runner::{Attempt, Input, Outcome, Runner};
@@ -210,11 +210,11 @@ pub struct Env<'a> {
     pub ledger_error: Option<String>,
     /// Attempt numbers reached per instance over this command and the ledger's history, so
     /// faults count attempts across sub-pipeline retries and resumes.
-    pub attempts: HashMap<(String, Option<String>, Option<usize>), u32>,
+    pub attempts: HashMap<InstanceKey, u32>,
 }
 
 impl Env<'_> {
-    fn next_attempt(&mut self, key: (String, Option<String>, Option<usize>)) -> u32 {
+    fn next_attempt(&mut self, key: InstanceKey) -> u32 {
         let seen = match self.attempts.get(&key) {
             Some(&n) => n,
             None => self
@@ -328,7 +328,7 @@ struct Exec<'p> {
     clock: Clock<Ev>,
     queue: BTreeSet<(usize, i64, usize, usize, usize)>,
     running: usize,
-    nested: BTreeMap<(String, Option<String>, Option<usize>), (Record, usize)>,
+    nested: BTreeMap<InstanceKey, (Record, usize)>,
 }
 
 /// Runs a pipeline (all its partitions) and returns its records.
@@ -1268,7 +1268,7 @@ impl<'p> Exec<'p> {
             let at = r.start.map(ms).unwrap_or(0);
             records.push(((part, at, *order, r.map_index.unwrap_or(0)), r.clone()));
         }
-        records.sort_by(|a, b| a.0.cmp(&b.0));
+        records.sort_by_key(|a| a.0);
         let end = self.clock.now();
         // The sink: the one step nothing depends on, if it ran once and succeeded.
         let sinks: Vec<usize> = (0..self.plan.pipeline.nodes.len())

@@ -306,8 +306,8 @@ pub fn decide(rule: TriggerRule, u: Upstream) -> Decision {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use Decision::*;
-    use State::*;
+    use Decision::{Run, Skip, Wait};
+    use State::{Failed, Skipped, Success};
 
     fn d(rule: &str, states: &[Option<State>]) -> Decision {
         decide(
@@ -332,15 +332,24 @@ mod tests {
     fn all_success_fails_early_and_skips_on_skips() {
         assert_eq!(d("all_success", &[Some(Success), Some(Success)]), Run);
         assert_eq!(d("all_success", &[Some(Success), None]), Wait);
-        assert_eq!(d("all_success", &[Some(Failed), None]), UpstreamFailed);
-        assert_eq!(d("all_success", &[Some(UpstreamFailed)]), UpstreamFailed);
+        assert_eq!(
+            d("all_success", &[Some(Failed), None]),
+            Decision::UpstreamFailed
+        );
+        assert_eq!(
+            d("all_success", &[Some(State::UpstreamFailed)]),
+            Decision::UpstreamFailed
+        );
         assert_eq!(d("all_success", &[Some(Skipped), Some(Success)]), Skip);
         assert_eq!(d("all_success", &[]), Run);
     }
 
     #[test]
     fn all_failed_all_done_all_skipped() {
-        assert_eq!(d("all_failed", &[Some(Failed), Some(UpstreamFailed)]), Run);
+        assert_eq!(
+            d("all_failed", &[Some(Failed), Some(State::UpstreamFailed)]),
+            Run
+        );
         assert_eq!(d("all_failed", &[Some(Failed), Some(Success)]), Skip);
         assert_eq!(d("all_failed", &[Some(Failed), None]), Wait);
         assert_eq!(d("all_done", &[Some(Failed), Some(Skipped)]), Run);
@@ -356,23 +365,29 @@ mod tests {
         assert_eq!(d("one_success", &[Some(Failed), None]), Wait);
         assert_eq!(
             d("one_success", &[Some(Failed), Some(Skipped)]),
-            UpstreamFailed
+            Decision::UpstreamFailed
         );
         assert_eq!(d("one_success", &[Some(Skipped), Some(Skipped)]), Skip);
         assert_eq!(d("one_failed", &[Some(Failed), None]), Run);
-        assert_eq!(d("one_failed", &[Some(UpstreamFailed), None]), Run);
+        assert_eq!(d("one_failed", &[Some(State::UpstreamFailed), None]), Run);
         assert_eq!(d("one_failed", &[Some(Success), Some(Success)]), Skip);
         assert_eq!(d("one_failed", &[Some(Success), None]), Wait);
         assert_eq!(d("one_done", &[Some(Failed), None]), Run);
         assert_eq!(d("one_done", &[Some(Success), None]), Run);
-        assert_eq!(d("one_done", &[Some(Skipped), Some(UpstreamFailed)]), Skip);
+        assert_eq!(
+            d("one_done", &[Some(Skipped), Some(State::UpstreamFailed)]),
+            Skip
+        );
     }
 
     #[test]
     fn none_rules() {
         assert_eq!(d("none_failed", &[Some(Success), Some(Skipped)]), Run);
         assert_eq!(d("none_failed", &[Some(Skipped), Some(Skipped)]), Run);
-        assert_eq!(d("none_failed", &[Some(Failed), None]), UpstreamFailed);
+        assert_eq!(
+            d("none_failed", &[Some(Failed), None]),
+            Decision::UpstreamFailed
+        );
         assert_eq!(
             d(
                 "none_failed_min_one_success",
@@ -390,9 +405,9 @@ mod tests {
         assert_eq!(
             d(
                 "none_failed_min_one_success",
-                &[Some(UpstreamFailed), Some(Success)]
+                &[Some(State::UpstreamFailed), Some(Success)]
             ),
-            UpstreamFailed
+            Decision::UpstreamFailed
         );
         assert_eq!(d("none_skipped", &[Some(Failed), Some(Success)]), Run);
         assert_eq!(d("none_skipped", &[Some(Skipped), None]), Skip);

@@ -65,15 +65,7 @@ const KNOWN: &[(&str, &str)] = &[
     ),
     (
         "corpus/dagster/payments_reconciliation.py reconciliation_job → dagster",
-        "a sub-daily cron on a daily-partitioned job becomes the partition cadence",
-    ),
-    (
-        "corpus/dagster/vendor_feed_sensors.py landing_job → dagster",
-        "external AssetSpec assets are not written yet",
-    ),
-    (
-        "corpus/dagster/warehouse_inventory.py inventory_refresh → dagster",
-        "external AssetSpec assets are not written yet",
+        "6-hourly cron time-window partitions are written as daily partitions",
     ),
     (
         "corpus/prefect/async_price_scraper.py async_price_scraper → prefect",

@@ -670,6 +670,14 @@ fn the_python_runner_runs_corpus_bodies_with_upstream_values() {
         .filter(|r| r["node"] == "value_stock")
         .count();
     assert_eq!(widths, 3);
+    // Dagster dynamic outputs fan out, and the collected results come back in.
+    let (v, code) = json_run(&["corpus/dagster/file_fanout.py", "--runner", "python"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(out(&v, "total_rows"), serde_json::json!(9));
+    assert_eq!(
+        out(&v, "summarise_batch"),
+        serde_json::json!({"files": 3, "score": 13.5})
+    );
     // A branch follows its body's choice.
     let (v, _) = json_run(&["corpus/airflow/data_quality_gate.py", "--runner", "python"]);
     let state = |node: &str| {

@@ -100,6 +100,10 @@ class Output:
         self.value = value
 
 
+class DynamicOutput(Output):
+    """Dagster's DynamicOutput: one element of a mapped output."""
+
+
 class MaterializeResult:
     """Dagster's MaterializeResult: no value."""
 
@@ -167,7 +171,7 @@ KNOWN = {
     "get_dagster_logger": _logger,
     "get_current_context": _current_context,
     "Output": Output,
-    "DynamicOutput": Output,
+    "DynamicOutput": DynamicOutput,
     "MaterializeResult": MaterializeResult,
     "AssetCheckResult": AssetCheckResult,
     "PokeReturnValue": PokeReturnValue,
@@ -404,7 +408,11 @@ def to_json(value):
 
 def unwrap(result):
     if inspect.isgenerator(result):
-        values = [unwrap(x) for x in result]
+        items = list(result)
+        # Dynamic outputs are the elements of a collection; plain outputs, the last one wins.
+        if any(isinstance(x, DynamicOutput) for x in items):
+            return [unwrap(x) for x in items]
+        values = [unwrap(x) for x in items]
         return values[-1] if values else None
     if isinstance(result, Output):
         return result.value

@@ -28,26 +28,6 @@ const KNOWN: &[(&str, &str)] = &[
         "the writer adds daily partitions for the logical date the bodies read, undeclared",
     ),
     (
-        "corpus/airflow/data_quality_gate.py data_quality_gate → dagster",
-        "an Airflow step that retries without retry_delay waits Airflow's default 5 minutes; the writer writes no delay",
-    ),
-    (
-        "corpus/airflow/iot_telemetry_rollup.py iot_telemetry_rollup → dagster",
-        "an Airflow step that retries without retry_delay waits Airflow's default 5 minutes; the writer writes no delay",
-    ),
-    (
-        "corpus/airflow/marketing_fanout.py marketing_fanout → dagster",
-        "an Airflow step that retries without retry_delay waits Airflow's default 5 minutes; the writer writes no delay",
-    ),
-    (
-        "corpus/airflow/ml_training.py ml_training → dagster",
-        "an Airflow step that retries without retry_delay waits Airflow's default 5 minutes; the writer writes no delay",
-    ),
-    (
-        "corpus/airflow/server_log_rollup.py server_log_rollup → dagster",
-        "an Airflow step that retries without retry_delay waits Airflow's default 5 minutes; the writer writes no delay",
-    ),
-    (
         "corpus/dagster/feature_store.py features → dagster",
         "multi-partitions of an asset group are not written back",
     ),
@@ -60,10 +40,6 @@ const KNOWN: &[(&str, &str)] = &[
         "the schedule's Europe/London zone is not written back",
     ),
     (
-        "corpus/dagster/fulfilment_ops.py fulfilment_job → airflow",
-        "a retry without a delay becomes an Airflow retry, which waits Airflow's default 5 minutes",
-    ),
-    (
         "corpus/dagster/payments_reconciliation.py reconciliation_job → dagster",
         "6-hourly cron time-window partitions are written as daily partitions",
     ),
@@ -74,10 +50,6 @@ const KNOWN: &[(&str, &str)] = &[
     (
         "corpus/prefect/customer_onboarding.py customer_onboarding → prefect",
         "with_options(retries=…) at a call site is not carried to the call",
-    ),
-    (
-        "corpus/prefect/inventory_fanout.py inventory_fanout → airflow",
-        "a retry without a delay becomes an Airflow retry, which waits Airflow's default 5 minutes",
     ),
     (
         "corpus/prefect/iot_sensor_pipeline.py iot_sensor_pipeline → airflow",
@@ -114,10 +86,6 @@ const KNOWN: &[(&str, &str)] = &[
     (
         "corpus/prefect/nightly_variants.py nightly_billing → prefect",
         "with_options(retries=…) at a call site is not carried to the call",
-    ),
-    (
-        "corpus/prefect/payments_reconcile.py payments_reconcile → airflow",
-        "a retry without a delay becomes an Airflow retry, which waits Airflow's default 5 minutes",
     ),
     (
         "corpus/prefect/quality_gate.py quality_gate → airflow",

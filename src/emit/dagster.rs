@@ -677,6 +677,7 @@ fn asset(
         if let Some(d) = pol
             .retry_delay
             .or_else(|| pol.retry_delays.first().copied())
+            .or_else(|| shared::implicit_retry_delay(plan.pipeline, &pol))
         {
             args.push(Expr::kw("delay", shared::seconds(d)));
         }

@@ -53,6 +53,7 @@ impl Writer for AirflowWriter {
         let mut ledgers = Vec::new();
         let mut names = Names::default();
         let from = file.framework.unwrap_or(Framework::Airflow);
+        let config = super::resources::config_classes(&file.support);
         for p in &file.pipelines {
             let mut ledger = Ledger::new(&file.path, &p.id, "airflow");
             let dag_name = unique(&mut names.taken, &identifier(&p.id));
@@ -79,6 +80,7 @@ impl Writer for AirflowWriter {
                             step,
                             from,
                             target,
+                            (&p.resources, &config),
                             &mut imports,
                             &mut helpers,
                             &mut ledger,
@@ -409,6 +411,7 @@ fn task_def(
     step: &Step,
     from: Framework,
     target: Target,
+    module: (&[crate::ir::Resource], &[String]),
     imports: &mut Imports,
     helpers: &mut Vec<&'static str>,
     ledger: &mut Ledger,
@@ -490,6 +493,7 @@ fn task_def(
         ledger,
         table,
         None,
+        module,
     );
     FunctionCtx {
         decorator,

@@ -792,6 +792,7 @@ fn asset_body(
         ledger,
         table,
         None,
+        (&[], &[]),
     );
     let uses_context = inner
         .split(|c: char| !(c.is_alphanumeric() || c == '_'))
@@ -906,6 +907,7 @@ fn check_body(
         ledger,
         table,
         None,
+        (&[], &[]),
     );
     let param = step
         .inputs

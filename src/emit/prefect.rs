@@ -48,6 +48,7 @@ impl Writer for PrefectWriter {
             .map(|p| (p.id.clone(), unique(&mut names.taken, &identifier(&p.id))))
             .collect();
         let from = file.framework.unwrap_or(Framework::Airflow);
+        let config = super::resources::config_classes(&file.support);
         for p in &file.pipelines {
             let mut ledger = Ledger::new(&file.path, &p.id, "prefect");
             let plan = Plan::new(p, &mut names);
@@ -87,6 +88,7 @@ impl Writer for PrefectWriter {
                         &mut ledger,
                         table,
                         partition_param.as_deref(),
+                        &config,
                     );
                     tasks.push(t);
                 } else {
@@ -347,6 +349,7 @@ fn task(
     ledger: &mut Ledger,
     table: &Translations,
     partition: Option<&str>,
+    config: &[String],
 ) -> FunctionCtx {
     imports.name("prefect", "task");
     let node = step.node;
@@ -382,6 +385,7 @@ fn task(
         ledger,
         table,
         partition,
+        (&step_pipeline.resources, config),
     );
     FunctionCtx {
         decorator,

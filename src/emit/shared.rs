@@ -369,10 +369,35 @@ pub fn body_for(
     ledger: &mut Ledger,
     table: &Translations,
     partition: Option<&str>,
+    module: (&[crate::ir::Resource], &[String]),
 ) -> (String, String, bool) {
     let n = step.node;
     if let Some(c) = &n.callable {
-        let rw = rewrite(&c.body, from, to);
+        let mut rw = rewrite(&c.body, from, to);
+        // Dagster resources and config become locals where the target has neither.
+        let locals = if from == Framework::Dagster && to != Framework::Dagster {
+            super::resources::locals(c, &rw.body, module.0, module.1)
+        } else {
+            super::resources::Locals::default()
+        };
+        if !locals.dropped.is_empty() {
+            rw.body = format!("{}\n{}", locals.prelude.join("\n"), locals.body);
+            rw.uses_context = rw
+                .body
+                .split(|ch: char| !ch.is_alphanumeric() && ch != '_')
+                .any(|w| w == "context");
+            ledger.record_as(
+                table,
+                "resource",
+                &n.id,
+                c.body_span,
+                Some(Fidelity::Approximate),
+                Some(format!(
+                    "{} built in the body from the resource and config bindings",
+                    locals.dropped.join(", ")
+                )),
+            );
+        }
         for (construct, fidelity, note) in &rw.uses {
             ledger.record_as(
                 table,
@@ -401,6 +426,7 @@ pub fn body_for(
             .params
             .iter()
             .filter(|p| to == Framework::Dagster || p.name != "context")
+            .filter(|p| !locals.dropped.contains(&p.name))
             .map(|p| {
                 let ann = p
                     .annotation

@@ -407,6 +407,7 @@ fn task_label(p: &Pipeline, step: &Step) -> String {
     label.replace('/', "__")
 }
 
+#[allow(clippy::too_many_arguments)]
 fn task_def(
     step: &Step,
     from: Framework,

@@ -214,7 +214,7 @@ impl Writer for AirflowWriter {
 fn need(imports: &mut Imports, helpers: &mut Vec<&'static str>, n: &'static str) {
     match n {
         "logging" => imports.module("logging"),
-        "_check_result" | "_poke_result" if !helpers.contains(&n) => {
+        "_check_result" | "_poke_result" | "_partition_window" if !helpers.contains(&n) => {
             helpers.push(n);
         }
         _ => {}

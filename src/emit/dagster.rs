@@ -589,6 +589,13 @@ fn asset(
                 }
                 prelude.push(format!("{} = [{}]", input.param, parts.join(", ")));
             }
+            // A resource parameter: Dagster binds it by key.
+            Source::Literal(Value::None)
+                if from == Framework::Dagster
+                    && plan.pipeline.resources.iter().any(|r| r.key == input.param) =>
+            {
+                data_params.push(input.param.clone());
+            }
             // An asset of another job in this module, read by name (Dagster resolves it).
             Source::Literal(Value::None)
                 if !input.mapped
@@ -725,6 +732,27 @@ fn asset(
             imports,
         ));
     }
+    if from == Framework::Dagster
+        && let Some(Value::List(keys)) = n.extra.get("required_resource_keys")
+    {
+        let keys: Vec<String> = keys
+            .iter()
+            .filter_map(Value::as_str)
+            .map(python::string)
+            .collect();
+        kw.push(Expr::kw(
+            "required_resource_keys",
+            Expr::raw(format!("{{{}}}", keys.join(", "))),
+        ));
+        ledger.record_as(
+            table,
+            "extra",
+            &format!("{}.required_resource_keys", n.id),
+            n.span,
+            Some(Fidelity::Exact),
+            Some("kept".into()),
+        );
+    }
     let deco = python::decorator("dg.asset", kw);
     let (body, uses_context) = asset_body(step, from, &prelude, imports, helpers, ledger, table);
     let mut params: Vec<String> = Vec::new();
@@ -739,6 +767,19 @@ fn asset(
             .filter(|a| !a.contains("Context"))
             .map_or_else(|| p.clone(), |a| format!("{p}: {a}"))
     }));
+    // A Dagster run-config parameter stays one (`config: ScoringConfig`).
+    if from == Framework::Dagster
+        && let Some(cfg) = n.callable.as_ref().and_then(|c| {
+            c.params
+                .iter()
+                .find(|x| x.name == "config" && x.annotation.is_some())
+        })
+    {
+        params.insert(
+            usize::from(params.first().is_some_and(|p| p.starts_with("context"))),
+            format!("config: {}", cfg.annotation.as_deref().unwrap_or("")),
+        );
+    }
     // A mapped asset returns the list of results, whatever one call returns.
     let returns = n
         .callable

@@ -242,7 +242,7 @@ fn drop_unused_assignments(statements: Vec<(Option<String>, Expr)>) -> Vec<Strin
 fn need(imports: &mut Imports, helpers: &mut Vec<&'static str>, n: &'static str) {
     match n {
         "get_run_logger" => imports.name("prefect", "get_run_logger"),
-        "_check_result" | "_poke_result" if !helpers.contains(&n) => {
+        "_check_result" | "_poke_result" | "_partition_window" if !helpers.contains(&n) => {
             helpers.push(n);
         }
         _ => {}

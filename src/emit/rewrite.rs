@@ -88,6 +88,19 @@ const RULES: &[Rule] = &[
     },
     Rule {
         construct: "body.partition_key",
+        pattern: "context.partition_time_window",
+        airflow: Some("SimpleNamespace(start=data_interval_start, end=data_interval_end)"),
+        dagster: None,
+        prefect: Some("_partition_window(partition_key)"),
+        fidelity: Fidelity::Approximate,
+        note: "the partition's time window becomes the data interval (Airflow) or is computed from the partition parameter (Prefect)",
+        need: &[
+            ("SimpleNamespace", Framework::Airflow),
+            ("_partition_window", Framework::Prefect),
+        ],
+    },
+    Rule {
+        construct: "body.partition_key",
         pattern: "context.partition_key",
         airflow: Some("ds"),
         dagster: None,

@@ -413,7 +413,10 @@ pub fn body_for(
                 "logging" => imports.module("logging"),
                 "get_run_logger" => imports.name("prefect", "get_run_logger"),
                 "get_dagster_logger" => imports.name("dagster", "get_dagster_logger"),
-                h @ ("_check_result" | "_poke_result") if !helpers.contains(&h) => {
+                "SimpleNamespace" => imports.name("types", "SimpleNamespace"),
+                h @ ("_check_result" | "_poke_result" | "_partition_window")
+                    if !helpers.contains(&h) =>
+                {
                     helpers.push(h);
                 }
                 _ => {}
@@ -446,6 +449,13 @@ pub fn body_for(
                     if !params.iter().any(|x| x.starts_with("partition_key")) =>
                 {
                     params.push("partition_key=None".into());
+                }
+                (Framework::Airflow, _) if rw.body.contains("data_interval_start") => {
+                    for p in ["data_interval_start=None", "data_interval_end=None"] {
+                        if !params.iter().any(|x| x == p) {
+                            params.push(p.into());
+                        }
+                    }
                 }
                 (Framework::Airflow, _) if !params.iter().any(|x| x.starts_with("ds")) => {
                     params.push("ds=None".into())

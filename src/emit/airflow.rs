@@ -80,7 +80,7 @@ impl Writer for AirflowWriter {
                             step,
                             from,
                             target,
-                            (&p.resources, &config),
+                            (Some(p), &config),
                             &mut imports,
                             &mut helpers,
                             &mut ledger,
@@ -214,7 +214,9 @@ impl Writer for AirflowWriter {
 fn need(imports: &mut Imports, helpers: &mut Vec<&'static str>, n: &'static str) {
     match n {
         "logging" => imports.module("logging"),
-        "_check_result" | "_poke_result" | "_partition_window" if !helpers.contains(&n) => {
+        "_check_result" | "_poke_result" | "_partition_window" | "_outputs"
+            if !helpers.contains(&n) =>
+        {
             helpers.push(n);
         }
         _ => {}
@@ -412,7 +414,7 @@ fn task_def(
     step: &Step,
     from: Framework,
     target: Target,
-    module: (&[crate::ir::Resource], &[String]),
+    module: (Option<&Pipeline>, &[String]),
     imports: &mut Imports,
     helpers: &mut Vec<&'static str>,
     ledger: &mut Ledger,

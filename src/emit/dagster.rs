@@ -833,7 +833,7 @@ fn asset_body(
         ledger,
         table,
         None,
-        (&[], &[]),
+        (None, &[]),
     );
     let uses_context = inner
         .split(|c: char| !(c.is_alphanumeric() || c == '_'))
@@ -948,7 +948,7 @@ fn check_body(
         ledger,
         table,
         None,
-        (&[], &[]),
+        (None, &[]),
     );
     let param = step
         .inputs

@@ -242,7 +242,9 @@ fn drop_unused_assignments(statements: Vec<(Option<String>, Expr)>) -> Vec<Strin
 fn need(imports: &mut Imports, helpers: &mut Vec<&'static str>, n: &'static str) {
     match n {
         "get_run_logger" => imports.name("prefect", "get_run_logger"),
-        "_check_result" | "_poke_result" | "_partition_window" if !helpers.contains(&n) => {
+        "_check_result" | "_poke_result" | "_partition_window" | "_outputs"
+            if !helpers.contains(&n) =>
+        {
             helpers.push(n);
         }
         _ => {}
@@ -385,7 +387,7 @@ fn task(
         ledger,
         table,
         partition,
-        (&step_pipeline.resources, config),
+        (Some(step_pipeline), config),
     );
     FunctionCtx {
         decorator,

@@ -3,7 +3,7 @@
 //! parameter becomes a local built from its defaults, and the resource and config classes
 //! themselves become plain settings classes (`_Settings` keeps their annotated defaults).
 
-use crate::ir::{Callable, Resource};
+use crate::ir::{Callable, Pipeline, Resource, Value};
 
 /// The locals a Dagster body needs in another framework, and the parameters they replace.
 #[derive(Debug, Default)]
@@ -30,16 +30,22 @@ const SETTINGS_BASES: &[&str] = &[
 ];
 
 /// Resource and config parameters of `c` (and `context.resources.x` in `body`) as locals.
-pub fn locals(
-    c: &Callable,
-    body: &str,
-    resources: &[Resource],
-    config_classes: &[String],
-) -> Locals {
+pub fn locals(c: &Callable, body: &str, pipeline: &Pipeline, config_classes: &[String]) -> Locals {
+    let resources = &pipeline.resources;
     let mut out = Locals {
         body: body.to_string(),
         ..Locals::default()
     };
+    // `context.op_config` reads the op's entry of the job's run config.
+    if out.body.contains("context.op_config") {
+        let config = op_config(pipeline, &c.name).unwrap_or(Value::Dict(Default::default()));
+        out.body = out.body.replace("context.op_config", "op_config");
+        out.prelude.push(format!(
+            "op_config = {}",
+            super::python::value(&config).flat()
+        ));
+        out.dropped.push("context".into());
+    }
     let construct = |r: &Resource| {
         let class = r
             .class
@@ -79,6 +85,16 @@ pub fn locals(
     out
 }
 
+/// The `config` of an op in its job's run config (`{"ops": {op: {"config": {...}}}}`).
+fn op_config(pipeline: &Pipeline, op: &str) -> Option<Value> {
+    let field = |v: &Value, k: &str| match v {
+        Value::Dict(d) => d.get(k).cloned(),
+        _ => None,
+    };
+    let ops = field(pipeline.extra.get("config")?, "ops")?;
+    field(&field(&ops, op)?, "config")
+}
+
 /// A Dagster resource or config class as a plain settings class, if `text` is one.
 pub fn settings_class(text: &str) -> Option<String> {
     let first = text.lines().next()?;
@@ -103,7 +119,7 @@ pub fn config_classes(support: &[crate::ir::SupportItem]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::{CallableParam as Param, Value};
+    use crate::ir::CallableParam as Param;
     use std::collections::BTreeMap;
 
     #[test]
@@ -123,7 +139,11 @@ mod tests {
             args: BTreeMap::from([("base_url".into(), Value::Str("https://x".into()))]),
             span: Default::default(),
         };
-        let l = locals(&c, "return crm.list()\n", &[r], &[]);
+        let p = Pipeline {
+            resources: vec![r],
+            ..Pipeline::default()
+        };
+        let l = locals(&c, "return crm.list()\n", &p, &[]);
         assert_eq!(l.prelude, ["crm = CrmClient(base_url=\"https://x\")"]);
         assert_eq!(l.dropped, ["crm"]);
     }

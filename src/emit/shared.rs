@@ -369,14 +369,30 @@ pub fn body_for(
     ledger: &mut Ledger,
     table: &Translations,
     partition: Option<&str>,
-    module: (&[crate::ir::Resource], &[String]),
+    module: (Option<&Pipeline>, &[String]),
 ) -> (String, String, bool) {
     let n = step.node;
     if let Some(c) = &n.callable {
         let mut rw = rewrite(&c.body, from, to);
+        // The partition's time window is bound once, first (the lines that read it keep their length).
+        if from == Framework::Dagster
+            && to != Framework::Dagster
+            && c.body.contains("context.partition_time_window")
+        {
+            let window = if to == Framework::Airflow {
+                "SimpleNamespace(\n    start=data_interval_start, end=data_interval_end\n)"
+            } else {
+                "_partition_window(partition_key)"
+            };
+            rw.body = format!("partition_time_window = {window}\n{}", rw.body);
+        }
         // Dagster resources and config become locals where the target has neither.
         let locals = if from == Framework::Dagster && to != Framework::Dagster {
-            super::resources::locals(c, &rw.body, module.0, module.1)
+            module
+                .0
+                .map_or_else(super::resources::Locals::default, |p| {
+                    super::resources::locals(c, &rw.body, p, module.1)
+                })
         } else {
             super::resources::Locals::default()
         };
@@ -414,7 +430,7 @@ pub fn body_for(
                 "get_run_logger" => imports.name("prefect", "get_run_logger"),
                 "get_dagster_logger" => imports.name("dagster", "get_dagster_logger"),
                 "SimpleNamespace" => imports.name("types", "SimpleNamespace"),
-                h @ ("_check_result" | "_poke_result" | "_partition_window")
+                h @ ("_check_result" | "_poke_result" | "_partition_window" | "_outputs")
                     if !helpers.contains(&h) =>
                 {
                     helpers.push(h);
@@ -462,6 +478,17 @@ pub fn body_for(
                 }
                 _ => {}
             }
+        }
+        // A Dagster body that yields its outputs runs to the end and returns what it yielded.
+        let yields = rw.body.lines().any(|l| {
+            let t = l.trim_start();
+            t.starts_with("yield ") && t.contains("_output(")
+        });
+        if from == Framework::Dagster && to != Framework::Dagster && yields {
+            rw.body = format!(
+                "def _results():\n{}\n\nreturn _collect(_results())\n",
+                python::indent_body(&rw.body, 4).trim_end()
+            );
         }
         let body = if n.kind == NodeKind::Sensor && to != Framework::Airflow {
             let names: Vec<String> = params

@@ -589,13 +589,6 @@ fn asset(
                 }
                 prelude.push(format!("{} = [{}]", input.param, parts.join(", ")));
             }
-            // A resource parameter: Dagster binds it by key.
-            Source::Literal(Value::None)
-                if from == Framework::Dagster
-                    && plan.pipeline.resources.iter().any(|r| r.key == input.param) =>
-            {
-                data_params.push(input.param.clone());
-            }
             // An asset of another job in this module, read by name (Dagster resolves it).
             Source::Literal(Value::None)
                 if !input.mapped
@@ -626,6 +619,18 @@ fn asset(
                         default.map_or_else(|| "None".into(), |v| python::value(&v).flat())
                     ));
                 }
+            }
+        }
+    }
+    // Resource parameters: Dagster binds them by key.
+    if from == Framework::Dagster
+        && let Some(c) = &n.callable
+    {
+        for prm in &c.params {
+            if plan.pipeline.resources.iter().any(|r| r.key == prm.name)
+                && !data_params.contains(&prm.name)
+            {
+                data_params.push(prm.name.clone());
             }
         }
     }

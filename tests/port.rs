@@ -205,22 +205,6 @@ fn porting_to_the_source_framework_round_trips() {
     // listed here that round-trips fails the test, so the list only shrinks.
     let known: BTreeMap<&str, &str> = [
         (
-            "corpus/dagster/fulfilment_ops.py",
-            "op jobs and graphs are re-modelled as assets; ops are not written yet",
-        ),
-        (
-            "corpus/dagster/vendor_feed_sensors.py",
-            "external AssetSpec assets are not written yet",
-        ),
-        (
-            "corpus/dagster/warehouse_inventory.py",
-            "external AssetSpec assets are not written yet",
-        ),
-        (
-            "corpus/dagster/payments_reconciliation.py",
-            "a sub-daily cron on a daily-partitioned job becomes the partition cadence",
-        ),
-        (
             "corpus/prefect/customer_onboarding.py",
             "with_options(retries=…) at a call site is not carried to the call",
         ),

@@ -53,6 +53,7 @@ impl Writer for AirflowWriter {
         let mut ledgers = Vec::new();
         let mut names = Names::default();
         let from = file.framework.unwrap_or(Framework::Airflow);
+        let config = super::resources::config_classes(&file.support);
         for p in &file.pipelines {
             let mut ledger = Ledger::new(&file.path, &p.id, "airflow");
             let dag_name = unique(&mut names.taken, &identifier(&p.id));
@@ -79,6 +80,7 @@ impl Writer for AirflowWriter {
                             step,
                             from,
                             target,
+                            (Some(p), &config),
                             &mut imports,
                             &mut helpers,
                             &mut ledger,
@@ -212,7 +214,9 @@ impl Writer for AirflowWriter {
 fn need(imports: &mut Imports, helpers: &mut Vec<&'static str>, n: &'static str) {
     match n {
         "logging" => imports.module("logging"),
-        "_check_result" | "_poke_result" if !helpers.contains(&n) => {
+        "_check_result" | "_poke_result" | "_partition_window" | "_outputs"
+            if !helpers.contains(&n) =>
+        {
             helpers.push(n);
         }
         _ => {}
@@ -405,10 +409,12 @@ fn task_label(p: &Pipeline, step: &Step) -> String {
     label.replace('/', "__")
 }
 
+#[allow(clippy::too_many_arguments)]
 fn task_def(
     step: &Step,
     from: Framework,
     target: Target,
+    module: (Option<&Pipeline>, &[String]),
     imports: &mut Imports,
     helpers: &mut Vec<&'static str>,
     ledger: &mut Ledger,
@@ -433,7 +439,15 @@ fn task_def(
         (NodeKind::Sensor, _) if from == Framework::Airflow => Some("sensor".into()),
         _ => None,
     };
-    let mut kwargs = policy_kwargs(&node.policy, &node.id, node.span, ledger, table, imports);
+    let mut kwargs = policy_kwargs(
+        from,
+        &node.policy,
+        &node.id,
+        node.span,
+        ledger,
+        table,
+        imports,
+    );
     if let Some(s) = &node.sensor
         && flavor.as_deref() == Some("sensor")
     {
@@ -482,6 +496,7 @@ fn task_def(
         ledger,
         table,
         None,
+        module,
     );
     FunctionCtx {
         decorator,
@@ -522,6 +537,7 @@ fn asset_expr(a: &crate::ir::AssetRef) -> Expr {
 
 /// A policy as BaseOperator keyword arguments.
 fn policy_kwargs(
+    from: Framework,
     p: &Policy,
     subject: &str,
     span: crate::ir::Span,
@@ -534,7 +550,11 @@ fn policy_kwargs(
         kw.push(Expr::kw("retries", Expr::raw(r.to_string())));
         ledger.record(table, "policy.retries", subject, span);
     }
-    let delay = p.retry_delay.or_else(|| p.retry_delays.first().copied());
+    let mut delay = p.retry_delay.or_else(|| p.retry_delays.first().copied());
+    // Dagster and Prefect retry at once unless told otherwise; Airflow would wait 5 minutes.
+    if delay.is_none() && from != Framework::Airflow && p.retries.is_some_and(|r| r > 0) {
+        delay = Some(0.0);
+    }
     if let Some(d) = delay {
         imports.name("datetime", "timedelta");
         kw.push(Expr::kw("retry_delay", python::timedelta(d)));
@@ -611,6 +631,7 @@ fn step_statement(
     table: &Translations,
 ) -> Option<Expr> {
     let n = step.node;
+    let from = p.framework.unwrap_or(Framework::Airflow);
     let label = task_label(p, step);
     if n.kind == NodeKind::ExternalAsset {
         return None;
@@ -672,7 +693,7 @@ fn step_statement(
             let _ = c;
         }
         kwargs.extend(policy_kwargs(
-            &n.policy, &n.id, n.span, ledger, table, imports,
+            from, &n.policy, &n.id, n.span, ledger, table, imports,
         ));
         if let Some(tr) = &n.trigger_rule {
             kwargs.push(Expr::kw("trigger_rule", Expr::str(tr)));
@@ -779,6 +800,7 @@ fn dag_decorator(
     ledger: &mut Ledger,
     table: &Translations,
 ) -> String {
+    let from = p.framework.unwrap_or(Framework::Airflow);
     let mut kw = vec![Expr::kw("dag_id", Expr::str(&p.id))];
     let time_parts = matches!(&p.partitions, Some(Partitions::Time { .. }))
         || p.nodes
@@ -865,7 +887,15 @@ fn dag_decorator(
             Expr::List(p.tags.iter().map(|t| Expr::str(t)).collect()),
         ));
     }
-    let mut defaults = policy_kwargs(&p.defaults, "defaults", p.span, ledger, table, imports);
+    let mut defaults = policy_kwargs(
+        from,
+        &p.defaults,
+        "defaults",
+        p.span,
+        ledger,
+        table,
+        imports,
+    );
     if let Some(o) = &p.owner
         && p.defaults.owner.is_none()
     {

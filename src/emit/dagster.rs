@@ -57,11 +57,20 @@ impl Writer for DagsterWriter {
         let mut jobs: Vec<String> = Vec::new();
         let mut job_names: Vec<String> = Vec::new();
         let mut schedules: Vec<String> = Vec::new();
+        let mut sensors: Vec<String> = Vec::new();
         let mut resources: BTreeMap<String, Expr> = BTreeMap::new();
         let mut ledgers = Vec::new();
         let mut names = Names::default();
         let mut parts_defs: Vec<(String, String)> = Vec::new();
         let from = file.framework.unwrap_or(Framework::Airflow);
+        // Asset keys of the whole module: an asset may read one that another job materialises.
+        let file_assets: std::collections::BTreeSet<&str> = file
+            .pipelines
+            .iter()
+            .flat_map(|p| &p.nodes)
+            .filter(|n| matches!(n.kind, NodeKind::Asset | NodeKind::ExternalAsset))
+            .map(|n| n.id.as_str())
+            .collect();
         for p in &file.pipelines {
             let mut ledger = Ledger::new(&file.path, &p.id, "dagster");
             let mut plan = Plan::new(p, &mut names);
@@ -76,6 +85,60 @@ impl Writer for DagsterWriter {
                 seen.push(s.func.clone());
             }
             let partitions = partitions_def(p, from, &mut parts_defs, &mut ledger, table);
+            if let Some((texts, job_fn)) = op_composition(p, from) {
+                // An op job of the source stays an op job: ops, graphs and the job as written.
+                for step in &plan.steps {
+                    shared::record_node(&mut ledger, table, step.node);
+                    if let Some(c) = &step.node.callable {
+                        for (construct, fidelity, note) in rewrite(&c.body, from, from).uses {
+                            ledger.record_as(
+                                table,
+                                construct,
+                                &step.node.id,
+                                c.body_span,
+                                Some(fidelity),
+                                Some(note),
+                            );
+                        }
+                    }
+                    let op = op_function(step).filter(|op| {
+                        !assets
+                            .iter()
+                            .any(|a| a.name == op.name && a.decorator == op.decorator)
+                    });
+                    if let Some(op) = op {
+                        assets.push(op);
+                    } else {
+                        shared::record_reused(&mut ledger, table, step.node);
+                    }
+                }
+                // The partitions definition is written under the writer's name.
+                jobs.extend(texts.into_iter().map(|t| match &partitions {
+                    Some(name) => rename_partitions_def(&t, name),
+                    None => t,
+                }));
+                job_names.push(job_fn.clone());
+                if let Some(s) = schedule(
+                    p,
+                    &job_fn,
+                    partitions.as_deref(),
+                    &mut names,
+                    &mut ledger,
+                    table,
+                ) {
+                    schedules.push(s.0.clone());
+                    jobs.push(s.1);
+                }
+                for t in &p.sensors {
+                    if let Some(text) = sensor(t, &job_fn, from, &mut names) {
+                        sensors.push(identifier(&t.name));
+                        jobs.push(text);
+                    }
+                }
+                shared::record_pipeline(&mut ledger, table, p, target);
+                ledgers.push(ledger);
+                continue;
+            }
             // Which steps are written as what.
             let roles: Vec<Role> = plan.steps.iter().map(|s| role(&plan, s)).collect();
             let mut selection: Vec<String> = Vec::new();
@@ -90,6 +153,20 @@ impl Writer for DagsterWriter {
                             step.node.span,
                             Some(Fidelity::Approximate),
                             Some("folded: its dependencies pass through to its neighbours".into()),
+                        );
+                    }
+                    Role::Spec => {
+                        if step.defines && !asset_names.contains(&step.func) {
+                            definitions.push(asset_spec(step));
+                            asset_names.push(step.func.clone());
+                        }
+                        ledger.record_as(
+                            table,
+                            crate::report::node_id(step.node.kind),
+                            &step.node.id,
+                            step.node.span,
+                            Some(Fidelity::Exact),
+                            Some("an external asset: `dg.AssetSpec`".into()),
                         );
                     }
                     Role::Check(target_step) => {
@@ -140,6 +217,7 @@ impl Writer for DagsterWriter {
                                 &roles,
                                 from,
                                 partitions.as_deref(),
+                                &file_assets,
                                 &mut imports,
                                 &mut helpers,
                                 &mut ledger,
@@ -243,13 +321,19 @@ impl Writer for DagsterWriter {
                 if let Some(s) = schedule(
                     p,
                     &var,
-                    partitions.is_some(),
+                    partitions.as_deref(),
                     &mut names,
                     &mut ledger,
                     table,
                 ) {
                     schedules.push(s.0.clone());
                     jobs.push(s.1);
+                }
+                for t in &p.sensors {
+                    if let Some(text) = sensor(t, &var, from, &mut names) {
+                        sensors.push(identifier(&t.name));
+                        jobs.push(text);
+                    }
                 }
             }
             shared::record_pipeline(&mut ledger, table, p, target);
@@ -264,6 +348,7 @@ impl Writer for DagsterWriter {
             ("asset_checks", &checks),
             ("jobs", &job_names),
             ("schedules", &schedules),
+            ("sensors", &sensors),
         ] {
             if !names.is_empty() {
                 kw.push(Expr::kw(
@@ -310,9 +395,9 @@ impl Writer for DagsterWriter {
             gap: support.gap(),
             support: support.code,
             helpers,
-            definitions,
+            definitions: blocks(&definitions),
             assets,
-            jobs,
+            jobs: blocks(&jobs),
             defs,
         };
         let text = super::templates::render("dagster/module.py.j2", &ctx)?;
@@ -327,16 +412,19 @@ enum Role {
     Asset,
     /// An asset check on the asset of another step.
     Check(usize),
+    /// An external asset (`dg.AssetSpec`): declared, never materialised here.
+    Spec,
     /// Not written; dependencies pass through.
     Folded,
 }
 
 fn role(plan: &Plan, s: &Step) -> Role {
     let n = s.node;
-    if matches!(
-        n.kind,
-        NodeKind::Empty | NodeKind::SubPipeline | NodeKind::ExternalAsset
-    ) || (n.callable.is_none() && n.operator.is_none())
+    if n.kind == NodeKind::ExternalAsset {
+        return Role::Spec;
+    }
+    if matches!(n.kind, NodeKind::Empty | NodeKind::SubPipeline)
+        || (n.callable.is_none() && n.operator.is_none())
     {
         return Role::Folded;
     }
@@ -423,7 +511,7 @@ fn asset_key(plan: &Plan, step: &Step) -> String {
 /// The upstream a step input reads, resolved through folded steps.
 fn resolve(plan: &Plan, j: usize) -> Option<usize> {
     let s = &plan.steps[j];
-    if matches!(role(plan, s), Role::Asset) {
+    if matches!(role(plan, s), Role::Asset | Role::Spec) {
         return Some(j);
     }
     s.inputs
@@ -445,6 +533,7 @@ fn asset(
     roles: &[Role],
     from: Framework,
     partitions: Option<&str>,
+    file_assets: &std::collections::BTreeSet<&str>,
     imports: &mut Imports,
     helpers: &mut Vec<&'static str>,
     ledger: &mut Ledger,
@@ -500,6 +589,16 @@ fn asset(
                 }
                 prelude.push(format!("{} = [{}]", input.param, parts.join(", ")));
             }
+            // An asset of another job in this module, read by name (Dagster resolves it).
+            Source::Literal(Value::None)
+                if !input.mapped
+                    && file_assets.contains(input.param.as_str())
+                    && n.inlets
+                        .iter()
+                        .any(|a| a.name.as_deref() == Some(&input.param)) =>
+            {
+                data_params.push(input.param.clone());
+            }
             Source::Literal(v) if !input.mapped => {
                 prelude.push(format!("{} = {}", input.param, python::value(v).flat()))
             }
@@ -520,6 +619,18 @@ fn asset(
                         default.map_or_else(|| "None".into(), |v| python::value(&v).flat())
                     ));
                 }
+            }
+        }
+    }
+    // Resource parameters: Dagster binds them by key.
+    if from == Framework::Dagster
+        && let Some(c) = &n.callable
+    {
+        for prm in &c.params {
+            if plan.pipeline.resources.iter().any(|r| r.key == prm.name)
+                && !data_params.contains(&prm.name)
+            {
+                data_params.push(prm.name.clone());
             }
         }
     }
@@ -578,6 +689,7 @@ fn asset(
         if let Some(d) = pol
             .retry_delay
             .or_else(|| pol.retry_delays.first().copied())
+            .or_else(|| shared::implicit_retry_delay(plan.pipeline, &pol))
         {
             args.push(Expr::kw("delay", shared::seconds(d)));
         }
@@ -625,6 +737,27 @@ fn asset(
             imports,
         ));
     }
+    if from == Framework::Dagster
+        && let Some(Value::List(keys)) = n.extra.get("required_resource_keys")
+    {
+        let keys: Vec<String> = keys
+            .iter()
+            .filter_map(Value::as_str)
+            .map(python::string)
+            .collect();
+        kw.push(Expr::kw(
+            "required_resource_keys",
+            Expr::raw(format!("{{{}}}", keys.join(", "))),
+        ));
+        ledger.record_as(
+            table,
+            "extra",
+            &format!("{}.required_resource_keys", n.id),
+            n.span,
+            Some(Fidelity::Exact),
+            Some("kept".into()),
+        );
+    }
     let deco = python::decorator("dg.asset", kw);
     let (body, uses_context) = asset_body(step, from, &prelude, imports, helpers, ledger, table);
     let mut params: Vec<String> = Vec::new();
@@ -639,6 +772,19 @@ fn asset(
             .filter(|a| !a.contains("Context"))
             .map_or_else(|| p.clone(), |a| format!("{p}: {a}"))
     }));
+    // A Dagster run-config parameter stays one (`config: ScoringConfig`).
+    if from == Framework::Dagster
+        && let Some(cfg) = n.callable.as_ref().and_then(|c| {
+            c.params
+                .iter()
+                .find(|x| x.name == "config" && x.annotation.is_some())
+        })
+    {
+        params.insert(
+            usize::from(params.first().is_some_and(|p| p.starts_with("context"))),
+            format!("config: {}", cfg.annotation.as_deref().unwrap_or("")),
+        );
+    }
     // A mapped asset returns the list of results, whatever one call returns.
     let returns = n
         .callable
@@ -692,6 +838,7 @@ fn asset_body(
         ledger,
         table,
         None,
+        (None, &[]),
     );
     let uses_context = inner
         .split(|c: char| !(c.is_alphanumeric() || c == '_'))
@@ -806,6 +953,7 @@ fn check_body(
         ledger,
         table,
         None,
+        (None, &[]),
     );
     let param = step
         .inputs
@@ -950,7 +1098,7 @@ fn partitions_def(
 fn schedule(
     p: &Pipeline,
     job: &str,
-    partitioned: bool,
+    partitions: Option<&str>,
     names: &mut Names,
     ledger: &mut Ledger,
     table: &Translations,
@@ -976,7 +1124,6 @@ fn schedule(
         }
         _ => return None,
     };
-    let _ = (ledger, table);
     let mut kw = vec![
         Expr::kw("job", Expr::raw(job.to_string())),
         Expr::kw("cron_schedule", Expr::str(&cron)),
@@ -984,17 +1131,49 @@ fn schedule(
     if let Some(tz) = &s.timezone {
         kw.push(Expr::kw("execution_timezone", Expr::str(tz)));
     }
-    kw.push(Expr::kw(
-        "default_status",
-        Expr::raw("dg.DefaultScheduleStatus.RUNNING"),
-    ));
-    let time_partitioned = partitioned
+    // Airflow DAGs and Prefect deployment schedules run once deployed; Dagster's stop by default.
+    let running = p.framework != Some(Framework::Dagster);
+    if running {
+        kw.push(Expr::kw(
+            "default_status",
+            Expr::raw("dg.DefaultScheduleStatus.RUNNING"),
+        ));
+    }
+    let parts = p
+        .partitions
+        .as_ref()
+        .or_else(|| p.nodes.iter().find_map(|n| n.partitions.as_ref()));
+    let time_partitioned = partitions.is_some()
         && matches!(
-            p.partitions
-                .as_ref()
-                .or_else(|| p.nodes.iter().find_map(|n| n.partitions.as_ref())),
+            parts,
             Some(Partitions::Time { .. }) | Some(Partitions::Parameter { .. }) | None
         );
+    if let Some(defn) = partitions.filter(|_| time_partitioned && !cadence_fits(parts, &cron)) {
+        // The cron is not the partition cadence: a schedule function picks the partition of its tick.
+        ledger.record_as(
+            table,
+            "schedule",
+            &p.id,
+            p.span,
+            Some(Fidelity::Exact),
+            Some(format!(
+                "`{cron}` is not the partition cadence: a schedule function requests the last partition at each tick"
+            )),
+        );
+        let decorator = python::decorator("dg.schedule", kw);
+        let lookup = Expr::call(
+            &format!("{defn}.get_last_partition_key"),
+            vec![Expr::kw(
+                "current_time",
+                Expr::raw("context.scheduled_execution_time"),
+            )],
+        );
+        let text = format!(
+            "{decorator}\ndef {var}(context: dg.ScheduleEvaluationContext):\n    key = {}\n    return dg.RunRequest(run_key=key, partition_key=key)",
+            lookup.format_lead(4, 10, 0),
+        );
+        return Some((var, text));
+    }
     let call = if time_partitioned {
         // Time-partitioned jobs are scheduled by the partition cadence; only the time of day is set.
         let mut args = vec![Expr::raw(job.to_string())];
@@ -1012,12 +1191,14 @@ fn schedule(
                 }
             }
         }
-        args.push(Expr::kw(
-            "default_status",
-            Expr::raw("dg.DefaultScheduleStatus.RUNNING"),
-        ));
+        if running {
+            args.push(Expr::kw(
+                "default_status",
+                Expr::raw("dg.DefaultScheduleStatus.RUNNING"),
+            ));
+        }
         Expr::call("dg.build_schedule_from_partitioned_job", args)
-    } else if partitioned {
+    } else if partitions.is_some() {
         Expr::call(
             "dg.build_schedule_from_partitioned_job",
             kw.into_iter()
@@ -1034,4 +1215,211 @@ fn schedule(
         var.clone(),
         format!("{var} = {}", call.format_lead(0, var.len() + 3, 0)),
     ))
+}
+
+/// True when `build_schedule_from_partitioned_job` can express `cron`: its fixed fields are those
+/// the partition cadence leaves free (minute of an hourly cadence; minute and hour of a daily one…).
+fn cadence_fits(parts: Option<&Partitions>, cron: &str) -> bool {
+    let granularity = match parts {
+        Some(Partitions::Time { granularity, .. }) => granularity.as_str(),
+        _ => "daily",
+    };
+    let fields: Vec<&str> = cron.split_whitespace().collect();
+    let [minute, hour, dom, month, dow] = fields.as_slice() else {
+        return false;
+    };
+    let numeric = |f: &str| !f.is_empty() && f.chars().all(|c| c.is_ascii_digit());
+    let any = |f: &str| f == "*";
+    match granularity {
+        "hourly" => numeric(minute) && any(hour) && any(dom) && any(month) && any(dow),
+        "daily" => numeric(minute) && numeric(hour) && any(dom) && any(month) && any(dow),
+        "weekly" => numeric(minute) && numeric(hour) && any(dom) && any(month) && numeric(dow),
+        "monthly" => numeric(minute) && numeric(hour) && numeric(dom) && any(month) && any(dow),
+        _ => false,
+    }
+}
+
+/// Module-level statements as one block: a function (a schedule) is set off by two blank lines.
+fn blocks(lines: &[String]) -> Vec<String> {
+    let is_def = |l: &str| l.starts_with('@') || l.starts_with("def ");
+    let mut out = String::new();
+    let mut prev_def = false;
+    for l in lines {
+        if !out.is_empty() {
+            out.push_str(if prev_def || is_def(l) {
+                "\n\n\n"
+            } else {
+                "\n"
+            });
+        }
+        out.push_str(l);
+        prev_def = is_def(l);
+    }
+    if out.is_empty() {
+        Vec::new()
+    } else {
+        vec![out]
+    }
+}
+
+/// `name = dg.AssetSpec(key, ...)` for an external asset.
+fn asset_spec(step: &Step) -> String {
+    let n = step.node;
+    let key = if n.id.contains('/') {
+        Expr::call(
+            "dg.AssetKey",
+            vec![Expr::List(n.id.split('/').map(Expr::str).collect())],
+        )
+    } else {
+        Expr::str(&n.id)
+    };
+    let mut args = vec![key];
+    if let Some(g) = n
+        .group
+        .as_ref()
+        .filter(|g| !g.is_empty() && *g != "default")
+    {
+        args.push(Expr::kw("group_name", Expr::str(g)));
+    }
+    if let Some(d) = &n.description {
+        args.push(Expr::kw(
+            "description",
+            Expr::str(d.lines().next().unwrap_or("")),
+        ));
+    }
+    let var = &step.func;
+    format!(
+        "{var} = {}",
+        Expr::call("dg.AssetSpec", args).format_lead(0, var.len() + 3, 0)
+    )
+}
+
+/// A Dagster sensor of the source, re-targeted at the job it triggers (its body is Dagster code).
+fn sensor(
+    t: &crate::ir::SensorTrigger,
+    job: &str,
+    from: Framework,
+    names: &mut Names,
+) -> Option<String> {
+    let c = t.callable.as_ref().filter(|_| from == Framework::Dagster)?;
+    let name = identifier(&t.name);
+    names.taken.entry(name.clone()).or_insert(1);
+    let mut kw = Vec::new();
+    let decorator = if t.kind == "asset_sensor" {
+        let key = t.asset.as_deref()?;
+        let key = if key.contains('/') {
+            Expr::List(key.split('/').map(Expr::str).collect())
+        } else {
+            Expr::str(key)
+        };
+        kw.push(Expr::kw("asset_key", Expr::call("dg.AssetKey", vec![key])));
+        "dg.asset_sensor"
+    } else if t.kind == "sensor" {
+        "dg.sensor"
+    } else {
+        return None;
+    };
+    kw.push(Expr::kw("job", Expr::raw(job.to_string())));
+    if let Some(i) = t.interval {
+        kw.push(Expr::kw("minimum_interval_seconds", shared::seconds(i)));
+    }
+    let params: Vec<String> = c
+        .params
+        .iter()
+        .map(|p| match &p.annotation {
+            Some(a) => format!("{}: {a}", p.name),
+            None => p.name.clone(),
+        })
+        .collect();
+    Some(format!(
+        "{}\n{}def {name}{}:\n{}",
+        python::decorator(decorator, kw),
+        if c.is_async { "async " } else { "" },
+        shared::signature(&format!("def {name}"), &params, ""),
+        python::indent_body(&c.body, 4).trim_end()
+    ))
+}
+
+/// The graphs and job function of a Dagster op job as written, and the job function's name.
+fn op_composition(p: &Pipeline, from: Framework) -> Option<(Vec<String>, String)> {
+    if from != Framework::Dagster || p.extra.get("job_kind").and_then(Value::as_str) != Some("ops")
+    {
+        return None;
+    }
+    let Some(Value::List(items)) = p.extra.get("composition") else {
+        return None;
+    };
+    let texts: Vec<String> = items
+        .iter()
+        .filter_map(|v| v.as_str().map(|t| t.trim_end().to_string()))
+        .collect();
+    let job = texts.last()?;
+    let name = if job.starts_with('@') || job.starts_with("def ") {
+        job.split("def ")
+            .nth(1)?
+            .split('(')
+            .next()?
+            .trim()
+            .to_string()
+    } else {
+        // `job = graph.to_job(...)`
+        job.split(" = ").next()?.trim().to_string()
+    };
+    Some((texts, name))
+}
+
+/// An op function with its decorators as written.
+fn op_function(step: &Step) -> Option<FunctionCtx> {
+    let c = step.node.callable.as_ref()?;
+    let decorator = if c.decorators.is_empty() {
+        "@dg.op".to_string()
+    } else {
+        c.decorators
+            .iter()
+            .map(|d| format!("@{d}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let params: Vec<String> = c
+        .params
+        .iter()
+        .map(|p| {
+            let ann = p
+                .annotation
+                .as_ref()
+                .map(|a| format!(": {a}"))
+                .unwrap_or_default();
+            match &p.default {
+                Some(d) if ann.is_empty() => format!("{}={d}", p.name),
+                Some(d) => format!("{}{ann} = {d}", p.name),
+                None => format!("{}{ann}", p.name),
+            }
+        })
+        .collect();
+    let returns = c
+        .returns
+        .as_ref()
+        .map(|r| format!(" -> {r}"))
+        .unwrap_or_default();
+    let prefix = format!("{}def {}", if c.is_async { "async " } else { "" }, c.name);
+    Some(FunctionCtx {
+        decorator,
+        name: c.name.clone(),
+        signature: shared::signature(&prefix, &params, &returns),
+        body: python::indent_body(&c.body, 4).trim_end().to_string(),
+        is_async: c.is_async,
+    })
+}
+
+/// `partitions_def=<name>` in a decorator as written, pointed at `name`.
+fn rename_partitions_def(text: &str, name: &str) -> String {
+    let key = "partitions_def=";
+    let Some(at) = text.find(key) else {
+        return text.to_string();
+    };
+    let start = at + key.len();
+    let len = text[start..]
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+        .unwrap_or(text.len() - start);
+    format!("{}{name}{}", &text[..start], &text[start + len..])
 }

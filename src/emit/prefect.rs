@@ -48,6 +48,7 @@ impl Writer for PrefectWriter {
             .map(|p| (p.id.clone(), unique(&mut names.taken, &identifier(&p.id))))
             .collect();
         let from = file.framework.unwrap_or(Framework::Airflow);
+        let config = super::resources::config_classes(&file.support);
         for p in &file.pipelines {
             let mut ledger = Ledger::new(&file.path, &p.id, "prefect");
             let plan = Plan::new(p, &mut names);
@@ -87,6 +88,7 @@ impl Writer for PrefectWriter {
                         &mut ledger,
                         table,
                         partition_param.as_deref(),
+                        &config,
                     );
                     tasks.push(t);
                 } else {
@@ -240,7 +242,9 @@ fn drop_unused_assignments(statements: Vec<(Option<String>, Expr)>) -> Vec<Strin
 fn need(imports: &mut Imports, helpers: &mut Vec<&'static str>, n: &'static str) {
     match n {
         "get_run_logger" => imports.name("prefect", "get_run_logger"),
-        "_check_result" | "_poke_result" if !helpers.contains(&n) => {
+        "_check_result" | "_poke_result" | "_partition_window" | "_outputs"
+            if !helpers.contains(&n) =>
+        {
             helpers.push(n);
         }
         _ => {}
@@ -347,6 +351,7 @@ fn task(
     ledger: &mut Ledger,
     table: &Translations,
     partition: Option<&str>,
+    config: &[String],
 ) -> FunctionCtx {
     imports.name("prefect", "task");
     let node = step.node;
@@ -382,6 +387,7 @@ fn task(
         ledger,
         table,
         partition,
+        (Some(step_pipeline), config),
     );
     FunctionCtx {
         decorator,

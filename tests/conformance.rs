@@ -16,13 +16,14 @@
 //!   comparisons of the oracle tests (tests/support). tests/port.rs checks that the port reads
 //!   like its source, so the two together tie the source to what the framework loads;
 //! - **run**: Airflow: every DAG through `dag.test()` (not for a file with conflicting assets:
-//!   which one Airflow activates is arbitrary, so the run would pass or fail by chance); Dagster: every op job executed, every asset
-//!   materialised (one partition of partitioned ones) with its checks passing, every asset job
-//!   executed; Prefect: every flow called with its defaults, to completion.
+//!   which one Airflow activates is arbitrary, so the run would pass or fail by chance); Dagster:
+//!   every op job executed, every asset materialised (one partition of partitioned ones) with its
+//!   checks passing, every asset job executed; Prefect: every flow called with its defaults, to
+//!   completion (its structure is what the runs recorded, so it is not reached when a run fails).
 //!
 //! The work is batched: ONE python process per framework runs every file of its target
-//! (tests/conformance/{airflow,dagster,prefect}_check.py, one migrated Airflow DB, one Prefect
-//! test harness), and the three frameworks run in parallel. A failure never stops the batch: every
+//! (tests/conformance/{airflow,dagster,prefect}_check.py: one Airflow metadata DB, one Dagster
+//! instance, one Prefect test harness), and the three frameworks run in parallel. A failure never stops the batch: every
 //! cell is filled in, and a table of the run is printed at the end (also written to
 //! `$CARGO_TARGET_TMPDIR/conformance-report.md`, every cell as JSON in `conformance-report.json`,
 //! the frameworks' logs beside them in `conformance-<target>.log`).
@@ -107,9 +108,10 @@ const fn known(file: &'static str, target: &'static str, check: Check, why: &'st
     }
 }
 
-/// The failures of today (writers being fixed in issue #5). Each entry names the corpus file, the
-/// target, the check and what the port gets wrong; a listed failure that passes fails the test, so
-/// remove its entry when the writer is fixed.
+/// The failures of today (writers being fixed in issue #5), by target. Each entry names the corpus
+/// file, the target, the check and what the port gets wrong; a listed failure that passes fails
+/// the test, so remove its entry when the writer is fixed. The run's cells, with the frameworks'
+/// errors, are in `$CARGO_TARGET_TMPDIR/conformance-report.json`.
 const KNOWN_FAILURES: &[Known] = &[
     // ---- → airflow
     known(
@@ -1011,8 +1013,8 @@ fn prefect_row(
     row
 }
 
-/// Everything one framework says about the ports of its target: a row per port (in the order
-/// given), how long it took, and the Prefect exceptions that applied.
+/// Everything one framework says about the ports of its target: a row per port, how long it
+/// took, and the Prefect exceptions that applied.
 struct Batch {
     /// Rows by port key.
     rows: BTreeMap<String, Row>,
@@ -1247,6 +1249,9 @@ fn indent(text: &str) -> String {
         .join("\n")
 }
 
+/// Ports the corpus, checks every emitted file in its framework (one thread and one python
+/// process per framework), prints and writes the report, and fails on any failure that
+/// [`KNOWN_FAILURES`] does not list and on any listed one that passes.
 #[test]
 fn every_port_loads_structures_and_runs_in_its_framework() {
     let started = Instant::now();

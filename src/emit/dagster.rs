@@ -118,23 +118,20 @@ impl Writer for DagsterWriter {
                     None => t,
                 }));
                 job_names.push(job_fn.clone());
-                if let Some(s) = schedule(
+                let triggers = Triggers {
+                    schedules: &mut schedules,
+                    sensors: &mut sensors,
+                    statements: &mut jobs,
+                };
+                triggers.add(
                     p,
                     &job_fn,
                     partitions.as_deref(),
+                    from,
                     &mut names,
                     &mut ledger,
                     table,
-                ) {
-                    schedules.push(s.0.clone());
-                    jobs.push(s.1);
-                }
-                for t in &p.sensors {
-                    if let Some(text) = sensor(t, &job_fn, from, &mut names) {
-                        sensors.push(identifier(&t.name));
-                        jobs.push(text);
-                    }
-                }
+                );
                 shared::record_pipeline(&mut ledger, table, p, target);
                 ledgers.push(ledger);
                 continue;
@@ -318,23 +315,20 @@ impl Writer for DagsterWriter {
                 let call = Expr::call("dg.define_asset_job", kw);
                 jobs.push(format!("{var} = {}", call.format_lead(0, var.len() + 3, 0)));
                 job_names.push(var.clone());
-                if let Some(s) = schedule(
+                let triggers = Triggers {
+                    schedules: &mut schedules,
+                    sensors: &mut sensors,
+                    statements: &mut jobs,
+                };
+                triggers.add(
                     p,
                     &var,
                     partitions.as_deref(),
+                    from,
                     &mut names,
                     &mut ledger,
                     table,
-                ) {
-                    schedules.push(s.0.clone());
-                    jobs.push(s.1);
-                }
-                for t in &p.sensors {
-                    if let Some(text) = sensor(t, &var, from, &mut names) {
-                        sensors.push(identifier(&t.name));
-                        jobs.push(text);
-                    }
-                }
+                );
             }
             shared::record_pipeline(&mut ledger, table, p, target);
             ledgers.push(ledger);
@@ -1380,22 +1374,7 @@ fn op_function(step: &Step) -> Option<FunctionCtx> {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let params: Vec<String> = c
-        .params
-        .iter()
-        .map(|p| {
-            let ann = p
-                .annotation
-                .as_ref()
-                .map(|a| format!(": {a}"))
-                .unwrap_or_default();
-            match &p.default {
-                Some(d) if ann.is_empty() => format!("{}={d}", p.name),
-                Some(d) => format!("{}{ann} = {d}", p.name),
-                None => format!("{}{ann}", p.name),
-            }
-        })
-        .collect();
+    let params: Vec<String> = c.params.iter().map(shared::param_text).collect();
     let returns = c
         .returns
         .as_ref()
@@ -1422,4 +1401,37 @@ fn rename_partitions_def(text: &str, name: &str) -> String {
         .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
         .unwrap_or(text.len() - start);
     format!("{}{name}{}", &text[..start], &text[start + len..])
+}
+
+/// Where a job's schedule and sensors go: their names for `Definitions`, their statements.
+struct Triggers<'a> {
+    schedules: &'a mut Vec<String>,
+    sensors: &'a mut Vec<String>,
+    statements: &'a mut Vec<String>,
+}
+
+impl Triggers<'_> {
+    /// Writes the schedule and the sensors of pipeline `p` for the job `job`.
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        self,
+        p: &Pipeline,
+        job: &str,
+        partitions: Option<&str>,
+        from: Framework,
+        names: &mut Names,
+        ledger: &mut Ledger,
+        table: &Translations,
+    ) {
+        if let Some((name, text)) = schedule(p, job, partitions, names, ledger, table) {
+            self.schedules.push(name);
+            self.statements.push(text);
+        }
+        for t in &p.sensors {
+            if let Some(text) = sensor(t, job, from, names) {
+                self.sensors.push(identifier(&t.name));
+                self.statements.push(text);
+            }
+        }
+    }
 }

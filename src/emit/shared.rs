@@ -446,18 +446,7 @@ pub fn body_for(
             .iter()
             .filter(|p| to == Framework::Dagster || p.name != "context")
             .filter(|p| !locals.dropped.contains(&p.name))
-            .map(|p| {
-                let ann = p
-                    .annotation
-                    .as_ref()
-                    .map(|a| format!(": {a}"))
-                    .unwrap_or_default();
-                match &p.default {
-                    Some(d) if ann.is_empty() => format!("{}={d}", p.name),
-                    Some(d) => format!("{}{ann} = {d}", p.name),
-                    None => format!("{}{ann}", p.name),
-                }
-            })
+            .map(param_text)
             .collect();
         if rw.partition_key {
             match (to, partition) {
@@ -636,4 +625,18 @@ pub fn implicit_retry_delay(pipeline: &Pipeline, p: &crate::ir::Policy) -> Optio
         && p.retry_delay.is_none()
         && p.retry_delays.is_empty())
     .then_some(300.0)
+}
+
+/// A parameter as written in a `def`: `name`, `name: ann`, `name=default`, `name: ann = default`.
+pub fn param_text(p: &crate::ir::CallableParam) -> String {
+    let ann = p
+        .annotation
+        .as_ref()
+        .map(|a| format!(": {a}"))
+        .unwrap_or_default();
+    match &p.default {
+        Some(d) if ann.is_empty() => format!("{}={d}", p.name),
+        Some(d) => format!("{}{ann} = {d}", p.name),
+        None => format!("{}{ann}", p.name),
+    }
 }

@@ -1037,7 +1037,7 @@ fn check_target(
     let home = work.join(format!("{target}-home"));
     std::fs::create_dir_all(home.join("dags")).expect("framework home");
     let home_s = home.display().to_string();
-    let env: Vec<(&str, String)> = match target {
+    let mut env: Vec<(&str, String)> = match target {
         "airflow" => vec![
             ("AIRFLOW_HOME", home_s.clone()),
             ("AIRFLOW__CORE__DAGS_FOLDER", format!("{home_s}/dags")),
@@ -1056,6 +1056,11 @@ fn check_target(
             ("PREFECT_LOGGING_LEVEL", "WARNING".into()),
         ],
     };
+    // Each framework its own temp folder: the three batches run at once, and bodies that use
+    // tempfile.gettempdir() must not meet another framework's files.
+    let tmp = work.join(format!("{target}-tmp"));
+    std::fs::create_dir_all(&tmp).expect("framework temp dir");
+    env.push(("TMPDIR", tmp.display().to_string()));
     let present: Vec<&Port> = ports.iter().copied().filter(|p| p.path.exists()).collect();
     let json = if present.is_empty() {
         Err("orchmig port wrote no file".to_string())

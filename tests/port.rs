@@ -217,10 +217,6 @@ fn porting_to_the_source_framework_round_trips() {
             "external AssetSpec assets are not written yet",
         ),
         (
-            "corpus/dagster/payments_reconciliation.py",
-            "a sub-daily cron on a daily-partitioned job becomes the partition cadence",
-        ),
-        (
             "corpus/prefect/customer_onboarding.py",
             "with_options(retries=…) at a call site is not carried to the call",
         ),

@@ -192,6 +192,10 @@ impl Writer for AirflowWriter {
         let support =
             super::module::support(file, &emitted, Framework::Airflow, &own, &mut imports);
         support.report_foreign(&mut ledgers, table);
+        // A body rewritten to read the run context (`prefect.runtime` fields).
+        if emitted.contains("get_current_context()") && !imports.binds("get_current_context") {
+            imports.name(sdk(target), "get_current_context");
+        }
         if emitted.contains("timedelta(") {
             imports.name("datetime", "timedelta");
         }

@@ -216,14 +216,6 @@ fn porting_to_the_source_framework_round_trips() {
             "corpus/dagster/warehouse_inventory.py",
             "external AssetSpec assets are not written yet",
         ),
-        (
-            "corpus/prefect/customer_onboarding.py",
-            "with_options(retries=…) at a call site is not carried to the call",
-        ),
-        (
-            "corpus/prefect/nightly_variants.py",
-            "with_options(retries=…) at a call site is not carried to the call",
-        ),
     ]
     .into_iter()
     .collect();

@@ -53,6 +53,8 @@ impl Writer for AirflowWriter {
         let mut ledgers = Vec::new();
         let mut names = Names::default();
         let from = file.framework.unwrap_or(Framework::Airflow);
+        // The decorator policy of each task function, to see what a later call overrides.
+        let mut decorated: BTreeMap<String, Vec<Expr>> = BTreeMap::new();
         for p in &file.pipelines {
             let mut ledger = Ledger::new(&file.path, &p.id, "airflow");
             let dag_name = unique(&mut names.taken, &identifier(&p.id));
@@ -88,7 +90,44 @@ impl Writer for AirflowWriter {
                         shared::record_reused(&mut ledger, table, step.node);
                     }
                 }
-                let stmt = step_statement(p, &plan, step, target, &mut imports, &mut ledger, table);
+                // What a reused task changes of its function's policy (`override(retries=…)`).
+                let mut scratch = Ledger::new(&file.path, &p.id, "airflow");
+                let own = policy_kwargs(
+                    &step.node.policy,
+                    &step.node.id,
+                    step.node.span,
+                    &mut scratch,
+                    table,
+                    &mut imports,
+                );
+                let overrides: Vec<Expr> = if step.defines {
+                    decorated.insert(step.func.clone(), own);
+                    Vec::new()
+                } else {
+                    let base = decorated.get(&step.func).cloned().unwrap_or_default();
+                    let mut o: Vec<Expr> =
+                        own.iter().filter(|e| !base.contains(e)).cloned().collect();
+                    if base
+                        .iter()
+                        .any(|e| matches!(e, Expr::Keyword(k, _) if k == "retries"))
+                        && !own
+                            .iter()
+                            .any(|e| matches!(e, Expr::Keyword(k, _) if k == "retries"))
+                    {
+                        o.push(Expr::kw("retries", Expr::raw("0")));
+                    }
+                    o
+                };
+                let stmt = step_statement(
+                    p,
+                    &plan,
+                    step,
+                    &overrides,
+                    target,
+                    &mut imports,
+                    &mut ledger,
+                    table,
+                );
                 if stmt.is_some() && !group_chain(p, step.node.group.as_deref()).is_empty() {
                     imports.name(sdk(target), "TaskGroup");
                 }
@@ -165,6 +204,7 @@ impl Writer for AirflowWriter {
                 name: dag_name.clone(),
                 signature: dag_signature(p, &dag_name, &mut ledger, table),
                 statements: body.finish(),
+                is_async: false,
             });
             shared::record_pipeline(&mut ledger, table, p, target);
             ledgers.push(ledger);
@@ -605,10 +645,12 @@ fn input_expr(plan: &Plan, s: &Source) -> Expr {
 }
 
 /// The statement that creates a step in the dag body; `None` for steps that are not written.
+#[allow(clippy::too_many_arguments)]
 fn step_statement(
     p: &Pipeline,
     plan: &Plan,
     step: &Step,
+    overrides: &[Expr],
     target: Target,
     imports: &mut Imports,
     ledger: &mut Ledger,
@@ -720,9 +762,15 @@ fn step_statement(
         return Some(call);
     }
     n.callable.as_ref()?;
-    let mut callee = step.func.clone();
+    // `task.override(task_id="…", retries=…)`: the call's own id and policy.
+    let mut over_args = Vec::new();
     if label != step.func {
-        callee = format!("{}.override(task_id={})", step.func, python::string(&label));
+        over_args.push(Expr::kw("task_id", Expr::str(&label)));
+    }
+    over_args.extend(overrides.iter().cloned());
+    let mut callee = step.func.clone();
+    if !over_args.is_empty() {
+        callee = Expr::call(&format!("{}.override", step.func), over_args.clone()).flat();
     }
     let mut args = Vec::new();
     let mut mapped_args = Vec::new();
@@ -758,12 +806,9 @@ fn step_statement(
             None => ("expand", mapped_args),
         };
         return Some(chain_call(base, expand, mapped_args));
-    } else if label != step.func {
+    } else if !over_args.is_empty() {
         // `task.override(task_id="…")(args)`: black may split either pair of brackets.
-        let over = Expr::call(
-            &format!("{}.override", step.func),
-            vec![Expr::kw("task_id", Expr::str(&label))],
-        );
+        let over = Expr::call(&format!("{}.override", step.func), over_args);
         Expr::CallOn(Box::new(over), args)
     } else {
         Expr::call(&callee, args)

@@ -122,16 +122,110 @@ pub enum Command {
         /// The pipeline file.
         path: Option<PathBuf>,
     },
-    /// Run a pipeline on the native executor (not built yet: issue #7).
-    Run {
-        /// The pipeline file.
-        path: Option<PathBuf>,
-    },
-    /// Prove a port faithful (not built yet: issue #7).
+    /// Run a pipeline locally on a virtual clock: retries, trigger rules, mapping, partitions, ledger.
+    #[command(after_help = RUN_HELP)]
+    Run(RunFlags),
+    /// Prove a port faithful: port in memory, read it back, compare the IR and the traces.
+    #[command(after_help = VERIFY_HELP)]
     Verify {
-        /// The pipeline file.
-        path: Option<PathBuf>,
+        /// The pipeline file (or a folder: every file in it).
+        path: PathBuf,
+        /// Target: airflow, dagster or prefect (optionally @version).
+        #[arg(long)]
+        to: String,
+        /// Only this pipeline of the file.
+        #[arg(long)]
+        pipeline: Option<String>,
+        /// `dry` compares traces; `python` also runs the bodies and compares their outputs.
+        #[arg(long, default_value = "dry")]
+        runner: String,
+        /// Faults injected into both runs (as for `orchmig run`).
+        #[arg(long = "fail", value_name = "NODE[@PARTITION][:N]")]
+        fail: Vec<String>,
+        /// Width of mapped steps whose collection is unknown (dry runner).
+        #[arg(long, default_value_t = 3)]
+        map_width: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
+}
+
+const RUN_HELP: &str = "Examples:
+  orchmig run corpus/airflow/orders_etl.py
+  orchmig run corpus/airflow/orders_etl.py --fail extract:2 --format json
+  orchmig run corpus/dagster/orders_daily.py --backfill 2024-03-01..2024-03-30 --ledger run.jsonl
+  orchmig run corpus/dagster/orders_daily.py --resume run.jsonl
+  orchmig run corpus/prefect/quality_gate.py --runner python
+  orchmig run corpus/airflow/finance_reconciliation.py --schedule-preview 5 --from 2024-03-29
+
+Time is virtual: attempts take 1s, retries wait their policy's delay, nothing sleeps.
+--fail NODE[@PARTITION][:N] fails the first N attempts (every attempt without :N); steps inside a
+sub-pipeline are named parent::child. The ledger records the arguments: --resume FILE re-runs only
+what failed or never ran, and what depends on it, and appends to FILE.
+
+Exit codes: 0 the run succeeded; 1 a step failed (or was upstream_failed); 2 usage error or unreadable input.";
+
+const VERIFY_HELP: &str = "Examples:
+  orchmig verify corpus/airflow/orders_etl.py --to prefect
+  orchmig verify corpus/dagster/orders_daily.py --to airflow --fail raw_orders:2
+  orchmig verify corpus/prefect/quality_gate.py --to dagster --runner python
+
+Differences the port's report declares (an approximation, a redesign, a loss) are listed as
+declared; any other difference is a mismatch.
+
+Exit codes: 0 faithful (modulo declared losses); 1 a mismatch; 2 usage error or unreadable input.";
+
+/// The flags of `orchmig run`.
+#[derive(Debug, clap::Args)]
+pub struct RunFlags {
+    /// The pipeline file.
+    pub path: PathBuf,
+    /// The pipeline to run, when the file defines several.
+    #[arg(long)]
+    pub pipeline: Option<String>,
+    /// `dry` (every step succeeds unless --fail) or `python` (runs the real bodies).
+    #[arg(long, default_value = "dry")]
+    pub runner: String,
+    /// Most attempts running at once.
+    #[arg(long, default_value_t = 16)]
+    pub max_active: usize,
+    /// Width of mapped steps whose collection is unknown (dry runner).
+    #[arg(long, default_value_t = 3)]
+    pub map_width: usize,
+    /// Make the first N attempts of a step fail (all attempts without :N). Repeatable.
+    #[arg(long = "fail", value_name = "NODE[@PARTITION][:N]")]
+    pub fail: Vec<String>,
+    /// Make the first N attempts of a step hang until their timeout. Repeatable.
+    #[arg(long = "hang", value_name = "NODE[@PARTITION][:N]")]
+    pub hang: Vec<String>,
+    /// Run one partition.
+    #[arg(long, conflicts_with = "backfill")]
+    pub partition: Option<String>,
+    /// Run every partition (or scheduled run) from START to END, inclusive, in order.
+    #[arg(long, value_name = "START..END")]
+    pub backfill: Option<String>,
+    /// Most partitions of a backfill running at once.
+    #[arg(long, default_value_t = 1)]
+    pub max_partitions_active: usize,
+    /// Print the next N run times of the schedule in the pipeline's time zone instead of running.
+    #[arg(long, value_name = "N")]
+    pub schedule_preview: Option<usize>,
+    /// Start of the schedule preview (UTC; default now).
+    #[arg(long, requires = "schedule_preview")]
+    pub from: Option<String>,
+    /// Write the run ledger (JSON lines, fsync'd per event) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+    /// Resume the run a ledger recorded: only what failed or never ran, and its downstream.
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
+    /// Wall-clock seconds a python body without a timeout of its own may run.
+    #[arg(long, default_value_t = 600.0)]
+    pub attempt_timeout: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// Runs a parsed command line; returns the process exit code.
@@ -177,7 +271,24 @@ pub fn run(cli: Cli) -> i32 {
             format,
         }),
         Command::Graph { .. } => not_yet("graph", 10),
-        Command::Run { .. } | Command::Verify { .. } => not_yet("run/verify", 7),
+        Command::Run(f) => run_cmd(f),
+        Command::Verify {
+            path,
+            to,
+            pipeline,
+            runner,
+            fail,
+            map_width,
+            format,
+        } => crate::verify::cmd::run(crate::verify::cmd::VerifyArgs {
+            path,
+            to,
+            pipeline,
+            runner,
+            fail,
+            map_width,
+            format,
+        }),
     }
 }
 
@@ -221,6 +332,31 @@ pub(crate) fn write_stdout(text: &str) -> bool {
     out.write_all(text.as_bytes())
         .and_then(|_| out.flush())
         .is_ok()
+}
+
+fn run_cmd(f: RunFlags) -> i32 {
+    let faults_given = !f.fail.is_empty() || !f.hang.is_empty();
+    crate::exec::cmd::run(crate::exec::cmd::RunCommand {
+        args: crate::exec::RunArgs {
+            path: f.path.display().to_string(),
+            pipeline: f.pipeline,
+            runner: f.runner,
+            max_active: f.max_active,
+            map_width: f.map_width,
+            fail: f.fail,
+            hang: f.hang,
+            partition: f.partition,
+            backfill: f.backfill,
+            max_partitions_active: f.max_partitions_active,
+            attempt_timeout: f.attempt_timeout,
+        },
+        schedule_preview: f.schedule_preview,
+        from: f.from,
+        ledger: f.ledger,
+        resume: f.resume,
+        faults_given,
+        format: f.format,
+    })
 }
 
 fn analyze_cmd(

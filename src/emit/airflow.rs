@@ -93,6 +93,7 @@ impl Writer for AirflowWriter {
                 // What a reused task changes of its function's policy (`override(retries=…)`).
                 let mut scratch = Ledger::new(&file.path, &p.id, "airflow");
                 let own = policy_kwargs(
+                    from,
                     &step.node.policy,
                     &step.node.id,
                     step.node.span,
@@ -477,7 +478,15 @@ fn task_def(
         (NodeKind::Sensor, _) if from == Framework::Airflow => Some("sensor".into()),
         _ => None,
     };
-    let mut kwargs = policy_kwargs(&node.policy, &node.id, node.span, ledger, table, imports);
+    let mut kwargs = policy_kwargs(
+        from,
+        &node.policy,
+        &node.id,
+        node.span,
+        ledger,
+        table,
+        imports,
+    );
     if let Some(s) = &node.sensor
         && flavor.as_deref() == Some("sensor")
     {
@@ -566,6 +575,7 @@ fn asset_expr(a: &crate::ir::AssetRef) -> Expr {
 
 /// A policy as BaseOperator keyword arguments.
 fn policy_kwargs(
+    from: Framework,
     p: &Policy,
     subject: &str,
     span: crate::ir::Span,
@@ -578,7 +588,11 @@ fn policy_kwargs(
         kw.push(Expr::kw("retries", Expr::raw(r.to_string())));
         ledger.record(table, "policy.retries", subject, span);
     }
-    let delay = p.retry_delay.or_else(|| p.retry_delays.first().copied());
+    let mut delay = p.retry_delay.or_else(|| p.retry_delays.first().copied());
+    // Dagster and Prefect retry at once unless told otherwise; Airflow would wait 5 minutes.
+    if delay.is_none() && from != Framework::Airflow && p.retries.is_some_and(|r| r > 0) {
+        delay = Some(0.0);
+    }
     if let Some(d) = delay {
         imports.name("datetime", "timedelta");
         kw.push(Expr::kw("retry_delay", python::timedelta(d)));
@@ -657,6 +671,7 @@ fn step_statement(
     table: &Translations,
 ) -> Option<Expr> {
     let n = step.node;
+    let from = p.framework.unwrap_or(Framework::Airflow);
     let label = task_label(p, step);
     if n.kind == NodeKind::ExternalAsset {
         return None;
@@ -718,7 +733,7 @@ fn step_statement(
             let _ = c;
         }
         kwargs.extend(policy_kwargs(
-            &n.policy, &n.id, n.span, ledger, table, imports,
+            from, &n.policy, &n.id, n.span, ledger, table, imports,
         ));
         if let Some(tr) = &n.trigger_rule {
             kwargs.push(Expr::kw("trigger_rule", Expr::str(tr)));
@@ -828,6 +843,7 @@ fn dag_decorator(
     ledger: &mut Ledger,
     table: &Translations,
 ) -> String {
+    let from = p.framework.unwrap_or(Framework::Airflow);
     let mut kw = vec![Expr::kw("dag_id", Expr::str(&p.id))];
     let time_parts = matches!(&p.partitions, Some(Partitions::Time { .. }))
         || p.nodes
@@ -914,7 +930,15 @@ fn dag_decorator(
             Expr::List(p.tags.iter().map(|t| Expr::str(t)).collect()),
         ));
     }
-    let mut defaults = policy_kwargs(&p.defaults, "defaults", p.span, ledger, table, imports);
+    let mut defaults = policy_kwargs(
+        from,
+        &p.defaults,
+        "defaults",
+        p.span,
+        ledger,
+        table,
+        imports,
+    );
     if let Some(o) = &p.owner
         && p.defaults.owner.is_none()
     {

@@ -57,11 +57,20 @@ impl Writer for DagsterWriter {
         let mut jobs: Vec<String> = Vec::new();
         let mut job_names: Vec<String> = Vec::new();
         let mut schedules: Vec<String> = Vec::new();
+        let mut sensors: Vec<String> = Vec::new();
         let mut resources: BTreeMap<String, Expr> = BTreeMap::new();
         let mut ledgers = Vec::new();
         let mut names = Names::default();
         let mut parts_defs: Vec<(String, String)> = Vec::new();
         let from = file.framework.unwrap_or(Framework::Airflow);
+        // Asset keys of the whole module: an asset may read one that another job materialises.
+        let file_assets: std::collections::BTreeSet<&str> = file
+            .pipelines
+            .iter()
+            .flat_map(|p| &p.nodes)
+            .filter(|n| matches!(n.kind, NodeKind::Asset | NodeKind::ExternalAsset))
+            .map(|n| n.id.as_str())
+            .collect();
         for p in &file.pipelines {
             let mut ledger = Ledger::new(&file.path, &p.id, "dagster");
             let mut plan = Plan::new(p, &mut names);
@@ -76,6 +85,60 @@ impl Writer for DagsterWriter {
                 seen.push(s.func.clone());
             }
             let partitions = partitions_def(p, from, &mut parts_defs, &mut ledger, table);
+            if let Some((texts, job_fn)) = op_composition(p, from) {
+                // An op job of the source stays an op job: ops, graphs and the job as written.
+                for step in &plan.steps {
+                    shared::record_node(&mut ledger, table, step.node);
+                    if let Some(c) = &step.node.callable {
+                        for (construct, fidelity, note) in rewrite(&c.body, from, from).uses {
+                            ledger.record_as(
+                                table,
+                                construct,
+                                &step.node.id,
+                                c.body_span,
+                                Some(fidelity),
+                                Some(note),
+                            );
+                        }
+                    }
+                    let op = op_function(step).filter(|op| {
+                        !assets
+                            .iter()
+                            .any(|a| a.name == op.name && a.decorator == op.decorator)
+                    });
+                    if let Some(op) = op {
+                        assets.push(op);
+                    } else {
+                        shared::record_reused(&mut ledger, table, step.node);
+                    }
+                }
+                // The partitions definition is written under the writer's name.
+                jobs.extend(texts.into_iter().map(|t| match &partitions {
+                    Some(name) => rename_partitions_def(&t, name),
+                    None => t,
+                }));
+                job_names.push(job_fn.clone());
+                if let Some(s) = schedule(
+                    p,
+                    &job_fn,
+                    partitions.as_deref(),
+                    &mut names,
+                    &mut ledger,
+                    table,
+                ) {
+                    schedules.push(s.0.clone());
+                    jobs.push(s.1);
+                }
+                for t in &p.sensors {
+                    if let Some(text) = sensor(t, &job_fn, from, &mut names) {
+                        sensors.push(identifier(&t.name));
+                        jobs.push(text);
+                    }
+                }
+                shared::record_pipeline(&mut ledger, table, p, target);
+                ledgers.push(ledger);
+                continue;
+            }
             // Which steps are written as what.
             let roles: Vec<Role> = plan.steps.iter().map(|s| role(&plan, s)).collect();
             let mut selection: Vec<String> = Vec::new();
@@ -90,6 +153,20 @@ impl Writer for DagsterWriter {
                             step.node.span,
                             Some(Fidelity::Approximate),
                             Some("folded: its dependencies pass through to its neighbours".into()),
+                        );
+                    }
+                    Role::Spec => {
+                        if step.defines && !asset_names.contains(&step.func) {
+                            definitions.push(asset_spec(step));
+                            asset_names.push(step.func.clone());
+                        }
+                        ledger.record_as(
+                            table,
+                            crate::report::node_id(step.node.kind),
+                            &step.node.id,
+                            step.node.span,
+                            Some(Fidelity::Exact),
+                            Some("an external asset: `dg.AssetSpec`".into()),
                         );
                     }
                     Role::Check(target_step) => {
@@ -140,6 +217,7 @@ impl Writer for DagsterWriter {
                                 &roles,
                                 from,
                                 partitions.as_deref(),
+                                &file_assets,
                                 &mut imports,
                                 &mut helpers,
                                 &mut ledger,
@@ -251,6 +329,12 @@ impl Writer for DagsterWriter {
                     schedules.push(s.0.clone());
                     jobs.push(s.1);
                 }
+                for t in &p.sensors {
+                    if let Some(text) = sensor(t, &var, from, &mut names) {
+                        sensors.push(identifier(&t.name));
+                        jobs.push(text);
+                    }
+                }
             }
             shared::record_pipeline(&mut ledger, table, p, target);
             ledgers.push(ledger);
@@ -264,6 +348,7 @@ impl Writer for DagsterWriter {
             ("asset_checks", &checks),
             ("jobs", &job_names),
             ("schedules", &schedules),
+            ("sensors", &sensors),
         ] {
             if !names.is_empty() {
                 kw.push(Expr::kw(
@@ -310,7 +395,7 @@ impl Writer for DagsterWriter {
             gap: support.gap(),
             support: support.code,
             helpers,
-            definitions,
+            definitions: blocks(&definitions),
             assets,
             jobs: blocks(&jobs),
             defs,
@@ -327,16 +412,19 @@ enum Role {
     Asset,
     /// An asset check on the asset of another step.
     Check(usize),
+    /// An external asset (`dg.AssetSpec`): declared, never materialised here.
+    Spec,
     /// Not written; dependencies pass through.
     Folded,
 }
 
 fn role(plan: &Plan, s: &Step) -> Role {
     let n = s.node;
-    if matches!(
-        n.kind,
-        NodeKind::Empty | NodeKind::SubPipeline | NodeKind::ExternalAsset
-    ) || (n.callable.is_none() && n.operator.is_none())
+    if n.kind == NodeKind::ExternalAsset {
+        return Role::Spec;
+    }
+    if matches!(n.kind, NodeKind::Empty | NodeKind::SubPipeline)
+        || (n.callable.is_none() && n.operator.is_none())
     {
         return Role::Folded;
     }
@@ -423,7 +511,7 @@ fn asset_key(plan: &Plan, step: &Step) -> String {
 /// The upstream a step input reads, resolved through folded steps.
 fn resolve(plan: &Plan, j: usize) -> Option<usize> {
     let s = &plan.steps[j];
-    if matches!(role(plan, s), Role::Asset) {
+    if matches!(role(plan, s), Role::Asset | Role::Spec) {
         return Some(j);
     }
     s.inputs
@@ -445,6 +533,7 @@ fn asset(
     roles: &[Role],
     from: Framework,
     partitions: Option<&str>,
+    file_assets: &std::collections::BTreeSet<&str>,
     imports: &mut Imports,
     helpers: &mut Vec<&'static str>,
     ledger: &mut Ledger,
@@ -499,6 +588,16 @@ fn asset(
                     }
                 }
                 prelude.push(format!("{} = [{}]", input.param, parts.join(", ")));
+            }
+            // An asset of another job in this module, read by name (Dagster resolves it).
+            Source::Literal(Value::None)
+                if !input.mapped
+                    && file_assets.contains(input.param.as_str())
+                    && n.inlets
+                        .iter()
+                        .any(|a| a.name.as_deref() == Some(&input.param)) =>
+            {
+                data_params.push(input.param.clone());
             }
             Source::Literal(v) if !input.mapped => {
                 prelude.push(format!("{} = {}", input.param, python::value(v).flat()))
@@ -578,6 +677,7 @@ fn asset(
         if let Some(d) = pol
             .retry_delay
             .or_else(|| pol.retry_delays.first().copied())
+            .or_else(|| shared::implicit_retry_delay(plan.pipeline, &pol))
         {
             args.push(Expr::kw("delay", shared::seconds(d)));
         }
@@ -983,10 +1083,14 @@ fn schedule(
     if let Some(tz) = &s.timezone {
         kw.push(Expr::kw("execution_timezone", Expr::str(tz)));
     }
-    kw.push(Expr::kw(
-        "default_status",
-        Expr::raw("dg.DefaultScheduleStatus.RUNNING"),
-    ));
+    // Airflow DAGs and Prefect deployment schedules run once deployed; Dagster's stop by default.
+    let running = p.framework != Some(Framework::Dagster);
+    if running {
+        kw.push(Expr::kw(
+            "default_status",
+            Expr::raw("dg.DefaultScheduleStatus.RUNNING"),
+        ));
+    }
     let parts = p
         .partitions
         .as_ref()
@@ -1008,16 +1112,7 @@ fn schedule(
                 "`{cron}` is not the partition cadence: a schedule function requests the last partition at each tick"
             )),
         );
-        let decorator = python::decorator(
-            "dg.schedule",
-            kw.into_iter()
-                .filter(|k| !matches!(k, Expr::Keyword(n, _) if n == "default_status"))
-                .chain([Expr::kw(
-                    "default_status",
-                    Expr::raw("dg.DefaultScheduleStatus.RUNNING"),
-                )])
-                .collect(),
-        );
+        let decorator = python::decorator("dg.schedule", kw);
         let lookup = Expr::call(
             &format!("{defn}.get_last_partition_key"),
             vec![Expr::kw(
@@ -1048,10 +1143,12 @@ fn schedule(
                 }
             }
         }
-        args.push(Expr::kw(
-            "default_status",
-            Expr::raw("dg.DefaultScheduleStatus.RUNNING"),
-        ));
+        if running {
+            args.push(Expr::kw(
+                "default_status",
+                Expr::raw("dg.DefaultScheduleStatus.RUNNING"),
+            ));
+        }
         Expr::call("dg.build_schedule_from_partitioned_job", args)
     } else if partitions.is_some() {
         Expr::call(
@@ -1101,10 +1198,180 @@ fn blocks(lines: &[String]) -> Vec<String> {
     let mut prev_def = false;
     for l in lines {
         if !out.is_empty() {
-            out.push_str(if prev_def || is_def(l) { "\n\n\n" } else { "\n" });
+            out.push_str(if prev_def || is_def(l) {
+                "\n\n\n"
+            } else {
+                "\n"
+            });
         }
         out.push_str(l);
         prev_def = is_def(l);
     }
-    if out.is_empty() { Vec::new() } else { vec![out] }
+    if out.is_empty() {
+        Vec::new()
+    } else {
+        vec![out]
+    }
+}
+
+/// `name = dg.AssetSpec(key, ...)` for an external asset.
+fn asset_spec(step: &Step) -> String {
+    let n = step.node;
+    let key = if n.id.contains('/') {
+        Expr::call(
+            "dg.AssetKey",
+            vec![Expr::List(n.id.split('/').map(Expr::str).collect())],
+        )
+    } else {
+        Expr::str(&n.id)
+    };
+    let mut args = vec![key];
+    if let Some(g) = n
+        .group
+        .as_ref()
+        .filter(|g| !g.is_empty() && *g != "default")
+    {
+        args.push(Expr::kw("group_name", Expr::str(g)));
+    }
+    if let Some(d) = &n.description {
+        args.push(Expr::kw(
+            "description",
+            Expr::str(d.lines().next().unwrap_or("")),
+        ));
+    }
+    let var = &step.func;
+    format!(
+        "{var} = {}",
+        Expr::call("dg.AssetSpec", args).format_lead(0, var.len() + 3, 0)
+    )
+}
+
+/// A Dagster sensor of the source, re-targeted at the job it triggers (its body is Dagster code).
+fn sensor(
+    t: &crate::ir::SensorTrigger,
+    job: &str,
+    from: Framework,
+    names: &mut Names,
+) -> Option<String> {
+    let c = t.callable.as_ref().filter(|_| from == Framework::Dagster)?;
+    let name = identifier(&t.name);
+    names.taken.entry(name.clone()).or_insert(1);
+    let mut kw = Vec::new();
+    let decorator = if t.kind == "asset_sensor" {
+        let key = t.asset.as_deref()?;
+        let key = if key.contains('/') {
+            Expr::List(key.split('/').map(Expr::str).collect())
+        } else {
+            Expr::str(key)
+        };
+        kw.push(Expr::kw("asset_key", Expr::call("dg.AssetKey", vec![key])));
+        "dg.asset_sensor"
+    } else if t.kind == "sensor" {
+        "dg.sensor"
+    } else {
+        return None;
+    };
+    kw.push(Expr::kw("job", Expr::raw(job.to_string())));
+    if let Some(i) = t.interval {
+        kw.push(Expr::kw("minimum_interval_seconds", shared::seconds(i)));
+    }
+    let params: Vec<String> = c
+        .params
+        .iter()
+        .map(|p| match &p.annotation {
+            Some(a) => format!("{}: {a}", p.name),
+            None => p.name.clone(),
+        })
+        .collect();
+    Some(format!(
+        "{}\n{}def {name}{}:\n{}",
+        python::decorator(decorator, kw),
+        if c.is_async { "async " } else { "" },
+        shared::signature(&format!("def {name}"), &params, ""),
+        python::indent_body(&c.body, 4).trim_end()
+    ))
+}
+
+/// The graphs and job function of a Dagster op job as written, and the job function's name.
+fn op_composition(p: &Pipeline, from: Framework) -> Option<(Vec<String>, String)> {
+    if from != Framework::Dagster || p.extra.get("job_kind").and_then(Value::as_str) != Some("ops")
+    {
+        return None;
+    }
+    let Some(Value::List(items)) = p.extra.get("composition") else {
+        return None;
+    };
+    let texts: Vec<String> = items
+        .iter()
+        .filter_map(|v| v.as_str().map(|t| t.trim_end().to_string()))
+        .collect();
+    let job = texts.last()?;
+    let name = if job.starts_with('@') || job.starts_with("def ") {
+        job.split("def ")
+            .nth(1)?
+            .split('(')
+            .next()?
+            .trim()
+            .to_string()
+    } else {
+        // `job = graph.to_job(...)`
+        job.split(" = ").next()?.trim().to_string()
+    };
+    Some((texts, name))
+}
+
+/// An op function with its decorators as written.
+fn op_function(step: &Step) -> Option<FunctionCtx> {
+    let c = step.node.callable.as_ref()?;
+    let decorator = if c.decorators.is_empty() {
+        "@dg.op".to_string()
+    } else {
+        c.decorators
+            .iter()
+            .map(|d| format!("@{d}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let params: Vec<String> = c
+        .params
+        .iter()
+        .map(|p| {
+            let ann = p
+                .annotation
+                .as_ref()
+                .map(|a| format!(": {a}"))
+                .unwrap_or_default();
+            match &p.default {
+                Some(d) if ann.is_empty() => format!("{}={d}", p.name),
+                Some(d) => format!("{}{ann} = {d}", p.name),
+                None => format!("{}{ann}", p.name),
+            }
+        })
+        .collect();
+    let returns = c
+        .returns
+        .as_ref()
+        .map(|r| format!(" -> {r}"))
+        .unwrap_or_default();
+    let prefix = format!("{}def {}", if c.is_async { "async " } else { "" }, c.name);
+    Some(FunctionCtx {
+        decorator,
+        name: c.name.clone(),
+        signature: shared::signature(&prefix, &params, &returns),
+        body: python::indent_body(&c.body, 4).trim_end().to_string(),
+        is_async: c.is_async,
+    })
+}
+
+/// `partitions_def=<name>` in a decorator as written, pointed at `name`.
+fn rename_partitions_def(text: &str, name: &str) -> String {
+    let key = "partitions_def=";
+    let Some(at) = text.find(key) else {
+        return text.to_string();
+    };
+    let start = at + key.len();
+    let len = text[start..]
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+        .unwrap_or(text.len() - start);
+    format!("{}{name}{}", &text[..start], &text[start + len..])
 }

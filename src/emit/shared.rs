@@ -89,6 +89,11 @@ pub const READER_NOTES: &[(&str, Fidelity, &str)] = &[
         "the job's kind decides how it is written",
     ),
     (
+        "composition",
+        Fidelity::Exact,
+        "the op composition is carried by the nodes and edges",
+    ),
+    (
         "schedules",
         Fidelity::Approximate,
         "the first schedule is kept; the others are listed here",
@@ -317,6 +322,8 @@ pub fn prefect_policy(
     } else if let Some(d) = p.retry_delay {
         kw.push(Expr::kw("retry_delay_seconds", seconds(d)));
         ledger.record(table, "policy.retry_delay", &n.id, n.span);
+    } else if let Some(d) = implicit_retry_delay(pipeline, p) {
+        kw.push(Expr::kw("retry_delay_seconds", seconds(d)));
     }
     if let Some(t) = p.timeout {
         kw.push(Expr::kw("timeout_seconds", seconds(t)));
@@ -556,4 +563,14 @@ fn operator_body(
             op.class
         ),
     }
+}
+
+/// The delay a source framework applies to retries that name none: Airflow waits 5 minutes
+/// (`[core] default_task_retry_delay`); Dagster and Prefect retry at once.
+pub fn implicit_retry_delay(pipeline: &Pipeline, p: &crate::ir::Policy) -> Option<f64> {
+    (pipeline.framework == Some(Framework::Airflow)
+        && p.retries.is_some_and(|r| r > 0)
+        && p.retry_delay.is_none()
+        && p.retry_delays.is_empty())
+    .then_some(300.0)
 }

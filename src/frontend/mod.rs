@@ -189,6 +189,7 @@ fn read_source_here(path: &str, text: &str) -> SourceFile {
     }
     if !file.pipelines.is_empty() {
         file.support = support::support(&suite, &src, &imports);
+        graph_ops_as_support(&mut file);
     }
     for pipeline in &file.pipelines {
         for d in ir::validate(pipeline) {
@@ -203,4 +204,41 @@ fn read_source_here(path: &str, text: &str) -> SourceFile {
         }
     }
     file
+}
+
+/// The ops a Dagster `@graph_asset` composes become plain support functions, so that a port can
+/// call them from the asset's body (the reader leaves their definitions in `graph_op_defs`).
+fn graph_ops_as_support(file: &mut SourceFile) {
+    let mut items: Vec<ir::SupportItem> = Vec::new();
+    for n in file.pipelines.iter_mut().flat_map(|p| p.nodes.iter_mut()) {
+        let Some(ir::Value::List(defs)) = n.extra.remove("graph_op_defs") else {
+            continue;
+        };
+        for text in defs.iter().filter_map(ir::Value::as_str) {
+            let Some(at) = text
+                .find("\ndef ")
+                .map(|i| i + 1)
+                .or_else(|| text.starts_with("def ").then_some(0))
+            else {
+                continue;
+            };
+            let plain = &text[at..];
+            let name = plain[4..]
+                .split('(')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            if name.is_empty() || items.iter().any(|i| i.binds.contains(&name)) {
+                continue;
+            }
+            items.push(ir::SupportItem {
+                text: plain.to_string(),
+                binds: vec![name],
+                framework: None,
+                import: false,
+            });
+        }
+    }
+    file.support.extend(items);
 }

@@ -690,5 +690,49 @@ fn op_job(
     p.groups = graph.groups;
     p.opaque.extend(graph.opaque);
     p.partitions = job.partitions.as_ref().map(|d| d.partitions.clone());
+    // The composing functions as written (graphs it uses, then the job), so that a port back to
+    // Dagster can keep the op composition verbatim.
+    let mut composition: Vec<Value> = m
+        .cat
+        .graphs
+        .iter()
+        .filter(|g| {
+            p.groups
+                .iter()
+                .any(|gr| gr.id.rsplit('.').next() == Some(g.name.as_str()))
+        })
+        .map(|g| Value::Str(decorated(m, &g.def)))
+        .collect();
+    composition.push(Value::Str(decorated(m, def)));
+    // A graph turned into a job (`job = graph.to_job(...)`): that statement too.
+    let is_job_fn = def.decorators.iter().any(|d| {
+        m.source(rustpython_parser::ast::Ranged::range(d))
+            .split('(')
+            .next()
+            .is_some_and(|n| n.ends_with("job"))
+    });
+    if !is_job_fn {
+        let text = m.full_text();
+        let (start, end) = (job.span.start as usize, job.span.end as usize);
+        let line_start = text[..start.min(text.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        if let Some(stmt) = text.get(line_start..end) {
+            composition.push(Value::Str(stmt.to_string()));
+        }
+    }
+    p.extra
+        .insert("composition".into(), Value::List(composition));
     p
+}
+
+/// A function's source text with its decorators.
+fn decorated(m: &ModuleReader, def: &crate::frontend::callable::FunctionDef) -> String {
+    let mut text: String = def
+        .decorators
+        .iter()
+        .map(|d| format!("@{}\n", m.source(rustpython_parser::ast::Ranged::range(d))))
+        .collect();
+    text.push_str(m.source(def.range));
+    text
 }

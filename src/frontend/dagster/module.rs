@@ -133,6 +133,11 @@ where
         self.ctx.src.slice(range)
     }
 
+    /// The whole module's source text.
+    pub fn full_text(&self) -> &'a str {
+        self.ctx.src.text
+    }
+
     /// Evaluates an expression with extra names bound (loop variables of a job body).
     pub fn ev_eval_with(&self, e: &Expr, extra: &HashMap<String, Value>) -> Value {
         if extra.is_empty() {
@@ -1450,7 +1455,29 @@ where
         if flavor == Some("graph_asset") {
             let ops = self.graph_ops(&def);
             if !ops.is_empty() {
+                // The ops' definitions as written, so that a port can carry them with the asset.
+                let defs: Vec<Value> = ops
+                    .iter()
+                    .filter_map(|name| {
+                        self.cat
+                            .ops
+                            .iter()
+                            .find(|o| Some(o.name.as_str()) == name.as_str())
+                    })
+                    .filter_map(|o| o.node.callable.as_ref())
+                    .map(|c| {
+                        let text = self.ctx.src.text;
+                        Value::Str(
+                            text.get(c.span.start as usize..c.span.end as usize)
+                                .unwrap_or("")
+                                .to_string(),
+                        )
+                    })
+                    .collect();
                 a.node.extra.insert("graph_ops".into(), Value::List(ops));
+                a.node
+                    .extra
+                    .insert("graph_op_defs".into(), Value::List(defs));
             }
         }
         let key = a.key.clone();

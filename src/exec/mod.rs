@@ -1,0 +1,224 @@
+//! The native executor: runs a pipeline's IR graph locally on a virtual clock (`orchmig run`),
+//! with retries, timeouts, trigger rules, mapping, sub-pipelines, partitions and backfills, an
+//! append-only run ledger for `--resume`, and two runners (dry, python).
+
+pub mod clock;
+pub mod cmd;
+pub mod fault;
+pub mod ledger;
+pub mod mapping;
+pub mod partitions;
+pub mod policy;
+pub mod runner;
+pub mod schedule;
+pub mod scheduler;
+pub mod trace;
+pub mod trigger;
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::ir::{Pipeline, SourceFile};
+use fault::Faults;
+use ledger::{Event, History, LEDGER_VERSION, LedgerWriter};
+use runner::{Input, Runner};
+use scheduler::{Env, RunSpec};
+pub use trace::{Record, Trace};
+pub use trigger::State;
+
+/// Everything a run was asked to do; the ledger's first record, so a resume needs nothing else.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunArgs {
+    /// The pipeline file.
+    pub path: String,
+    /// The pipeline id, when the file has several.
+    pub pipeline: Option<String>,
+    /// `dry` or `python`.
+    pub runner: String,
+    /// Concurrent attempts.
+    pub max_active: usize,
+    /// Width of a mapped step whose collection is unknown (dry runner).
+    pub map_width: usize,
+    /// `--fail` specs.
+    pub fail: Vec<String>,
+    /// `--hang` specs.
+    pub hang: Vec<String>,
+    /// `--partition KEY`.
+    pub partition: Option<String>,
+    /// `--backfill START..END`.
+    pub backfill: Option<String>,
+    /// Concurrent partitions of a backfill.
+    pub max_partitions_active: usize,
+    /// Wall-clock limit of a python attempt without a timeout of its own, seconds.
+    pub attempt_timeout: f64,
+}
+
+impl Default for RunArgs {
+    fn default() -> Self {
+        RunArgs {
+            path: String::new(),
+            pipeline: None,
+            runner: "dry".into(),
+            max_active: 16,
+            map_width: 3,
+            fail: Vec::new(),
+            hang: Vec::new(),
+            partition: None,
+            backfill: None,
+            max_partitions_active: 1,
+            attempt_timeout: 600.0,
+        }
+    }
+}
+
+impl RunArgs {
+    /// The injected faults.
+    pub fn faults(&self) -> Faults {
+        Faults {
+            fail: self.fail.clone(),
+            hang: self.hang.clone(),
+        }
+    }
+}
+
+/// The partitions a run covers: `--partition`, the keys of `--backfill`, or the default key.
+pub fn partitions_for(p: &Pipeline, args: &RunArgs) -> Result<Vec<Option<String>>, String> {
+    if let Some(k) = &args.partition {
+        partitions::check_key(p, k)?;
+        return Ok(vec![Some(k.clone())]);
+    }
+    if let Some(range) = &args.backfill {
+        let Some((a, b)) = range.split_once("..") else {
+            return Err(format!("--backfill takes START..END, not `{range}`"));
+        };
+        let keys = partitions::backfill_keys(p, a.trim(), b.trim())?;
+        if keys.is_empty() {
+            return Err(format!(
+                "the range {range} holds no partition of pipeline `{}`",
+                p.id
+            ));
+        }
+        return Ok(keys.into_iter().map(Some).collect());
+    }
+    Ok(vec![partitions::default_key(p)])
+}
+
+/// Every step path of a pipeline, sub-pipeline steps included (`parent::child`).
+pub fn step_paths(file: &SourceFile, p: &Pipeline) -> Vec<String> {
+    fn walk(file: &SourceFile, p: &Pipeline, prefix: &str, depth: usize, out: &mut Vec<String>) {
+        for n in &p.nodes {
+            let path = format!("{prefix}{}", n.id);
+            out.push(path.clone());
+            if depth < scheduler::MAX_DEPTH
+                && let Some(child) = n
+                    .extra
+                    .get("pipeline")
+                    .and_then(crate::ir::Value::as_str)
+                    .and_then(|id| file.pipelines.iter().find(|q| q.id == id && q.id != p.id))
+            {
+                walk(file, child, &format!("{path}::"), depth + 1, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(file, p, "", 0, &mut out);
+    out
+}
+
+/// Runs a pipeline: writes the ledger's run (or resume) record, schedules every partition, and
+/// returns the trace of what ran.
+pub fn execute(
+    file: &SourceFile,
+    pipeline: &Pipeline,
+    args: &RunArgs,
+    runner: &mut dyn Runner,
+    mut ledger: Option<&mut LedgerWriter>,
+    history: Option<&History>,
+) -> Result<Trace, String> {
+    let parts = partitions_for(pipeline, args)?;
+    let plan = scheduler::Plan::new(pipeline)?;
+    for w in &plan.warnings {
+        eprintln!("orchmig run: {w}");
+    }
+    let write = |l: &mut Option<&mut LedgerWriter>, e: Event| -> Result<(), String> {
+        match l.as_deref_mut() {
+            Some(w) => w
+                .write(&e)
+                .map_err(|e| format!("cannot write the ledger: {e}")),
+            None => Ok(()),
+        }
+    };
+    match history {
+        None => write(
+            &mut ledger,
+            Event::Run {
+                version: LEDGER_VERSION,
+                pipeline: pipeline.id.clone(),
+                args: args.clone(),
+            },
+        )?,
+        Some(h) => {
+            let rerun: usize = parts
+                .iter()
+                .map(|k| scheduler::rerun_set(&plan, "", k, h).len())
+                .sum();
+            write(&mut ledger, Event::Resume { rerun })?;
+        }
+    }
+    drop(plan);
+    let params: BTreeMap<String, Input> = pipeline
+        .params
+        .iter()
+        .map(|x| {
+            (
+                x.name.clone(),
+                x.default
+                    .as_ref()
+                    .map(|v| Input::Expr(scheduler::value_source(v)))
+                    .unwrap_or(Input::Json(serde_json::Value::Null)),
+            )
+        })
+        .collect();
+    let faults = args.faults();
+    let runner_name = runner.name().to_string();
+    let mut env = Env {
+        file,
+        runner,
+        ledger: ledger.as_deref_mut(),
+        history,
+        faults: &faults,
+        max_active: args.max_active.max(1),
+        max_partitions_active: args.max_partitions_active.max(1),
+        map_width: args.map_width,
+        ledger_error: None,
+        attempts: std::collections::HashMap::new(),
+    };
+    let outcome = scheduler::run(
+        &mut env,
+        RunSpec {
+            pipeline,
+            prefix: String::new(),
+            partitions: parts.clone(),
+            params,
+            start: 0,
+            depth: 0,
+            resume: history.is_some(),
+        },
+    )?;
+    let state = if outcome.ok { "success" } else { "failed" };
+    write(
+        &mut ledger,
+        Event::End {
+            state: state.into(),
+        },
+    )?;
+    Ok(Trace {
+        pipeline: pipeline.id.clone(),
+        runner: runner_name,
+        state: state.into(),
+        partitions: parts,
+        records: outcome.records,
+        duration: clock::seconds(outcome.end),
+    })
+}

@@ -1,0 +1,565 @@
+//! `orchmig verify PATH --to TARGET`: port each file in memory, read the port back with the
+//! target's reader, compare the IR structure modulo the report's declared losses, then the dry
+//! traces under the same faults (and with `--runner python` the steps' outputs); print the
+//! verdict and every difference; exit 1 on a mismatch.
+
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::PathBuf;
+
+use super::compare::{self, Difference, NodeMatch};
+use crate::cli::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, Format, write_stdout};
+use crate::diag::print_path_error;
+use crate::emit::{Target, port_file};
+use crate::exec::{self, Record, RunArgs, Trace};
+use crate::ir::{Pipeline, SourceFile};
+use crate::report::{Ledger, Translations};
+
+/// What `orchmig verify` was asked.
+pub struct VerifyArgs {
+    /// File or folder.
+    pub path: PathBuf,
+    /// Target text.
+    pub to: String,
+    /// Only this pipeline.
+    pub pipeline: Option<String>,
+    /// `dry` or `python`.
+    pub runner: String,
+    /// Faults for both runs.
+    pub fail: Vec<String>,
+    /// Width of unknown mappings.
+    pub map_width: usize,
+    /// Output format.
+    pub format: Format,
+}
+
+/// How to verify: the runner, the faults and the mapping width of both runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `dry` or `python`.
+    pub runner: String,
+    /// `--fail` specs, in source step ids.
+    pub fail: Vec<String>,
+    /// Width of unknown mappings.
+    pub map_width: usize,
+    /// Only this pipeline.
+    pub pipeline: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            runner: "dry".into(),
+            fail: Vec::new(),
+            map_width: 3,
+            pipeline: None,
+        }
+    }
+}
+
+/// The verdict on one pipeline's port.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    /// Source file.
+    pub source: String,
+    /// Source pipeline id.
+    pub pipeline: String,
+    /// The port's pipeline id, if it was found.
+    pub port: Option<String>,
+    /// `faithful`, `declared` (faithful modulo declared losses) or `mismatch`.
+    pub verdict: String,
+    /// Every difference.
+    pub differences: Vec<Difference>,
+}
+
+impl Verdict {
+    /// Differences the report does not declare.
+    pub fn mismatches(&self) -> usize {
+        self.differences.iter().filter(|d| !d.declared).count()
+    }
+
+    /// A one-line reading of the verdict.
+    pub fn sentence(&self) -> String {
+        let declared = self.differences.len() - self.mismatches();
+        match self.verdict.as_str() {
+            "faithful" => "faithful".into(),
+            "declared" => format!("faithful modulo {declared} declared difference(s)"),
+            _ => format!(
+                "MISMATCH: {} undeclared difference(s), {declared} declared",
+                self.mismatches()
+            ),
+        }
+    }
+}
+
+fn verdict_of(differences: &[Difference]) -> String {
+    if differences.is_empty() {
+        "faithful".into()
+    } else if differences.iter().all(|d| d.declared) {
+        "declared".into()
+    } else {
+        "mismatch".into()
+    }
+}
+
+/// A `--fail` spec with its step renamed as the port names it.
+fn translate_fault(spec: &str, a: &Pipeline, b: &Pipeline, m: &NodeMatch) -> String {
+    for node in crate::exec::fault::step_of(spec) {
+        let (top, rest) = match node.split_once("::") {
+            Some((t, r)) => (t.to_string(), format!("::{r}")),
+            None => (node.clone(), String::new()),
+        };
+        if let Some(port) = m.port_id(a, b, &top) {
+            return format!("{port}{rest}{}", &spec[node.len()..]);
+        }
+    }
+    spec.to_string()
+}
+
+fn run_dry(
+    file: &SourceFile,
+    p: &Pipeline,
+    runner: &str,
+    fail: &[String],
+    map_width: usize,
+) -> Result<Trace, String> {
+    let known = exec::step_paths(file, p);
+    let args = RunArgs {
+        path: file.path.clone(),
+        pipeline: Some(p.id.clone()),
+        runner: runner.into(),
+        map_width,
+        fail: fail
+            .iter()
+            .filter(|s| {
+                crate::exec::fault::step_of(s)
+                    .iter()
+                    .any(|n| known.contains(n))
+            })
+            .cloned()
+            .collect(),
+        attempt_timeout: 60.0,
+        ..RunArgs::default()
+    };
+    let mut r = exec::cmd::make_runner(&args)?;
+    exec::execute(file, p, &args, r.as_mut(), None, None)
+}
+
+fn record_key(r: &Record, multi: bool) -> (String, Option<String>, Option<usize>) {
+    (
+        r.node.clone(),
+        if multi { r.partition.clone() } else { None },
+        r.map_index,
+    )
+}
+
+/// Compares the traces of a pipeline and its port run under the same faults.
+fn compare_traces(
+    a: &Pipeline,
+    b: &Pipeline,
+    m: &NodeMatch,
+    ta: &Trace,
+    tb: &Trace,
+    tainted: &HashSet<String>,
+    outputs: bool,
+) -> Vec<Difference> {
+    let skip_a: HashSet<&str> = m.missing.iter().map(|&i| a.nodes[i].id.as_str()).collect();
+    let skip_b: HashSet<&str> = m.added.iter().map(|&j| b.nodes[j].id.as_str()).collect();
+    let multi = ta.partitions.len() > 1 || tb.partitions.len() > 1;
+    let top = |node: &str| node.split("::").next().unwrap_or(node).to_string();
+    let mut left: BTreeMap<_, &Record> = BTreeMap::new();
+    for r in &ta.records {
+        if !skip_a.contains(top(&r.node).as_str()) {
+            left.insert(record_key(r, multi), r);
+        }
+    }
+    let mut right: BTreeMap<_, Record> = BTreeMap::new();
+    for r in &tb.records {
+        let t = top(&r.node);
+        if skip_b.contains(t.as_str()) {
+            continue;
+        }
+        let mut r = r.clone();
+        if let Some(src) = m.source_id(a, b, &t) {
+            r.node = format!("{src}{}", &r.node[t.len()..]);
+        }
+        right.insert(record_key(&r, multi), r);
+    }
+    let mut out = Vec::new();
+    let subject = |k: &(String, Option<String>, Option<usize>)| {
+        let mut s = k.0.clone();
+        if let Some(p) = &k.1 {
+            s.push_str(&format!("@{p}"));
+        }
+        if let Some(i) = k.2 {
+            s.push_str(&format!("[{i}]"));
+        }
+        s
+    };
+    let keys: BTreeSet<_> = left.keys().chain(right.keys()).cloned().collect();
+    for k in keys {
+        let declared = tainted.contains(&top(&k.0));
+        match (left.get(&k), right.get(&k)) {
+            (Some(x), Some(y)) => {
+                let mut what = Vec::new();
+                if x.state != y.state {
+                    what.push(format!("state {} became {}", x.state, y.state));
+                }
+                if x.attempts != y.attempts {
+                    what.push(format!("attempts {} became {}", x.attempts, y.attempts));
+                }
+                if x.start != y.start || x.end != y.end {
+                    what.push(format!(
+                        "virtual time {}–{} became {}–{}",
+                        t(x.start),
+                        t(x.end),
+                        t(y.start),
+                        t(y.end)
+                    ));
+                }
+                if !what.is_empty() {
+                    out.push(Difference {
+                        aspect: "trace".into(),
+                        subject: subject(&k),
+                        detail: what.join(", "),
+                        declared,
+                    });
+                }
+                if outputs && x.output != y.output {
+                    out.push(Difference {
+                        aspect: "output".into(),
+                        subject: subject(&k),
+                        detail: format!(
+                            "{} became {}",
+                            short(x.output.as_ref()),
+                            short(y.output.as_ref())
+                        ),
+                        declared,
+                    });
+                }
+            }
+            (Some(x), None) => out.push(Difference {
+                aspect: "trace".into(),
+                subject: subject(&k),
+                detail: format!("ran in the source ({}) but not in the port", x.state),
+                declared,
+            }),
+            (None, Some(y)) => out.push(Difference {
+                aspect: "trace".into(),
+                subject: subject(&k),
+                detail: format!("ran in the port ({}) but not in the source", y.state),
+                declared,
+            }),
+            (None, None) => {}
+        }
+    }
+    out
+}
+
+fn t(x: Option<f64>) -> String {
+    x.map(crate::exec::trace::fmt_seconds)
+        .unwrap_or_else(|| "-".into())
+}
+
+fn short(v: Option<&serde_json::Value>) -> String {
+    let s = v.map(|v| v.to_string()).unwrap_or_else(|| "nothing".into());
+    if s.chars().count() > 80 {
+        s.chars().take(79).collect::<String>() + "…"
+    } else {
+        s
+    }
+}
+
+/// Steps whose trace may differ because of a declared structural difference: the steps the
+/// report declares something about, and everything downstream of them (in the source's graph).
+fn tainted(a: &Pipeline, b: &Pipeline, m: &NodeMatch, diffs: &[Difference]) -> HashSet<String> {
+    let mut seeds: Vec<usize> = Vec::new();
+    let index = |id: &str| a.nodes.iter().position(|n| n.id == id);
+    for d in diffs.iter().filter(|d| d.declared) {
+        for part in d.subject.split(" → ") {
+            if let Some(i) = index(part) {
+                seeds.push(i);
+            }
+        }
+        if matches!(d.aspect.as_str(), "schedule" | "partitions") {
+            seeds.extend(0..a.nodes.len());
+        }
+    }
+    // Steps added by the port push back what follows them in the port.
+    for &j in &m.added {
+        let id = &b.nodes[j].id;
+        for e in b.edges.iter().filter(|e| &e.from == id) {
+            if let Some(src) = m.source_id(a, b, &e.to).and_then(index) {
+                seeds.push(src);
+            }
+        }
+    }
+    // A step dropped by the port shortens what follows it.
+    for &i in &m.missing {
+        seeds.push(i);
+    }
+    match crate::exec::scheduler::Plan::new(a) {
+        Ok(plan) => plan
+            .downstream_closure(seeds)
+            .into_iter()
+            .map(|i| a.nodes[i].id.clone())
+            .collect(),
+        Err(_) => a.nodes.iter().map(|n| n.id.clone()).collect(),
+    }
+}
+
+/// Verifies the port of one file to a target; one verdict per source pipeline.
+pub fn verify_file(
+    file: &SourceFile,
+    target: Target,
+    table: &Translations,
+    opts: &Options,
+) -> Result<Vec<Verdict>, String> {
+    let (text, ledgers) = port_file(file, target, table)?;
+    let back = crate::frontend::read_source(
+        &format!("{} (ported to {})", file.path, target.label()),
+        &text,
+    );
+    let mut out = Vec::new();
+    let unreadable: Vec<String> = back
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::ir::Severity::Error)
+        .map(|d| format!("line {}: {}", d.line.unwrap_or(0), d.message))
+        .collect();
+    for (i, found) in compare::match_pipelines(file, &back) {
+        let p = &file.pipelines[i];
+        if opts
+            .pipeline
+            .as_deref()
+            .is_some_and(|n| n != p.id && n != p.name)
+        {
+            continue;
+        }
+        let ledger: Option<&Ledger> = ledgers.iter().find(|l| l.pipeline == p.id);
+        let mut diffs = Vec::new();
+        if back.framework != Some(target.framework) {
+            diffs.push(Difference {
+                aspect: "pipeline".into(),
+                subject: p.id.clone(),
+                detail: format!(
+                    "the port is read back as {} code, not {}",
+                    back.framework.map(|f| f.id()).unwrap_or("no framework's"),
+                    target.framework
+                ),
+                declared: false,
+            });
+        }
+        for u in &unreadable {
+            diffs.push(Difference {
+                aspect: "pipeline".into(),
+                subject: p.id.clone(),
+                detail: format!("the port does not read back: {u}"),
+                declared: false,
+            });
+        }
+        let Some(j) = found else {
+            diffs.push(Difference {
+                aspect: "pipeline".into(),
+                subject: p.id.clone(),
+                detail: "has no pipeline in the port".into(),
+                declared: ledger.is_some_and(|l| {
+                    l.entries.iter().any(|e| {
+                        e.construct == "pipeline" && e.fidelity != crate::report::Fidelity::Exact
+                    })
+                }),
+            });
+            out.push(Verdict {
+                source: file.path.clone(),
+                pipeline: p.id.clone(),
+                port: None,
+                verdict: verdict_of(&diffs),
+                differences: diffs,
+            });
+            continue;
+        };
+        let q = &back.pipelines[j];
+        let (m, structural) = compare::structure(p, q, ledger);
+        diffs.extend(structural);
+        let taint = tainted(p, q, &m, &diffs);
+        let port_faults: Vec<String> = opts
+            .fail
+            .iter()
+            .map(|s| translate_fault(s, p, q, &m))
+            .collect();
+        let mut runners = vec!["dry"];
+        if opts.runner == "python" {
+            runners.push("python");
+        }
+        for runner in runners {
+            match (
+                run_dry(file, p, runner, &opts.fail, opts.map_width),
+                run_dry(&back, q, runner, &port_faults, opts.map_width),
+            ) {
+                (Ok(ta), Ok(tb)) => {
+                    let mut d = compare_traces(p, q, &m, &ta, &tb, &taint, runner == "python");
+                    if runner == "python" {
+                        // The dry pass already compared states and times.
+                        d.retain(|x| x.aspect == "output");
+                    }
+                    diffs.extend(d);
+                }
+                (Err(e), _) => diffs.push(Difference {
+                    aspect: "trace".into(),
+                    subject: p.id.clone(),
+                    detail: format!("the source does not run ({runner}): {e}"),
+                    declared: false,
+                }),
+                (_, Err(e)) => diffs.push(Difference {
+                    aspect: "trace".into(),
+                    subject: p.id.clone(),
+                    detail: format!("the port does not run ({runner}): {e}"),
+                    declared: false,
+                }),
+            }
+        }
+        out.push(Verdict {
+            source: file.path.clone(),
+            pipeline: p.id.clone(),
+            port: Some(q.id.clone()),
+            verdict: verdict_of(&diffs),
+            differences: diffs,
+        });
+    }
+    Ok(out)
+}
+
+/// Runs `orchmig verify`; returns the exit code.
+pub fn run(a: VerifyArgs) -> i32 {
+    let target = match Target::parse(&a.to) {
+        Ok(t) => t,
+        Err(e) => {
+            print_path_error(
+                &format!("--to {}", a.to),
+                &e,
+                "pass --to airflow, dagster or prefect",
+            );
+            return EXIT_USAGE;
+        }
+    };
+    if !matches!(a.runner.as_str(), "dry" | "python") {
+        print_path_error(
+            "--runner",
+            &format!("unknown runner `{}`", a.runner),
+            "use dry or python",
+        );
+        return EXIT_USAGE;
+    }
+    let table = match Translations::builtin() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{}", e.render());
+            return EXIT_USAGE;
+        }
+    };
+    if !a.path.exists() {
+        print_path_error(
+            &a.path.display().to_string(),
+            "no such file or folder",
+            "check the path",
+        );
+        return EXIT_USAGE;
+    }
+    let (paths, _) = crate::frontend::collect_files(std::slice::from_ref(&a.path));
+    let files: Vec<SourceFile> = paths
+        .iter()
+        .map(|p| crate::frontend::read_path(p))
+        .filter(|f| !f.pipelines.is_empty())
+        .collect();
+    if files.is_empty() {
+        print_path_error(
+            &a.path.display().to_string(),
+            "defines no pipeline orchmig can read",
+            "pass a pipeline file",
+        );
+        return EXIT_USAGE;
+    }
+    let opts = Options {
+        runner: a.runner.clone(),
+        fail: a.fail.clone(),
+        map_width: a.map_width,
+        pipeline: a.pipeline.clone(),
+    };
+    let mut verdicts = Vec::new();
+    let mut code = EXIT_OK;
+    for f in &files {
+        match verify_file(f, target, &table, &opts) {
+            Ok(v) => verdicts.extend(v),
+            Err(e) => {
+                print_path_error(
+                    &f.path,
+                    &format!("cannot be ported: {e}"),
+                    "the other files were still verified",
+                );
+                code = EXIT_FINDINGS;
+            }
+        }
+    }
+    if verdicts.is_empty() && a.pipeline.is_some() {
+        print_path_error(
+            "--pipeline",
+            "names no pipeline of the input",
+            "check the pipeline id",
+        );
+        return EXIT_USAGE;
+    }
+    let text = match a.format {
+        Format::Json => {
+            serde_json::to_string_pretty(&serde_json::json!({
+                "target": target.label(),
+                "runner": a.runner,
+                "verdict": if verdicts.iter().any(|v| v.verdict == "mismatch") { "mismatch" } else { "faithful" },
+                "pipelines": verdicts,
+            }))
+            .unwrap_or_default()
+                + "\n"
+        }
+        _ => render(&verdicts, &target.label()),
+    };
+    write_stdout(&text);
+    if verdicts.iter().any(|v| v.verdict == "mismatch") {
+        code = EXIT_FINDINGS;
+    }
+    code
+}
+
+/// The verdicts as a table, then every difference.
+pub fn render(verdicts: &[Verdict], target: &str) -> String {
+    let mut t = comfy_table::Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_header(vec!["source", "pipeline", "port", "verdict"]);
+    for v in verdicts {
+        t.add_row(vec![
+            v.source.clone(),
+            v.pipeline.clone(),
+            v.port.clone().unwrap_or_else(|| "—".into()),
+            v.sentence(),
+        ]);
+    }
+    let mut out = format!("{t}\n");
+    for v in verdicts.iter().filter(|v| !v.differences.is_empty()) {
+        out.push_str(&format!("\n{} ({}) → {target}:\n", v.pipeline, v.source));
+        for d in &v.differences {
+            out.push_str(&format!(
+                "  [{}] {} {}: {}\n",
+                if d.declared { "declared" } else { "mismatch" },
+                d.aspect,
+                d.subject,
+                d.detail
+            ));
+        }
+    }
+    let bad = verdicts.iter().filter(|v| v.verdict == "mismatch").count();
+    out.push_str(&format!(
+        "\nverify → {target}: {} pipeline(s), {} faithful, {} faithful modulo declared losses, {bad} mismatch\n",
+        verdicts.len(),
+        verdicts.iter().filter(|v| v.verdict == "faithful").count(),
+        verdicts.iter().filter(|v| v.verdict == "declared").count(),
+    ));
+    out
+}

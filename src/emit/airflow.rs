@@ -60,6 +60,31 @@ impl Writer for AirflowWriter {
             let dag_name = unique(&mut names.taken, &identifier(&p.id));
             let plan = Plan::new(p, &mut names);
             let mut body = Body::default();
+            let written = |g: &crate::ir::Group| {
+                p.nodes
+                    .iter()
+                    .any(|n| group_chain(p, n.group.as_deref()).contains(&g.id))
+            };
+            for g in p.groups.iter().filter(|g| written(g)) {
+                let mut scratch = Ledger::new(&file.path, &p.id, "airflow");
+                let kwargs = policy_kwargs(
+                    from,
+                    &g.policy,
+                    &g.id,
+                    g.span,
+                    &mut scratch,
+                    table,
+                    &mut imports,
+                );
+                let items = kwargs
+                    .into_iter()
+                    .filter_map(|e| match e {
+                        Expr::Keyword(k, v) => Some((Expr::str(&k), *v)),
+                        _ => None,
+                    })
+                    .collect();
+                body.group_defaults.insert(g.id.clone(), items);
+            }
             for step in &plan.steps {
                 shared::record_node(&mut ledger, table, step.node);
                 if let (Some(c), Some(_)) = (&step.node.callable, &step.node.operator) {
@@ -307,6 +332,8 @@ struct Body {
     lines: Vec<Line>,
     open: Vec<String>,
     opened_before: Vec<String>,
+    /// Each group's policy as `default_args` items (a sub-flow's retry boundary).
+    group_defaults: BTreeMap<String, Vec<(Expr, Expr)>>,
 }
 
 impl Body {
@@ -333,11 +360,8 @@ impl Body {
                             Expr::str(d.lines().next().unwrap_or("")),
                         ));
                     }
-                    if let Some(r) = def.policy.retries {
-                        args.push(Expr::kw(
-                            "default_args",
-                            Expr::Dict(vec![(Expr::str("retries"), Expr::raw(r.to_string()))]),
-                        ));
+                    if let Some(items) = self.group_defaults.get(g).filter(|d| !d.is_empty()) {
+                        args.push(Expr::kw("default_args", Expr::Dict(items.clone())));
                     }
                 }
                 let reopen = self.opened_before.contains(g);
@@ -416,7 +440,8 @@ fn group_chain(p: &Pipeline, group: Option<&str>) -> Vec<String> {
         let Some(def) = p.groups.iter().find(|x| x.id == g) else {
             break;
         };
-        if def.kind == GroupKind::TaskGroup {
+        // A Prefect sub-flow inlined into its caller is a task group too.
+        if matches!(def.kind, GroupKind::TaskGroup | GroupKind::SubFlow) {
             chain.push(g.clone());
         }
         cur = def.parent.clone();

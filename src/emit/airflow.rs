@@ -55,6 +55,7 @@ impl Writer for AirflowWriter {
         let from = file.framework.unwrap_or(Framework::Airflow);
         // The decorator policy of each task function, to see what a later call overrides.
         let mut decorated: BTreeMap<String, Vec<Expr>> = BTreeMap::new();
+        let config = super::resources::config_classes(&file.support);
         for p in &file.pipelines {
             let mut ledger = Ledger::new(&file.path, &p.id, "airflow");
             let dag_name = unique(&mut names.taken, &identifier(&p.id));
@@ -106,6 +107,7 @@ impl Writer for AirflowWriter {
                             step,
                             from,
                             target,
+                            (Some(p), &config),
                             &mut imports,
                             &mut helpers,
                             &mut ledger,
@@ -282,7 +284,9 @@ impl Writer for AirflowWriter {
 fn need(imports: &mut Imports, helpers: &mut Vec<&'static str>, n: &'static str) {
     match n {
         "logging" => imports.module("logging"),
-        "_check_result" | "_poke_result" if !helpers.contains(&n) => {
+        "_check_result" | "_poke_result" | "_partition_window" | "_outputs"
+            if !helpers.contains(&n) =>
+        {
             helpers.push(n);
         }
         _ => {}
@@ -475,10 +479,12 @@ fn task_label(p: &Pipeline, step: &Step) -> String {
     label.replace('/', "__")
 }
 
+#[allow(clippy::too_many_arguments)]
 fn task_def(
     step: &Step,
     from: Framework,
     target: Target,
+    module: (Option<&Pipeline>, &[String]),
     imports: &mut Imports,
     helpers: &mut Vec<&'static str>,
     ledger: &mut Ledger,
@@ -560,6 +566,7 @@ fn task_def(
         ledger,
         table,
         None,
+        module,
     );
     FunctionCtx {
         decorator,

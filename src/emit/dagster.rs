@@ -128,23 +128,20 @@ impl Writer for DagsterWriter {
                     None => t,
                 }));
                 job_names.push(job_fn.clone());
-                if let Some(s) = schedule(
+                let triggers = Triggers {
+                    schedules: &mut schedules,
+                    sensors: &mut sensors,
+                    statements: &mut jobs,
+                };
+                triggers.add(
                     p,
                     &job_fn,
                     partitions.as_deref(),
+                    from,
                     &mut names,
                     &mut ledger,
                     table,
-                ) {
-                    schedules.push(s.0.clone());
-                    jobs.push(s.1);
-                }
-                for t in &p.sensors {
-                    if let Some(text) = sensor(t, &job_fn, from, &mut names) {
-                        sensors.push(identifier(&t.name));
-                        jobs.push(text);
-                    }
-                }
+                );
                 shared::record_pipeline(&mut ledger, table, p, target);
                 ledgers.push(ledger);
                 continue;
@@ -343,23 +340,20 @@ impl Writer for DagsterWriter {
                 let call = Expr::call("dg.define_asset_job", kw);
                 jobs.push(format!("{var} = {}", call.format_lead(0, var.len() + 3, 0)));
                 job_names.push(var.clone());
-                if let Some(s) = schedule(
+                let triggers = Triggers {
+                    schedules: &mut schedules,
+                    sensors: &mut sensors,
+                    statements: &mut jobs,
+                };
+                triggers.add(
                     p,
                     &var,
                     partitions.as_deref(),
+                    from,
                     &mut names,
                     &mut ledger,
                     table,
-                ) {
-                    schedules.push(s.0.clone());
-                    jobs.push(s.1);
-                }
-                for t in &p.sensors {
-                    if let Some(text) = sensor(t, &var, from, &mut names) {
-                        sensors.push(identifier(&t.name));
-                        jobs.push(text);
-                    }
-                }
+                );
             }
             shared::record_pipeline(&mut ledger, table, p, target);
             ledgers.push(ledger);
@@ -666,6 +660,18 @@ fn asset(
             }
         }
     }
+    // Resource parameters: Dagster binds them by key.
+    if from == Framework::Dagster
+        && let Some(c) = &n.callable
+    {
+        for prm in &c.params {
+            if plan.pipeline.resources.iter().any(|r| r.key == prm.name)
+                && !data_params.contains(&prm.name)
+            {
+                data_params.push(prm.name.clone());
+            }
+        }
+    }
     // Parameters with defaults that nothing feeds (Airflow's `ds=None`, `params=None`, …) keep
     // their default as a local value; the logical date becomes the partition key.
     if let Some(c) = &n.callable {
@@ -769,6 +775,27 @@ fn asset(
             imports,
         ));
     }
+    if from == Framework::Dagster
+        && let Some(Value::List(keys)) = n.extra.get("required_resource_keys")
+    {
+        let keys: Vec<String> = keys
+            .iter()
+            .filter_map(Value::as_str)
+            .map(python::string)
+            .collect();
+        kw.push(Expr::kw(
+            "required_resource_keys",
+            Expr::raw(format!("{{{}}}", keys.join(", "))),
+        ));
+        ledger.record_as(
+            table,
+            "extra",
+            &format!("{}.required_resource_keys", n.id),
+            n.span,
+            Some(Fidelity::Exact),
+            Some("kept".into()),
+        );
+    }
     let deco = python::decorator("dg.asset", kw);
     let (body, uses_context) = asset_body(step, from, &prelude, imports, helpers, ledger, table);
     let mut params: Vec<String> = Vec::new();
@@ -797,6 +824,19 @@ fn asset(
             .filter(|a| !a.contains("Context"))
             .map_or_else(|| p.clone(), |a| format!("{p}: {a}"))
     }));
+    // A Dagster run-config parameter stays one (`config: ScoringConfig`).
+    if from == Framework::Dagster
+        && let Some(cfg) = n.callable.as_ref().and_then(|c| {
+            c.params
+                .iter()
+                .find(|x| x.name == "config" && x.annotation.is_some())
+        })
+    {
+        params.insert(
+            usize::from(params.first().is_some_and(|p| p.starts_with("context"))),
+            format!("config: {}", cfg.annotation.as_deref().unwrap_or("")),
+        );
+    }
     // A mapped asset returns the list of results, whatever one call returns.
     let returns = n
         .callable
@@ -850,6 +890,7 @@ fn asset_body(
         ledger,
         table,
         None,
+        (None, &[]),
     );
     let uses_context = inner
         .split(|c: char| !(c.is_alphanumeric() || c == '_'))
@@ -1003,6 +1044,7 @@ fn check_body(
         ledger,
         table,
         None,
+        (None, &[]),
     );
     let param = step
         .inputs
@@ -1429,22 +1471,7 @@ fn op_function(step: &Step) -> Option<FunctionCtx> {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let params: Vec<String> = c
-        .params
-        .iter()
-        .map(|p| {
-            let ann = p
-                .annotation
-                .as_ref()
-                .map(|a| format!(": {a}"))
-                .unwrap_or_default();
-            match &p.default {
-                Some(d) if ann.is_empty() => format!("{}={d}", p.name),
-                Some(d) => format!("{}{ann} = {d}", p.name),
-                None => format!("{}{ann}", p.name),
-            }
-        })
-        .collect();
+    let params: Vec<String> = c.params.iter().map(shared::param_text).collect();
     let returns = c
         .returns
         .as_ref()
@@ -1471,4 +1498,37 @@ fn rename_partitions_def(text: &str, name: &str) -> String {
         .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
         .unwrap_or(text.len() - start);
     format!("{}{name}{}", &text[..start], &text[start + len..])
+}
+
+/// Where a job's schedule and sensors go: their names for `Definitions`, their statements.
+struct Triggers<'a> {
+    schedules: &'a mut Vec<String>,
+    sensors: &'a mut Vec<String>,
+    statements: &'a mut Vec<String>,
+}
+
+impl Triggers<'_> {
+    /// Writes the schedule and the sensors of pipeline `p` for the job `job`.
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        self,
+        p: &Pipeline,
+        job: &str,
+        partitions: Option<&str>,
+        from: Framework,
+        names: &mut Names,
+        ledger: &mut Ledger,
+        table: &Translations,
+    ) {
+        if let Some((name, text)) = schedule(p, job, partitions, names, ledger, table) {
+            self.schedules.push(name);
+            self.statements.push(text);
+        }
+        for t in &p.sensors {
+            if let Some(text) = sensor(t, job, from, names) {
+                self.sensors.push(identifier(&t.name));
+                self.statements.push(text);
+            }
+        }
+    }
 }

@@ -8,6 +8,7 @@ mod module;
 pub mod plan;
 mod prefect;
 pub mod python;
+mod resources;
 pub mod rewrite;
 mod shared;
 pub mod target;

@@ -447,12 +447,24 @@ pub fn support(
 ) -> Support {
     let mut used = words(emitted);
     let mut take = vec![false; file.support.len()];
+    // Dagster resource and config classes travel as plain settings classes.
+    let settings: Vec<Option<String>> = file
+        .support
+        .iter()
+        .map(|i| {
+            (i.framework == Some(crate::ir::Framework::Dagster)
+                && target != crate::ir::Framework::Dagster)
+                .then(|| super::resources::settings_class(&i.text))
+                .flatten()
+        })
+        .collect();
     loop {
         let mut changed = false;
         for (i, item) in file.support.iter().enumerate() {
+            let settings = settings[i].is_some();
             if !take[i]
                 && !item.import
-                && item.framework.is_none_or(|f| f == target)
+                && (item.framework.is_none_or(|f| f == target) || settings)
                 && item.binds.iter().any(|b| used.contains(b))
                 && !item.binds.iter().any(|b| own.contains(&b.as_str()))
             {
@@ -491,8 +503,11 @@ pub fn support(
         if !code.is_empty() {
             code.push_str(if is_def || prev_def { "\n\n\n" } else { "\n" });
         }
-        code.push_str(item.text.trim_end());
+        code.push_str(settings[i].as_deref().unwrap_or(&item.text).trim_end());
         prev_def = is_def;
+    }
+    if settings.iter().zip(&take).any(|(s, t)| *t && s.is_some()) {
+        code = format!("{}\n\n\n{code}", super::resources::SETTINGS_HELPER);
     }
     Support { code, foreign }
 }

@@ -263,8 +263,10 @@ impl<'p> Plan<'p> {
             // A required parameter nothing feeds gets None, so the call stays valid in every target.
             if let Some(c) = &s.node.callable {
                 for prm in &c.params {
+                    // Dagster binds resources by key: they are not inputs.
                     let special = prm.name.starts_with('*')
-                        || matches!(prm.name.as_str(), "context" | "self" | "config");
+                        || matches!(prm.name.as_str(), "context" | "self" | "config")
+                        || p.resources.iter().any(|r| r.key == prm.name);
                     let mapped =
                         s.node.mapping.as_ref().is_some_and(|m| {
                             m.kwargs || m.over.iter().any(|a| a.param == prm.name)

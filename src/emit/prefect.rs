@@ -50,6 +50,7 @@ impl Writer for PrefectWriter {
         let from = file.framework.unwrap_or(Framework::Airflow);
         // The decorator policy of each task function, to see what a later call overrides.
         let mut decorated: HashMap<String, Vec<Expr>> = HashMap::new();
+        let config = super::resources::config_classes(&file.support);
         for p in &file.pipelines {
             let mut ledger = Ledger::new(&file.path, &p.id, "prefect");
             let plan = Plan::new(p, &mut names);
@@ -109,6 +110,7 @@ impl Writer for PrefectWriter {
                         &mut ledger,
                         table,
                         partition_param.as_deref(),
+                        &config,
                     );
                     let mut scratch = Ledger::new(&file.path, &p.id, "prefect");
                     decorated.insert(
@@ -405,7 +407,9 @@ fn call_name(calls: &mut HashMap<String, usize>, func: &str, id: &str) -> Option
 fn need(imports: &mut Imports, helpers: &mut Vec<&'static str>, n: &'static str) {
     match n {
         "get_run_logger" => imports.name("prefect", "get_run_logger"),
-        "_check_result" | "_poke_result" if !helpers.contains(&n) => {
+        "_check_result" | "_poke_result" | "_partition_window" | "_outputs"
+            if !helpers.contains(&n) =>
+        {
             helpers.push(n);
         }
         _ => {}
@@ -512,6 +516,7 @@ fn task(
     ledger: &mut Ledger,
     table: &Translations,
     partition: Option<&str>,
+    config: &[String],
 ) -> FunctionCtx {
     imports.name("prefect", "task");
     let node = step.node;
@@ -557,6 +562,7 @@ fn task(
         ledger,
         table,
         partition,
+        (Some(step_pipeline), config),
     );
     FunctionCtx {
         decorator,

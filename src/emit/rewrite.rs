@@ -89,6 +89,19 @@ const RULES: &[Rule] = &[
     },
     Rule {
         construct: "body.partition_key",
+        pattern: "context.partition_time_window",
+        airflow: Some("partition_time_window"),
+        dagster: None,
+        prefect: Some("partition_time_window"),
+        fidelity: Fidelity::Approximate,
+        note: "the partition's time window becomes the data interval (Airflow) or is computed from the partition parameter (Prefect)",
+        need: &[
+            ("SimpleNamespace", Framework::Airflow),
+            ("_partition_window", Framework::Prefect),
+        ],
+    },
+    Rule {
+        construct: "body.partition_key",
         pattern: "context.partition_key",
         airflow: Some("ds"),
         dagster: None,
@@ -159,6 +172,32 @@ const RULES: &[Rule] = &[
         fidelity: Fidelity::Approximate,
         note: "the check severity is kept as text",
         need: &[],
+    },
+    Rule {
+        construct: "body.output_metadata",
+        pattern: "DynamicOutput(",
+        airflow: Some("_dynamic_output("),
+        dagster: None,
+        prefect: Some("_dynamic_output("),
+        fidelity: Fidelity::Approximate,
+        note: "yielded dynamic outputs become the list the task returns",
+        need: &[
+            ("_outputs", Framework::Airflow),
+            ("_outputs", Framework::Prefect),
+        ],
+    },
+    Rule {
+        construct: "body.output_metadata",
+        pattern: "Output(",
+        airflow: Some("_output("),
+        dagster: None,
+        prefect: Some("_output("),
+        fidelity: Fidelity::Approximate,
+        note: "the yielded output becomes the task's return value",
+        need: &[
+            ("_outputs", Framework::Airflow),
+            ("_outputs", Framework::Prefect),
+        ],
     },
     Rule {
         construct: "body.check_result",

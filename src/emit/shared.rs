@@ -369,10 +369,51 @@ pub fn body_for(
     ledger: &mut Ledger,
     table: &Translations,
     partition: Option<&str>,
+    module: (Option<&Pipeline>, &[String]),
 ) -> (String, String, bool) {
     let n = step.node;
     if let Some(c) = &n.callable {
-        let rw = rewrite(&c.body, from, to);
+        let mut rw = rewrite(&c.body, from, to);
+        // The partition's time window is bound once, first (the lines that read it keep their length).
+        if from == Framework::Dagster
+            && to != Framework::Dagster
+            && c.body.contains("context.partition_time_window")
+        {
+            let window = if to == Framework::Airflow {
+                "SimpleNamespace(\n    start=data_interval_start, end=data_interval_end\n)"
+            } else {
+                "_partition_window(partition_key)"
+            };
+            rw.body = format!("partition_time_window = {window}\n{}", rw.body);
+        }
+        // Dagster resources and config become locals where the target has neither.
+        let locals = if from == Framework::Dagster && to != Framework::Dagster {
+            module
+                .0
+                .map_or_else(super::resources::Locals::default, |p| {
+                    super::resources::locals(c, &rw.body, p, module.1)
+                })
+        } else {
+            super::resources::Locals::default()
+        };
+        if !locals.dropped.is_empty() {
+            rw.body = format!("{}\n{}", locals.prelude.join("\n"), locals.body);
+            rw.uses_context = rw
+                .body
+                .split(|ch: char| !ch.is_alphanumeric() && ch != '_')
+                .any(|w| w == "context");
+            ledger.record_as(
+                table,
+                "resource",
+                &n.id,
+                c.body_span,
+                Some(Fidelity::Approximate),
+                Some(format!(
+                    "{} built in the body from the resource and config bindings",
+                    locals.dropped.join(", ")
+                )),
+            );
+        }
         for (construct, fidelity, note) in &rw.uses {
             ledger.record_as(
                 table,
@@ -388,7 +429,10 @@ pub fn body_for(
                 "logging" => imports.module("logging"),
                 "get_run_logger" => imports.name("prefect", "get_run_logger"),
                 "get_dagster_logger" => imports.name("dagster", "get_dagster_logger"),
-                h @ ("_check_result" | "_poke_result") if !helpers.contains(&h) => {
+                "SimpleNamespace" => imports.name("types", "SimpleNamespace"),
+                h @ ("_check_result" | "_poke_result" | "_partition_window" | "_outputs")
+                    if !helpers.contains(&h) =>
+                {
                     helpers.push(h);
                 }
                 _ => {}
@@ -401,18 +445,8 @@ pub fn body_for(
             .params
             .iter()
             .filter(|p| to == Framework::Dagster || p.name != "context")
-            .map(|p| {
-                let ann = p
-                    .annotation
-                    .as_ref()
-                    .map(|a| format!(": {a}"))
-                    .unwrap_or_default();
-                match &p.default {
-                    Some(d) if ann.is_empty() => format!("{}={d}", p.name),
-                    Some(d) => format!("{}{ann} = {d}", p.name),
-                    None => format!("{}{ann}", p.name),
-                }
-            })
+            .filter(|p| !locals.dropped.contains(&p.name))
+            .map(param_text)
             .collect();
         if rw.partition_key {
             match (to, partition) {
@@ -421,11 +455,29 @@ pub fn body_for(
                 {
                     params.push("partition_key=None".into());
                 }
+                (Framework::Airflow, _) if rw.body.contains("data_interval_start") => {
+                    for p in ["data_interval_start=None", "data_interval_end=None"] {
+                        if !params.iter().any(|x| x == p) {
+                            params.push(p.into());
+                        }
+                    }
+                }
                 (Framework::Airflow, _) if !params.iter().any(|x| x.starts_with("ds")) => {
                     params.push("ds=None".into())
                 }
                 _ => {}
             }
+        }
+        // A Dagster body that yields its outputs runs to the end and returns what it yielded.
+        let yields = rw.body.lines().any(|l| {
+            let t = l.trim_start();
+            t.starts_with("yield ") && t.contains("_output(")
+        });
+        if from == Framework::Dagster && to != Framework::Dagster && yields {
+            rw.body = format!(
+                "def _results():\n{}\n\nreturn _collect(_results())\n",
+                python::indent_body(&rw.body, 4).trim_end()
+            );
         }
         let body = if n.kind == NodeKind::Sensor && to != Framework::Airflow {
             let names: Vec<String> = params
@@ -573,4 +625,18 @@ pub fn implicit_retry_delay(pipeline: &Pipeline, p: &crate::ir::Policy) -> Optio
         && p.retry_delay.is_none()
         && p.retry_delays.is_empty())
     .then_some(300.0)
+}
+
+/// A parameter as written in a `def`: `name`, `name: ann`, `name=default`, `name: ann = default`.
+pub fn param_text(p: &crate::ir::CallableParam) -> String {
+    let ann = p
+        .annotation
+        .as_ref()
+        .map(|a| format!(": {a}"))
+        .unwrap_or_default();
+    match &p.default {
+        Some(d) if ann.is_empty() => format!("{}={d}", p.name),
+        Some(d) => format!("{}{ann} = {d}", p.name),
+        None => format!("{}{ann}", p.name),
+    }
 }

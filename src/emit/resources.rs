@@ -1,0 +1,160 @@
+//! Dagster resources and config in a target without them: a resource parameter (or a
+//! `context.resources.x` read) becomes a local built from the resource's binding, a `Config`
+//! parameter becomes a local built from its defaults, and the resource and config classes
+//! themselves become plain settings classes (`_Settings` keeps their annotated defaults).
+
+use crate::ir::{Callable, Pipeline, Resource, Value};
+
+/// The locals a Dagster body needs in another framework, and the parameters they replace.
+#[derive(Debug, Default)]
+pub struct Locals {
+    /// `name = Class(...)` lines to put first in the body.
+    pub prelude: Vec<String>,
+    /// Parameters no longer in the signature.
+    pub dropped: Vec<String>,
+    /// The body with `context.resources.x` read as `x`.
+    pub body: String,
+}
+
+/// The base class of ported resource and config classes: keyword arguments over class defaults.
+pub const SETTINGS_HELPER: &str = "class _Settings:\n    \"\"\"Stands in for a Dagster resource or config class: keyword fields over class defaults.\"\"\"\n\n    def __init__(self, **fields):\n        for name, value in fields.items():\n            setattr(self, name, value)";
+
+/// The bases of the Dagster classes that become `_Settings`.
+const SETTINGS_BASES: &[&str] = &[
+    "dg.ConfigurableResource",
+    "dagster.ConfigurableResource",
+    "ConfigurableResource",
+    "dg.Config",
+    "dagster.Config",
+    "Config",
+];
+
+/// Resource and config parameters of `c` (and `context.resources.x` in `body`) as locals.
+pub fn locals(c: &Callable, body: &str, pipeline: &Pipeline, config_classes: &[String]) -> Locals {
+    let resources = &pipeline.resources;
+    let mut out = Locals {
+        body: body.to_string(),
+        ..Locals::default()
+    };
+    // `context.op_config` reads the op's entry of the job's run config.
+    if out.body.contains("context.op_config") {
+        let config = op_config(pipeline, &c.name).unwrap_or(Value::Dict(Default::default()));
+        out.body = out.body.replace("context.op_config", "op_config");
+        out.prelude.push(format!(
+            "op_config = {}",
+            super::python::value(&config).flat()
+        ));
+        out.dropped.push("context".into());
+    }
+    let construct = |r: &Resource| {
+        let class = r
+            .class
+            .as_deref()
+            .map(crate::frontend::imports::last_part)
+            .unwrap_or("dict");
+        let args: Vec<String> = r
+            .args
+            .iter()
+            .map(|(k, v)| format!("{k}={}", super::python::value(v).flat()))
+            .collect();
+        format!("{} = {class}({})", r.key, args.join(", "))
+    };
+    for p in &c.params {
+        if let Some(r) = resources.iter().find(|r| r.key == p.name) {
+            out.prelude.push(construct(r));
+            out.dropped.push(p.name.clone());
+        } else if let Some(ann) = p
+            .annotation
+            .as_deref()
+            .filter(|a| config_classes.iter().any(|k| k == a))
+        {
+            out.prelude.push(format!("{} = {ann}()", p.name));
+            out.dropped.push(p.name.clone());
+        }
+    }
+    for r in resources {
+        let read = format!("context.resources.{}", r.key);
+        if out.body.contains(&read) {
+            out.body = out.body.replace(&read, &r.key);
+            if !out.dropped.contains(&r.key) {
+                out.prelude.push(construct(r));
+                out.dropped.push(r.key.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The `config` of an op in its job's run config (`{"ops": {op: {"config": {...}}}}`).
+fn op_config(pipeline: &Pipeline, op: &str) -> Option<Value> {
+    let field = |v: &Value, k: &str| match v {
+        Value::Dict(d) => d.get(k).cloned(),
+        _ => None,
+    };
+    let ops = field(pipeline.extra.get("config")?, "ops")?;
+    field(&field(&ops, op)?, "config")
+}
+
+/// A Dagster resource or config class as a plain settings class, if `text` is one.
+pub fn settings_class(text: &str) -> Option<String> {
+    let first = text.lines().next()?;
+    if !first.starts_with("class ") {
+        return None;
+    }
+    let base = SETTINGS_BASES
+        .iter()
+        .find(|b| first.contains(&format!("({b})")))?;
+    Some(text.replacen(&format!("({base})"), "(_Settings)", 1))
+}
+
+/// The names of the Dagster config classes among a module's support classes.
+pub fn config_classes(support: &[crate::ir::SupportItem]) -> Vec<String> {
+    support
+        .iter()
+        .filter(|i| settings_class(&i.text).is_some())
+        .flat_map(|i| i.binds.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::CallableParam as Param;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn resource_parameters_become_locals() {
+        let c = Callable {
+            name: "contacts".into(),
+            params: vec![Param {
+                name: "crm".into(),
+                annotation: Some("CrmClient".into()),
+                default: None,
+            }],
+            ..Callable::default()
+        };
+        let r = Resource {
+            key: "crm".into(),
+            class: Some("CrmClient".into()),
+            args: BTreeMap::from([("base_url".into(), Value::Str("https://x".into()))]),
+            span: Default::default(),
+        };
+        let p = Pipeline {
+            resources: vec![r],
+            ..Pipeline::default()
+        };
+        let l = locals(&c, "return crm.list()\n", &p, &[]);
+        assert_eq!(l.prelude, ["crm = CrmClient(base_url=\"https://x\")"]);
+        assert_eq!(l.dropped, ["crm"]);
+    }
+
+    #[test]
+    fn resource_classes_become_settings() {
+        let t = "class Flags(dg.ConfigurableResource):\n    on: bool = True\n";
+        assert_eq!(
+            settings_class(t).unwrap(),
+            "class Flags(_Settings):\n    on: bool = True\n"
+        );
+        assert!(settings_class("class Plain:\n    pass\n").is_none());
+    }
+}

@@ -33,9 +33,13 @@ const MAX_DEPTH: usize = 8;
 /// The file as a target without sub-flows writes it (unchanged when nothing is inlined).
 pub fn inline_sub_flows(file: &SourceFile, target: Framework) -> SourceFile {
     let mut out = file.clone();
+    for p in &mut out.pipelines {
+        map_dynamic_loops(p);
+    }
     if target == Framework::Prefect {
         return out;
     }
+    let file = &out.clone();
     let inlined: Vec<Pipeline> = file
         .pipelines
         .iter()
@@ -85,6 +89,41 @@ pub fn writing_order(file: &SourceFile) -> Vec<usize> {
     out
 }
 
+/// A step read once from a loop over a run-time result (`for t in tickets: classify(t)`), fed
+/// by that one result, is a mapped call over it: one run per element, as the loop made.
+fn map_dynamic_loops(p: &mut Pipeline) {
+    let mapped: Vec<(usize, String, String)> = p
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.mapping.is_none() && n.extra.contains_key("dynamic_loop"))
+        .filter_map(|(i, n)| {
+            let ins: Vec<&Edge> = p
+                .edges
+                .iter()
+                .filter(|e| e.to == n.id && e.kind == EdgeKind::Data)
+                .collect();
+            let [e] = ins.as_slice() else { return None };
+            let up = p.nodes.iter().find(|u| u.id == e.from)?;
+            let param = e.param.clone()?;
+            (!up.extra.contains_key("dynamic_loop")).then(|| (i, e.from.clone(), param))
+        })
+        .collect();
+    for (i, from, param) in mapped {
+        let n = &mut p.nodes[i];
+        n.extra.remove("dynamic_loop");
+        n.mapping = Some(crate::ir::Mapping {
+            over: vec![crate::ir::MappedArg {
+                param,
+                literal: None,
+                from_node: Some(from),
+            }],
+            partial: BTreeMap::new(),
+            kwargs: false,
+        });
+    }
+}
+
 /// Ledger entries for what inlining changed: the sub-flow calls and the called pipelines'
 /// steps, then default-deny over the source pipeline's constructs.
 pub fn record_inlined(
@@ -93,10 +132,63 @@ pub fn record_inlined(
     table: &Translations,
     target: Framework,
 ) {
-    if target == Framework::Prefect || !file.pipelines.iter().any(has_calls) {
-        return;
+    let mut written = file.clone();
+    for p in &mut written.pipelines {
+        map_dynamic_loops(p);
     }
-    for (p, ledger) in file.pipelines.iter().zip(ledgers.iter_mut()) {
+    for ((p, q), ledger) in file
+        .pipelines
+        .iter()
+        .zip(&written.pipelines)
+        .zip(ledgers.iter_mut())
+    {
+        // Steps of a loop over a run-time result that are now mapped calls.
+        let looped: Vec<(&Node, String)> = q
+            .nodes
+            .iter()
+            .filter(|n| {
+                p.nodes
+                    .iter()
+                    .any(|o| o.id == n.id && o.extra.contains_key("dynamic_loop"))
+                    && !n.extra.contains_key("dynamic_loop")
+            })
+            .filter_map(|n| {
+                let over = n.mapping.as_ref()?.over.first()?.from_node.clone()?;
+                Some((n, over))
+            })
+            .collect();
+        for (n, over) in &looped {
+            ledger.record_as(
+                table,
+                "extra",
+                &format!("{}.dynamic_loop", n.id),
+                n.span,
+                Some(Fidelity::Approximate),
+                Some(format!(
+                    "the loop over `{over}`'s result is a mapped call over it"
+                )),
+            );
+        }
+        if !looped.is_empty() && !q.nodes.iter().any(|n| n.extra.contains_key("dynamic_loop")) {
+            for e in ledger
+                .entries
+                .iter_mut()
+                .filter(|e| e.construct == "opaque" && e.subject.starts_with("dynamic_loop@"))
+            {
+                e.fidelity = Fidelity::Approximate;
+                e.note = "the loop over a run-time result is written as a mapped call".into();
+                e.rule = format!("writer:{}", target.id());
+            }
+        }
+        if looped.is_empty()
+            && (target == Framework::Prefect || !file.pipelines.iter().any(has_calls))
+        {
+            continue;
+        }
+        if target == Framework::Prefect || !file.pipelines.iter().any(has_calls) {
+            ledger.finish(table, &constructs(p));
+            continue;
+        }
         for s in p.nodes.iter().filter(|n| callee(file, n).is_some()) {
             let how = match target {
                 Framework::Airflow => format!(

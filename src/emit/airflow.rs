@@ -845,7 +845,8 @@ fn step_statement(
             .as_ref()
             .filter(|m| m.kwargs)
             .and_then(|m| m.over.first())
-            .and_then(|a| a.literal.clone());
+            .and_then(|a| a.literal.clone())
+            .or_else(|| zipped_rows(p, step));
         let (expand, mapped_args) = match kwargs_list {
             // `expand_kwargs` takes the list of argument dicts as written.
             Some(list) => ("expand_kwargs", vec![python::value(&list)]),
@@ -861,6 +862,39 @@ fn step_statement(
         Expr::call(&callee, args)
     };
     Some(call)
+}
+
+/// Prefect's `.map(a, b)` pairs its iterables element-wise, where Airflow's `expand(a=…, b=…)`
+/// would run every combination: literal iterables of a Prefect mapping become the argument dicts
+/// of `expand_kwargs`, one per element.
+fn zipped_rows(p: &Pipeline, step: &Step) -> Option<Value> {
+    if p.framework != Some(Framework::Prefect) {
+        return None;
+    }
+    let columns: Vec<(&str, &Vec<Value>)> = step
+        .inputs
+        .iter()
+        .filter(|i| i.mapped && !i.param.is_empty())
+        .map(|i| match &i.source {
+            Source::Literal(Value::List(items)) => Some((i.param.as_str(), items)),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    let len = columns.first()?.1.len();
+    if columns.len() < 2 || columns.iter().any(|(_, c)| c.len() != len) {
+        return None;
+    }
+    let rows = (0..len)
+        .map(|k| {
+            Value::Dict(
+                columns
+                    .iter()
+                    .map(|(name, c)| (name.to_string(), c[k].clone()))
+                    .collect(),
+            )
+        })
+        .collect();
+    Some(Value::List(rows))
 }
 
 /// `base.method(args)` where `base` may itself be a call (kept on the first line).

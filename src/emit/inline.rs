@@ -1,5 +1,6 @@
-//! Sub-flows for targets without them (Airflow, Dagster): a sub-flow call is replaced by the
-//! called pipeline's steps, wired to the caller's data, and the ledger says so.
+//! What the IR becomes before a writer sees it: sub-flows for targets without them (Airflow,
+//! Dagster) are replaced by the called pipeline's steps, wired to the caller's data; loops over
+//! run-time results become mapped calls. The ledger says so.
 //!
 //! Rules:
 //! - A `SubPipeline` node that calls a pipeline of the same file becomes copies of that
@@ -17,6 +18,8 @@
 //! - Airflow: a pipeline parameter read in an expression argument is not a value while the DAG
 //!   is parsed: `x or fallback` takes the parameter's default, an f-string of parameters becomes a
 //!   Jinja template of `params`.
+//! - Every target: a step read once from a loop over a run-time result (`for t in tickets:
+//!   classify(t)`), fed by that one result, is a mapped call over it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -124,174 +127,246 @@ fn map_dynamic_loops(p: &mut Pipeline) {
     }
 }
 
-/// Ledger entries for what inlining changed: the sub-flow calls and the called pipelines'
-/// steps, then default-deny over the source pipeline's constructs.
+/// Ledger entries for what [`inline_sub_flows`] changed (`written` is its result, in the
+/// source's pipeline order): loops written as mapped calls, sub-flow calls and the steps copied
+/// for them, the called pipelines' jobs; then default-deny over the source pipeline's constructs.
 pub fn record_inlined(
     file: &SourceFile,
+    written: &SourceFile,
     ledgers: &mut [Ledger],
     table: &Translations,
     target: Framework,
 ) {
-    let mut written = file.clone();
-    for p in &mut written.pipelines {
-        map_dynamic_loops(p);
-    }
+    let writer = format!("writer:{}", target.id());
+    let inlines = target != Framework::Prefect && file.pipelines.iter().any(has_calls);
     for ((p, q), ledger) in file
         .pipelines
         .iter()
         .zip(&written.pipelines)
         .zip(ledgers.iter_mut())
     {
-        // Steps of a loop over a run-time result that are now mapped calls.
-        let looped: Vec<(&Node, String)> = q
+        let looped = record_loops(p, q, ledger, table, &writer);
+        if !looped && !inlines {
+            continue;
+        }
+        if inlines {
+            record_calls(file, p, q, ledger, table, target);
+        }
+        ledger.finish(table, &constructs(p));
+    }
+}
+
+/// Steps of a loop over a run-time result that are mapped calls now; true when there are any.
+fn record_loops(
+    p: &Pipeline,
+    q: &Pipeline,
+    ledger: &mut Ledger,
+    table: &Translations,
+    writer: &str,
+) -> bool {
+    let looped: Vec<(&Node, String)> = q
+        .nodes
+        .iter()
+        .filter(|n| {
+            !n.extra.contains_key("dynamic_loop")
+                && p.nodes
+                    .iter()
+                    .any(|o| o.id == n.id && o.extra.contains_key("dynamic_loop"))
+        })
+        .filter_map(|n| {
+            let over = n.mapping.as_ref()?.over.first()?.from_node.clone()?;
+            Some((n, over))
+        })
+        .collect();
+    for (n, over) in &looped {
+        if let Some(e) = ledger
+            .entries
+            .iter_mut()
+            .find(|e| e.construct == "mapping" && e.subject == n.id)
+        {
+            e.fidelity = Fidelity::Approximate;
+            e.note = format!("one run per element of `{over}`'s result, as the loop made");
+            e.rule = writer.to_string();
+        }
+        ledger.record_as(
+            table,
+            "extra",
+            &format!("{}.dynamic_loop", n.id),
+            n.span,
+            Some(Fidelity::Approximate),
+            Some(format!(
+                "the loop over `{over}`'s result is a mapped call over it"
+            )),
+        );
+    }
+    if !looped.is_empty() && !q.nodes.iter().any(|n| n.extra.contains_key("dynamic_loop")) {
+        for e in ledger
+            .entries
+            .iter_mut()
+            .filter(|e| e.construct == "opaque" && e.subject.starts_with("dynamic_loop@"))
+        {
+            e.fidelity = Fidelity::Approximate;
+            e.note = "the loop over a run-time result is written as a mapped call".into();
+            e.rule = writer.to_string();
+        }
+    }
+    !looped.is_empty()
+}
+
+/// The sub-flow calls of `p` (written as `q`), and, for a called pipeline, its job.
+fn record_calls(
+    file: &SourceFile,
+    p: &Pipeline,
+    q: &Pipeline,
+    ledger: &mut Ledger,
+    table: &Translations,
+    target: Framework,
+) {
+    let writer = format!("writer:{}", target.id());
+    let group = "the sub-flow's retry boundary becomes each of its steps' retries";
+    for s in p.nodes.iter().filter(|n| callee(file, n).is_some()) {
+        // The copies of the sub-flow's steps run as steps of this pipeline.
+        let copies: Vec<&Node> = q
             .nodes
             .iter()
             .filter(|n| {
-                p.nodes
-                    .iter()
-                    .any(|o| o.id == n.id && o.extra.contains_key("dynamic_loop"))
-                    && !n.extra.contains_key("dynamic_loop")
-            })
-            .filter_map(|n| {
-                let over = n.mapping.as_ref()?.over.first()?.from_node.clone()?;
-                Some((n, over))
+                n.group
+                    .as_deref()
+                    .is_some_and(|g| g == s.id || g.starts_with(&format!("{}.", s.id)))
             })
             .collect();
-        for (n, over) in &looped {
+        for e in ledger.entries.iter_mut().filter(|e| {
+            e.construct.starts_with("node.")
+                && e.fidelity == Fidelity::Exact
+                && copies.iter().any(|c| c.id == e.subject)
+        }) {
+            e.fidelity = Fidelity::Approximate;
+            e.note = format!("{}: a step of sub-flow `{}`, inlined", e.note, s.id);
+            e.rule = writer.clone();
+        }
+        let how = match target {
+            Framework::Airflow => format!(
+                "inlined: the sub-flow's steps run in task group `{}` of this DAG",
+                s.id
+            ),
+            _ => format!(
+                "inlined: the sub-flow's steps are assets of group `{}`, fed by this job's assets",
+                python::identifier(&s.id)
+            ),
+        };
+        ledger.record_as(table, node_id(s.kind), &s.id, s.span, None, Some(how));
+        if !ledger.has("group.sub_flow", &s.id) {
+            ledger.record_as(
+                table,
+                "group.sub_flow",
+                &s.id,
+                s.span,
+                None,
+                Some(group.into()),
+            );
+        }
+        for f in policy_fields(&s.policy) {
+            ledger.record_as(
+                table,
+                f,
+                &s.id,
+                s.span,
+                Some(Fidelity::Approximate),
+                Some("applies to each inlined step instead of the whole sub-flow".into()),
+            );
+        }
+        for k in s.extra.keys() {
             ledger.record_as(
                 table,
                 "extra",
-                &format!("{}.dynamic_loop", n.id),
-                n.span,
+                &format!("{}.{k}", s.id),
+                s.span,
                 Some(Fidelity::Approximate),
-                Some(format!(
-                    "the loop over `{over}`'s result is a mapped call over it"
-                )),
+                Some("the sub-flow call is inlined".into()),
             );
         }
-        if !looped.is_empty() && !q.nodes.iter().any(|n| n.extra.contains_key("dynamic_loop")) {
-            for e in ledger
-                .entries
-                .iter_mut()
-                .filter(|e| e.construct == "opaque" && e.subject.starts_with("dynamic_loop@"))
-            {
-                e.fidelity = Fidelity::Approximate;
-                e.note = "the loop over a run-time result is written as a mapped call".into();
-                e.rule = format!("writer:{}", target.id());
-            }
-        }
-        if looped.is_empty()
-            && (target == Framework::Prefect || !file.pipelines.iter().any(has_calls))
+    }
+    if target == Framework::Dagster {
+        for e in ledger
+            .entries
+            .iter_mut()
+            .filter(|e| e.construct == "group.sub_flow" && e.rule.starts_with("translations"))
         {
-            continue;
+            e.note = format!("an asset group: {group}");
+            e.rule = writer.clone();
         }
-        if target == Framework::Prefect || !file.pipelines.iter().any(has_calls) {
-            ledger.finish(table, &constructs(p));
-            continue;
+    }
+    let Some(caller) = callers(file, p).first().cloned() else {
+        return;
+    };
+    if target == Framework::Dagster {
+        // The job of a called sub-flow runs the assets of its call and what feeds them: the
+        // caller's parameters they read are not this pipeline's, the call's retries are theirs.
+        ledger
+            .entries
+            .retain(|e| e.construct != "param" || p.params.iter().any(|x| x.name == e.subject));
+        if let Some(e) = ledger
+            .entries
+            .iter_mut()
+            .find(|e| e.construct == "pipeline" && e.subject == p.id)
+        {
+            e.note = format!(
+                "a job of the assets its call in `{caller}` makes, with the upstream assets that feed them"
+            );
+            e.rule = writer.clone();
         }
-        for s in p.nodes.iter().filter(|n| callee(file, n).is_some()) {
-            let how = match target {
-                Framework::Airflow => format!(
-                    "inlined: the sub-flow's steps run in task group `{}` of this DAG",
-                    s.id
-                ),
-                _ => format!(
-                    "inlined: the sub-flow's steps are assets of group `{}`, fed by this job's assets",
-                    python::identifier(&s.id)
-                ),
+        for n in &p.nodes {
+            let Some(m) = q.nodes.iter().find(|m| m.id == n.id) else {
+                continue;
             };
-            ledger.record_as(table, node_id(s.kind), &s.id, s.span, None, Some(how));
-            let group = "the sub-flow's retry boundary becomes each of its steps' retries";
+            let (a, b) = (
+                p.effective_policy(n).retries.unwrap_or(0),
+                q.effective_policy(m).retries.unwrap_or(0),
+            );
+            if a == b {
+                continue;
+            }
+            let note = format!("the asset runs with its call's retries ({b}) in `{caller}`");
             match ledger
                 .entries
                 .iter_mut()
-                .find(|e| e.construct == "group.sub_flow" && e.subject == s.id)
+                .find(|e| e.construct == "policy.retries" && e.subject == n.id)
             {
-                Some(e) if target == Framework::Dagster => {
-                    e.note = format!("an asset group: {group}");
-                    e.rule = "writer:dagster".into();
+                Some(e) => {
+                    e.fidelity = Fidelity::Approximate;
+                    e.note = note;
+                    e.rule = writer.clone();
                 }
-                Some(_) => {}
                 None => {
                     ledger.record_as(
                         table,
-                        "group.sub_flow",
-                        &s.id,
-                        s.span,
-                        None,
-                        Some(group.into()),
-                    );
-                }
-            }
-            for f in policy_fields(&s.policy) {
-                ledger.record_as(
-                    table,
-                    f,
-                    &s.id,
-                    s.span,
-                    Some(Fidelity::Approximate),
-                    Some("applies to each inlined step instead of the whole sub-flow".into()),
-                );
-            }
-            for k in s.extra.keys() {
-                ledger.record_as(
-                    table,
-                    "extra",
-                    &format!("{}.{k}", s.id),
-                    s.span,
-                    Some(Fidelity::Approximate),
-                    Some("the sub-flow call is inlined".into()),
-                );
-            }
-        }
-        if target == Framework::Dagster {
-            for e in ledger
-                .entries
-                .iter_mut()
-                .filter(|e| e.construct == "group.sub_flow" && e.rule.starts_with("translations"))
-            {
-                e.note = "an asset group: the sub-flow's retry boundary becomes each of its steps' retries".into();
-                e.rule = "writer:dagster".into();
-            }
-        }
-        if let Some(caller) = callers(file, p).first() {
-            if target == Framework::Dagster {
-                // The job of a called sub-flow runs the assets of its call and what feeds them:
-                // the caller's parameters they read are not this pipeline's.
-                ledger.entries.retain(|e| {
-                    e.construct != "param" || p.params.iter().any(|x| x.name == e.subject)
-                });
-                if let Some(e) = ledger
-                    .entries
-                    .iter_mut()
-                    .find(|e| e.construct == "pipeline" && e.subject == p.id)
-                {
-                    e.note = format!(
-                        "a job of the assets its call in `{caller}` makes, with the upstream assets that feed them"
-                    );
-                    e.rule = "writer:dagster".into();
-                }
-            }
-            for c in constructs(p) {
-                let step = c.id.starts_with("node.") || c.id == "param";
-                if step && !ledger.has(&c.id, &c.subject) {
-                    let span = crate::ir::Span {
-                        line: c.span.line,
-                        col: c.span.col,
-                        ..crate::ir::Span::default()
-                    };
-                    ledger.record_as(
-                        table,
-                        &c.id,
-                        &c.subject,
-                        span,
+                        "policy.retries",
+                        &n.id,
+                        n.span,
                         Some(Fidelity::Approximate),
-                        Some(format!("written where `{caller}` calls this sub-flow")),
+                        Some(note),
                     );
                 }
             }
         }
-        ledger.finish(table, &constructs(p));
+    }
+    for c in constructs(p) {
+        let step = c.id.starts_with("node.") || c.id == "param";
+        if step && !ledger.has(&c.id, &c.subject) {
+            let span = crate::ir::Span {
+                line: c.span.line,
+                col: c.span.col,
+                ..crate::ir::Span::default()
+            };
+            ledger.record_as(
+                table,
+                &c.id,
+                &c.subject,
+                span,
+                Some(Fidelity::Approximate),
+                Some(format!("written where `{caller}` calls this sub-flow")),
+            );
+        }
     }
 }
 

@@ -37,14 +37,15 @@ pub fn port_file(
     table: &Translations,
 ) -> Result<(String, Vec<Ledger>), String> {
     // Airflow and Dagster have no sub-flows: the called steps are written where they are called.
-    let mut written = inline::inline_sub_flows(file, target.framework);
+    let inlined = inline::inline_sub_flows(file, target.framework);
     let order = match target.framework {
         Framework::Dagster => inline::writing_order(file),
         _ => (0..file.pipelines.len()).collect(),
     };
+    let mut written = inlined.clone();
     written.pipelines = order
         .iter()
-        .map(|&i| written.pipelines[i].clone())
+        .map(|&i| inlined.pipelines[i].clone())
         .collect();
     let (text, ledgers) = match target.framework {
         Framework::Prefect => prefect::PrefectWriter.write(&written, target, table),
@@ -57,6 +58,6 @@ pub fn port_file(
         slots[i] = Some(ledger);
     }
     let mut ledgers: Vec<Ledger> = slots.into_iter().flatten().collect();
-    inline::record_inlined(file, &mut ledgers, table, target.framework);
+    inline::record_inlined(file, &inlined, &mut ledgers, table, target.framework);
     Ok((text, ledgers))
 }

@@ -944,9 +944,16 @@ fn asset_body(
         let (call, target) = if m.kwargs {
             ("_one(**row)".to_string(), "row".to_string())
         } else if zipped.len() > 1 {
-            // `.map(a, b)` / `expand(x=…, y=…)` over several iterables: element-wise, as zip.
+            // Several iterables: Prefect's `.map(a, b)` pairs them element-wise (zip), Airflow's
+            // `expand(x=…, y=…)` runs every combination (itertools.product).
+            let pairing = if from == Framework::Prefect {
+                "zip"
+            } else {
+                imports.module("itertools");
+                "itertools.product"
+            };
             items_expr = Expr::call(
-                "zip",
+                pairing,
                 zipped
                     .iter()
                     .map(|a| {

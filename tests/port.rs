@@ -203,18 +203,7 @@ fn porting_to_the_source_framework_round_trips() {
     }
     // Known gaps of the writers (issue #5 is open): each names what is not written yet. A file
     // listed here that round-trips fails the test, so the list only shrinks.
-    let known: BTreeMap<&str, &str> = [
-        (
-            "corpus/prefect/customer_onboarding.py",
-            "with_options(retries=…) at a call site is not carried to the call",
-        ),
-        (
-            "corpus/prefect/nightly_variants.py",
-            "with_options(retries=…) at a call site is not carried to the call",
-        ),
-    ]
-    .into_iter()
-    .collect();
+    let known: BTreeMap<&str, &str> = [].into_iter().collect();
     let failing: BTreeSet<&str> = diffs.iter().filter_map(|d| d.split(':').next()).collect();
     let unexpected: Vec<&String> = diffs
         .iter()

@@ -53,12 +53,39 @@ impl Writer for AirflowWriter {
         let mut ledgers = Vec::new();
         let mut names = Names::default();
         let from = file.framework.unwrap_or(Framework::Airflow);
+        // The decorator policy of each task function, to see what a later call overrides.
+        let mut decorated: BTreeMap<String, Vec<Expr>> = BTreeMap::new();
         let config = super::resources::config_classes(&file.support);
         for p in &file.pipelines {
             let mut ledger = Ledger::new(&file.path, &p.id, "airflow");
             let dag_name = unique(&mut names.taken, &identifier(&p.id));
             let plan = Plan::new(p, &mut names);
             let mut body = Body::default();
+            let written = |g: &crate::ir::Group| {
+                p.nodes
+                    .iter()
+                    .any(|n| group_chain(p, n.group.as_deref()).contains(&g.id))
+            };
+            for g in p.groups.iter().filter(|g| written(g)) {
+                let mut scratch = Ledger::new(&file.path, &p.id, "airflow");
+                let kwargs = policy_kwargs(
+                    from,
+                    &g.policy,
+                    &g.id,
+                    g.span,
+                    &mut scratch,
+                    table,
+                    &mut imports,
+                );
+                let items = kwargs
+                    .into_iter()
+                    .filter_map(|e| match e {
+                        Expr::Keyword(k, v) => Some((Expr::str(&k), *v)),
+                        _ => None,
+                    })
+                    .collect();
+                body.group_defaults.insert(g.id.clone(), items);
+            }
             for step in &plan.steps {
                 shared::record_node(&mut ledger, table, step.node);
                 if let (Some(c), Some(_)) = (&step.node.callable, &step.node.operator) {
@@ -90,7 +117,45 @@ impl Writer for AirflowWriter {
                         shared::record_reused(&mut ledger, table, step.node);
                     }
                 }
-                let stmt = step_statement(p, &plan, step, target, &mut imports, &mut ledger, table);
+                // What a reused task changes of its function's policy (`override(retries=…)`).
+                let mut scratch = Ledger::new(&file.path, &p.id, "airflow");
+                let own = policy_kwargs(
+                    from,
+                    &step.node.policy,
+                    &step.node.id,
+                    step.node.span,
+                    &mut scratch,
+                    table,
+                    &mut imports,
+                );
+                let overrides: Vec<Expr> = if step.defines {
+                    decorated.insert(step.func.clone(), own);
+                    Vec::new()
+                } else {
+                    let base = decorated.get(&step.func).cloned().unwrap_or_default();
+                    let mut o: Vec<Expr> =
+                        own.iter().filter(|e| !base.contains(e)).cloned().collect();
+                    if base
+                        .iter()
+                        .any(|e| matches!(e, Expr::Keyword(k, _) if k == "retries"))
+                        && !own
+                            .iter()
+                            .any(|e| matches!(e, Expr::Keyword(k, _) if k == "retries"))
+                    {
+                        o.push(Expr::kw("retries", Expr::raw("0")));
+                    }
+                    o
+                };
+                let stmt = step_statement(
+                    p,
+                    &plan,
+                    step,
+                    &overrides,
+                    target,
+                    &mut imports,
+                    &mut ledger,
+                    table,
+                );
                 if stmt.is_some() && !group_chain(p, step.node.group.as_deref()).is_empty() {
                     imports.name(sdk(target), "TaskGroup");
                 }
@@ -167,6 +232,7 @@ impl Writer for AirflowWriter {
                 name: dag_name.clone(),
                 signature: dag_signature(p, &dag_name, &mut ledger, table),
                 statements: body.finish(),
+                is_async: false,
             });
             shared::record_pipeline(&mut ledger, table, p, target);
             ledgers.push(ledger);
@@ -194,6 +260,10 @@ impl Writer for AirflowWriter {
         let support =
             super::module::support(file, &emitted, Framework::Airflow, &own, &mut imports);
         support.report_foreign(&mut ledgers, table);
+        // A body rewritten to read the run context (`prefect.runtime` fields).
+        if emitted.contains("get_current_context()") && !imports.binds("get_current_context") {
+            imports.name(sdk(target), "get_current_context");
+        }
         if emitted.contains("timedelta(") {
             imports.name("datetime", "timedelta");
         }
@@ -266,6 +336,8 @@ struct Body {
     lines: Vec<Line>,
     open: Vec<String>,
     opened_before: Vec<String>,
+    /// Each group's policy as `default_args` items (a sub-flow's retry boundary).
+    group_defaults: BTreeMap<String, Vec<(Expr, Expr)>>,
 }
 
 impl Body {
@@ -292,11 +364,8 @@ impl Body {
                             Expr::str(d.lines().next().unwrap_or("")),
                         ));
                     }
-                    if let Some(r) = def.policy.retries {
-                        args.push(Expr::kw(
-                            "default_args",
-                            Expr::Dict(vec![(Expr::str("retries"), Expr::raw(r.to_string()))]),
-                        ));
+                    if let Some(items) = self.group_defaults.get(g).filter(|d| !d.is_empty()) {
+                        args.push(Expr::kw("default_args", Expr::Dict(items.clone())));
                     }
                 }
                 let reopen = self.opened_before.contains(g);
@@ -375,7 +444,8 @@ fn group_chain(p: &Pipeline, group: Option<&str>) -> Vec<String> {
         let Some(def) = p.groups.iter().find(|x| x.id == g) else {
             break;
         };
-        if def.kind == GroupKind::TaskGroup {
+        // A Prefect sub-flow inlined into its caller is a task group too.
+        if matches!(def.kind, GroupKind::TaskGroup | GroupKind::SubFlow) {
             chain.push(g.clone());
         }
         cur = def.parent.clone();
@@ -621,10 +691,12 @@ fn input_expr(plan: &Plan, s: &Source) -> Expr {
 }
 
 /// The statement that creates a step in the dag body; `None` for steps that are not written.
+#[allow(clippy::too_many_arguments)]
 fn step_statement(
     p: &Pipeline,
     plan: &Plan,
     step: &Step,
+    overrides: &[Expr],
     target: Target,
     imports: &mut Imports,
     ledger: &mut Ledger,
@@ -737,9 +809,15 @@ fn step_statement(
         return Some(call);
     }
     n.callable.as_ref()?;
-    let mut callee = step.func.clone();
+    // `task.override(task_id="…", retries=…)`: the call's own id and policy.
+    let mut over_args = Vec::new();
     if label != step.func {
-        callee = format!("{}.override(task_id={})", step.func, python::string(&label));
+        over_args.push(Expr::kw("task_id", Expr::str(&label)));
+    }
+    over_args.extend(overrides.iter().cloned());
+    let mut callee = step.func.clone();
+    if !over_args.is_empty() {
+        callee = Expr::call(&format!("{}.override", step.func), over_args.clone()).flat();
     }
     let mut args = Vec::new();
     let mut mapped_args = Vec::new();
@@ -767,7 +845,8 @@ fn step_statement(
             .as_ref()
             .filter(|m| m.kwargs)
             .and_then(|m| m.over.first())
-            .and_then(|a| a.literal.clone());
+            .and_then(|a| a.literal.clone())
+            .or_else(|| zipped_rows(p, step));
         let (expand, mapped_args) = match kwargs_list {
             // `expand_kwargs` takes the list of argument dicts as written.
             Some(list) => ("expand_kwargs", vec![python::value(&list)]),
@@ -775,17 +854,47 @@ fn step_statement(
             None => ("expand", mapped_args),
         };
         return Some(chain_call(base, expand, mapped_args));
-    } else if label != step.func {
+    } else if !over_args.is_empty() {
         // `task.override(task_id="…")(args)`: black may split either pair of brackets.
-        let over = Expr::call(
-            &format!("{}.override", step.func),
-            vec![Expr::kw("task_id", Expr::str(&label))],
-        );
+        let over = Expr::call(&format!("{}.override", step.func), over_args);
         Expr::CallOn(Box::new(over), args)
     } else {
         Expr::call(&callee, args)
     };
     Some(call)
+}
+
+/// Prefect's `.map(a, b)` pairs its iterables element-wise, where Airflow's `expand(a=…, b=…)`
+/// would run every combination: literal iterables of a Prefect mapping become the argument dicts
+/// of `expand_kwargs`, one per element.
+fn zipped_rows(p: &Pipeline, step: &Step) -> Option<Value> {
+    if p.framework != Some(Framework::Prefect) {
+        return None;
+    }
+    let columns: Vec<(&str, &Vec<Value>)> = step
+        .inputs
+        .iter()
+        .filter(|i| i.mapped && !i.param.is_empty())
+        .map(|i| match &i.source {
+            Source::Literal(Value::List(items)) => Some((i.param.as_str(), items)),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    let len = columns.first()?.1.len();
+    if columns.len() < 2 || columns.iter().any(|(_, c)| c.len() != len) {
+        return None;
+    }
+    let rows = (0..len)
+        .map(|k| {
+            Value::Dict(
+                columns
+                    .iter()
+                    .map(|(name, c)| (name.to_string(), c[k].clone()))
+                    .collect(),
+            )
+        })
+        .collect();
+    Some(Value::List(rows))
 }
 
 /// `base.method(args)` where `base` may itself be a call (kept on the first line).

@@ -71,6 +71,9 @@ impl Writer for DagsterWriter {
             .filter(|n| matches!(n.kind, NodeKind::Asset | NodeKind::ExternalAsset))
             .map(|n| n.id.as_str())
             .collect();
+        // (function, step id) → asset function: the same step of several pipelines (flow
+        // variants, a sub-flow's job) is one asset.
+        let mut by_step: BTreeMap<(String, String), String> = BTreeMap::new();
         for p in &file.pipelines {
             let mut ledger = Ledger::new(&file.path, &p.id, "dagster");
             let mut plan = Plan::new(p, &mut names);
@@ -79,8 +82,15 @@ impl Writer for DagsterWriter {
             let mut seen: Vec<String> = Vec::new();
             for s in &mut plan.steps {
                 if seen.contains(&s.func) {
-                    s.func = unique(&mut names.taken, &identifier(&s.node.id));
-                    s.defines = true;
+                    let key = (s.func.clone(), s.node.id.clone());
+                    if let Some(f) = by_step.get(&key) {
+                        s.func = f.clone();
+                        s.defines = false;
+                    } else {
+                        s.func = unique(&mut names.taken, &identifier(&s.node.id));
+                        s.defines = true;
+                        by_step.insert(key, s.func.clone());
+                    }
                 }
                 seen.push(s.func.clone());
             }
@@ -137,7 +147,18 @@ impl Writer for DagsterWriter {
                 continue;
             }
             // Which steps are written as what.
-            let roles: Vec<Role> = plan.steps.iter().map(|s| role(&plan, s)).collect();
+            // A function an earlier pipeline wrote as an asset stays that asset here.
+            let roles: Vec<Role> = plan
+                .steps
+                .iter()
+                .map(|s| {
+                    if !s.defines && asset_names.contains(&s.func) {
+                        Role::Asset
+                    } else {
+                        role(&plan, s)
+                    }
+                })
+                .collect();
             let mut selection: Vec<String> = Vec::new();
             for (i, step) in plan.steps.iter().enumerate() {
                 shared::record_node(&mut ledger, table, step.node);
@@ -165,6 +186,10 @@ impl Writer for DagsterWriter {
                             Some(Fidelity::Exact),
                             Some("an external asset: `dg.AssetSpec`".into()),
                         );
+                    }
+                    Role::Check(_) if !step.defines && checks.contains(&step.func) => {
+                        // Written by an earlier pipeline (a variant of this flow).
+                        shared::record_reused(&mut ledger, table, step.node);
                     }
                     Role::Check(target_step) => {
                         let fname = step.func.clone();
@@ -441,8 +466,10 @@ fn role(plan: &Plan, s: &Step) -> Role {
     });
     let id = n.id.to_lowercase();
     let quality = QUALITY_WORDS.iter().any(|w| {
-        id.split(|c: char| !c.is_alphanumeric())
-            .any(|x| x.starts_with(w))
+        id.split(|c: char| !c.is_alphanumeric()).any(|x| {
+            x.strip_prefix(w)
+                .is_some_and(|rest| ["", "s", "es", "d", "ed", "ing", "er", "ers"].contains(&rest))
+        })
     });
     if n.kind != NodeKind::Asset
         && quality
@@ -549,6 +576,21 @@ fn asset(
     } else if asset_key(plan, step) != step.func {
         kw.push(Expr::kw("name", Expr::str(&asset_key(plan, step))));
     }
+    // A pipeline parameter's value in an asset: the partition key or its default.
+    let param_value = |name: &str| {
+        let default = plan
+            .pipeline
+            .params
+            .iter()
+            .find(|x| x.name == name)
+            .and_then(|x| x.default.clone());
+        let is_partition = matches!(&plan.pipeline.partitions, Some(Partitions::Parameter { name: pn }) if pn == name);
+        if is_partition && partitions.is_some() {
+            "context.partition_key".to_string()
+        } else {
+            default.map_or_else(|| "None".into(), |v| python::value(&v).flat())
+        }
+    };
     let mut ins: Vec<(Expr, Expr)> = Vec::new();
     let mut data_params: Vec<String> = Vec::new();
     let mut prelude: Vec<String> = Vec::new();
@@ -594,25 +636,27 @@ fn asset(
                 data_params.push(input.param.clone());
             }
             Source::Literal(v) if !input.mapped => {
+                // Pipeline parameters the expression reads are bound first.
+                if let Value::Expr(e) = v {
+                    for prm in &plan.pipeline.params {
+                        let bound = prelude
+                            .iter()
+                            .any(|l| l.starts_with(&format!("{} = ", prm.name)));
+                        if !bound && super::inline::mentions(e, &prm.name) {
+                            prelude.push(format!("{} = {}", prm.name, param_value(&prm.name)));
+                        }
+                    }
+                }
                 prelude.push(format!("{} = {}", input.param, python::value(v).flat()))
             }
             Source::Literal(_) => {}
             Source::Param(name) => {
-                let default = plan
-                    .pipeline
-                    .params
-                    .iter()
-                    .find(|x| &x.name == name)
-                    .and_then(|x| x.default.clone());
-                let is_partition = matches!(&plan.pipeline.partitions, Some(Partitions::Parameter { name: pn }) if pn == name);
-                if is_partition && partitions.is_some() {
-                    prelude.push(format!("{name} = context.partition_key"));
+                let local = if input.param.is_empty() {
+                    name
                 } else {
-                    prelude.push(format!(
-                        "{name} = {}",
-                        default.map_or_else(|| "None".into(), |v| python::value(&v).flat())
-                    ));
-                }
+                    &input.param
+                };
+                prelude.push(format!("{local} = {}", param_value(name)));
             }
         }
     }
@@ -758,11 +802,25 @@ fn asset(
     if uses_context || prelude.iter().any(|l| l.contains("context.")) {
         params.push("context: dg.AssetExecutionContext".into());
     }
+    // A mapped input holds the list of elements.
+    let mapped: Vec<&str> = step
+        .inputs
+        .iter()
+        .filter(|i| i.mapped)
+        .map(|i| i.param.as_str())
+        .collect();
     params.extend(data_params.iter().map(|p| {
         n.callable
             .as_ref()
             .and_then(|c| c.params.iter().find(|x| &x.name == p))
             .and_then(|x| x.annotation.clone())
+            .map(|a| {
+                if mapped.contains(&p.as_str()) {
+                    format!("list[{a}]")
+                } else {
+                    a
+                }
+            })
             .filter(|a| !a.contains("Context"))
             .map_or_else(|| p.clone(), |a| format!("{p}: {a}"))
     }));
@@ -865,17 +923,53 @@ fn asset_body(
             text.push('\n');
         }
         let first = m.over.first();
+        // Names in scope for each call: the prelude's locals and the asset's unmapped inputs.
         let defined: Vec<&str> = prelude
             .iter()
             .filter_map(|l| l.split(" = ").next())
+            .chain(
+                step.inputs
+                    .iter()
+                    .filter(|i| !i.mapped && matches!(i.source, Source::Step(_)))
+                    .map(|i| i.param.as_str()),
+            )
             .collect();
         let items_expr = match first.and_then(|a| a.literal.clone()) {
             Some(v) => python::value(&v),
             None => Expr::raw(first.map(|a| a.param.clone()).unwrap_or_default()),
         };
-        let items = items_expr.flat();
+        let zipped: Vec<&crate::ir::MappedArg> =
+            m.over.iter().filter(|a| !a.param.is_empty()).collect();
+        let mut items_expr = items_expr;
         let (call, target) = if m.kwargs {
             ("_one(**row)".to_string(), "row".to_string())
+        } else if zipped.len() > 1 {
+            // Several iterables: Prefect's `.map(a, b)` pairs them element-wise (zip), Airflow's
+            // `expand(x=…, y=…)` runs every combination (itertools.product).
+            let pairing = if from == Framework::Prefect {
+                "zip"
+            } else {
+                imports.module("itertools");
+                "itertools.product"
+            };
+            items_expr = Expr::call(
+                pairing,
+                zipped
+                    .iter()
+                    .map(|a| {
+                        a.literal
+                            .as_ref()
+                            .map_or_else(|| Expr::raw(a.param.clone()), python::value)
+                    })
+                    .collect(),
+            );
+            let over: Vec<&str> = zipped.iter().map(|a| a.param.as_str()).collect();
+            let args: Vec<String> = params
+                .iter()
+                .filter(|p| over.contains(&p.as_str()) || defined.contains(&p.as_str()))
+                .map(|p| format!("{p}={p}"))
+                .collect();
+            (format!("_one({})", args.join(", ")), over.join(", "))
         } else {
             let over = first.map(|a| a.param.clone()).unwrap_or_default();
             let args: Vec<String> = params
@@ -891,6 +985,7 @@ fn asset_body(
                 .collect();
             (format!("_one({})", args.join(", ")), "item".to_string())
         };
+        let items = items_expr.flat();
         let one_line = format!("return [{call} for {target} in {items}]");
         let inner = format!("{call} for {target} in {items}");
         if 4 + one_line.len() <= python::LINE_LENGTH {
@@ -920,8 +1015,17 @@ fn asset_body(
             uses_context,
         );
     }
-    for l in prelude {
-        text.push_str(&format!("    {l}\n"));
+    // A local the body never reads is not written (ruff F841).
+    let read = |name: &str, rest: &[String]| {
+        std::iter::once(inner.as_str())
+            .chain(rest.iter().map(String::as_str))
+            .any(|t| super::inline::mentions(t, name))
+    };
+    for (i, l) in prelude.iter().enumerate() {
+        let name = l.split(" = ").next().unwrap_or("");
+        if read(name, &prelude[i + 1..]) {
+            text.push_str(&format!("    {l}\n"));
+        }
     }
     text.push_str(&inner);
     (text.trim_end().to_string(), uses_context)

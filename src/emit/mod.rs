@@ -3,6 +3,7 @@
 
 mod airflow;
 mod dagster;
+mod inline;
 mod module;
 pub mod plan;
 mod prefect;
@@ -35,9 +36,28 @@ pub fn port_file(
     target: Target,
     table: &Translations,
 ) -> Result<(String, Vec<Ledger>), String> {
-    match target.framework {
-        Framework::Prefect => prefect::PrefectWriter.write(file, target, table),
-        Framework::Airflow => airflow::AirflowWriter.write(file, target, table),
-        Framework::Dagster => dagster::DagsterWriter.write(file, target, table),
+    // Airflow and Dagster have no sub-flows: the called steps are written where they are called.
+    let inlined = inline::inline_sub_flows(file, target.framework);
+    let order = match target.framework {
+        Framework::Dagster => inline::writing_order(file),
+        _ => (0..file.pipelines.len()).collect(),
+    };
+    let mut written = inlined.clone();
+    written.pipelines = order
+        .iter()
+        .map(|&i| inlined.pipelines[i].clone())
+        .collect();
+    let (text, ledgers) = match target.framework {
+        Framework::Prefect => prefect::PrefectWriter.write(&written, target, table),
+        Framework::Airflow => airflow::AirflowWriter.write(&written, target, table),
+        Framework::Dagster => dagster::DagsterWriter.write(&written, target, table),
+    }?;
+    // Ledgers in the source's pipeline order.
+    let mut slots: Vec<Option<Ledger>> = vec![None; ledgers.len()];
+    for (ledger, &i) in ledgers.into_iter().zip(&order) {
+        slots[i] = Some(ledger);
     }
+    let mut ledgers: Vec<Ledger> = slots.into_iter().flatten().collect();
+    inline::record_inlined(file, &inlined, &mut ledgers, table, target.framework);
+    Ok((text, ledgers))
 }

@@ -28,6 +28,8 @@ pub struct PipelineCtx {
     pub signature: String,
     /// Body statements, each already indented.
     pub statements: Vec<String>,
+    /// `async def`.
+    pub is_async: bool,
 }
 
 /// Imports of a generated module, grouped as ruff/isort would: stdlib, then third party.

@@ -222,9 +222,14 @@ impl<'p> Plan<'p> {
                 }
                 for (k, v) in &m.partial {
                     if !s.inputs.iter().any(|i| &i.param == k) {
+                        // `unmapped(day)`: a pipeline parameter, as for call arguments below.
+                        let source = match v {
+                            Value::Expr(e) if param_names.contains(e) => Source::Param(e.clone()),
+                            other => Source::Literal(other.clone()),
+                        };
                         s.inputs.push(Input {
                             param: k.clone(),
-                            source: Source::Literal(v.clone()),
+                            source,
                             mapped: false,
                         });
                     }

@@ -48,6 +48,8 @@ impl Writer for PrefectWriter {
             .map(|p| (p.id.clone(), unique(&mut names.taken, &identifier(&p.id))))
             .collect();
         let from = file.framework.unwrap_or(Framework::Airflow);
+        // The decorator policy of each task function, to see what a later call overrides.
+        let mut decorated: HashMap<String, Vec<Expr>> = HashMap::new();
         let config = super::resources::config_classes(&file.support);
         for p in &file.pipelines {
             let mut ledger = Ledger::new(&file.path, &p.id, "prefect");
@@ -59,6 +61,10 @@ impl Writer for PrefectWriter {
                 .iter()
                 .map(|s| s.node.kind == NodeKind::Empty)
                 .collect();
+            // An async task is awaited, so its flow is async too.
+            let is_async = plan.steps.iter().any(|s| awaited(s));
+            // The reader's call counters: a plain call of `f` is `f`, `f-2`, … in call order.
+            let mut calls: HashMap<String, usize> = HashMap::new();
             for (i, step) in plan.steps.iter().enumerate() {
                 shared::record_node(&mut ledger, table, step.node);
                 if folded[i] {
@@ -71,9 +77,25 @@ impl Writer for PrefectWriter {
                         .get("pipeline")
                         .and_then(Value::as_str)
                         .unwrap_or(&step.node.id);
-                    if let Some(fname) = flow_names.get(callee) {
+                    if let (Some(fname), Some(child)) = (
+                        flow_names.get(callee),
+                        file.pipelines.iter().find(|x| x.id == callee),
+                    ) {
+                        *calls.entry(fname.clone()).or_insert(0) += 1;
                         let args = call_args(&plan, step, &folded, false);
-                        let call = Expr::call(fname, args);
+                        // `child.with_options(retries=…)(…)`: the call's own retry boundary.
+                        let options = overrides(
+                            &flow_policy(&child.run_policy),
+                            &flow_policy(&step.node.policy.over(&child.run_policy)),
+                        );
+                        let call = if options.is_empty() {
+                            Expr::call(fname, args)
+                        } else {
+                            Expr::CallOn(
+                                Box::new(Expr::call(&format!("{fname}.with_options"), options)),
+                                args,
+                            )
+                        };
                         statements.push((Some(step.var.clone()), call));
                         continue;
                     }
@@ -90,6 +112,11 @@ impl Writer for PrefectWriter {
                         partition_param.as_deref(),
                         &config,
                     );
+                    let mut scratch = Ledger::new(&file.path, &p.id, "prefect");
+                    decorated.insert(
+                        step.func.clone(),
+                        shared::prefect_policy(p, step.node, &mut scratch, table),
+                    );
                     tasks.push(t);
                 } else {
                     shared::record_reused(&mut ledger, table, step.node);
@@ -105,13 +132,34 @@ impl Writer for PrefectWriter {
                 {
                     args.push(Expr::kw("partition_key", Expr::raw(pk.clone())));
                 }
-                let callee = if mapped {
+                // What this call changes of its function: its name (the node id, when a plain
+                // call would not get it) and its policy.
+                let mut options = Vec::new();
+                if let Some(name) = call_name(&mut calls, &step.func, &step.node.id) {
+                    options.push(Expr::kw("name", Expr::str(&name)));
+                }
+                let mut scratch = Ledger::new(&file.path, &p.id, "prefect");
+                let own = shared::prefect_policy(p, step.node, &mut scratch, table);
+                if let Some(base) = decorated.get(&step.func) {
+                    options.extend(overrides(base, &own));
+                }
+                if mapped {
                     imports_unmapped(&mut imports, &args);
-                    format!("{}.map", step.func)
-                } else {
-                    step.func.clone()
+                }
+                let wait = if awaited(step) { "await " } else { "" };
+                let call = match (options.is_empty(), mapped) {
+                    (true, false) => Expr::call(&format!("{wait}{}", step.func), args),
+                    (true, true) => Expr::call(&format!("{}.map", step.func), args),
+                    (false, _) => {
+                        let with =
+                            Expr::call(&format!("{wait}{}.with_options", step.func), options);
+                        if mapped {
+                            Expr::call(&format!("{}.map", with.flat()), args)
+                        } else {
+                            Expr::CallOn(Box::new(with), args)
+                        }
+                    }
                 };
-                let call = Expr::call(&callee, args);
                 statements.push((Some(step.var.clone()), call));
             }
             for c in &p.checks {
@@ -153,7 +201,12 @@ impl Writer for PrefectWriter {
                     ledger.record(table, "check.blocking", &c.name, c.span);
                 }
             }
-            let statements = drop_unused_assignments(statements);
+            // A flow that another flow calls returns its result (the last step nothing reads).
+            let result = called_as_sub_flow(file, p)
+                .then(|| result_step(&plan, &folded))
+                .flatten()
+                .map(|i| plan.steps[i].var.clone());
+            let statements = drop_unused_assignments(statements, result.as_deref());
             let name = flow_names
                 .get(&p.id)
                 .cloned()
@@ -163,6 +216,7 @@ impl Writer for PrefectWriter {
                 name: name.clone(),
                 signature: flow_signature(p, &name, partition_param.as_deref(), &mut ledger, table),
                 statements,
+                is_async,
             });
             served.extend(deployment(p, &name, &mut imports, &mut ledger, table));
             shared::record_pipeline(&mut ledger, table, p, target);
@@ -218,10 +272,23 @@ impl Writer for PrefectWriter {
     }
 }
 
-/// Formats the flow body: `x_out = call(…)` only where a later statement reads `x_out`.
-fn drop_unused_assignments(statements: Vec<(Option<String>, Expr)>) -> Vec<String> {
+/// Formats the flow body: `x_out = call(…)` only where a later statement reads `x_out`; the
+/// flow returns `result` (its last statement becomes `return call(…)` when it is the result).
+fn drop_unused_assignments(
+    mut statements: Vec<(Option<String>, Expr)>,
+    result: Option<&str>,
+) -> Vec<String> {
+    let mut returned = None;
+    if let Some(r) = result {
+        match statements.last() {
+            Some((Some(v), _)) if v == r => {
+                returned = statements.pop().map(|(_, call)| call);
+            }
+            _ => statements.push((None, Expr::raw(format!("return {r}")))),
+        }
+    }
     let flat: Vec<String> = statements.iter().map(|(_, e)| e.flat()).collect();
-    statements
+    let mut out: Vec<String> = statements
         .iter()
         .enumerate()
         .map(|(i, (var, call))| match var {
@@ -236,7 +303,105 @@ fn drop_unused_assignments(statements: Vec<(Option<String>, Expr)>) -> Vec<Strin
             }
             _ => call.format(4, 0),
         })
-        .collect()
+        .collect();
+    if let Some(call) = returned {
+        out.push(format!("return {}", call.format_lead(4, 7, 0)));
+    }
+    out
+}
+
+/// Whether another pipeline of the file calls this one as a sub-flow.
+fn called_as_sub_flow(file: &SourceFile, p: &Pipeline) -> bool {
+    file.pipelines.iter().any(|q| {
+        q.nodes.iter().any(|n| {
+            n.kind == NodeKind::SubPipeline
+                && n.extra.get("pipeline").and_then(Value::as_str) == Some(p.id.as_str())
+        })
+    })
+}
+
+/// The step whose value a flow returns: the last written step that no other step reads or waits for.
+fn result_step(plan: &Plan, folded: &[bool]) -> Option<usize> {
+    let read = |i: usize| {
+        plan.steps.iter().any(|s| {
+            s.after.contains(&i)
+                || s.extra_upstreams.contains(&i)
+                || s.inputs.iter().any(|input| match &input.source {
+                    Source::Step(j) => *j == i,
+                    Source::Steps(js) => js.contains(&i),
+                    _ => false,
+                })
+        })
+    };
+    (0..plan.steps.len())
+        .rev()
+        .find(|&i| !folded[i] && !read(i))
+}
+
+/// A step called with `await`: an async task that is not mapped.
+fn awaited(step: &Step) -> bool {
+    step.node.kind != NodeKind::SubPipeline
+        && step.node.mapping.is_none()
+        && step.node.callable.as_ref().is_some_and(|c| c.is_async)
+}
+
+/// The keyword arguments of `with_options(...)` that turn the `base` options into `own`
+/// (a retry count the base has and the call does not is reset to 0).
+fn overrides(base: &[Expr], own: &[Expr]) -> Vec<Expr> {
+    let key = |e: &Expr| match e {
+        Expr::Keyword(k, _) => Some(k.clone()),
+        _ => None,
+    };
+    let mut out: Vec<Expr> = own.iter().filter(|e| !base.contains(e)).cloned().collect();
+    for b in base {
+        if let Some(k) = key(b)
+            && k == "retries"
+            && !own.iter().any(|e| key(e).as_deref() == Some("retries"))
+        {
+            out.push(Expr::kw("retries", Expr::raw("0")));
+        }
+    }
+    out
+}
+
+/// A flow's retry boundary as `@flow` / `with_options` keyword arguments.
+fn flow_policy(p: &crate::ir::Policy) -> Vec<Expr> {
+    let mut kw = Vec::new();
+    if let Some(r) = p.retries {
+        kw.push(Expr::kw("retries", Expr::raw(r.to_string())));
+        if let Some(d) = p.retry_delay {
+            kw.push(Expr::kw("retry_delay_seconds", shared::seconds(d)));
+        }
+    }
+    if let Some(t) = p.timeout {
+        kw.push(Expr::kw("timeout_seconds", shared::seconds(t)));
+    }
+    kw
+}
+
+/// The name a call needs in `with_options(name=…)` so that reading it back gives the node id:
+/// none when a plain call of `func` gets that id (`func`, `func-2`, … in call order).
+fn call_name(calls: &mut HashMap<String, usize>, func: &str, id: &str) -> Option<String> {
+    let next = |calls: &HashMap<String, usize>, base: &str| {
+        let n = calls.get(base).copied().unwrap_or(0) + 1;
+        if n == 1 {
+            base.to_string()
+        } else {
+            format!("{base}-{n}")
+        }
+    };
+    if next(calls, func) == id || !crate::frontend::prefect::is_node_id(id) {
+        *calls.entry(func.to_string()).or_insert(0) += 1;
+        return None;
+    }
+    // `x-3` is the third call named `x` when two came before.
+    let base = id
+        .rsplit_once('-')
+        .filter(|(b, n)| n.parse::<usize>().is_ok() && next(calls, b) == id)
+        .map_or(id, |(b, _)| b)
+        .to_string();
+    *calls.entry(base.clone()).or_insert(0) += 1;
+    Some(base)
 }
 
 fn need(imports: &mut Imports, helpers: &mut Vec<&'static str>, n: &'static str) {
@@ -356,7 +521,17 @@ fn task(
     imports.name("prefect", "task");
     let node = step.node;
     let mut kwargs = Vec::new();
-    if identifier(&node.id) != step.func || node.id.contains('.') {
+    // The task's display name from a Prefect decorator; an id that a call-site
+    // `with_options(name=…)` cannot carry (`group.task`) becomes the name instead.
+    let display = node
+        .name
+        .as_ref()
+        .filter(|n| from == Framework::Prefect && **n != node.id);
+    if let Some(n) = display {
+        kwargs.push(Expr::kw("name", Expr::str(n)));
+    } else if identifier(&node.id) != step.func && !crate::frontend::prefect::is_node_id(&node.id)
+        || node.id.contains('.')
+    {
         kwargs.push(Expr::kw("name", Expr::str(&node.id)));
     }
     kwargs.extend(shared::prefect_policy(step_pipeline, node, ledger, table));

@@ -1,5 +1,6 @@
 //! Rewriting framework API use inside function bodies to the target's idiom.
 
+use super::python::Expr;
 use crate::ir::Framework;
 use crate::report::Fidelity;
 
@@ -236,6 +237,10 @@ pub fn rewrite(body: &str, from: Framework, to: Framework) -> Rewritten {
             }
         }
     }
+    // Prefect-only calls whose arguments must be rebuilt (artifacts, `prefect.runtime`).
+    if from == Framework::Prefect {
+        prefect_calls(&mut out, to);
+    }
     for r in RULES {
         if !out.body.contains(r.pattern) {
             continue;
@@ -307,6 +312,395 @@ pub fn rewrite(body: &str, from: Framework, to: Framework) -> Rewritten {
     out
 }
 
+/// A Prefect artifact call: function, positional parameters, the parameter holding the content.
+const ARTIFACTS: &[(&str, &[&str], &str)] = &[
+    (
+        "create_table_artifact",
+        &["table", "key", "description"],
+        "table",
+    ),
+    (
+        "create_markdown_artifact",
+        &["markdown", "key", "description"],
+        "markdown",
+    ),
+    (
+        "create_link_artifact",
+        &["link", "link_text", "key", "description"],
+        "link",
+    ),
+    (
+        "create_progress_artifact",
+        &["progress", "key", "description"],
+        "progress",
+    ),
+];
+
+/// `prefect.runtime.flow_run` fields: (attribute, local name, Airflow expression, Dagster
+/// expression).
+const FLOW_RUN: &[(&str, &str, Option<&str>, Option<&str>)] = &[
+    (
+        "name",
+        "run_id",
+        Some("get_current_context()[\"run_id\"]"),
+        Some("context.run_id"),
+    ),
+    (
+        "id",
+        "run_id",
+        Some("get_current_context()[\"run_id\"]"),
+        Some("context.run_id"),
+    ),
+    (
+        "flow_name",
+        "dag_id",
+        Some("get_current_context()[\"dag\"].dag_id"),
+        Some("context.job_name"),
+    ),
+    (
+        "scheduled_start_time",
+        "logical_date",
+        Some("get_current_context()[\"logical_date\"]"),
+        None,
+    ),
+    (
+        "parameters",
+        "params",
+        Some("get_current_context()[\"params\"]"),
+        None,
+    ),
+];
+
+/// Rewrites Prefect artifact calls and `flow_run` fields for another target, with their ledger
+/// uses: artifacts become run-log lines (Airflow) or asset output metadata (Dagster), run fields
+/// become the target's run context.
+fn prefect_calls(out: &mut Rewritten, to: Framework) {
+    if to == Framework::Prefect {
+        return;
+    }
+    for prefix in ["prefect.artifacts.", "artifacts."] {
+        for (func, _, _) in ARTIFACTS {
+            out.body = replace_words(&out.body, &format!("{prefix}{func}("), &format!("{func}("));
+        }
+    }
+    for (func, params, content) in ARTIFACTS {
+        let mut done = false;
+        while let Some(call) = find_call(&out.body, func) {
+            let args = call.named(params);
+            let Some(value) = args.get(*content).cloned() else {
+                break;
+            };
+            let kind = func
+                .trim_start_matches("create_")
+                .trim_end_matches("_artifact");
+            let label = args
+                .get("key")
+                .or_else(|| args.get("description").filter(|_| *content != "progress"))
+                .cloned()
+                .unwrap_or_else(|| super::python::string(kind));
+            let expr = match (to, kind) {
+                (Framework::Dagster, "progress") => Expr::call(
+                    "context.log.info",
+                    vec![
+                        Expr::str("progress %s: %s"),
+                        Expr::raw(args.get("description").cloned().unwrap_or(label)),
+                        Expr::raw(value),
+                    ],
+                ),
+                (Framework::Dagster, _) => {
+                    let v = match kind {
+                        "markdown" => Expr::call("dg.MetadataValue.md", vec![Expr::raw(value)]),
+                        "link" => Expr::call("dg.MetadataValue.url", vec![Expr::raw(value)]),
+                        _ => Expr::raw(value),
+                    };
+                    Expr::call(
+                        "context.add_output_metadata",
+                        vec![Expr::Dict(vec![(Expr::raw(label), v)])],
+                    )
+                }
+                (_, "progress") => Expr::call(
+                    "print",
+                    vec![
+                        Expr::str("progress:"),
+                        Expr::raw(value),
+                        Expr::raw(args.get("description").cloned().unwrap_or(label)),
+                    ],
+                ),
+                _ => Expr::call("print", vec![Expr::raw(colon(&label)), Expr::raw(value)]),
+            };
+            out.body = call.replace(&out.body, &expr);
+            done = true;
+        }
+        if done
+            && !out
+                .uses
+                .iter()
+                .any(|(c, _, _)| *c == "body.output_metadata")
+        {
+            let note = match to {
+                Framework::Dagster => {
+                    "artifacts become the asset's output metadata (progress is logged)"
+                }
+                _ => "artifacts are printed to the task log",
+            };
+            out.uses
+                .push(("body.output_metadata", Fidelity::Approximate, note.into()));
+        }
+    }
+    // `flow_run.name`, `runtime.flow_run.name`, `prefect.runtime.flow_run.name`.
+    for prefix in ["prefect.runtime.", "runtime."] {
+        out.body = replace_words(&out.body, &format!("{prefix}flow_run."), "flow_run.");
+    }
+    let mut rewritten = false;
+    for (attr, local, airflow, dagster) in FLOW_RUN {
+        let replacement = match to {
+            Framework::Airflow => airflow,
+            _ => dagster,
+        };
+        let pattern = format!("flow_run.{attr}");
+        let Some(new) = replacement.filter(|_| has_word(&out.body, &pattern)) else {
+            continue;
+        };
+        rewritten = true;
+        let inline = replace_words(&out.body, &pattern, new);
+        // Bodies are written one level into their function: a line that no longer fits reads
+        // the field once into a local instead.
+        if inline
+            .lines()
+            .all(|l| 4 + l.chars().count() <= super::python::LINE_LENGTH)
+        {
+            out.body = inline;
+            continue;
+        }
+        let name = if has_word(&out.body, local) {
+            format!("flow_run_{attr}")
+        } else {
+            local.to_string()
+        };
+        let body = replace_words(&out.body, &pattern, &name);
+        out.body = insert_first(&body, &format!("{name} = {new}"));
+    }
+    if rewritten {
+        let note = match to {
+            Framework::Airflow => "prefect.runtime's flow_run becomes the task's run context",
+            _ => "prefect.runtime's flow_run becomes the asset's run context",
+        };
+        out.uses
+            .push(("body.context", Fidelity::Approximate, note.into()));
+        if to == Framework::Airflow && !out.needs.contains(&"get_current_context") {
+            out.needs.push("get_current_context");
+        }
+    }
+}
+
+/// The body with `line` as its first statement (after a docstring).
+fn insert_first(body: &str, line: &str) -> String {
+    let mask = code_mask(body);
+    let trimmed = body.trim_start();
+    let lead = body.len() - trimmed.len();
+    let mut at = lead;
+    if trimmed.starts_with(['"', '\'']) {
+        // Skip the docstring: the string literal, then the rest of its line.
+        let mut i = lead;
+        while i < mask.len() && !mask[i] {
+            i += 1;
+        }
+        at = body[i..].find('\n').map_or(body.len(), |k| i + k + 1);
+    }
+    format!("{}{line}\n{}", &body[..at], &body[at..])
+}
+
+/// `"key"` → `"key:"`; another expression is kept as it is.
+fn colon(label: &str) -> String {
+    match label.strip_suffix('"') {
+        Some(head) if label.starts_with('"') && !label.contains('{') => format!("{head}:\""),
+        _ => label.to_string(),
+    }
+}
+
+/// One call found in a body: byte offsets of its start and of the closing bracket, and its
+/// top-level arguments as source text.
+struct Call {
+    start: usize,
+    end: usize,
+    args: Vec<String>,
+}
+
+impl Call {
+    /// Arguments by parameter name (positionals named by `params`).
+    fn named(&self, params: &[&str]) -> std::collections::BTreeMap<String, String> {
+        let mut out = std::collections::BTreeMap::new();
+        let mut pos = 0;
+        for a in &self.args {
+            match keyword_of(a) {
+                Some((k, v)) => {
+                    out.insert(k.to_string(), v.trim().to_string());
+                }
+                None => {
+                    if let Some(p) = params.get(pos) {
+                        out.insert(p.to_string(), a.trim().to_string());
+                    }
+                    pos += 1;
+                }
+            }
+        }
+        out
+    }
+
+    /// The body with this call replaced by `expr`: wrapped as ruff would when the call is a
+    /// statement of its own, else on one line.
+    fn replace(&self, body: &str, expr: &Expr) -> String {
+        let line_start = body[..self.start].rfind('\n').map_or(0, |i| i + 1);
+        let lead = &body[line_start..self.start];
+        let rest_of_line = body[self.end + 1..].split('\n').next().unwrap_or("");
+        let statement = lead.trim().is_empty() && rest_of_line.trim().is_empty();
+        let text = if statement && !expr.flat().contains('\n') {
+            // Bodies are written one level into their function.
+            expr.format(lead.len() + 4, 0).replace("\n    ", "\n")
+        } else {
+            expr.flat()
+        };
+        format!("{}{text}{}", &body[..self.start], &body[self.end + 1..])
+    }
+}
+
+/// `name=value` (not `==`) → (name, value).
+fn keyword_of(arg: &str) -> Option<(&str, &str)> {
+    let arg = arg.trim();
+    let eq = arg.find('=')?;
+    let (name, value) = (arg[..eq].trim(), &arg[eq + 1..]);
+    let ident = !name.is_empty()
+        && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    (ident && !value.starts_with('=')).then_some((name, value))
+}
+
+/// Which bytes of a body are code (not inside a string literal or a comment).
+fn code_mask(text: &str) -> Vec<bool> {
+    let b = text.as_bytes();
+    let mut mask = vec![true; b.len()];
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'#' => {
+                let s = i;
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                mask[s..i].fill(false);
+            }
+            q @ (b'\'' | b'"') => {
+                let mut k = i;
+                while k > 0 && b[k - 1].is_ascii_alphabetic() && i - k < 2 {
+                    k -= 1;
+                }
+                let raw = b[k..i].iter().any(|c| matches!(c, b'r' | b'R'));
+                let triple = b[i..].starts_with(&[q, q, q]);
+                let s = i;
+                i += if triple { 3 } else { 1 };
+                while i < b.len() {
+                    if !raw && b[i] == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if triple && b[i..].starts_with(&[q, q, q]) {
+                        i += 3;
+                        break;
+                    }
+                    if !triple && (b[i] == q || b[i] == b'\n') {
+                        i += 1;
+                        break;
+                    }
+                    i += 1;
+                }
+                let e = i.min(b.len());
+                mask[s..e].fill(false);
+            }
+            _ => i += 1,
+        }
+    }
+    mask
+}
+
+fn is_ident_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+/// The first call of `func` in code (a name, not an attribute, not inside a string).
+fn find_call(body: &str, func: &str) -> Option<Call> {
+    let mask = code_mask(body);
+    let b = body.as_bytes();
+    let mut from = 0;
+    while let Some(off) = body[from..].find(func) {
+        let start = from + off;
+        from = start + func.len();
+        let before_ok = start == 0 || !(is_ident_byte(b[start - 1]) || b[start - 1] == b'.');
+        if !mask[start] || !before_ok || b.get(from) != Some(&b'(') {
+            continue;
+        }
+        let (mut depth, mut arg_start, mut args) = (0usize, from + 1, Vec::new());
+        for i in from..b.len() {
+            if !mask[i] {
+                continue;
+            }
+            match b[i] {
+                b'(' | b'[' | b'{' => depth += 1,
+                b')' | b']' | b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        let last = body[arg_start..i].trim();
+                        if !last.is_empty() {
+                            args.push(last.to_string());
+                        }
+                        return Some(Call {
+                            start,
+                            end: i,
+                            args,
+                        });
+                    }
+                }
+                b',' if depth == 1 => {
+                    args.push(body[arg_start..i].trim().to_string());
+                    arg_start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        return None;
+    }
+    None
+}
+
+/// Whether `pattern` occurs in code as a whole name (`flow_run.name`, not `flow_run.names`).
+fn has_word(body: &str, pattern: &str) -> bool {
+    replace_words(body, pattern, "\u{0}") != body
+}
+
+/// Replaces whole-name occurrences of `pattern` in code (not in strings or comments).
+fn replace_words(body: &str, pattern: &str, new: &str) -> String {
+    let mask = code_mask(body);
+    let b = body.as_bytes();
+    let mut out = String::with_capacity(body.len());
+    let mut last = 0;
+    let mut from = 0;
+    while let Some(off) = body[from..].find(pattern) {
+        let start = from + off;
+        let end = start + pattern.len();
+        from = end;
+        let before_ok = start == 0 || !(is_ident_byte(b[start - 1]) || b[start - 1] == b'.');
+        let after_ok = !pattern.bytes().last().is_some_and(is_ident_byte)
+            || end >= b.len()
+            || !is_ident_byte(b[end]);
+        if mask[start] && before_ok && after_ok {
+            out.push_str(&body[last..start]);
+            out.push_str(new);
+            last = end;
+        }
+    }
+    out.push_str(&body[last..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,6 +752,61 @@ mod tests {
             r.uses
                 .iter()
                 .any(|(c, f, _)| *c == "body.context" && *f == Fidelity::None)
+        );
+    }
+
+    #[test]
+    fn prefect_artifacts_become_logs_or_output_metadata() {
+        let body = "rows = [1]\ncreate_table_artifact(key=\"sales\", table=rows)\nx = \"create_link_artifact(\"\nreturn create_link_artifact(\"https://a.b\", key=\"board\")\n";
+        let r = rewrite(body, Framework::Prefect, Framework::Airflow);
+        assert_eq!(
+            r.body,
+            "rows = [1]\nprint(\"sales:\", rows)\nx = \"create_link_artifact(\"\nreturn print(\"board:\", \"https://a.b\")\n"
+        );
+        let r = rewrite(body, Framework::Prefect, Framework::Dagster);
+        assert!(
+            r.body
+                .contains("context.add_output_metadata({\"sales\": rows})\n"),
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains("dg.MetadataValue.url(\"https://a.b\")"));
+        assert!(
+            r.uses
+                .iter()
+                .any(|(c, f, _)| *c == "body.output_metadata" && *f == Fidelity::Approximate)
+        );
+        let r = rewrite(
+            "create_progress_artifact(progress=50.0, description=\"half\")\n",
+            Framework::Prefect,
+            Framework::Dagster,
+        );
+        assert_eq!(
+            r.body,
+            "context.log.info(\"progress %s: %s\", \"half\", 50.0)\n"
+        );
+    }
+
+    #[test]
+    fn prefect_runtime_fields_become_the_run_context() {
+        let body = "return {\"run\": flow_run.name, \"n\": subflow_run.name}\n";
+        let r = rewrite(body, Framework::Prefect, Framework::Airflow);
+        assert_eq!(
+            r.body,
+            "return {\"run\": get_current_context()[\"run_id\"], \"n\": subflow_run.name}\n"
+        );
+        assert!(r.needs.contains(&"get_current_context"));
+        let r = rewrite(body, Framework::Prefect, Framework::Dagster);
+        assert!(r.body.contains("\"run\": context.run_id,"));
+        assert!(r.uses.iter().any(|(c, _, _)| *c == "body.context"));
+        let same = rewrite(body, Framework::Prefect, Framework::Prefect);
+        assert_eq!(same.body, body);
+        // A line that would no longer fit reads the field into a local after the docstring.
+        let long = "\"\"\"Doc.\"\"\"\nreturn {\"partition\": partition_key, \"count\": merged[\"count\"], \"run\": flow_run.name}\n";
+        let r = rewrite(long, Framework::Prefect, Framework::Airflow);
+        assert_eq!(
+            r.body,
+            "\"\"\"Doc.\"\"\"\nrun_id = get_current_context()[\"run_id\"]\nreturn {\"partition\": partition_key, \"count\": merged[\"count\"], \"run\": run_id}\n"
         );
     }
 

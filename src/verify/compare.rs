@@ -266,12 +266,10 @@ pub fn structure(
     }
     // Edges, through the node match, with dropped steps folded into their neighbours.
     let src = edges_folded(a, &dropped);
+    // The port's own steps are folded the same way (a sub-flow inlined as its steps).
     let mut port = BTreeSet::new();
-    for e in &b.edges {
-        if added_ids.contains(&e.from) || added_ids.contains(&e.to) {
-            continue;
-        }
-        if let (Some(f), Some(t)) = (m.source_id(a, b, &e.from), m.source_id(a, b, &e.to)) {
+    for (from, to) in edges_folded(b, &added_ids) {
+        if let (Some(f), Some(t)) = (m.source_id(a, b, &from), m.source_id(a, b, &to)) {
             port.insert((f.to_string(), t.to_string()));
         }
     }

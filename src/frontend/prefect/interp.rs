@@ -29,6 +29,8 @@ const MAX_TOTAL_UNROLL: usize = 10_000;
 struct TaskDef<'s> {
     def: FunctionDef<'s>,
     options: BTreeMap<String, Value>,
+    /// The name given by `with_options(name=...)`: it names the calls made through it.
+    call_name: Option<String>,
 }
 
 /// A `@flow` function with its options; `pipeline` is the pipeline it defines.
@@ -680,7 +682,11 @@ where
                 .map(|c| self.eval_keywords(&c.keywords))
                 .unwrap_or_default();
             obj = match self.symbol(func) {
-                Some(Symbol::TaskDecorator) => Obj::TaskFn(Rc::new(TaskDef { def, options })),
+                Some(Symbol::TaskDecorator) => Obj::TaskFn(Rc::new(TaskDef {
+                    def,
+                    options,
+                    call_name: None,
+                })),
                 Some(Symbol::FlowDecorator) => {
                     if self.build.is_some() || self.scopes.len() > 1 {
                         self.opaque_at(
@@ -1111,7 +1117,11 @@ where
             }
             Obj::FlowFn(self.new_flow(def, options, def.name, None))
         } else {
-            Obj::TaskFn(Rc::new(TaskDef { def, options }))
+            Obj::TaskFn(Rc::new(TaskDef {
+                def,
+                options,
+                call_name: None,
+            }))
         }
     }
 
@@ -1143,7 +1153,13 @@ where
         Some(match (method, base) {
             ("with_options", Obj::TaskFn(t)) => {
                 let mut t = (*t).clone();
-                t.options.extend(self.eval_keywords(&call.keywords));
+                let keywords = self.eval_keywords(&call.keywords);
+                if let Some(name) = keywords.get("name").and_then(Value::as_str)
+                    && names::is_node_id(name)
+                {
+                    t.call_name = Some(name.to_string());
+                }
+                t.options.extend(keywords);
                 Obj::TaskFn(Rc::new(t))
             }
             ("with_options", Obj::FlowFn(f)) => {
@@ -1416,7 +1432,10 @@ where
 
     fn task_node(&mut self, t: &TaskDef<'s>, call: &'s ast::ExprCall, how: Invocation) -> Obj<'s> {
         let (args, wait_for, run_kw) = self.run_args(&t.def, call);
-        let Some(id) = self.next_id(t.def.name) else {
+        // A call through `with_options(name=...)` is named like that (as Airflow's
+        // `override(task_id=...)`); other calls are named after the function.
+        let base = t.call_name.as_deref().unwrap_or(t.def.name);
+        let Some(id) = self.next_id(base) else {
             return Obj::Value(Value::None);
         };
         let span = self.span(call.range);

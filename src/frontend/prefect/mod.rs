@@ -9,8 +9,10 @@
 //!   sub-flow function's name), with the sub-flow's retries/timeout as its policy and a `SubFlow`
 //!   group of the same id holding that policy; `extra.pipeline` names the called pipeline.
 //! - A task call is one node (id = the task function's name; `name=` kept as display name); a
-//!   `.map()` call is one node with a mapping; a task called again in the same flow gets
-//!   `-2`, `-3`, … in call order. Loops over literals are unrolled (one node per iteration, up
+//!   call through `task.with_options(name="x")` is named `x` instead (as Airflow's
+//!   `override(task_id=…)`; names that are not letters, digits, `_`, `-` keep the function
+//!   name); a `.map()` call is one node with a mapping; a task called again in the same flow
+//!   gets `-2`, `-3`, … in call order. Loops over literals are unrolled (one node per iteration, up
 //!   to [`interp::MAX_UNROLL`]); loops over run-time values are read once, their nodes marked
 //!   `extra.dynamic_loop`, and reported as opaque.
 //! - Calls under `if`/`else` are kept with `node.condition`; runs read by a condition become
@@ -25,7 +27,7 @@ mod options;
 mod scan;
 mod yaml;
 
-pub use names::{Symbol, classify};
+pub use names::{Symbol, classify, is_node_id};
 
 use super::{FileContext, Reading};
 

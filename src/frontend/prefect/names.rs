@@ -77,6 +77,15 @@ pub fn classify(qualified: &str) -> Option<Symbol> {
     })
 }
 
+/// Whether a task name given at a call site can be a node id in every target: letters, digits,
+/// `_` and `-` (Airflow task ids, Dagster asset names after `-` → `_`, Prefect names).
+pub fn is_node_id(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
 /// The kind of a schedule class (`Cron`, `CronSchedule`, …): `cron`, `interval` or `rrule`.
 pub fn schedule_class(qualified: &str) -> Option<&'static str> {
     if !qualified.starts_with("prefect.") {

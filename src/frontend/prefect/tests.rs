@@ -348,3 +348,17 @@ fn nested_literal_loops_stay_bounded() {
     assert!(p.nodes.len() <= 10_000);
     assert!(p.opaque.iter().any(|o| o.kind == "dynamic_loop"));
 }
+
+#[test]
+fn a_call_named_by_with_options_takes_that_name() {
+    let f = read(&format!(
+        "{HEAD}@task(name='Count lines')\ndef count(path): return 1\n@flow\ndef logs():\n    count('a')\n    count.with_options(name='count_api', retries=2)('b')\n    count.with_options(name='count_api')('c')\n    count.with_options(name='has spaces')('d')\n"
+    ));
+    let p = pipeline(&f, "logs");
+    assert_eq!(
+        node_ids(p),
+        ["count", "count_api", "count_api-2", "count-2"]
+    );
+    assert_eq!(p.nodes[1].policy.retries, Some(2));
+    assert_eq!(p.nodes[0].name.as_deref(), Some("Count lines"));
+}

@@ -461,15 +461,15 @@ pub fn support(
     loop {
         let mut changed = false;
         for (i, item) in file.support.iter().enumerate() {
-            let settings = settings[i].is_some();
+            let is_settings = settings[i].is_some();
             if !take[i]
                 && !item.import
-                && (item.framework.is_none_or(|f| f == target) || settings)
+                && (item.framework.is_none_or(|f| f == target) || is_settings)
                 && item.binds.iter().any(|b| used.contains(b))
                 && !item.binds.iter().any(|b| own.contains(&b.as_str()))
             {
                 take[i] = true;
-                used.extend(words(&item.text));
+                used.extend(words(settings[i].as_deref().unwrap_or(&item.text)));
                 changed = true;
             }
         }

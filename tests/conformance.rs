@@ -174,66 +174,6 @@ const KNOWN_FAILURES: &[Known] = &[
         Check::Run,
         "price_index's input from the external AssetSpec validated_prices is fed None",
     ),
-    known(
-        "corpus/prefect/customer_onboarding.py",
-        "airflow",
-        Check::Structure,
-        "sub-flows become TriggerDagRunOperator tasks whose operator objects are passed to onboarding_report as data: no upstream edges",
-    ),
-    known(
-        "corpus/prefect/customer_onboarding.py",
-        "airflow",
-        Check::Run,
-        "onboarding_report gets TriggerDagRunOperator objects; the child DAGs verify_accounts/welcome_mails get their inputs as None (the trigger passes no conf)",
-    ),
-    known(
-        "corpus/prefect/iot_sensor_pipeline.py",
-        "airflow",
-        Check::Run,
-        "child DAG publish_series: `calibrated or []` on a DAG param is always truthy, the task gets None (sub-flow arguments are not passed)",
-    ),
-    known(
-        "corpus/prefect/payments_reconcile.py",
-        "airflow",
-        Check::Run,
-        "child DAG settle: post_settlement gets summary=None (sub-flow arguments are not passed)",
-    ),
-    known(
-        "corpus/prefect/regional_reports.py",
-        "airflow",
-        Check::Ruff,
-        "`create_table_artifact` (prefect.artifacts) stays in publish_digest without an import",
-    ),
-    known(
-        "corpus/prefect/regional_reports.py",
-        "airflow",
-        Check::Run,
-        "NameError: create_table_artifact in publish_digest",
-    ),
-    known(
-        "corpus/prefect/support_digest.py",
-        "airflow",
-        Check::Ruff,
-        "`create_progress_artifact` / `create_link_artifact` stay in bodies without an import",
-    ),
-    known(
-        "corpus/prefect/support_digest.py",
-        "airflow",
-        Check::Run,
-        "the loop `for ticket in tickets: classify(ticket)` becomes one classify call on the whole list",
-    ),
-    known(
-        "corpus/prefect/warehouse_backfill.py",
-        "airflow",
-        Check::Ruff,
-        "`flow_run.name` (prefect.runtime) stays in swap_partition",
-    ),
-    known(
-        "corpus/prefect/warehouse_backfill.py",
-        "airflow",
-        Check::Run,
-        "NameError: flow_run in swap_partition",
-    ),
     // ---- → dagster
     known(
         "corpus/airflow/customer_churn_report.py",
@@ -252,12 +192,6 @@ const KNOWN_FAILURES: &[Known] = &[
         "dagster",
         Check::Run,
         "the mapped task check_device (.expand) becomes one asset fed the whole list (String type check fails)",
-    ),
-    known(
-        "corpus/airflow/marketing_fanout.py",
-        "dagster",
-        Check::Run,
-        "the mapped task cost_per_click (.expand) becomes one asset fed the whole list (String type check fails)",
     ),
     known(
         "corpus/airflow/regional_sales_loop.py",
@@ -306,108 +240,6 @@ const KNOWN_FAILURES: &[Known] = &[
         "dagster",
         Check::Run,
         "@multi_asset(specs=[...]) is split into single assets; response_times still yields MaterializeResult(asset_key=\"satisfaction\")",
-    ),
-    known(
-        "corpus/prefect/customer_onboarding.py",
-        "dagster",
-        Check::Ruff,
-        "sub-flow bodies use their flow parameters (signups, accounts), which are not parameters of the generated assets",
-    ),
-    known(
-        "corpus/prefect/customer_onboarding.py",
-        "dagster",
-        Check::Run,
-        "onboarding_report's inputs english/local have no upstream asset: Dagster asks for run config ops.onboarding_report.inputs",
-    ),
-    known(
-        "corpus/prefect/inventory_fanout.py",
-        "dagster",
-        Check::Run,
-        "`.map()` becomes one asset fed the whole list (dict type check fails in value_stock)",
-    ),
-    known(
-        "corpus/prefect/iot_sensor_pipeline.py",
-        "dagster",
-        Check::Ruff,
-        "unfed parameters become self-referencing locals: `calibrated = calibrated or []`, `unit = unit`",
-    ),
-    known(
-        "corpus/prefect/iot_sensor_pipeline.py",
-        "dagster",
-        Check::Run,
-        "UnboundLocalError: `calibrated = calibrated or []` in aggregate, `unit = unit` in read_series",
-    ),
-    known(
-        "corpus/prefect/log_rollup.py",
-        "dagster",
-        Check::Ruff,
-        "the flow parameter `day` is used in write_rollup but not defined there",
-    ),
-    known(
-        "corpus/prefect/log_rollup.py",
-        "dagster",
-        Check::Run,
-        "NameError: day in write_rollup",
-    ),
-    known(
-        "corpus/prefect/ml_retrain.py",
-        "dagster",
-        Check::Ruff,
-        "F841: local feature_version assigned but never used",
-    ),
-    known(
-        "corpus/prefect/nightly_variants.py",
-        "dagster",
-        Check::Ruff,
-        "F811: checksum is redefined for each with_options variant",
-    ),
-    known(
-        "corpus/prefect/payments_reconcile.py",
-        "dagster",
-        Check::Ruff,
-        "unfed parameter becomes a self-referencing local: `summary = summary or {...}`",
-    ),
-    known(
-        "corpus/prefect/payments_reconcile.py",
-        "dagster",
-        Check::Run,
-        "UnboundLocalError: `summary = summary or {...}` in post_settlement; match gets the whole payment list (dict type check)",
-    ),
-    known(
-        "corpus/prefect/regional_reports.py",
-        "dagster",
-        Check::Ruff,
-        "`create_table_artifact` (prefect.artifacts) stays in publish_digest without an import",
-    ),
-    known(
-        "corpus/prefect/regional_reports.py",
-        "dagster",
-        Check::Run,
-        "NameError: create_table_artifact in publish_digest",
-    ),
-    known(
-        "corpus/prefect/support_digest.py",
-        "dagster",
-        Check::Ruff,
-        "`create_progress_artifact` / `create_link_artifact` stay in bodies without an import",
-    ),
-    known(
-        "corpus/prefect/support_digest.py",
-        "dagster",
-        Check::Run,
-        "the loop over tickets becomes one classify asset fed the whole list (dict type check fails)",
-    ),
-    known(
-        "corpus/prefect/warehouse_backfill.py",
-        "dagster",
-        Check::Ruff,
-        "`flow_run.name` (prefect.runtime) stays in swap_partition",
-    ),
-    known(
-        "corpus/prefect/warehouse_backfill.py",
-        "dagster",
-        Check::Run,
-        "NameError: flow_run in swap_partition",
     ),
     // ---- → prefect
     known(
@@ -511,24 +343,6 @@ const KNOWN_FAILURES: &[Known] = &[
         "prefect",
         Check::Structure,
         "deps on external AssetSpecs become wait_for=[None] (their tasks return None): Prefect records no dependency",
-    ),
-    known(
-        "corpus/prefect/async_price_scraper.py",
-        "prefect",
-        Check::Run,
-        "the normalising port drops await/asyncio.gather: the flow is sync and calls async tasks directly, store gets a coroutine",
-    ),
-    known(
-        "corpus/prefect/customer_onboarding.py",
-        "prefect",
-        Check::Run,
-        "sub-flows are written without `return`: onboarding_report gets None",
-    ),
-    known(
-        "corpus/prefect/support_digest.py",
-        "prefect",
-        Check::Run,
-        "the loop `for ticket in tickets: classify(ticket)` becomes classify(ticket=<the whole list>)",
     ),
 ];
 

@@ -166,7 +166,7 @@ impl Writer for AirflowWriter {
                 if let Some(cb) = &c.callable {
                     let rw = rewrite(&cb.body, from, Framework::Airflow);
                     for n in &rw.needs {
-                        need(&mut imports, &mut helpers, n);
+                        shared::need(&mut imports, &mut helpers, n);
                     }
                     let params: Vec<String> = cb
                         .params
@@ -278,18 +278,6 @@ impl Writer for AirflowWriter {
         };
         let text = super::templates::render("airflow/module.py.j2", &ctx)?;
         Ok((text, ledgers))
-    }
-}
-
-fn need(imports: &mut Imports, helpers: &mut Vec<&'static str>, n: &'static str) {
-    match n {
-        "logging" => imports.module("logging"),
-        "_check_result" | "_poke_result" | "_partition_window" | "_outputs"
-            if !helpers.contains(&n) =>
-        {
-            helpers.push(n);
-        }
-        _ => {}
     }
 }
 

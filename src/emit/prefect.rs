@@ -172,7 +172,7 @@ impl Writer for PrefectWriter {
                 if let Some(cb) = &c.callable {
                     let rw = rewrite(&cb.body, from, Framework::Prefect);
                     for n in &rw.needs {
-                        need(&mut imports, &mut helpers, n);
+                        shared::need(&mut imports, &mut helpers, n);
                     }
                     let params: Vec<String> = cb
                         .params
@@ -402,18 +402,6 @@ fn call_name(calls: &mut HashMap<String, usize>, func: &str, id: &str) -> Option
         .to_string();
     *calls.entry(base.clone()).or_insert(0) += 1;
     Some(base)
-}
-
-fn need(imports: &mut Imports, helpers: &mut Vec<&'static str>, n: &'static str) {
-    match n {
-        "get_run_logger" => imports.name("prefect", "get_run_logger"),
-        "_check_result" | "_poke_result" | "_partition_window" | "_outputs"
-            if !helpers.contains(&n) =>
-        {
-            helpers.push(n);
-        }
-        _ => {}
-    }
 }
 
 fn imports_unmapped(imports: &mut Imports, args: &[Expr]) {

@@ -425,18 +425,7 @@ pub fn body_for(
             );
         }
         for need in &rw.needs {
-            match *need {
-                "logging" => imports.module("logging"),
-                "get_run_logger" => imports.name("prefect", "get_run_logger"),
-                "get_dagster_logger" => imports.name("dagster", "get_dagster_logger"),
-                "SimpleNamespace" => imports.name("types", "SimpleNamespace"),
-                h @ ("_check_result" | "_poke_result" | "_partition_window" | "_outputs")
-                    if !helpers.contains(&h) =>
-                {
-                    helpers.push(h);
-                }
-                _ => {}
-            }
+            self::need(imports, helpers, need);
         }
         if rw.uses_context {
             ledger.record_as(table, "body.framework_call", &n.id, c.body_span, Some(Fidelity::None), Some("the body still reads `context`, which the target does not pass: port it by hand".into()));
@@ -638,5 +627,25 @@ pub fn param_text(p: &crate::ir::CallableParam) -> String {
         Some(d) if ann.is_empty() => format!("{}={d}", p.name),
         Some(d) => format!("{}{ann} = {d}", p.name),
         None => format!("{}{ann}", p.name),
+    }
+}
+
+/// The helper functions of templates/common/helpers.py.j2 a rewritten body may call.
+const HELPERS: &[&str] = &[
+    "_check_result",
+    "_poke_result",
+    "_partition_window",
+    "_outputs",
+];
+
+/// Provides what a rewritten body needs (`Rewritten::needs`): an import or a module helper.
+pub fn need(imports: &mut Imports, helpers: &mut Vec<&'static str>, name: &'static str) {
+    match name {
+        "logging" => imports.module("logging"),
+        "get_run_logger" => imports.name("prefect", "get_run_logger"),
+        "get_dagster_logger" => imports.name("dagster", "get_dagster_logger"),
+        "SimpleNamespace" => imports.name("types", "SimpleNamespace"),
+        h if HELPERS.contains(&h) && !helpers.contains(&h) => helpers.push(h),
+        _ => {}
     }
 }

@@ -294,19 +294,8 @@ impl Writer for DagsterWriter {
                 }
             }
             for r in &p.resources {
-                let class = match r.class.as_deref() {
-                    Some(c) if c.starts_with("dagster.") => {
-                        format!("dg.{}", crate::frontend::imports::last_part(c))
-                    }
-                    Some(c) => crate::frontend::imports::last_part(c).to_string(),
-                    None => "dg.FilesystemIOManager".into(),
-                };
-                let args: Vec<Expr> = r
-                    .args
-                    .iter()
-                    .map(|(k, v)| Expr::kw(k, python::value(v)))
-                    .collect();
-                resources.insert(r.key.clone(), Expr::call(&class, args));
+                let call = super::resources::resource_call(r, Framework::Dagster);
+                resources.insert(r.key.clone(), call);
             }
             // A pipeline that was a job (or any non-Dagster pipeline) becomes an asset job.
             let is_job = from != Framework::Dagster || p.extra.contains_key("job_kind");

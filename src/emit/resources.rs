@@ -3,7 +3,8 @@
 //! parameter becomes a local built from its defaults, and the resource and config classes
 //! themselves become plain settings classes (`_Settings` keeps their annotated defaults).
 
-use crate::ir::{Callable, Pipeline, Resource, Value};
+use super::python::Expr;
+use crate::ir::{Callable, Framework, Pipeline, Resource, Value};
 
 /// The locals a Dagster body needs in another framework, and the parameters they replace.
 #[derive(Debug, Default)]
@@ -47,17 +48,11 @@ pub fn locals(c: &Callable, body: &str, pipeline: &Pipeline, config_classes: &[S
         out.dropped.push("context".into());
     }
     let construct = |r: &Resource| {
-        let class = r
-            .class
-            .as_deref()
-            .map(crate::frontend::imports::last_part)
-            .unwrap_or("dict");
-        let args: Vec<String> = r
-            .args
-            .iter()
-            .map(|(k, v)| format!("{k}={}", super::python::value(v).flat()))
-            .collect();
-        format!("{} = {class}({})", r.key, args.join(", "))
+        format!(
+            "{} = {}",
+            r.key,
+            resource_call(r, Framework::Airflow).flat()
+        )
     };
     for p in &c.params {
         if let Some(r) = resources.iter().find(|r| r.key == p.name) {
@@ -83,6 +78,25 @@ pub fn locals(c: &Callable, body: &str, pipeline: &Pipeline, config_classes: &[S
         }
     }
     out
+}
+
+/// The call that builds a resource: its class as the target names it, with its literal arguments.
+pub fn resource_call(r: &Resource, target: Framework) -> Expr {
+    let dagster = target == Framework::Dagster;
+    let class = match r.class.as_deref() {
+        Some(c) if dagster && c.starts_with("dagster.") => {
+            format!("dg.{}", crate::frontend::imports::last_part(c))
+        }
+        Some(c) => crate::frontend::imports::last_part(c).to_string(),
+        None if dagster => "dg.FilesystemIOManager".into(),
+        None => "dict".into(),
+    };
+    let args = r
+        .args
+        .iter()
+        .map(|(k, v)| Expr::kw(k, super::python::value(v)))
+        .collect();
+    Expr::call(&class, args)
 }
 
 /// The `config` of an op in its job's run config (`{"ops": {op: {"config": {...}}}}`).

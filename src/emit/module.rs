@@ -507,7 +507,10 @@ pub fn support(
         prev_def = is_def;
     }
     if settings.iter().zip(&take).any(|(s, t)| *t && s.is_some()) {
-        code = format!("{}\n\n\n{code}", super::resources::SETTINGS_HELPER);
+        code = format!(
+            "{}\n\n\n{code}",
+            super::resources::SETTINGS_HELPER.trim_end()
+        );
     }
     Support { code, foreign }
 }

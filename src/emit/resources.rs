@@ -18,7 +18,7 @@ pub struct Locals {
 }
 
 /// The base class of ported resource and config classes: keyword arguments over class defaults.
-pub const SETTINGS_HELPER: &str = "class _Settings:\n    \"\"\"Stands in for a Dagster resource or config class: keyword fields over class defaults.\"\"\"\n\n    def __init__(self, **fields):\n        for name, value in fields.items():\n            setattr(self, name, value)";
+pub const SETTINGS_HELPER: &str = include_str!("../../templates/common/settings.py");
 
 /// The bases of the Dagster classes that become `_Settings`.
 const SETTINGS_BASES: &[&str] = &[

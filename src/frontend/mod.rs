@@ -10,6 +10,7 @@ pub mod parse;
 pub mod prefect;
 pub mod source;
 pub mod support;
+pub mod visit;
 mod walk;
 
 pub use walk::{WalkError, collect_files};

@@ -5,8 +5,8 @@ use rustpython_parser::ast::{Constant, Expr, Stmt};
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::names::api;
-use super::visit::each_expr;
 use crate::frontend::imports::ImportMap;
+use crate::frontend::visit::each_expr;
 
 /// What a body scan found.
 #[derive(Debug, Default, Clone, PartialEq)]

@@ -40,7 +40,6 @@ mod ops;
 mod options;
 mod partitions;
 mod selection;
-mod visit;
 
 #[cfg(test)]
 mod tests;

@@ -14,10 +14,10 @@ use super::names::{self, Decorator, api};
 use super::options::{self, literal_key};
 use super::partitions::{self, ScheduleOverrides, render};
 use super::selection::{self, Selection, user_key};
-use super::visit::each_expr;
 use crate::frontend::FileContext;
 use crate::frontend::callable::FunctionDef;
 use crate::frontend::literal::Evaluator;
+use crate::frontend::visit::each_expr;
 use crate::ir::{
     Check, Diagnostic, EdgeKind, Node, NodeKind, Opaque, Policy, SensorTrigger, Span, Value,
 };

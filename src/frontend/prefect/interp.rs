@@ -1918,7 +1918,7 @@ fn is_main_guard(test: &Expr) -> bool {
 /// True when an expression contains a call (so evaluating it may start runs).
 fn expr_calls_anything(e: &Expr) -> bool {
     let mut found = false;
-    scan::walk_expr(e, &mut |x| found |= matches!(x, Expr::Call(_)));
+    crate::frontend::visit::expr(e, &mut |x| found |= matches!(x, Expr::Call(_)));
     found
 }
 

@@ -1,21 +1,21 @@
-//! A pre-order walk over every expression of a function body, for the body scans.
+//! A pre-order walk over every expression of a suite, for the readers' body scans.
 
 use rustpython_parser::ast::{self, Expr, Stmt};
 
 /// Calls `f` on every expression in `stmts`, nested bodies included, outer before inner.
-pub fn each_expr(stmts: &[Stmt], f: &mut dyn FnMut(&Expr)) {
+pub fn each_expr<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(&'a Expr)) {
     for s in stmts {
         stmt(s, f);
     }
 }
 
-fn exprs<'e>(es: impl IntoIterator<Item = &'e Expr>, f: &mut dyn FnMut(&Expr)) {
+fn exprs<'a>(es: impl IntoIterator<Item = &'a Expr>, f: &mut dyn FnMut(&'a Expr)) {
     for e in es {
         expr(e, f);
     }
 }
 
-fn stmt(s: &Stmt, f: &mut dyn FnMut(&Expr)) {
+fn stmt<'a>(s: &'a Stmt, f: &mut dyn FnMut(&'a Expr)) {
     match s {
         Stmt::FunctionDef(d) => {
             exprs(&d.decorator_list, f);
@@ -114,14 +114,15 @@ fn stmt(s: &Stmt, f: &mut dyn FnMut(&Expr)) {
     }
 }
 
-fn comprehensions(gens: &[ast::Comprehension], f: &mut dyn FnMut(&Expr)) {
+fn comprehensions<'a>(gens: &'a [ast::Comprehension], f: &mut dyn FnMut(&'a Expr)) {
     for g in gens {
         expr(&g.iter, f);
         exprs(&g.ifs, f);
     }
 }
 
-fn expr(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+/// Calls `f` on an expression and every expression inside it, outer before inner.
+pub fn expr<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
     f(e);
     match e {
         Expr::BoolOp(b) => exprs(&b.values, f),

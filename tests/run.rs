@@ -606,19 +606,22 @@ fn a_killed_backfill_loses_nothing_and_resumes_where_it_stopped() {
     assert!(done.iter().filter(|(_, p)| *p < first_resumed).count() > 0);
 }
 
+/// A field of the first trace record of `node` in a `--format json` run.
+fn json_field(v: &serde_json::Value, node: &str, field: &str) -> serde_json::Value {
+    v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["node"] == node)
+        .map(|r| r[field].clone())
+        .unwrap()
+}
+
 #[test]
 fn the_python_runner_runs_corpus_bodies_with_upstream_values() {
     let (v, code) = json_run(&["corpus/airflow/orders_etl.py", "--runner", "python"]);
     assert_eq!(code, 0, "{v}");
-    let out = |v: &serde_json::Value, node: &str| {
-        v["records"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["node"] == node)
-            .map(|r| r["output"].clone())
-            .unwrap()
-    };
+    let out = |v: &serde_json::Value, node: &str| json_field(v, node, "output");
     assert_eq!(
         out(&v, "transform"),
         serde_json::json!({"books": 55.9, "games": 59.99, "music": 9.99})
@@ -635,15 +638,7 @@ fn the_python_runner_runs_corpus_bodies_with_upstream_values() {
     );
     // Call-site conditions read the flow's values: a clean batch is published, not quarantined.
     let (v, _) = json_run(&["corpus/prefect/quality_gate.py", "--runner", "python"]);
-    let state = |node: &str| {
-        v["records"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["node"] == node)
-            .unwrap()["state"]
-            .clone()
-    };
+    let state = |node: &str| json_field(&v, node, "state");
     assert_eq!(state("publish"), "success");
     assert_eq!(state("quarantine"), "skipped");
     // Dagster context.partition_key and a mapped task over an upstream's real output.
@@ -680,15 +675,7 @@ fn the_python_runner_runs_corpus_bodies_with_upstream_values() {
     );
     // A branch follows its body's choice.
     let (v, _) = json_run(&["corpus/airflow/data_quality_gate.py", "--runner", "python"]);
-    let state = |node: &str| {
-        v["records"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["node"] == node)
-            .unwrap()["state"]
-            .clone()
-    };
+    let state = |node: &str| json_field(&v, node, "state");
     assert_eq!(state("incremental_load"), "success");
     assert_eq!(state("full_reload"), "skipped");
 }

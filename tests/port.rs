@@ -4,20 +4,13 @@
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 
 use orchmig::emit::{Target, port_file};
-use orchmig::ir::{Framework, Pipeline, SourceFile};
+use orchmig::ir::{Framework, Pipeline};
 use orchmig::report::{Translations, constructs};
 
-fn corpus() -> Vec<SourceFile> {
-    let (files, _) = orchmig::frontend::collect_files(&[PathBuf::from("corpus")]);
-    files
-        .iter()
-        .map(|f| orchmig::frontend::read_path(f))
-        .filter(|f| !f.pipelines.is_empty())
-        .collect()
-}
+mod support;
+use support::corpus;
 
 fn targets() -> Vec<Target> {
     ["airflow", "dagster", "prefect"]

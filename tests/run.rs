@@ -5,23 +5,16 @@
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 
 use orchmig::exec::runner::dry::DryRunner;
 use orchmig::exec::{Record, RunArgs, State, Trace, execute};
 use orchmig::ir::{Edge, EdgeKind, Framework, Node, NodeKind, Pipeline, SourceFile, Span};
 
+mod support;
+use support::corpus;
+
 fn orchmig() -> Command {
     Command::cargo_bin("orchmig").expect("binary")
-}
-
-fn corpus() -> Vec<SourceFile> {
-    let (files, _) = orchmig::frontend::collect_files(&[PathBuf::from("corpus")]);
-    files
-        .iter()
-        .map(|f| orchmig::frontend::read_path(f))
-        .filter(|f| !f.pipelines.is_empty())
-        .collect()
 }
 
 fn dry(file: &SourceFile, p: &Pipeline, args: &RunArgs) -> Trace {

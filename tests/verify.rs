@@ -4,21 +4,13 @@
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 
 use orchmig::emit::Target;
-use orchmig::ir::SourceFile;
 use orchmig::report::Translations;
 use orchmig::verify::cmd::{Options, verify_file};
 
-fn corpus() -> Vec<SourceFile> {
-    let (files, _) = orchmig::frontend::collect_files(&[PathBuf::from("corpus")]);
-    files
-        .iter()
-        .map(|f| orchmig::frontend::read_path(f))
-        .filter(|f| !f.pipelines.is_empty())
-        .collect()
-}
+mod support;
+use support::corpus;
 
 /// Ports whose verify finds undeclared differences today, keyed `file pipeline → target`, with
 /// what differs. An entry that verifies now fails the test: remove it.

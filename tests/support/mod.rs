@@ -10,6 +10,16 @@ use orchmig::ir::{Pipeline, ScheduleKind, SourceFile, preset_cron};
 pub mod dagster;
 pub mod prefect;
 
+/// Every corpus file that defines a pipeline, read.
+pub fn corpus() -> Vec<SourceFile> {
+    let (files, _) = orchmig::frontend::collect_files(&[PathBuf::from("corpus")]);
+    files
+        .iter()
+        .map(|f| orchmig::frontend::read_path(f))
+        .filter(|f| !f.pipelines.is_empty())
+        .collect()
+}
+
 /// The root of the framework virtualenvs made by scripts/setup-venvs.sh.
 pub fn venv_root() -> PathBuf {
     std::env::var_os("ORCHMIG_VENVS")

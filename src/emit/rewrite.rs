@@ -273,6 +273,18 @@ pub fn rewrite(body: &str, from: Framework, to: Framework) -> Rewritten {
             }
         }
     }
+    // The partition's time window is bound once, first, so the lines that read it keep their length.
+    if from == Framework::Dagster
+        && to != Framework::Dagster
+        && body.contains("context.partition_time_window")
+    {
+        let window = if to == Framework::Airflow {
+            "SimpleNamespace(\n    start=data_interval_start, end=data_interval_end\n)"
+        } else {
+            "_partition_window(partition_key)"
+        };
+        out.body = format!("partition_time_window = {window}\n{}", out.body);
+    }
     if to != Framework::Dagster && out.body.contains("context") {
         out.uses_context = out
             .body
@@ -739,6 +751,20 @@ mod tests {
         assert!(r.partition_key);
         assert!(!r.uses_context);
         assert!(r.needs.contains(&"_check_result"));
+    }
+
+    #[test]
+    fn partition_windows_are_bound_first() {
+        let r = rewrite(
+            "w = context.partition_time_window\n",
+            Framework::Dagster,
+            Framework::Airflow,
+        );
+        assert_eq!(
+            r.body,
+            "partition_time_window = SimpleNamespace(\n    start=data_interval_start, end=data_interval_end\n)\nw = partition_time_window\n"
+        );
+        assert_eq!(r.needs, ["SimpleNamespace"]);
     }
 
     #[test]

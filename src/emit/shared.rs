@@ -374,18 +374,6 @@ pub fn body_for(
     let n = step.node;
     if let Some(c) = &n.callable {
         let mut rw = rewrite(&c.body, from, to);
-        // The partition's time window is bound once, first (the lines that read it keep their length).
-        if from == Framework::Dagster
-            && to != Framework::Dagster
-            && c.body.contains("context.partition_time_window")
-        {
-            let window = if to == Framework::Airflow {
-                "SimpleNamespace(\n    start=data_interval_start, end=data_interval_end\n)"
-            } else {
-                "_partition_window(partition_key)"
-            };
-            rw.body = format!("partition_time_window = {window}\n{}", rw.body);
-        }
         // Dagster resources and config become locals where the target has neither.
         let locals = if from == Framework::Dagster && to != Framework::Dagster {
             module

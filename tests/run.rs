@@ -219,6 +219,7 @@ fn synthetic(rules: &[&str]) -> Pipeline {
                 to: rule.to_string(),
                 kind: EdgeKind::Order,
                 param: None,
+                output: None,
                 span: Span::default(),
             });
         }

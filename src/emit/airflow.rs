@@ -161,10 +161,18 @@ impl Writer for AirflowWriter {
                 }
                 body.push(p, step, stmt);
             }
+            let mut multi_checks = std::collections::BTreeSet::new();
             for c in &p.checks {
-                let fname = unique(&mut names.taken, &identifier(&c.name));
-                if let Some(cb) = &c.callable {
-                    let rw = rewrite(&cb.body, from, Framework::Airflow);
+                let function = shared::check_function(c, &mut multi_checks, &mut names.taken);
+                if let (Some(cb), Some(fname)) = (&c.callable, function) {
+                    let mut rw = rewrite(&cb.body, from, Framework::Airflow);
+                    rw.body = shared::check_task_body(
+                        &rw.body,
+                        from,
+                        Framework::Airflow,
+                        &mut imports,
+                        &mut helpers,
+                    );
                     for n in &rw.needs {
                         shared::need(&mut imports, &mut helpers, n);
                     }
@@ -529,6 +537,10 @@ fn task_def(
             Expr::List(node.outlets.iter().map(asset_expr).collect()),
         ));
     }
+    // Several named outputs: the body returns a dict, pushed as one XCom per key.
+    if super::outputs::returns_by_name(node) && from != Framework::Airflow {
+        kwargs.push(Expr::kw("multiple_outputs", Expr::raw("True")));
+    }
     if from == Framework::Airflow {
         kwargs.extend(shared::passthrough(
             ledger,
@@ -783,7 +795,7 @@ fn step_statement(
                         .inputs
                         .iter()
                         .find(|i| i.param == a.param)
-                        .map(|i| input_expr(plan, &i.source))
+                        .map(|i| i.select(input_expr(plan, &i.source)))
                         .or_else(|| a.literal.as_ref().map(python::value));
                     if let Some(v) = value {
                         mapped_kw.push(Expr::kw(&a.param, v));
@@ -810,7 +822,7 @@ fn step_statement(
     let mut args = Vec::new();
     let mut mapped_args = Vec::new();
     for input in &step.inputs {
-        let value = input_expr(plan, &input.source);
+        let value = input.select(input_expr(plan, &input.source));
         let kw = if input.param.is_empty() {
             value
         } else {

@@ -7,11 +7,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::module::{FunctionCtx, Imports};
+use super::multi_asset::members as multi_members;
 use super::plan::{Names, Plan, Source, Step, unique};
 use super::python::{self, Expr, identifier};
 use super::rewrite::rewrite;
 use super::{Target, Writer, shared};
-use crate::ir::{Framework, NodeKind, Partitions, Pipeline, ScheduleKind, SourceFile, Value};
+use crate::ir::{Framework, Node, NodeKind, Partitions, Pipeline, ScheduleKind, SourceFile, Value};
 use crate::report::{Fidelity, Ledger, Translations};
 
 #[derive(Serialize)]
@@ -81,6 +82,11 @@ impl Writer for DagsterWriter {
             // gets one asset function per call (a function shared with an earlier pipeline is reused).
             let mut seen: Vec<String> = Vec::new();
             for s in &mut plan.steps {
+                // The assets of one multi-asset are one function.
+                if seen.contains(&s.func) && multi_members(file, s.node).len() > 1 {
+                    s.defines = false;
+                    continue;
+                }
                 if seen.contains(&s.func) {
                     let key = (s.func.clone(), s.node.id.clone());
                     if let Some(f) = by_step.get(&key) {
@@ -236,7 +242,7 @@ impl Writer for DagsterWriter {
                             let a = asset(
                                 &plan,
                                 step,
-                                &roles,
+                                &multi_members(file, step.node),
                                 from,
                                 partitions.as_deref(),
                                 &file_assets,
@@ -250,11 +256,55 @@ impl Writer for DagsterWriter {
                         } else {
                             shared::record_reused(&mut ledger, table, step.node);
                         }
-                        selection.push(step.func.clone());
+                        if !selection.contains(&step.func) {
+                            selection.push(step.func.clone());
+                        }
                     }
                 }
             }
+            let mut multi_checks = std::collections::BTreeSet::new();
             for c in &p.checks {
+                // The checks of one `@multi_asset_check` are one function, written once.
+                if let Some(f) = c.extra.get("multi_asset_check").and_then(Value::as_str)
+                    && let Some(cb) = &c.callable
+                {
+                    if multi_checks.insert(f.to_string()) {
+                        let specs: Vec<Expr> = p
+                            .checks
+                            .iter()
+                            .filter(|x| {
+                                x.extra.get("multi_asset_check").and_then(Value::as_str) == Some(f)
+                            })
+                            .map(check_spec)
+                            .collect();
+                        let fname = unique(&mut names.taken, &identifier(f));
+                        let rw = rewrite(&cb.body, from, Framework::Dagster);
+                        assets.push(FunctionCtx {
+                            decorator: python::decorator(
+                                "dg.multi_asset_check",
+                                vec![Expr::kw("specs", Expr::List(specs))],
+                            ),
+                            name: fname.clone(),
+                            signature: shared::signature(&format!("def {fname}"), &[], ""),
+                            body: python::indent_body(&rw.body, 4).trim_end().to_string(),
+                            is_async: false,
+                        });
+                        checks.push(fname);
+                    }
+                    ledger.record_as(
+                        table,
+                        "extra",
+                        &format!("{}.multi_asset_check", c.name),
+                        c.span,
+                        Some(Fidelity::Exact),
+                        Some("written back as one `@dg.multi_asset_check`".into()),
+                    );
+                    ledger.record(table, "check", &c.name, c.span);
+                    if c.blocking {
+                        ledger.record(table, "check.blocking", &c.name, c.span);
+                    }
+                    continue;
+                }
                 if let (Some(cb), Some(t)) = (
                     &c.callable,
                     plan.steps.iter().find(|s| s.node.id == c.target),
@@ -269,7 +319,13 @@ impl Writer for DagsterWriter {
                             _ => x.name.clone(),
                         })
                         .collect();
-                    let mut kw = vec![Expr::kw("asset", Expr::raw(t.func.clone()))];
+                    // One asset of a multi-asset is named by its key, not by the function.
+                    let asset = if multi_members(file, t.node).len() > 1 {
+                        super::multi_asset::key_expr(&t.node.id)
+                    } else {
+                        Expr::raw(t.func.clone())
+                    };
+                    let mut kw = vec![Expr::kw("asset", asset)];
                     if identifier(&c.name) != fname {
                         kw.push(Expr::kw("name", Expr::str(&c.name)));
                     }
@@ -540,7 +596,7 @@ fn resolve(plan: &Plan, j: usize) -> Option<usize> {
 fn asset(
     plan: &Plan,
     step: &Step,
-    roles: &[Role],
+    members: &[&Node],
     from: Framework,
     partitions: Option<&str>,
     file_assets: &std::collections::BTreeSet<&str>,
@@ -551,7 +607,10 @@ fn asset(
 ) -> FunctionCtx {
     let n = step.node;
     let mut kw: Vec<Expr> = Vec::new();
-    if from == Framework::Dagster && n.id.contains('/') {
+    let multi = members.len() > 1;
+    if multi {
+        // The keys are the outs' or specs' (below).
+    } else if from == Framework::Dagster && n.id.contains('/') {
         // Keep the asset key path: `key_prefix` plus the last component as the name.
         let parts: Vec<&str> = n.id.split('/').collect();
         let (last, prefix) = parts.split_last().unwrap_or((&"", &[]));
@@ -594,7 +653,10 @@ fn asset(
                     } else {
                         input.param.clone()
                     };
-                    if param != up_name || plan.steps[up].node.id.contains('/') {
+                    if param != up_name
+                        || plan.steps[up].node.id.contains('/')
+                        || crate::ir::multi_asset_output(plan.steps[up].node).is_some()
+                    {
                         ins.push((Expr::str(&param), asset_in(plan, up, from)));
                     }
                     data_params.push(param);
@@ -688,7 +750,6 @@ fn asset(
             deps.push(plan.steps[up].func.clone());
         }
     }
-    let _ = roles;
     if !ins.is_empty() {
         kw.push(Expr::kw("ins", Expr::Dict(ins)));
     }
@@ -785,7 +846,11 @@ fn asset(
             Some("kept".into()),
         );
     }
-    let deco = python::decorator("dg.asset", kw);
+    let deco = if multi {
+        super::multi_asset::decorator(kw, members, ledger, table)
+    } else {
+        python::decorator("dg.asset", kw)
+    };
     let (body, uses_context) = asset_body(step, from, &prelude, imports, helpers, ledger, table);
     let mut params: Vec<String> = Vec::new();
     if uses_context || prelude.iter().any(|l| l.contains("context.")) {
@@ -1063,6 +1128,21 @@ fn check_body(
         "    def _check({param}):\n{nested}\n    _check({asset_name})\n    return dg.AssetCheckResult(passed=True)"
     );
     (format!("({asset_name})"), body)
+}
+
+/// `dg.AssetCheckSpec(name, asset=key, …)` of one check of a `@multi_asset_check`.
+fn check_spec(c: &crate::ir::Check) -> Expr {
+    let mut args = vec![
+        Expr::str(&c.name),
+        Expr::kw("asset", super::multi_asset::key_expr(&c.target)),
+    ];
+    if c.blocking {
+        args.push(Expr::kw("blocking", Expr::raw("True")));
+    }
+    if let Some(d) = &c.description {
+        args.push(Expr::kw("description", Expr::str(d)));
+    }
+    Expr::call("dg.AssetCheckSpec", args)
 }
 
 /// The partitions definition of a pipeline (a module-level name), if it has one.

@@ -486,6 +486,7 @@ fn splice(q: &mut Pipeline, s: &Node, child: &Pipeline, target: Framework) {
                     to: to.clone(),
                     kind: EdgeKind::Data,
                     param: Some(param.to_string()),
+                    output: None,
                     span: s.span,
                 });
             }
@@ -593,6 +594,7 @@ fn splice(q: &mut Pipeline, s: &Node, child: &Pipeline, target: Framework) {
                     to: r.clone(),
                     kind: EdgeKind::Order,
                     param: None,
+                    output: None,
                     span: e.span,
                 });
             }

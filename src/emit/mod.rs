@@ -5,6 +5,8 @@ mod airflow;
 mod dagster;
 mod inline;
 mod module;
+mod multi_asset;
+mod outputs;
 pub mod plan;
 mod prefect;
 pub mod python;
@@ -38,6 +40,8 @@ pub fn port_file(
 ) -> Result<(String, Vec<Ledger>), String> {
     // Airflow and Dagster have no sub-flows: the called steps are written where they are called.
     let inlined = inline::inline_sub_flows(file, target.framework);
+    // Nor multi-assets: the assets of one function become one step with several outputs.
+    let inlined = outputs::merge_multi_assets(&inlined, target.framework);
     let order = match target.framework {
         Framework::Dagster => inline::writing_order(file),
         _ => (0..file.pipelines.len()).collect(),
@@ -58,6 +62,7 @@ pub fn port_file(
         slots[i] = Some(ledger);
     }
     let mut ledgers: Vec<Ledger> = slots.into_iter().flatten().collect();
+    outputs::record_merged(file, &mut ledgers, table, target.framework);
     inline::record_inlined(file, &inlined, &mut ledgers, table, target.framework);
     Ok((text, ledgers))
 }

@@ -28,6 +28,23 @@ pub struct Input {
     pub source: Source,
     /// Mapped over (one call per element).
     pub mapped: bool,
+    /// The named output of the upstream step it reads, when that step has several.
+    pub output: Option<String>,
+}
+
+impl Input {
+    /// Wraps the expression of its upstream's value in the key of the named output it reads
+    /// (`split_out["domestic"]`), when it reads one.
+    pub fn select(&self, value: super::python::Expr) -> super::python::Expr {
+        match (&self.output, &self.source) {
+            (Some(name), Source::Step(_)) => super::python::Expr::raw(format!(
+                "{}[{}]",
+                value.flat(),
+                super::python::Expr::str(name).flat()
+            )),
+            _ => value,
+        }
+    }
 }
 
 /// One step to write.
@@ -132,6 +149,7 @@ impl<'p> Plan<'p> {
                             param: param.clone(),
                             source: Source::Step(from),
                             mapped,
+                            output: e.output.clone(),
                         },
                     ));
                 }
@@ -148,6 +166,7 @@ impl<'p> Plan<'p> {
                             param,
                             source: Source::Step(from),
                             mapped,
+                            output: e.output.clone(),
                         },
                     ));
                 }
@@ -205,6 +224,7 @@ impl<'p> Plan<'p> {
                                 param: k,
                                 source: Source::Literal(Value::List(col)),
                                 mapped: true,
+                                output: None,
                             });
                         }
                     }
@@ -217,6 +237,7 @@ impl<'p> Plan<'p> {
                             param: a.param.clone(),
                             source: Source::Literal(lit.clone()),
                             mapped: true,
+                            output: None,
                         });
                     }
                 }
@@ -231,6 +252,7 @@ impl<'p> Plan<'p> {
                             param: k.clone(),
                             source,
                             mapped: false,
+                            output: None,
                         });
                     }
                 }
@@ -247,6 +269,7 @@ impl<'p> Plan<'p> {
                         param: k.clone(),
                         source,
                         mapped: false,
+                        output: None,
                     });
                 }
             }
@@ -257,6 +280,7 @@ impl<'p> Plan<'p> {
                         param: prm.clone(),
                         source: Source::Param(prm.clone()),
                         mapped: false,
+                        output: None,
                     });
                 }
             }
@@ -280,6 +304,7 @@ impl<'p> Plan<'p> {
                             param: prm.name.clone(),
                             source: Source::Literal(Value::None),
                             mapped: false,
+                            output: None,
                         });
                     }
                 }

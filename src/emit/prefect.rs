@@ -162,15 +162,23 @@ impl Writer for PrefectWriter {
                 };
                 statements.push((Some(step.var.clone()), call));
             }
+            let mut multi_checks = std::collections::BTreeSet::new();
             for c in &p.checks {
-                let fname = unique(&mut names.taken, &identifier(&c.name));
+                let function = shared::check_function(c, &mut multi_checks, &mut names.taken);
                 let target_var = plan
                     .steps
                     .iter()
                     .find(|s| s.node.id == c.target)
                     .map(|s| s.var.clone());
-                if let Some(cb) = &c.callable {
-                    let rw = rewrite(&cb.body, from, Framework::Prefect);
+                if let (Some(cb), Some(fname)) = (&c.callable, function) {
+                    let mut rw = rewrite(&cb.body, from, Framework::Prefect);
+                    rw.body = shared::check_task_body(
+                        &rw.body,
+                        from,
+                        Framework::Prefect,
+                        &mut imports,
+                        &mut helpers,
+                    );
                     for n in &rw.needs {
                         shared::need(&mut imports, &mut helpers, n);
                     }
@@ -182,7 +190,10 @@ impl Writer for PrefectWriter {
                         .collect();
                     imports.name("prefect", "task");
                     tasks.push(FunctionCtx {
-                        decorator: Expr::call("task", vec![Expr::kw("name", Expr::str(&c.name))])
+                        decorator: Expr::call(
+                            "task",
+                            vec![Expr::kw("name", Expr::str(shared::check_task_name(c)))],
+                        )
                             .format(0, 0)
                             .replace("task(", "@task("),
                         name: fname.clone(),
@@ -444,6 +455,7 @@ fn call_args(plan: &Plan, step: &Step, folded: &[bool], mapped: bool) -> Vec<Exp
             Source::Literal(v) => python::value(v),
             Source::Param(name) => Expr::raw(identifier(name)),
         };
+        let value = input.select(value);
         let value = if mapped && !input.mapped {
             Expr::call("unmapped", vec![value])
         } else {

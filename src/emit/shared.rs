@@ -445,16 +445,17 @@ pub fn body_for(
                 _ => {}
             }
         }
-        // A Dagster body that yields its outputs runs to the end and returns what it yielded.
-        let yields = rw.body.lines().any(|l| {
-            let t = l.trim_start();
-            t.starts_with("yield ") && t.contains("_output(")
-        });
-        if from == Framework::Dagster && to != Framework::Dagster && yields {
-            rw.body = format!(
-                "def _results():\n{}\n\nreturn _collect(_results())\n",
-                python::indent_body(&rw.body, 4).trim_end()
-            );
+        // A Dagster body that yields (outputs, materialisations) runs to the end and returns
+        // what it yielded: calling a generator outside Dagster would not run it.
+        if from == Framework::Dagster && to != Framework::Dagster {
+            if super::outputs::yields(&rw.body) {
+                rw.body = super::outputs::run_to_end(&rw.body);
+                self::need(imports, helpers, "_outputs");
+            }
+            // Several outputs: a dict by output name, which the consumers index.
+            if super::outputs::returns_by_name(n) {
+                rw.body = super::outputs::return_by_name(&rw.body, &n.outputs);
+            }
         }
         let body = if n.kind == NodeKind::Sensor && to != Framework::Airflow {
             let names: Vec<String> = params
@@ -636,4 +637,42 @@ pub fn need(imports: &mut Imports, helpers: &mut Vec<&'static str>, name: &'stat
         h if HELPERS.contains(&h) && !helpers.contains(&h) => helpers.push(h),
         _ => {}
     }
+}
+
+/// The body of a check written as a task: a Dagster check body that yields its results runs to
+/// the end (the results raise when not passed).
+pub fn check_task_body(
+    body: &str,
+    from: Framework,
+    to: Framework,
+    imports: &mut Imports,
+    helpers: &mut Vec<&'static str>,
+) -> String {
+    if from == Framework::Dagster && to != Framework::Dagster && super::outputs::yields(body) {
+        need(imports, helpers, "_outputs");
+        return super::outputs::run_to_end(body);
+    }
+    body.to_string()
+}
+
+/// The function a check is written as, or `None` when an earlier check of the same
+/// `@multi_asset_check` already wrote it (one function runs all of its checks).
+pub fn check_function(
+    c: &crate::ir::Check,
+    written: &mut std::collections::BTreeSet<String>,
+    taken: &mut std::collections::HashMap<String, usize>,
+) -> Option<String> {
+    match c.extra.get("multi_asset_check").and_then(Value::as_str) {
+        Some(f) if !written.insert(f.to_string()) => None,
+        Some(f) => Some(super::plan::unique(taken, &python::identifier(f))),
+        None => Some(super::plan::unique(taken, &python::identifier(&c.name))),
+    }
+}
+
+/// The task name of a check: its own, or its `@multi_asset_check` function's.
+pub fn check_task_name(c: &crate::ir::Check) -> &str {
+    c.extra
+        .get("multi_asset_check")
+        .and_then(Value::as_str)
+        .unwrap_or(&c.name)
 }

@@ -56,8 +56,9 @@ pub struct Plan<'p> {
     pub ups: Vec<Vec<usize>>,
     /// Downstream node indices of each node.
     pub downs: Vec<Vec<usize>>,
-    /// Data inputs of each node: (parameter, upstream), in edge order.
-    pub data_in: Vec<Vec<(String, usize)>>,
+    /// Data inputs of each node: (parameter, upstream, the upstream's named output it reads),
+    /// in edge order.
+    pub data_in: Vec<Vec<(String, usize, Option<Selector>)>>,
     /// Retry and timeout policy of each node.
     pub policy: Vec<AttemptPolicy>,
     /// Trigger rule of each node.
@@ -66,6 +67,28 @@ pub struct Plan<'p> {
     pub priority: Vec<i64>,
     /// Trigger rules that were not recognised (run as all_success).
     pub warnings: Vec<String>,
+}
+
+/// Which named output of an upstream a data edge reads: the edge's output, or (an asset of a
+/// Dagster multi-asset, whose function returns every output) the asset's own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selector {
+    /// The output's name (a key of a returned dict).
+    pub name: String,
+    /// Its position among the upstream's declared outputs (an element of a returned tuple).
+    pub index: Option<usize>,
+}
+
+impl Selector {
+    /// The selector of an edge from `up`, if it reads one of several outputs.
+    fn of(e: &crate::ir::Edge, up: &crate::ir::Node) -> Option<Selector> {
+        let name = match &e.output {
+            Some(o) => o.clone(),
+            None => crate::ir::multi_asset_output(up)?,
+        };
+        let index = up.outputs.iter().position(|o| *o == name);
+        Some(Selector { name, index })
+    }
 }
 
 impl<'p> Plan<'p> {
@@ -110,7 +133,7 @@ impl<'p> Plan<'p> {
             if e.kind == EdgeKind::Data
                 && let Some(param) = &e.param
             {
-                data_in[b].push((param.clone(), a));
+                data_in[b].push((param.clone(), a, Selector::of(e, &p.nodes[a])));
             }
         }
         // Kahn's algorithm taking the earliest-declared ready step first: a stable order.
@@ -881,7 +904,7 @@ impl<'p> Exec<'p> {
         }
         // Data edges: one upstream is its value; several (or a mapped upstream) are a list.
         let mut fed: Vec<(String, Vec<Input>)> = Vec::new();
-        for (param, from) in &self.plan.data_in[ni] {
+        for (param, from, selector) in &self.plan.data_in[ni] {
             if mapped.contains(param) || (!params.is_empty() && !takes(param)) {
                 continue;
             }
@@ -893,6 +916,12 @@ impl<'p> Exec<'p> {
                     .first()
                     .map(|&j| self.inst_input(j))
                     .unwrap_or(Input::Json(serde_json::Value::Null))
+            };
+            let input = match (selector, input) {
+                (Some(sel), Input::Output(key)) => {
+                    Input::Named(key, sel.name.clone(), sel.index)
+                }
+                (_, other) => other,
             };
             match fed.iter_mut().find(|(k, _)| k == param) {
                 Some((_, v)) => v.push(input),

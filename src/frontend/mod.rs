@@ -5,6 +5,7 @@ pub mod airflow;
 pub mod callable;
 pub mod dagster;
 pub mod imports;
+mod keyed;
 pub mod literal;
 pub mod parse;
 pub mod prefect;
@@ -177,11 +178,16 @@ fn read_source_here(path: &str, text: &str) -> SourceFile {
         });
     }
     for fw in &frameworks {
-        let reading = match fw {
+        let mut reading = match fw {
             Framework::Airflow => airflow::read(&ctx),
             Framework::Prefect => prefect::read(&ctx),
             Framework::Dagster => dagster::read(&ctx),
         };
+        if *fw != Framework::Dagster {
+            for p in &mut reading.pipelines {
+                keyed::name_outputs(text, p);
+            }
+        }
         if file.source_version.is_none() {
             file.source_version = reading.source_version;
         }

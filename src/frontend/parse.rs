@@ -37,6 +37,14 @@ pub fn parse_module(src: &SourceText) -> Result<Suite, Diagnostic> {
     })
 }
 
+/// Parses one expression (a call site already read from a parsed module); `None` if it is not one.
+pub fn parse_expression(text: &str) -> Option<rustpython_parser::ast::Expr> {
+    if too_deep(text).is_some() {
+        return None;
+    }
+    rustpython_parser::ast::Expr::parse(text, "<expression>").ok()
+}
+
 fn point(src: &SourceText, offset: u32) -> Span {
     let offset = offset.min(src.text.len() as u32);
     Span {

@@ -85,6 +85,7 @@ mod tests {
                 to: t.to_string(),
                 kind: EdgeKind::Order,
                 param: None,
+                output: None,
                 span: Span::default(),
             });
         }

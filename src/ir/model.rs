@@ -492,6 +492,10 @@ pub struct Node {
     /// Condition under which it is called (Prefect `if`), as source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
+    /// The named outputs its function returns, in order, when it has several (a Dagster op's
+    /// `out={...}`, a `@multi_asset`'s outs or specs; each asset of the multi-asset lists them all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<String>,
     /// Other literal options kept for writers and the report (metadata, kinds, code_version, …).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, Value>,
@@ -522,10 +526,27 @@ impl Node {
             tags: Vec::new(),
             args: BTreeMap::new(),
             condition: None,
+            outputs: Vec::new(),
             extra: BTreeMap::new(),
             span,
         }
     }
+}
+
+/// For an asset of a Dagster multi-asset (one of several outputs of a shared function), the
+/// name of its output: its `outs` key, else its key as Dagster names a spec's output (`a__b`).
+pub fn multi_asset_output(n: &Node) -> Option<String> {
+    n.extra.get("multi_asset").and_then(Value::as_str)?;
+    if n.outputs.len() < 2 {
+        return None;
+    }
+    Some(
+        n.extra
+            .get("output")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| n.id.replace('/', "__")),
+    )
 }
 
 /// A Python function with its source.
@@ -647,6 +668,10 @@ pub struct Edge {
     /// The downstream parameter fed, for data edges.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub param: Option<String>,
+    /// The named output of the upstream it carries, when the upstream has several
+    /// (a Dagster op's `out={...}`, an Airflow `multiple_outputs` key, a returned dict's key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
     /// Where the dependency is written.
     pub span: Span,
 }

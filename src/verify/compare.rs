@@ -495,6 +495,7 @@ mod tests {
             to: t.into(),
             kind: EdgeKind::Order,
             param: None,
+            output: None,
             span: Span::default(),
         }
     }

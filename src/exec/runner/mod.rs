@@ -15,6 +15,9 @@ pub enum Input {
     Output(String),
     /// Element `index` of a stored output.
     Element(String, usize),
+    /// One named output of a stored output: its key when it is a dict, else its element at the
+    /// output's position (a returned tuple), else the whole value.
+    Named(String, String, Option<usize>),
     /// A list of inputs (several upstreams feed one parameter, or a mapped upstream is collected).
     List(Vec<Input>),
     /// A Python expression evaluated in the module's namespace plus the run's parameters.

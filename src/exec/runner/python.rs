@@ -225,6 +225,7 @@ fn spec(input: &Input) -> J {
     match input {
         Input::Output(k) => json!({"output": k}),
         Input::Element(k, i) => json!({"element": [k, i]}),
+        Input::Named(k, name, i) => json!({"named": [k, name, i]}),
         Input::List(items) => json!({"list": items.iter().map(spec).collect::<Vec<_>>()}),
         Input::Expr(src) => json!({"expr": src}),
         Input::Json(v) => json!({"json": v}),

@@ -363,6 +363,14 @@ def resolve(spec, ns, params, ctx):
         return spec["json"]
     if "output" in spec:
         return load(spec["output"])
+    if "named" in spec:
+        key, name, index = spec["named"]
+        value = load(key)
+        if isinstance(value, dict) and name in value:
+            return value[name]
+        if index is not None and isinstance(value, (list, tuple)) and index < len(value):
+            return value[index]
+        return value
     if "element" in spec:
         key, index = spec["element"]
         if key.startswith("expr:"):

@@ -230,6 +230,7 @@ impl DagBuilder {
             to: to.to_string(),
             kind,
             param,
+            output: None,
             span,
         });
     }

@@ -605,6 +605,7 @@ fn fill_assets(
                 to: to.clone(),
                 kind: d.kind,
                 param: d.param.clone(),
+                output: None,
                 span: d.span,
             });
         }

@@ -1693,6 +1693,13 @@ where
                 m.key = vec![op_name.clone()];
             }
         }
+        // Every asset of the multi-asset lists the outputs of the function they share.
+        if members.len() > 1 {
+            let names: Vec<String> = members.iter().map(output_name).collect();
+            for a in &mut members {
+                a.node.outputs = names.clone();
+            }
+        }
         let mut idxs = Vec::new();
         for a in members {
             idxs.push(self.finish_asset(a, &facts));
@@ -2020,6 +2027,9 @@ where
                     node.extra.insert(k.into(), v);
                 }
             }
+        }
+        if outputs.len() > 1 {
+            node.outputs = outputs.iter().map(|o| o.0.clone()).collect();
         }
         let dynamic: Vec<Value> = outputs
             .iter()
@@ -2649,4 +2659,15 @@ fn body_builds(r: &ModuleReader, stmts: &[Stmt]) -> bool {
         }
     });
     found
+}
+
+/// The output name of one asset of a multi-asset: its `outs` key, else (a spec) its key as
+/// Dagster names the output (`a/b` → `a__b`).
+fn output_name(a: &AssetDef) -> String {
+    a.node
+        .extra
+        .get("output")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| a.key.join("__"))
 }

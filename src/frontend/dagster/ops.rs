@@ -34,6 +34,8 @@ pub struct OpGraph {
 #[derive(Debug, Clone)]
 struct Output {
     node: String,
+    /// The op output's name, when the op has several.
+    output: Option<String>,
     dynamic: bool,
     mapped: bool,
     collected: bool,
@@ -290,6 +292,7 @@ where
                 (Val::Out(o), "map") if o.dynamic || o.mapped => {
                     let element = Val::Out(Output {
                         node: o.node.clone(),
+                        output: o.output.clone(),
                         dynamic: false,
                         mapped: true,
                         collected: false,
@@ -303,6 +306,7 @@ where
                 (Val::Out(o), "collect") => {
                     return Val::Out(Output {
                         node: o.node.clone(),
+                        output: o.output.clone(),
                         dynamic: false,
                         mapped: false,
                         collected: true,
@@ -408,6 +412,7 @@ where
                         to: to.to_string(),
                         kind: EdgeKind::Data,
                         param: param.map(str::to_string),
+                        output: o.output.clone(),
                         span,
                     });
                 }
@@ -475,19 +480,22 @@ where
                 }
                 let mapped = node.mapping.is_some();
                 self.out.nodes.push(node);
-                let out = |dynamic: bool| {
+                let out = |output: Option<String>, dynamic: bool| {
                     Val::Out(Output {
                         node: id.clone(),
+                        output,
                         dynamic,
                         mapped,
                         collected: false,
                     })
                 };
                 match outputs.as_slice() {
-                    [(_, dynamic)] => out(*dynamic),
+                    [(_, dynamic)] => out(None, *dynamic),
                     many => Val::Outs(
                         many.iter()
-                            .map(|(name, dynamic)| (Some(name.clone()), out(*dynamic)))
+                            .map(|(name, dynamic)| {
+                                (Some(name.clone()), out(Some(name.clone()), *dynamic))
+                            })
                             .collect(),
                     ),
                 }

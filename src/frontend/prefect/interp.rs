@@ -1294,6 +1294,7 @@ where
             to: to.to_string(),
             kind,
             param,
+            output: None,
             span,
         });
     }

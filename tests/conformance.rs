@@ -151,18 +151,6 @@ const KNOWN_FAILURES: &[Known] = &[
         "inputs read from another job's assets (customer_features, churn_model) are fed None, and the multi-partition key becomes a plain string parameter (`.keys_by_dimension` on a str)",
     ),
     known(
-        "corpus/dagster/fulfilment_ops.py",
-        "airflow",
-        Check::Run,
-        "split_by_destination's two outputs (Out domestic / international) become one returned tuple: both pack_orders calls get the whole tuple",
-    ),
-    known(
-        "corpus/dagster/marketing_attribution.py",
-        "airflow",
-        Check::Run,
-        "the @multi_asset returning (channels, campaigns) becomes one task; budget_recommendation gets the whole tuple, not the channels output",
-    ),
-    known(
         "corpus/dagster/regional_sales.py",
         "airflow",
         Check::Run,
@@ -218,12 +206,6 @@ const KNOWN_FAILURES: &[Known] = &[
         "customer_features loses its MultiPartitionsDefinition: context.partition_key in an unpartitioned run",
     ),
     known(
-        "corpus/dagster/marketing_attribution.py",
-        "dagster",
-        Check::Run,
-        "the @multi_asset returning (channels, campaigns) becomes one asset; budget_recommendation gets the tuple (dict type check fails)",
-    ),
-    known(
         "corpus/dagster/payments_reconciliation.py",
         "dagster",
         Check::Structure,
@@ -234,12 +216,6 @@ const KNOWN_FAILURES: &[Known] = &[
         "dagster",
         Check::Run,
         "the asset check unmatched_share loses its partitions (and the TimeWindowPartitionMapping is dropped): it loads a partition that was not materialised",
-    ),
-    known(
-        "corpus/dagster/support_quality.py",
-        "dagster",
-        Check::Run,
-        "@multi_asset(specs=[...]) is split into single assets; response_times still yields MaterializeResult(asset_key=\"satisfaction\")",
     ),
     // ---- → prefect
     known(
@@ -309,28 +285,10 @@ const KNOWN_FAILURES: &[Known] = &[
         "parse_file is mapped twice over the plain list list_batch_files returned; the names come back inside parse_file's results, so Prefect links the second map's inputs to the first map's runs, not to list_batch_files (pass futures from .submit())",
     ),
     known(
-        "corpus/dagster/fulfilment_ops.py",
-        "prefect",
-        Check::Run,
-        "split_by_destination's two outputs (Out domestic / international) become one returned tuple: both pack_orders calls get the whole tuple",
-    ),
-    known(
-        "corpus/dagster/marketing_attribution.py",
-        "prefect",
-        Check::Run,
-        "the @multi_asset returning (channels, campaigns) becomes one task; budget_recommendation gets the whole tuple, not the channels output",
-    ),
-    known(
         "corpus/dagster/ml_training.py",
         "prefect",
         Check::Structure,
         "archive_month returns 42, a small int that Prefect does not trace to its run: no dependency is recorded for vacuum_archive (pass the future from .submit())",
-    ),
-    known(
-        "corpus/dagster/support_quality.py",
-        "prefect",
-        Check::Structure,
-        "the @multi_asset / @multi_asset_check bodies that yield become generator tasks; calling a generator task does not run it, so the support flow runs nothing",
     ),
     known(
         "corpus/dagster/vendor_feed_sensors.py",

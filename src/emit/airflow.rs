@@ -205,6 +205,7 @@ impl Writer for AirflowWriter {
                     )));
                 }
                 ledger.record(table, "check", &c.name, c.span);
+                shared::record_check_task(&mut ledger, table, c);
                 if c.blocking {
                     ledger.record(table, "check.blocking", &c.name, c.span);
                 }

@@ -74,6 +74,7 @@ fn merge(p: &mut Pipeline) -> BTreeMap<String, String> {
         node.id = id.clone();
         node.name = None;
         node.extra.remove("output");
+        node.extra.remove("multi_asset");
         for &m in members {
             let member = &p.nodes[m];
             if let Some((_, output)) = member_of(member) {
@@ -191,8 +192,21 @@ pub fn record_merged(
                     .find(|e| e.construct == c.id && e.subject == on_step && e.rule != "default-deny")
                 {
                     (e.fidelity, format!("{} (on the step `{step}`)", e.note))
-                } else {
+                } else if c.subject == format!("{}.multi_asset", n.id)
+                    || c.subject == format!("{}.output", n.id)
+                {
+                    (
+                        Fidelity::Exact,
+                        format!("one step, `{step}`, computes every output of the multi-asset"),
+                    )
+                } else if c.id == "extra" {
                     continue;
+                } else {
+                    // The merged step carries the first asset's settings, not this one's.
+                    (
+                        Fidelity::None,
+                        format!("output `{output}`'s own setting is not kept on the step `{step}`"),
+                    )
                 };
                 ledger.record_as(table, &c.id, &c.subject, n.span, Some(fidelity), Some(why));
                 if let Some(e) = ledger.entries.last_mut() {

@@ -669,6 +669,22 @@ pub fn check_function(
     }
 }
 
+/// Records the task a `@multi_asset_check` became: one task that runs all of its checks.
+pub fn record_check_task(ledger: &mut Ledger, table: &Translations, c: &crate::ir::Check) {
+    if let Some(f) = c.extra.get("multi_asset_check").and_then(Value::as_str) {
+        ledger.record_as(
+            table,
+            "check",
+            f,
+            c.span,
+            Some(Fidelity::Approximate),
+            Some(format!(
+                "one task runs every check of the `@multi_asset_check` `{f}`; a failed one raises"
+            )),
+        );
+    }
+}
+
 /// The task name of a check: its own, or its `@multi_asset_check` function's.
 pub fn check_task_name(c: &crate::ir::Check) -> &str {
     c.extra

@@ -675,6 +675,50 @@ fn the_python_runner_runs_corpus_bodies_with_upstream_values() {
 }
 
 #[test]
+fn the_python_runner_passes_each_consumer_its_named_output() {
+    // An asset of a multi-asset is its own output of the shared function, not the whole tuple.
+    let (v, code) = json_run(&[
+        "corpus/dagster/marketing_attribution.py",
+        "--runner",
+        "python",
+        "--pipeline",
+        "attribution_job",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(
+        json_field(&v, "budget_recommendation", "output"),
+        serde_json::json!({"email": 0.67, "search": 0.33})
+    );
+    // A port that returns the outputs as a dict: each consumer reads its key.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    orchmig()
+        .args([
+            "port",
+            "corpus/dagster/fulfilment_ops.py",
+            "--to",
+            "prefect",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let ported = out.join("fulfilment_ops.py");
+    let (v, code) = json_run(&[ported.to_str().unwrap(), "--runner", "python"]);
+    assert_eq!(code, 0, "{v}");
+    let countries = |node: &str| {
+        json_field(&v, node, "output")
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["country"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(countries("pack_orders"), ["FR", "FR"]);
+    assert_eq!(countries("pack_orders_2"), ["US"]);
+}
+
+#[test]
 fn the_python_runner_records_tracebacks_and_kills_hung_bodies() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("flaky.py");

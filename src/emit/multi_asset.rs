@@ -41,9 +41,7 @@ pub fn members<'f>(file: &'f SourceFile, n: &Node) -> Vec<&'f Node> {
             out.push(m);
         }
     }
-    out.sort_by_key(|m| {
-        multi_asset_output(m).and_then(|o| n.outputs.iter().position(|x| *x == o))
-    });
+    out.sort_by_key(|m| multi_asset_output(m).and_then(|o| n.outputs.iter().position(|x| *x == o)));
     out
 }
 
@@ -240,7 +238,8 @@ mod tests {
         let mut ledger = Ledger::new("f.py", "p", "dagster");
         let d = decorator(Vec::new(), &[&a, &b], &mut ledger, &table);
         assert!(
-            d.contains("dg.AssetSpec(\"a\", deps=[\"tickets\"])") && d.contains("dg.AssetSpec(\"b\")"),
+            d.contains("dg.AssetSpec(\"a\", deps=[\"tickets\"])")
+                && d.contains("dg.AssetSpec(\"b\")"),
             "{d}"
         );
     }

@@ -19,8 +19,7 @@ pub fn member_of(n: &Node) -> Option<(&str, String)> {
 /// name); a generator that only yields materialisations or check results returns none.
 pub fn returns_by_name(n: &Node) -> bool {
     n.outputs.len() > 1
-        && n
-            .callable
+        && n.callable
             .as_ref()
             .is_some_and(|c| !yields(&c.body) || c.body.contains("Output("))
 }
@@ -186,11 +185,9 @@ pub fn record_merged(
                 let on_step = format!("{step}{}", &c.subject[n.id.len()..]);
                 let (fidelity, why) = if c.id.starts_with("node.") {
                     (Fidelity::Approximate, note.clone())
-                } else if let Some(e) = ledger
-                    .entries
-                    .iter()
-                    .find(|e| e.construct == c.id && e.subject == on_step && e.rule != "default-deny")
-                {
+                } else if let Some(e) = ledger.entries.iter().find(|e| {
+                    e.construct == c.id && e.subject == on_step && e.rule != "default-deny"
+                }) {
                     (e.fidelity, format!("{} (on the step `{step}`)", e.note))
                 } else if c.subject == format!("{}.multi_asset", n.id)
                     || c.subject == format!("{}.output", n.id)
@@ -265,7 +262,9 @@ pub fn return_by_name(body: &str, names: &[String]) -> String {
 
 /// A plain Python name (`channels`), not an expression.
 fn is_name(v: &str) -> bool {
-    v.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+    v.chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_')
         && v.chars().all(|c| c.is_alphanumeric() || c == '_')
 }
 
@@ -325,7 +324,10 @@ mod tests {
         let body = "if x:\n    return a, b\nreturn pair()\n";
         let out = return_by_name(body, &names(&["a", "b"]));
         assert!(out.starts_with("def _outputs():\n    if x:\n"), "{out}");
-        assert!(out.ends_with("return dict(zip((\"a\", \"b\"), _outputs()))\n"), "{out}");
+        assert!(
+            out.ends_with("return dict(zip((\"a\", \"b\"), _outputs()))\n"),
+            "{out}"
+        );
     }
 
     #[test]

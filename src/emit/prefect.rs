@@ -194,8 +194,8 @@ impl Writer for PrefectWriter {
                             "task",
                             vec![Expr::kw("name", Expr::str(shared::check_task_name(c)))],
                         )
-                            .format(0, 0)
-                            .replace("task(", "@task("),
+                        .format(0, 0)
+                        .replace("task(", "@task("),
                         name: fname.clone(),
                         signature: format!("({})", params.join(", ")),
                         body: python::indent_body(&rw.body, 4).trim_end().to_string(),

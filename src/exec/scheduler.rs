@@ -918,9 +918,7 @@ impl<'p> Exec<'p> {
                     .unwrap_or(Input::Json(serde_json::Value::Null))
             };
             let input = match (selector, input) {
-                (Some(sel), Input::Output(key)) => {
-                    Input::Named(key, sel.name.clone(), sel.index)
-                }
+                (Some(sel), Input::Output(key)) => Input::Named(key, sel.name.clone(), sel.index),
                 (_, other) => other,
             };
             match fed.iter_mut().find(|(k, _)| k == param) {

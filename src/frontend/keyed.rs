@@ -34,7 +34,10 @@ fn keyed_argument(call: &Expr, param: &str) -> Option<String> {
     let Expr::Subscript(s) = &kw.value else {
         return None;
     };
-    if !matches!(&*s.value, Expr::Name(_) | Expr::Attribute(_) | Expr::Call(_)) {
+    if !matches!(
+        &*s.value,
+        Expr::Name(_) | Expr::Attribute(_) | Expr::Call(_)
+    ) {
         return None;
     }
     match &*s.slice {

@@ -284,3 +284,42 @@ fn odd_but_parseable_input_does_not_panic() {
         );
     }
 }
+
+#[test]
+fn named_outputs_of_ops_and_multi_assets() {
+    let f = read(
+        "import dagster as dg\n\
+         @dg.op(out={'even': dg.Out(), 'odd': dg.Out()})\ndef split(): return [2], [1]\n\
+         @dg.op\ndef use(xs): return xs\n\
+         @dg.job\ndef j():\n    even, odd = split()\n    use(odd)\n\
+         @dg.multi_asset(outs={'a': dg.AssetOut(), 'b': dg.AssetOut()})\ndef both(): return 1, 2\n\
+         @dg.asset\ndef after(b): return b\n\
+         defs = dg.Definitions(assets=[both, after], jobs=[j])\n",
+    );
+    let j = pipeline(&f, "j");
+    let split = j.nodes.iter().find(|n| n.id == "split").unwrap();
+    assert_eq!(split.outputs, vec!["even", "odd"]);
+    let e = j.edges.iter().find(|e| e.to == "use").unwrap();
+    assert_eq!(
+        (e.from.as_str(), e.output.as_deref()),
+        ("split", Some("odd"))
+    );
+    // Each asset of the multi-asset lists the outputs of the function they share.
+    let assets: Vec<&crate::ir::Node> = f
+        .pipelines
+        .iter()
+        .flat_map(|p| &p.nodes)
+        .filter(|n| n.id == "a" || n.id == "b")
+        .collect();
+    assert_eq!(assets.len(), 2);
+    for n in assets {
+        assert_eq!(n.outputs, vec!["a", "b"]);
+    }
+    let b = f
+        .pipelines
+        .iter()
+        .flat_map(|p| &p.nodes)
+        .find(|n| n.id == "b")
+        .unwrap();
+    assert_eq!(crate::ir::multi_asset_output(b).as_deref(), Some("b"));
+}

@@ -165,14 +165,8 @@ impl Writer for AirflowWriter {
             for c in &p.checks {
                 let function = shared::check_function(c, &mut multi_checks, &mut names.taken);
                 if let (Some(cb), Some(fname)) = (&c.callable, function) {
-                    let mut rw = rewrite(&cb.body, from, Framework::Airflow);
-                    rw.body = shared::check_task_body(
-                        &rw.body,
-                        from,
-                        Framework::Airflow,
-                        &mut imports,
-                        &mut helpers,
-                    );
+                    let rw = rewrite(&cb.body, from, Framework::Airflow);
+
                     for n in &rw.needs {
                         shared::need(&mut imports, &mut helpers, n);
                     }
@@ -184,7 +178,14 @@ impl Writer for AirflowWriter {
                         .collect();
                     imports.name(sdk(target), "task");
                     tasks.push(FunctionCtx {
-                        decorator: "@task".into(),
+                        decorator: shared::runs_to_end(
+                            "@task".into(),
+                            &rw.body,
+                            from,
+                            Framework::Airflow,
+                            &mut imports,
+                            &mut helpers,
+                        ),
                         name: fname.clone(),
                         signature: shared::signature(&format!("def {fname}"), &params, ""),
                         body: python::indent_body(&rw.body, 4).trim_end().to_string(),
@@ -569,6 +570,8 @@ fn task_def(
         None,
         module,
     );
+    let decorator =
+        shared::runs_to_end(decorator, &body, from, Framework::Airflow, imports, helpers);
     FunctionCtx {
         decorator,
         name: step.func.clone(),

@@ -18,10 +18,7 @@ pub fn member_of(n: &Node) -> Option<(&str, String)> {
 /// Whether a node's body returns its several outputs (so the port returns them as a dict by
 /// name); a generator that only yields materialisations or check results returns none.
 pub fn returns_by_name(n: &Node) -> bool {
-    n.outputs.len() > 1
-        && n.callable
-            .as_ref()
-            .is_some_and(|c| !yields(&c.body) || c.body.contains("Output("))
+    n.outputs.len() > 1 && n.callable.as_ref().is_some_and(|c| !yields(&c.body))
 }
 
 /// The file with each pipeline's multi-asset members merged into one step per function (for
@@ -291,15 +288,6 @@ pub fn yields(body: &str) -> bool {
         }
     }
     false
-}
-
-/// A generator body written as a function that runs it to the end and returns what it yielded
-/// (the `_collect` helper: its one output, else the list of its outputs).
-pub fn run_to_end(body: &str) -> String {
-    format!(
-        "def _results():\n{}\n\nreturn _collect(_results())\n",
-        python::indent_body(body, 4).trim_end()
-    )
 }
 
 #[cfg(test)]

@@ -171,14 +171,8 @@ impl Writer for PrefectWriter {
                     .find(|s| s.node.id == c.target)
                     .map(|s| s.var.clone());
                 if let (Some(cb), Some(fname)) = (&c.callable, function) {
-                    let mut rw = rewrite(&cb.body, from, Framework::Prefect);
-                    rw.body = shared::check_task_body(
-                        &rw.body,
-                        from,
-                        Framework::Prefect,
-                        &mut imports,
-                        &mut helpers,
-                    );
+                    let rw = rewrite(&cb.body, from, Framework::Prefect);
+
                     for n in &rw.needs {
                         shared::need(&mut imports, &mut helpers, n);
                     }
@@ -190,12 +184,19 @@ impl Writer for PrefectWriter {
                         .collect();
                     imports.name("prefect", "task");
                     tasks.push(FunctionCtx {
-                        decorator: Expr::call(
-                            "task",
-                            vec![Expr::kw("name", Expr::str(shared::check_task_name(c)))],
-                        )
-                        .format(0, 0)
-                        .replace("task(", "@task("),
+                        decorator: shared::runs_to_end(
+                            Expr::call(
+                                "task",
+                                vec![Expr::kw("name", Expr::str(shared::check_task_name(c)))],
+                            )
+                            .format(0, 0)
+                            .replace("task(", "@task("),
+                            &rw.body,
+                            from,
+                            Framework::Prefect,
+                            &mut imports,
+                            &mut helpers,
+                        ),
                         name: fname.clone(),
                         signature: format!("({})", params.join(", ")),
                         body: python::indent_body(&rw.body, 4).trim_end().to_string(),
@@ -565,6 +566,8 @@ fn task(
         partition,
         (Some(step_pipeline), config),
     );
+    let decorator =
+        shared::runs_to_end(decorator, &body, from, Framework::Prefect, imports, helpers);
     FunctionCtx {
         decorator,
         name: step.func.clone(),

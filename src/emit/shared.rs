@@ -445,17 +445,12 @@ pub fn body_for(
                 _ => {}
             }
         }
-        // A Dagster body that yields (outputs, materialisations) runs to the end and returns
-        // what it yielded: calling a generator outside Dagster would not run it.
-        if from == Framework::Dagster && to != Framework::Dagster {
-            if super::outputs::yields(&rw.body) {
-                rw.body = super::outputs::run_to_end(&rw.body);
-                self::need(imports, helpers, "_outputs");
-            }
-            // Several outputs: a dict by output name, which the consumers index.
-            if super::outputs::returns_by_name(n) {
-                rw.body = super::outputs::return_by_name(&rw.body, &n.outputs);
-            }
+        // Several outputs: a dict by output name, which the consumers index.
+        if from == Framework::Dagster
+            && to != Framework::Dagster
+            && super::outputs::returns_by_name(n)
+        {
+            rw.body = super::outputs::return_by_name(&rw.body, &n.outputs);
         }
         let body = if n.kind == NodeKind::Sensor && to != Framework::Airflow {
             let names: Vec<String> = params
@@ -639,9 +634,11 @@ pub fn need(imports: &mut Imports, helpers: &mut Vec<&'static str>, name: &'stat
     }
 }
 
-/// The body of a check written as a task: a Dagster check body that yields its results runs to
-/// the end (the results raise when not passed).
-pub fn check_task_body(
+/// The decorators of a task whose Dagster body yields (outputs, materialisations, check
+/// results): `@_runs_to_end` under them makes the generator a function that runs to the end and
+/// returns what it yielded, since calling a generator outside Dagster would not run it.
+pub fn runs_to_end(
+    decorator: String,
     body: &str,
     from: Framework,
     to: Framework,
@@ -650,9 +647,10 @@ pub fn check_task_body(
 ) -> String {
     if from == Framework::Dagster && to != Framework::Dagster && super::outputs::yields(body) {
         need(imports, helpers, "_outputs");
-        return super::outputs::run_to_end(body);
+        imports.module("functools");
+        return format!("{decorator}\n@_runs_to_end");
     }
-    body.to_string()
+    decorator
 }
 
 /// The function a check is written as, or `None` when an earlier check of the same

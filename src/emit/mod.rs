@@ -5,6 +5,7 @@ mod airflow;
 mod dagster;
 mod inline;
 mod module;
+mod partitions;
 pub mod plan;
 mod prefect;
 pub mod python;

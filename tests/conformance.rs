@@ -206,34 +206,10 @@ const KNOWN_FAILURES: &[Known] = &[
         "@task.bash becomes a plain function returning the command string, never run: error_ratio parses the command text",
     ),
     known(
-        "corpus/dagster/clickstream_hourly.py",
-        "dagster",
-        Check::Run,
-        "checks the asset yields (check_specs on @asset) are written as separate @asset_check; the asset's AssetCheckResult has no spec",
-    ),
-    known(
-        "corpus/dagster/feature_store.py",
-        "dagster",
-        Check::Run,
-        "customer_features loses its MultiPartitionsDefinition: context.partition_key in an unpartitioned run",
-    ),
-    known(
         "corpus/dagster/marketing_attribution.py",
         "dagster",
         Check::Run,
         "the @multi_asset returning (channels, campaigns) becomes one asset; budget_recommendation gets the tuple (dict type check fails)",
-    ),
-    known(
-        "corpus/dagster/payments_reconciliation.py",
-        "dagster",
-        Check::Structure,
-        "the six-hourly TimeWindowPartitionsDefinition (fmt %Y-%m-%d-%H:%M) becomes DailyPartitionsDefinition(start_date=\"2024-07-01-00:00\"): Dagster reads start 2024-07-01, orchmig 2024-07-01-00:00",
-    ),
-    known(
-        "corpus/dagster/payments_reconciliation.py",
-        "dagster",
-        Check::Run,
-        "the asset check unmatched_share loses its partitions (and the TimeWindowPartitionMapping is dropped): it loads a partition that was not materialised",
     ),
     known(
         "corpus/dagster/support_quality.py",

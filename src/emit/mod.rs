@@ -14,6 +14,7 @@ pub mod rewrite;
 mod shared;
 pub mod target;
 mod templates;
+mod upstream;
 
 pub use target::Target;
 
@@ -39,6 +40,11 @@ pub fn port_file(
 ) -> Result<(String, Vec<Ledger>), String> {
     // Airflow and Dagster have no sub-flows: the called steps are written where they are called.
     let inlined = inline::inline_sub_flows(file, target.framework);
+    // Without a shared IO manager, an asset another pipeline materialises is computed where read.
+    let (inlined, brought) = match target.framework {
+        Framework::Dagster => (inlined, Vec::new()),
+        _ => upstream::bring_upstream_assets(&inlined),
+    };
     let order = match target.framework {
         Framework::Dagster => inline::writing_order(file),
         _ => (0..file.pipelines.len()).collect(),
@@ -59,6 +65,7 @@ pub fn port_file(
         slots[i] = Some(ledger);
     }
     let mut ledgers: Vec<Ledger> = slots.into_iter().flatten().collect();
+    upstream::record_brought(&brought, &mut ledgers, table, target.framework);
     inline::record_inlined(file, &inlined, &mut ledgers, table, target.framework);
     Ok((text, ledgers))
 }

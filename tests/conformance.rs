@@ -145,12 +145,6 @@ const KNOWN_FAILURES: &[Known] = &[
         "same: match() iterates a PythonOperator object (`.output` missing)",
     ),
     known(
-        "corpus/dagster/feature_store.py",
-        "airflow",
-        Check::Run,
-        "inputs read from another job's assets (customer_features, churn_model) are fed None, and the multi-partition key becomes a plain string parameter (`.keys_by_dimension` on a str)",
-    ),
-    known(
         "corpus/dagster/fulfilment_ops.py",
         "airflow",
         Check::Run,
@@ -161,18 +155,6 @@ const KNOWN_FAILURES: &[Known] = &[
         "airflow",
         Check::Run,
         "the @multi_asset returning (channels, campaigns) becomes one task; budget_recommendation gets the whole tuple, not the channels output",
-    ),
-    known(
-        "corpus/dagster/regional_sales.py",
-        "airflow",
-        Check::Run,
-        "the static partition key (region) becomes `ds`, the logical date: KeyError for today's date",
-    ),
-    known(
-        "corpus/dagster/vendor_feed_sensors.py",
-        "airflow",
-        Check::Run,
-        "price_index's input from the external AssetSpec validated_prices is fed None",
     ),
     // ---- → dagster
     known(
@@ -273,12 +255,6 @@ const KNOWN_FAILURES: &[Known] = &[
         "Airflow order edges become wait_for=[<a direct call's return value>]; the values are None or small ints, which Prefect cannot trace to a run, so it records no dependency (pass futures from .submit())",
     ),
     known(
-        "corpus/dagster/feature_store.py",
-        "prefect",
-        Check::Run,
-        "inputs read from another job's assets (customer_features, churn_model) are fed None, and the multi-partition key becomes a plain string parameter (`.keys_by_dimension` on a str)",
-    ),
-    known(
         "corpus/dagster/file_fanout.py",
         "prefect",
         Check::Structure,
@@ -307,12 +283,6 @@ const KNOWN_FAILURES: &[Known] = &[
         "prefect",
         Check::Structure,
         "the @multi_asset / @multi_asset_check bodies that yield become generator tasks; calling a generator task does not run it, so the support flow runs nothing",
-    ),
-    known(
-        "corpus/dagster/vendor_feed_sensors.py",
-        "prefect",
-        Check::Run,
-        "price_index's input from the external AssetSpec validated_prices is fed None",
     ),
     known(
         "corpus/dagster/warehouse_inventory.py",

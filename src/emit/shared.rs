@@ -397,6 +397,7 @@ pub fn body_for(
                 to,
             );
             rw.partition_key = true;
+            rw.uses.retain(|(construct, _, _)| *construct != "body.partition_key");
             rw.uses.push((
                 "body.partition_key",
                 Fidelity::Approximate,

@@ -285,6 +285,12 @@ const KNOWN_FAILURES: &[Known] = &[
         "the @multi_asset / @multi_asset_check bodies that yield become generator tasks; calling a generator task does not run it, so the support flow runs nothing",
     ),
     known(
+        "corpus/dagster/vendor_feed_sensors.py",
+        "prefect",
+        Check::Structure,
+        "the dep of landed_prices on the external AssetSpec vendor_feed becomes wait_for=[None] (its task returns None): Prefect records no dependency (reached now that the run passes)",
+    ),
+    known(
         "corpus/dagster/warehouse_inventory.py",
         "prefect",
         Check::Structure,

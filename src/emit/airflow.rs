@@ -1040,11 +1040,15 @@ fn dag_decorator(
         .collect();
     // A static or multi partition key is chosen per run: the `partition_key` param.
     if from == Framework::Dagster
-        && let Some(n) = p.nodes.iter().find(|n| shared::key_param(n))
+        && let Some(axis) = p
+            .nodes
+            .iter()
+            .filter(|n| shared::key_param(n))
+            .find_map(|n| n.partitions.as_ref())
     {
         let mut args = vec![Expr::str(&shared::default_partition_key(p))];
         args.push(Expr::kw("type", Expr::str("string")));
-        if let Some(Partitions::Static { keys }) = &n.partitions {
+        if let Partitions::Static { keys } = axis {
             args.push(Expr::kw(
                 "enum",
                 Expr::List(keys.iter().map(|k| Expr::str(k)).collect()),
@@ -1053,13 +1057,14 @@ fn dag_decorator(
         objects.push((Expr::str("partition_key"), Expr::call("Param", args)));
         ledger.record_as(
             table,
-            report::partitions_id(n.partitions.as_ref().unwrap_or(&Partitions::Static {
-                keys: Vec::new(),
-            })),
+            report::partitions_id(axis),
             &p.id,
             p.span,
             Some(Fidelity::Approximate),
-            Some("the partition key is the `partition_key` param: one run per key, the first by default".into()),
+            Some(
+                "the partition key is the `partition_key` param: one run per key, the first by default"
+                    .into(),
+            ),
         );
     }
     if !objects.is_empty() {

@@ -397,7 +397,8 @@ pub fn body_for(
                 to,
             );
             rw.partition_key = true;
-            rw.uses.retain(|(construct, _, _)| *construct != "body.partition_key");
+            rw.uses
+                .retain(|(construct, _, _)| *construct != "body.partition_key");
             rw.uses.push((
                 "body.partition_key",
                 Fidelity::Approximate,
@@ -484,11 +485,12 @@ pub fn body_for(
                 {
                     params.push("partition_key=None".into());
                 }
-                (Framework::Airflow, _) if keyed => {
-                    if !params.iter().any(|x| x.starts_with("partition_key")) {
-                        params.push("partition_key=None".into());
-                    }
+                (Framework::Airflow, _)
+                    if keyed && !params.iter().any(|x| x.starts_with("partition_key")) =>
+                {
+                    params.push("partition_key=None".into());
                 }
+                (Framework::Airflow, _) if keyed => {}
                 (Framework::Airflow, _) if rw.body.contains("data_interval_start") => {
                     for p in ["data_interval_start=None", "data_interval_end=None"] {
                         if !params.iter().any(|x| x == p) {

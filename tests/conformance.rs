@@ -144,24 +144,6 @@ const KNOWN_FAILURES: &[Known] = &[
         Check::Run,
         "same: match() iterates a PythonOperator object (`.output` missing)",
     ),
-    known(
-        "corpus/dagster/feature_store.py",
-        "airflow",
-        Check::Run,
-        "inputs read from another job's assets (customer_features, churn_model) are fed None, and the multi-partition key becomes a plain string parameter (`.keys_by_dimension` on a str)",
-    ),
-    known(
-        "corpus/dagster/regional_sales.py",
-        "airflow",
-        Check::Run,
-        "the static partition key (region) becomes `ds`, the logical date: KeyError for today's date",
-    ),
-    known(
-        "corpus/dagster/vendor_feed_sensors.py",
-        "airflow",
-        Check::Run,
-        "price_index's input from the external AssetSpec validated_prices is fed None",
-    ),
     // ---- → dagster
     known(
         "corpus/airflow/customer_churn_report.py",
@@ -192,30 +174,6 @@ const KNOWN_FAILURES: &[Known] = &[
         "dagster",
         Check::Run,
         "@task.bash becomes a plain function returning the command string, never run: error_ratio parses the command text",
-    ),
-    known(
-        "corpus/dagster/clickstream_hourly.py",
-        "dagster",
-        Check::Run,
-        "checks the asset yields (check_specs on @asset) are written as separate @asset_check; the asset's AssetCheckResult has no spec",
-    ),
-    known(
-        "corpus/dagster/feature_store.py",
-        "dagster",
-        Check::Run,
-        "customer_features loses its MultiPartitionsDefinition: context.partition_key in an unpartitioned run",
-    ),
-    known(
-        "corpus/dagster/payments_reconciliation.py",
-        "dagster",
-        Check::Structure,
-        "the six-hourly TimeWindowPartitionsDefinition (fmt %Y-%m-%d-%H:%M) becomes DailyPartitionsDefinition(start_date=\"2024-07-01-00:00\"): Dagster reads start 2024-07-01, orchmig 2024-07-01-00:00",
-    ),
-    known(
-        "corpus/dagster/payments_reconciliation.py",
-        "dagster",
-        Check::Run,
-        "the asset check unmatched_share loses its partitions (and the TimeWindowPartitionMapping is dropped): it loads a partition that was not materialised",
     ),
     // ---- → prefect
     known(
@@ -273,12 +231,6 @@ const KNOWN_FAILURES: &[Known] = &[
         "Airflow order edges become wait_for=[<a direct call's return value>]; the values are None or small ints, which Prefect cannot trace to a run, so it records no dependency (pass futures from .submit())",
     ),
     known(
-        "corpus/dagster/feature_store.py",
-        "prefect",
-        Check::Run,
-        "inputs read from another job's assets (customer_features, churn_model) are fed None, and the multi-partition key becomes a plain string parameter (`.keys_by_dimension` on a str)",
-    ),
-    known(
         "corpus/dagster/file_fanout.py",
         "prefect",
         Check::Structure,
@@ -293,8 +245,8 @@ const KNOWN_FAILURES: &[Known] = &[
     known(
         "corpus/dagster/vendor_feed_sensors.py",
         "prefect",
-        Check::Run,
-        "price_index's input from the external AssetSpec validated_prices is fed None",
+        Check::Structure,
+        "the dep of landed_prices on the external AssetSpec vendor_feed becomes wait_for=[None] (its task returns None): Prefect records no dependency (reached now that the run passes)",
     ),
     known(
         "corpus/dagster/warehouse_inventory.py",

@@ -20,20 +20,8 @@ const KNOWN: &[(&str, &str)] = &[
         "the writer adds daily partitions for the logical date the bodies read, undeclared",
     ),
     (
-        "corpus/dagster/feature_store.py features → dagster",
-        "multi-partitions of an asset group are not written back",
-    ),
-    (
-        "corpus/dagster/feature_store.py gold_features_job → dagster",
-        "multi-partitions of a job are not written back",
-    ),
-    (
         "corpus/dagster/finance_close.py month_close_job → dagster",
         "the schedule's Europe/London zone is not written back",
-    ),
-    (
-        "corpus/dagster/payments_reconciliation.py reconciliation_job → dagster",
-        "6-hourly cron time-window partitions are written as daily partitions",
     ),
     (
         "corpus/prefect/async_price_scraper.py async_price_scraper → prefect",

@@ -825,6 +825,12 @@ fn step_statement(
     }
     let mut args = Vec::new();
     let mut mapped_args = Vec::new();
+    if from == Framework::Dagster && shared::key_param(n) {
+        args.push(Expr::kw(
+            "partition_key",
+            Expr::str("{{ params.partition_key }}"),
+        ));
+    }
     for input in &step.inputs {
         let value = input.select(input_expr(plan, &input.source));
         let kw = if input.param.is_empty() {
@@ -969,6 +975,14 @@ fn dag_decorator(
         }
         None => {
             let key = shared::default_partition_key(p);
+            let key = if key
+                .get(..4)
+                .is_some_and(|y| y.chars().all(|c| c.is_ascii_digit()))
+            {
+                key
+            } else {
+                "2024-01-01".to_string()
+            };
             let mut parts = key.split('-').map(|x| x.parse::<i64>().unwrap_or(1));
             let d = crate::ir::DateTime {
                 year: parts.next().unwrap_or(2024),
@@ -1029,7 +1043,7 @@ fn dag_decorator(
         kw.push(Expr::kw("dagrun_timeout", python::timedelta(t)));
     }
     // Typed Airflow params stay `Param(...)` objects in the DAG's params.
-    let objects: Vec<(Expr, Expr)> = p
+    let mut objects: Vec<(Expr, Expr)> = p
         .params
         .iter()
         .filter(|x| is_param_object(x))
@@ -1040,6 +1054,35 @@ fn dag_decorator(
             )
         })
         .collect();
+    // A static or multi partition key is chosen per run: the `partition_key` param.
+    if from == Framework::Dagster
+        && let Some(axis) = p
+            .nodes
+            .iter()
+            .filter(|n| shared::key_param(n))
+            .find_map(|n| n.partitions.as_ref())
+    {
+        let mut args = vec![Expr::str(&shared::default_partition_key(p))];
+        args.push(Expr::kw("type", Expr::str("string")));
+        if let Partitions::Static { keys } = axis {
+            args.push(Expr::kw(
+                "enum",
+                Expr::List(keys.iter().map(|k| Expr::str(k)).collect()),
+            ));
+        }
+        objects.push((Expr::str("partition_key"), Expr::call("Param", args)));
+        ledger.record_as(
+            table,
+            report::partitions_id(axis),
+            &p.id,
+            p.span,
+            Some(Fidelity::Approximate),
+            Some(
+                "the partition key is the `partition_key` param: one run per key, the first by default"
+                    .into(),
+            ),
+        );
+    }
     if !objects.is_empty() {
         imports.name(sdk(target), "Param");
         for prm in p.params.iter().filter(|x| is_param_object(x)) {

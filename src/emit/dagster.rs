@@ -62,7 +62,9 @@ impl Writer for DagsterWriter {
         let mut resources: BTreeMap<String, Expr> = BTreeMap::new();
         let mut ledgers = Vec::new();
         let mut names = Names::default();
-        let mut parts_defs: Vec<(String, String)> = Vec::new();
+        let mut parts_defs: Vec<PartitionsConst> = Vec::new();
+        // Asset function → the name of its partitions definition.
+        let mut asset_parts: BTreeMap<String, String> = BTreeMap::new();
         let from = file.framework.unwrap_or(Framework::Airflow);
         // Asset keys of the whole module: an asset may read one that another job materialises.
         let file_assets: std::collections::BTreeSet<&str> = file
@@ -239,12 +241,21 @@ impl Writer for DagsterWriter {
                     }
                     Role::Asset => {
                         if step.defines {
+                            // A Dagster source's assets keep their own partitions.
+                            let own = if from == Framework::Dagster {
+                                node_partitions(step.node, &p.id, &mut parts_defs)
+                            } else {
+                                partitions.clone()
+                            };
+                            if let Some(name) = &own {
+                                asset_parts.insert(step.func.clone(), name.clone());
+                            }
                             let a = asset(
                                 &plan,
                                 step,
                                 &multi_members(file, step.node),
                                 from,
-                                partitions.as_deref(),
+                                own.as_deref(),
                                 &file_assets,
                                 &mut imports,
                                 &mut helpers,
@@ -335,6 +346,20 @@ impl Writer for DagsterWriter {
                     if let Some(d) = &c.description {
                         kw.push(Expr::kw("description", Expr::str(d)));
                     }
+                    // A check the source partitioned evaluates its asset's partition, not all of them.
+                    if c.extra.contains_key("partitions_def")
+                        && let Some(parts) = asset_parts.get(&t.func)
+                    {
+                        kw.push(Expr::kw("partitions_def", Expr::raw(parts.clone())));
+                        ledger.record_as(
+                            table,
+                            "extra",
+                            &format!("{}.partitions_def", c.name),
+                            c.span,
+                            Some(Fidelity::Exact),
+                            Some("the check keeps its asset's partitions".into()),
+                        );
+                    }
                     assets.push(FunctionCtx {
                         decorator: python::decorator("dg.asset_check", kw),
                         name: fname.clone(),
@@ -343,6 +368,22 @@ impl Writer for DagsterWriter {
                         is_async: false,
                     });
                     checks.push(fname);
+                } else if from == Framework::Dagster
+                    && let Some(by) = evaluated_by(c)
+                    && asset_names
+                        .iter()
+                        .any(|a| plan.steps.iter().any(|s| s.func == *a && s.node.id == by))
+                {
+                    ledger.record_as(
+                        table,
+                        "check",
+                        &c.name,
+                        c.span,
+                        Some(Fidelity::Exact),
+                        Some(format!(
+                            "an `AssetCheckSpec` in the `check_specs` of `{by}`, which yields its result"
+                        )),
+                    );
                 }
                 ledger.record(table, "check", &c.name, c.span);
                 if c.blocking {
@@ -403,8 +444,8 @@ impl Writer for DagsterWriter {
             shared::record_pipeline(&mut ledger, table, p, target);
             ledgers.push(ledger);
         }
-        for (name, expr) in &parts_defs {
-            definitions.push(format!("{name} = {expr}"));
+        for (name, _, text) in &parts_defs {
+            definitions.push(format!("{name} = {text}"));
         }
         let mut kw = Vec::new();
         for (key, names) in [
@@ -643,6 +684,8 @@ fn asset(
     let mut data_params: Vec<String> = Vec::new();
     let mut prelude: Vec<String> = Vec::new();
     let mut deps: Vec<String> = Vec::new();
+    // Whether a partition mapping of the source is written on an input or a dep.
+    let mut mapped_inputs = false;
     for input in &step.inputs {
         match &input.source {
             Source::Step(j) => match resolve(plan, *j) {
@@ -653,7 +696,15 @@ fn asset(
                     } else {
                         input.param.clone()
                     };
-                    if param != up_name
+                    let mapping = partition_mapping(n, &plan.steps[up].node.id);
+                    mapped_inputs |= mapping.is_some();
+                    if let Some(m) = mapping {
+                        let mut input = asset_in(plan, up, from);
+                        if let Expr::Call(_, args) = &mut input {
+                            args.push(Expr::kw("partition_mapping", m));
+                        }
+                        ins.push((Expr::str(&param), input));
+                    } else if param != up_name
                         || plan.steps[up].node.id.contains('/')
                         || crate::ir::multi_asset_output(plan.steps[up].node).is_some()
                     {
@@ -754,10 +805,35 @@ fn asset(
         kw.push(Expr::kw("ins", Expr::Dict(ins)));
     }
     if !deps.is_empty() {
-        kw.push(Expr::kw(
-            "deps",
-            Expr::List(deps.iter().map(|d| Expr::raw(d.clone())).collect()),
-        ));
+        let mut list = Vec::new();
+        for d in &deps {
+            let id = plan
+                .steps
+                .iter()
+                .find(|s| s.func == *d)
+                .map_or(d.as_str(), |s| s.node.id.as_str());
+            list.push(match partition_mapping(n, id) {
+                Some(m) => {
+                    mapped_inputs = true;
+                    Expr::call(
+                        "dg.AssetDep",
+                        vec![Expr::raw(d.clone()), Expr::kw("partition_mapping", m)],
+                    )
+                }
+                None => Expr::raw(d.clone()),
+            });
+        }
+        kw.push(Expr::kw("deps", Expr::List(list)));
+    }
+    if mapped_inputs {
+        ledger.record_as(
+            table,
+            "extra",
+            &format!("{}.partition_mappings", n.id),
+            n.span,
+            Some(Fidelity::Exact),
+            Some("kept on the asset's inputs and deps".into()),
+        );
     }
     if let Some(g) = n.group.as_ref().filter(|g| !g.is_empty()) {
         kw.push(Expr::kw("group_name", Expr::str(&identifier(g))));
@@ -824,6 +900,17 @@ fn asset(
             n.span,
             imports,
         ));
+    }
+    if from == Framework::Dagster
+        && let Some(io) = &n.io_manager
+    {
+        kw.push(Expr::kw("io_manager_key", Expr::str(io)));
+    }
+    if from == Framework::Dagster {
+        let specs = check_specs(plan.pipeline, step, plan);
+        if !specs.is_empty() {
+            kw.push(Expr::kw("check_specs", Expr::List(specs)));
+        }
     }
     if from == Framework::Dagster
         && let Some(Value::List(keys)) = n.extra.get("required_resource_keys")
@@ -911,6 +998,53 @@ fn asset(
         body,
         is_async: n.callable.as_ref().is_some_and(|c| c.is_async),
     }
+}
+
+/// The partition mapping a Dagster source set on the asset's dependency on `upstream`.
+fn partition_mapping(n: &crate::ir::Node, upstream: &str) -> Option<Expr> {
+    match n.extra.get("partition_mappings") {
+        Some(Value::Dict(m)) => m
+            .get(upstream)
+            .filter(|v| v.is_literal())
+            .map(super::partitions::dagster_value),
+        _ => None,
+    }
+}
+
+/// The step whose body yields a check's result (`check_specs=` on its asset), if any.
+fn evaluated_by(c: &crate::ir::Check) -> Option<&str> {
+    c.extra.get("evaluated_by").and_then(Value::as_str)
+}
+
+/// `dg.AssetCheckSpec(...)` of each check the asset of `step` evaluates itself (the source's
+/// `check_specs=`; the body yields their `AssetCheckResult`s).
+fn check_specs(p: &Pipeline, step: &Step, plan: &Plan) -> Vec<Expr> {
+    p.checks
+        .iter()
+        .filter(|c| c.callable.is_none() && evaluated_by(c) == Some(step.node.id.as_str()))
+        .map(|c| {
+            let asset = if c.target.contains('/') {
+                Expr::List(c.target.split('/').map(Expr::str).collect())
+            } else if c.target == step.node.id {
+                Expr::str(&asset_key(plan, step))
+            } else {
+                Expr::str(&c.target)
+            };
+            let mut kw = vec![Expr::str(&c.name), Expr::kw("asset", asset)];
+            if c.blocking {
+                kw.push(Expr::kw("blocking", Expr::raw("True")));
+            }
+            if let Some(d) = &c.description {
+                kw.push(Expr::kw("description", Expr::str(d)));
+            }
+            for (k, v) in &c.extra {
+                if k != "evaluated_by" && v.is_literal() {
+                    kw.push(Expr::kw(k, super::partitions::dagster_value(v)));
+                }
+            }
+            Expr::call("dg.AssetCheckSpec", kw)
+        })
+        .collect()
 }
 
 /// `@asset` options kept as written in a Dagster → Dagster port.
@@ -1145,11 +1279,15 @@ fn check_spec(c: &crate::ir::Check) -> Expr {
     Expr::call("dg.AssetCheckSpec", args)
 }
 
+/// A module-level partitions definition: its name, its expression on one line (to find an
+/// equal one), and its text as written.
+type PartitionsConst = (String, String, String);
+
 /// The partitions definition of a pipeline (a module-level name), if it has one.
 fn partitions_def(
     p: &Pipeline,
     from: Framework,
-    defs: &mut Vec<(String, String)>,
+    defs: &mut Vec<PartitionsConst>,
     ledger: &mut Ledger,
     table: &Translations,
 ) -> Option<String> {
@@ -1158,37 +1296,15 @@ fn partitions_def(
         .clone()
         .or_else(|| p.nodes.iter().find_map(|n| n.partitions.clone()));
     let expr = match &parts {
-        Some(Partitions::Time {
-            granularity,
-            start,
-            timezone,
-            ..
-        }) => {
-            let class = match granularity.as_str() {
-                "hourly" => "HourlyPartitionsDefinition",
-                "weekly" => "WeeklyPartitionsDefinition",
-                "monthly" => "MonthlyPartitionsDefinition",
-                _ => "DailyPartitionsDefinition",
-            };
-            let mut kw = vec![Expr::kw(
-                "start_date",
-                Expr::str(start.as_deref().unwrap_or("2024-01-01")),
-            )];
-            if let Some(tz) = timezone {
-                kw.push(Expr::kw("timezone", Expr::str(tz)));
-            }
-            Expr::call(&format!("dg.{class}"), kw)
-        }
-        Some(Partitions::Static { keys }) => Expr::call(
-            "dg.StaticPartitionsDefinition",
-            vec![Expr::List(keys.iter().map(|k| Expr::str(k)).collect())],
-        ),
-        Some(Partitions::Dynamic { name }) => Expr::call(
+        Some(
+            axis @ (Partitions::Time { .. }
+            | Partitions::Static { .. }
+            | Partitions::Dynamic { name: Some(_) }
+            | Partitions::Multi { .. }),
+        ) => super::partitions::definition(axis)?,
+        Some(Partitions::Dynamic { name: None }) => Expr::call(
             "dg.DynamicPartitionsDefinition",
-            vec![Expr::kw(
-                "name",
-                Expr::str(name.as_deref().unwrap_or(&p.id)),
-            )],
+            vec![Expr::kw("name", Expr::str(&p.id))],
         ),
         Some(Partitions::Parameter { name }) => {
             // A date-like partition parameter with a date default becomes daily partitions.
@@ -1217,7 +1333,6 @@ fn partitions_def(
                 vec![Expr::kw("start_date", Expr::str(&default))],
             )
         }
-        Some(Partitions::Multi { .. }) => return None,
         None => {
             // Airflow catchup over a daily schedule is time partitioning.
             let daily = p
@@ -1248,17 +1363,45 @@ fn partitions_def(
             }
         }
     };
+    Some(register(defs, &p.id, &expr))
+}
+
+/// The module-level name of a partitions definition: an equal definition already written is
+/// reused, else a new `<PIPELINE>_PARTITIONS` is added to `defs`.
+fn register(defs: &mut Vec<PartitionsConst>, pipeline: &str, expr: &Expr) -> String {
     let flat = expr.flat();
-    if let Some((name, _)) = defs
-        .iter()
-        .find(|(_, e)| e.replace(['\n', ' '], "") == flat.replace(' ', ""))
-    {
-        return Some(name.clone());
+    if let Some((name, _, _)) = defs.iter().find(|(_, f, _)| *f == flat) {
+        return name.clone();
     }
-    let name = format!("{}_PARTITIONS", identifier(&p.id).to_uppercase());
+    let name = unique_const(
+        defs,
+        &format!("{}_PARTITIONS", identifier(pipeline).to_uppercase()),
+    );
     let text = expr.format_lead(0, name.len() + 3, 0);
-    defs.push((name.clone(), text));
-    Some(name)
+    defs.push((name.clone(), flat, text));
+    name
+}
+
+/// `name`, or `name_2`, `name_3`, … when another definition already has it.
+fn unique_const(defs: &[PartitionsConst], name: &str) -> String {
+    let mut candidate = name.to_string();
+    let mut k = 2;
+    while defs.iter().any(|(n, _, _)| *n == candidate) {
+        candidate = format!("{name}_{k}");
+        k += 1;
+    }
+    candidate
+}
+
+/// The partitions definition of one asset of a Dagster source: its own axis (assets of one
+/// job or group may be partitioned differently, or not at all).
+fn node_partitions(
+    node: &crate::ir::Node,
+    pipeline: &str,
+    defs: &mut Vec<PartitionsConst>,
+) -> Option<String> {
+    let expr = super::partitions::definition(node.partitions.as_ref()?)?;
+    Some(register(defs, pipeline, &expr))
 }
 
 /// The schedule of a job: `(name, statement)`.

@@ -7,6 +7,7 @@ mod inline;
 mod module;
 mod multi_asset;
 mod outputs;
+mod partitions;
 pub mod plan;
 mod prefect;
 pub mod python;
@@ -15,6 +16,7 @@ pub mod rewrite;
 mod shared;
 pub mod target;
 mod templates;
+mod upstream;
 
 pub use target::Target;
 
@@ -40,6 +42,11 @@ pub fn port_file(
 ) -> Result<(String, Vec<Ledger>), String> {
     // Airflow and Dagster have no sub-flows: the called steps are written where they are called.
     let inlined = inline::inline_sub_flows(file, target.framework);
+    // Without a shared IO manager, an asset another pipeline materialises is computed where read.
+    let (inlined, brought) = match target.framework {
+        Framework::Dagster => (inlined, Vec::new()),
+        _ => upstream::bring_upstream_assets(&inlined),
+    };
     // Nor multi-assets: the assets of one function become one step with several outputs.
     let inlined = outputs::merge_multi_assets(&inlined, target.framework);
     let order = match target.framework {
@@ -62,6 +69,7 @@ pub fn port_file(
         slots[i] = Some(ledger);
     }
     let mut ledgers: Vec<Ledger> = slots.into_iter().flatten().collect();
+    upstream::record_brought(&brought, &mut ledgers, table, target.framework);
     outputs::record_merged(file, &mut ledgers, table, target.framework);
     inline::record_inlined(file, &inlined, &mut ledgers, table, target.framework);
     Ok((text, ledgers))

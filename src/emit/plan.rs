@@ -87,11 +87,15 @@ impl<'p> Plan<'p> {
             if index_of.contains_key(node.id.as_str()) {
                 continue;
             }
-            // One function per callable: a task called at several places is defined once.
-            let key = node
-                .callable
-                .as_ref()
-                .map(|c| (c.name.clone(), c.span.start));
+            // One function per callable: a task called at several places is defined once (a step
+            // without one, an external asset, is the same step wherever its definition is read).
+            let key = match &node.callable {
+                Some(c) => Some((c.name.clone(), c.span.start)),
+                None if node.kind == crate::ir::NodeKind::ExternalAsset => {
+                    Some((format!("#{}", node.id), node.span.start))
+                }
+                None => None,
+            };
             let (func, defines) = match key.as_ref().and_then(|k| names.by_callable.get(k)) {
                 Some(f) => (f.clone(), false),
                 None => {

@@ -343,6 +343,21 @@ pub fn default_partition_key(p: &Pipeline) -> String {
             start.clone().unwrap_or_else(|| "2024-01-01".into())
         }
         Some(Partitions::Static { keys }) => keys.first().cloned().unwrap_or_default(),
+        // Dagster's multi key: each dimension's key, dimensions sorted by name, joined by `|`.
+        Some(Partitions::Multi { dimensions }) => {
+            let mut dims: Vec<&(String, Partitions)> = dimensions.iter().collect();
+            dims.sort_by(|a, b| a.0.cmp(&b.0));
+            dims.iter()
+                .map(|(_, axis)| match axis {
+                    Partitions::Time { start, .. } => {
+                        start.clone().unwrap_or_else(|| "2024-01-01".into())
+                    }
+                    Partitions::Static { keys } => keys.first().cloned().unwrap_or_default(),
+                    _ => String::new(),
+                })
+                .collect::<Vec<_>>()
+                .join("|")
+        }
         Some(Partitions::Parameter { name }) => p
             .params
             .iter()
@@ -373,7 +388,45 @@ pub fn body_for(
 ) -> (String, String, bool) {
     let n = step.node;
     if let Some(c) = &n.callable {
-        let mut rw = rewrite(&c.body, from, to);
+        // Airflow has no partition key of its own: a static or multi partition key is a param.
+        let keyed = to == Framework::Airflow && key_param(n);
+        let mut rw = if keyed && c.body.contains("context.partition_key") {
+            let mut rw = rewrite(
+                &c.body.replace("context.partition_key", "partition_key"),
+                from,
+                to,
+            );
+            rw.partition_key = true;
+            rw.uses
+                .retain(|(construct, _, _)| *construct != "body.partition_key");
+            rw.uses.push((
+                "body.partition_key",
+                Fidelity::Approximate,
+                "the partition key is the DAG's `partition_key` param: one run per key".into(),
+            ));
+            rw
+        } else {
+            rewrite(&c.body, from, to)
+        };
+        // A multi-partition key keeps its keys by dimension.
+        if let Some(Partitions::Multi { dimensions }) = &n.partitions
+            && to != Framework::Dagster
+            && rw.partition_key
+            && rw.body.contains("partition_key.keys_by_dimension")
+        {
+            let names: Vec<Expr> = dimensions.iter().map(|(d, _)| Expr::str(d)).collect();
+            let call = Expr::call(
+                "_multi_partition_key",
+                vec![Expr::raw("partition_key"), Expr::Tuple(names)],
+            );
+            rw.body = format!(
+                "partition_key = {}
+{}",
+                call.format(0, 0),
+                rw.body
+            );
+            self::need(imports, helpers, "_multi_partition_key");
+        }
         // Dagster resources and config become locals where the target has neither.
         let locals = if from == Framework::Dagster && to != Framework::Dagster {
             module
@@ -432,6 +485,12 @@ pub fn body_for(
                 {
                     params.push("partition_key=None".into());
                 }
+                (Framework::Airflow, _)
+                    if keyed && !params.iter().any(|x| x.starts_with("partition_key")) =>
+                {
+                    params.push("partition_key=None".into());
+                }
+                (Framework::Airflow, _) if keyed => {}
                 (Framework::Airflow, _) if rw.body.contains("data_interval_start") => {
                     for p in ["data_interval_start=None", "data_interval_end=None"] {
                         if !params.iter().any(|x| x == p) {
@@ -614,11 +673,24 @@ pub fn param_text(p: &crate::ir::CallableParam) -> String {
     }
 }
 
+/// True when a step of a Dagster source is keyed by a static or multi partition key, which
+/// Airflow (whose runs are keyed by a date) receives as the DAG's `partition_key` param.
+pub fn key_param(n: &Node) -> bool {
+    matches!(
+        n.partitions,
+        Some(Partitions::Static { .. } | Partitions::Multi { .. })
+    ) && n
+        .callable
+        .as_ref()
+        .is_some_and(|c| c.body.contains("context.partition_key"))
+}
+
 /// The helper functions of templates/common/helpers.py.j2 a rewritten body may call.
 const HELPERS: &[&str] = &[
     "_check_result",
     "_poke_result",
     "_partition_window",
+    "_multi_partition_key",
     "_outputs",
 ];
 

@@ -249,28 +249,10 @@ const KNOWN_FAILURES: &[Known] = &[
         "`params` (Airflow Param) becomes params=None; params[\"risk_threshold\"] fails",
     ),
     known(
-        "corpus/airflow/data_quality_gate.py",
-        "prefect",
-        Check::Structure,
-        "Airflow order edges become wait_for=[<a direct call's return value>]; the values are None or small ints, which Prefect cannot trace to a run, so it records no dependency (pass futures from .submit())",
-    ),
-    known(
         "corpus/airflow/finance_reconciliation.py",
         "prefect",
         Check::Run,
         "the BashOperator's Jinja template ({{ ds }}, {{ ti.xcom_pull(...) }}) is run unrendered by the shell: exit 2",
-    ),
-    known(
-        "corpus/airflow/iot_telemetry_rollup.py",
-        "prefect",
-        Check::Structure,
-        "Airflow order edges become wait_for=[<a direct call's return value>]; the values are None or small ints, which Prefect cannot trace to a run, so it records no dependency (pass futures from .submit())",
-    ),
-    known(
-        "corpus/airflow/payroll_monthly.py",
-        "prefect",
-        Check::Structure,
-        "Airflow order edges become wait_for=[<a direct call's return value>]; the values are None or small ints, which Prefect cannot trace to a run, so it records no dependency (pass futures from .submit())",
     ),
     known(
         "corpus/airflow/regional_sales_loop.py",
@@ -279,34 +261,16 @@ const KNOWN_FAILURES: &[Known] = &[
         "tasks made in a for-loop over regions get region=None: the loop variable is not bound per call",
     ),
     known(
-        "corpus/airflow/sensor_gated_load.py",
-        "prefect",
-        Check::Structure,
-        "Airflow order edges become wait_for=[<a direct call's return value>]; the values are None or small ints, which Prefect cannot trace to a run, so it records no dependency (pass futures from .submit())",
-    ),
-    known(
         "corpus/airflow/server_log_rollup.py",
         "prefect",
         Check::Run,
         "@task.bash becomes a task returning the command string, never run: error_ratio parses the command text",
     ),
     known(
-        "corpus/airflow/warehouse_groups.py",
-        "prefect",
-        Check::Structure,
-        "Airflow order edges become wait_for=[<a direct call's return value>]; the values are None or small ints, which Prefect cannot trace to a run, so it records no dependency (pass futures from .submit())",
-    ),
-    known(
         "corpus/dagster/feature_store.py",
         "prefect",
         Check::Run,
         "inputs read from another job's assets (customer_features, churn_model) are fed None, and the multi-partition key becomes a plain string parameter (`.keys_by_dimension` on a str)",
-    ),
-    known(
-        "corpus/dagster/file_fanout.py",
-        "prefect",
-        Check::Structure,
-        "parse_file is mapped twice over the plain list list_batch_files returned; the names come back inside parse_file's results, so Prefect links the second map's inputs to the first map's runs, not to list_batch_files (pass futures from .submit())",
     ),
     known(
         "corpus/dagster/fulfilment_ops.py",
@@ -319,12 +283,6 @@ const KNOWN_FAILURES: &[Known] = &[
         "prefect",
         Check::Run,
         "the @multi_asset returning (channels, campaigns) becomes one task; budget_recommendation gets the whole tuple, not the channels output",
-    ),
-    known(
-        "corpus/dagster/ml_training.py",
-        "prefect",
-        Check::Structure,
-        "archive_month returns 42, a small int that Prefect does not trace to its run: no dependency is recorded for vacuum_archive (pass the future from .submit())",
     ),
     known(
         "corpus/dagster/support_quality.py",

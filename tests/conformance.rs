@@ -285,22 +285,10 @@ const KNOWN_FAILURES: &[Known] = &[
         "the @multi_asset returning (channels, campaigns) becomes one task; budget_recommendation gets the whole tuple, not the channels output",
     ),
     known(
-        "corpus/dagster/support_quality.py",
-        "prefect",
-        Check::Structure,
-        "the @multi_asset / @multi_asset_check bodies that yield become generator tasks; calling a generator task does not run it, so the support flow runs nothing",
-    ),
-    known(
         "corpus/dagster/vendor_feed_sensors.py",
         "prefect",
         Check::Run,
         "price_index's input from the external AssetSpec validated_prices is fed None",
-    ),
-    known(
-        "corpus/dagster/warehouse_inventory.py",
-        "prefect",
-        Check::Structure,
-        "deps on external AssetSpecs become wait_for=[None] (their tasks return None): Prefect records no dependency",
     ),
 ];
 

@@ -9,7 +9,8 @@
 //! (Prefect 3.9 completes a flow whose unresolved futures failed); a flow that another flow calls
 //! returns its result step's value (`return x.result()`), not a future. Sub-flow calls (flows
 //! have no `.submit()`) and awaited async tasks stay direct calls; Prefect resolves the futures
-//! passed to them.
+//! passed to them. A step whose trigger rule runs it after an upstream failed (Airflow's
+//! `all_done`, `one_failed`, …) gets its upstream futures through `allow_failure(...)`.
 
 use std::collections::{HashMap, HashSet};
 
@@ -20,7 +21,7 @@ use super::plan::{Plan, Source, Step, unique};
 use super::python::{self, Expr, identifier};
 use super::rewrite::rewrite;
 use super::{Target, Writer, shared};
-use crate::ir::{Framework, NodeKind, Partitions, Pipeline, ScheduleKind, SourceFile, Value};
+use crate::ir::{Framework, Node, NodeKind, Partitions, Pipeline, ScheduleKind, SourceFile, Value};
 use crate::report::{Fidelity, Ledger, Translations};
 
 #[derive(Serialize)]
@@ -96,6 +97,7 @@ impl Writer for PrefectWriter {
                     ) {
                         *calls.entry(fname.clone()).or_insert(0) += 1;
                         let args = call_args(&plan, step, &folded, false);
+                        imports_annotations(&mut imports, &args);
                         // `child.with_options(retries=…)(…)`: the call's own retry boundary.
                         let options = overrides(
                             &flow_policy(&child.run_policy),
@@ -156,9 +158,7 @@ impl Writer for PrefectWriter {
                 if let Some(base) = decorated.get(&step.func) {
                     options.extend(overrides(base, &own));
                 }
-                if mapped {
-                    imports_unmapped(&mut imports, &args);
-                }
+                imports_annotations(&mut imports, &args);
                 let call = match (awaited(step), options.is_empty()) {
                     (true, true) => Expr::call(&format!("await {}", step.func), args),
                     (true, false) => Expr::CallOn(
@@ -448,9 +448,12 @@ fn call_name(calls: &mut HashMap<String, usize>, func: &str, id: &str) -> Option
     Some(base)
 }
 
-fn imports_unmapped(imports: &mut Imports, args: &[Expr]) {
-    if args.iter().any(|a| a.flat().contains("unmapped(")) {
-        imports.name("prefect", "unmapped");
+/// Imports the Prefect annotations (`unmapped`, `allow_failure`) a call's arguments use.
+fn imports_annotations(imports: &mut Imports, args: &[Expr]) {
+    for name in ["unmapped", "allow_failure"] {
+        if args.iter().any(|a| a.flat().contains(&format!("{name}("))) {
+            imports.name("prefect", name);
+        }
     }
 }
 
@@ -475,16 +478,24 @@ fn needs_partition(step: &Step, from: Framework) -> bool {
 }
 
 /// The call arguments of a step inside the flow body.
+///
+/// The upstream futures of a step that runs whatever its upstreams' states are passed through
+/// `allow_failure(...)` (only its `wait_for` ones when it is mapped).
 fn call_args(plan: &Plan, step: &Step, folded: &[bool], mapped: bool) -> Vec<Expr> {
+    let tolerant = tolerates_failure(plan.pipeline, step.node);
+    let future = |i: usize, data: bool| {
+        let var = Expr::raw(plan.steps[i].var.clone());
+        if tolerant && !(data && mapped) {
+            Expr::call("allow_failure", vec![var])
+        } else {
+            var
+        }
+    };
     let mut args = Vec::new();
     for input in &step.inputs {
         let value = match &input.source {
-            Source::Step(i) => Expr::raw(plan.steps[*i].var.clone()),
-            Source::Steps(list) => Expr::List(
-                list.iter()
-                    .map(|i| Expr::raw(plan.steps[*i].var.clone()))
-                    .collect(),
-            ),
+            Source::Step(i) => future(*i, true),
+            Source::Steps(list) => Expr::List(list.iter().map(|i| future(*i, true)).collect()),
             Source::Literal(v) => python::value(v),
             Source::Param(name) => Expr::raw(identifier(name)),
         };
@@ -508,15 +519,32 @@ fn call_args(plan: &Plan, step: &Step, folded: &[bool], mapped: bool) -> Vec<Exp
     if !waits.is_empty() {
         args.push(Expr::kw(
             "wait_for",
-            Expr::List(
-                waits
-                    .iter()
-                    .map(|&w| Expr::raw(plan.steps[w].var.clone()))
-                    .collect(),
-            ),
+            Expr::List(waits.iter().map(|&w| future(w, false)).collect()),
         ));
     }
     args
+}
+
+/// Whether a step's trigger rule lets it run after an upstream failed (Airflow's `all_done`,
+/// `one_failed`, …): Prefect's nearest form is `allow_failure` on its upstreams, which runs it
+/// once they are done, whatever their states.
+fn tolerates_failure(p: &Pipeline, node: &Node) -> bool {
+    use crate::exec::trigger::TriggerRule as Rule;
+    node.trigger_rule
+        .clone()
+        .or_else(|| p.effective_policy(node).trigger_rule)
+        .and_then(|t| Rule::parse(&t))
+        .is_some_and(|r| {
+            matches!(
+                r,
+                Rule::AllDone
+                    | Rule::AllFailed
+                    | Rule::OneFailed
+                    | Rule::OneDone
+                    | Rule::NoneSkipped
+                    | Rule::Always
+            )
+        })
 }
 
 /// A step's upstream as `wait_for` sees it: folded steps are replaced by their own upstreams.
@@ -786,4 +814,44 @@ fn deployment(
     }
     out.push((fname.to_string(), kwargs));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn submit(func: &str, args: Vec<Expr>) -> Expr {
+        Expr::Method(Box::new(Expr::raw(func)), "submit".into(), args)
+    }
+
+    #[test]
+    fn the_flow_resolves_the_futures_nothing_reads_and_returns_a_value() {
+        let statements = vec![
+            (Some("a_out".to_string()), submit("a", vec![])),
+            (
+                Some("b_out".to_string()),
+                submit("b", vec![Expr::kw("wait_for", Expr::raw("[a_out]"))]),
+            ),
+            (Some("c_out".to_string()), submit("c", vec![])),
+            (Some("child_out".to_string()), Expr::call("child", vec![])),
+        ];
+        let futures: HashSet<String> = ["a_out", "b_out", "c_out"].map(String::from).into();
+        assert_eq!(
+            flow_body(statements.clone(), &futures, None),
+            [
+                "a_out = a.submit()",
+                "b_out = b.submit(wait_for=[a_out])",
+                "c_out = c.submit()",
+                "child()",
+                "b_out.result()",
+                "c_out.result()",
+            ]
+        );
+        // A sub-flow returns its result step's value, not the future.
+        let body = flow_body(statements, &futures, Some("c_out"));
+        assert_eq!(
+            body[body.len() - 2..],
+            ["b_out.result()", "return c_out.result()"]
+        );
+    }
 }

@@ -9,8 +9,7 @@
 //! (Prefect 3.9 completes a flow whose unresolved futures failed); a flow that another flow calls
 //! returns its result step's value (`return x.result()`), not a future. Sub-flow calls (flows
 //! have no `.submit()`) and awaited async tasks stay direct calls; Prefect resolves the futures
-//! passed to them. A step whose trigger rule runs it after an upstream failed (Airflow's
-//! `all_done`, `one_failed`, …) gets its upstream futures through `allow_failure(...)`.
+//! passed to them.
 
 use std::collections::{HashMap, HashSet};
 
@@ -21,7 +20,7 @@ use super::plan::{Plan, Source, Step, unique};
 use super::python::{self, Expr, identifier};
 use super::rewrite::rewrite;
 use super::{Target, Writer, shared};
-use crate::ir::{Framework, Node, NodeKind, Partitions, Pipeline, ScheduleKind, SourceFile, Value};
+use crate::ir::{Framework, NodeKind, Partitions, Pipeline, ScheduleKind, SourceFile, Value};
 use crate::report::{Fidelity, Ledger, Translations};
 
 #[derive(Serialize)]
@@ -97,7 +96,6 @@ impl Writer for PrefectWriter {
                     ) {
                         *calls.entry(fname.clone()).or_insert(0) += 1;
                         let args = call_args(&plan, step, &folded, false);
-                        imports_annotations(&mut imports, &args);
                         // `child.with_options(retries=…)(…)`: the call's own retry boundary.
                         let options = overrides(
                             &flow_policy(&child.run_policy),
@@ -158,7 +156,9 @@ impl Writer for PrefectWriter {
                 if let Some(base) = decorated.get(&step.func) {
                     options.extend(overrides(base, &own));
                 }
-                imports_annotations(&mut imports, &args);
+                if mapped {
+                    imports_unmapped(&mut imports, &args);
+                }
                 let call = match (awaited(step), options.is_empty()) {
                     (true, true) => Expr::call(&format!("await {}", step.func), args),
                     (true, false) => Expr::CallOn(
@@ -448,12 +448,9 @@ fn call_name(calls: &mut HashMap<String, usize>, func: &str, id: &str) -> Option
     Some(base)
 }
 
-/// Imports the Prefect annotations (`unmapped`, `allow_failure`) a call's arguments use.
-fn imports_annotations(imports: &mut Imports, args: &[Expr]) {
-    for name in ["unmapped", "allow_failure"] {
-        if args.iter().any(|a| a.flat().contains(&format!("{name}("))) {
-            imports.name("prefect", name);
-        }
+fn imports_unmapped(imports: &mut Imports, args: &[Expr]) {
+    if args.iter().any(|a| a.flat().contains("unmapped(")) {
+        imports.name("prefect", "unmapped");
     }
 }
 
@@ -478,24 +475,16 @@ fn needs_partition(step: &Step, from: Framework) -> bool {
 }
 
 /// The call arguments of a step inside the flow body.
-///
-/// The upstream futures of a step that runs whatever its upstreams' states are passed through
-/// `allow_failure(...)` (only its `wait_for` ones when it is mapped).
 fn call_args(plan: &Plan, step: &Step, folded: &[bool], mapped: bool) -> Vec<Expr> {
-    let tolerant = tolerates_failure(plan.pipeline, step.node);
-    let future = |i: usize, data: bool| {
-        let var = Expr::raw(plan.steps[i].var.clone());
-        if tolerant && !(data && mapped) {
-            Expr::call("allow_failure", vec![var])
-        } else {
-            var
-        }
-    };
     let mut args = Vec::new();
     for input in &step.inputs {
         let value = match &input.source {
-            Source::Step(i) => future(*i, true),
-            Source::Steps(list) => Expr::List(list.iter().map(|i| future(*i, true)).collect()),
+            Source::Step(i) => Expr::raw(plan.steps[*i].var.clone()),
+            Source::Steps(list) => Expr::List(
+                list.iter()
+                    .map(|i| Expr::raw(plan.steps[*i].var.clone()))
+                    .collect(),
+            ),
             Source::Literal(v) => python::value(v),
             Source::Param(name) => Expr::raw(identifier(name)),
         };
@@ -519,32 +508,15 @@ fn call_args(plan: &Plan, step: &Step, folded: &[bool], mapped: bool) -> Vec<Exp
     if !waits.is_empty() {
         args.push(Expr::kw(
             "wait_for",
-            Expr::List(waits.iter().map(|&w| future(w, false)).collect()),
+            Expr::List(
+                waits
+                    .iter()
+                    .map(|&w| Expr::raw(plan.steps[w].var.clone()))
+                    .collect(),
+            ),
         ));
     }
     args
-}
-
-/// Whether a step's trigger rule lets it run after an upstream failed (Airflow's `all_done`,
-/// `one_failed`, …): Prefect's nearest form is `allow_failure` on its upstreams, which runs it
-/// once they are done, whatever their states.
-fn tolerates_failure(p: &Pipeline, node: &Node) -> bool {
-    use crate::exec::trigger::TriggerRule as Rule;
-    node.trigger_rule
-        .clone()
-        .or_else(|| p.effective_policy(node).trigger_rule)
-        .and_then(|t| Rule::parse(&t))
-        .is_some_and(|r| {
-            matches!(
-                r,
-                Rule::AllDone
-                    | Rule::AllFailed
-                    | Rule::OneFailed
-                    | Rule::OneDone
-                    | Rule::NoneSkipped
-                    | Rule::Always
-            )
-        })
 }
 
 /// A step's upstream as `wait_for` sees it: folded steps are replaced by their own upstreams.

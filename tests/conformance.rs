@@ -183,28 +183,10 @@ const KNOWN_FAILURES: &[Known] = &[
         "`params` (Airflow Param) becomes params=None; params[\"risk_threshold\"] fails",
     ),
     known(
-        "corpus/airflow/data_quality_gate.py",
-        "prefect",
-        Check::Structure,
-        "Airflow order edges become wait_for=[<a direct call's return value>]; the values are None or small ints, which Prefect cannot trace to a run, so it records no dependency (pass futures from .submit())",
-    ),
-    known(
         "corpus/airflow/finance_reconciliation.py",
         "prefect",
         Check::Run,
         "the BashOperator's Jinja template ({{ ds }}, {{ ti.xcom_pull(...) }}) is run unrendered by the shell: exit 2",
-    ),
-    known(
-        "corpus/airflow/iot_telemetry_rollup.py",
-        "prefect",
-        Check::Structure,
-        "Airflow order edges become wait_for=[<a direct call's return value>]; the values are None or small ints, which Prefect cannot trace to a run, so it records no dependency (pass futures from .submit())",
-    ),
-    known(
-        "corpus/airflow/payroll_monthly.py",
-        "prefect",
-        Check::Structure,
-        "Airflow order edges become wait_for=[<a direct call's return value>]; the values are None or small ints, which Prefect cannot trace to a run, so it records no dependency (pass futures from .submit())",
     ),
     known(
         "corpus/airflow/regional_sales_loop.py",
@@ -213,46 +195,16 @@ const KNOWN_FAILURES: &[Known] = &[
         "tasks made in a for-loop over regions get region=None: the loop variable is not bound per call",
     ),
     known(
-        "corpus/airflow/sensor_gated_load.py",
-        "prefect",
-        Check::Structure,
-        "Airflow order edges become wait_for=[<a direct call's return value>]; the values are None or small ints, which Prefect cannot trace to a run, so it records no dependency (pass futures from .submit())",
-    ),
-    known(
         "corpus/airflow/server_log_rollup.py",
         "prefect",
         Check::Run,
         "@task.bash becomes a task returning the command string, never run: error_ratio parses the command text",
     ),
     known(
-        "corpus/airflow/warehouse_groups.py",
-        "prefect",
-        Check::Structure,
-        "Airflow order edges become wait_for=[<a direct call's return value>]; the values are None or small ints, which Prefect cannot trace to a run, so it records no dependency (pass futures from .submit())",
-    ),
-    known(
-        "corpus/dagster/file_fanout.py",
-        "prefect",
-        Check::Structure,
-        "parse_file is mapped twice over the plain list list_batch_files returned; the names come back inside parse_file's results, so Prefect links the second map's inputs to the first map's runs, not to list_batch_files (pass futures from .submit())",
-    ),
-    known(
-        "corpus/dagster/ml_training.py",
-        "prefect",
-        Check::Structure,
-        "archive_month returns 42, a small int that Prefect does not trace to its run: no dependency is recorded for vacuum_archive (pass the future from .submit())",
-    ),
-    known(
         "corpus/dagster/vendor_feed_sensors.py",
         "prefect",
         Check::Structure,
         "the dep of landed_prices on the external AssetSpec vendor_feed becomes wait_for=[None] (its task returns None): Prefect records no dependency (reached now that the run passes)",
-    ),
-    known(
-        "corpus/dagster/warehouse_inventory.py",
-        "prefect",
-        Check::Structure,
-        "deps on external AssetSpecs become wait_for=[None] (their tasks return None): Prefect records no dependency",
     ),
 ];
 

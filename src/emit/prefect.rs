@@ -1,6 +1,17 @@
 //! The Prefect 3 writer: one `@flow` per pipeline, one `@task` per step, deployments via `serve`.
+//!
+//! Calls in a flow body. Every task is submitted (`task.submit(...)`, mapped tasks `task.map(...)`)
+//! and its future is what later steps get, as an argument or in `wait_for=[...]`: Prefect records
+//! a dependency from a future whatever the task returns, while a direct call's value is traced
+//! by its identity only (None, booleans and small ints are never traced, so order edges and such
+//! data edges would be lost). The flow resolves with `.result()` every future no later step
+//! reads, so it waits for its last tasks and fails when one of them fails or could not run
+//! (Prefect 3.9 completes a flow whose unresolved futures failed); a flow that another flow calls
+//! returns its result step's value (`return x.result()`), not a future. Sub-flow calls (flows
+//! have no `.submit()`) and awaited async tasks stay direct calls; Prefect resolves the futures
+//! passed to them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -56,6 +67,8 @@ impl Writer for PrefectWriter {
             let plan = Plan::new(p, &mut names);
             let partition_param = partition_param(p);
             let mut statements: Vec<(Option<String>, Expr)> = Vec::new();
+            // The variables bound to futures (submitted or mapped task calls).
+            let mut futures: HashSet<String> = HashSet::new();
             let folded: Vec<bool> = plan
                 .steps
                 .iter()
@@ -146,18 +159,24 @@ impl Writer for PrefectWriter {
                 if mapped {
                     imports_unmapped(&mut imports, &args);
                 }
-                let wait = if awaited(step) { "await " } else { "" };
-                let call = match (options.is_empty(), mapped) {
-                    (true, false) => Expr::call(&format!("{wait}{}", step.func), args),
-                    (true, true) => Expr::call(&format!("{}.map", step.func), args),
-                    (false, _) => {
-                        let with =
-                            Expr::call(&format!("{wait}{}.with_options", step.func), options);
-                        if mapped {
-                            Expr::call(&format!("{}.map", with.flat()), args)
+                let call = match (awaited(step), options.is_empty()) {
+                    (true, true) => Expr::call(&format!("await {}", step.func), args),
+                    (true, false) => Expr::CallOn(
+                        Box::new(Expr::call(
+                            &format!("await {}.with_options", step.func),
+                            options,
+                        )),
+                        args,
+                    ),
+                    (false, plain) => {
+                        futures.insert(step.var.clone());
+                        let callee = if plain {
+                            Expr::raw(step.func.clone())
                         } else {
-                            Expr::CallOn(Box::new(with), args)
-                        }
+                            Expr::call(&format!("{}.with_options", step.func), options)
+                        };
+                        let how = if mapped { "map" } else { "submit" };
+                        Expr::Method(Box::new(callee), how.into(), args)
                     }
                 };
                 statements.push((Some(step.var.clone()), call));
@@ -206,7 +225,14 @@ impl Writer for PrefectWriter {
                         .iter()
                         .map(|_| Expr::raw(target_var.clone().unwrap_or_else(|| "None".into())))
                         .collect();
-                    statements.push((None, Expr::call(&fname, args)));
+                    let mut var = format!("{fname}_out");
+                    while plan.steps.iter().any(|s| s.var == var) {
+                        var.push_str("_check");
+                    }
+                    futures.insert(var.clone());
+                    let call =
+                        Expr::Method(Box::new(Expr::raw(fname.clone())), "submit".into(), args);
+                    statements.push((Some(var), call));
                 }
                 ledger.record(table, "check", &c.name, c.span);
                 shared::record_check_task(&mut ledger, table, c);
@@ -219,7 +245,7 @@ impl Writer for PrefectWriter {
                 .then(|| result_step(&plan, &folded))
                 .flatten()
                 .map(|i| plan.steps[i].var.clone());
-            let statements = drop_unused_assignments(statements, result.as_deref());
+            let statements = flow_body(statements, &futures, result.as_deref());
             let name = flow_names
                 .get(&p.id)
                 .cloned()
@@ -285,15 +311,39 @@ impl Writer for PrefectWriter {
     }
 }
 
-/// Formats the flow body: `x_out = call(…)` only where a later statement reads `x_out`; the
-/// flow returns `result` (its last statement becomes `return call(…)` when it is the result).
-fn drop_unused_assignments(
+/// Formats the flow body: `x_out = call(…)` only where a later statement reads `x_out`; every
+/// future nothing later reads is resolved (`x_out.result()`), and the flow returns `result`
+/// (a direct call that is the last statement becomes `return call(…)`, a future `return x.result()`).
+fn flow_body(
     mut statements: Vec<(Option<String>, Expr)>,
+    futures: &HashSet<String>,
     result: Option<&str>,
 ) -> Vec<String> {
+    let reads = |text: &str, v: &str| {
+        text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .any(|w| w == v)
+    };
+    let flat: Vec<String> = statements.iter().map(|(_, e)| e.flat()).collect();
+    let unresolved: Vec<String> = statements
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (var, _))| var.as_ref().map(|v| (i, v)))
+        .filter(|(i, v)| {
+            futures.contains(*v)
+                && Some(v.as_str()) != result
+                && !flat[i + 1..].iter().any(|later| reads(later, v))
+        })
+        .map(|(_, v)| v.clone())
+        .collect();
+    for v in unresolved {
+        statements.push((None, Expr::raw(format!("{v}.result()"))));
+    }
     let mut returned = None;
     if let Some(r) = result {
         match statements.last() {
+            _ if futures.contains(r) => {
+                statements.push((None, Expr::raw(format!("return {r}.result()"))));
+            }
             Some((Some(v), _)) if v == r => {
                 returned = statements.pop().map(|(_, call)| call);
             }
@@ -305,13 +355,7 @@ fn drop_unused_assignments(
         .iter()
         .enumerate()
         .map(|(i, (var, call))| match var {
-            Some(v)
-                if flat[i + 1..].iter().any(|later| {
-                    later
-                        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                        .any(|w| w == v)
-                }) =>
-            {
+            Some(v) if flat[i + 1..].iter().any(|later| reads(later, v)) => {
                 format!("{v} = {}", call.format_lead(4, v.len() + 3, 0))
             }
             _ => call.format(4, 0),
@@ -758,4 +802,44 @@ fn deployment(
     }
     out.push((fname.to_string(), kwargs));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn submit(func: &str, args: Vec<Expr>) -> Expr {
+        Expr::Method(Box::new(Expr::raw(func)), "submit".into(), args)
+    }
+
+    #[test]
+    fn the_flow_resolves_the_futures_nothing_reads_and_returns_a_value() {
+        let statements = vec![
+            (Some("a_out".to_string()), submit("a", vec![])),
+            (
+                Some("b_out".to_string()),
+                submit("b", vec![Expr::kw("wait_for", Expr::raw("[a_out]"))]),
+            ),
+            (Some("c_out".to_string()), submit("c", vec![])),
+            (Some("child_out".to_string()), Expr::call("child", vec![])),
+        ];
+        let futures: HashSet<String> = ["a_out", "b_out", "c_out"].map(String::from).into();
+        assert_eq!(
+            flow_body(statements.clone(), &futures, None),
+            [
+                "a_out = a.submit()",
+                "b_out = b.submit(wait_for=[a_out])",
+                "c_out = c.submit()",
+                "child()",
+                "b_out.result()",
+                "c_out.result()",
+            ]
+        );
+        // A sub-flow returns its result step's value, not the future.
+        let body = flow_body(statements, &futures, Some("c_out"));
+        assert_eq!(
+            body[body.len() - 2..],
+            ["b_out.result()", "return c_out.result()"]
+        );
+    }
 }

@@ -119,6 +119,8 @@ pub enum Expr {
     Dict(Vec<(Expr, Expr)>),
     /// A call of the value of another expression: `f.override(task_id="x")(a, b)`.
     CallOn(Box<Expr>, Vec<Expr>),
+    /// A method called on the value of another expression: `t.with_options(name="x").submit(a)`.
+    Method(Box<Expr>, String, Vec<Expr>),
 }
 
 impl Expr {
@@ -149,6 +151,9 @@ impl Expr {
             Expr::Keyword(k, v) => format!("{k}={}", v.flat()),
             Expr::Call(f, args) => format!("{f}({})", join(args)),
             Expr::CallOn(callee, args) => format!("{}({})", callee.flat(), join(args)),
+            Expr::Method(callee, method, args) => {
+                format!("{}.{method}({})", callee.flat(), join(args))
+            }
             Expr::List(items) => format!("[{}]", join(items)),
             Expr::Tuple(items) if items.len() == 1 => format!("({},)", items[0].flat()),
             Expr::Tuple(items) => format!("({})", join(items)),
@@ -188,6 +193,22 @@ impl Expr {
                 callee.format_lead(indent, lead, suffix + tail.chars().count())
             );
         }
+        if let Expr::Method(callee, method, args) = self {
+            // The same, and empty last brackets are never split.
+            let head = format!("{}.{method}", callee.flat());
+            if !args.is_empty() && indent + lead + head.chars().count() < LINE_LENGTH {
+                return Expr::Call(head, args.clone()).format_lead(indent, lead, suffix);
+            }
+            // Else the callee's brackets, and the method's own when `).method(…)` is too long.
+            let flat_tail = format!(".{method}({})", join(args));
+            let tail = if indent + 1 + flat_tail.chars().count() + suffix <= LINE_LENGTH {
+                flat_tail
+            } else {
+                Expr::Call(format!(".{method}"), args.clone()).format_lead(indent, 1, suffix)
+            };
+            let first = tail.lines().next().map_or(0, |l| l.chars().count());
+            return format!("{}{tail}", callee.format_lead(indent, lead, suffix + first));
+        }
         let (open, close, items): (String, &str, Vec<String>) = match self {
             Expr::Keyword(k, v) => {
                 return format!("{k}={}", v.format_lead(indent, lead + k.len() + 1, suffix));
@@ -226,7 +247,7 @@ impl Expr {
                     })
                     .collect(),
             ),
-            Expr::Raw(_) | Expr::CallOn(..) => return flat,
+            Expr::Raw(_) | Expr::CallOn(..) | Expr::Method(..) => return flat,
         };
         let pad = " ".repeat(indent + 4);
         let inner = self.children_flat();
@@ -252,7 +273,7 @@ impl Expr {
             Expr::Raw(_) => false,
             Expr::Keyword(_, v) => v.splittable(),
             Expr::Call(_, a) | Expr::List(a) | Expr::Tuple(a) => !a.is_empty(),
-            Expr::CallOn(..) => true,
+            Expr::CallOn(..) | Expr::Method(..) => true,
             Expr::Dict(d) => !d.is_empty(),
         }
     }
@@ -469,6 +490,50 @@ mod tests {
         assert_eq!(timedelta(86_400.0 * 2.0).flat(), "timedelta(days=2)");
         assert_eq!(timedelta(0.5).flat(), "timedelta(seconds=0.5)");
         assert_eq!(timedelta(0.0).flat(), "timedelta(seconds=0)");
+    }
+
+    #[test]
+    fn method_calls_split_their_last_brackets_unless_empty() {
+        let variant = || {
+            Expr::call(
+                "partner_export_finished.with_options",
+                vec![Expr::kw("name", Expr::str("wait_for_export"))],
+            )
+        };
+        let empty = Expr::Method(Box::new(variant()), "submit".into(), vec![]);
+        assert_eq!(
+            empty.format_lead(4, "wait_for_export_out = ".len(), 0),
+            "partner_export_finished.with_options(\n        name=\"wait_for_export\"\n    ).submit()"
+        );
+        let args = vec![Expr::kw(
+            "wait_for",
+            Expr::raw("[upstream_of_the_export_out]"),
+        )];
+        let fits = Expr::Method(Box::new(Expr::raw("settle")), "submit".into(), args.clone());
+        assert_eq!(
+            fits.format_lead(4, 11, 0),
+            "settle.submit(wait_for=[upstream_of_the_export_out])"
+        );
+        let both = Expr::Method(
+            Box::new(variant()),
+            "submit".into(),
+            vec![
+                Expr::kw("domestic", Expr::raw("pack_orders_out")),
+                Expr::kw(
+                    "international",
+                    Expr::raw("customs_clearance_assign_tariff_codes_out"),
+                ),
+            ],
+        );
+        assert_eq!(
+            both.format_lead(4, "book_carrier_pickups_out = ".len(), 0),
+            "partner_export_finished.with_options(\n        name=\"wait_for_export\"\n    ).submit(\n        domestic=pack_orders_out,\n        international=customs_clearance_assign_tariff_codes_out,\n    )"
+        );
+        let long = Expr::Method(Box::new(variant()), "submit".into(), args);
+        assert_eq!(
+            long.format_lead(4, 0, 0),
+            "partner_export_finished.with_options(name=\"wait_for_export\").submit(\n        wait_for=[upstream_of_the_export_out]\n    )"
+        );
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub const READER_NOTES: &[(&str, Fidelity, &str)] = &[
     (
         "invocation",
         Fidelity::Approximate,
-        "`.submit()` / `.map()` futures become direct calls or `.map()`; concurrency may differ",
+        "`.submit()` / `.map()` futures: a Prefect port submits every task; the other targets run a step when its upstreams are done (concurrency may differ)",
     ),
     (
         "run_logger",

@@ -46,6 +46,10 @@ Upstream filtering rule (Prefect records inputs by object identity):
     interned, so any later dict with the key "id" would otherwise look like that run's output,
     and a task returning `{"day": day}` would otherwise become the upstream of every later task
     that is given the flow parameter `day`;
+  * a value a task was given and hands back inside its result (a name in the dict it returns)
+    keeps the link it had, to the run that produced it: otherwise a second task given the same
+    value by the flow would look like the first task's downstream, depending on which of the two
+    ran first;
   * stale identities cannot occur: every result object linked to a run is kept alive until the
     flow run ends, so CPython cannot reuse its id() for an unrelated value;
   * shortcut inputs are dropped: an input U of D is dropped when U is also an ancestor of another
@@ -204,12 +208,28 @@ def _install() -> None:
 
     def pinned_link(state, result, run_type):
         _PINNED.append(result)
-        out = link(state, result, run_type)
-        from prefect.context import FlowRunContext
+        from prefect.context import FlowRunContext, TaskRunContext
 
         ctx = FlowRunContext.get()
         if ctx is None:
-            return out
+            return link(state, result, run_type)
+        # Inputs a task hands back inside its result keep the link they had (their producer's).
+        task = TaskRunContext.get()
+        given = {id(v) for v in (task.parameters or {}).values()} if task is not None else set()
+        if isinstance(result, dict):
+            inner = list(result.values())
+        elif isinstance(result, (list, tuple, set)):
+            inner = list(result)
+        else:
+            inner = []
+        with _LOCK:
+            echoed = {id(v): ctx.run_results.get(id(v)) for v in inner if id(v) in given}
+            out = link(state, result, run_type)
+            for key, before in echoed.items():
+                if before is None:
+                    ctx.run_results.pop(key, None)
+                else:
+                    ctx.run_results[key] = before
         # Objects that are not outputs of this run, even though they sit in its result.
         foreign = {id(v) for v in (ctx.parameters or {}).values()}
         if isinstance(result, dict):

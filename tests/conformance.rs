@@ -121,30 +121,6 @@ const KNOWN_FAILURES: &[Known] = &[
         "the schedule of customer_360_build is written as Asset(name=...) without the uri, a second asset of the same name as the producers' Asset(name=, uri=file://...): Airflow activates one per name (so the file is not run)",
     ),
     known(
-        "corpus/airflow/customer_churn_report.py",
-        "airflow",
-        Check::Structure,
-        "a classic PythonOperator feeding a @task is passed as the operator, not `op.output`: no upstream edge, and the task gets the operator object",
-    ),
-    known(
-        "corpus/airflow/customer_churn_report.py",
-        "airflow",
-        Check::Run,
-        "same: combine_scores iterates a PythonOperator object (`.output` missing)",
-    ),
-    known(
-        "corpus/airflow/finance_reconciliation.py",
-        "airflow",
-        Check::Structure,
-        "the PythonOperator fetch_ledger is passed to match() as the operator, not `fetch_ledger.output`: the edge is lost",
-    ),
-    known(
-        "corpus/airflow/finance_reconciliation.py",
-        "airflow",
-        Check::Run,
-        "same: match() iterates a PythonOperator object (`.output` missing)",
-    ),
-    known(
         "corpus/dagster/feature_store.py",
         "airflow",
         Check::Run,

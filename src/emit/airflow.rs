@@ -667,6 +667,11 @@ fn input_expr(plan: &Plan, s: &Source) -> Expr {
     match s {
         // External assets are not steps in Airflow: their value is not passed.
         Source::Step(i) if plan.steps[*i].node.kind == NodeKind::ExternalAsset => Expr::raw("None"),
+        // A classic operator's value is its XComArg: `op.output` (the operator object would be
+        // passed as a plain value, and Airflow would record no edge).
+        Source::Step(i) if plan.steps[*i].node.operator.is_some() => {
+            Expr::raw(format!("{}.output", plan.steps[*i].var))
+        }
         Source::Step(i) => Expr::raw(plan.steps[*i].var.clone()),
         Source::Steps(list) => Expr::List(
             list.iter()

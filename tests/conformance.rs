@@ -152,18 +152,6 @@ const KNOWN_FAILURES: &[Known] = &[
     ),
     // ---- → dagster
     known(
-        "corpus/airflow/customer_churn_report.py",
-        "dagster",
-        Check::Run,
-        "`params` (Airflow Param) becomes params=None; params[\"risk_threshold\"] fails",
-    ),
-    known(
-        "corpus/airflow/finance_reconciliation.py",
-        "dagster",
-        Check::Run,
-        "the BashOperator's Jinja template ({{ ds }}, {{ ti.xcom_pull(...) }}) is run unrendered by the shell: exit 2",
-    ),
-    known(
         "corpus/airflow/iot_telemetry_rollup.py",
         "dagster",
         Check::Run,
@@ -219,22 +207,10 @@ const KNOWN_FAILURES: &[Known] = &[
     ),
     // ---- → prefect
     known(
-        "corpus/airflow/customer_churn_report.py",
-        "prefect",
-        Check::Run,
-        "`params` (Airflow Param) becomes params=None; params[\"risk_threshold\"] fails",
-    ),
-    known(
         "corpus/airflow/data_quality_gate.py",
         "prefect",
         Check::Structure,
         "Airflow order edges become wait_for=[<a direct call's return value>]; the values are None or small ints, which Prefect cannot trace to a run, so it records no dependency (pass futures from .submit())",
-    ),
-    known(
-        "corpus/airflow/finance_reconciliation.py",
-        "prefect",
-        Check::Run,
-        "the BashOperator's Jinja template ({{ ds }}, {{ ti.xcom_pull(...) }}) is run unrendered by the shell: exit 2",
     ),
     known(
         "corpus/airflow/iot_telemetry_rollup.py",

@@ -12,6 +12,7 @@ mod resources;
 pub mod rewrite;
 mod shared;
 pub mod target;
+mod template;
 mod templates;
 
 pub use target::Target;

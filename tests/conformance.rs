@@ -115,12 +115,6 @@ const fn known(file: &'static str, target: &'static str, check: Check, why: &'st
 const KNOWN_FAILURES: &[Known] = &[
     // ---- → airflow
     known(
-        "corpus/airflow/asset_pipeline.py",
-        "airflow",
-        Check::Load,
-        "the schedule of customer_360_build is written as Asset(name=...) without the uri, a second asset of the same name as the producers' Asset(name=, uri=file://...): Airflow activates one per name (so the file is not run)",
-    ),
-    known(
         "corpus/dagster/feature_store.py",
         "airflow",
         Check::Run,

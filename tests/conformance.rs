@@ -158,12 +158,6 @@ const KNOWN_FAILURES: &[Known] = &[
         "tasks made in a for-loop over regions get region=None: the loop variable is not bound per generated asset",
     ),
     known(
-        "corpus/airflow/server_log_rollup.py",
-        "dagster",
-        Check::Run,
-        "@task.bash becomes a plain function returning the command string, never run: error_ratio parses the command text",
-    ),
-    known(
         "corpus/dagster/clickstream_hourly.py",
         "dagster",
         Check::Run,
@@ -229,12 +223,6 @@ const KNOWN_FAILURES: &[Known] = &[
         "prefect",
         Check::Structure,
         "Airflow order edges become wait_for=[<a direct call's return value>]; the values are None or small ints, which Prefect cannot trace to a run, so it records no dependency (pass futures from .submit())",
-    ),
-    known(
-        "corpus/airflow/server_log_rollup.py",
-        "prefect",
-        Check::Run,
-        "@task.bash becomes a task returning the command string, never run: error_ratio parses the command text",
     ),
     known(
         "corpus/airflow/warehouse_groups.py",

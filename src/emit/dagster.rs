@@ -1179,6 +1179,10 @@ fn asset_body(
             text.push_str(&format!("    {l}\n"));
         }
     }
+    // A nested function after the locals is set apart by a blank line (as ruff formats it).
+    if !text.is_empty() && inner.trim_start().starts_with("def ") {
+        text.push('\n');
+    }
     text.push_str(&inner);
     (text.trim_end().to_string(), uses_context)
 }

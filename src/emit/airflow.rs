@@ -475,7 +475,6 @@ fn task_label(p: &Pipeline, step: &Step) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-#[allow(clippy::too_many_arguments)]
 fn task_def(
     step: &Step,
     from: Framework,

@@ -693,10 +693,7 @@ fn asset(
         }
         // Every partitioning but static, dynamic and multi keys is a time window here.
         let time_window = !matches!(
-            plan.pipeline
-                .partitions
-                .as_ref()
-                .or_else(|| n.partitions.as_ref()),
+            plan.pipeline.partitions.as_ref().or(n.partitions.as_ref()),
             Some(Partitions::Static { .. } | Partitions::Dynamic { .. } | Partitions::Multi { .. })
         );
         let date = if partitions.is_some() && time_window {

@@ -113,50 +113,7 @@ const fn known(file: &'static str, target: &'static str, check: Check, why: &'st
 /// the test, so remove its entry when the writer is fixed. The run's cells, with the frameworks'
 /// errors, are in `$CARGO_TARGET_TMPDIR/conformance-report.json`.
 const KNOWN_FAILURES: &[Known] = &[
-    // ---- → airflow
-    known(
-        "corpus/airflow/asset_pipeline.py",
-        "airflow",
-        Check::Load,
-        "the schedule of customer_360_build is written as Asset(name=...) without the uri, a second asset of the same name as the producers' Asset(name=, uri=file://...): Airflow activates one per name (so the file is not run)",
-    ),
-    known(
-        "corpus/airflow/customer_churn_report.py",
-        "airflow",
-        Check::Structure,
-        "a classic PythonOperator feeding a @task is passed as the operator, not `op.output`: no upstream edge, and the task gets the operator object",
-    ),
-    known(
-        "corpus/airflow/customer_churn_report.py",
-        "airflow",
-        Check::Run,
-        "same: combine_scores iterates a PythonOperator object (`.output` missing)",
-    ),
-    known(
-        "corpus/airflow/finance_reconciliation.py",
-        "airflow",
-        Check::Structure,
-        "the PythonOperator fetch_ledger is passed to match() as the operator, not `fetch_ledger.output`: the edge is lost",
-    ),
-    known(
-        "corpus/airflow/finance_reconciliation.py",
-        "airflow",
-        Check::Run,
-        "same: match() iterates a PythonOperator object (`.output` missing)",
-    ),
     // ---- → dagster
-    known(
-        "corpus/airflow/customer_churn_report.py",
-        "dagster",
-        Check::Run,
-        "`params` (Airflow Param) becomes params=None; params[\"risk_threshold\"] fails",
-    ),
-    known(
-        "corpus/airflow/finance_reconciliation.py",
-        "dagster",
-        Check::Run,
-        "the BashOperator's Jinja template ({{ ds }}, {{ ti.xcom_pull(...) }}) is run unrendered by the shell: exit 2",
-    ),
     known(
         "corpus/airflow/iot_telemetry_rollup.py",
         "dagster",
@@ -169,36 +126,12 @@ const KNOWN_FAILURES: &[Known] = &[
         Check::Run,
         "tasks made in a for-loop over regions get region=None: the loop variable is not bound per generated asset",
     ),
-    known(
-        "corpus/airflow/server_log_rollup.py",
-        "dagster",
-        Check::Run,
-        "@task.bash becomes a plain function returning the command string, never run: error_ratio parses the command text",
-    ),
     // ---- → prefect
-    known(
-        "corpus/airflow/customer_churn_report.py",
-        "prefect",
-        Check::Run,
-        "`params` (Airflow Param) becomes params=None; params[\"risk_threshold\"] fails",
-    ),
-    known(
-        "corpus/airflow/finance_reconciliation.py",
-        "prefect",
-        Check::Run,
-        "the BashOperator's Jinja template ({{ ds }}, {{ ti.xcom_pull(...) }}) is run unrendered by the shell: exit 2",
-    ),
     known(
         "corpus/airflow/regional_sales_loop.py",
         "prefect",
         Check::Run,
         "tasks made in a for-loop over regions get region=None: the loop variable is not bound per call",
-    ),
-    known(
-        "corpus/airflow/server_log_rollup.py",
-        "prefect",
-        Check::Run,
-        "@task.bash becomes a task returning the command string, never run: error_ratio parses the command text",
     ),
     known(
         "corpus/dagster/vendor_feed_sensors.py",

@@ -11,7 +11,8 @@ use super::python::{self, Expr, identifier};
 use super::rewrite::rewrite;
 use super::{Target, Writer, shared};
 use crate::ir::{
-    Framework, GroupKind, NodeKind, Partitions, Pipeline, Policy, ScheduleKind, SourceFile, Value,
+    AssetRef, Framework, GroupKind, NodeKind, Partitions, Pipeline, Policy, ScheduleKind,
+    SourceFile, Value,
 };
 use crate::report::{self, Fidelity, Ledger, Translations};
 
@@ -22,6 +23,7 @@ struct ModuleCtx {
     support: String,
     gap: &'static str,
     helpers: Vec<&'static str>,
+    assets: Vec<String>,
     tasks: Vec<FunctionCtx>,
     dags: Vec<PipelineCtx>,
 }
@@ -56,6 +58,7 @@ impl Writer for AirflowWriter {
         // The decorator policy of each task function, to see what a later call overrides.
         let mut decorated: BTreeMap<String, Vec<Expr>> = BTreeMap::new();
         let config = super::resources::config_classes(&file.support);
+        let assets = AssetConsts::new(file);
         for p in &file.pipelines {
             let mut ledger = Ledger::new(&file.path, &p.id, "airflow");
             let dag_name = unique(&mut names.taken, &identifier(&p.id));
@@ -107,6 +110,7 @@ impl Writer for AirflowWriter {
                             step,
                             from,
                             target,
+                            &assets,
                             (Some(p), &config),
                             &mut imports,
                             &mut helpers,
@@ -152,6 +156,7 @@ impl Writer for AirflowWriter {
                     step,
                     &overrides,
                     target,
+                    &assets,
                     &mut imports,
                     &mut ledger,
                     table,
@@ -238,7 +243,7 @@ impl Writer for AirflowWriter {
                 )));
             }
             dags.push(PipelineCtx {
-                decorator: dag_decorator(p, target, &mut imports, &mut ledger, table),
+                decorator: dag_decorator(p, target, &assets, &mut imports, &mut ledger, table),
                 name: dag_name.clone(),
                 signature: dag_signature(p, &dag_name, &mut ledger, table),
                 statements: body.finish(),
@@ -267,6 +272,7 @@ impl Writer for AirflowWriter {
             "timedelta",
         ];
         own.extend(tasks.iter().map(|t| t.name.as_str()));
+        own.extend(assets.list.iter().map(|(c, _)| c.as_str()));
         let support =
             super::module::support(file, &emitted, Framework::Airflow, &own, &mut imports);
         support.report_foreign(&mut ledgers, table);
@@ -283,6 +289,7 @@ impl Writer for AirflowWriter {
             gap: support.gap(),
             support: support.code,
             helpers,
+            assets: assets.lines(),
             tasks,
             dags,
         };
@@ -482,6 +489,7 @@ fn task_def(
     step: &Step,
     from: Framework,
     target: Target,
+    assets: &AssetConsts,
     module: (Option<&Pipeline>, &[String]),
     imports: &mut Imports,
     helpers: &mut Vec<&'static str>,
@@ -532,13 +540,7 @@ fn task_def(
     if let Some(tr) = &node.trigger_rule {
         kwargs.push(Expr::kw("trigger_rule", Expr::str(tr)));
     }
-    if !node.outlets.is_empty() {
-        imports.name(sdk(target), "Asset");
-        kwargs.push(Expr::kw(
-            "outlets",
-            Expr::List(node.outlets.iter().map(asset_expr).collect()),
-        ));
-    }
+    kwargs.extend(assets.kwargs(node, imports, target));
     // Several named outputs: the body returns a dict, pushed as one XCom per key.
     if super::outputs::returns_by_name(node) && from != Framework::Airflow {
         kwargs.push(Expr::kw("multiple_outputs", Expr::raw("True")));
@@ -596,17 +598,142 @@ const TASK_OPTIONS: &[&str] = &[
     "doc_md",
 ];
 
-fn asset_expr(a: &crate::ir::AssetRef) -> Expr {
-    let mut args = Vec::new();
-    if let Some(n) = &a.name {
-        args.push(Expr::kw("name", Expr::str(n)));
+/// The module's assets as constants (`CRM_ACCOUNTS = Asset(name=…, uri=…)`), one per asset
+/// name or URI, so producers' outlets, consumers' inlets and asset schedules all name the same
+/// Asset (Airflow activates one asset per name and per URI).
+struct AssetConsts {
+    /// (constant name, the asset with every field any reference gave it).
+    list: Vec<(String, AssetRef)>,
+    /// Whether tasks are written with their inlets.
+    inlets: bool,
+}
+
+impl AssetConsts {
+    /// The assets of every pipeline of `file`: outlets, inlets (as an Airflow source declares
+    /// them; a Dagster asset's inlets are its upstream edges), then asset schedules.
+    fn new(file: &SourceFile) -> AssetConsts {
+        let mut consts = AssetConsts {
+            list: Vec::new(),
+            inlets: file.framework == Some(Framework::Airflow),
+        };
+        for p in &file.pipelines {
+            for n in &p.nodes {
+                let inlets = if consts.inlets { &n.inlets[..] } else { &[] };
+                for a in n.outlets.iter().chain(inlets) {
+                    consts.add(a);
+                }
+            }
+        }
+        for p in &file.pipelines {
+            if let Some(s) = p
+                .schedule
+                .as_ref()
+                .filter(|s| s.kind == ScheduleKind::Asset)
+            {
+                for name in &s.assets {
+                    if consts.find(name).is_none() {
+                        consts.add(&AssetRef {
+                            name: Some(name.clone()),
+                            uri: None,
+                        });
+                    }
+                }
+            }
+        }
+        consts
     }
-    if let Some(u) = &a.uri
-        && a.name.as_deref() != Some(u.as_str())
-    {
-        args.push(Expr::kw("uri", Expr::str(u)));
+
+    fn add(&mut self, a: &AssetRef) {
+        let same = |b: &AssetRef| {
+            (a.name.is_some() && a.name == b.name) || (a.uri.is_some() && a.uri == b.uri)
+        };
+        if let Some((_, known)) = self.list.iter_mut().find(|(_, b)| same(b)) {
+            known.name = known.name.take().or_else(|| a.name.clone());
+            known.uri = known.uri.take().or_else(|| a.uri.clone());
+            return;
+        }
+        let Some(key) = a.name.as_ref().or(a.uri.as_ref()) else {
+            return;
+        };
+        let base = identifier(
+            key.rsplit(['/', ':'])
+                .find(|x| !x.is_empty())
+                .unwrap_or(key),
+        )
+        .to_uppercase();
+        let mut name = base.clone();
+        let mut k = 1;
+        while self.list.iter().any(|(c, _)| *c == name) {
+            k += 1;
+            name = format!("{base}_{k}");
+        }
+        self.list.push((name, a.clone()));
     }
-    Expr::call("Asset", args)
+
+    /// The constant of an asset named (or with the URI) `key`.
+    fn find(&self, key: &str) -> Option<&str> {
+        self.list
+            .iter()
+            .find(|(_, a)| a.name.as_deref() == Some(key) || a.uri.as_deref() == Some(key))
+            .map(|(c, _)| c.as_str())
+    }
+
+    /// An asset reference in the code: its constant.
+    fn named(&self, key: &str, target: Target, imports: &mut Imports) -> Expr {
+        imports.name(sdk(target), "Asset");
+        match self.find(key) {
+            Some(c) => Expr::raw(c),
+            None => Expr::call("Asset", vec![Expr::kw("name", Expr::str(key))]),
+        }
+    }
+
+    fn reference(&self, a: &AssetRef, target: Target, imports: &mut Imports) -> Expr {
+        let key = a
+            .name
+            .as_ref()
+            .or(a.uri.as_ref())
+            .cloned()
+            .unwrap_or_default();
+        self.named(&key, target, imports)
+    }
+
+    /// The `outlets=[…]` and `inlets=[…]` arguments of a task.
+    fn kwargs(&self, n: &crate::ir::Node, imports: &mut Imports, target: Target) -> Vec<Expr> {
+        let mut kw = Vec::new();
+        for (key, list) in [("inlets", &n.inlets), ("outlets", &n.outlets)] {
+            if !list.is_empty() && (key == "outlets" || self.inlets) {
+                kw.push(Expr::kw(
+                    key,
+                    Expr::List(
+                        list.iter()
+                            .map(|a| self.reference(a, target, imports))
+                            .collect(),
+                    ),
+                ));
+            }
+        }
+        kw
+    }
+
+    /// The module-level definitions, in first-use order.
+    fn lines(&self) -> Vec<String> {
+        self.list
+            .iter()
+            .map(|(c, a)| {
+                let mut args = Vec::new();
+                if let Some(n) = &a.name {
+                    args.push(Expr::kw("name", Expr::str(n)));
+                }
+                if let Some(u) = a.uri.as_ref().filter(|u| a.name.as_ref() != Some(*u)) {
+                    args.push(Expr::kw("uri", Expr::str(u)));
+                }
+                format!(
+                    "{c} = {}",
+                    Expr::call("Asset", args).format_lead(0, c.len() + 3, 0)
+                )
+            })
+            .collect()
+    }
 }
 
 /// A policy as BaseOperator keyword arguments.
@@ -683,6 +810,11 @@ fn input_expr(plan: &Plan, s: &Source) -> Expr {
     match s {
         // External assets are not steps in Airflow: their value is not passed.
         Source::Step(i) if plan.steps[*i].node.kind == NodeKind::ExternalAsset => Expr::raw("None"),
+        // A classic operator's value is its XComArg: `op.output` (the operator object would be
+        // passed as a plain value, and Airflow would record no edge).
+        Source::Step(i) if plan.steps[*i].node.operator.is_some() => {
+            Expr::raw(format!("{}.output", plan.steps[*i].var))
+        }
         Source::Step(i) => Expr::raw(plan.steps[*i].var.clone()),
         Source::Steps(list) => Expr::List(
             list.iter()
@@ -702,6 +834,7 @@ fn step_statement(
     step: &Step,
     overrides: &[Expr],
     target: Target,
+    assets: &AssetConsts,
     imports: &mut Imports,
     ledger: &mut Ledger,
     table: &Translations,
@@ -785,13 +918,7 @@ fn step_statement(
                 kwargs.push(Expr::kw("timeout", shared::seconds(t)));
             }
         }
-        if !n.outlets.is_empty() {
-            imports.name(sdk(target), "Asset");
-            kwargs.push(Expr::kw(
-                "outlets",
-                Expr::List(n.outlets.iter().map(asset_expr).collect()),
-            ));
-        }
+        kwargs.extend(assets.kwargs(n, imports, target));
         let call = match &n.mapping {
             Some(m) => {
                 for a in &m.over {
@@ -915,6 +1042,7 @@ fn chain_call(base: Expr, method: &str, args: Vec<Expr>) -> Expr {
 fn dag_decorator(
     p: &Pipeline,
     target: Target,
+    assets: &AssetConsts,
     imports: &mut Imports,
     ledger: &mut Ledger,
     table: &Translations,
@@ -953,7 +1081,7 @@ fn dag_decorator(
                 Expr::List(
                     s.assets
                         .iter()
-                        .map(|a| Expr::call("Asset", vec![Expr::kw("name", Expr::str(a))]))
+                        .map(|a| assets.named(a, target, imports))
                         .collect(),
                 )
             }

@@ -11,6 +11,7 @@ use super::multi_asset::members as multi_members;
 use super::plan::{Names, Plan, Source, Step, unique};
 use super::python::{self, Expr, identifier};
 use super::rewrite::rewrite;
+use super::template;
 use super::{Target, Writer, shared};
 use crate::ir::{Framework, Node, NodeKind, Partitions, Pipeline, ScheduleKind, SourceFile, Value};
 use crate::report::{Fidelity, Ledger, Translations};
@@ -274,6 +275,9 @@ impl Writer for DagsterWriter {
                 }
             }
             let mut multi_checks = std::collections::BTreeSet::new();
+            if plan.steps.iter().any(|s| reads_params(&plan, s)) {
+                definitions.push(config_class(p, &mut ledger, table));
+            }
             for c in &p.checks {
                 // The checks of one `@multi_asset_check` are one function, written once.
                 if let Some(f) = c.extra.get("multi_asset_check").and_then(Value::as_str)
@@ -633,6 +637,87 @@ fn resolve(plan: &Plan, j: usize) -> Option<usize> {
         .or_else(|| s.after.iter().find_map(|&k| resolve(plan, k)))
 }
 
+/// Whether an asset reads the Airflow run parameters (a `params` argument, or `{{ params.x }}`
+/// in its shell command): it then takes the pipeline's config class.
+fn reads_params(plan: &Plan, step: &Step) -> bool {
+    let p = plan.pipeline;
+    if p.framework != Some(Framework::Airflow) || p.params.is_empty() {
+        return false;
+    }
+    let takes = step
+        .node
+        .callable
+        .as_ref()
+        .is_some_and(|c| c.params.iter().any(|x| x.name == "params"));
+    takes
+        || template::shell_command(plan, step, &|n| n.to_string())
+            .is_some_and(|r| !template::params(&r).is_empty())
+}
+
+/// The name of a pipeline's run config class (`CustomerChurnReportConfig`).
+fn config_class_name(p: &Pipeline) -> String {
+    let mut name: String = identifier(&p.id)
+        .split('_')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect();
+    name.push_str("Config");
+    name
+}
+
+/// The run config class of an Airflow pipeline's params: one field per param, its default kept.
+fn config_class(p: &Pipeline, ledger: &mut Ledger, table: &Translations) -> String {
+    let name = config_class_name(p);
+    let mut text = format!(
+        "class {name}(dg.Config):\n    \"\"\"The run parameters of {} (Airflow params).\"\"\"\n\n",
+        p.id
+    );
+    for prm in &p.params {
+        let by_type = match prm.r#type.as_deref() {
+            Some("integer" | "int") => Some("int"),
+            Some("number" | "float") => Some("float"),
+            Some("string" | "str") => Some("str"),
+            Some("boolean" | "bool") => Some("bool"),
+            _ => None,
+        };
+        let ann = by_type.or(match &prm.default {
+            Some(Value::Int(_)) => Some("int"),
+            Some(Value::Float(_)) => Some("float"),
+            Some(Value::Bool(_)) => Some("bool"),
+            Some(Value::Str(_)) => Some("str"),
+            _ => None,
+        });
+        let field = match (ann, &prm.default) {
+            (Some(t), Some(d)) if *d != Value::None => {
+                format!(
+                    "{}: {t} = {}",
+                    identifier(&prm.name),
+                    python::value(d).flat()
+                )
+            }
+            (Some(t), _) => format!("{}: {t} | None = None", identifier(&prm.name)),
+            (None, _) => format!("{}: str | None = None", identifier(&prm.name)),
+        };
+        text.push_str(&format!("    {field}\n"));
+        ledger.record_as(
+            table,
+            "param",
+            &prm.name,
+            p.span,
+            Some(Fidelity::Approximate),
+            Some(format!(
+                "a field of `{name}` (dg.Config) with its default: each asset that reads it takes the config (set per asset in the run config); Param's schema checks are not kept"
+            )),
+        );
+    }
+    text.trim_end().to_string()
+}
+
 #[allow(clippy::too_many_arguments)]
 fn asset(
     plan: &Plan,
@@ -686,6 +771,52 @@ fn asset(
     let mut deps: Vec<String> = Vec::new();
     // Whether a partition mapping of the source is written on an input or a dep.
     let mut mapped_inputs = false;
+    // A templated shell command reads the run config, the logical date and upstream values.
+    let shell = template::shell_command(plan, step, &|n| format!("config.{n}"));
+    let mut shell_body = None;
+    if let Some(r) = &shell {
+        template::record(
+            r,
+            n,
+            ledger,
+            table,
+            (
+                "the partition's start (the current time when unpartitioned)",
+                "the run config",
+            ),
+        );
+        for (func, j) in template::upstream_steps(plan, r) {
+            if let Some(up) = resolve(plan, j)
+                && plan.steps[up].func == func
+                && !data_params.contains(&func)
+            {
+                data_params.push(func);
+            }
+        }
+        // Every partitioning but static, dynamic and multi keys is a time window here.
+        let time_window = !matches!(
+            plan.pipeline.partitions.as_ref().or(n.partitions.as_ref()),
+            Some(Partitions::Static { .. } | Partitions::Dynamic { .. } | Partitions::Multi { .. })
+        );
+        let date = if partitions.is_some() && time_window {
+            "context.partition_time_window.start"
+        } else {
+            imports.name("datetime", "datetime");
+            imports.name("datetime", "timezone");
+            "datetime.now(timezone.utc)"
+        };
+        shell_body = Some(template::shell_body(r, date));
+    }
+    let config = reads_params(plan, step).then(|| config_class_name(plan.pipeline));
+    let param_names: Vec<String> = match &config {
+        Some(_) => plan
+            .pipeline
+            .params
+            .iter()
+            .map(|x| x.name.clone())
+            .collect(),
+        None => Vec::new(),
+    };
     for input in &step.inputs {
         match &input.source {
             Source::Step(j) => match resolve(plan, *j) {
@@ -780,6 +911,11 @@ fn asset(
         for prm in &c.params {
             let fed = step.inputs.iter().any(|i| i.param == prm.name);
             if fed || prm.name.starts_with('*') || prm.name == "context" {
+                continue;
+            }
+            // Airflow's `params` reads the run config (bound whole only where the body needs it).
+            if prm.name == "params" && config.is_some() {
+                prelude.push("params = config.model_dump()".into());
                 continue;
             }
             if let Some(default) = &prm.default {
@@ -938,7 +1074,16 @@ fn asset(
     } else {
         python::decorator("dg.asset", kw)
     };
-    let (body, uses_context) = asset_body(step, from, &prelude, imports, helpers, ledger, table);
+    let (body, uses_context) = asset_body(
+        step,
+        from,
+        &prelude,
+        (shell_body.as_deref(), &param_names),
+        imports,
+        helpers,
+        ledger,
+        table,
+    );
     let mut params: Vec<String> = Vec::new();
     if uses_context || prelude.iter().any(|l| l.contains("context.")) {
         params.push("context: dg.AssetExecutionContext".into());
@@ -965,6 +1110,13 @@ fn asset(
             .filter(|a| !a.contains("Context"))
             .map_or_else(|| p.clone(), |a| format!("{p}: {a}"))
     }));
+    // Airflow params: the pipeline's run config class.
+    if let Some(class) = &config {
+        params.insert(
+            usize::from(params.first().is_some_and(|p| p.starts_with("context"))),
+            format!("config: {class}"),
+        );
+    }
     // A Dagster run-config parameter stays one (`config: ScoringConfig`).
     if from == Framework::Dagster
         && let Some(cfg) = n.callable.as_ref().and_then(|c| {
@@ -1059,10 +1211,12 @@ const ASSET_OPTIONS: &[&str] = &[
 ];
 
 /// The body of an asset: non-edge parameters assigned first, mapping expanded to a loop.
+#[allow(clippy::too_many_arguments)]
 fn asset_body(
     step: &Step,
     from: Framework,
     prelude: &[String],
+    (shell, params): (Option<&str>, &[String]),
     imports: &mut Imports,
     helpers: &mut Vec<&'static str>,
     ledger: &mut Ledger,
@@ -1080,6 +1234,12 @@ fn asset_body(
         None,
         (None, &[]),
     );
+    // A rendered shell command replaces the operator's body; Airflow params read the config.
+    let inner = match shell {
+        Some(b) => python::indent_body(b, 4).trim_end().to_string(),
+        None if !params.is_empty() => super::rewrite::airflow_params(&inner, params, "config.").0,
+        None => inner,
+    };
     let uses_context = inner
         .split(|c: char| !(c.is_alphanumeric() || c == '_'))
         .any(|w| w == "context");
@@ -1214,6 +1374,10 @@ fn asset_body(
         if read(name, &prelude[i + 1..]) {
             text.push_str(&format!("    {l}\n"));
         }
+    }
+    // A nested function after the locals is set apart by a blank line (as ruff formats it).
+    if !text.is_empty() && inner.trim_start().starts_with("def ") {
+        text.push('\n');
     }
     text.push_str(&inner);
     (text.trim_end().to_string(), uses_context)
@@ -1551,7 +1715,7 @@ fn cadence_fits(parts: Option<&Partitions>, cron: &str) -> bool {
 
 /// Module-level statements as one block: a function (a schedule) is set off by two blank lines.
 fn blocks(lines: &[String]) -> Vec<String> {
-    let is_def = |l: &str| l.starts_with('@') || l.starts_with("def ");
+    let is_def = |l: &str| l.starts_with('@') || l.starts_with("def ") || l.starts_with("class ");
     let mut out = String::new();
     let mut prev_def = false;
     for l in lines {

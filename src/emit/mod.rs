@@ -15,6 +15,7 @@ mod resources;
 pub mod rewrite;
 mod shared;
 pub mod target;
+mod template;
 mod templates;
 mod upstream;
 

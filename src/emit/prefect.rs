@@ -19,6 +19,7 @@ use super::module::{FunctionCtx, Imports, PipelineCtx};
 use super::plan::{Plan, Source, Step, unique};
 use super::python::{self, Expr, identifier};
 use super::rewrite::rewrite;
+use super::template;
 use super::{Target, Writer, shared};
 use crate::ir::{Framework, NodeKind, Partitions, Pipeline, ScheduleKind, SourceFile, Value};
 use crate::report::{Fidelity, Ledger, Translations};
@@ -124,6 +125,7 @@ impl Writer for PrefectWriter {
                         table,
                         partition_param.as_deref(),
                         &config,
+                        &plan,
                     );
                     let mut scratch = Ledger::new(&file.path, &p.id, "prefect");
                     decorated.insert(
@@ -137,6 +139,8 @@ impl Writer for PrefectWriter {
                 let mapped = step.node.mapping.is_some();
                 let args = call_args(&plan, step, &folded, mapped);
                 let mut args = args;
+                template_args(&plan, step, &mut args);
+                params_arg(p, step, &mut args, &mut ledger, table);
                 if let Some(pk) = &partition_param
                     && needs_partition(step, from)
                     && !args
@@ -563,9 +567,20 @@ fn task(
     table: &Translations,
     partition: Option<&str>,
     config: &[String],
+    plan: &Plan,
 ) -> FunctionCtx {
     imports.name("prefect", "task");
     let node = step.node;
+    let shell = template::shell_command(plan, step, &|n| identifier(n));
+    if let Some(r) = &shell {
+        template::record(
+            r,
+            node,
+            ledger,
+            table,
+            ("the flow run's scheduled start", "flow parameters"),
+        );
+    }
     let mut kwargs = Vec::new();
     // The task's display name from a Prefect decorator; an id that a call-site
     // `with_options(name=…)` cannot carry (`group.task`) becomes the name instead.
@@ -612,6 +627,25 @@ fn task(
     );
     let decorator =
         shared::runs_to_end(decorator, &body, from, Framework::Prefect, imports, helpers);
+    // A templated shell command is rendered from the task's arguments and the flow run.
+    let (signature, body) = match &shell {
+        Some(r) => {
+            let mut params: Vec<String> = template::upstream_steps(plan, r)
+                .into_iter()
+                .map(|(f, _)| f)
+                .collect();
+            params.extend(template::params(r).iter().map(|n| identifier(n)));
+            if r.needs.contains(&template::Needed::LogicalDate) {
+                imports.name("prefect.runtime", "flow_run");
+            }
+            let body = template::shell_body(r, "flow_run.scheduled_start_time");
+            (
+                shared::signature(&format!("def {}", step.func), &params, ""),
+                python::indent_body(&body, 4).trim_end().to_string(),
+            )
+        }
+        None => (signature, body),
+    };
     FunctionCtx {
         decorator,
         name: step.func.clone(),
@@ -619,6 +653,83 @@ fn task(
         body,
         is_async,
     }
+}
+
+/// A templated shell step's call passes the upstream values and flow parameters its command
+/// reads (the upstreams it takes a value from are no longer only waited for).
+fn template_args(plan: &Plan, step: &Step, args: &mut Vec<Expr>) {
+    let Some(r) = template::shell_command(plan, step, &|n| identifier(n)) else {
+        return;
+    };
+    let ups = template::upstream_steps(plan, &r);
+    let mut values: Vec<Expr> = ups
+        .iter()
+        .map(|(func, j)| Expr::kw(func, Expr::raw(plan.steps[*j].var.clone())))
+        .collect();
+    for name in template::params(&r) {
+        values.push(Expr::kw(&identifier(&name), Expr::raw(identifier(&name))));
+    }
+    // Before `wait_for`, which stays the last argument.
+    let at = args
+        .iter()
+        .position(|a| matches!(a, Expr::Keyword(k, _) if k == "wait_for"))
+        .unwrap_or(args.len());
+    args.splice(at..at, values);
+    let taken: Vec<String> = ups
+        .iter()
+        .map(|(_, j)| plan.steps[*j].var.clone())
+        .collect();
+    args.retain_mut(|a| match a {
+        Expr::Keyword(k, v) if k == "wait_for" => {
+            if let Expr::List(items) = v.as_mut() {
+                items.retain(|e| !taken.contains(&e.flat()));
+                !items.is_empty()
+            } else {
+                true
+            }
+        }
+        _ => true,
+    });
+}
+
+/// An Airflow callable's `params` argument (the DAG's run parameters) gets them as a dict of the
+/// flow's parameters.
+fn params_arg(
+    p: &Pipeline,
+    step: &Step,
+    args: &mut Vec<Expr>,
+    ledger: &mut Ledger,
+    table: &Translations,
+) {
+    let takes = step
+        .node
+        .callable
+        .as_ref()
+        .is_some_and(|c| c.params.iter().any(|x| x.name == "params"));
+    if p.framework != Some(Framework::Airflow)
+        || p.params.is_empty()
+        || !takes
+        || args
+            .iter()
+            .any(|a| matches!(a, Expr::Keyword(k, _) if k == "params"))
+    {
+        return;
+    }
+    let dict = p
+        .params
+        .iter()
+        .map(|x| (Expr::str(&x.name), Expr::raw(identifier(&x.name))))
+        .collect();
+    args.push(Expr::kw("params", Expr::Dict(dict)));
+    let n = step.node;
+    ledger.record_as(
+        table,
+        "body.context",
+        &n.id,
+        n.span,
+        Some(Fidelity::Approximate),
+        Some("Airflow's `params` is passed as a dict of the flow's parameters".into()),
+    );
 }
 
 /// `@task` options passed through unchanged in a Prefect → Prefect port.

@@ -324,6 +324,32 @@ pub fn rewrite(body: &str, from: Framework, to: Framework) -> Rewritten {
     out
 }
 
+/// Airflow run-parameter reads in a body (`params["x"]`, `context["params"]["x"]`,
+/// `get_current_context()["params"]["x"]`) for the named parameters, as `{prefix}x`
+/// (`config.x`); the second value says whether the body still reads `params` some other way.
+pub fn airflow_params(body: &str, names: &[String], prefix: &str) -> (String, bool) {
+    let mut out = body.to_string();
+    for whole in [
+        "get_current_context()[\"params\"]",
+        "get_current_context()['params']",
+        "context[\"params\"]",
+        "context['params']",
+    ] {
+        out = replace_words(&out, whole, "params");
+    }
+    for name in names {
+        for q in ['"', '\''] {
+            out = replace_words(
+                &out,
+                &format!("params[{q}{name}{q}]"),
+                &format!("{prefix}{name}"),
+            );
+        }
+    }
+    let still = has_word(&out, "params");
+    (out, still)
+}
+
 /// A Prefect artifact call: function, positional parameters, the parameter holding the content.
 const ARTIFACTS: &[(&str, &[&str], &str)] = &[
     (
@@ -716,6 +742,24 @@ fn replace_words(body: &str, pattern: &str, new: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn airflow_params_reads_become_config_fields() {
+        let names = vec!["risk_threshold".to_string()];
+        let (body, still) = airflow_params(
+            "t = params[\"risk_threshold\"]\nu = context[\"params\"]['risk_threshold']\n",
+            &names,
+            "config.",
+        );
+        assert_eq!(
+            body,
+            "t = config.risk_threshold\nu = config.risk_threshold\n"
+        );
+        assert!(!still);
+        let (body, still) = airflow_params("x = params.get(\"other\")\n", &names, "config.");
+        assert_eq!(body, "x = params.get(\"other\")\n");
+        assert!(still);
+    }
 
     #[test]
     fn loggers_follow_the_target() {

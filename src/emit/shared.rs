@@ -511,6 +511,33 @@ pub fn body_for(
         {
             rw.body = super::outputs::return_by_name(&rw.body, &n.outputs);
         }
+        // A `@task.bash` body returns its command: the target runs it in bash.
+        if n.flavor.as_deref() == Some("bash") && from == Framework::Airflow && to != from {
+            let date = if to == Framework::Prefect {
+                imports.name("prefect.runtime", "flow_run");
+                ", logical_date=flow_run.scheduled_start_time"
+            } else {
+                ""
+            };
+            rw.body = format!(
+                "def _command():\n{}\n\nreturn _run_bash(_command(){date})\n",
+                python::indent_body(&rw.body, 4).trim_end()
+            );
+            self::need(imports, helpers, "_run_bash");
+            let dates = if to == Framework::Prefect {
+                "the flow run's scheduled start"
+            } else {
+                "the current time"
+            };
+            ledger.record_as(
+                table,
+                "body.context",
+                &n.id,
+                c.body_span,
+                Some(Fidelity::Approximate),
+                Some(format!("the @task.bash command runs in bash (`_run_bash`): {{{{ ds }}}} / {{{{ ts }}}} dates from {dates}, any other Jinja raises; the value is the last line printed")),
+            );
+        }
         let body = if n.kind == NodeKind::Sensor && to != Framework::Airflow {
             let names: Vec<String> = params
                 .iter()
@@ -692,6 +719,7 @@ const HELPERS: &[&str] = &[
     "_partition_window",
     "_multi_partition_key",
     "_outputs",
+    "_run_bash",
 ];
 
 /// Provides what a rewritten body needs (`Rewritten::needs`): an import or a module helper.

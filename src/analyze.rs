@@ -9,10 +9,11 @@ use crate::frontend::{self, WalkError};
 use crate::ir::{Estate, Framework, IR_VERSION, Pipeline, ScheduleKind, Severity};
 use crate::matrix::Engine;
 
-/// Reads every Python file under the paths into an estate, in sorted path order.
+/// Reads every Python file under the paths into an estate, in sorted path order, on the
+/// reader pool (the result is the same whatever the thread count).
 pub fn read_estate(paths: &[PathBuf]) -> (Estate, Vec<WalkError>) {
     let (files, errors) = frontend::collect_files(paths);
-    let files = files.iter().map(|p| frontend::read_path(p)).collect();
+    let files = crate::parallel::map_ordered(&files, |p| frontend::read_path_here(p));
     (
         Estate {
             ir_version: IR_VERSION,

@@ -21,6 +21,10 @@ const EXIT_CODES: &str = "Exit codes: 0 clean; 1 some inputs had errors (they ar
 #[derive(Debug, Parser)]
 #[command(name = "orchmig", version, about, after_help = EXIT_CODES)]
 pub struct Cli {
+    /// Threads that read files (default: ORCHMIG_THREADS, else RAYON_NUM_THREADS, else one per
+    /// core); the output is the same whatever the count.
+    #[arg(long, short = 'j', global = true, value_name = "N")]
+    pub threads: Option<usize>,
     /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
@@ -230,6 +234,9 @@ pub struct RunFlags {
 
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
+    if let Some(n) = cli.threads {
+        crate::parallel::set_threads(n);
+    }
     match cli.command {
         Command::Analyze {
             paths,

@@ -64,7 +64,7 @@ fn progress_bar(len: usize) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("reading {pos}/{len} files {wide_bar} {eta}") {
+    if let Ok(style) = ProgressStyle::with_template("orchmig: {pos}/{len} files {wide_bar} {eta}") {
         bar.set_style(style);
     }
     bar

@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::frontend::{self, WalkError};
-use crate::ir::{Estate, Framework, IR_VERSION, Pipeline, ScheduleKind, Severity};
+use crate::ir::{Estate, Framework, IR_VERSION, Pipeline, ScheduleKind, Severity, SourceFile};
 use crate::matrix::Engine;
 
-/// Reads every Python file under the paths into an estate, in sorted path order.
+/// Reads every Python file under the paths into an estate, in sorted path order, on the
+/// reader pool (the result is the same whatever the thread count).
 pub fn read_estate(paths: &[PathBuf]) -> (Estate, Vec<WalkError>) {
     let (files, errors) = frontend::collect_files(paths);
-    let files = files.iter().map(|p| frontend::read_path(p)).collect();
+    let files = crate::parallel::map_ordered(&files, |p| frontend::read_path_here(p));
     (
         Estate {
             ir_version: IR_VERSION,
@@ -97,14 +98,55 @@ pub struct Inventory {
     pub files_with_errors: usize,
 }
 
+/// One file read for the inventory: the file without its pipelines (path, framework,
+/// diagnostics) and one row per pipeline.
+pub struct FileRows {
+    /// The file; its pipelines and support code are dropped once the rows are made.
+    pub file: SourceFile,
+    /// Its inventory rows, in source order.
+    pub rows: Vec<Row>,
+}
+
+/// Reads every Python file under the paths and makes its rows on the reader pool, keeping no
+/// file's IR beyond its own reading (an estate of any size is read in bounded memory).
+pub fn read_rows(paths: &[PathBuf], engine: &Engine) -> (Vec<FileRows>, Vec<WalkError>) {
+    let (files, errors) = frontend::collect_files(paths);
+    let read = crate::parallel::map_ordered(&files, |p| {
+        let mut file = frontend::read_path_here(p);
+        let rows = file
+            .pipelines
+            .iter()
+            .map(|pl| row(&file.path, pl, engine))
+            .collect();
+        file.pipelines = Vec::new();
+        file.support = Vec::new();
+        FileRows { file, rows }
+    });
+    (read, errors)
+}
+
 /// Builds the inventory of an estate, classifying each pipeline with the matrix engine.
 pub fn inventory(estate: &Estate, engine: &Engine) -> Inventory {
+    inventory_of(estate.files.iter().map(|f| {
+        let rows = f
+            .pipelines
+            .iter()
+            .map(|p| row(&f.path, p, engine))
+            .collect();
+        (f, rows)
+    }))
+}
+
+/// Builds the inventory from each file and its rows, in file order.
+pub fn inventory_of<'f>(files: impl IntoIterator<Item = (&'f SourceFile, Vec<Row>)>) -> Inventory {
     let mut rows = Vec::new();
     let mut by_framework: BTreeMap<Framework, Totals> = BTreeMap::new();
     let mut totals = Totals::default();
+    let mut count = 0;
     let mut without = 0;
     let mut with_errors = 0;
-    for file in &estate.files {
+    for (file, file_rows) in files {
+        count += 1;
         if file
             .diagnostics
             .iter()
@@ -112,13 +154,11 @@ pub fn inventory(estate: &Estate, engine: &Engine) -> Inventory {
         {
             with_errors += 1;
         }
-        if file.pipelines.is_empty() {
+        if file_rows.is_empty() {
             without += 1;
         }
-        for p in &file.pipelines {
-            let row = row(&file.path, p, engine);
-            let fw = p.framework.unwrap_or(Framework::Airflow);
-            for t in [by_framework.entry(fw).or_default(), &mut totals] {
+        for row in file_rows {
+            for t in [by_framework.entry(row.framework).or_default(), &mut totals] {
                 t.pipelines += 1;
                 t.nodes += row.nodes;
                 t.edges += row.edges;
@@ -135,7 +175,7 @@ pub fn inventory(estate: &Estate, engine: &Engine) -> Inventory {
         pipelines: rows,
         by_framework,
         totals,
-        files: estate.files.len(),
+        files: count,
         files_without_pipelines: without,
         files_with_errors: with_errors,
     }

@@ -21,6 +21,10 @@ const EXIT_CODES: &str = "Exit codes: 0 clean; 1 some inputs had errors (they ar
 #[derive(Debug, Parser)]
 #[command(name = "orchmig", version, about, after_help = EXIT_CODES)]
 pub struct Cli {
+    /// Threads that read files (default: ORCHMIG_THREADS, else RAYON_NUM_THREADS, else one per
+    /// core); the output is the same whatever the count.
+    #[arg(long, short = 'j', global = true, value_name = "N")]
+    pub threads: Option<usize>,
     /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
@@ -230,6 +234,9 @@ pub struct RunFlags {
 
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
+    if let Some(n) = cli.threads {
+        crate::parallel::set_threads(n);
+    }
     match cli.command {
         Command::Analyze {
             paths,
@@ -302,8 +309,18 @@ fn not_yet(what: &str, issue: u32) -> i32 {
 /// Reads the estate, prints diagnostics, and says which exit code the inputs imply.
 pub(crate) fn read_reporting(paths: &[PathBuf]) -> (Estate, i32) {
     let (estate, walk_errors) = analyze::read_estate(paths);
+    let code = report_reading(paths, &walk_errors, &estate.files);
+    (estate, code)
+}
+
+/// Prints the walk errors and the files' diagnostics; says which exit code they imply.
+pub(crate) fn report_reading(
+    paths: &[PathBuf],
+    walk_errors: &[crate::frontend::WalkError],
+    files: &[crate::ir::SourceFile],
+) -> i32 {
     let mut code = EXIT_OK;
-    for e in &walk_errors {
+    for e in walk_errors {
         let missing = e.message == "no such file or folder";
         diag::print_path_error(
             &e.path.display().to_string(),
@@ -320,11 +337,11 @@ pub(crate) fn read_reporting(paths: &[PathBuf]) -> (Estate, i32) {
             code.max(EXIT_FINDINGS)
         };
     }
-    let errors = diag::print_all(&estate.files, false);
+    let errors = diag::print_all(files, false);
     if errors > 0 && code == EXIT_OK {
         code = EXIT_FINDINGS;
     }
-    (estate, code)
+    code
 }
 
 pub(crate) fn write_stdout(text: &str) -> bool {
@@ -388,10 +405,20 @@ fn analyze_cmd(
             return EXIT_USAGE;
         }
     };
+    let Some(target) = target else {
+        // Without port grades no file's IR outlives its rows.
+        let (read, walk_errors) = analyze::read_rows(paths, &engine);
+        let (files, rows): (Vec<_>, Vec<_>) = read.into_iter().map(|r| (r.file, r.rows)).unzip();
+        let code = report_reading(paths, &walk_errors, &files);
+        let inv = analyze::inventory_of(files.iter().zip(rows));
+        write_stdout(&render_inventory(&inv, None, format));
+        return code;
+    };
     let (estate, mut code) = read_reporting(paths);
     let inv = analyze::inventory(&estate, &engine);
     // The port grades of the whole estate, from the same writers and ledger as `orchmig port`.
-    let port = target.map(|t| {
+    let port = {
+        let t = target;
         let table = crate::report::Translations::builtin().ok();
         let mut report = crate::report::Report {
             schema: "orchmig.port/1",
@@ -416,32 +443,40 @@ fn analyze_cmd(
             }
         }
         report
-    });
-    let text = match format {
+    };
+    write_stdout(&render_inventory(&inv, Some(&port), format));
+    code
+}
+
+/// The inventory (and the port grades, when asked) in the chosen format.
+fn render_inventory(
+    inv: &analyze::Inventory,
+    port: Option<&crate::report::Report>,
+    format: Format,
+) -> String {
+    match format {
         Format::Table => {
-            let mut t = analyze::render_table(&inv);
-            if let Some(r) = &port {
+            let mut t = analyze::render_table(inv);
+            if let Some(r) = port {
                 t.push_str(&format!("\nport to {}:\n{}", r.target, r.table()));
             }
             t
         }
         Format::Markdown => {
-            let mut t = analyze::render_markdown(&inv);
-            if let Some(r) = &port {
+            let mut t = analyze::render_markdown(inv);
+            if let Some(r) = port {
                 t.push_str(&format!("\n{}", r.markdown()));
             }
             t
         }
         Format::Json => {
-            let mut v = serde_json::to_value(&inv).unwrap_or_default();
-            if let Some(r) = &port {
+            let mut v = serde_json::to_value(inv).unwrap_or_default();
+            if let Some(r) = port {
                 v["port"] = serde_json::json!({ "target": r.target, "grades": r.grades() });
             }
             serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
         }
-    };
-    write_stdout(&text);
-    code
+    }
 }
 
 fn ir_cmd(paths: &[PathBuf]) -> i32 {

@@ -10,6 +10,7 @@ pub mod frontend;
 pub mod ir;
 pub mod matrix;
 pub mod matrix_cmd;
+pub mod parallel;
 pub mod port_cmd;
 pub mod report;
 pub mod verify;

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, Format, read_reporting, write_stdout};
+use crate::cli::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, Format, report_reading, write_stdout};
 use crate::diag::print_path_error;
 use crate::emit::{Target, port_file};
 use crate::report::{Fidelity, Report, Translations};
@@ -69,11 +69,21 @@ pub fn run(a: PortArgs) -> i32 {
         );
         return EXIT_USAGE;
     }
-    let (estate, mut code) = read_reporting(a.paths);
-    let files: Vec<_> = estate
-        .files
+    // Each file is read and written on the reader pool; only its output and ledgers outlive it.
+    let (found, walk_errors) = crate::frontend::collect_files(a.paths);
+    let done = crate::parallel::map_ordered(&found, |p| {
+        let mut file = crate::frontend::read_path_here(p);
+        let ported = (!file.pipelines.is_empty()).then(|| port_file(&file, target, &table));
+        file.pipelines = Vec::new();
+        file.support = Vec::new();
+        (file, ported)
+    });
+    let (read, ported): (Vec<_>, Vec<_>) = done.into_iter().unzip();
+    let mut code = report_reading(a.paths, &walk_errors, &read);
+    let files: Vec<_> = read
         .iter()
-        .filter(|f| !f.pipelines.is_empty())
+        .zip(ported)
+        .filter_map(|(f, p)| Some((f, p?)))
         .collect();
     if a.out.is_none() && files.len() > 1 {
         print_path_error(
@@ -94,8 +104,8 @@ pub fn run(a: PortArgs) -> i32 {
             .unwrap_or_default(),
     };
     let mut outputs: Vec<(PathBuf, String)> = Vec::new();
-    for f in &files {
-        match port_file(f, target, &table) {
+    for (f, result) in files {
+        match result {
             Ok((text, ledgers)) => {
                 let name = Path::new(&f.path)
                     .file_name()

@@ -228,3 +228,69 @@ fn output_is_deterministic() {
     let b = orchmig().args(["ir", "corpus"]).output().unwrap().stdout;
     assert_eq!(a, b);
 }
+
+#[test]
+fn output_is_the_same_whatever_the_thread_count() {
+    let run = |threads: Option<&str>, env: Option<&str>, args: &[&str]| {
+        let mut cmd = orchmig();
+        cmd.env_remove("ORCHMIG_THREADS")
+            .env_remove("RAYON_NUM_THREADS");
+        if let Some(n) = env {
+            cmd.env("ORCHMIG_THREADS", n);
+        }
+        if let Some(n) = threads {
+            cmd.args(["--threads", n]);
+        }
+        let out = cmd.args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.stdout, out.stderr)
+    };
+    for args in [
+        &["analyze", "corpus", "--format", "json"][..],
+        &["analyze", "corpus"][..],
+        &["ir", "corpus"][..],
+    ] {
+        let default = run(None, None, args);
+        assert!(!default.0.is_empty());
+        assert_eq!(run(Some("1"), None, args), default, "--threads 1, {args:?}");
+        assert_eq!(
+            run(None, Some("1"), args),
+            default,
+            "ORCHMIG_THREADS=1, {args:?}"
+        );
+        assert_eq!(run(Some("4"), None, args), default, "--threads 4, {args:?}");
+    }
+    // A port writes the same files too.
+    let ported = |threads: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        run(
+            Some(threads),
+            None,
+            &[
+                "port",
+                "corpus",
+                "--to",
+                "dagster",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        );
+        let mut files = std::collections::BTreeMap::new();
+        for e in std::fs::read_dir(&out).unwrap() {
+            let p = e.unwrap().path();
+            files.insert(
+                p.file_name().unwrap().to_owned(),
+                std::fs::read(&p).unwrap(),
+            );
+        }
+        files
+    };
+    let one = ported("1");
+    assert!(one.len() > 10);
+    assert_eq!(ported("3"), one);
+}

@@ -2,7 +2,7 @@
 //! checks, no-op steps are folded), pipelines become asset jobs with schedules, and everything is
 //! registered in one `Definitions`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -157,14 +157,16 @@ impl Writer for DagsterWriter {
             }
             // Which steps are written as what.
             // A function an earlier pipeline wrote as an asset stays that asset here.
+            let facts = StepFacts::new(&plan);
             let roles: Vec<Role> = plan
                 .steps
                 .iter()
-                .map(|s| {
+                .enumerate()
+                .map(|(i, s)| {
                     if !s.defines && asset_names.contains(&s.func) {
                         Role::Asset
                     } else {
-                        role(&plan, s)
+                        facts.roles[i]
                     }
                 })
                 .collect();
@@ -255,6 +257,7 @@ impl Writer for DagsterWriter {
                                 &plan,
                                 step,
                                 &multi_members(file, step.node),
+                                &facts,
                                 from,
                                 own.as_deref(),
                                 &file_assets,
@@ -527,7 +530,61 @@ enum Role {
     Folded,
 }
 
-fn role(plan: &Plan, s: &Step) -> Role {
+/// What the role, key and upstream rules ask of a whole plan, computed once per plan (asking
+/// it of every step for every step made large pipelines quadratic).
+struct StepFacts {
+    /// Per step: its role by [`role`] alone (without the earlier-pipeline override).
+    roles: Vec<Role>,
+    /// Per step: [`resolve`]'s answer.
+    resolved: Vec<Option<usize>>,
+    /// `identifier(node id)` → the first step function with that key, and whether another
+    /// function has the same key.
+    keys: HashMap<String, (String, bool)>,
+}
+
+impl StepFacts {
+    fn new(plan: &Plan) -> StepFacts {
+        let mut read: HashSet<*const crate::ir::Node> = HashSet::new();
+        for o in &plan.steps {
+            for i in &o.inputs {
+                if let Source::Step(j) = i.source {
+                    read.insert(plan.steps[j].node);
+                }
+            }
+            for &j in &o.after {
+                read.insert(plan.steps[j].node);
+            }
+        }
+        let roles: Vec<Role> = plan
+            .steps
+            .iter()
+            .map(|s| role(s, read.contains(&(s.node as *const _))))
+            .collect();
+        let mut memo = vec![None; plan.steps.len()];
+        // Upstream first, so each step's inputs are already known (no deep recursion).
+        let resolved = (0..plan.steps.len())
+            .map(|j| resolve(plan, &roles, &mut memo, j))
+            .collect();
+        let mut keys: HashMap<String, (String, bool)> = HashMap::new();
+        for st in &plan.steps {
+            let key = identifier(&st.node.id);
+            match keys.get_mut(&key) {
+                Some((first, other)) => *other |= *first != st.func,
+                None => {
+                    keys.insert(key, (st.func.clone(), false));
+                }
+            }
+        }
+        StepFacts {
+            roles,
+            resolved,
+            keys,
+        }
+    }
+}
+
+/// A step's role; `has_down` says whether another step reads its node.
+fn role(s: &Step, has_down: bool) -> Role {
     let n = s.node;
     if n.kind == NodeKind::ExternalAsset {
         return Role::Spec;
@@ -548,12 +605,6 @@ fn role(plan: &Plan, s: &Step) -> Role {
             }
         })
         .collect();
-    let has_down = plan.steps.iter().any(|o| {
-        o.inputs
-            .iter()
-            .any(|i| matches!(i.source, Source::Step(j) if std::ptr::eq(plan.steps[j].node, n)))
-            || o.after.iter().any(|&j| std::ptr::eq(plan.steps[j].node, n))
-    });
     let id = n.id.to_lowercase();
     let quality = QUALITY_WORDS.iter().any(|w| {
         id.split(|c: char| !c.is_alphanumeric()).any(|x| {
@@ -581,7 +632,7 @@ fn tag_pair(t: &str) -> (Expr, Expr) {
 }
 
 /// `dg.AssetIn(...)` naming an upstream asset by the key it is written with.
-fn asset_in(plan: &Plan, up: usize, from: Framework) -> Expr {
+fn asset_in(plan: &Plan, facts: &StepFacts, up: usize, from: Framework) -> Expr {
     let id = &plan.steps[up].node.id;
     if from == Framework::Dagster && id.contains('/') {
         Expr::call(
@@ -594,19 +645,19 @@ fn asset_in(plan: &Plan, up: usize, from: Framework) -> Expr {
     } else {
         Expr::call(
             "dg.AssetIn",
-            vec![Expr::str(&asset_key(plan, &plan.steps[up]))],
+            vec![Expr::str(&asset_key(facts, &plan.steps[up]))],
         )
     }
 }
 
 /// The asset key a step is written with: its node id, unless another step of the module's
 /// pipelines already has that id with a different function (then its unique function name).
-fn asset_key(plan: &Plan, step: &Step) -> String {
+fn asset_key(facts: &StepFacts, step: &Step) -> String {
     let key = identifier(&step.node.id);
-    let clash = plan
-        .steps
-        .iter()
-        .any(|o| identifier(&o.node.id) == key && o.func != step.func);
+    let clash = facts
+        .keys
+        .get(&key)
+        .is_some_and(|(first, other)| *other || *first != step.func);
     if clash
         || step.func.starts_with(&format!("{key}_"))
             && step.func[key.len() + 1..]
@@ -620,21 +671,33 @@ fn asset_key(plan: &Plan, step: &Step) -> String {
 }
 
 /// The upstream a step input reads, resolved through folded steps.
-fn resolve(plan: &Plan, j: usize) -> Option<usize> {
-    let s = &plan.steps[j];
-    if matches!(role(plan, s), Role::Asset | Role::Spec) {
-        return Some(j);
+/// (`memo` holds the answers found so far: `Some(answer)`.)
+fn resolve(
+    plan: &Plan,
+    roles: &[Role],
+    memo: &mut Vec<Option<Option<usize>>>,
+    j: usize,
+) -> Option<usize> {
+    if let Some(known) = memo[j] {
+        return known;
     }
-    s.inputs
-        .iter()
-        .find_map(|i| {
-            if let Source::Step(k) = i.source {
-                resolve(plan, k)
-            } else {
-                None
-            }
-        })
-        .or_else(|| s.after.iter().find_map(|&k| resolve(plan, k)))
+    let s = &plan.steps[j];
+    let found = if matches!(roles[j], Role::Asset | Role::Spec) {
+        Some(j)
+    } else {
+        s.inputs
+            .iter()
+            .find_map(|i| {
+                if let Source::Step(k) = i.source {
+                    resolve(plan, roles, memo, k)
+                } else {
+                    None
+                }
+            })
+            .or_else(|| s.after.iter().find_map(|&k| resolve(plan, roles, memo, k)))
+    };
+    memo[j] = Some(found);
+    found
 }
 
 /// Whether an asset reads the Airflow run parameters (a `params` argument, or `{{ params.x }}`
@@ -723,6 +786,7 @@ fn asset(
     plan: &Plan,
     step: &Step,
     members: &[&Node],
+    facts: &StepFacts,
     from: Framework,
     partitions: Option<&str>,
     file_assets: &std::collections::BTreeSet<&str>,
@@ -747,8 +811,8 @@ fn asset(
         if *last != step.func {
             kw.push(Expr::kw("name", Expr::str(last)));
         }
-    } else if asset_key(plan, step) != step.func {
-        kw.push(Expr::kw("name", Expr::str(&asset_key(plan, step))));
+    } else if asset_key(facts, step) != step.func {
+        kw.push(Expr::kw("name", Expr::str(&asset_key(facts, step))));
     }
     // A pipeline parameter's value in an asset: the partition key or its default.
     let param_value = |name: &str| {
@@ -786,7 +850,7 @@ fn asset(
             ),
         );
         for (func, j) in template::upstream_steps(plan, r) {
-            if let Some(up) = resolve(plan, j)
+            if let Some(up) = facts.resolved[j]
                 && plan.steps[up].func == func
                 && !data_params.contains(&func)
             {
@@ -819,7 +883,7 @@ fn asset(
     };
     for input in &step.inputs {
         match &input.source {
-            Source::Step(j) => match resolve(plan, *j) {
+            Source::Step(j) => match facts.resolved[*j] {
                 Some(up) => {
                     let up_name = plan.steps[up].func.clone();
                     let param = if input.param.is_empty() {
@@ -830,7 +894,7 @@ fn asset(
                     let mapping = partition_mapping(n, &plan.steps[up].node.id);
                     mapped_inputs |= mapping.is_some();
                     if let Some(m) = mapping {
-                        let mut input = asset_in(plan, up, from);
+                        let mut input = asset_in(plan, facts, up, from);
                         if let Expr::Call(_, args) = &mut input {
                             args.push(Expr::kw("partition_mapping", m));
                         }
@@ -839,7 +903,7 @@ fn asset(
                         || plan.steps[up].node.id.contains('/')
                         || crate::ir::multi_asset_output(plan.steps[up].node).is_some()
                     {
-                        ins.push((Expr::str(&param), asset_in(plan, up, from)));
+                        ins.push((Expr::str(&param), asset_in(plan, facts, up, from)));
                     }
                     data_params.push(param);
                 }
@@ -849,9 +913,9 @@ fn asset(
                 // One input per upstream asset, gathered into the list the body expects.
                 let mut parts = Vec::new();
                 for (k, j) in list.iter().enumerate() {
-                    if let Some(up) = resolve(plan, *j) {
+                    if let Some(up) = facts.resolved[*j] {
                         let name = format!("{}_{k}", input.param);
-                        ins.push((Expr::str(&name), asset_in(plan, up, from)));
+                        ins.push((Expr::str(&name), asset_in(plan, facts, up, from)));
                         data_params.push(name.clone());
                         parts.push(name);
                     }
@@ -930,7 +994,7 @@ fn asset(
         }
     }
     for &a in step.after.iter().chain(&step.extra_upstreams) {
-        if let Some(up) = resolve(plan, a)
+        if let Some(up) = facts.resolved[a]
             && !deps.contains(&plan.steps[up].func)
             && !data_params.contains(&plan.steps[up].func)
         {
@@ -1043,7 +1107,7 @@ fn asset(
         kw.push(Expr::kw("io_manager_key", Expr::str(io)));
     }
     if from == Framework::Dagster {
-        let specs = check_specs(plan.pipeline, step, plan);
+        let specs = check_specs(plan.pipeline, step, facts);
         if !specs.is_empty() {
             kw.push(Expr::kw("check_specs", Expr::List(specs)));
         }
@@ -1170,7 +1234,7 @@ fn evaluated_by(c: &crate::ir::Check) -> Option<&str> {
 
 /// `dg.AssetCheckSpec(...)` of each check the asset of `step` evaluates itself (the source's
 /// `check_specs=`; the body yields their `AssetCheckResult`s).
-fn check_specs(p: &Pipeline, step: &Step, plan: &Plan) -> Vec<Expr> {
+fn check_specs(p: &Pipeline, step: &Step, facts: &StepFacts) -> Vec<Expr> {
     p.checks
         .iter()
         .filter(|c| c.callable.is_none() && evaluated_by(c) == Some(step.node.id.as_str()))
@@ -1178,7 +1242,7 @@ fn check_specs(p: &Pipeline, step: &Step, plan: &Plan) -> Vec<Expr> {
             let asset = if c.target.contains('/') {
                 Expr::List(c.target.split('/').map(Expr::str).collect())
             } else if c.target == step.node.id {
-                Expr::str(&asset_key(plan, step))
+                Expr::str(&asset_key(facts, step))
             } else {
                 Expr::str(&c.target)
             };

@@ -26,7 +26,7 @@ use source::SourceText;
 
 /// Stack size of the thread each file is read on, so deep (but accepted) input cannot
 /// overflow the stack of recursive AST walks.
-const READER_STACK: usize = 256 * 1024 * 1024;
+pub(crate) const READER_STACK: usize = 256 * 1024 * 1024;
 
 /// What a reader gets: the parsed file with its imports and module constants.
 pub struct FileContext<'s, 'a> {
@@ -68,10 +68,25 @@ pub fn detect(imports: &ImportMap) -> Vec<Framework> {
 
 /// Reads a file from disk; I/O and encoding problems become diagnostics.
 pub fn read_path(path: &Path) -> SourceFile {
+    read_path_with(path, read_source)
+}
+
+/// Reads a file from disk on the calling thread, which must have a [`READER_STACK`] stack
+/// (the estate reader's worker threads do); a panic becomes an `internal` diagnostic.
+pub(crate) fn read_path_here(path: &Path) -> SourceFile {
+    read_path_with(path, |shown, text| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            read_source_here(shown, text)
+        }))
+        .unwrap_or_else(|_| internal_failure(shown))
+    })
+}
+
+fn read_path_with(path: &Path, read: impl FnOnce(&str, &str) -> SourceFile) -> SourceFile {
     let shown = path.display().to_string();
     match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => read_source(&shown, &text),
+            Ok(text) => read(&shown, &text),
             Err(e) => {
                 let bytes = e.as_bytes();
                 let bad = e.utf8_error().valid_up_to();
@@ -127,16 +142,19 @@ pub fn read_source(path: &str, text: &str) -> SourceFile {
             .spawn_scoped(scope, || read_source_here(path, text))
             .ok()
             .and_then(|h| h.join().ok())
-            .unwrap_or_else(|| {
-                failed(
-                    path,
-                    "internal",
-                    None,
-                    "orchmig failed while reading this file".to_string(),
-                    "please report this file to the orchmig developers; the other files were still read".to_string(),
-                )
-            })
+            .unwrap_or_else(|| internal_failure(path))
     })
+}
+
+fn internal_failure(path: &str) -> SourceFile {
+    failed(
+        path,
+        "internal",
+        None,
+        "orchmig failed while reading this file".to_string(),
+        "please report this file to the orchmig developers; the other files were still read"
+            .to_string(),
+    )
 }
 
 fn read_source_here(path: &str, text: &str) -> SourceFile {

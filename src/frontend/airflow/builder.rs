@@ -11,6 +11,8 @@ pub struct DagBuilder {
     /// Whether DagBag would find it (context-managed, decorated, or a module global).
     pub registered: bool,
     ids: HashSet<String>,
+    /// For each `prefix` with ids `prefix__N`, the largest N (so a collision costs no scan).
+    suffixes: HashMap<String, u64>,
     edges: HashMap<(String, String), usize>,
     groups: HashMap<String, GroupInfo>,
 }
@@ -48,6 +50,7 @@ impl DagBuilder {
             pipeline,
             registered: false,
             ids: HashSet::new(),
+            suffixes: HashMap::new(),
             edges: HashMap::new(),
             groups: HashMap::new(),
         }
@@ -76,23 +79,21 @@ impl DagBuilder {
             return full;
         }
         let prefix = strip_suffix_number(&full);
-        let max = self
-            .ids
-            .iter()
-            .filter_map(|id| {
-                id.strip_prefix(prefix)?
-                    .strip_prefix("__")?
-                    .parse::<u64>()
-                    .ok()
-            })
-            .max()
-            .unwrap_or(0);
+        let max = self.suffixes.get(prefix).copied().unwrap_or(0);
         let core = strip_suffix_number(task_id);
         self.child_id(group, &format!("{core}__{}", max + 1))
     }
 
     /// Adds a node (duplicates are kept, so validation reports them).
     pub fn add_node(&mut self, node: Node) {
+        if let Some((prefix, n)) = node
+            .id
+            .rsplit_once("__")
+            .and_then(|(p, n)| Some((p, n.parse::<u64>().ok()?)))
+        {
+            let max = self.suffixes.entry(prefix.to_string()).or_insert(0);
+            *max = (*max).max(n);
+        }
         self.ids.insert(node.id.clone());
         self.pipeline.nodes.push(node);
     }

@@ -12,4 +12,5 @@ pub mod matrix;
 pub mod matrix_cmd;
 pub mod port_cmd;
 pub mod report;
+pub mod robustness;
 pub mod verify;

@@ -13,7 +13,7 @@ const GOOD: &str = "corpus/airflow/orders_etl.py";
 const GOOD_ID: &str = "orders_etl";
 
 /// Long enough for a loaded CI machine, short enough that a hang fails instead of blocking.
-const TIMEOUT: Duration = Duration::from_secs(240);
+const TIMEOUT: Duration = Duration::from_secs(900);
 
 struct Outcome {
     code: Option<i32>,

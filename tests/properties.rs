@@ -58,14 +58,15 @@ fn airflow_source(shape: &Shape) -> String {
 }
 
 /// What a port must keep: node ids, edges, schedule, each node's retries.
-fn structure(
-    file: &SourceFile,
-) -> (
+type Structure = (
     Vec<String>,
     BTreeSet<(String, String)>,
     Option<String>,
     Vec<Option<u32>>,
-) {
+);
+
+/// The [`Structure`] of a file's one pipeline.
+fn structure(file: &SourceFile) -> Structure {
     assert_eq!(file.pipelines.len(), 1, "{:#?}", file.diagnostics);
     let p = &file.pipelines[0];
     let mut ids: Vec<String> = p.nodes.iter().map(|n| n.id.clone()).collect();

@@ -13,4 +13,5 @@ pub mod matrix_cmd;
 pub mod parallel;
 pub mod port_cmd;
 pub mod report;
+pub mod robustness;
 pub mod verify;

@@ -142,6 +142,25 @@ pub fn run(a: PortArgs) -> i32 {
         outputs.into_iter().map(|(n, t)| (out.join(n), t)).collect();
     all.push((report_path.clone(), report_text));
     all.push((json_path, json_text));
+    if let Some(clash) = output_clash(&all) {
+        print_path_error(
+            &clash.display().to_string(),
+            "several inputs would be written to this one output file",
+            "port the inputs with the same file name separately, each with its own --out",
+        );
+        return EXIT_USAGE;
+    }
+    if let Some(src) = all
+        .iter()
+        .find(|(p, _)| read.iter().any(|f| same_file(p, Path::new(&f.path))))
+    {
+        print_path_error(
+            &src.0.display().to_string(),
+            "is an input file: the port would replace its own source",
+            "choose an output folder that holds none of the inputs (even --force never overwrites an input)",
+        );
+        return EXIT_USAGE;
+    }
     if a.check {
         let mut stale = false;
         for (path, text) in &all {
@@ -188,6 +207,7 @@ pub fn run(a: PortArgs) -> i32 {
             return EXIT_USAGE;
         }
     }
+    remove_stale_temp_files(out);
     for (path, text) in &all {
         if let Err(e) = write_atomic(path, text) {
             print_path_error(
@@ -254,6 +274,43 @@ fn is_inside(inner: &Path, outer: &Path) -> bool {
     canon(inner).starts_with(canon(outer))
 }
 
+/// The first output path two outputs share, if any.
+fn output_clash(all: &[(PathBuf, String)]) -> Option<&Path> {
+    let mut seen = std::collections::BTreeSet::new();
+    all.iter()
+        .map(|(p, _)| p.as_path())
+        .find(|p| !seen.insert(*p))
+}
+
+/// True when both paths exist and are the same file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Prefix and suffix of the temporary files [`write_atomic`] renames into place.
+const TEMP_PREFIX: &str = ".orchmig-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Removes temporary files a killed earlier port left in `dir` (only orchmig's own).
+fn remove_stale_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(TEMP_PREFIX)
+            && name.ends_with(TEMP_SUFFIX)
+            && entry.file_type().is_ok_and(|t| t.is_file())
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Writes through a temporary file in the same folder and a rename, so readers never see half a file.
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
@@ -262,7 +319,10 @@ pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(dir)?;
     tmp.write_all(text.as_bytes())?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;

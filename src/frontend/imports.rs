@@ -92,18 +92,28 @@ impl ImportMap {
 
     /// The qualified dotted name of a `Name` / `Attribute` chain, resolving its head through the
     /// imports; unimported heads are returned as written.
+    /// Chains longer than [`MAX_DOTTED`] name nothing importable and give `None`.
     pub fn qualify(&self, expr: &Expr) -> Option<String> {
-        match expr {
-            Expr::Name(n) => Some(
-                self.get(n.id.as_str())
-                    .map_or_else(|| n.id.to_string(), str::to_string),
-            ),
-            Expr::Attribute(a) => {
-                let base = self.qualify(&a.value)?;
-                Some(format!("{base}.{}", a.attr))
+        let mut attrs: Vec<&str> = Vec::new();
+        let mut at = expr;
+        while let Expr::Attribute(a) = at {
+            if attrs.len() == MAX_DOTTED {
+                return None;
             }
-            _ => None,
+            attrs.push(a.attr.as_str());
+            at = &a.value;
         }
+        let Expr::Name(n) = at else {
+            return None;
+        };
+        let mut out = self
+            .get(n.id.as_str())
+            .map_or_else(|| n.id.to_string(), str::to_string);
+        for attr in attrs.iter().rev() {
+            out.push('.');
+            out.push_str(attr);
+        }
+        Some(out)
     }
 
     /// True when any import comes from `package` or one of its submodules.
@@ -113,6 +123,9 @@ impl ImportMap {
             .any(|m| m == package || m.starts_with(&format!("{package}.")))
     }
 }
+
+/// Longest dotted name [`ImportMap::qualify`] resolves (real module paths are a handful of parts).
+pub const MAX_DOTTED: usize = 64;
 
 /// The last component of a dotted name (`airflow.sdk.task` → `task`).
 pub fn last_part(qualified: &str) -> &str {

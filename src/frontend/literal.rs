@@ -2,7 +2,9 @@
 //! datetimes, f-strings over constants, and names bound to such values.
 
 use rustpython_parser::ast::{self, Constant, Expr, Operator, Ranged, Stmt, UnaryOp};
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 use super::imports::ImportMap;
 use super::source::SourceText;
@@ -10,6 +12,10 @@ use crate::ir::{CallValue, DateTime, Value};
 
 /// Longest list the evaluator builds (`range(10**9)` stays an expression).
 const MAX_LIST: usize = 100_000;
+/// Steps one evaluation may take (nested comprehensions over big ranges stay expressions).
+const MAX_WORK: usize = 200_000;
+/// Longest string the evaluator builds (`"x" * 1000 * 1000 * 1000` stays an expression).
+const MAX_STR: usize = 1 << 20;
 /// Deepest expression the evaluator walks; deeper ones stay expressions.
 const MAX_DEPTH: usize = 100;
 
@@ -21,6 +27,8 @@ pub struct Evaluator<'s, 'a> {
     pub imports: &'s ImportMap,
     /// Names bound to values (module constants, loop variables).
     pub names: HashMap<String, Value>,
+    /// Steps left for the current [`Evaluator::eval`] (shared with comprehension scopes).
+    work: Rc<Cell<usize>>,
 }
 
 impl<'s, 'a> Evaluator<'s, 'a> {
@@ -30,6 +38,7 @@ impl<'s, 'a> Evaluator<'s, 'a> {
             src,
             imports,
             names: HashMap::new(),
+            work: Rc::new(Cell::new(MAX_WORK)),
         }
     }
 
@@ -76,6 +85,7 @@ impl<'s, 'a> Evaluator<'s, 'a> {
 
     /// The value of an expression; `Value::Expr` with its source when not statically known.
     pub fn eval(&self, expr: &Expr) -> Value {
+        self.work.set(MAX_WORK);
         self.eval_depth(expr, 0)
     }
 
@@ -84,9 +94,10 @@ impl<'s, 'a> Evaluator<'s, 'a> {
     }
 
     fn eval_depth(&self, expr: &Expr, depth: usize) -> Value {
-        if depth > MAX_DEPTH {
+        if depth > MAX_DEPTH || self.work.get() == 0 {
             return self.opaque(expr);
         }
+        self.work.set(self.work.get() - 1);
         let d = depth + 1;
         match expr {
             Expr::Constant(c) => constant(&c.value).unwrap_or_else(|| self.opaque(expr)),
@@ -121,7 +132,7 @@ impl<'s, 'a> Evaluator<'s, 'a> {
                 Value::Dict(out)
             }
             Expr::UnaryOp(u) => match (u.op, self.eval_depth(&u.operand, d)) {
-                (UnaryOp::USub, Value::Int(i)) => Value::Int(-i),
+                (UnaryOp::USub, Value::Int(i)) if i != i64::MIN => Value::Int(-i),
                 (UnaryOp::USub, Value::Float(f)) => Value::Float(-f),
                 (UnaryOp::USub, Value::Duration(f)) => Value::Duration(-f),
                 (UnaryOp::UAdd, v @ (Value::Int(_) | Value::Float(_))) => v,
@@ -190,6 +201,17 @@ impl<'s, 'a> Evaluator<'s, 'a> {
         }
     }
 
+    /// Takes `steps` from the current evaluation's work; false (and nothing taken) when too few are left.
+    fn charge(&self, steps: usize) -> bool {
+        let left = self.work.get();
+        if steps > left {
+            self.work.set(0);
+            return false;
+        }
+        self.work.set(left - steps);
+        true
+    }
+
     fn compare(&self, c: &ast::ExprCompare, d: usize) -> Option<bool> {
         let mut left = self.eval_depth(&c.left, d);
         for (op, right) in c.ops.iter().zip(&c.comparators) {
@@ -254,7 +276,18 @@ impl<'s, 'a> Evaluator<'s, 'a> {
     fn str_method(&self, base: &str, method: &str, args: &[Value]) -> Option<Value> {
         let s = |i: usize| args.get(i).and_then(Value::as_str);
         Some(match method {
-            "replace" => Value::Str(base.replace(s(0)?, s(1)?)),
+            "replace" => {
+                let (from, to) = (s(0)?, s(1)?);
+                let hits = if from.is_empty() {
+                    base.chars().count() + 1
+                } else {
+                    base.matches(from).count()
+                };
+                if base.len() + hits.saturating_mul(to.len()) > MAX_STR {
+                    return None;
+                }
+                Value::Str(base.replace(from, to))
+            }
             "lower" => Value::Str(base.to_lowercase()),
             "upper" => Value::Str(base.to_uppercase()),
             "strip" if args.is_empty() => Value::Str(base.trim().to_string()),
@@ -279,7 +312,13 @@ impl<'s, 'a> Evaluator<'s, 'a> {
             "join" => {
                 let items: Option<Vec<&str>> =
                     args.first()?.as_list()?.iter().map(Value::as_str).collect();
-                Value::Str(items?.join(base))
+                let items = items?;
+                let len = items.iter().map(|i| i.len()).sum::<usize>()
+                    + base.len().saturating_mul(items.len());
+                if len > MAX_STR {
+                    return None;
+                }
+                Value::Str(items.join(base))
             }
             _ => return None,
         })
@@ -297,6 +336,7 @@ impl<'s, 'a> Evaluator<'s, 'a> {
             src: self.src,
             imports: self.imports,
             names: self.names.clone(),
+            work: Rc::clone(&self.work),
         };
         let mut out = Vec::new();
         for item in items {
@@ -371,7 +411,7 @@ impl<'s, 'a> Evaluator<'s, 'a> {
                 .and_then(|a| a.as_str())
                 .map(|s| Value::Str(s.to_string())),
             "pendulum.parse" => args.first().and_then(|a| a.as_str()).and_then(parse_iso),
-            "range" => range(&args),
+            "range" => range(&args).filter(|v| self.charge(v.as_list().map_or(0, <[Value]>::len))),
             "list" | "tuple" | "sorted" => match args.as_slice() {
                 [Value::List(v)] if func == "sorted" => {
                     let mut v = v.clone();
@@ -513,18 +553,19 @@ fn range(args: &[Value]) -> Option<Value> {
         [start, stop, step] if *step != 0 => (*start, *stop, *step),
         _ => return None,
     };
+    let (start, stop, step) = (start as i128, stop as i128, step as i128);
     let len = if step > 0 {
         (stop - start + step - 1) / step
     } else {
         (start - stop - step - 1) / -step
     };
-    if len > MAX_LIST as i64 {
+    if len > MAX_LIST as i128 {
         return None;
     }
     let mut out = Vec::new();
     let mut i = start;
     while (step > 0 && i < stop) || (step < 0 && i > stop) {
-        out.push(Value::Int(i));
+        out.push(Value::Int(i64::try_from(i).ok()?));
         i += step;
     }
     Some(Value::List(out))
@@ -545,29 +586,36 @@ fn constant(c: &Constant) -> Option<Value> {
 fn binop(op: Operator, l: Value, r: Value) -> Option<Value> {
     use Value::*;
     Some(match (op, l, r) {
-        (Operator::Add, Str(a), Str(b)) => Str(a + &b),
-        (Operator::Add, List(mut a), List(b)) => {
+        (Operator::Add, Str(a), Str(b)) if a.len() + b.len() <= MAX_STR => Str(a + &b),
+        (Operator::Add, List(mut a), List(b)) if a.len() + b.len() <= MAX_LIST => {
             a.extend(b);
             List(a)
         }
         (Operator::Add, Int(a), Int(b)) => Int(a.checked_add(b)?),
         (Operator::Sub, Int(a), Int(b)) => Int(a.checked_sub(b)?),
         (Operator::Mult, Int(a), Int(b)) => Int(a.checked_mul(b)?),
-        (Operator::FloorDiv, Int(a), Int(b)) if b != 0 => Int(a.div_euclid(b)),
-        (Operator::Mod, Int(a), Int(b)) if b != 0 => Int(a.rem_euclid(b)),
+        (Operator::FloorDiv, Int(a), Int(b)) => Int(a.checked_div_euclid(b)?),
+        (Operator::Mod, Int(a), Int(b)) => Int(a.checked_rem_euclid(b)?),
         (Operator::Pow, Int(a), Int(b)) if (0..64).contains(&b) => Int(a.checked_pow(b as u32)?),
         (Operator::Mult, Str(s), Int(n)) | (Operator::Mult, Int(n), Str(s))
-            if (0..=1000).contains(&n) =>
+            if (0..=1000).contains(&n) && s.len() * n as usize <= MAX_STR =>
         {
             Str(s.repeat(n as usize))
         }
-        (Operator::Mult, List(v), Int(n)) if n >= 0 && v.len() * (n as usize) <= MAX_LIST => List(
-            v.iter()
-                .cycle()
-                .take(v.len() * n as usize)
-                .cloned()
-                .collect(),
-        ),
+        (Operator::Mult, List(v), Int(n))
+            if usize::try_from(n)
+                .ok()
+                .and_then(|n| v.len().checked_mul(n))
+                .is_some_and(|len| len <= MAX_LIST) =>
+        {
+            List(
+                v.iter()
+                    .cycle()
+                    .take(v.len() * n as usize)
+                    .cloned()
+                    .collect(),
+            )
+        }
         (Operator::Add, Duration(a), Duration(b)) => Duration(a + b),
         (Operator::Sub, Duration(a), Duration(b)) => Duration(a - b),
         (Operator::Mult, Duration(a), b) | (Operator::Mult, b, Duration(a)) => {

@@ -85,30 +85,7 @@ pub(crate) fn read_path_here(path: &Path) -> SourceFile {
 fn read_path_with(path: &Path, read: impl FnOnce(&str, &str) -> SourceFile) -> SourceFile {
     let shown = path.display().to_string();
     match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => read(&shown, &text),
-            Err(e) => {
-                let bytes = e.as_bytes();
-                let bad = e.utf8_error().valid_up_to();
-                let line = bytes[..bad].iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-                let binary = bytes.iter().take(8192).any(|&b| b == 0);
-                failed(
-                    &shown,
-                    "encoding",
-                    Some(line),
-                    if binary {
-                        "this is a binary file, not Python source".to_string()
-                    } else {
-                        format!("the file is not valid UTF-8 (first bad byte at offset {bad})")
-                    },
-                    if binary {
-                        "remove it from the analysed folder or exclude it".to_string()
-                    } else {
-                        "re-encode it as UTF-8 (Python 3 source must be UTF-8 unless it declares otherwise)".to_string()
-                    },
-                )
-            }
-        },
+        Ok(bytes) => decode_then(&shown, bytes, read),
         Err(e) => failed(
             &shown,
             "unreadable",
@@ -116,6 +93,39 @@ fn read_path_with(path: &Path, read: impl FnOnce(&str, &str) -> SourceFile) -> S
             format!("cannot read the file: {e}"),
             "check that the path exists and that you may read it".to_string(),
         ),
+    }
+}
+
+/// Reads a file's bytes into IR pipelines; encoding problems become diagnostics.
+pub fn read_bytes(shown: &str, bytes: Vec<u8>) -> SourceFile {
+    decode_then(shown, bytes, read_source)
+}
+
+/// Decodes a file's bytes as UTF-8 and reads the text with `read`; bad bytes are a diagnostic.
+fn decode_then(shown: &str, bytes: Vec<u8>, read: impl FnOnce(&str, &str) -> SourceFile) -> SourceFile {
+    match String::from_utf8(bytes) {
+        Ok(text) => read(shown, &text),
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let bad = e.utf8_error().valid_up_to();
+            let line = bytes[..bad].iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+            let binary = bytes.iter().take(8192).any(|&b| b == 0);
+            failed(
+                shown,
+                "encoding",
+                Some(line),
+                if binary {
+                    "this is a binary file, not Python source".to_string()
+                } else {
+                    format!("the file is not valid UTF-8 (first bad byte at offset {bad})")
+                },
+                if binary {
+                    "remove it from the analysed folder or exclude it".to_string()
+                } else {
+                    "re-encode it as UTF-8 (Python 3 source must be UTF-8 unless it declares otherwise)".to_string()
+                },
+            )
+        }
     }
 }
 
@@ -178,6 +188,7 @@ fn read_source_here(path: &str, text: &str) -> SourceFile {
         imports: &imports,
     };
     file.framework = frameworks.first().copied();
+    file.diagnostics.extend(star_imports(&src, &suite));
     if frameworks.len() > 1 {
         file.diagnostics.push(Diagnostic {
             severity: Severity::Warning,
@@ -229,6 +240,38 @@ fn read_source_here(path: &str, text: &str) -> SourceFile {
         }
     }
     file
+}
+
+/// A warning for each `from <framework module> import *`: the names it binds are unknown to a
+/// static reader, so decorators and operators used through it are not recognised.
+fn star_imports(src: &SourceText, suite: &[Stmt]) -> Vec<Diagnostic> {
+    use rustpython_parser::ast::Ranged;
+    suite
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::ImportFrom(i) if i.names.iter().any(|a| a.name.as_str() == "*") => {
+                let module = i.module.as_ref()?.as_str();
+                let fw = Framework::ALL.into_iter().find(|fw| {
+                    module == fw.id() || module.starts_with(&format!("{}.", fw.id()))
+                })?;
+                let span = src.span(s.range());
+                Some(Diagnostic {
+                    severity: Severity::Warning,
+                    code: "star-import".into(),
+                    line: Some(span.line),
+                    span: Some(span),
+                    message: format!(
+                        "`from {module} import *`: orchmig reads imports statically and cannot tell which {} names this binds",
+                        fw.id()
+                    ),
+                    help: Some(format!(
+                        "import the names you use, e.g. `from {module} import dag, task`; pipelines built only from star-imported names are not read"
+                    )),
+                })
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// The ops a Dagster `@graph_asset` composes become plain support functions, so that a port can

@@ -9,6 +9,11 @@ use crate::ir::{Diagnostic, Severity, Span};
 /// Deepest bracket nesting accepted before parsing; deeper input is refused with a diagnostic.
 pub const MAX_NESTING: usize = 200;
 
+/// Deepest expression nesting accepted after parsing (`not not …`, `a.b.c…`, `1 + 1 + …`):
+/// CPython itself refuses to compile expressions a few thousand levels deep, and the readers'
+/// recursive walks must stay bounded.
+pub const MAX_EXPR_DEPTH: usize = 1000;
+
 /// Parses a module, or explains why it cannot be parsed.
 pub fn parse_module(src: &SourceText) -> Result<Suite, Diagnostic> {
     if let Some((offset, depth)) = too_deep(src.text) {
@@ -22,7 +27,7 @@ pub fn parse_module(src: &SourceText) -> Result<Suite, Diagnostic> {
             help: Some("orchmig refuses pathologically nested code; split the expression".into()),
         });
     }
-    Suite::parse(src.text, src.path).map_err(|err| {
+    let suite = Suite::parse(src.text, src.path).map_err(|err| {
         let offset = u32::from(err.offset);
         let line = src.line_of(offset);
         let (message, help) = explain(src, &err.error, line);
@@ -34,7 +39,49 @@ pub fn parse_module(src: &SourceText) -> Result<Suite, Diagnostic> {
             message,
             help: Some(help),
         }
-    })
+    })?;
+    if let Some((offset, depth)) = too_deep_ast(&suite) {
+        let line = src.line_of(offset);
+        return Err(Diagnostic {
+            severity: Severity::Error,
+            code: "too-deep".into(),
+            line: Some(line),
+            span: Some(point(src, offset)),
+            message: format!(
+                "expression nesting reaches {depth} levels (limit {MAX_EXPR_DEPTH})"
+            ),
+            help: Some(
+                "orchmig refuses pathologically nested code (CPython cannot compile it either); split the expression".into(),
+            ),
+        });
+    }
+    Ok(suite)
+}
+
+/// The start offset and depth of the first expression nested deeper than [`MAX_EXPR_DEPTH`].
+/// Depth is counted from the expressions' ranges in a pre-order walk: an expression is inside
+/// every open one whose range contains it.
+fn too_deep_ast(suite: &Suite) -> Option<(u32, usize)> {
+    use rustpython_parser::ast::Ranged;
+    let mut open: Vec<(u32, u32)> = Vec::new();
+    let mut found = None;
+    super::visit::each_expr(suite, &mut |e| {
+        if found.is_some() {
+            return;
+        }
+        let (start, end) = (u32::from(e.start()), u32::from(e.end()));
+        while let Some(&(s, t)) = open.last() {
+            if s <= start && end <= t {
+                break;
+            }
+            open.pop();
+        }
+        open.push((start, end));
+        if open.len() > MAX_EXPR_DEPTH {
+            found = Some((start, open.len()));
+        }
+    });
+    found
 }
 
 /// Parses one expression (a call site already read from a parsed module); `None` if it is not one.
@@ -69,6 +116,9 @@ fn explain(src: &SourceText, err: &ParseErrorType, line: u32) -> (String, String
     }
     let what = match err {
         ParseErrorType::Eof => "unexpected end of file (an unclosed bracket or block?)".to_string(),
+        ParseErrorType::Lexical(e) if e.to_string().contains("EOF") => {
+            "unexpected end of file (an unclosed bracket or block?)".to_string()
+        }
         ParseErrorType::Lexical(e) => format!("invalid token: {e}"),
         ParseErrorType::UnrecognizedToken(tok, expected) => match expected {
             Some(exp) => format!("unexpected `{tok}`, expected {exp}"),

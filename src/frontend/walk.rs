@@ -30,6 +30,10 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<WalkError>) {
     for root in paths {
         match std::fs::metadata(root) {
             Ok(meta) if meta.is_file() => files.push(root.clone()),
+            Ok(meta) if !meta.is_dir() => errors.push(WalkError {
+                path: root.clone(),
+                message: "not a regular file (a FIFO, socket or device); not read".to_string(),
+            }),
             Ok(_) => {
                 let walker = WalkDir::new(root)
                     .follow_links(true)

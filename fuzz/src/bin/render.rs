@@ -1,0 +1,34 @@
+//! Prints the file a fuzz input hands to `orchmig::robustness::exercise`, for keeping it as a
+//! regression test: `cargo +nightly run --bin render -- read_grammar artifacts/read_grammar/crash-…`.
+
+use arbitrary::{Arbitrary, Unstructured};
+use std::io::Write;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let (Some(target), Some(path)) = (args.get(1), args.get(2)) else {
+        eprintln!("usage: render read_bytes|read_grammar INPUT");
+        std::process::exit(2);
+    };
+    let bytes = std::fs::read(path).unwrap_or_else(|e| {
+        eprintln!("{path}: {e}");
+        std::process::exit(2);
+    });
+    let file = match target.as_str() {
+        "read_bytes" => orchmig_fuzz::with_header(&bytes),
+        "read_grammar" => {
+            match orchmig_fuzz::grammar::Module::arbitrary_take_rest(Unstructured::new(&bytes)) {
+                Ok(module) => module.render().into_bytes(),
+                Err(e) => {
+                    eprintln!("{path}: not a grammar input: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
+        other => {
+            eprintln!("unknown target {other}");
+            std::process::exit(2);
+        }
+    };
+    let _ = std::io::stdout().write_all(&file);
+}

@@ -1,0 +1,5 @@
+# A file of comments only.
+# from airflow.sdk import dag
+#
+# @dag
+# def nothing(): ...

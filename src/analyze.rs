@@ -12,7 +12,20 @@ use crate::matrix::Engine;
 /// Reads every Python file under the paths into an estate, in sorted path order.
 pub fn read_estate(paths: &[PathBuf]) -> (Estate, Vec<WalkError>) {
     let (files, errors) = frontend::collect_files(paths);
-    let files = files.iter().map(|p| frontend::read_path(p)).collect();
+    let files = files
+        .iter()
+        .map(|p| {
+            let started = std::time::Instant::now();
+            let file = frontend::read_path(p);
+            crate::ui::detail(&format!(
+                "read {} in {:.1} ms ({} pipelines)",
+                p.display(),
+                started.elapsed().as_secs_f64() * 1000.0,
+                file.pipelines.len()
+            ));
+            file
+        })
+        .collect();
     (
         Estate {
             ir_version: IR_VERSION,

@@ -118,7 +118,7 @@ pub fn run(a: PortArgs) -> i32 {
         if let Some((_, text)) = outputs.first() {
             write_stdout(text);
         }
-        eprint!("{}", report.table());
+        crate::ui::note(report.table().trim_end());
         return finish(code, &report, fail_on);
     };
     let report_path = a

@@ -206,7 +206,7 @@ fn finish(code: i32, report: &Report, fail_on: Option<Fidelity>) -> i32 {
     match fail_on {
         Some(f) if report.worst() >= f => {
             eprintln!(
-                "orchmig port --fail-on {}: the report has entries of class {} (see the report)",
+                "orchmig port --fail-on {}: the report has entries of class {}; read them in the port report (each says what to do), or pass a higher --fail-on",
                 f.name(),
                 report.worst().name()
             );

@@ -383,3 +383,41 @@ fn an_unknown_key_or_a_wrong_type_in_the_config_is_a_diagnostic_at_its_line() {
         assert!(out.stdout.is_empty());
     }
 }
+
+#[test]
+fn colour_on_a_terminal_unless_no_color() {
+    // util-linux `script` gives the command a pseudo-terminal; without it there is nothing to test.
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("`script` is not installed; the terminal case is covered by ui::tests only");
+        return;
+    }
+    let bin = assert_cmd::cargo::cargo_bin("orchmig");
+    let on_tty = |no_color: Option<&str>| -> Vec<u8> {
+        let mut cmd = std::process::Command::new("script");
+        cmd.args(["-qec"])
+            .arg(format!(
+                "{} ir tests/bad/syntax_error.py >/dev/null",
+                bin.display()
+            ))
+            .arg("/dev/null")
+            .env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            cmd.env("NO_COLOR", v);
+        }
+        cmd.output().expect("script").stdout
+    };
+    let coloured = on_tty(None);
+    assert!(
+        String::from_utf8_lossy(&coloured).contains("syntax"),
+        "the diagnostic reached the terminal"
+    );
+    assert!(coloured.contains(&0x1b), "colour on a terminal");
+    assert!(
+        !on_tty(Some("1")).contains(&0x1b),
+        "no colour with NO_COLOR"
+    );
+}

@@ -13,7 +13,17 @@ use crate::matrix::Engine;
 /// reader pool (the result is the same whatever the thread count).
 pub fn read_estate(paths: &[PathBuf]) -> (Estate, Vec<WalkError>) {
     let (files, errors) = frontend::collect_files(paths);
-    let files = crate::parallel::map_ordered(&files, |p| frontend::read_path_here(p));
+    let files = crate::parallel::map_ordered(&files, |p| {
+        let started = std::time::Instant::now();
+        let file = frontend::read_path_here(p);
+        crate::ui::detail(&format!(
+            "read {} in {:.1} ms ({} pipelines)",
+            p.display(),
+            started.elapsed().as_secs_f64() * 1000.0,
+            file.pipelines.len()
+        ));
+        file
+    });
     (
         Estate {
             ir_version: IR_VERSION,

@@ -15,7 +15,7 @@ pub const EXIT_FINDINGS: i32 = 1;
 /// Exit code: usage error or no input could be read.
 pub const EXIT_USAGE: i32 = 2;
 
-const EXIT_CODES: &str = "Exit codes: 0 clean; 1 some inputs had errors (they are reported, the rest is still processed); 2 usage error or an input path that does not exist.";
+const EXIT_CODES: &str = "Exit codes: 0 clean; 1 findings: some inputs had errors (they are reported, the rest is still processed), a stale `port --check`, a `port --fail-on` class, a failed `run`, a `verify` mismatch, an invalid orchmig.toml; 2 usage error, no input paths, or an input path that does not exist.\n\nDefaults come from orchmig.toml (looked up from the current directory to the repository root); flags win.";
 
 /// orchmig reads Airflow, Dagster and Prefect pipelines statically into one neutral IR.
 #[derive(Debug, Parser)]
@@ -25,9 +25,28 @@ pub struct Cli {
     /// core); the output is the same whatever the count.
     #[arg(long, short = 'j', global = true, value_name = "N")]
     pub threads: Option<usize>,
+    /// Print errors only (no warnings, notes or summaries on stderr).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more detail on stderr: per-file read timings, the paths the walker skipped.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Output formats of `orchmig analyze`: the tabular ones and SARIF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AnalyzeFormat {
+    /// A table for the terminal.
+    Table,
+    /// Stable, versioned JSON for machines.
+    Json,
+    /// A Markdown table for design documents.
+    Markdown,
+    /// A SARIF 2.1.0 log of the findings, for code-scanning UIs.
+    Sarif,
 }
 
 /// Output formats of tabular commands.
@@ -46,19 +65,18 @@ pub enum Format {
 pub enum Command {
     /// Inventory of every pipeline under the paths: shape, constructs and totals.
     #[command(
-        after_help = "Example:\n  orchmig analyze corpus/\n  orchmig analyze dags/ --format json > inventory.json\n\nFiles that define no pipeline are counted, not reported as errors."
+        after_help = "Examples:\n  orchmig analyze corpus/\n  orchmig analyze dags/ --format json > inventory.json\n  orchmig analyze dags/ --format sarif --target dagster > orchmig.sarif\n\nFiles that define no pipeline are counted, not reported as errors.\n--format sarif lists opaque constructs, read errors and (with --target) what a port would\napproximate or lose, each at its file and line."
     )]
     Analyze {
-        /// Files or folders to read (folders are walked; hidden folders, __pycache__ and virtualenvs are skipped).
-        #[arg(required = true)]
+        /// Files or folders to read (folders are walked; hidden folders, __pycache__ and virtualenvs are skipped). Default: `paths` of orchmig.toml.
         paths: Vec<PathBuf>,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = AnalyzeFormat::Table)]
+        format: AnalyzeFormat,
         /// A folder with a team's own matrix files, for the shape and best-fit columns.
         #[arg(long, value_name = "DIR")]
         matrix: Option<PathBuf>,
-        /// Also grade a port of every pipeline to this target (nothing is written).
+        /// Also grade a port of every pipeline to this target (nothing is written). With --format sarif the default is `to` of orchmig.toml.
         #[arg(long, value_name = "TARGET")]
         target: Option<String>,
     },
@@ -67,8 +85,7 @@ pub enum Command {
         after_help = "Example:\n  orchmig ir corpus/airflow/orders_etl.py | jq '.files[0].pipelines[0].nodes[].id'"
     )]
     Ir {
-        /// Files or folders to read.
-        #[arg(required = true)]
+        /// Files or folders to read. Default: `paths` of orchmig.toml.
         paths: Vec<PathBuf>,
     },
     /// The decision matrix; a shape's tool ranking; or the ranking of real pipelines.
@@ -96,12 +113,11 @@ pub enum Command {
         after_help = "Examples:\n  orchmig port corpus/airflow/orders_etl.py --to prefect\n  orchmig port dags/ --to dagster --out ported/\n  orchmig port dags/ --to dagster --out ported/ --check        # exit 1 when ported/ is stale\n  orchmig port dags/ --to prefect@3 --out ported/ --fail-on redesign\n\nOne output file per source file, named like it, plus orchmig-report.md and .json beside them.\nExisting files are never overwritten without --force; --out may not be inside an input folder."
     )]
     Port {
-        /// Files or folders to port.
-        #[arg(required = true)]
+        /// Files or folders to port. Default: `paths` of orchmig.toml.
         paths: Vec<PathBuf>,
-        /// Target: airflow, dagster, prefect, optionally with a version (airflow@3, airflow@2, dagster@1, prefect@3, prefect@2).
+        /// Target: airflow, dagster, prefect, optionally with a version (airflow@3, airflow@2, dagster@1, prefect@3, prefect@2). Default: `to` of orchmig.toml.
         #[arg(long)]
-        to: String,
+        to: Option<String>,
         /// Output folder (required for several files; without it one file is printed to stdout).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
@@ -134,9 +150,9 @@ pub enum Command {
     Verify {
         /// The pipeline file (or a folder: every file in it).
         path: PathBuf,
-        /// Target: airflow, dagster or prefect (optionally @version).
+        /// Target: airflow, dagster or prefect (optionally @version). Default: `to` of orchmig.toml.
         #[arg(long)]
-        to: String,
+        to: Option<String>,
         /// Only this pipeline of the file.
         #[arg(long)]
         pipeline: Option<String>,
@@ -153,7 +169,29 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Print a shell completion script.
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per subcommand into a folder.
+    #[command(
+        after_help = "Examples:\n  orchmig man | man -l -\n  orchmig man --out /usr/local/share/man/man1"
+    )]
+    Man {
+        /// Write orchmig.1 and orchmig-SUBCOMMAND.1 into this folder instead of printing orchmig.1.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
+
+const COMPLETIONS_HELP: &str = "Examples:
+  orchmig completions bash > ~/.local/share/bash-completion/completions/orchmig
+  orchmig completions zsh > ~/.zfunc/_orchmig        # with fpath+=~/.zfunc before compinit
+  orchmig completions fish > ~/.config/fish/completions/orchmig.fish
+  orchmig completions powershell >> $PROFILE";
 
 const RUN_HELP: &str = "Examples:
   orchmig run corpus/airflow/orders_etl.py
@@ -237,14 +275,81 @@ pub fn run(cli: Cli) -> i32 {
     if let Some(n) = cli.threads {
         crate::parallel::set_threads(n);
     }
+    crate::ui::init(if cli.quiet {
+        crate::ui::Verbosity::Quiet
+    } else if cli.verbose {
+        crate::ui::Verbosity::Verbose
+    } else {
+        crate::ui::Verbosity::Normal
+    });
     match cli.command {
+        Command::Completions { shell } => return crate::manual::completions(shell),
+        Command::Man { out } => return crate::manual::man(out.as_deref()),
+        _ => {}
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let config = match crate::config::load(&cwd) {
+        Ok(c) => crate::config::activate(c),
+        Err(e) => {
+            eprintln!("{}", e.0);
+            return EXIT_FINDINGS;
+        }
+    };
+    if let Some(file) = &config.file {
+        crate::ui::detail(&format!("configuration: {}", file.display()));
+    }
+    let paths_or_config = |paths: Vec<PathBuf>| -> Option<Vec<PathBuf>> {
+        if !paths.is_empty() {
+            Some(paths)
+        } else if !config.paths.is_empty() {
+            Some(config.paths.clone())
+        } else {
+            diag::print_path_error(
+                "PATH",
+                "no input files or folders",
+                "pass files or folders (e.g. `orchmig analyze dags/`), or set `paths = [\"dags\"]` in orchmig.toml",
+            );
+            None
+        }
+    };
+    let to_or_config = |to: Option<String>| -> Option<String> {
+        let to = to.or_else(|| config.to.clone());
+        if to.is_none() {
+            diag::print_path_error(
+                "--to",
+                "no target framework",
+                "pass --to airflow, dagster or prefect, or set `to = \"dagster\"` in orchmig.toml",
+            );
+        }
+        to
+    };
+    let matrix_or_config = |m: Option<PathBuf>| m.or_else(|| config.matrix_dir.clone());
+    match cli.command {
+        Command::Completions { .. } | Command::Man { .. } => EXIT_OK,
         Command::Analyze {
             paths,
             format,
             matrix,
             target,
-        } => analyze_cmd(&paths, format, matrix.as_deref(), target.as_deref()),
-        Command::Ir { paths } => ir_cmd(&paths),
+        } => {
+            let Some(paths) = paths_or_config(paths) else {
+                return EXIT_USAGE;
+            };
+            let target = match format {
+                AnalyzeFormat::Sarif => target.or_else(|| config.to.clone()),
+                _ => target,
+            };
+            analyze_cmd(
+                &paths,
+                format,
+                matrix_or_config(matrix).as_deref(),
+                target.as_deref(),
+            )
+        }
+        Command::Ir { paths } => match paths_or_config(paths) {
+            Some(paths) => ir_cmd(&paths),
+            None => EXIT_USAGE,
+        },
         Command::Matrix {
             paths,
             shape,
@@ -254,8 +359,8 @@ pub fn run(cli: Cli) -> i32 {
         } => crate::matrix_cmd::run(
             &paths,
             shape.as_deref(),
-            weights.as_deref(),
-            matrix.as_deref(),
+            weights.or_else(|| config.weights.clone()).as_deref(),
+            matrix_or_config(matrix).as_deref(),
             format,
         ),
         Command::Port {
@@ -267,16 +372,21 @@ pub fn run(cli: Cli) -> i32 {
             report,
             fail_on,
             format,
-        } => crate::port_cmd::run(crate::port_cmd::PortArgs {
-            paths: &paths,
-            to: &to,
-            out: out.as_deref(),
-            check,
-            force,
-            report: report.as_deref(),
-            fail_on: fail_on.as_deref(),
-            format,
-        }),
+        } => {
+            let (Some(paths), Some(to)) = (paths_or_config(paths), to_or_config(to)) else {
+                return EXIT_USAGE;
+            };
+            crate::port_cmd::run(crate::port_cmd::PortArgs {
+                paths: &paths,
+                to: &to,
+                out: out.as_deref(),
+                check,
+                force,
+                report: report.as_deref(),
+                fail_on: fail_on.as_deref(),
+                format,
+            })
+        }
         Command::Graph { .. } => not_yet("graph", 10),
         Command::Run(f) => run_cmd(f),
         Command::Verify {
@@ -287,15 +397,20 @@ pub fn run(cli: Cli) -> i32 {
             fail,
             map_width,
             format,
-        } => crate::verify::cmd::run(crate::verify::cmd::VerifyArgs {
-            path,
-            to,
-            pipeline,
-            runner,
-            fail,
-            map_width,
-            format,
-        }),
+        } => {
+            let Some(to) = to_or_config(to) else {
+                return EXIT_USAGE;
+            };
+            crate::verify::cmd::run(crate::verify::cmd::VerifyArgs {
+                path,
+                to,
+                pipeline,
+                runner,
+                fail,
+                map_width,
+                format,
+            })
+        }
     }
 }
 
@@ -308,9 +423,15 @@ fn not_yet(what: &str, issue: u32) -> i32 {
 
 /// Reads the estate, prints diagnostics, and says which exit code the inputs imply.
 pub(crate) fn read_reporting(paths: &[PathBuf]) -> (Estate, i32) {
+    let (estate, _, code) = read_reporting_all(paths);
+    (estate, code)
+}
+
+/// [`read_reporting`], also returning the paths that could not be walked.
+fn read_reporting_all(paths: &[PathBuf]) -> (Estate, Vec<crate::frontend::WalkError>, i32) {
     let (estate, walk_errors) = analyze::read_estate(paths);
     let code = report_reading(paths, &walk_errors, &estate.files);
-    (estate, code)
+    (estate, walk_errors, code)
 }
 
 /// Prints the walk errors and the files' diagnostics; says which exit code they imply.
@@ -344,6 +465,18 @@ pub(crate) fn report_reading(
     code
 }
 
+/// Pretty JSON of a document with its versioned schema id (`"schema": "orchmig.NAME/N"`) first.
+pub(crate) fn versioned_json<T: serde::Serialize>(schema: &'static str, body: &T) -> String {
+    #[derive(serde::Serialize)]
+    struct Versioned<'a, T> {
+        schema: &'static str,
+        #[serde(flatten)]
+        body: &'a T,
+    }
+    serde_json::to_string_pretty(&Versioned { schema, body }).unwrap_or_default() + "\n"
+}
+
+/// Writes text to stdout; false when stdout is closed (e.g. a pipe to `head`).
 pub(crate) fn write_stdout(text: &str) -> bool {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
@@ -378,7 +511,7 @@ fn run_cmd(f: RunFlags) -> i32 {
 
 fn analyze_cmd(
     paths: &[PathBuf],
-    format: Format,
+    format: AnalyzeFormat,
     matrix_dir: Option<&std::path::Path>,
     target: Option<&str>,
 ) -> i32 {
@@ -405,46 +538,47 @@ fn analyze_cmd(
             return EXIT_USAGE;
         }
     };
-    let Some(target) = target else {
-        // Without port grades no file's IR outlives its rows.
+    // Without port grades or SARIF no file's IR outlives its rows.
+    let inventory_format = match format {
+        AnalyzeFormat::Table => Some(Format::Table),
+        AnalyzeFormat::Json => Some(Format::Json),
+        AnalyzeFormat::Markdown => Some(Format::Markdown),
+        AnalyzeFormat::Sarif => None,
+    };
+    if let (None, Some(format)) = (target, inventory_format) {
         let (read, walk_errors) = analyze::read_rows(paths, &engine);
         let (files, rows): (Vec<_>, Vec<_>) = read.into_iter().map(|r| (r.file, r.rows)).unzip();
         let code = report_reading(paths, &walk_errors, &files);
         let inv = analyze::inventory_of(files.iter().zip(rows));
         write_stdout(&render_inventory(&inv, None, format));
         return code;
-    };
-    let (estate, mut code) = read_reporting(paths);
-    let inv = analyze::inventory(&estate, &engine);
+    }
+    let (estate, walk_errors, mut code) = read_reporting_all(paths);
+    let table = crate::report::Translations::builtin().ok();
     // The port grades of the whole estate, from the same writers and ledger as `orchmig port`.
-    let port = {
-        let t = target;
-        let table = crate::report::Translations::builtin().ok();
-        let mut report = crate::report::Report {
-            schema: "orchmig.port/1",
-            target: t.label(),
-            pipelines: Vec::new(),
-            gains: Vec::new(),
-        };
-        if let Some(table) = &table {
-            report.gains = table
-                .gains
-                .get(t.framework.id())
-                .cloned()
-                .unwrap_or_default();
-            for f in estate.files.iter().filter(|f| !f.pipelines.is_empty()) {
-                match crate::emit::port_file(f, t, table) {
-                    Ok((_, ledgers)) => report.pipelines.extend(ledgers),
-                    Err(e) => {
-                        diag::print_path_error(&f.path, &e, "the other files were still graded");
-                        code = code.max(EXIT_FINDINGS);
-                    }
-                }
-            }
-        }
+    let port = target.map(|t| {
+        let (report, graded) = grade_port(&estate, t, table.as_ref());
+        code = code.max(graded);
         report
+    });
+    let text = match inventory_format {
+        None => {
+            let root = crate::config::active().root;
+            let log = crate::sarif::log(&crate::sarif::Inputs {
+                estate: &estate,
+                walk_errors: &walk_errors,
+                port: port.as_ref(),
+                translations: table.as_ref(),
+                root: &root,
+            });
+            serde_json::to_string_pretty(&log).unwrap_or_default() + "\n"
+        }
+        Some(format) => {
+            let inv = analyze::inventory(&estate, &engine);
+            render_inventory(&inv, port.as_ref(), format)
+        }
     };
-    write_stdout(&render_inventory(&inv, Some(&port), format));
+    write_stdout(&text);
     code
 }
 
@@ -477,6 +611,38 @@ fn render_inventory(
             serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
         }
     }
+}
+
+/// Ports every file of the estate in memory to grade it; returns the report and the exit code it implies.
+fn grade_port(
+    estate: &Estate,
+    target: crate::emit::Target,
+    table: Option<&crate::report::Translations>,
+) -> (crate::report::Report, i32) {
+    let mut code = EXIT_OK;
+    let mut report = crate::report::Report {
+        schema: "orchmig.port/1",
+        target: target.label(),
+        pipelines: Vec::new(),
+        gains: Vec::new(),
+    };
+    if let Some(table) = table {
+        report.gains = table
+            .gains
+            .get(target.framework.id())
+            .cloned()
+            .unwrap_or_default();
+        for f in estate.files.iter().filter(|f| !f.pipelines.is_empty()) {
+            match crate::emit::port_file(f, target, table) {
+                Ok((_, ledgers)) => report.pipelines.extend(ledgers),
+                Err(e) => {
+                    diag::print_path_error(&f.path, &e, "the other files were still graded");
+                    code = EXIT_FINDINGS;
+                }
+            }
+        }
+    }
+    (report, code)
 }
 
 fn ir_cmd(paths: &[PathBuf]) -> i32 {

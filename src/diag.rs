@@ -45,6 +45,21 @@ pub fn render_text(
     )
 }
 
+/// Renders an error about a text file at a byte span, working out the line from the span.
+pub fn render_text_at(
+    file: &str,
+    text: &str,
+    span: Option<std::ops::Range<usize>>,
+    code: &str,
+    message: &str,
+    help: &str,
+) -> String {
+    let line = span
+        .as_ref()
+        .map(|s| text[..s.start.min(text.len())].matches('\n').count() as u32 + 1);
+    render_text(file, text, line, span, code, message, help)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn render_with(
     file: &str,
@@ -82,8 +97,9 @@ fn render_with(
     }
 }
 
-/// Prints every diagnostic of the files to stderr; returns how many were errors.
+/// Prints every diagnostic of the files to stderr (warnings not under `-q`); returns how many were errors.
 pub fn print_all(files: &[SourceFile], quiet_warnings: bool) -> usize {
+    let quiet_warnings = quiet_warnings || crate::ui::quiet();
     let mut errors = 0;
     for file in files {
         if file.diagnostics.is_empty() {
@@ -137,5 +153,27 @@ mod tests {
         assert!(out.contains("invalid Python syntax"));
         assert!(out.contains("def f(:"));
         assert!(out.contains("fix it"));
+    }
+
+    #[test]
+    fn every_diagnostic_of_the_bad_inputs_and_the_corpus_says_what_to_do() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (estate, _) =
+            crate::analyze::read_estate(&[root.join("tests/bad"), root.join("corpus")]);
+        let mut seen = 0;
+        for f in &estate.files {
+            for d in &f.diagnostics {
+                seen += 1;
+                let help = d.help.as_deref().unwrap_or("");
+                assert!(
+                    help.split_whitespace().count() >= 3,
+                    "{}:{:?} `{}` has no real hint: {help:?}",
+                    f.path,
+                    d.line,
+                    d.message
+                );
+            }
+        }
+        assert!(seen >= 6, "tests/bad has a diagnostic per file");
     }
 }

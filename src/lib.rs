@@ -3,15 +3,19 @@
 
 pub mod analyze;
 pub mod cli;
+pub mod config;
 pub mod diag;
 pub mod emit;
 pub mod exec;
 pub mod frontend;
 pub mod ir;
+pub mod manual;
 pub mod matrix;
 pub mod matrix_cmd;
 pub mod parallel;
 pub mod port_cmd;
 pub mod report;
 pub mod robustness;
+pub mod sarif;
+pub mod ui;
 pub mod verify;

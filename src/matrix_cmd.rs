@@ -66,7 +66,7 @@ pub fn run(
         }
         let ranking = engine.rank(s, &w);
         let text = match format {
-            Format::Json => serde_json::to_string_pretty(&ranking).unwrap_or_default() + "\n",
+            Format::Json => crate::cli::versioned_json("orchmig.matrix.shape/1", &ranking),
             _ => render::ranking_text(&matrix, &ranking, md),
         };
         write_stdout(&text);

@@ -128,7 +128,7 @@ pub fn run(a: PortArgs) -> i32 {
         if let Some((_, text)) = outputs.first() {
             write_stdout(text);
         }
-        eprint!("{}", report.table());
+        crate::ui::note(report.table().trim_end());
         return finish(code, &report, fail_on);
     };
     let report_path = a
@@ -236,7 +236,7 @@ fn finish(code: i32, report: &Report, fail_on: Option<Fidelity>) -> i32 {
     match fail_on {
         Some(f) if report.worst() >= f => {
             eprintln!(
-                "orchmig port --fail-on {}: the report has entries of class {} (see the report)",
+                "orchmig port --fail-on {}: the report has entries of class {}; read them in the port report (each says what to do), or pass a higher --fail-on",
                 f.name(),
                 report.worst().name()
             );

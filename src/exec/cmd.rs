@@ -256,6 +256,7 @@ fn preview(p: &Pipeline, from: Option<&str>, n: usize, format: Format) -> i32 {
             let text = match format {
                 Format::Json => {
                     serde_json::to_string_pretty(&serde_json::json!({
+                        "schema": "orchmig.run.schedule/1",
                         "pipeline": p.id,
                         "timezone": zone,
                         "runs": times.iter().map(|t| t.to_rfc3339()).collect::<Vec<_>>(),

@@ -139,7 +139,7 @@ pub fn execute(
     let parts = partitions_for(pipeline, args)?;
     let plan = scheduler::Plan::new(pipeline)?;
     for w in &plan.warnings {
-        eprintln!("orchmig run: {w}");
+        crate::ui::note(&format!("orchmig run: {w}"));
     }
     let write = |l: &mut Option<&mut LedgerWriter>, e: Event| -> Result<(), String> {
         match l.as_deref_mut() {

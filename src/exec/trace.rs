@@ -134,7 +134,7 @@ impl Trace {
 
     /// The trace as stable JSON.
     pub fn json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+        crate::cli::versioned_json("orchmig.run/1", self)
     }
 }
 

@@ -23,8 +23,18 @@ fn skipped_dir(path: &Path, depth: usize) -> bool {
     name.starts_with('.') || SKIPPED_DIRS.contains(&name) || path.join("pyvenv.cfg").exists()
 }
 
-/// The `.py` files under the given paths (files are taken as given), sorted and de-duplicated.
+/// The `.py` files under the given paths (files are taken as given), sorted and de-duplicated;
+/// walked files and folders that the `exclude` globs of `orchmig.toml` match are skipped.
 pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<WalkError>) {
+    let config = crate::config::active();
+    collect_files_excluding(paths, &|p| config.excludes(p))
+}
+
+/// [`collect_files`] with an explicit exclusion test (applied to walked entries, not to named files).
+pub fn collect_files_excluding(
+    paths: &[PathBuf],
+    excluded: &dyn Fn(&Path) -> bool,
+) -> (Vec<PathBuf>, Vec<WalkError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for root in paths {
@@ -40,7 +50,21 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<WalkError>) {
                     .sort_by_file_name()
                     .into_iter()
                     .filter_entry(|e| {
-                        !(e.file_type().is_dir() && skipped_dir(e.path(), e.depth()))
+                        if e.file_type().is_dir() && skipped_dir(e.path(), e.depth()) {
+                            crate::ui::detail(&format!(
+                                "skipped {} (folder never walked)",
+                                e.path().display()
+                            ));
+                            return false;
+                        }
+                        if e.depth() > 0 && excluded(e.path()) {
+                            crate::ui::detail(&format!(
+                                "skipped {} (excluded in orchmig.toml)",
+                                e.path().display()
+                            ));
+                            return false;
+                        }
+                        true
                     });
                 for entry in walker {
                     match entry {
@@ -79,4 +103,28 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<WalkError>) {
     files.sort();
     files.dedup();
     (files, errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excluded_entries_are_not_walked_but_named_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("legacy")).unwrap();
+        for f in ["a.py", "legacy/b.py", "test_c.py"] {
+            std::fs::write(dir.path().join(f), "").unwrap();
+        }
+        let excluded = |p: &Path| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name == "legacy" || name.starts_with("test_")
+        };
+        let (files, errors) = collect_files_excluding(&[dir.path().to_path_buf()], &excluded);
+        assert!(errors.is_empty());
+        assert_eq!(files, vec![dir.path().join("a.py")]);
+        let named = dir.path().join("test_c.py");
+        let (files, _) = collect_files_excluding(std::slice::from_ref(&named), &excluded);
+        assert_eq!(files, vec![named]);
+    }
 }

@@ -27,16 +27,9 @@ pub struct MatrixError {
 impl MatrixError {
     /// Renders the error as a miette report with file:line and snippet.
     pub fn render(&self) -> String {
-        let line = self.span.as_ref().map(|s| {
-            self.text[..s.start.min(self.text.len())]
-                .matches('\n')
-                .count()
-                + 1
-        });
-        crate::diag::render_text(
+        crate::diag::render_text_at(
             &self.file,
             &self.text,
-            line.map(|l| l as u32),
             self.span.clone(),
             "matrix",
             &self.message,

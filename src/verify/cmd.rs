@@ -511,6 +511,7 @@ pub fn run(a: VerifyArgs) -> i32 {
     let text = match a.format {
         Format::Json => {
             serde_json::to_string_pretty(&serde_json::json!({
+                "schema": "orchmig.verify/1",
                 "target": target.label(),
                 "runner": a.runner,
                 "verdict": if verdicts.iter().any(|v| v.verdict == "mismatch") { "mismatch" } else { "faithful" },

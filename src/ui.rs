@@ -1,0 +1,76 @@
+//! How much orchmig says on stderr (`-q` / `-v`) and whether it may colour it.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// How much orchmig says on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    /// `-q`: errors only.
+    Quiet = 0,
+    /// The default: errors, warnings and short progress notes.
+    Normal = 1,
+    /// `-v`: also per-file timings and the paths the walker skipped.
+    Verbose = 2,
+}
+
+static VERBOSITY: AtomicU8 = AtomicU8::new(Verbosity::Normal as u8);
+
+/// Sets the verbosity and the colour policy of the diagnostics; called once per process.
+pub fn init(verbosity: Verbosity) {
+    VERBOSITY.store(verbosity as u8, Ordering::Relaxed);
+    let colour = colour_allowed(
+        std::io::stderr().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
+    // A hook set earlier in the process (a second `run` in tests) stays; the policy is the same.
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(miette::MietteHandlerOpts::new().color(colour).build())
+    }));
+}
+
+/// The verbosity set by [`init`].
+pub fn verbosity() -> Verbosity {
+    match VERBOSITY.load(Ordering::Relaxed) {
+        0 => Verbosity::Quiet,
+        2 => Verbosity::Verbose,
+        _ => Verbosity::Normal,
+    }
+}
+
+/// True under `-q`: only errors reach stderr.
+pub fn quiet() -> bool {
+    verbosity() == Verbosity::Quiet
+}
+
+/// Colour only on a terminal, and never when `NO_COLOR` is set to a non-empty value (no-color.org).
+pub fn colour_allowed(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+/// Prints a progress or summary note to stderr, unless `-q`.
+pub fn note(text: &str) {
+    if !quiet() {
+        eprintln!("{text}");
+    }
+}
+
+/// Prints a detail to stderr under `-v` only.
+pub fn detail(text: &str) {
+    if verbosity() == Verbosity::Verbose {
+        eprintln!("{text}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_needs_a_terminal_and_no_no_color() {
+        assert!(colour_allowed(true, None));
+        assert!(!colour_allowed(false, None));
+        assert!(!colour_allowed(true, Some(std::ffi::OsStr::new("1"))));
+        assert!(colour_allowed(true, Some(std::ffi::OsStr::new(""))));
+    }
+}

@@ -137,10 +137,39 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Draw a pipeline graph (not built yet: issue #10).
+    /// Draw a pipeline's graph: Mermaid, Graphviz dot, versioned JSON or a self-laid-out SVG.
+    #[command(after_help = GRAPH_HELP)]
     Graph {
         /// The pipeline file.
-        path: Option<PathBuf>,
+        path: PathBuf,
+        /// Only this pipeline of the file (id or name).
+        #[arg(long)]
+        pipeline: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = crate::graph::cmd::GraphFormat::Mermaid)]
+        format: crate::graph::cmd::GraphFormat,
+        /// Write to FILE (atomically) instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Overwrite an existing --out file.
+        #[arg(long, requires = "out")]
+        force: bool,
+        /// Leave the legend (node kinds, marks, edge kinds) out of the picture.
+        #[arg(long)]
+        no_legend: bool,
+    },
+    /// Write one self-contained HTML design-review page: estate, matrix, graphs, port losses and gains.
+    #[command(after_help = REPORT_HELP)]
+    Report {
+        /// Files or folders to review.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The HTML file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Overwrite an existing --out file.
+        #[arg(long)]
+        force: bool,
     },
     /// Run a pipeline locally on a virtual clock: retries, trigger rules, mapping, partitions, ledger.
     #[command(after_help = RUN_HELP)]
@@ -192,6 +221,33 @@ const COMPLETIONS_HELP: &str = "Examples:
   orchmig completions zsh > ~/.zfunc/_orchmig        # with fpath+=~/.zfunc before compinit
   orchmig completions fish > ~/.config/fish/completions/orchmig.fish
   orchmig completions powershell >> $PROFILE";
+
+const GRAPH_HELP: &str = "Examples:
+  orchmig graph corpus/airflow/warehouse_groups.py                 # Mermaid, for a ```mermaid block
+  orchmig graph corpus/dagster/orders_daily.py --format dot | dot -Tpng > orders.png
+  orchmig graph corpus/prefect/inventory_fanout.py --format svg --out fanout.svg
+  orchmig graph corpus/dagster/support_quality.py --format json | jq '.graphs[].nodes[].id'
+
+Nodes are drawn by kind (task, asset, sensor, check, …); groups and sub-flows are clusters;
+mapped steps have a thick purple (stacked) border; data edges are solid, order-only edges dashed,
+checks hang off their step with a circle end. A file with several pipelines: dot and json draw
+them all, mermaid and svg hold one and ask for --pipeline NAME. The JSON schema (graph_version 1)
+is documented in docs/graph-json.md.
+
+Exit codes: 0 drawn; 1 unknown --pipeline, --out exists without --force, or a drawing failed;
+2 usage error or unreadable input.";
+
+const REPORT_HELP: &str = "Examples:
+  orchmig report corpus/ --out review.html
+  orchmig report dags/ more_dags/ --out review.html --force
+
+One HTML file with inline CSS and SVG, no scripts and no external requests: the estate summary
+(as `orchmig analyze`), the decision matrix and each pipeline's ranking (as `orchmig matrix`),
+every pipeline's graph, and for each pipeline the loss/gain ledger of porting it to each other
+framework (computed in memory as `orchmig verify` does; no port file is written).
+
+Exit codes: 0 written; 1 some inputs had errors (still reported on) or --out exists without
+--force; 2 usage error or unreadable input.";
 
 const RUN_HELP: &str = "Examples:
   orchmig run corpus/airflow/orders_etl.py
@@ -387,7 +443,22 @@ pub fn run(cli: Cli) -> i32 {
                 format,
             })
         }
-        Command::Graph { .. } => not_yet("graph", 10),
+        Command::Graph {
+            path,
+            pipeline,
+            format,
+            out,
+            force,
+            no_legend,
+        } => crate::graph::cmd::run(crate::graph::cmd::GraphArgs {
+            path: &path,
+            pipeline: pipeline.as_deref(),
+            format,
+            out: out.as_deref(),
+            force,
+            no_legend,
+        }),
+        Command::Report { paths, out, force } => crate::review::run(&paths, &out, force),
         Command::Run(f) => run_cmd(f),
         Command::Verify {
             path,
@@ -412,13 +483,6 @@ pub fn run(cli: Cli) -> i32 {
             })
         }
     }
-}
-
-fn not_yet(what: &str, issue: u32) -> i32 {
-    eprintln!(
-        "orchmig {what} is not built yet (tracked in issue #{issue}); `orchmig analyze` and `orchmig ir` work today."
-    );
-    EXIT_USAGE
 }
 
 /// Reads the estate, prints diagnostics, and says which exit code the inputs imply.

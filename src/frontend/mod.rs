@@ -102,7 +102,11 @@ pub fn read_bytes(shown: &str, bytes: Vec<u8>) -> SourceFile {
 }
 
 /// Decodes a file's bytes as UTF-8 and reads the text with `read`; bad bytes are a diagnostic.
-fn decode_then(shown: &str, bytes: Vec<u8>, read: impl FnOnce(&str, &str) -> SourceFile) -> SourceFile {
+fn decode_then(
+    shown: &str,
+    bytes: Vec<u8>,
+    read: impl FnOnce(&str, &str) -> SourceFile,
+) -> SourceFile {
     match String::from_utf8(bytes) {
         Ok(text) => read(shown, &text),
         Err(e) => {

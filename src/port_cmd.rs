@@ -107,11 +107,7 @@ pub fn run(a: PortArgs) -> i32 {
     for (f, result) in files {
         match result {
             Ok((text, ledgers)) => {
-                let name = Path::new(&f.path)
-                    .file_name()
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| PathBuf::from("pipeline.py"));
-                outputs.push((name, text));
+                outputs.push((PathBuf::from(&f.path), text));
                 report.pipelines.extend(ledgers);
             }
             Err(e) => {
@@ -124,6 +120,7 @@ pub fn run(a: PortArgs) -> i32 {
             }
         }
     }
+    let outputs = output_names(outputs);
     let Some(out) = a.out else {
         if let Some((_, text)) = outputs.first() {
             write_stdout(text);
@@ -275,6 +272,41 @@ fn is_inside(inner: &Path, outer: &Path) -> bool {
 }
 
 /// The first output path two outputs share, if any.
+/// The output file of each ported source: its file name, or, when two sources share a file
+/// name (`a/etl.py`, `b/etl.py`), every source's path below the folder they all share, so that
+/// the output mirrors the inputs' layout instead of merging them.
+fn output_names(ported: Vec<(PathBuf, String)>) -> Vec<(PathBuf, String)> {
+    let name = |p: &Path| {
+        p.file_name()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("pipeline.py"))
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let clash = ported.iter().any(|(p, _)| !seen.insert(name(p)));
+    if !clash {
+        return ported.into_iter().map(|(p, t)| (name(&p), t)).collect();
+    }
+    let absolute: Vec<PathBuf> = ported
+        .iter()
+        .map(|(p, _)| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+        .collect();
+    let mut common: PathBuf = absolute[0]
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    for p in &absolute[1..] {
+        while !p.starts_with(&common) && common.pop() {}
+    }
+    ported
+        .into_iter()
+        .zip(absolute)
+        .map(|((p, t), abs)| {
+            let rel = abs.strip_prefix(&common).map(Path::to_path_buf);
+            (rel.unwrap_or_else(|_| name(&p)), t)
+        })
+        .collect()
+}
+
 fn output_clash(all: &[(PathBuf, String)]) -> Option<&Path> {
     let mut seen = std::collections::BTreeSet::new();
     all.iter()
@@ -319,10 +351,15 @@ pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .suffix(TEMP_SUFFIX)
-        .tempfile_in(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
+    // A temp file is private (0600); the output gets the mode a plain write would (0666 - umask).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(dir)?;
     tmp.write_all(text.as_bytes())?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
@@ -336,4 +373,25 @@ fn unified_diff(path: &str, old: &str, new: &str) -> String {
         .context_radius(3)
         .header(&format!("a/{path}"), &format!("b/{path}"))
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_atomic;
+
+    /// An output written atomically gets the mode a plain write gives (not the temp file's 0600),
+    /// so a port or a review page is as readable as any file the user writes.
+    #[cfg(unix)]
+    #[test]
+    fn atomic_write_keeps_the_usual_file_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain.py");
+        std::fs::write(&plain, "x = 1\n").unwrap();
+        let atomic = dir.path().join("atomic.py");
+        write_atomic(&atomic, "x = 1\n").unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&atomic), mode(&plain));
+        assert_eq!(std::fs::read_to_string(&atomic).unwrap(), "x = 1\n");
+    }
 }

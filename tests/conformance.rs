@@ -133,12 +133,6 @@ const KNOWN_FAILURES: &[Known] = &[
         Check::Run,
         "tasks made in a for-loop over regions get region=None: the loop variable is not bound per call",
     ),
-    known(
-        "corpus/dagster/vendor_feed_sensors.py",
-        "prefect",
-        Check::Structure,
-        "the dep of landed_prices on the external AssetSpec vendor_feed becomes wait_for=[None] (its task returns None): Prefect records no dependency (reached now that the run passes)",
-    ),
 ];
 
 /// Nodes that a port's run with default parameters does not reach (a branch not taken), so

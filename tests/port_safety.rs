@@ -144,7 +144,7 @@ fn out_inside_an_input_folder_or_onto_an_input_is_refused_even_with_force() {
 }
 
 #[test]
-fn two_inputs_with_one_file_name_are_refused_not_silently_merged() {
+fn two_inputs_with_one_file_name_keep_their_folders_not_silently_merged() {
     let dir = tempfile::tempdir().unwrap();
     for team in ["a", "b"] {
         std::fs::create_dir_all(dir.path().join(team)).unwrap();
@@ -159,8 +159,10 @@ fn two_inputs_with_one_file_name_are_refused_not_silently_merged() {
         "--out",
         s(&out),
     ]);
-    assert_eq!(run.code, Some(2), "{}", run.stderr);
-    assert!(run.stderr.contains("etl.py") && run.stderr.contains("same file name"));
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    // Each is written below the folder the inputs share, as they are laid out there.
+    assert!(out.join("a").join("etl.py").is_file(), "{}", run.stderr);
+    assert!(out.join("b").join("etl.py").is_file(), "{}", run.stderr);
     assert!(!out.join("etl.py").exists());
 }
 

@@ -396,12 +396,14 @@ impl Body {
     /// The formatted lines: names nobody reads later lose their binding (ruff F841).
     fn finish(self) -> Vec<String> {
         let flat: Vec<String> = self.lines.iter().map(Line::flat).collect();
-        let read_later = |i: usize, name: &str| {
-            flat[i + 1..].iter().any(|l| {
-                l.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                    .any(|w| w == name)
-            })
-        };
+        // The last line each word is on (one pass, so a 100,000-task DAG stays linear).
+        let mut last: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for (i, l) in flat.iter().enumerate() {
+            for w in l.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+                last.insert(w, i);
+            }
+        }
+        let read_later = |i: usize, name: &str| last.get(name).is_some_and(|&j| j > i);
         self.lines
             .iter()
             .enumerate()

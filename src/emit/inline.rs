@@ -164,15 +164,16 @@ fn record_loops(
     table: &Translations,
     writer: &str,
 ) -> bool {
+    let loops: std::collections::HashSet<&str> = p
+        .nodes
+        .iter()
+        .filter(|o| o.extra.contains_key("dynamic_loop"))
+        .map(|o| o.id.as_str())
+        .collect();
     let looped: Vec<(&Node, String)> = q
         .nodes
         .iter()
-        .filter(|n| {
-            !n.extra.contains_key("dynamic_loop")
-                && p.nodes
-                    .iter()
-                    .any(|o| o.id == n.id && o.extra.contains_key("dynamic_loop"))
-        })
+        .filter(|n| !n.extra.contains_key("dynamic_loop") && loops.contains(n.id.as_str()))
         .filter_map(|n| {
             let over = n.mapping.as_ref()?.over.first()?.from_node.clone()?;
             Some((n, over))

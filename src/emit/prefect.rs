@@ -494,6 +494,7 @@ fn needs_partition(step: &Step, from: Framework) -> bool {
 /// The call arguments of a step inside the flow body.
 fn call_args(plan: &Plan, step: &Step, folded: &[bool], mapped: bool) -> Vec<Expr> {
     let mut args = Vec::new();
+    let mut named_waits: Vec<usize> = Vec::new();
     for input in &step.inputs {
         let value = match &input.source {
             Source::Step(i) => Expr::raw(plan.steps[*i].var.clone()),
@@ -505,7 +506,15 @@ fn call_args(plan: &Plan, step: &Step, folded: &[bool], mapped: bool) -> Vec<Exp
             Source::Literal(v) => python::value(v),
             Source::Param(name) => Expr::raw(identifier(name)),
         };
-        let value = input.select(value);
+        // A future cannot be indexed: a named output is read from the upstream's result, and the
+        // upstream is waited for so that Prefect still records the dependency.
+        let value = match (&input.output, &input.source) {
+            (Some(_), Source::Step(i)) => {
+                named_waits.push(*i);
+                input.select(Expr::raw(format!("{}.result()", plan.steps[*i].var)))
+            }
+            _ => input.select(value),
+        };
         let value = if mapped && !input.mapped {
             Expr::call("unmapped", vec![value])
         } else {
@@ -517,7 +526,7 @@ fn call_args(plan: &Plan, step: &Step, folded: &[bool], mapped: bool) -> Vec<Exp
             args.push(Expr::kw(&input.param, value));
         }
     }
-    let mut waits: Vec<usize> = Vec::new();
+    let mut waits: Vec<usize> = named_waits;
     for &a in step.after.iter().chain(&step.extra_upstreams) {
         collect_waits(plan, a, folded, &mut waits);
     }

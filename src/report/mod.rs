@@ -12,7 +12,7 @@ pub use operators::{OperatorInfo, lookup as operator_info, operator_category};
 pub use translations::{Construct, Fidelity, TargetRule, Translations};
 
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::ir::Span;
 
@@ -46,8 +46,10 @@ pub struct Ledger {
     pub target: String,
     /// Entries in recording order (sorted when finished).
     pub entries: Vec<Entry>,
+    /// Where each recorded (construct, subject) was pushed in `entries` (a hint: entries are
+    /// sorted when finished, so a stale index falls back to a search).
     #[serde(skip)]
-    seen: BTreeSet<(String, String)>,
+    seen: BTreeMap<(String, String), usize>,
 }
 
 impl Ledger {
@@ -58,7 +60,7 @@ impl Ledger {
             pipeline: pipeline.into(),
             target: target.into(),
             entries: Vec::new(),
-            seen: BTreeSet::new(),
+            seen: BTreeMap::new(),
         }
     }
 
@@ -83,16 +85,17 @@ impl Ledger {
         fidelity: Option<Fidelity>,
         note: Option<String>,
     ) -> Fidelity {
-        if !self
-            .seen
-            .insert((construct.to_string(), subject.to_string()))
-        {
+        let key = (construct.to_string(), subject.to_string());
+        if let Some(&at) = self.seen.get(&key) {
+            let is_it = |e: &&Entry| e.construct == construct && e.subject == subject;
             return self
                 .entries
-                .iter()
-                .find(|e| e.construct == construct && e.subject == subject)
+                .get(at)
+                .filter(is_it)
+                .or_else(|| self.entries.iter().find(is_it))
                 .map_or(Fidelity::Exact, |e| e.fidelity);
         }
+        self.seen.insert(key, self.entries.len());
         let (code, rule_fidelity, how) = match table.get(construct) {
             Some(c) => {
                 let r = c.rule(&self.target);
@@ -125,7 +128,7 @@ impl Ledger {
     /// True when a construct instance has an entry.
     pub fn has(&self, construct: &str, subject: &str) -> bool {
         self.seen
-            .contains(&(construct.to_string(), subject.to_string()))
+            .contains_key(&(construct.to_string(), subject.to_string()))
     }
 
     /// Default-deny: every construct of the pipeline that no writer rule recorded becomes an

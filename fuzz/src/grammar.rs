@@ -185,7 +185,6 @@ fn py_str(s: &str) -> String {
             c if (c as u32) < 0x20 || c as u32 == 0x7f => {
                 let _ = write!(out, "\\x{:02x}", c as u32);
             }
-            c if ('\u{d800}'..='\u{dfff}').contains(&c) => {}
             c => out.push(c),
         }
     }

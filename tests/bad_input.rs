@@ -218,7 +218,10 @@ fn a_100_000_task_dag_is_read_and_ported() {
     // none of them; the report still accounts for every one, the last included.
     assert!(out_dir.join("wide.py").is_file());
     let report = std::fs::read_to_string(out_dir.join("orchmig-report.md")).unwrap();
-    assert!(report.contains("| t99999 |"), "the report names the last task");
+    assert!(
+        report.contains("| t99999 |"),
+        "the report names the last task"
+    );
 }
 
 #[test]

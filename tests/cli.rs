@@ -280,13 +280,14 @@ fn output_is_the_same_whatever_the_thread_count() {
                 out.to_str().unwrap(),
             ],
         );
+        // Same-named sources (ml_training.py in two frameworks) keep their folders below --out.
         let mut files = std::collections::BTreeMap::new();
-        for e in std::fs::read_dir(&out).unwrap() {
-            let p = e.unwrap().path();
-            files.insert(
-                p.file_name().unwrap().to_owned(),
-                std::fs::read(&p).unwrap(),
-            );
+        for e in walkdir::WalkDir::new(&out) {
+            let e = e.unwrap();
+            if e.file_type().is_file() {
+                let rel = e.path().strip_prefix(&out).unwrap().to_owned();
+                files.insert(rel, std::fs::read(e.path()).unwrap());
+            }
         }
         files
     };

@@ -147,9 +147,14 @@ pub fn run(a: PortArgs) -> i32 {
         );
         return EXIT_USAGE;
     }
+    // Each path is resolved once: comparing every output with every input would be quadratic.
+    let inputs: std::collections::HashSet<PathBuf> = read
+        .iter()
+        .filter_map(|f| std::fs::canonicalize(&f.path).ok())
+        .collect();
     if let Some(src) = all
         .iter()
-        .find(|(p, _)| read.iter().any(|f| same_file(p, Path::new(&f.path))))
+        .find(|(p, _)| std::fs::canonicalize(p).is_ok_and(|c| inputs.contains(&c)))
     {
         print_path_error(
             &src.0.display().to_string(),
@@ -271,7 +276,6 @@ fn is_inside(inner: &Path, outer: &Path) -> bool {
     canon(inner).starts_with(canon(outer))
 }
 
-/// The first output path two outputs share, if any.
 /// The output file of each ported source: its file name, or, when two sources share a file
 /// name (`a/etl.py`, `b/etl.py`), every source's path below the folder they all share, so that
 /// the output mirrors the inputs' layout instead of merging them.
@@ -307,19 +311,12 @@ fn output_names(ported: Vec<(PathBuf, String)>) -> Vec<(PathBuf, String)> {
         .collect()
 }
 
+/// The first output path two outputs share, if any.
 fn output_clash(all: &[(PathBuf, String)]) -> Option<&Path> {
     let mut seen = std::collections::BTreeSet::new();
     all.iter()
         .map(|(p, _)| p.as_path())
         .find(|p| !seen.insert(*p))
-}
-
-/// True when both paths exist and are the same file.
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
 }
 
 /// Prefix and suffix of the temporary files [`write_atomic`] renames into place.

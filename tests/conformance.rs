@@ -28,9 +28,9 @@
 //! `$CARGO_TARGET_TMPDIR/conformance-report.md`, every cell as JSON in `conformance-report.json`,
 //! the frameworks' logs beside them in `conformance-<target>.log`).
 //!
-//! The writers are still being fixed, so the failures of today are listed in [`KNOWN_FAILURES`]:
-//! a listed failure is allowed, an unlisted one fails the test, and a listed one that passes now
-//! fails the test too (remove it) — the list only shrinks.
+//! Every cell must pass. [`KNOWN_FAILURES`] (empty today) is where a failure could be allowed
+//! while a writer is fixed: a listed failure is allowed, an unlisted one fails the test, and a
+//! listed one that passes now fails the test too (remove it), so the list only shrinks.
 
 mod support;
 
@@ -99,6 +99,7 @@ struct Known {
 }
 
 /// Shorthand for a [`Known`] entry.
+#[allow(dead_code)] // used by KNOWN_FAILURES entries, when there are any
 const fn known(file: &'static str, target: &'static str, check: Check, why: &'static str) -> Known {
     Known {
         file,
@@ -108,32 +109,11 @@ const fn known(file: &'static str, target: &'static str, check: Check, why: &'st
     }
 }
 
-/// The failures of today (writers being fixed in issue #5), by target. Each entry names the corpus
-/// file, the target, the check and what the port gets wrong; a listed failure that passes fails
-/// the test, so remove its entry when the writer is fixed. The run's cells, with the frameworks'
+/// Known failures, by target: none today. An entry (made with [`known`]) names the corpus file,
+/// the target, the check and what the port gets wrong; a listed failure that passes fails the
+/// test, so an entry goes as soon as the writer is fixed. The run's cells, with the frameworks'
 /// errors, are in `$CARGO_TARGET_TMPDIR/conformance-report.json`.
-const KNOWN_FAILURES: &[Known] = &[
-    // ---- → dagster
-    known(
-        "corpus/airflow/iot_telemetry_rollup.py",
-        "dagster",
-        Check::Run,
-        "the mapped task check_device (.expand) becomes one asset fed the whole list (String type check fails)",
-    ),
-    known(
-        "corpus/airflow/regional_sales_loop.py",
-        "dagster",
-        Check::Run,
-        "tasks made in a for-loop over regions get region=None: the loop variable is not bound per generated asset",
-    ),
-    // ---- → prefect
-    known(
-        "corpus/airflow/regional_sales_loop.py",
-        "prefect",
-        Check::Run,
-        "tasks made in a for-loop over regions get region=None: the loop variable is not bound per call",
-    ),
-];
+const KNOWN_FAILURES: &[Known] = &[];
 
 /// Nodes that a port's run with default parameters does not reach (a branch not taken), so
 /// Prefect records no call for them; not a failure. `file` is `<source framework>/<name>.py`.

@@ -893,6 +893,22 @@ fn asset(
                     };
                     let mapping = partition_mapping(n, &plan.steps[up].node.id);
                     mapped_inputs |= mapping.is_some();
+                    // One key of an upstream's returned dict (an Airflow `multiple_outputs`
+                    // task): the whole value comes in once, the body's parameter is its key.
+                    if input.output.is_some()
+                        && mapping.is_none()
+                        && crate::ir::multi_asset_output(plan.steps[up].node).is_none()
+                    {
+                        if !data_params.contains(&up_name) {
+                            ins.push((Expr::str(&up_name), asset_in(plan, facts, up, from)));
+                            data_params.push(up_name.clone());
+                        }
+                        prelude.push(format!(
+                            "{param} = {}",
+                            input.select(Expr::raw(up_name.clone())).flat()
+                        ));
+                        continue;
+                    }
                     if let Some(m) = mapping {
                         let mut input = asset_in(plan, facts, up, from);
                         if let Expr::Call(_, args) = &mut input {

@@ -10,6 +10,7 @@ mod outputs;
 mod partitions;
 pub mod plan;
 mod prefect;
+mod pulls;
 pub mod python;
 mod resources;
 pub mod rewrite;
@@ -50,6 +51,8 @@ pub fn port_file(
     };
     // Nor multi-assets: the assets of one function become one step with several outputs.
     let inlined = outputs::merge_multi_assets(&inlined, target.framework);
+    // Nor XCom: a body's pull of another task's value becomes a parameter fed by that task.
+    let (inlined, passed) = pulls::pass_pulled_values(&inlined, target.framework);
     let order = match target.framework {
         Framework::Dagster => inline::writing_order(file),
         _ => (0..file.pipelines.len()).collect(),
@@ -71,6 +74,7 @@ pub fn port_file(
     }
     let mut ledgers: Vec<Ledger> = slots.into_iter().flatten().collect();
     upstream::record_brought(&brought, &mut ledgers, table, target.framework);
+    pulls::record_passed(&passed, &mut ledgers, table, target.framework);
     outputs::record_merged(file, &mut ledgers, table, target.framework);
     inline::record_inlined(file, &inlined, &mut ledgers, table, target.framework);
     Ok((text, ledgers))

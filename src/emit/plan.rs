@@ -277,6 +277,32 @@ impl<'p> Plan<'p> {
                     });
                 }
             }
+            // A classic operator's `op_kwargs` / `op_args` are its callable's arguments (a
+            // templated one is Airflow's to render, so it is not passed as a literal).
+            if let Some(op) = &s.node.operator {
+                let params = params_of(s.node);
+                let mut given: Vec<(String, Value)> = Vec::new();
+                if let Some(Value::Dict(kw)) = op.args.get("op_kwargs") {
+                    given.extend(kw.iter().map(|(k, v)| (k.clone(), v.clone())));
+                }
+                if let Some(Value::List(items)) = op.args.get("op_args") {
+                    given.extend(params.iter().cloned().zip(items.iter().cloned()));
+                }
+                for (k, v) in given {
+                    if params.contains(&k)
+                        && !v.is_templated()
+                        && !matches!(v, Value::Expr(_))
+                        && !s.inputs.iter().any(|i| i.param == k)
+                    {
+                        s.inputs.push(Input {
+                            param: k,
+                            source: Source::Literal(v),
+                            mapped: false,
+                            output: None,
+                        });
+                    }
+                }
+            }
             // Callable parameters named like a pipeline parameter take it.
             for prm in params_of(s.node) {
                 if param_names.contains(&prm) && !s.inputs.iter().any(|i| i.param == prm) {

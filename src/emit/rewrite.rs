@@ -709,6 +709,11 @@ fn find_call(body: &str, func: &str) -> Option<Call> {
     None
 }
 
+/// Whether a body reads `name` as a whole name in code (not in strings or comments).
+pub fn mentions_name(body: &str, name: &str) -> bool {
+    has_word(body, name)
+}
+
 /// Whether `pattern` occurs in code as a whole name (`flow_run.name`, not `flow_run.names`).
 fn has_word(body: &str, pattern: &str) -> bool {
     replace_words(body, pattern, "\u{0}") != body

@@ -8,6 +8,7 @@ use crate::ir::{EdgeKind, Pipeline};
 
 /// Names the output of every keyword data edge whose argument indexes its upstream by a string.
 pub fn name_outputs(text: &str, p: &mut Pipeline) {
+    let nodes = &p.nodes;
     for e in &mut p.edges {
         let (EdgeKind::Data, Some(param), None) = (e.kind, &e.param, &e.output) else {
             continue;
@@ -18,20 +19,27 @@ pub fn name_outputs(text: &str, p: &mut Pipeline) {
         if !call.contains('[') {
             continue;
         }
-        e.output = parse_expression(call).and_then(|x| keyed_argument(&x, param));
+        // Its place among the callee's positional parameters, for `open_tickets(summary["k"])`.
+        let position = nodes
+            .iter()
+            .find(|n| n.id == e.to)
+            .and_then(|n| n.callable.as_ref())
+            .and_then(|c| c.params.iter().position(|x| &x.name == param));
+        e.output = parse_expression(call).and_then(|x| keyed_argument(&x, param, position));
     }
 }
 
-/// The string key of `param=<name>["key"]` (or `<task>.output["key"]`) in a call.
-fn keyed_argument(call: &Expr, param: &str) -> Option<String> {
+/// The string key of `param=<name>["key"]` (or `<task>.output["key"]`, or the same passed at
+/// the parameter's `position`) in a call.
+fn keyed_argument(call: &Expr, param: &str, position: Option<usize>) -> Option<String> {
     let Expr::Call(c) = call else {
         return None;
     };
-    let kw = c
-        .keywords
-        .iter()
-        .find(|k| k.arg.as_deref() == Some(param))?;
-    let Expr::Subscript(s) = &kw.value else {
+    let value = match c.keywords.iter().find(|k| k.arg.as_deref() == Some(param)) {
+        Some(kw) => &kw.value,
+        None => c.args.get(position?)?,
+    };
+    let Expr::Subscript(s) = value else {
         return None;
     };
     if !matches!(
@@ -74,5 +82,14 @@ mod tests {
         let p = &read_source("t.py", src).pipelines[0];
         assert_eq!(p.edges.len(), 1);
         assert_eq!(p.edges[0].output.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn a_key_passed_positionally_is_the_edge_output() {
+        let src = "from airflow.sdk import dag, task\n\n@task(multiple_outputs=True)\ndef split():\n    return {\"a\": 1, \"b\": 2}\n\n@task\ndef use(x, y):\n    return x\n\n@dag\ndef d():\n    s = split()\n    use(1, s[\"b\"])\n\nd()\n";
+        let p = &read_source("t.py", src).pipelines[0];
+        assert_eq!(p.edges.len(), 1);
+        assert_eq!(p.edges[0].param.as_deref(), Some("y"));
+        assert_eq!(p.edges[0].output.as_deref(), Some("b"));
     }
 }

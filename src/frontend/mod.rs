@@ -13,6 +13,7 @@ pub mod source;
 pub mod support;
 pub mod visit;
 mod walk;
+pub mod xcom;
 
 pub use walk::{WalkError, collect_files};
 

@@ -496,6 +496,10 @@ pub struct Node {
     /// `out={...}`, a `@multi_asset`'s outs or specs; each asset of the multi-asset lists them all).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outputs: Vec<String>,
+    /// Values its body reads from other tasks by id (Airflow `ti.xcom_pull(task_ids=…)`), where
+    /// the ids are known statically.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pulls: Vec<Pull>,
     /// Other literal options kept for writers and the report (metadata, kinds, code_version, …).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, Value>,
@@ -527,10 +531,25 @@ impl Node {
             args: BTreeMap::new(),
             condition: None,
             outputs: Vec::new(),
+            pulls: Vec::new(),
             extra: BTreeMap::new(),
             span,
         }
     }
+}
+
+/// A body's read of other tasks' values by id (`ti.xcom_pull(task_ids=…)`), resolved statically.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pull {
+    /// Its place among the body's pulls, in source order (`frontend::xcom::pull_calls`).
+    pub index: usize,
+    /// The task ids it reads, in the order it names them.
+    pub task_ids: Vec<String>,
+    /// It names a list of ids, so it returns a list of values.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub many: bool,
+    /// Where the call is.
+    pub span: Span,
 }
 
 /// For an asset of a Dagster multi-asset (one of several outputs of a shared function), the

@@ -1773,6 +1773,7 @@ where
         let mut opts: BTreeMap<String, Value> = BTreeMap::new();
         let me = Ref::Task(dag, id.clone());
         let mut pending_edges: Vec<(Ref, String)> = Vec::new();
+        let mut callable_def = None;
         for kw in &call.keywords {
             let Some(name) = kw.arg.as_deref() else {
                 self.opaque(
@@ -1787,8 +1788,14 @@ where
             }
             if name == "python_callable" {
                 match self.expr(&kw.value) {
-                    Obj::LocalFn(def) => node.callable = Some(def.to_callable(self.ctx.src)),
-                    Obj::TaskFn(f) => node.callable = Some(f.def.to_callable(self.ctx.src)),
+                    Obj::LocalFn(def) => {
+                        node.callable = Some(def.to_callable(self.ctx.src));
+                        callable_def = Some(def);
+                    }
+                    Obj::TaskFn(f) => {
+                        node.callable = Some(f.def.to_callable(self.ctx.src));
+                        callable_def = Some(f.def);
+                    }
                     _ => {
                         op.args.insert(name.into(), self.ev.eval(&kw.value));
                     }
@@ -1831,6 +1838,9 @@ where
         }
         node.mapping = mapping;
         self.apply_task_options(&mut node, opts);
+        if let Some(def) = &callable_def {
+            node.pulls = crate::frontend::xcom::operator_pulls(&self.ev, def, &op.args);
+        }
         node.operator = Some(op);
         if self.dags[dag].has_id(&id) {
             self.diagnostic(Severity::Error, "duplicate-id", span, format!("task id `{id}` is used twice in DAG `{}`", self.dags[dag].pipeline.id), "Airflow refuses the DAG (DuplicateTaskIdFound); give each operator a unique task_id");

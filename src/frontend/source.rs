@@ -84,20 +84,21 @@ impl<'a> SourceText<'a> {
     }
 }
 
-/// Removes the common leading indentation of every non-blank line.
+/// Removes the body's indentation (that of its first non-blank line, where its first statement
+/// starts) from every line: a line indented less (a continuation inside brackets, a line of a
+/// string) loses only its leading whitespace, never code.
 pub fn dedent(text: &str) -> String {
     let indent = text
         .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start_matches([' ', '\t']).len())
-        .min()
-        .unwrap_or(0);
+        .find(|l| !l.trim().is_empty())
+        .map_or(0, |l| l.len() - l.trim_start_matches([' ', '\t']).len());
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
         if line.trim().is_empty() {
             out.push('\n');
         } else {
-            out.push_str(line.get(indent..).unwrap_or(line.trim_start()));
+            let own = line.len() - line.trim_start_matches([' ', '\t']).len();
+            out.push_str(&line[own.min(indent)..]);
             out.push('\n');
         }
     }
@@ -121,5 +122,11 @@ mod tests {
     #[test]
     fn dedents_bodies() {
         assert_eq!(dedent("    a\n      b\n\n    c"), "a\n  b\n\nc\n");
+    }
+
+    #[test]
+    fn a_continuation_line_indented_less_keeps_its_code() {
+        let body = "    rows = [\n        1\n,   2]\n    return rows";
+        assert_eq!(dedent(body), "rows = [\n    1\n,   2]\nreturn rows\n");
     }
 }

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use indexmap::IndexSet;
 use serde::Serialize;
 
 use super::module::{FunctionCtx, Imports};
@@ -54,7 +55,8 @@ impl Writer for DagsterWriter {
         let mut helpers: Vec<&'static str> = Vec::new();
         let mut assets: Vec<FunctionCtx> = Vec::new();
         let mut checks: Vec<String> = Vec::new();
-        let mut asset_names: Vec<String> = Vec::new();
+        // Ordered sets: a pipeline of 100,000 steps looks names up 100,000 times.
+        let mut asset_names: IndexSet<String> = IndexSet::new();
         let mut definitions: Vec<String> = Vec::new();
         let mut jobs: Vec<String> = Vec::new();
         let mut job_names: Vec<String> = Vec::new();
@@ -83,7 +85,7 @@ impl Writer for DagsterWriter {
             let mut plan = Plan::new(p, &mut names);
             // Every step is its own asset: a function called at several places in one pipeline
             // gets one asset function per call (a function shared with an earlier pipeline is reused).
-            let mut seen: Vec<String> = Vec::new();
+            let mut seen: HashSet<String> = HashSet::new();
             for s in &mut plan.steps {
                 // The assets of one multi-asset are one function.
                 if seen.contains(&s.func) && multi_members(file, s.node).len() > 1 {
@@ -101,7 +103,7 @@ impl Writer for DagsterWriter {
                         by_step.insert(key, s.func.clone());
                     }
                 }
-                seen.push(s.func.clone());
+                seen.insert(s.func.clone());
             }
             let partitions = partitions_def(p, from, &mut parts_defs, &mut ledger, table);
             if let Some((texts, job_fn)) = op_composition(p, from) {
@@ -170,7 +172,7 @@ impl Writer for DagsterWriter {
                     }
                 })
                 .collect();
-            let mut selection: Vec<String> = Vec::new();
+            let mut selection: IndexSet<String> = IndexSet::new();
             for (i, step) in plan.steps.iter().enumerate() {
                 shared::record_node(&mut ledger, table, step.node);
                 match roles[i] {
@@ -187,7 +189,7 @@ impl Writer for DagsterWriter {
                     Role::Spec => {
                         if step.defines && !asset_names.contains(&step.func) {
                             definitions.push(asset_spec(step));
-                            asset_names.push(step.func.clone());
+                            asset_names.insert(step.func.clone());
                         }
                         ledger.record_as(
                             table,
@@ -267,13 +269,11 @@ impl Writer for DagsterWriter {
                                 table,
                             );
                             assets.push(a);
-                            asset_names.push(step.func.clone());
+                            asset_names.insert(step.func.clone());
                         } else {
                             shared::record_reused(&mut ledger, table, step.node);
                         }
-                        if !selection.contains(&step.func) {
-                            selection.push(step.func.clone());
-                        }
+                        selection.insert(step.func.clone());
                     }
                 }
             }
@@ -377,9 +377,10 @@ impl Writer for DagsterWriter {
                     checks.push(fname);
                 } else if from == Framework::Dagster
                     && let Some(by) = evaluated_by(c)
-                    && asset_names
+                    && plan
+                        .steps
                         .iter()
-                        .any(|a| plan.steps.iter().any(|s| s.func == *a && s.node.id == by))
+                        .any(|s| s.node.id == by && asset_names.contains(&s.func))
                 {
                     ledger.record_as(
                         table,
@@ -455,8 +456,9 @@ impl Writer for DagsterWriter {
             definitions.push(format!("{name} = {text}"));
         }
         let mut kw = Vec::new();
+        let assets_list: Vec<String> = asset_names.into_iter().collect();
         for (key, names) in [
-            ("assets", &asset_names),
+            ("assets", &assets_list),
             ("asset_checks", &checks),
             ("jobs", &job_names),
             ("schedules", &schedules),
@@ -832,7 +834,8 @@ fn asset(
     let mut ins: Vec<(Expr, Expr)> = Vec::new();
     let mut data_params: Vec<String> = Vec::new();
     let mut prelude: Vec<String> = Vec::new();
-    let mut deps: Vec<String> = Vec::new();
+    // Order-only upstreams: function name and step.
+    let mut deps: Vec<(String, usize)> = Vec::new();
     // Whether a partition mapping of the source is written on an input or a dep.
     let mut mapped_inputs = false;
     // A templated shell command reads the run config, the logical date and upstream values.
@@ -1011,10 +1014,10 @@ fn asset(
     }
     for &a in step.after.iter().chain(&step.extra_upstreams) {
         if let Some(up) = facts.resolved[a]
-            && !deps.contains(&plan.steps[up].func)
+            && !deps.iter().any(|(f, _)| *f == plan.steps[up].func)
             && !data_params.contains(&plan.steps[up].func)
         {
-            deps.push(plan.steps[up].func.clone());
+            deps.push((plan.steps[up].func.clone(), up));
         }
     }
     if !ins.is_empty() {
@@ -1022,12 +1025,8 @@ fn asset(
     }
     if !deps.is_empty() {
         let mut list = Vec::new();
-        for d in &deps {
-            let id = plan
-                .steps
-                .iter()
-                .find(|s| s.func == *d)
-                .map_or(d.as_str(), |s| s.node.id.as_str());
+        for (d, up) in &deps {
+            let id = plan.steps[*up].node.id.as_str();
             list.push(match partition_mapping(n, id) {
                 Some(m) => {
                     mapped_inputs = true;

@@ -134,12 +134,16 @@ pub fn run(a: PortArgs) -> i32 {
         .unwrap_or_else(|| out.join("orchmig-report.md"));
     let report_text = report.markdown();
     let json_path = report_path.with_extension("json");
-    let json_text = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
     let mut all: Vec<(PathBuf, String)> =
         outputs.into_iter().map(|(n, t)| (out.join(n), t)).collect();
     all.push((report_path.clone(), report_text));
-    all.push((json_path, json_text));
-    if let Some(clash) = output_clash(&all) {
+    // The JSON report (the largest output) is serialised straight into its file, not held.
+    let json_text = || serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
+    if let Some(clash) = output_clash(&all).or_else(|| {
+        all.iter()
+            .any(|(p, _)| *p == json_path)
+            .then_some(json_path.as_path())
+    }) {
         print_path_error(
             &clash.display().to_string(),
             "several inputs would be written to this one output file",
@@ -154,10 +158,12 @@ pub fn run(a: PortArgs) -> i32 {
         .collect();
     if let Some(src) = all
         .iter()
-        .find(|(p, _)| std::fs::canonicalize(p).is_ok_and(|c| inputs.contains(&c)))
+        .map(|(p, _)| p)
+        .chain([&json_path])
+        .find(|p| std::fs::canonicalize(p).is_ok_and(|c| inputs.contains(&c)))
     {
         print_path_error(
-            &src.0.display().to_string(),
+            &src.display().to_string(),
             "is an input file: the port would replace its own source",
             "choose an output folder that holds none of the inputs (even --force never overwrites an input)",
         );
@@ -165,7 +171,8 @@ pub fn run(a: PortArgs) -> i32 {
     }
     if a.check {
         let mut stale = false;
-        for (path, text) in &all {
+        let json = (json_path.clone(), json_text());
+        for (path, text) in all.iter().chain([&json]) {
             let current = std::fs::read_to_string(path).unwrap_or_default();
             if &current != text {
                 stale = true;
@@ -193,13 +200,16 @@ pub fn run(a: PortArgs) -> i32 {
         return EXIT_USAGE;
     }
     if !a.force {
-        let existing: Vec<String> = all
+        let differs =
+            |p: &Path, t: &str| p.exists() && std::fs::read_to_string(p).ok().as_deref() != Some(t);
+        let mut existing: Vec<String> = all
             .iter()
-            .filter(|(p, t)| {
-                p.exists() && std::fs::read_to_string(p).ok().as_deref() != Some(t.as_str())
-            })
+            .filter(|(p, t)| differs(p, t))
             .map(|(p, _)| p.display().to_string())
             .collect();
+        if json_path.exists() && differs(&json_path, &json_text()) {
+            existing.push(json_path.display().to_string());
+        }
         if !existing.is_empty() {
             print_path_error(
                 &existing.join(", "),
@@ -210,8 +220,16 @@ pub fn run(a: PortArgs) -> i32 {
         }
     }
     remove_stale_temp_files(out);
-    for (path, text) in &all {
-        if let Err(e) = write_atomic(path, text) {
+    let json = |w: &mut dyn std::io::Write| {
+        serde_json::to_writer_pretty(&mut *w, &report)?;
+        w.write_all(b"\n")
+    };
+    let writes = all
+        .iter()
+        .map(|(path, text)| (path, write_atomic(path, text)))
+        .chain([(&json_path, write_atomic_with(&json_path, json))]);
+    for (path, written) in writes {
+        if let Err(e) = written {
             print_path_error(
                 &path.display().to_string(),
                 &format!("cannot write: {e}"),
@@ -222,7 +240,10 @@ pub fn run(a: PortArgs) -> i32 {
     }
     match a.format {
         Format::Json => {
-            write_stdout(&(serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"));
+            let mut stdout = std::io::stdout().lock();
+            let _ = serde_json::to_writer_pretty(&mut stdout, &report)
+                .map_err(std::io::Error::from)
+                .and_then(|_| std::io::Write::write_all(&mut stdout, b"\n"));
         }
         Format::Markdown => {
             write_stdout(&report.markdown());
@@ -342,7 +363,14 @@ fn remove_stale_temp_files(dir: &Path) {
 
 /// Writes through a temporary file in the same folder and a rename, so readers never see half a file.
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
+    write_atomic_with(path, |w| w.write_all(text.as_bytes()))
+}
+
+/// Like [`write_atomic`], with the content written by `fill` (a large output streamed in).
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -357,7 +385,11 @@ pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
     let mut tmp = builder.tempfile_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
+    {
+        let mut buffered = std::io::BufWriter::new(tmp.as_file_mut());
+        fill(&mut buffered)?;
+        std::io::Write::flush(&mut buffered)?;
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())

@@ -33,10 +33,6 @@ fn subcommands() -> Vec<String> {
         .collect()
 }
 
-// The subcommands of the "Pictures" part of issue 10 (graph, report) get their examples with
-// their implementation, built in parallel; drop this list when they land.
-const PICTURES: &[&str] = &["graph", "report"];
-
 #[test]
 fn every_subcommand_help_has_a_real_example() {
     let subs = subcommands();
@@ -47,12 +43,14 @@ fn every_subcommand_help_has_a_real_example() {
         "port",
         "run",
         "verify",
+        "graph",
+        "report",
         "completions",
         "man",
     ] {
         assert!(subs.iter().any(|s| s == expected), "{expected} in {subs:?}");
     }
-    for sub in subs.iter().filter(|s| !PICTURES.contains(&s.as_str())) {
+    for sub in &subs {
         let help = stdout_of(&[sub, "--help"]);
         let example = help
             .split_once("Example")

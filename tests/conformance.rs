@@ -840,6 +840,109 @@ fn indent(text: &str) -> String {
 /// Ports the corpus, checks every emitted file in its framework (one thread and one python
 /// process per framework), prints and writes the report, and fails on any failure that
 /// [`KNOWN_FAILURES`] does not list and on any listed one that passes.
+/// Where the README's feature table starts and ends.
+const FEATURES_BEGIN: &str = "<!-- feature table: written by tests/conformance.rs -->";
+const FEATURES_END: &str = "<!-- end of feature table -->";
+
+/// The README's feature table from this run: every construct of the translation table, its
+/// class in each target, and the corpus files whose port records it and passes all four checks.
+fn feature_table(work: &Path, ports: &[Port], rows: &BTreeMap<String, Row>) -> String {
+    let passed: BTreeMap<(&str, &str), bool> = ports
+        .iter()
+        .map(|p| {
+            let row = rows.get(&p.key());
+            let ok = row.is_some_and(|r| r.values().all(|o| matches!(o, Outcome::Pass)));
+            ((p.source.as_str(), p.target), ok)
+        })
+        .collect();
+    // (construct, target) → the corpus files whose port to the target records it.
+    let mut seen: BTreeMap<(String, &str), BTreeSet<String>> = BTreeMap::new();
+    for target in FRAMEWORKS {
+        for source in FRAMEWORKS {
+            let path = work.join(target).join(source).join("orchmig-report.json");
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let report: Json = serde_json::from_str(&text).expect("port report JSON");
+            for ledger in report["pipelines"].as_array().into_iter().flatten() {
+                let file = ledger["source"].as_str().unwrap_or_default().to_string();
+                for e in ledger["entries"].as_array().into_iter().flatten() {
+                    if let Some(c) = e["construct"].as_str() {
+                        seen.entry((c.to_string(), target))
+                            .or_default()
+                            .insert(file.clone());
+                    }
+                }
+            }
+        }
+    }
+    let table = orchmig::report::Translations::builtin().expect("translation table");
+    let mut out = format!(
+        "{FEATURES_BEGIN}\n| construct | read from | → Airflow | → Dagster | → Prefect |\n|---|---|---|---|---|\n"
+    );
+    for c in table.all() {
+        let mut from = BTreeSet::new();
+        let mut cells = Vec::new();
+        for target in FRAMEWORKS {
+            let files = seen.get(&(c.id.clone(), target));
+            let n = files.map_or(0, BTreeSet::len);
+            let ok = files.map_or(0, |fs| {
+                fs.iter()
+                    .filter(|f| passed.get(&(f.as_str(), target)) == Some(&true))
+                    .count()
+            });
+            for f in files.into_iter().flatten() {
+                from.insert(f.split('/').nth(1).unwrap_or_default().to_string());
+            }
+            let evidence = match (n, ok) {
+                (0, _) => "not in the corpus".to_string(),
+                (n, ok) if ok == n => format!("✓ {n} file{}", if n == 1 { "" } else { "s" }),
+                (n, ok) => format!("✗ {ok} of {n} files pass"),
+            };
+            cells.push(format!("{} · {evidence}", c.rule(target).fidelity.name()));
+        }
+        let from: Vec<String> = from.into_iter().collect();
+        out.push_str(&format!(
+            "| {} (`{}`) | {} | {} |\n",
+            c.title,
+            c.id,
+            if from.is_empty() {
+                "–".to_string()
+            } else {
+                from.join(", ")
+            },
+            cells.join(" | ")
+        ));
+    }
+    out.push_str(FEATURES_END);
+    out
+}
+
+/// Checks (or, with `ORCHMIG_UPDATE_DOCS=1`, rewrites) the README's feature table.
+fn check_feature_table(want: &str) -> Option<String> {
+    let path = PathBuf::from("README.md");
+    let readme = std::fs::read_to_string(&path).expect("README.md");
+    let (Some(a), Some(b)) = (readme.find(FEATURES_BEGIN), readme.find(FEATURES_END)) else {
+        return Some(format!(
+            "README.md has no feature table (between `{FEATURES_BEGIN}` and `{FEATURES_END}`)"
+        ));
+    };
+    let current = &readme[a..b + FEATURES_END.len()];
+    if current == want {
+        return None;
+    }
+    if std::env::var_os("ORCHMIG_UPDATE_DOCS").is_some() {
+        let new = format!(
+            "{}{want}{}",
+            &readme[..a],
+            &readme[b + FEATURES_END.len()..]
+        );
+        std::fs::write(&path, new).expect("write README.md");
+        return None;
+    }
+    Some("README.md's feature table is not what this run shows: run `ORCHMIG_UPDATE_DOCS=1 cargo test --test conformance` and review the diff".into())
+}
+
 #[test]
 fn every_port_loads_structures_and_runs_in_its_framework() {
     let started = Instant::now();
@@ -883,6 +986,11 @@ fn every_port_loads_structures_and_runs_in_its_framework() {
             ));
         }
     }
+    problems.extend(check_feature_table(&feature_table(
+        work.path(),
+        &ports,
+        &rows,
+    )));
     let path = logs.join("conformance-report.md");
     std::fs::write(&path, &text).expect("write the report");
     std::fs::write(

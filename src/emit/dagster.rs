@@ -1739,8 +1739,11 @@ fn schedule(
                 ("day_of_month", dom),
                 ("day_of_week", dow),
             ] {
-                if numeric(field) {
-                    args.push(Expr::kw(name, Expr::raw(field.to_string())));
+                // A cron field may have leading zeros (`07`); a Python int literal may not.
+                if numeric(field)
+                    && let Ok(n) = field.parse::<u32>()
+                {
+                    args.push(Expr::kw(name, Expr::raw(n.to_string())));
                 }
             }
         }

@@ -240,10 +240,12 @@ pub fn run(a: PortArgs) -> i32 {
     }
     match a.format {
         Format::Json => {
-            let mut stdout = std::io::stdout().lock();
+            // Buffered: stdout flushes at every newline, and the report has millions of lines.
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
             let _ = serde_json::to_writer_pretty(&mut stdout, &report)
                 .map_err(std::io::Error::from)
-                .and_then(|_| std::io::Write::write_all(&mut stdout, b"\n"));
+                .and_then(|_| std::io::Write::write_all(&mut stdout, b"\n"))
+                .and_then(|_| std::io::Write::flush(&mut stdout));
         }
         Format::Markdown => {
             write_stdout(&report.markdown());

@@ -52,7 +52,7 @@ pub fn port_file(
     // Nor multi-assets: the assets of one function become one step with several outputs.
     let inlined = outputs::merge_multi_assets(&inlined, target.framework);
     // Nor XCom: a body's pull of another task's value becomes a parameter fed by that task.
-    let (inlined, passed) = pulls::pass_pulled_values(&inlined, target.framework);
+    let (inlined, passed) = pulls::pass_pulled_values(inlined, target.framework);
     let order = match target.framework {
         Framework::Dagster => inline::writing_order(file),
         _ => (0..file.pipelines.len()).collect(),

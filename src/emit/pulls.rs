@@ -13,8 +13,8 @@ pub type Passed = (usize, String, Pull, String);
 
 /// The file with every statically resolved pull of a body passed in as a parameter, and what
 /// was passed; unchanged for Airflow, which keeps XCom.
-pub fn pass_pulled_values(file: &SourceFile, target: Framework) -> (SourceFile, Vec<Passed>) {
-    let mut out = file.clone();
+pub fn pass_pulled_values(file: SourceFile, target: Framework) -> (SourceFile, Vec<Passed>) {
+    let mut out = file;
     let mut passed = Vec::new();
     if target == Framework::Airflow {
         return (out, passed);
@@ -264,7 +264,7 @@ with DAG(dag_id="d"):
 
     #[test]
     fn a_pull_becomes_a_parameter_fed_by_a_data_edge() {
-        let (f, passed) = pass_pulled_values(&read_source("d.py", LOOP), Framework::Prefect);
+        let (f, passed) = pass_pulled_values(read_source("d.py", LOOP), Framework::Prefect);
         let load = node(&f, "load_eu").callable.as_ref().unwrap();
         assert_eq!(load.body.trim(), "return sum(rows)");
         let params: Vec<&str> = load.params.iter().map(|x| x.name.as_str()).collect();
@@ -294,7 +294,7 @@ with DAG(dag_id="d"):
 
     #[test]
     fn a_pull_of_a_task_that_is_not_upstream_is_left_as_written() {
-        let (f, passed) = pass_pulled_values(&read_source("d.py", LOOP), Framework::Dagster);
+        let (f, passed) = pass_pulled_values(read_source("d.py", LOOP), Framework::Dagster);
         let stray = node(&f, "stray").callable.as_ref().unwrap();
         assert!(stray.body.contains("ti.xcom_pull(task_ids=\"nowhere\")"));
         assert!(passed.iter().all(|(_, id, _, _)| id != "stray"));
@@ -303,7 +303,7 @@ with DAG(dag_id="d"):
     #[test]
     fn airflow_keeps_xcom() {
         let src = read_source("d.py", LOOP);
-        let (f, passed) = pass_pulled_values(&src, Framework::Airflow);
+        let (f, passed) = pass_pulled_values(src.clone(), Framework::Airflow);
         assert!(passed.is_empty());
         assert_eq!(f.pipelines[0].edges, src.pipelines[0].edges);
     }

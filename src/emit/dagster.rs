@@ -293,7 +293,7 @@ impl Writer for DagsterWriter {
                             .filter(|x| {
                                 x.extra.get("multi_asset_check").and_then(Value::as_str) == Some(f)
                             })
-                            .map(check_spec)
+                            .map(|c| check_spec(c, super::multi_asset::key_expr(&c.target), false))
                             .collect();
                         let fname = unique(&mut names.taken, &identifier(f));
                         let rw = rewrite(&cb.body, from, Framework::Dagster);
@@ -1261,19 +1261,7 @@ fn check_specs(p: &Pipeline, step: &Step, facts: &StepFacts) -> Vec<Expr> {
             } else {
                 Expr::str(&c.target)
             };
-            let mut kw = vec![Expr::str(&c.name), Expr::kw("asset", asset)];
-            if c.blocking {
-                kw.push(Expr::kw("blocking", Expr::raw("True")));
-            }
-            if let Some(d) = &c.description {
-                kw.push(Expr::kw("description", Expr::str(d)));
-            }
-            for (k, v) in &c.extra {
-                if k != "evaluated_by" && v.is_literal() {
-                    kw.push(Expr::kw(k, super::partitions::dagster_value(v)));
-                }
-            }
-            Expr::call("dg.AssetCheckSpec", kw)
+            check_spec(c, asset, true)
         })
         .collect()
 }
@@ -1507,17 +1495,22 @@ fn check_body(
     (format!("({asset_name})"), body)
 }
 
-/// `dg.AssetCheckSpec(name, asset=key, …)` of one check of a `@multi_asset_check`.
-fn check_spec(c: &crate::ir::Check) -> Expr {
-    let mut args = vec![
-        Expr::str(&c.name),
-        Expr::kw("asset", super::multi_asset::key_expr(&c.target)),
-    ];
+/// `dg.AssetCheckSpec(name, asset=…, blocking, description)` of one check, with its other literal
+/// options when `with_options` (an asset's `check_specs`; a `@multi_asset_check` keeps only these).
+fn check_spec(c: &crate::ir::Check, asset: Expr, with_options: bool) -> Expr {
+    let mut args = vec![Expr::str(&c.name), Expr::kw("asset", asset)];
     if c.blocking {
         args.push(Expr::kw("blocking", Expr::raw("True")));
     }
     if let Some(d) = &c.description {
         args.push(Expr::kw("description", Expr::str(d)));
+    }
+    if with_options {
+        for (k, v) in &c.extra {
+            if k != "evaluated_by" && v.is_literal() {
+                args.push(Expr::kw(k, super::partitions::dagster_value(v)));
+            }
+        }
     }
     Expr::call("dg.AssetCheckSpec", args)
 }

@@ -68,13 +68,7 @@ fn clusters(d: &Drawing, parent: Option<&str>, level: usize, out: &mut String) {
     }
     for i in d.nodes_in(parent) {
         let n = &d.nodes[i];
-        let mut label = n.label.clone();
-        if let Some(over) = &n.mapped {
-            label.push_str(&format!("\nmapped over {}", over.join(", ")));
-        }
-        if n.blocking == Some(true) {
-            label.push_str("\nblocking");
-        }
+        let label = n.annotated_label(true);
         out.push_str(&format!(
             "{pad}{} [label={}, {}];\n",
             quote(&n.id),

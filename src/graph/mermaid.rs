@@ -72,13 +72,7 @@ fn clusters(d: &Drawing, parent: Option<&str>, level: usize, out: &mut String) {
     }
     for i in d.nodes_in(parent) {
         let n = &d.nodes[i];
-        let mut label = n.label.clone();
-        if let Some(over) = &n.mapped {
-            label.push_str(&format!(" (mapped over {})", over.join(", ")));
-        }
-        if n.blocking == Some(true) {
-            label.push_str(" (blocking)");
-        }
+        let label = n.annotated_label(false);
         out.push_str(&format!(
             "{pad}n{i}{}:::{}\n",
             shape(n.kind, &text(&label)),

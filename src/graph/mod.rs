@@ -81,6 +81,27 @@ impl DrawNode {
     pub fn is_mapped(&self) -> bool {
         self.mapped.is_some()
     }
+
+    /// Its label with what it fans out over and whether it blocks, each on its own line
+    /// (`own_lines`) or in brackets after the label.
+    pub fn annotated_label(&self, own_lines: bool) -> String {
+        let mut notes = Vec::new();
+        if let Some(over) = &self.mapped {
+            notes.push(format!("mapped over {}", over.join(", ")));
+        }
+        if self.blocking == Some(true) {
+            notes.push("blocking".to_string());
+        }
+        let mut label = self.label.clone();
+        for note in notes {
+            if own_lines {
+                label.push_str(&format!("\n{note}"));
+            } else {
+                label.push_str(&format!(" ({note})"));
+            }
+        }
+        label
+    }
 }
 
 impl Drawing {

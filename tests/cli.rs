@@ -1,5 +1,7 @@
 //! The CLI as a user drives it: `orchmig ir` and `orchmig analyze`, good and bad input.
 
+mod support;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
@@ -31,11 +33,7 @@ fn row<'a>(inv: &'a Value, pipeline: &str) -> &'a Value {
 #[test]
 fn analyze_lists_every_corpus_pipeline_with_its_counts() {
     let (inv, out) = analyze_json(&["corpus/airflow"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     // Every pipeline of every file is a row, and the counts are those of the IR.
     let ir: Value = serde_json::from_slice(
         &orchmig()
@@ -212,11 +210,7 @@ fn files_without_pipelines_are_counted_not_errors() {
     std::fs::create_dir(dir.path().join("__pycache__")).unwrap();
     std::fs::write(dir.path().join("__pycache__/x.py"), "def (:\n").unwrap();
     let (inv, out) = analyze_json(&[dir.path().to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     assert_eq!(inv["files"], 2);
     assert_eq!(inv["files_without_pipelines"], 2);
     assert_eq!(inv["files_with_errors"], 0);
@@ -242,11 +236,7 @@ fn output_is_the_same_whatever_the_thread_count() {
             cmd.args(["--threads", n]);
         }
         let out = cmd.args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::assert_success(&out);
         (out.stdout, out.stderr)
     };
     for args in [

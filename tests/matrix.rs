@@ -1,5 +1,7 @@
 //! The decision matrix and its rule engine, through the CLI and the library.
 
+mod support;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use proptest::prelude::*;
@@ -18,11 +20,7 @@ fn json(args: &[&str]) -> Value {
         .args(["--format", "json"])
         .output()
         .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     serde_json::from_slice(&out.stdout).expect("json")
 }
 

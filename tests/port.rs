@@ -435,11 +435,7 @@ fn analyze_grades_a_port_of_the_estate_without_writing() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["port"]["target"], "airflow@3");
     let grades = v["port"]["grades"].as_array().unwrap();

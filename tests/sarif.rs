@@ -1,5 +1,7 @@
 //! `orchmig analyze --format sarif`: a SARIF 2.1.0 log valid against the official OASIS schema.
 
+mod support;
+
 use assert_cmd::Command;
 use serde_json::Value;
 
@@ -59,11 +61,7 @@ fn the_vendored_schema_rejects_a_broken_log() {
 #[test]
 fn the_corpus_log_is_valid_sarif_with_opaque_and_lossy_findings_at_their_lines() {
     let (log, out) = sarif(&["corpus", "--target", "dagster"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     assert_valid(&log);
     assert_eq!(log["version"], "2.1.0");
     let run = &log["runs"][0];

@@ -1,6 +1,8 @@
 //! What people and machines rely on around the commands: help examples, completions, man pages,
 //! colour policy, -q/-v, the pre-commit hook and orchmig.toml.
 
+mod support;
+
 use assert_cmd::Command;
 use std::path::Path;
 
@@ -202,11 +204,7 @@ fn the_pre_commit_hook_runs_port_check() {
         "nothing ported yet: stale"
     );
     let port = orchmig().arg("port").args(args).output().unwrap();
-    assert!(
-        port.status.success(),
-        "{}",
-        String::from_utf8_lossy(&port.stderr)
-    );
+    support::assert_success(&port);
     let fresh = run_hook();
     assert_eq!(
         fresh.status.code(),
@@ -245,11 +243,7 @@ fn ir_paths(dir: &Path, args: &[&str]) -> Vec<String> {
         .args(args)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     let ir: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     ir["files"]
         .as_array()
@@ -296,11 +290,7 @@ fn config_target_is_the_default_and_the_flag_wins() {
             .args(args)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::assert_success(&out);
         String::from_utf8(out.stdout).unwrap()
     };
     assert!(port(&[]).contains("import dagster"));
@@ -316,11 +306,7 @@ fn config_matrix_weights_apply_to_matrix_shape_unless_flagged() {
             .args(args)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::assert_success(&out);
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         v["weights"]["dynamic"].as_f64().unwrap()
     };
@@ -349,11 +335,7 @@ fn config_matrix_dir_is_the_default_matrix_folder() {
         .args(["matrix", "--matrix", "empty"])
         .output()
         .unwrap();
-    assert!(
-        flag.status.success(),
-        "{}",
-        String::from_utf8_lossy(&flag.stderr)
-    );
+    support::assert_success(&flag);
 }
 
 #[test]

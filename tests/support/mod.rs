@@ -10,6 +10,16 @@ use orchmig::ir::{Pipeline, ScheduleKind, SourceFile, preset_cron};
 pub mod dagster;
 pub mod prefect;
 
+/// Fails the test, with the command's stderr, unless the command exited 0.
+#[track_caller]
+pub fn assert_success(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Every corpus file that defines a pipeline, read.
 pub fn corpus() -> Vec<SourceFile> {
     let (files, _) = orchmig::frontend::collect_files(&[PathBuf::from("corpus")]);

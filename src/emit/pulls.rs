@@ -1,6 +1,8 @@
 //! Airflow `ti.xcom_pull(task_ids=…)` in a body, for targets without XCom: the pulled task's
 //! value is passed in as a parameter, fed by a data edge from that task.
 
+use std::collections::{HashMap, HashSet};
+
 use rustpython_parser::ast::{Expr, Ranged, Stmt};
 
 use crate::frontend::source::SourceText;
@@ -20,20 +22,45 @@ pub fn pass_pulled_values(file: SourceFile, target: Framework) -> (SourceFile, V
         return (out, passed);
     }
     for (i, p) in out.pipelines.iter_mut().enumerate() {
+        if p.nodes.iter().all(|n| n.pulls.is_empty()) {
+            continue;
+        }
+        // Each edge found by its ends once; the replaced ones are dropped at the end.
+        let mut edges = Edges::default();
+        for (at, e) in p.edges.iter().enumerate() {
+            edges
+                .index
+                .entry((e.from.clone(), e.to.clone()))
+                .or_insert(at);
+        }
         for k in 0..p.nodes.len() {
             if p.nodes[k].pulls.is_empty() {
                 continue;
             }
-            for (pull, param) in pass_node(p, k) {
+            for (pull, param) in pass_node(p, k, &mut edges) {
                 passed.push((i, p.nodes[k].id.clone(), pull, param));
             }
         }
+        let mut at = 0;
+        p.edges.retain(|_| {
+            at += 1;
+            !edges.dropped.contains(&(at - 1))
+        });
+        p.edges.extend(edges.added);
     }
     (out, passed)
 }
 
+/// A pipeline's edges while its pulls are passed: where each (from, to) is, which go, which come.
+#[derive(Default)]
+struct Edges {
+    index: HashMap<(String, String), usize>,
+    dropped: HashSet<usize>,
+    added: Vec<Edge>,
+}
+
 /// Rewrites node `k`'s body, signature and incoming edges for its pulls; the pulls passed in.
-fn pass_node(p: &mut Pipeline, k: usize) -> Vec<(Pull, String)> {
+fn pass_node(p: &mut Pipeline, k: usize, edges: &mut Edges) -> Vec<(Pull, String)> {
     let node = &p.nodes[k];
     let Some(callable) = &node.callable else {
         return Vec::new();
@@ -54,7 +81,7 @@ fn pass_node(p: &mut Pipeline, k: usize) -> Vec<(Pull, String)> {
         let fed = pull
             .task_ids
             .iter()
-            .all(|id| id != &node.id && p.edges.iter().any(|e| &e.from == id && e.to == node.id));
+            .all(|id| id != &node.id && edges.index.contains_key(&(id.clone(), node.id.clone())));
         let distinct = pull
             .task_ids
             .iter()
@@ -127,9 +154,12 @@ fn pass_node(p: &mut Pipeline, k: usize) -> Vec<(Pull, String)> {
     let to = node.id.clone();
     for (_, _, _, pull, name) in &edits {
         for id in &pull.task_ids {
-            let at = p.edges.iter().position(|e| &e.from == id && e.to == to);
-            let span = at.map_or(pull.span, |i| p.edges.remove(i).span);
-            p.edges.push(Edge {
+            let at = edges.index.get(&(id.clone(), to.clone()));
+            let span = match at {
+                Some(&i) if edges.dropped.insert(i) => p.edges[i].span,
+                _ => pull.span,
+            };
+            edges.added.push(Edge {
                 from: id.clone(),
                 to: to.clone(),
                 kind: EdgeKind::Data,

@@ -6,9 +6,10 @@ use rustpython_parser::ast::{Constant, Expr};
 use super::parse::parse_expression;
 use crate::ir::{EdgeKind, Pipeline};
 
-/// Names the output of every keyword data edge whose argument indexes its upstream by a string.
+/// Names the output of every data edge whose argument indexes its upstream by a string.
 pub fn name_outputs(text: &str, p: &mut Pipeline) {
-    let nodes = &p.nodes;
+    let nodes: std::collections::HashMap<&str, &crate::ir::Node> =
+        p.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
     for e in &mut p.edges {
         let (EdgeKind::Data, Some(param), None) = (e.kind, &e.param, &e.output) else {
             continue;
@@ -21,8 +22,7 @@ pub fn name_outputs(text: &str, p: &mut Pipeline) {
         }
         // Its place among the callee's positional parameters, for `open_tickets(summary["k"])`.
         let position = nodes
-            .iter()
-            .find(|n| n.id == e.to)
+            .get(e.to.as_str())
             .and_then(|n| n.callable.as_ref())
             .and_then(|c| c.params.iter().position(|x| &x.name == param));
         e.output = parse_expression(call).and_then(|x| keyed_argument(&x, param, position));

@@ -16,12 +16,14 @@ pub fn read_estate(paths: &[PathBuf]) -> (Estate, Vec<WalkError>) {
     let files = crate::parallel::map_ordered(&files, |p| {
         let started = std::time::Instant::now();
         let file = frontend::read_path_here(p);
-        crate::ui::detail(&format!(
-            "read {} in {:.1} ms ({} pipelines)",
-            p.display(),
-            started.elapsed().as_secs_f64() * 1000.0,
-            file.pipelines.len()
-        ));
+        crate::ui::detail(|| {
+            format!(
+                "read {} in {:.1} ms ({} pipelines)",
+                p.display(),
+                started.elapsed().as_secs_f64() * 1000.0,
+                file.pipelines.len()
+            )
+        });
         file
     });
     (

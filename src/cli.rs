@@ -352,7 +352,7 @@ pub fn run(cli: Cli) -> i32 {
         }
     };
     if let Some(file) = &config.file {
-        crate::ui::detail(&format!("configuration: {}", file.display()));
+        crate::ui::detail(|| format!("configuration: {}", file.display()));
     }
     let paths_or_config = |paths: Vec<PathBuf>| -> Option<Vec<PathBuf>> {
         if !paths.is_empty() {

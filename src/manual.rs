@@ -42,7 +42,7 @@ pub fn man(out: Option<&Path>) -> i32 {
                 if let Err(e) = written {
                     return fail(&path.display().to_string(), &e);
                 }
-                crate::ui::detail(&format!("wrote {}", path.display()));
+                crate::ui::detail(|| format!("wrote {}", path.display()));
             }
             EXIT_OK
         }

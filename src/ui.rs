@@ -55,10 +55,10 @@ pub fn note(text: &str) {
     }
 }
 
-/// Prints a detail to stderr under `-v` only.
-pub fn detail(text: &str) {
+/// Prints a detail to stderr under `-v` only; the text is made only then (some are per file).
+pub fn detail(text: impl FnOnce() -> String) {
     if verbosity() == Verbosity::Verbose {
-        eprintln!("{text}");
+        eprintln!("{}", text());
     }
 }
 

@@ -51,17 +51,15 @@ pub fn collect_files_excluding(
                     .into_iter()
                     .filter_entry(|e| {
                         if e.file_type().is_dir() && skipped_dir(e.path(), e.depth()) {
-                            crate::ui::detail(&format!(
-                                "skipped {} (folder never walked)",
-                                e.path().display()
-                            ));
+                            crate::ui::detail(|| {
+                                format!("skipped {} (folder never walked)", e.path().display())
+                            });
                             return false;
                         }
                         if e.depth() > 0 && excluded(e.path()) {
-                            crate::ui::detail(&format!(
-                                "skipped {} (excluded in orchmig.toml)",
-                                e.path().display()
-                            ));
+                            crate::ui::detail(|| {
+                                format!("skipped {} (excluded in orchmig.toml)", e.path().display())
+                            });
                             return false;
                         }
                         true

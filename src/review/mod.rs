@@ -170,32 +170,24 @@ fn port_section(
         .get(t.framework.id())
         .cloned()
         .unwrap_or_default();
-    let ledger = match result {
-        Ok(ls) => ls.iter().find(|l| l.pipeline == pipeline),
-        Err(e) => {
-            return PortSection {
-                target: t.label(),
-                grade: "manual".into(),
-                effort_minutes: 0,
-                counts: BTreeMap::new(),
-                losses: Vec::new(),
-                exact: 0,
-                gains,
-                error: Some(e.clone()),
-            };
-        }
+    // A port that failed, or has no ledger for the pipeline, is a manual one with the reason.
+    let failed = |error: String| PortSection {
+        target: t.label(),
+        grade: "manual".into(),
+        effort_minutes: 0,
+        counts: BTreeMap::new(),
+        losses: Vec::new(),
+        exact: 0,
+        gains: gains.clone(),
+        error: Some(error),
     };
-    let Some(l) = ledger else {
-        return PortSection {
-            target: t.label(),
-            grade: "manual".into(),
-            effort_minutes: 0,
-            counts: BTreeMap::new(),
-            losses: Vec::new(),
-            exact: 0,
-            gains,
-            error: Some("the port has no ledger for this pipeline".into()),
-        };
+    let l = match result
+        .as_ref()
+        .map(|ls| ls.iter().find(|l| l.pipeline == pipeline))
+    {
+        Err(e) => return failed(e.clone()),
+        Ok(None) => return failed("the port has no ledger for this pipeline".into()),
+        Ok(Some(l)) => l,
     };
     let losses: Vec<Entry> = l
         .entries

@@ -2,6 +2,8 @@
 //! or inside writes leaves) is resumed with `--resume`, nothing finished runs again, and together
 //! the two runs cover every step. (tests/run.rs kills a real backfill with SIGKILL.)
 
+mod support;
+
 use assert_cmd::Command;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -70,17 +72,7 @@ fn a_ledger_cut_at_any_byte_resumes_to_a_complete_run() {
             continue;
         }
         assert_eq!(code, Some(0), "cut {cut}: {stderr}");
-        let resumed: BTreeSet<(String, String)> = v["records"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                (
-                    r["node"].as_str().unwrap().to_string(),
-                    r["partition"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect();
+        let resumed: BTreeSet<(String, String)> = support::run_records(&v).into_iter().collect();
         assert!(
             done.is_disjoint(&resumed),
             "cut {cut}: re-ran {:?}",

@@ -499,17 +499,7 @@ fn a_failed_backfill_resumes_at_the_failed_day_only() {
         "clean_orders@2024-03-12:1",
     ]);
     assert_eq!(code, 0, "{v}");
-    let ran: Vec<(String, String)> = v["records"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["node"].as_str().unwrap().to_string(),
-                r["partition"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let ran: Vec<(String, String)> = support::run_records(&v).into_iter().collect();
     assert_eq!(
         ran,
         vec![
@@ -578,17 +568,7 @@ fn a_killed_backfill_loses_nothing_and_resumes_where_it_stopped() {
         ledger.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{v}");
-    let resumed: BTreeSet<(String, String)> = v["records"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["node"].as_str().unwrap().to_string(),
-                r["partition"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let resumed: BTreeSet<(String, String)> = support::run_records(&v).into_iter().collect();
     // Nothing finished runs again, and together they cover every day's three steps.
     assert!(
         done.is_disjoint(&resumed),

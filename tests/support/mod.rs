@@ -20,6 +20,21 @@ pub fn assert_success(out: &std::process::Output) {
     );
 }
 
+/// (node, partition) of every record of an `orchmig run --format json` document, in order.
+pub fn run_records(run: &serde_json::Value) -> Vec<(String, String)> {
+    run["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["node"].as_str().unwrap().to_string(),
+                r["partition"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 /// Every corpus file that defines a pipeline, read.
 pub fn corpus() -> Vec<SourceFile> {
     let (files, _) = orchmig::frontend::collect_files(&[PathBuf::from("corpus")]);

@@ -363,6 +363,29 @@ fn remove_stale_temp_files(dir: &Path) {
     }
 }
 
+/// Refuses a single-file `--out` that is a folder, or that exists without `--force`, with the
+/// diagnostic and the exit code to return; `example` names a typical file (`review.html`).
+pub fn refuse_out_file(out: &Path, force: bool, example: Option<&str>) -> Option<i32> {
+    let shown = out.display().to_string();
+    if out.is_dir() {
+        let hint = match example {
+            Some(e) => format!("pass a file name to --out, e.g. {e}"),
+            None => "pass a file name to --out".to_string(),
+        };
+        print_path_error(&shown, "is a folder", &hint);
+        return Some(EXIT_USAGE);
+    }
+    if out.exists() && !force {
+        print_path_error(
+            &shown,
+            "already exists",
+            "pass --force to overwrite it, or choose another --out",
+        );
+        return Some(EXIT_FINDINGS);
+    }
+    None
+}
+
 /// Writes through a temporary file in the same folder and a rename, so readers never see half a file.
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     write_atomic_with(path, |w| w.write_all(text.as_bytes()))

@@ -139,17 +139,8 @@ pub fn render(
 
 fn write_out(out: &Path, text: &str, force: bool) -> i32 {
     let shown = out.display().to_string();
-    if out.is_dir() {
-        print_path_error(&shown, "is a folder", "pass a file name to --out");
-        return EXIT_USAGE;
-    }
-    if out.exists() && !force {
-        print_path_error(
-            &shown,
-            "already exists",
-            "pass --force to overwrite it, or choose another --out",
-        );
-        return EXIT_FINDINGS;
+    if let Some(code) = crate::port_cmd::refuse_out_file(out, force, None) {
+        return code;
     }
     match crate::port_cmd::write_atomic(out, text) {
         Ok(()) => {

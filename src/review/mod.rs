@@ -226,21 +226,8 @@ pub fn render_html(page: &Page) -> Result<String, String> {
 /// Runs `orchmig report`; returns the exit code.
 pub fn run(paths: &[PathBuf], out: &Path, force: bool) -> i32 {
     let shown = out.display().to_string();
-    if out.is_dir() {
-        print_path_error(
-            &shown,
-            "is a folder",
-            "pass a file name to --out, e.g. review.html",
-        );
-        return EXIT_USAGE;
-    }
-    if out.exists() && !force {
-        print_path_error(
-            &shown,
-            "already exists",
-            "pass --force to overwrite it, or choose another --out",
-        );
-        return EXIT_FINDINGS;
+    if let Some(code) = crate::port_cmd::refuse_out_file(out, force, Some("review.html")) {
+        return code;
     }
     let matrix = match crate::matrix_cmd::load(None) {
         Ok(m) => m,

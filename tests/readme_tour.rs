@@ -193,3 +193,69 @@ fn every_tour_command_prints_what_the_readme_shows() {
         stale.join("\n---\n")
     );
 }
+
+/// The README opens with two commands; the first, which builds orchmig and inventories the
+/// bundled corpus, is run here exactly as written (from the repository root, through cargo), and
+/// must print the corpus inventory. Two binaries without `default-run` made it fail.
+#[test]
+fn readme_first_command_builds_and_inventories_the_corpus() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let block = readme
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("the README starts with a ```sh block of its two commands");
+    let first = block
+        .lines()
+        .find(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .expect("a command in the README's first block");
+    assert!(
+        first.starts_with("cargo run"),
+        "the README's first command builds and runs orchmig: {first}"
+    );
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(first.replacen("cargo", "\"$CARGO_BIN\"", 1))
+        .env("CARGO_BIN", cargo)
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "`{first}` failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let estate = stdout
+        .lines()
+        .find(|l| l.starts_with("estate: "))
+        .unwrap_or_else(|| panic!("no estate line in the inventory:\n{stdout}"));
+    let corpus_files = walk_py(&root.join("corpus"));
+    assert!(
+        estate.contains(&format!("in {corpus_files} files")),
+        "the inventory covers every corpus file ({corpus_files}): {estate}"
+    );
+    for framework in ["airflow", "dagster", "prefect"] {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(&format!("{framework}: "))),
+            "a {framework} line in the inventory:\n{stdout}"
+        );
+    }
+}
+
+/// How many `.py` files are under `dir`, recursively.
+fn walk_py(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            if p.is_dir() {
+                walk_py(&p)
+            } else {
+                usize::from(p.extension().is_some_and(|e| e == "py"))
+            }
+        })
+        .sum()
+}

@@ -294,12 +294,12 @@ pub fn render_table(inv: &Inventory) -> String {
     ]);
     for r in &inv.pipelines {
         table.add_row(vec![
-            Cell::new(&r.pipeline),
+            Cell::new(crate::text::inline(&r.pipeline)),
             Cell::new(r.framework),
-            Cell::new(&r.location),
+            Cell::new(crate::text::inline(&r.location)),
             num(r.nodes),
             num(r.edges),
-            Cell::new(&r.schedule),
+            Cell::new(crate::text::inline(&r.schedule)),
             Cell::new(r.partitions.as_deref().unwrap_or("-")),
             num(r.mapped),
             num(r.sensors),
@@ -370,5 +370,5 @@ pub fn render_markdown(inv: &Inventory) -> String {
 }
 
 fn md(s: &str) -> String {
-    s.replace('|', "\\|")
+    crate::text::md_cell(s)
 }

@@ -19,5 +19,6 @@ pub mod report;
 pub mod review;
 pub mod robustness;
 pub mod sarif;
+pub mod text;
 pub mod ui;
 pub mod verify;

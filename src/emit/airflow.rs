@@ -53,7 +53,7 @@ impl Writer for AirflowWriter {
         let mut tasks = Vec::new();
         let mut dags = Vec::new();
         let mut ledgers = Vec::new();
-        let mut names = Names::default();
+        let mut names = Names::for_module(Framework::Airflow, file);
         let from = file.framework.unwrap_or(Framework::Airflow);
         // The decorator policy of each task function, to see what a later call overrides.
         let mut decorated: BTreeMap<String, Vec<Expr>> = BTreeMap::new();

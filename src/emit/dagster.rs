@@ -64,7 +64,7 @@ impl Writer for DagsterWriter {
         let mut sensors: Vec<String> = Vec::new();
         let mut resources: BTreeMap<String, Expr> = BTreeMap::new();
         let mut ledgers = Vec::new();
-        let mut names = Names::default();
+        let mut names = Names::for_module(Framework::Dagster, file);
         let mut parts_defs: Vec<PartitionsConst> = Vec::new();
         // Asset function → the name of its partitions definition.
         let mut asset_parts: BTreeMap<String, String> = BTreeMap::new();
@@ -732,15 +732,16 @@ fn config_class_name(p: &Pipeline) -> String {
         })
         .collect();
     name.push_str("Config");
-    name
+    // `1st_run` must not give `1stRunConfig`, which is no identifier.
+    identifier(&name)
 }
 
 /// The run config class of an Airflow pipeline's params: one field per param, its default kept.
 fn config_class(p: &Pipeline, ledger: &mut Ledger, table: &Translations) -> String {
     let name = config_class_name(p);
     let mut text = format!(
-        "class {name}(dg.Config):\n    \"\"\"The run parameters of {} (Airflow params).\"\"\"\n\n",
-        p.id
+        "class {name}(dg.Config):\n    {}\n\n",
+        python::docstring(&format!("The run parameters of {} (Airflow params).", p.id))
     );
     for prm in &p.params {
         let by_type = match prm.r#type.as_deref() {

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::ir::{EdgeKind, Node, Pipeline, Value};
+use crate::ir::{EdgeKind, Framework, Node, Pipeline, Value};
 
 use super::python::identifier;
 
@@ -361,14 +361,117 @@ pub struct Names {
     pub by_callable: HashMap<(String, u32), String>,
 }
 
-/// A function name not taken yet in the module (`name`, `name_2`, …).
+/// Module-level names every generated module may bind whatever its target: the standard
+/// modules and names the writers import, and the helpers of templates/common. A step, job or
+/// schedule named like one of them would shadow it (`def dg(): …` breaks `dg.asset`).
+const RESERVED_ANY: &[&str] = &[
+    "datetime",
+    "timedelta",
+    "timezone",
+    "functools",
+    "itertools",
+    "logging",
+    "os",
+    "subprocess",
+    "pendulum",
+    "SimpleNamespace",
+    "json",
+    "time",
+    "defs",
+    "_check_result",
+    "_poke_result",
+    "_partition_window",
+    "_Output",
+    "_output",
+    "_dynamic_output",
+    "_collect",
+    "_runs_to_end",
+    "_MultiPartitionKey",
+    "_multi_partition_key",
+    "_run_bash",
+    "_Settings",
+];
+
+/// The module-level names a target's writer imports (see `RESERVED_ANY` for the common ones).
+fn reserved_for(framework: Framework) -> &'static [&'static str] {
+    match framework {
+        Framework::Airflow => &[
+            "DAG",
+            "dag",
+            "task",
+            "task_group",
+            "TaskGroup",
+            "Asset",
+            "Param",
+            "chain",
+            "get_current_context",
+            "BashOperator",
+            "PythonOperator",
+            "EmptyOperator",
+            "TriggerDagRunOperator",
+        ],
+        Framework::Dagster => &["dg", "get_dagster_logger"],
+        Framework::Prefect => &[
+            "flow",
+            "task",
+            "serve",
+            "unmapped",
+            "get_run_logger",
+            "flow_run",
+            "Cron",
+            "Interval",
+            "RRule",
+        ],
+    }
+}
+
+impl Names {
+    /// The names of a module written for `target` from `file`: the target's imports, the common
+    /// helpers and every name the file's carried-over support code binds are taken from the start.
+    pub fn for_module(target: Framework, file: &crate::ir::SourceFile) -> Names {
+        let mut names = Names::default();
+        // A module-level function that is itself a step's callable is written as that step.
+        let callables: std::collections::HashSet<&str> = file
+            .pipelines
+            .iter()
+            .flat_map(|p| &p.nodes)
+            .filter_map(|n| n.callable.as_ref().map(|c| c.name.as_str()))
+            .collect();
+        let support = file
+            .support
+            .iter()
+            .filter(|s| s.framework.is_none())
+            .flat_map(|s| s.binds.iter().map(String::as_str))
+            .filter(|b| !callables.contains(b));
+        for name in RESERVED_ANY
+            .iter()
+            .chain(reserved_for(target))
+            .copied()
+            .chain(support)
+        {
+            names.taken.insert(name.to_string(), 1);
+        }
+        names
+    }
+}
+
+/// A function name not taken yet in the module (`name`, `name_2`, …); the name returned is
+/// taken from then on, so `a`, `a`, `a_2` give `a`, `a_2`, `a_2_2`.
 pub fn unique(taken: &mut HashMap<String, usize>, base: &str) -> String {
     let n = taken.entry(base.to_string()).or_insert(0);
     *n += 1;
     if *n == 1 {
-        base.to_string()
-    } else {
-        format!("{base}_{n}")
+        return base.to_string();
+    }
+    let mut k = *n;
+    loop {
+        let candidate = format!("{base}_{k}");
+        if !taken.contains_key(&candidate) {
+            taken.insert(candidate.clone(), 1);
+            taken.insert(base.to_string(), k);
+            return candidate;
+        }
+        k += 1;
     }
 }
 

@@ -53,7 +53,7 @@ impl Writer for PrefectWriter {
         let mut flows = Vec::new();
         let mut served: Vec<(String, Vec<Expr>)> = Vec::new();
         let mut ledgers = Vec::new();
-        let mut names = super::plan::Names::default();
+        let mut names = super::plan::Names::for_module(Framework::Prefect, file);
         let flow_names: HashMap<String, String> = file
             .pipelines
             .iter()

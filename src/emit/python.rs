@@ -25,12 +25,35 @@ pub fn string(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || (0x7f..0xa0).contains(&(c as u32)) => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
     }
     out.push(quote);
     out
+}
+
+/// Text made safe for a `# …` comment line: no line end or control character from user input
+/// can end the comment and start code (see `crate::text::inline`).
+pub fn comment_text(s: &str) -> String {
+    crate::text::inline(s)
+}
+
+/// A one-line docstring literal (`"""…"""`) holding `s` as plain text: quotes, backslashes and
+/// line ends are escaped, so no input can close it early.
+pub fn docstring(s: &str) -> String {
+    let body = string(s);
+    let inner = &body[1..body.len() - 1];
+    // `string` escaped only its own quote; inside triple double quotes every `"` is escaped.
+    let inner = if body.starts_with('\'') {
+        inner.replace("\\'", "'").replace('"', "\\\"")
+    } else {
+        inner.to_string()
+    };
+    format!("\"\"\"{inner}\"\"\"")
 }
 
 /// Python's `repr` of a float.

@@ -15,6 +15,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 use crate::ir::Span;
+use crate::text::{inline, md_cell};
 
 /// One decision about one construct instance.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -259,16 +260,16 @@ impl Report {
     pub fn markdown(&self) -> String {
         let mut out = format!("# Port to {}\n\n", self.target);
         for l in &self.pipelines {
-            out.push_str(&format!("## {} ({})\n\n| code | construct | subject | fidelity | line | what happens |\n|---|---|---|---|--:|---|\n", l.pipeline, l.source));
+            out.push_str(&format!("## {} ({})\n\n| code | construct | subject | fidelity | line | what happens |\n|---|---|---|---|--:|---|\n", inline(&l.pipeline), inline(&l.source)));
             for e in &l.entries {
                 out.push_str(&format!(
                     "| {} | {} | {} | {} | {} | {} |\n",
                     e.code,
                     e.construct,
-                    e.subject.replace('|', "\\|"),
+                    md_cell(&e.subject),
                     e.fidelity.name(),
                     e.line,
-                    e.note.replace('|', "\\|")
+                    md_cell(&e.note)
                 ));
             }
             out.push('\n');
@@ -277,7 +278,7 @@ impl Report {
         for g in self.grades() {
             out.push_str(&format!(
                 "| {} | {} | {} min | {} | {} | {} | {} |\n",
-                g.pipeline,
+                md_cell(&g.pipeline),
                 g.grade,
                 g.effort_minutes,
                 g.counts["exact"],
@@ -309,7 +310,7 @@ impl Report {
         ]);
         for g in self.grades() {
             t.add_row(vec![
-                g.pipeline.clone(),
+                inline(&g.pipeline),
                 g.grade.to_string(),
                 format!("{} min", g.effort_minutes),
                 g.counts["exact"].to_string(),

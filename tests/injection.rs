@@ -1,0 +1,103 @@
+//! Names from user code never inject code: hostile ids, names, tags, descriptions and file names
+//! (line ends, quotes, docstring closers, names of the targets' imports) are ported from each
+//! framework to every target, and tests/injection/check_output.py (CPython's own parser) checks
+//! that every generated module compiles, calls nothing that was only text in the input, holds no
+//! raw control character and shadows none of its imports. The Markdown report and the terminal
+//! table carry no raw control character either.
+
+use std::path::Path;
+use std::process::Command;
+
+/// The hostile inputs, with hostile file names too (a line end, a carriage return, a quote).
+fn hostile_estate(dir: &Path) {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/injection");
+    for name in ["airflow_names.py", "dagster_names.py", "prefect_names.py"] {
+        std::fs::copy(here.join(name), dir.join(name)).unwrap();
+    }
+    for name in [
+        "name\n__import__(\"os\").system(\"touch PWNED\")\n.py",
+        "cr\r__import__(\"os\")\r.py",
+        "quote\"\"\"\n__import__(\"os\")\n.py",
+    ] {
+        std::fs::copy(here.join("airflow_names.py"), dir.join(name)).unwrap();
+    }
+}
+
+fn orchmig(args: &[&str], cwd: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_orchmig"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn hostile_names_never_become_code_in_any_target() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("dags");
+    std::fs::create_dir(&input).unwrap();
+    hostile_estate(&input);
+    let checker = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/injection/check_output.py");
+    for target in ["airflow", "dagster", "prefect"] {
+        let out = format!("out_{target}");
+        let run = orchmig(&["port", "dags", "--to", target, "--out", &out], tmp.path());
+        assert!(
+            run.status.code().is_some_and(|c| c <= 1),
+            "port --to {target} crashed: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let written = std::fs::read_dir(tmp.path().join(&out)).unwrap().count();
+        assert!(written >= 6, "port --to {target} wrote {written} files");
+        let check = Command::new("python3")
+            .arg(&checker)
+            .arg(tmp.path().join(&out))
+            .output()
+            .expect("python3 runs the injection oracle");
+        assert!(
+            check.status.success(),
+            "injection oracle on the {target} port:\n{}",
+            String::from_utf8_lossy(&check.stdout)
+        );
+        let report =
+            std::fs::read_to_string(tmp.path().join(&out).join("orchmig-report.md")).unwrap();
+        assert_no_raw_controls(&report, &format!("the {target} port report"));
+        for line in report.lines() {
+            assert!(
+                !line.trim_start().starts_with("__import__"),
+                "a name broke a line of the {target} report: {line}"
+            );
+        }
+    }
+}
+
+#[test]
+fn hostile_names_reach_the_terminal_without_control_characters() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("dags");
+    std::fs::create_dir(&input).unwrap();
+    hostile_estate(&input);
+    std::fs::write(
+        input.join("esc.py"),
+        "from prefect import flow\n\n\n@flow(name=\"\\x1b[2J\\x1b]0;owned\\x07\")\ndef f():\n    pass\n",
+    )
+    .unwrap();
+    for args in [
+        vec!["analyze", "dags"],
+        vec!["analyze", "dags", "--format", "markdown"],
+    ] {
+        let run = orchmig(&args, tmp.path());
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        assert_no_raw_controls(&stdout, &args.join(" "));
+    }
+}
+
+/// No byte below 0x20 but a line end or a tab, and no DEL, in `text`.
+fn assert_no_raw_controls(text: &str, what: &str) {
+    if let Some(c) = text
+        .chars()
+        .find(|&c| (c < ' ' && c != '\n' && c != '\t') || c == '\u{7f}')
+    {
+        panic!("{what} holds the raw control character {c:?}:\n{text}");
+    }
+}

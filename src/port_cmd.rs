@@ -199,6 +199,18 @@ pub fn run(a: PortArgs) -> i32 {
         );
         return EXIT_USAGE;
     }
+    let inside_out = all
+        .iter()
+        .map(|(p, _)| p.as_path())
+        .filter(|p| p.starts_with(out));
+    if let Some(bad) = escapes_out(inside_out, out) {
+        print_path_error(
+            &bad.display().to_string(),
+            "would be written outside the output folder (a folder on its way is a symlink out of it)",
+            "remove the symlink from the output folder, or choose another --out",
+        );
+        return EXIT_USAGE;
+    }
     if !a.force {
         let differs =
             |p: &Path, t: &str| p.exists() && std::fs::read_to_string(p).ok().as_deref() != Some(t);
@@ -224,15 +236,32 @@ pub fn run(a: PortArgs) -> i32 {
         serde_json::to_writer_pretty(&mut *w, &report)?;
         w.write_all(b"\n")
     };
-    let writes = all
+    // All or nothing: every output is staged beside its place first; only when all are
+    // written (a full disk fails here) are they renamed into place, so an estate is never left
+    // half-updated.
+    let mut staged = Vec::with_capacity(all.len() + 1);
+    let stages = all
         .iter()
-        .map(|(path, text)| (path, write_atomic(path, text)))
-        .chain([(&json_path, write_atomic_with(&json_path, json))]);
-    for (path, written) in writes {
-        if let Err(e) = written {
+        .map(|(path, text)| (path, stage(path, |w| w.write_all(text.as_bytes()))))
+        .chain([(&json_path, stage(&json_path, json))]);
+    for (path, written) in stages {
+        match written {
+            Ok(tmp) => staged.push((path, tmp)),
+            Err(e) => {
+                print_path_error(
+                    &path.display().to_string(),
+                    &format!("cannot write: {e}"),
+                    "check that the output folder is writable and has room; no output was changed",
+                );
+                return EXIT_USAGE;
+            }
+        }
+    }
+    for (path, tmp) in staged {
+        if let Err(e) = tmp.persist(path) {
             print_path_error(
                 &path.display().to_string(),
-                &format!("cannot write: {e}"),
+                &format!("cannot write: {}", e.error),
                 "check that the output folder is writable",
             );
             return EXIT_USAGE;
@@ -313,9 +342,14 @@ fn output_names(ported: Vec<(PathBuf, String)>) -> Vec<(PathBuf, String)> {
     if !clash {
         return ported.into_iter().map(|(p, t)| (name(&p), t)).collect();
     }
+    // Canonical paths: `dags/../shared/x.py` must not leave `..` in an output name.
     let absolute: Vec<PathBuf> = ported
         .iter()
-        .map(|(p, _)| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+        .map(|(p, _)| {
+            std::fs::canonicalize(p)
+                .or_else(|_| std::path::absolute(p))
+                .unwrap_or_else(|_| p.clone())
+        })
         .collect();
     let mut common: PathBuf = absolute[0]
         .parent()
@@ -328,10 +362,46 @@ fn output_names(ported: Vec<(PathBuf, String)>) -> Vec<(PathBuf, String)> {
         .into_iter()
         .zip(absolute)
         .map(|((p, t), abs)| {
-            let rel = abs.strip_prefix(&common).map(Path::to_path_buf);
-            (rel.unwrap_or_else(|_| name(&p)), t)
+            let rel = abs
+                .strip_prefix(&common)
+                .map(plain_components)
+                .ok()
+                .filter(|r| !r.as_os_str().is_empty());
+            (rel.unwrap_or_else(|| name(&p)), t)
         })
         .collect()
+}
+
+/// Only the plain names of a relative path: no `..`, no root, no `.`; an output name can then
+/// never climb out of `--out`.
+fn plain_components(rel: &Path) -> PathBuf {
+    rel.components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(n) => Some(n),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The first output whose folder, once symlinks are resolved, is not below `out`: a symlinked
+/// subfolder of `--out` must not carry a port elsewhere. `out` must exist.
+fn escapes_out<'a>(outputs: impl Iterator<Item = &'a Path>, out: &Path) -> Option<&'a Path> {
+    let root = std::fs::canonicalize(out).ok()?;
+    outputs.into_iter().find(|p| {
+        // The deepest folder of the output that exists decides where the write lands.
+        let mut dir = p.parent().map(Path::to_path_buf).unwrap_or_default();
+        loop {
+            if dir.as_os_str().is_empty() {
+                dir = PathBuf::from(".");
+            }
+            if let Ok(c) = std::fs::canonicalize(&dir) {
+                return !c.starts_with(&root);
+            }
+            if !dir.pop() {
+                return true;
+            }
+        }
+    })
 }
 
 /// The first output path two outputs share, if any.
@@ -363,10 +433,27 @@ fn remove_stale_temp_files(dir: &Path) {
     }
 }
 
-/// Refuses a single-file `--out` that is a folder, or that exists without `--force`, with the
-/// diagnostic and the exit code to return; `example` names a typical file (`review.html`).
-pub fn refuse_out_file(out: &Path, force: bool, example: Option<&str>) -> Option<i32> {
+/// Refuses a single-file `--out` that is a folder, one of the command's inputs (even with
+/// `--force`), or that exists without `--force`, with the diagnostic and the exit code to return;
+/// `example` names a typical file (`review.html`).
+pub fn refuse_out_file(
+    out: &Path,
+    inputs: &[&Path],
+    force: bool,
+    example: Option<&str>,
+) -> Option<i32> {
     let shown = out.display().to_string();
+    if let Some(input) = reads_as_input(out, inputs) {
+        print_path_error(
+            &shown,
+            &format!(
+                "is one of the inputs ({}): writing it would replace a source",
+                input.display()
+            ),
+            "choose an --out outside the inputs (even --force never overwrites an input)",
+        );
+        return Some(EXIT_USAGE);
+    }
     if out.is_dir() {
         let hint = match example {
             Some(e) => format!("pass a file name to --out, e.g. {e}"),
@@ -386,6 +473,24 @@ pub fn refuse_out_file(out: &Path, force: bool, example: Option<&str>) -> Option
     None
 }
 
+/// The input `out` would replace, if any: an input file itself, or a file of the kinds orchmig
+/// reads (`.py`, `.yaml`, `.yml`) inside an input folder. Compared on canonical paths.
+fn reads_as_input<'a>(out: &Path, inputs: &[&'a Path]) -> Option<&'a Path> {
+    let target = std::fs::canonicalize(out).ok()?;
+    let readable = target
+        .extension()
+        .is_some_and(|e| e == "py" || e == "yaml" || e == "yml");
+    inputs.iter().copied().find(|input| {
+        std::fs::canonicalize(input).is_ok_and(|c| {
+            if c.is_dir() {
+                readable && target.starts_with(&c)
+            } else {
+                c == target
+            }
+        })
+    })
+}
+
 /// Writes through a temporary file in the same folder and a rename, so readers never see half a file.
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     write_atomic_with(path, |w| w.write_all(text.as_bytes()))
@@ -396,6 +501,16 @@ pub fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
+    stage(path, fill)?.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Writes the content `fill` gives into a synced temporary file beside `path`, to be renamed into
+/// place (`persist`); dropped unrenamed, the temporary file is removed.
+fn stage(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -416,8 +531,7 @@ pub fn write_atomic_with(
         std::io::Write::flush(&mut buffered)?;
     }
     tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    Ok(tmp)
 }
 
 /// A unified diff of two texts (whole-file hunks with 3 lines of context), via `similar`.

@@ -263,3 +263,166 @@ fn a_port_killed_mid_write_leaves_no_half_file_and_a_rerun_completes() {
         );
     }
 }
+
+/// Every regular file under `dir` with its bytes, recursively: a snapshot of a folder to compare.
+fn tree_bytes(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut all: Vec<(PathBuf, Vec<u8>)> = walk(dir)
+        .into_iter()
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+/// `port dags/ ../shared/dags/ --out ported/ --force` (two inputs sharing a file name, one
+/// reached through `..`): every output stays inside `ported/`, and the other folder's files are
+/// untouched (`..` used to survive into the output name and overwrite `shared/dags/etl.py`).
+#[test]
+fn dot_dot_in_an_input_path_never_leads_an_output_out_of_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    let dags = work.join("dags");
+    let shared = dir.path().join("shared/dags");
+    std::fs::create_dir_all(&dags).unwrap();
+    std::fs::create_dir_all(&shared).unwrap();
+    let good = std::fs::read_to_string(GOOD).unwrap();
+    std::fs::write(dags.join("etl.py"), &good).unwrap();
+    std::fs::write(shared.join("etl.py"), &good).unwrap();
+    let before = tree_bytes(dir.path());
+    let out = work.join("ported");
+    // As the user typed it, from `work/`.
+    let run = Command::cargo_bin("orchmig")
+        .unwrap()
+        .current_dir(&work)
+        .args(["port", "dags/", "../shared/dags/", "--to", "prefect"])
+        .args(["--out", "ported/", "--force"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let after: Vec<(PathBuf, Vec<u8>)> = tree_bytes(dir.path())
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with(&out))
+        .collect();
+    assert_eq!(after, before, "a file outside --out was written");
+    let written: Vec<PathBuf> = walk(&out).into_iter().filter(|p| p.is_file()).collect();
+    assert!(written.len() >= 4, "{written:?}");
+    for p in &written {
+        assert!(
+            std::fs::canonicalize(p)
+                .unwrap()
+                .starts_with(std::fs::canonicalize(&out).unwrap()),
+            "{} is outside --out",
+            p.display()
+        );
+    }
+}
+
+/// A symlinked subfolder inside `--out` is not followed, even with `--force`: the port is
+/// refused and the folder the link points at is untouched.
+#[cfg(unix)]
+#[test]
+fn a_symlinked_subfolder_of_out_is_refused_even_with_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let good = std::fs::read_to_string(GOOD).unwrap();
+    std::fs::write(a.join("etl.py"), &good).unwrap();
+    std::fs::write(b.join("etl.py"), &good).unwrap();
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("etl.py"), "# the user's own file\n").unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    // Two inputs named etl.py are written as out/a/etl.py and out/b/etl.py; out/b is a link.
+    std::os::unix::fs::symlink(&elsewhere, out.join("b")).unwrap();
+    let run = port(&[s(&a), s(&b), "--to", "dagster", "--out", s(&out), "--force"]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("outside the output folder"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(elsewhere.join("etl.py")).unwrap(),
+        "# the user's own file\n"
+    );
+    assert!(
+        !out.join("a/etl.py").exists(),
+        "nothing is written when one output is refused"
+    );
+}
+
+/// Writes across an estate are all or nothing: when one output cannot be written (here its
+/// folder's place is taken by a file, as a full disk would fail a write), no other output of the
+/// run has changed.
+#[test]
+fn a_failed_write_leaves_every_earlier_output_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let good = std::fs::read_to_string(GOOD).unwrap();
+    std::fs::write(a.join("etl.py"), &good).unwrap();
+    std::fs::write(b.join("etl.py"), &good).unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(out.join("a")).unwrap();
+    std::fs::write(out.join("a/etl.py"), "# the previous port\n").unwrap();
+    std::fs::write(out.join("b"), "a file where the port wants a folder\n").unwrap();
+    let run = port(&[s(&a), s(&b), "--to", "prefect", "--out", s(&out), "--force"]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot write") && run.stderr.contains("no output"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("a/etl.py")).unwrap(),
+        "# the previous port\n"
+    );
+    assert!(!out.join("orchmig-report.md").exists());
+    let temps: Vec<String> = listing(&out.join("a"))
+        .into_iter()
+        .filter(|n| n.starts_with(".orchmig-"))
+        .collect();
+    assert!(temps.is_empty(), "staged files left behind: {temps:?}");
+}
+
+/// `report --out` and `graph --out` never overwrite one of their own inputs, even with
+/// `--force`: the source stays byte for byte.
+#[test]
+fn report_and_graph_never_write_over_their_input_even_with_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let dags = dir.path().join("dags");
+    std::fs::create_dir_all(&dags).unwrap();
+    let source = dags.join("etl.py");
+    let good = std::fs::read_to_string(GOOD).unwrap();
+    std::fs::write(&source, &good).unwrap();
+    for args in [
+        vec!["report", s(&dags), "--out", s(&source), "--force"],
+        vec!["report", s(&source), "--out", s(&source), "--force"],
+        vec!["graph", s(&source), "--out", s(&source), "--force"],
+    ] {
+        let out = Command::cargo_bin("orchmig")
+            .unwrap()
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("is one of the inputs"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(std::fs::read_to_string(&source).unwrap(), good, "{args:?}");
+    }
+}

@@ -66,7 +66,7 @@ pub fn run(a: GraphArgs) -> i32 {
             write_stdout(&text);
             EXIT_OK
         }
-        Some(out) => write_out(out, &text, a.force),
+        Some(out) => write_out(out, a.path, &text, a.force),
     }
 }
 
@@ -137,9 +137,9 @@ pub fn render(
     })
 }
 
-fn write_out(out: &Path, text: &str, force: bool) -> i32 {
+fn write_out(out: &Path, input: &Path, text: &str, force: bool) -> i32 {
     let shown = out.display().to_string();
-    if let Some(code) = crate::port_cmd::refuse_out_file(out, force, None) {
+    if let Some(code) = crate::port_cmd::refuse_out_file(out, &[input], force, None) {
         return code;
     }
     match crate::port_cmd::write_atomic(out, text) {

@@ -226,7 +226,8 @@ pub fn render_html(page: &Page) -> Result<String, String> {
 /// Runs `orchmig report`; returns the exit code.
 pub fn run(paths: &[PathBuf], out: &Path, force: bool) -> i32 {
     let shown = out.display().to_string();
-    if let Some(code) = crate::port_cmd::refuse_out_file(out, force, Some("review.html")) {
+    let inputs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    if let Some(code) = crate::port_cmd::refuse_out_file(out, &inputs, force, Some("review.html")) {
         return code;
     }
     let matrix = match crate::matrix_cmd::load(None) {

@@ -672,34 +672,66 @@ fn asset_key(facts: &StepFacts, step: &Step) -> String {
     }
 }
 
-/// The upstream a step input reads, resolved through folded steps.
-/// (`memo` holds the answers found so far: `Some(answer)`.)
+/// The upstream a step input reads, resolved through folded steps: the first asset found
+/// depth-first through a folded step's data inputs, then its order edges.
+/// (`memo` holds the answers found so far: `Some(answer)`.) Iterative, so a long chain of folded
+/// steps cannot overflow the stack; a step on a cycle resolves to nothing through the cycle.
 fn resolve(
     plan: &Plan,
     roles: &[Role],
-    memo: &mut Vec<Option<Option<usize>>>,
-    j: usize,
+    memo: &mut [Option<Option<usize>>],
+    start: usize,
 ) -> Option<usize> {
-    if let Some(known) = memo[j] {
+    if let Some(known) = memo[start] {
         return known;
     }
-    let s = &plan.steps[j];
-    let found = if matches!(roles[j], Role::Asset | Role::Spec) {
-        Some(j)
-    } else {
+    if matches!(roles[start], Role::Asset | Role::Spec) {
+        memo[start] = Some(Some(start));
+        return Some(start);
+    }
+    let ups = |j: usize| -> Vec<usize> {
+        let s = &plan.steps[j];
         s.inputs
             .iter()
-            .find_map(|i| {
-                if let Source::Step(k) = i.source {
-                    resolve(plan, roles, memo, k)
-                } else {
-                    None
-                }
+            .filter_map(|i| match i.source {
+                Source::Step(k) => Some(k),
+                _ => None,
             })
-            .or_else(|| s.after.iter().find_map(|&k| resolve(plan, roles, memo, k)))
+            .chain(s.after.iter().copied())
+            .collect()
     };
-    memo[j] = Some(found);
-    found
+    // (folded step, its upstreams, the next one to try); a step on the stack is marked
+    // `Some(None)`, so a cycle back to it finds nothing instead of recursing forever.
+    memo[start] = Some(None);
+    let mut stack: Vec<(usize, Vec<usize>, usize)> = vec![(start, ups(start), 0)];
+    let mut last: Option<usize> = None;
+    while let Some((j, kids, next)) = stack.last_mut() {
+        if let Some(found) = last.take() {
+            memo[*j] = Some(Some(found));
+            stack.pop();
+            last = Some(found);
+            continue;
+        }
+        let Some(&k) = kids.get(*next) else {
+            memo[*j] = Some(None);
+            stack.pop();
+            continue;
+        };
+        *next += 1;
+        if let Some(known) = memo[k] {
+            last = known;
+            continue;
+        }
+        if matches!(roles[k], Role::Asset | Role::Spec) {
+            memo[k] = Some(Some(k));
+            last = Some(k);
+            continue;
+        }
+        memo[k] = Some(None);
+        let kids = ups(k);
+        stack.push((k, kids, 0));
+    }
+    memo[start].flatten()
 }
 
 /// Whether an asset reads the Airflow run parameters (a `params` argument, or `{{ params.x }}`

@@ -465,10 +465,16 @@ pub fn run(a: VerifyArgs) -> i32 {
         );
         return EXIT_USAGE;
     }
-    let (paths, _) = crate::frontend::collect_files(std::slice::from_ref(&a.path));
-    let files: Vec<SourceFile> = paths
+    let (paths, walk_errors) = crate::frontend::collect_files(std::slice::from_ref(&a.path));
+    let read: Vec<SourceFile> = paths
         .iter()
         .map(|p| crate::frontend::read_path(p))
+        .collect();
+    // A source that did not read cleanly (a dependency cycle, a duplicate id) is no faithful
+    // anything: its errors are shown and the exit code says so, whatever the verdicts.
+    let read_code = crate::cli::report_reading(std::slice::from_ref(&a.path), &walk_errors, &read);
+    let files: Vec<SourceFile> = read
+        .into_iter()
         .filter(|f| !f.pipelines.is_empty())
         .collect();
     if files.is_empty() {
@@ -486,7 +492,7 @@ pub fn run(a: VerifyArgs) -> i32 {
         pipeline: a.pipeline.clone(),
     };
     let mut verdicts = Vec::new();
-    let mut code = EXIT_OK;
+    let mut code = read_code.max(EXIT_OK);
     for f in &files {
         match verify_file(f, target, &table, &opts) {
             Ok(v) => verdicts.extend(v),

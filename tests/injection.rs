@@ -8,10 +8,18 @@
 use std::path::Path;
 use std::process::Command;
 
+mod support;
+
 /// The hostile inputs, with hostile file names too (a line end, a carriage return, a quote).
 fn hostile_estate(dir: &Path) {
     let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/injection");
-    for name in ["airflow_names.py", "dagster_names.py", "prefect_names.py"] {
+    for name in [
+        "airflow_names.py",
+        "dagster_names.py",
+        "prefect_names.py",
+        "airflow_ids.py",
+        "prefect_ids.py",
+    ] {
         std::fs::copy(here.join(name), dir.join(name)).unwrap();
     }
     for name in [
@@ -99,5 +107,77 @@ fn assert_no_raw_controls(text: &str, what: &str) {
         .find(|&c| (c < ' ' && c != '\n' && c != '\t') || c == '\u{7f}')
     {
         panic!("{what} holds the raw control character {c:?}:\n{text}");
+    }
+}
+
+/// How each framework proves a folder of generated modules loads: Airflow's DagBag with no import
+/// error; Dagster importing each module and building every job of its `defs`; Prefect importing.
+const LOADERS: &[(&str, &str)] = &[
+    (
+        "airflow",
+        "import os, sys\nos.environ.setdefault('AIRFLOW__CORE__LOAD_EXAMPLES', 'False')\nfrom airflow.dag_processing.dagbag import DagBag\nbag = DagBag(dag_folder=sys.argv[1], safe_mode=False)\nfor path, err in sorted(bag.import_errors.items()):\n    print(path, err.strip().splitlines()[-1])\nsys.exit(1 if bag.import_errors else 0)\n",
+    ),
+    (
+        "dagster",
+        "import importlib.util, pathlib, sys\nbad = 0\nfor p in sorted(pathlib.Path(sys.argv[1]).glob('*.py')):\n    try:\n        spec = importlib.util.spec_from_file_location(p.stem, p)\n        m = importlib.util.module_from_spec(spec)\n        spec.loader.exec_module(m)\n        m.defs.get_repository_def().get_all_jobs()\n    except Exception as e:\n        bad += 1\n        print(p, type(e).__name__, str(e).splitlines()[0])\nsys.exit(1 if bad else 0)\n",
+    ),
+    (
+        "prefect",
+        "import importlib.util, pathlib, sys\nbad = 0\nfor p in sorted(pathlib.Path(sys.argv[1]).glob('*.py')):\n    try:\n        spec = importlib.util.spec_from_file_location(p.stem, p)\n        spec.loader.exec_module(importlib.util.module_from_spec(spec))\n    except Exception as e:\n        bad += 1\n        print(p, type(e).__name__, str(e).splitlines()[0])\nsys.exit(1 if bad else 0)\n",
+    ),
+];
+
+/// Ports of hostile names and of ids no target allows as they are (keywords, builtins, Dagster's
+/// reserved names, spaces, slashes, names over Airflow's 250 characters, a DAG named like a
+/// task) load in the real frameworks: every key is made one the target accepts.
+#[test]
+fn ports_of_hostile_and_unusual_names_load_in_every_real_framework() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("dags");
+    std::fs::create_dir(&input).unwrap();
+    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/injection");
+    for name in [
+        "airflow_names.py",
+        "dagster_names.py",
+        "prefect_names.py",
+        "airflow_ids.py",
+        "prefect_ids.py",
+    ] {
+        std::fs::copy(here.join(name), input.join(name)).unwrap();
+    }
+    for (target, loader) in LOADERS {
+        let out = tmp.path().join(format!("out_{target}"));
+        let run = orchmig(
+            &[
+                "port",
+                "dags",
+                "--to",
+                target,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            tmp.path(),
+        );
+        assert!(
+            run.status.code().is_some_and(|c| c <= 1),
+            "port --to {target}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let home = tempfile::tempdir().unwrap();
+        let load = Command::new(support::venv_python(target))
+            .arg("-c")
+            .arg(loader)
+            .arg(&out)
+            .env("AIRFLOW_HOME", home.path())
+            .env("PREFECT_HOME", home.path())
+            .env("DAGSTER_HOME", home.path())
+            .output()
+            .unwrap();
+        assert!(
+            load.status.success(),
+            "ports to {target} do not load:\n{}\n{}",
+            String::from_utf8_lossy(&load.stdout),
+            String::from_utf8_lossy(&load.stderr)
+        );
     }
 }

@@ -483,7 +483,35 @@ fn task_label(p: &Pipeline, step: &Step) -> String {
         None => step.node.id.clone(),
     };
     // Airflow task ids allow letters, digits, `-`, `.` and `_`: asset key paths lose their `/`.
-    label.replace('/', "__")
+    airflow_key(&label.replace('/', "__"))
+}
+
+/// A name as an Airflow key (dag or task id): letters, digits, `_`, `-` and `.` only (anything
+/// else becomes `_`), at most 250 characters (a longer name keeps its first 240 and a hash of
+/// the whole, so two long names stay apart). Airflow refuses any other key at load.
+fn airflow_key(name: &str) -> String {
+    let key: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if key.is_empty() {
+        return "_".into();
+    }
+    if key.chars().count() <= 250 {
+        return key;
+    }
+    // FNV-1a: stable across runs and platforms, unlike the std hasher.
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let head: String = key.chars().take(240).collect();
+    format!("{head}_{:08x}", hash as u32)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1050,7 +1078,7 @@ fn dag_decorator(
     table: &Translations,
 ) -> String {
     let from = p.framework.unwrap_or(Framework::Airflow);
-    let mut kw = vec![Expr::kw("dag_id", Expr::str(&p.id))];
+    let mut kw = vec![Expr::kw("dag_id", Expr::str(&airflow_key(&p.id)))];
     let time_parts = matches!(&p.partitions, Some(Partitions::Time { .. }))
         || p.nodes
             .iter()

@@ -221,7 +221,7 @@ impl Writer for DagsterWriter {
                             "dg.asset_check",
                             vec![
                                 Expr::kw("asset", Expr::raw(asset_fn)),
-                                Expr::kw("name", Expr::str(&identifier(&step.node.id))),
+                                Expr::kw("name", Expr::str(&key_name(&step.node.id))),
                             ],
                         );
                         assets.push(FunctionCtx {
@@ -344,8 +344,8 @@ impl Writer for DagsterWriter {
                         Expr::raw(t.func.clone())
                     };
                     let mut kw = vec![Expr::kw("asset", asset)];
-                    if identifier(&c.name) != fname {
-                        kw.push(Expr::kw("name", Expr::str(&c.name)));
+                    if key_name(&c.name) != fname {
+                        kw.push(Expr::kw("name", Expr::str(&key_name(&c.name))));
                     }
                     if c.blocking {
                         kw.push(Expr::kw("blocking", Expr::raw("True")));
@@ -409,8 +409,20 @@ impl Writer for DagsterWriter {
                     &mut names.taken,
                     &format!("{}_job", identifier(&p.id)).replace("_job_job", "_job"),
                 );
+                // Dagster names are `[A-Za-z0-9_]+` and not its reserved words: a dag_id such as
+                // `sales-daily.v2` or `class` would fail at load.
+                // A job and an asset (an op) of one name clash in Dagster's repository.
+                let mut job_name = key_name(&p.id);
+                if file
+                    .pipelines
+                    .iter()
+                    .flat_map(|q| &q.nodes)
+                    .any(|n| key_name(&n.id) == job_name)
+                {
+                    job_name.push_str("_job");
+                }
                 let mut kw = vec![
-                    Expr::kw("name", Expr::str(&p.id)),
+                    Expr::kw("name", Expr::str(&job_name)),
                     Expr::kw(
                         "selection",
                         Expr::List(selection.iter().map(|s| Expr::raw(s.clone())).collect()),
@@ -569,7 +581,7 @@ impl StepFacts {
             .collect();
         let mut keys: HashMap<String, (String, bool)> = HashMap::new();
         for st in &plan.steps {
-            let key = identifier(&st.node.id);
+            let key = key_name(&st.node.id);
             match keys.get_mut(&key) {
                 Some((first, other)) => *other |= *first != st.func,
                 None => {
@@ -627,10 +639,39 @@ fn role(s: &Step, has_down: bool) -> Role {
 }
 
 fn tag_pair(t: &str) -> (Expr, Expr) {
-    match t.split_once('=').or_else(|| t.split_once(':')) {
-        Some((k, v)) => (Expr::str(k), Expr::str(v)),
-        None => (Expr::str(t), Expr::str("")),
-    }
+    let (k, v) = t
+        .split_once('=')
+        .or_else(|| t.split_once(':'))
+        .unwrap_or((t, ""));
+    (
+        Expr::str(&tag_text(k, true)),
+        Expr::str(&tag_text(v, false)),
+    )
+}
+
+/// A tag key or value as Dagster accepts it: letters, digits, `_`, `-` and `.` (a key may have
+/// one `/` namespace), at most 63 characters a section; anything else becomes `_`. A Prefect tag
+/// such as `team lead` or `a:b` fails at load otherwise.
+fn tag_text(s: &str, key: bool) -> String {
+    let mut slash = false;
+    let clean: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                c
+            } else if c == '/' && key && !slash {
+                slash = true;
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    clean
+        .split('/')
+        .map(|part| part.chars().take(63).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// `dg.AssetIn(...)` naming an upstream asset by the key it is written with.
@@ -652,10 +693,40 @@ fn asset_in(plan: &Plan, facts: &StepFacts, up: usize, from: Framework) -> Expr 
     }
 }
 
+/// Names Dagster refuses for an asset or op besides Python's keywords
+/// (`dagster._core.definitions.utils.DISALLOWED_NAMES`): `@dg.asset(name="type")` fails at load.
+const DAGSTER_DISALLOWED: &[&str] = &[
+    "arg_dict",
+    "bool",
+    "conf",
+    "config",
+    "context",
+    "dict",
+    "float",
+    "input",
+    "input_arg_dict",
+    "int",
+    "meta",
+    "output",
+    "output_arg_dict",
+    "str",
+    "type",
+];
+
+/// A node id as a name Dagster accepts: an identifier, and none of Dagster's disallowed names.
+fn key_name(id: &str) -> String {
+    let key = identifier(id);
+    if DAGSTER_DISALLOWED.contains(&key.as_str()) {
+        key + "_"
+    } else {
+        key
+    }
+}
+
 /// The asset key a step is written with: its node id, unless another step of the module's
 /// pipelines already has that id with a different function (then its unique function name).
 fn asset_key(facts: &StepFacts, step: &Step) -> String {
-    let key = identifier(&step.node.id);
+    let key = key_name(&step.node.id);
     let clash = facts
         .keys
         .get(&key)

@@ -8,7 +8,6 @@ import dagster as dg
     description='d"""\n__import__("os")\n"""',
     group_name='g"\n__import__("os")',
     owners=['team:o"""\n__import__("os")'],
-    tags={'k"\n__import__("os")': 'v"""\n__import__("os")'},
     metadata={'m"""': '__import__("os")'},
 )
 def raw():

@@ -97,3 +97,32 @@ fn a_dependency_cycle_is_a_diagnostic_in_every_command_and_target() {
         }
     }
 }
+
+/// 1,000 filtered Jinja placeholders in one `bash_command` port in well under 10 s (naming each
+/// placeholder's local scanned every earlier one: cubic, 58 s in a release build), and every
+/// placeholder gets its own local.
+#[test]
+fn a_thousand_filtered_placeholders_port_in_linear_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let placeholders = vec!["{{ ds | upper }}"; 1000].join(" ");
+    std::fs::write(
+        tmp.path().join("many.py"),
+        format!(
+            "from datetime import datetime\nfrom airflow.sdk import DAG\nfrom airflow.providers.standard.operators.bash import BashOperator\n\nwith DAG(\"many\", schedule=None, start_date=datetime(2024, 1, 1)):\n    BashOperator(task_id=\"b\", bash_command=\"echo {placeholders}\")\n"
+        ),
+    )
+    .unwrap();
+    for target in ["dagster", "prefect"] {
+        let out = format!("out_{target}");
+        let (code, stderr) = orchmig(
+            tmp.path(),
+            &["port", "many.py", "--to", target, "--out", &out],
+        );
+        assert_eq!(code, 0, "{stderr}");
+        let text = std::fs::read_to_string(tmp.path().join(&out).join("many.py")).unwrap();
+        assert!(
+            text.contains("ds_text_1000 = "),
+            "{target}: every placeholder has its local"
+        );
+    }
+}

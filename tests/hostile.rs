@@ -126,3 +126,35 @@ fn a_thousand_filtered_placeholders_port_in_linear_time() {
         );
     }
 }
+
+/// A 10,000-task DAG: `report` finishes (it hung: the SVG layout is cubic) and says why the graph
+/// is not drawn; `graph --format svg` names the limit and the formats to use instead.
+#[test]
+fn a_ten_thousand_node_pipeline_is_reported_without_hanging() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut src = String::from(
+        "from datetime import datetime\nfrom airflow.sdk import DAG\nfrom airflow.providers.standard.operators.bash import BashOperator\n\nwith DAG(\"big\", schedule=None, start_date=datetime(2024, 1, 1)):\n",
+    );
+    for i in 0..10_000 {
+        src.push_str(&format!(
+            "    t{i} = BashOperator(task_id=\"t{i}\", bash_command=\"echo {i}\")\n"
+        ));
+    }
+    for i in 1..10_000 {
+        src.push_str(&format!("    t{} >> t{i}\n", (i - 1) / 3));
+    }
+    std::fs::write(tmp.path().join("big.py"), src).unwrap();
+    let (code, stderr) = orchmig(tmp.path(), &["graph", "big.py", "--format", "svg"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("10000 nodes") && stderr.contains("dot"),
+        "{stderr}"
+    );
+    let (code, stderr) = orchmig(tmp.path(), &["report", "big.py", "--out", "review.html"]);
+    assert!(code <= 1, "{stderr}");
+    let html = std::fs::read_to_string(tmp.path().join("review.html")).unwrap();
+    assert!(
+        html.contains("10000 nodes are more than the 250"),
+        "the page says why there is no graph"
+    );
+}

@@ -323,20 +323,14 @@ fn flow_body(
     futures: &HashSet<String>,
     result: Option<&str>,
 ) -> Vec<String> {
-    let reads = |text: &str, v: &str| {
-        text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .any(|w| w == v)
-    };
     let flat: Vec<String> = statements.iter().map(|(_, e)| e.flat()).collect();
+    let last = last_reads(&flat);
+    let read_after = |i: usize, v: &str| last.get(v).is_some_and(|&j| j > i);
     let unresolved: Vec<String> = statements
         .iter()
         .enumerate()
         .filter_map(|(i, (var, _))| var.as_ref().map(|v| (i, v)))
-        .filter(|(i, v)| {
-            futures.contains(*v)
-                && Some(v.as_str()) != result
-                && !flat[i + 1..].iter().any(|later| reads(later, v))
-        })
+        .filter(|(i, v)| futures.contains(*v) && Some(v.as_str()) != result && !read_after(*i, v))
         .map(|(_, v)| v.clone())
         .collect();
     for v in unresolved {
@@ -355,11 +349,12 @@ fn flow_body(
         }
     }
     let flat: Vec<String> = statements.iter().map(|(_, e)| e.flat()).collect();
+    let last = last_reads(&flat);
     let mut out: Vec<String> = statements
         .iter()
         .enumerate()
         .map(|(i, (var, call))| match var {
-            Some(v) if flat[i + 1..].iter().any(|later| reads(later, v)) => {
+            Some(v) if last.get(v.as_str()).is_some_and(|&j| j > i) => {
                 format!("{v} = {}", call.format_lead(4, v.len() + 3, 0))
             }
             _ => call.format(4, 0),
@@ -369,6 +364,21 @@ fn flow_body(
         out.push(format!("return {}", call.format_lead(4, 7, 0)));
     }
     out
+}
+
+/// The last statement that reads each name (a word of its text): one pass over the flow body,
+/// so asking whether a later statement reads a variable is a look-up (it was a scan of every
+/// later statement: a 10,000-task flow took minutes).
+fn last_reads(flat: &[String]) -> HashMap<&str, usize> {
+    let mut last = HashMap::new();
+    for (i, text) in flat.iter().enumerate() {
+        for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+            if !word.is_empty() {
+                last.insert(word, i);
+            }
+        }
+    }
+    last
 }
 
 /// Whether another pipeline of the file calls this one as a sub-flow.

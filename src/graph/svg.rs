@@ -133,9 +133,20 @@ fn node_size(lines: &[String]) -> Point {
 /// Lays a drawing out and renders it; `prefix` keeps element ids unique when several SVGs share
 /// one HTML page. Errors only when the layout library fails on the graph.
 pub fn render(d: &Drawing, prefix: &str) -> Result<String, String> {
+    if d.nodes.len() > MAX_LAID_OUT_NODES {
+        return Err(format!(
+            "{} nodes are more than the {MAX_LAID_OUT_NODES} an SVG is laid out for (the layout \
+             time grows with the cube of the nodes: 1,200 took two minutes)",
+            d.nodes.len()
+        ));
+    }
     let (nodes, edges) = layout_positions(d)?;
     Ok(draw(d, prefix, &nodes, &edges))
 }
+
+/// The most nodes orchmig lays out as an SVG (about a second); a larger pipeline is drawn as
+/// dot, Mermaid or JSON, which a viewer lays out.
+pub const MAX_LAID_OUT_NODES: usize = 250;
 
 type Curves = Vec<(usize, Vec<(Point, Point)>)>;
 

@@ -306,6 +306,13 @@ fn a_resume_refuses_a_ledger_of_another_pipeline_or_an_older_orchmig() {
     let (code, _, err) = run(&["corpus/dagster/orders_daily.py", "--resume", l]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("orders_etl"), "{err}");
+    // A --pipeline that is not the ledger's.
+    let (code, _, err) = run(&[s(&etl), "--resume", l, "--pipeline", "orders_daily_job"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("ledger being resumed is of pipeline `orders_etl`"),
+        "{err}"
+    );
     // The same file with a comment added is the same pipeline…
     let source = std::fs::read_to_string(&etl).unwrap();
     std::fs::write(&etl, format!("# reviewed\n{source}")).unwrap();

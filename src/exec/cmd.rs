@@ -268,6 +268,7 @@ pub fn run(mut c: RunCommand) -> i32 {
             f.display()
         ));
     }
+    let asked_pipeline = c.args.pipeline.clone();
     if let Some(h) = &history {
         let mut args = h.args.clone();
         if c.faults_given {
@@ -320,10 +321,21 @@ pub fn run(mut c: RunCommand) -> i32 {
     if let Some(n) = c.schedule_preview {
         return preview(pipeline, c.from.as_deref(), n, c.format);
     }
-    if let Some(h) = &history
-        && !same_pipeline(&c, h, &file, pipeline)
-    {
-        return EXIT_USAGE;
+    if let Some(h) = &history {
+        if let Some(a) = asked_pipeline.filter(|a| *a != pipeline.id && *a != pipeline.name) {
+            print_path_error(
+                "--pipeline",
+                &format!(
+                    "names `{a}`, but the ledger being resumed is of pipeline `{}`",
+                    h.pipeline
+                ),
+                "drop --pipeline: a resume runs the ledger's pipeline",
+            );
+            return EXIT_USAGE;
+        }
+        if !same_pipeline(&c, h, &file, pipeline) {
+            return EXIT_USAGE;
+        }
     }
     let unknown = c.args.faults().unknown(&step_paths(&file, pipeline));
     if !unknown.is_empty() {

@@ -260,7 +260,10 @@ const RUN_HELP: &str = "Examples:
 Time is virtual: attempts take 1s, retries wait their policy's delay, nothing sleeps.
 --fail NODE[@PARTITION][:N] fails the first N attempts (every attempt without :N); steps inside a
 sub-pipeline are named parent::child. The ledger records the arguments: --resume FILE re-runs only
-what failed or never ran, and what depends on it, and appends to FILE.
+what failed or never ran, and what depends on it, and appends to FILE (or, with --ledger NEW, to a
+copy of it). A resume uses the runner this command line names (default dry), never the ledger's,
+and refuses a ledger that fails its checksums or is of another (version of the) pipeline.
+--ledger never overwrites the pipeline file or a file that is not a ledger.
 
 Exit codes: 0 the run succeeded; 1 a step failed (or was upstream_failed); 2 usage error or unreadable input.";
 
@@ -312,10 +315,11 @@ pub struct RunFlags {
     /// Start of the schedule preview (UTC; default now).
     #[arg(long, requires = "schedule_preview")]
     pub from: Option<String>,
-    /// Write the run ledger (JSON lines, fsync'd per event) to FILE.
+    /// Write the run ledger (checksummed JSON lines, fsync'd per record) to FILE.
     #[arg(long, value_name = "FILE")]
     pub ledger: Option<PathBuf>,
-    /// Resume the run a ledger recorded: only what failed or never ran, and its downstream.
+    /// Resume the run a ledger recorded: only what failed or never ran, and its downstream,
+    /// with the runner this command line names.
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
     /// Wall-clock seconds a python body without a timeout of its own may run.

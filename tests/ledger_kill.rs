@@ -82,3 +82,99 @@ fn a_ledger_cut_at_any_byte_resumes_to_a_complete_run() {
         assert_eq!(together, everything, "cut {cut}");
     }
 }
+
+/// Whether a process is gone (or a zombie nobody has reaped yet: dead all the same).
+#[cfg(target_os = "linux")]
+fn dead(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state == "Z" || state == "X"),
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_killed_run_takes_its_python_worker_and_what_the_bodies_started_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("holder.py");
+    std::fs::write(
+        &path,
+        r#"import os
+import subprocess
+import time
+
+from prefect import flow, task
+
+
+@task
+def hold() -> int:
+    child = subprocess.Popen(["sleep", "300"])
+    target = os.environ["ORCHMIG_TEST_PIDS"]
+    with open(target + ".tmp", "w") as f:
+        f.write(f"{os.getpid()} {child.pid}")
+    os.rename(target + ".tmp", target)
+    time.sleep(300)
+    return 1
+
+
+@flow
+def holder():
+    hold()
+"#,
+    )
+    .unwrap();
+    let pids_file = dir.path().join("pids");
+    let ledger = dir.path().join("run.jsonl");
+    let mut orchmig = std::process::Command::new(assert_cmd::cargo::cargo_bin("orchmig"))
+        .args([
+            "run",
+            path.to_str().unwrap(),
+            "--runner",
+            "python",
+            "--ledger",
+        ])
+        .arg(&ledger)
+        .env("ORCHMIG_TEST_PIDS", &pids_file)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut pids = String::new();
+    for _ in 0..1200 {
+        if let Ok(text) = std::fs::read_to_string(&pids_file) {
+            pids = text;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    orchmig.kill().unwrap(); // SIGKILL: orchmig cleans nothing up itself.
+    let _ = orchmig.wait();
+    let pids: Vec<u32> = pids
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    assert_eq!(pids.len(), 2, "the body never started");
+    let mut alive = pids.clone();
+    for _ in 0..100 {
+        alive.retain(|&p| !dead(p));
+        if alive.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for &p in &alive {
+        // Do not leave them behind whatever the verdict.
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &p.to_string()])
+            .status();
+    }
+    assert!(
+        alive.is_empty(),
+        "still running 5 s after orchmig was killed: {alive:?} of worker {} and its body's child {}",
+        pids[0],
+        pids[1]
+    );
+}

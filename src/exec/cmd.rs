@@ -113,30 +113,186 @@ pub fn make_runner(args: &RunArgs) -> Result<Box<dyn Runner>, String> {
     }
 }
 
+/// Whether two paths name the same existing file (through links, `..` and the like).
+fn same_file(a: &Path, b: &Path) -> bool {
+    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if (ma.dev(), ma.ino()) == (mb.dev(), mb.ino()) {
+            return true;
+        }
+    }
+    let _ = (ma, mb);
+    matches!(
+        (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+        (Ok(x), Ok(y)) if x == y
+    )
+}
+
+/// Refuses a `--ledger` path the run must not write: one of the command's inputs, a folder, or
+/// an existing file that is not an orchmig ledger. Prints why and returns false.
+fn ledger_target_ok(ledger: &Path, inputs: &[(&Path, &str)]) -> bool {
+    let shown = ledger.display().to_string();
+    if let Some((_, what)) = inputs.iter().find(|(p, _)| same_file(ledger, p)) {
+        print_path_error(
+            &shown,
+            &format!("is {what}, an input of this command: the ledger would overwrite it"),
+            "pass --ledger a new file name, e.g. run.jsonl",
+        );
+        return false;
+    }
+    if ledger.is_dir() {
+        print_path_error(
+            &shown,
+            "is a folder",
+            "pass --ledger a file name, e.g. run.jsonl",
+        );
+        return false;
+    }
+    if ledger.exists() && !ledger::looks_like_ledger(ledger) {
+        print_path_error(
+            &shown,
+            "exists and is not an orchmig run ledger: orchmig does not overwrite it",
+            "pass --ledger a new file name, or remove the file yourself if you mean to replace it",
+        );
+        return false;
+    }
+    true
+}
+
+/// Opens the ledger a run writes: a new one (`--ledger`), the resumed one (`--resume L`, also with
+/// `--ledger L`: its history is kept and the resume appended), or a copy of the resumed one in
+/// a new file (`--resume L --ledger M`). `Err` carries the exit code after printing why.
+fn open_ledger(
+    c: &RunCommand,
+    history: Option<&ledger::History>,
+) -> Result<Option<LedgerWriter>, i32> {
+    let pipeline_file = Path::new(&c.args.path);
+    let opened = match (&c.resume, history, &c.ledger) {
+        (Some(l), Some(h), None) => (l.clone(), LedgerWriter::append(l, h)),
+        (Some(l), Some(h), Some(m)) if same_file(l, m) => (l.clone(), LedgerWriter::append(l, h)),
+        (Some(l), Some(h), Some(m)) => {
+            if !ledger_target_ok(m, &[(pipeline_file, "the pipeline file")]) {
+                return Err(EXIT_USAGE);
+            }
+            (m.clone(), LedgerWriter::copy(l, h, m))
+        }
+        (_, _, Some(m)) => {
+            if !ledger_target_ok(m, &[(pipeline_file, "the pipeline file")]) {
+                return Err(EXIT_USAGE);
+            }
+            if m.metadata().is_ok_and(|x| x.len() > 0) {
+                crate::ui::note(&format!(
+                    "orchmig run: {} holds the ledger of an earlier run; this run replaces it",
+                    m.display()
+                ));
+            }
+            (m.clone(), LedgerWriter::create(m))
+        }
+        _ => return Ok(None),
+    };
+    match opened {
+        (_, Ok(w)) => Ok(Some(w)),
+        (p, Err(e)) => {
+            print_path_error(
+                &p.display().to_string(),
+                &format!("cannot open the ledger: {e}"),
+                "check the path and your permissions",
+            );
+            Err(EXIT_USAGE)
+        }
+    }
+}
+
+/// Checks that a ledger being resumed is of this pipeline, as the ledger describes it; prints
+/// why not and returns false.
+fn same_pipeline(c: &RunCommand, h: &ledger::History, file: &SourceFile, p: &Pipeline) -> bool {
+    let shown = c
+        .resume
+        .as_deref()
+        .map(|l| l.display().to_string())
+        .unwrap_or_default();
+    let ir = ledger::ir_hash(file, p);
+    if ir != h.ir {
+        print_path_error(
+            &shown,
+            &format!(
+                "the ledger is of another version of pipeline `{}`: {} changed since the ledger \
+                 was written (IR hash {} then, {} now), so its results are not this pipeline's",
+                p.id,
+                c.args.path,
+                h.ir.chars().take(12).collect::<String>(),
+                ir.chars().take(12).collect::<String>()
+            ),
+            "re-run without --resume (a resume would mix results of two versions of the pipeline)",
+        );
+        return false;
+    }
+    if !same_file(Path::new(&h.file), Path::new(&c.args.path)) {
+        crate::ui::note(&format!(
+            "orchmig run: the ledger was written for {}; {} defines the same pipeline, resuming it",
+            h.file, c.args.path
+        ));
+    }
+    true
+}
+
 /// Runs `orchmig run`; returns the exit code.
 pub fn run(mut c: RunCommand) -> i32 {
     let history = match &c.resume {
         Some(f) => match ledger::read(f) {
             Ok(h) => Some(h),
             Err(e) => {
-                print_path_error(
-                    &f.display().to_string(),
-                    &e,
-                    "pass the ledger file a run wrote with --ledger",
-                );
+                let help = if e.contains("older orchmig") {
+                    "re-run without --resume (this orchmig writes ledgers with checksums)"
+                } else if e.contains("line ") && !e.contains("not an orchmig") {
+                    "re-run without --resume; keep the damaged ledger to see what happened"
+                } else {
+                    "pass the ledger file a run wrote with --ledger"
+                };
+                print_path_error(&f.display().to_string(), &e, help);
                 return EXIT_USAGE;
             }
         },
         None => None,
     };
+    if let (Some(h), Some(f)) = (&history, &c.resume)
+        && let Some(n) = h.torn
+    {
+        crate::ui::note(&format!(
+            "orchmig run: {}: line {n} is incomplete (the run was killed while writing it); it \
+             is ignored, and cut off before the resume appends",
+            f.display()
+        ));
+    }
+    let asked_pipeline = c.args.pipeline.clone();
     if let Some(h) = &history {
-        let mut args = h.args.clone().unwrap_or_default();
+        let mut args = h.args.clone();
         if c.faults_given {
             args.fail = c.args.fail.clone();
             args.hang = c.args.hang.clone();
         }
         args.path = c.args.path.clone();
         args.pipeline = Some(h.pipeline.clone());
+        // The runner is the command line's (default dry), never the ledger's: a resume must not
+        // run step bodies the user did not ask to run.
+        if args.runner != c.args.runner {
+            crate::ui::note(&format!(
+                "orchmig run: the ledger's run used the {} runner; this resume uses the {} runner, \
+                 as the command line says{}",
+                args.runner,
+                c.args.runner,
+                if args.runner == "python" {
+                    " (pass --runner python to run the step bodies)"
+                } else {
+                    ""
+                }
+            ));
+        }
+        args.runner = c.args.runner.clone();
         c.args = args;
     }
     let Some(file) = read_one(Path::new(&c.args.path)) else {
@@ -145,12 +301,41 @@ pub fn run(mut c: RunCommand) -> i32 {
     let pipeline = match pick(&file, c.args.pipeline.as_deref()) {
         Ok(p) => p,
         Err(e) => {
-            print_path_error("--pipeline", &e, "name one of the pipelines listed");
+            match &history {
+                Some(h) => print_path_error(
+                    &c.resume
+                        .as_deref()
+                        .map(|l| l.display().to_string())
+                        .unwrap_or_default(),
+                    &format!(
+                        "the ledger is of pipeline `{}` ({}), which {} does not define",
+                        h.pipeline, h.file, file.path
+                    ),
+                    "resume with the pipeline file the ledger was written for",
+                ),
+                None => print_path_error("--pipeline", &e, "name one of the pipelines listed"),
+            }
             return EXIT_USAGE;
         }
     };
     if let Some(n) = c.schedule_preview {
         return preview(pipeline, c.from.as_deref(), n, c.format);
+    }
+    if let Some(h) = &history {
+        if let Some(a) = asked_pipeline.filter(|a| *a != pipeline.id && *a != pipeline.name) {
+            print_path_error(
+                "--pipeline",
+                &format!(
+                    "names `{a}`, but the ledger being resumed is of pipeline `{}`",
+                    h.pipeline
+                ),
+                "drop --pipeline: a resume runs the ledger's pipeline",
+            );
+            return EXIT_USAGE;
+        }
+        if !same_pipeline(&c, h, &file, pipeline) {
+            return EXIT_USAGE;
+        }
     }
     let unknown = c.args.faults().unknown(&step_paths(&file, pipeline));
     if !unknown.is_empty() {
@@ -169,6 +354,11 @@ pub fn run(mut c: RunCommand) -> i32 {
         );
         return EXIT_USAGE;
     }
+    if let Some(m) = &c.ledger
+        && !ledger_target_ok(m, &[(Path::new(&c.args.path), "the pipeline file")])
+    {
+        return EXIT_USAGE;
+    }
     let mut runner = match make_runner(&c.args) {
         Ok(r) => r,
         Err(e) => {
@@ -180,27 +370,9 @@ pub fn run(mut c: RunCommand) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let ledger_path = c.resume.clone().or(c.ledger.clone());
-    let mut writer = match (&ledger_path, history.is_some()) {
-        (None, _) => None,
-        (Some(p), resumed) => {
-            let opened = if resumed && c.ledger.is_none() {
-                LedgerWriter::append(p)
-            } else {
-                LedgerWriter::create(c.ledger.as_deref().unwrap_or(p))
-            };
-            match opened {
-                Ok(w) => Some(w),
-                Err(e) => {
-                    print_path_error(
-                        &p.display().to_string(),
-                        &format!("cannot open the ledger: {e}"),
-                        "check the path and your permissions",
-                    );
-                    return EXIT_USAGE;
-                }
-            }
-        }
+    let mut writer = match open_ledger(&c, history.as_ref()) {
+        Ok(w) => w,
+        Err(code) => return code,
     };
     match execute(
         &file,

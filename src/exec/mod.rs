@@ -154,7 +154,10 @@ pub fn execute(
             &mut ledger,
             Event::Run {
                 version: LEDGER_VERSION,
+                run_id: ledger::new_run_id(),
+                file: args.path.clone(),
                 pipeline: pipeline.id.clone(),
+                ir: ledger::ir_hash(file, pipeline),
                 args: args.clone(),
             },
         )?,
@@ -163,7 +166,14 @@ pub fn execute(
                 .iter()
                 .map(|k| scheduler::rerun_set(&plan, "", k, h).len())
                 .sum();
-            write(&mut ledger, Event::Resume { rerun })?;
+            write(
+                &mut ledger,
+                Event::Resume {
+                    run_id: ledger::new_run_id(),
+                    runner: runner.name().to_string(),
+                    rerun,
+                },
+            )?;
         }
     }
     drop(plan);

@@ -22,17 +22,88 @@ const WORKER: &str = include_str!("worker.py");
 /// Wall-clock limit of loading a module's support code or evaluating a condition.
 const SETUP_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Watches orchmig for the worker: a python process with no user code that waits for its stdin
+/// (a pipe from orchmig) to close, which happens however orchmig ends, `kill -9` included, then
+/// kills the worker's process group: the worker and whatever its bodies started.
+const GUARD: &str = "import os, signal, sys
+for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(s, signal.SIG_IGN)
+sys.stdin.buffer.read()
+try:
+    os.killpg(int(sys.argv[1]), signal.SIGKILL)
+except OSError:
+    pass
+";
+
 struct Worker {
     child: Child,
     stdin: ChildStdin,
     rx: Receiver<String>,
+    /// The guard process ([`GUARD`]); `None` where there are no process groups.
+    guard: Option<Child>,
 }
 
 impl Drop for Worker {
     fn drop(&mut self) {
+        // The whole group, while the worker's pid is still held (not yet waited for): bodies may
+        // have started processes of their own.
+        #[cfg(unix)]
+        if let Ok(pid) = libc::pid_t::try_from(self.child.id()) {
+            // SAFETY: killpg has no memory-safety preconditions.
+            unsafe {
+                libc::killpg(pid, libc::SIGKILL);
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(g) = &mut self.guard {
+            let _ = g.kill();
+            let _ = g.wait();
+        }
     }
+}
+
+/// Makes the worker, between fork and exec, the leader of a process group of its own (so it and
+/// what its bodies start can be killed together) and, on Linux, killed by the kernel when orchmig
+/// dies.
+#[cfg(unix)]
+fn own_group_dying_with(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    #[cfg(target_os = "linux")]
+    let parent = libc::pid_t::try_from(std::process::id()).unwrap_or(0);
+    // SAFETY: the closure only makes async-signal-safe system calls (setpgid, prctl, getppid,
+    // _exit) and allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::setpgid(0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            #[cfg(target_os = "linux")]
+            {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // orchmig died before the death signal was set: nobody is waiting for answers.
+                if libc::getppid() != parent {
+                    libc::_exit(1);
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Starts the guard of a worker's process group; `None` when it cannot be started (the kernel's
+/// death signal still stops the worker itself on Linux).
+#[cfg(unix)]
+fn spawn_guard(group: u32) -> Option<Child> {
+    Command::new(python())
+        .args(["-S", "-c", GUARD, &group.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()
 }
 
 enum Failure {
@@ -78,17 +149,25 @@ impl PythonRunner {
     }
 
     fn spawn(&mut self) -> Result<(), String> {
-        let mut child = Command::new(python())
-            .args(["-u", "-c", WORKER])
+        let mut cmd = Command::new(python());
+        cmd.args(["-u", "-c", WORKER])
             .env("ORCHMIG_STORE", self.store.path())
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::inherit());
+        #[cfg(unix)]
+        own_group_dying_with(&mut cmd);
+        let mut child = cmd
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", python()))?;
+        #[cfg(unix)]
+        let guard = spawn_guard(child.id());
+        #[cfg(not(unix))]
+        let guard = None;
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             let _ = child.kill();
+            let _ = child.wait();
             return Err("cannot talk to the python worker".into());
         };
         let (tx, rx) = channel();
@@ -104,7 +183,12 @@ impl PythonRunner {
                 }
             }
         });
-        self.worker = Some(Worker { child, stdin, rx });
+        self.worker = Some(Worker {
+            child,
+            stdin,
+            rx,
+            guard,
+        });
         self.modules.clear();
         self.defined.clear();
         Ok(())

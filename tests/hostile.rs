@@ -158,3 +158,44 @@ fn a_ten_thousand_node_pipeline_is_reported_without_hanging() {
         "the page says why there is no graph"
     );
 }
+
+/// A prefect.yaml nested 100,000 brackets deep (over a minute in the YAML parser) is a warning
+/// with its line within 10 s, and the flow file beside it is still read.
+#[test]
+fn a_deeply_nested_prefect_yaml_is_a_warning_not_a_hang() {
+    let tmp = tempfile::tempdir().unwrap();
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        here.join("corpus/prefect/daily_sales_etl.py"),
+        tmp.path().join("daily_sales_etl.py"),
+    )
+    .unwrap();
+    let depth = 100_000;
+    std::fs::write(
+        tmp.path().join("prefect.yaml"),
+        format!(
+            "deployments:\n- name: x\n  entrypoint: daily_sales_etl.py:daily_sales_etl\n  parameters:\n    a: {}{}\n",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        ),
+    )
+    .unwrap();
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_orchmig"))
+        .args(["analyze", ".", "--format", "json"])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("65 levels deep at line 5"), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        json.to_string().contains("daily_sales_etl"),
+        "the flow is still read: {json}"
+    );
+}

@@ -58,8 +58,44 @@ fn warning(message: String) -> Diagnostic {
     }
 }
 
+/// The deepest `[`/`{` nesting of YAML flow collections orchmig reads; a real prefect.yaml has
+/// a handful of levels.
+const MAX_FLOW_DEPTH: usize = 64;
+
+/// The line and depth where flow brackets first nest deeper than [`MAX_FLOW_DEPTH`], if they do
+/// (one linear pass; brackets inside quoted scalars and comments are not counted).
+fn too_deep(text: &str) -> Option<(usize, usize)> {
+    let mut depth = 0usize;
+    for (i, line) in text.lines().enumerate() {
+        let mut quote: Option<char> = None;
+        for c in line.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '#') => break,
+                (None, '[' | '{') => {
+                    depth += 1;
+                    if depth > MAX_FLOW_DEPTH {
+                        return Some((i + 1, depth));
+                    }
+                }
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
 /// Every deployment of a `prefect.yaml` text as (entrypoint file, flow function, deployment).
 pub fn parse(text: &str, shown: &str) -> Result<Vec<(String, String, Deployment)>, String> {
+    if let Some((line, depth)) = too_deep(text) {
+        return Err(format!(
+            "{shown} nests brackets {depth} levels deep at line {line}, more than the \
+             {MAX_FLOW_DEPTH} orchmig reads (a YAML parser takes quadratic time on such nesting)"
+        ));
+    }
     let doc: serde_yaml_ng::Value =
         serde_yaml_ng::from_str(text).map_err(|e| format!("{shown} is not valid YAML: {e}"))?;
     let Some(list) = doc.get("deployments").and_then(|d| d.as_sequence()) else {

@@ -350,6 +350,13 @@ struct Exec<'p> {
     insts: Vec<Inst>,
     clock: Clock<Ev>,
     queue: BTreeSet<(usize, i64, usize, usize, usize)>,
+    /// The partitions running now, in order: every pass looks at these, not at every partition
+    /// of the backfill (10 years hourly is 87,600 of them).
+    active: BTreeSet<usize>,
+    /// The first partition that may still be pending (they start in order).
+    next_pending: usize,
+    /// How many partitions are done.
+    done: usize,
     running: usize,
     nested: BTreeMap<InstanceKey, (Record, usize)>,
 }
@@ -379,6 +386,9 @@ pub fn run(env: &mut Env, spec: RunSpec) -> Result<RunOutcome, String> {
         parts,
         insts: Vec::new(),
         queue: BTreeSet::new(),
+        active: BTreeSet::new(),
+        next_pending: 0,
+        done: 0,
         running: 0,
         nested: BTreeMap::new(),
     };
@@ -454,18 +464,13 @@ impl<'p> Exec<'p> {
                 return Err(e);
             }
             // Partitions start in order as slots free up.
-            let active = self
-                .parts
-                .iter()
-                .filter(|p| p.state == PartState::Active)
-                .count();
-            let mut room = max_parts.saturating_sub(active);
-            for part in self.parts.iter_mut() {
-                if room == 0 {
-                    break;
-                }
-                if part.state == PartState::Pending {
-                    part.state = PartState::Active;
+            let mut room = max_parts.saturating_sub(self.active.len());
+            while room > 0 && self.next_pending < self.parts.len() {
+                let pi = self.next_pending;
+                self.next_pending += 1;
+                if self.parts[pi].state == PartState::Pending {
+                    self.parts[pi].state = PartState::Active;
+                    self.active.insert(pi);
                     room -= 1;
                 }
             }
@@ -481,13 +486,10 @@ impl<'p> Exec<'p> {
                 return Err(e);
             }
             if self.clock.is_idle() {
-                if self.parts.iter().all(|p| p.state == PartState::Done) {
+                if self.done == self.parts.len() {
                     break;
                 }
-                if self.parts.iter().any(|p| p.state == PartState::Active)
-                    && self.queue.is_empty()
-                    && !self.stuck(env)
-                {
+                if !self.active.is_empty() && self.queue.is_empty() && !self.stuck(env) {
                     break;
                 }
                 continue;
@@ -506,10 +508,7 @@ impl<'p> Exec<'p> {
     /// marked skipped so the run ends. Returns whether anything changed.
     fn stuck(&mut self, env: &mut Env) -> bool {
         let mut changed = false;
-        for pi in 0..self.parts.len() {
-            if self.parts[pi].state != PartState::Active {
-                continue;
-            }
+        for pi in self.active.clone() {
             for ni in 0..self.plan.pipeline.nodes.len() {
                 if !self.parts[pi].slots[ni].expanded {
                     self.decide_as(
@@ -553,10 +552,7 @@ impl<'p> Exec<'p> {
     /// Decides every undecided step of the active partitions once; true when something changed.
     fn evaluate(&mut self, env: &mut Env) -> bool {
         let mut changed = false;
-        for pi in 0..self.parts.len() {
-            if self.parts[pi].state != PartState::Active {
-                continue;
-            }
+        for pi in self.active.clone() {
             for r in 0..self.plan.order.len() {
                 let ni = self.plan.order[r];
                 if self.parts[pi].slots[ni].expanded {
@@ -607,6 +603,8 @@ impl<'p> Exec<'p> {
             .all(|s| s.expanded && s.insts.iter().all(|&i| self.insts[i].state.is_some()));
         if done {
             self.parts[pi].state = PartState::Done;
+            self.active.remove(&pi);
+            self.done += 1;
         }
         done
     }

@@ -109,6 +109,16 @@ def normalise_partitions(dg, pdef):
     return {"kind": "other:" + type(pdef).__name__}
 
 
+def _unresolved_asset_job(dg):
+    """The class `define_asset_job` returns: Dagster 1.13 no longer exports it at the top level."""
+    found = getattr(dg, "UnresolvedAssetJobDefinition", None)
+    if found is None:
+        from dagster._core.definitions.unresolved_asset_job_definition import (
+            UnresolvedAssetJobDefinition as found,
+        )
+    return found
+
+
 def _loose_definitions(dg, ns):
     def pick(*types):
         return [v for k, v in ns.items() if not k.startswith("__") and isinstance(v, types)]
@@ -116,7 +126,7 @@ def _loose_definitions(dg, ns):
     return dg.Definitions(
         assets=pick(dg.AssetsDefinition, dg.AssetSpec, dg.SourceAsset),
         asset_checks=pick(dg.AssetChecksDefinition),
-        jobs=pick(dg.JobDefinition, dg.UnresolvedAssetJobDefinition),
+        jobs=pick(dg.JobDefinition, _unresolved_asset_job(dg)),
         schedules=pick(dg.ScheduleDefinition),
         sensors=pick(dg.SensorDefinition),
     )

@@ -239,7 +239,9 @@ fn readme_first_command_builds_and_inventories_the_corpus() {
     );
     for framework in ["airflow", "dagster", "prefect"] {
         assert!(
-            stdout.lines().any(|l| l.starts_with(&format!("{framework}: "))),
+            stdout
+                .lines()
+                .any(|l| l.starts_with(&format!("{framework}: "))),
             "a {framework} line in the inventory:\n{stdout}"
         );
     }

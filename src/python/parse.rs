@@ -1,10 +1,13 @@
-//! The one place Python source is parsed; everything else sees an AST or a diagnostic.
+//! The one place Python source is parsed (with `ruff_python_parser`); everything else sees an
+//! AST or a diagnostic. A syntax error is reported where `python -m py_compile` reports it.
 
-use rustpython_parser::ast::Suite;
-use rustpython_parser::{Parse, ParseErrorType};
+use ruff_python_parser::{
+    LexicalErrorType, Mode, ParseError, ParseErrorType, ParseOptions, parse_unchecked,
+};
 
-use super::source::SourceText;
+use super::ast::{self, Expr, Ranged, Stmt, Suite, TextRange, TextSize};
 use crate::ir::{Diagnostic, Severity, Span};
+use crate::python::source::SourceText;
 
 /// Deepest bracket nesting accepted before parsing; deeper input is refused with a diagnostic.
 pub const MAX_NESTING: usize = 200;
@@ -27,19 +30,26 @@ pub fn parse_module(src: &SourceText) -> Result<Suite, Diagnostic> {
             help: Some("orchmig refuses pathologically nested code; split the expression".into()),
         });
     }
-    let suite = Suite::parse(src.text, src.path).map_err(|err| {
-        let offset = u32::from(err.offset);
-        let line = src.line_of(offset);
-        let (message, help) = explain(src, &err.error, line);
-        Diagnostic {
+    let parsed = parse_unchecked(src.text, ParseOptions::from(Mode::Module));
+    if let Some(err) = parsed.errors().iter().min_by_key(|e| e.location.start()) {
+        let (offset, what) = (err.location.start(), message(err));
+        let offset = u32::from(offset);
+        return Err(Diagnostic {
             severity: Severity::Error,
             code: "syntax".into(),
-            line: Some(line),
+            line: Some(src.line_of(offset)),
             span: Some(point(src, offset)),
-            message,
-            help: Some(help),
-        }
-    })?;
+            message: format!("invalid Python syntax: {what}"),
+            help: Some(
+                "fix the syntax error (python -m py_compile FILE shows it too); the other files were still read".into(),
+            ),
+        });
+    }
+    let Some(module) = parsed.try_into_module() else {
+        unreachable!("a module parse gives a module")
+    };
+    let mut suite = module.into_suite();
+    normalise(src.text, &mut suite);
     if let Some((offset, depth)) = too_deep_ast(&suite) {
         let line = src.line_of(offset);
         return Err(Diagnostic {
@@ -58,11 +68,142 @@ pub fn parse_module(src: &SourceText) -> Result<Suite, Diagnostic> {
     Ok(suite)
 }
 
+/// What went wrong, in ruff's words.
+fn message(err: &ParseError) -> String {
+    match &err.error {
+        ParseErrorType::Lexical(LexicalErrorType::Eof) => {
+            "unexpected end of file (an unclosed bracket or block?)".into()
+        }
+        e => lower_first(&e.to_string()),
+    }
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// Shapes ruff's tree the way CPython's `ast` module has it, which the readers walk:
+/// - the range of a decorated `def`/`class` starts at its keyword (`async` included), not at its
+///   first decorator (a function is reported at its `def` line; decorators are listed apart);
+/// - an `elif` is an `if` alone in the `else` of the one before it, from `elif` to the end of
+///   the whole statement (see [`super::orelse`]).
+fn normalise(text: &str, stmts: &mut [Stmt]) {
+    for stmt in stmts {
+        match stmt {
+            Stmt::FunctionDef(f) => {
+                if !f.decorator_list.is_empty() {
+                    let mut start = keyword_before(text, f.name.start(), "def");
+                    if f.is_async {
+                        start = start.and_then(|s| keyword_before(text, s, "async"));
+                    }
+                    if let Some(start) = start {
+                        f.range = TextRange::new(start, f.range.end());
+                    }
+                }
+                normalise(text, &mut f.body);
+            }
+            Stmt::ClassDef(c) => {
+                if !c.decorator_list.is_empty()
+                    && let Some(start) = keyword_before(text, c.name.start(), "class")
+                {
+                    c.range = TextRange::new(start, c.range.end());
+                }
+                normalise(text, &mut c.body);
+            }
+            Stmt::For(s) => {
+                normalise(text, &mut s.body);
+                normalise(text, &mut s.orelse);
+            }
+            Stmt::While(s) => {
+                normalise(text, &mut s.body);
+                normalise(text, &mut s.orelse);
+            }
+            Stmt::If(s) => {
+                nest_elif(s);
+                normalise(text, &mut s.body);
+                for clause in &mut s.elif_else_clauses {
+                    normalise(text, &mut clause.body);
+                }
+            }
+            Stmt::With(s) => normalise(text, &mut s.body),
+            Stmt::Match(s) => {
+                for case in &mut s.cases {
+                    normalise(text, &mut case.body);
+                }
+            }
+            Stmt::Try(s) => {
+                normalise(text, &mut s.body);
+                for h in &mut s.handlers {
+                    let ast::ExceptHandler::ExceptHandler(h) = h;
+                    normalise(text, &mut h.body);
+                }
+                normalise(text, &mut s.orelse);
+                normalise(text, &mut s.finalbody);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Turns `if a: … elif b: … else: …` into `if a: … else: (if b: … else: …)`; the inner `if`
+/// is nested in turn when [`normalise`] walks the `else`.
+fn nest_elif(s: &mut ast::StmtIf) {
+    if !s
+        .elif_else_clauses
+        .first()
+        .is_some_and(|c| c.test.is_some())
+    {
+        return;
+    }
+    let mut clauses = std::mem::take(&mut s.elif_else_clauses);
+    let elif = clauses.remove(0);
+    let range = TextRange::new(elif.range.start(), s.range.end());
+    let Some(test) = elif.test else {
+        unreachable!("checked above")
+    };
+    let inner = ast::StmtIf {
+        node_index: ast::AtomicNodeIndex::default(),
+        range,
+        test: Box::new(test),
+        body: elif.body,
+        elif_else_clauses: clauses,
+    };
+    s.elif_else_clauses = vec![ast::ElifElseClause {
+        range,
+        node_index: ast::AtomicNodeIndex::default(),
+        test: None,
+        body: std::iter::once(Stmt::If(inner)).collect(),
+    }];
+}
+
+/// The offset of `keyword` ending just before `at`, across whitespace and line continuations.
+fn keyword_before(text: &str, at: TextSize, keyword: &str) -> Option<TextSize> {
+    let mut end = usize::from(at);
+    let bytes = text.as_bytes();
+    loop {
+        let before = &bytes[..end];
+        match before.last() {
+            Some(b' ' | b'\t' | b'\x0c') => end -= 1,
+            Some(b'\n') if before.ends_with(b"\\\n") => end -= 2,
+            Some(b'\n') if before.ends_with(b"\\\r\n") => end -= 3,
+            _ => break,
+        }
+    }
+    let start = end.checked_sub(keyword.len())?;
+    if text.get(start..end)? != keyword {
+        return None;
+    }
+    TextSize::try_from(start).ok()
+}
+
 /// The start offset and depth of the first expression nested deeper than [`MAX_EXPR_DEPTH`].
 /// Depth is counted from the expressions' ranges in a pre-order walk: an expression is inside
 /// every open one whose range contains it.
-fn too_deep_ast(suite: &Suite) -> Option<(u32, usize)> {
-    use rustpython_parser::ast::Ranged;
+fn too_deep_ast(suite: &[Stmt]) -> Option<(u32, usize)> {
     let mut open: Vec<(u32, u32)> = Vec::new();
     let mut found = None;
     super::visit::each_expr(suite, &mut |e| {
@@ -84,12 +225,19 @@ fn too_deep_ast(suite: &Suite) -> Option<(u32, usize)> {
     found
 }
 
+/// Parses a module's text with no file behind it (tests, generated code); `None` on an error.
+pub fn parse_suite(text: &str) -> Option<Suite> {
+    parse_module(&SourceText::new("<string>", text)).ok()
+}
+
 /// Parses one expression (a call site already read from a parsed module); `None` if it is not one.
-pub fn parse_expression(text: &str) -> Option<rustpython_parser::ast::Expr> {
+pub fn parse_expression(text: &str) -> Option<Expr> {
     if too_deep(text).is_some() {
         return None;
     }
-    rustpython_parser::ast::Expr::parse(text, "<expression>").ok()
+    ruff_python_parser::parse_expression(text)
+        .ok()
+        .map(|p| p.into_expr())
 }
 
 fn point(src: &SourceText, offset: u32) -> Span {
@@ -101,69 +249,6 @@ fn point(src: &SourceText, offset: u32) -> Span {
         start: offset,
         end: offset,
     }
-}
-
-fn explain(src: &SourceText, err: &ParseErrorType, line: u32) -> (String, String) {
-    let near = (line.saturating_sub(1)..=line + 1)
-        .filter(|&l| l >= 1)
-        .any(|l| reuses_outer_quote(src.line_text(l)));
-    if near || reuses_outer_quote(src.line_text(line)) {
-        return (
-            "this f-string reuses its outer quote inside a replacement field (PEP 701, Python 3.12)"
-                .into(),
-            "orchmig's parser reads Python up to 3.11 f-strings: use the other quote inside the braces, e.g. f\"{row['id']}\"; the other files were still read".into(),
-        );
-    }
-    let what = match err {
-        ParseErrorType::Eof => "unexpected end of file (an unclosed bracket or block?)".to_string(),
-        ParseErrorType::Lexical(e) if e.to_string().contains("EOF") => {
-            "unexpected end of file (an unclosed bracket or block?)".to_string()
-        }
-        ParseErrorType::Lexical(e) => format!("invalid token: {e}"),
-        ParseErrorType::UnrecognizedToken(tok, expected) => match expected {
-            Some(exp) => format!("unexpected `{tok}`, expected {exp}"),
-            None => format!("unexpected `{tok}`"),
-        },
-        ParseErrorType::InvalidToken => "invalid token".to_string(),
-        ParseErrorType::ExtraToken(tok) => format!("unexpected extra `{tok}`"),
-    };
-    (
-        format!("invalid Python syntax: {what}"),
-        "fix the syntax error (python -m py_compile FILE shows it too); the other files were still read".into(),
-    )
-}
-
-/// True when a line holds an f-string whose replacement field uses the f-string's own quote.
-fn reuses_outer_quote(line: &str) -> bool {
-    let bytes = line.as_bytes();
-    let mut i = 0;
-    while i + 1 < bytes.len() {
-        let prefix_f = matches!(bytes[i], b'f' | b'F')
-            && (i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_'));
-        if prefix_f && matches!(bytes[i + 1], b'"' | b'\'') {
-            let quote = bytes[i + 1];
-            let mut j = i + 2;
-            let mut depth = 0usize;
-            while j < bytes.len() {
-                let b = bytes[j];
-                if depth == 0 && b == quote {
-                    break;
-                }
-                if b == b'{' {
-                    depth += 1;
-                } else if b == b'}' {
-                    depth = depth.saturating_sub(1);
-                } else if depth > 0 && b == quote {
-                    return true;
-                }
-                j += 1;
-            }
-            i = j + 1;
-        } else {
-            i += 1;
-        }
-    }
-    false
 }
 
 /// The offset and depth where bracket nesting first exceeds [`MAX_NESTING`], ignoring strings
@@ -190,13 +275,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn detects_pep701_quote_reuse() {
-        assert!(reuses_outer_quote(r#"x = f"{row["id"]}""#));
-        assert!(!reuses_outer_quote(r#"x = f"{row['id']}""#));
-        assert!(!reuses_outer_quote(r#"x = "{a["b"]}""#));
-    }
-
-    #[test]
     fn syntax_error_has_line_and_hint() {
         let src = SourceText::new("bad.py", "x = 1\ndef f(:\n    pass\n");
         let d = parse_module(&src).unwrap_err();
@@ -206,10 +284,29 @@ mod tests {
     }
 
     #[test]
-    fn pep701_gets_its_own_message() {
-        let src = SourceText::new("f.py", "row = {}\nx = f\"{row[\"id\"]}\"\n");
-        let d = parse_module(&src).unwrap_err();
-        assert!(d.message.contains("PEP 701"), "{}", d.message);
+    fn pep701_fstrings_parse() {
+        let text = "row = {}\nx = f\"{row[\"id\"]}\"\ny = f\"{x=}\"\nz = f\"\"\"{\n    row[\"a\"]  # the key\n}\"\"\"\n";
+        let src = SourceText::new("f.py", text);
+        let suite = parse_module(&src).expect("PEP 701 f-strings parse");
+        assert_eq!(suite.len(), 4);
+        assert!(
+            suite[1..]
+                .iter()
+                .all(|s| matches!(s, Stmt::Assign(a) if a.value.is_f_string_expr()))
+        );
+    }
+
+    #[test]
+    fn decorated_definitions_start_at_their_keyword() {
+        let text = "@a\n@b(1)\nasync  def f():\n    pass\n\n@c\nclass K:\n    @d\n    def m(self):\n        pass\n";
+        let src = SourceText::new("d.py", text);
+        let suite = parse_module(&src).unwrap();
+        assert!(src.slice(suite[0].range()).starts_with("async  def f"));
+        assert!(src.slice(suite[1].range()).starts_with("class K"));
+        let Stmt::ClassDef(k) = &suite[1] else {
+            panic!()
+        };
+        assert!(src.slice(k.body[0].range()).starts_with("def m"));
     }
 
     #[test]

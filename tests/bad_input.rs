@@ -109,6 +109,7 @@ fn s(p: &Path) -> &str {
 
 // ---- syntax and encoding ----------------------------------------------------------------
 
+/// At the line `python3 -m py_compile` reports, in its words where it has fixed ones.
 #[test]
 fn syntax_errors_of_several_kinds_name_their_line() {
     analyze_and_ir(
@@ -120,20 +121,20 @@ fn syntax_errors_of_several_kinds_name_their_line() {
     analyze_and_ir(
         "tests/bad/syntax_eof.py",
         1,
-        "syntax_eof.py:",
-        "end of file",
+        "syntax_eof.py:6",
+        "'(' was never closed",
     );
     analyze_and_ir(
         "tests/bad/syntax_indent.py",
         1,
         "syntax_indent.py:12",
-        "invalid Python syntax",
+        "invalid Python syntax: unexpected indent",
     );
     analyze_and_ir(
         "tests/bad/syntax_token.py",
         1,
         "syntax_token.py:6",
-        "invalid",
+        "invalid Python syntax: invalid syntax",
     );
 }
 

@@ -32,7 +32,28 @@ pub fn parse_module(src: &SourceText) -> Result<Suite, Diagnostic> {
     }
     let parsed = parse_unchecked(src.text, ParseOptions::from(Mode::Module));
     if let Some(err) = parsed.errors().iter().min_by_key(|e| e.location.start()) {
-        let (offset, what) = (err.location.start(), message(err));
+        // CPython's tokenizer errors about brackets win over the parser's where they come first.
+        let (offset, what) = match brackets(parsed.tokens()) {
+            Some(Brackets::Mismatch { at, close, open }) if at <= err.location.start() => (
+                at,
+                format!(
+                    "closing parenthesis '{close}' does not match opening parenthesis '{open}'"
+                ),
+            ),
+            // As CPython: when parsing stops at the end of the file, or on a later line than
+            // the bracket (on its own line, the parser's error stands).
+            Some(Brackets::Unclosed { at, open })
+                if src
+                    .text
+                    .get(usize::from(err.location.start())..)
+                    .is_none_or(|rest| rest.trim().is_empty())
+                    || src.line_of(u32::from(err.location.start()))
+                        > src.line_of(u32::from(at)) =>
+            {
+                (at, format!("'{open}' was never closed"))
+            }
+            _ => (err.location.start(), python_message(src, err)),
+        };
         let offset = u32::from(offset);
         return Err(Diagnostic {
             severity: Severity::Error,
@@ -68,12 +89,88 @@ pub fn parse_module(src: &SourceText) -> Result<Suite, Diagnostic> {
     Ok(suite)
 }
 
-/// What went wrong, in ruff's words.
-fn message(err: &ParseError) -> String {
+/// A bracket error as CPython's tokenizer reports it.
+enum Brackets {
+    /// A closing bracket of another kind than the innermost open one, at the closing one.
+    Mismatch {
+        at: TextSize,
+        close: char,
+        open: char,
+    },
+    /// The innermost bracket still open at the end of the file, at that bracket.
+    Unclosed { at: TextSize, open: char },
+}
+
+/// The first bracket error in the tokens, if any.
+fn brackets(tokens: &ast::token::Tokens) -> Option<Brackets> {
+    use ast::token::TokenKind;
+    let mut open: Vec<(TextSize, char)> = Vec::new();
+    for t in tokens.iter() {
+        let close = match t.kind() {
+            TokenKind::Lpar => {
+                open.push((t.start(), '('));
+                continue;
+            }
+            TokenKind::Lsqb => {
+                open.push((t.start(), '['));
+                continue;
+            }
+            TokenKind::Lbrace => {
+                open.push((t.start(), '{'));
+                continue;
+            }
+            TokenKind::Rpar => ')',
+            TokenKind::Rsqb => ']',
+            TokenKind::Rbrace => '}',
+            _ => continue,
+        };
+        match open.pop() {
+            Some((_, o)) if matches!((o, close), ('(', ')') | ('[', ']') | ('{', '}')) => {}
+            Some((_, o)) => {
+                return Some(Brackets::Mismatch {
+                    at: t.start(),
+                    close,
+                    open: o,
+                });
+            }
+            None => {}
+        }
+    }
+    open.pop().map(|(at, open)| Brackets::Unclosed { at, open })
+}
+
+/// CPython's wording for a parse error where it has a fixed one, else ruff's.
+fn python_message(src: &SourceText, err: &ParseError) -> String {
     match &err.error {
+        ParseErrorType::UnexpectedIndentation => "unexpected indent".into(),
+        ParseErrorType::Lexical(LexicalErrorType::IndentationError) => {
+            "unindent does not match any outer indentation level".into()
+        }
+        ParseErrorType::Lexical(LexicalErrorType::UnclosedStringError) => {
+            let text = src.slice(err.location);
+            let quotes = text.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+            let triple = quotes.starts_with("\"\"\"") || quotes.starts_with("'''");
+            let (start, end) = (
+                u32::from(err.location.start()),
+                u32::from(err.location.end()),
+            );
+            format!(
+                "unterminated {}string literal (detected at line {})",
+                if triple { "triple-quoted " } else { "" },
+                src.line_of(end.saturating_sub(1).max(start))
+            )
+        }
+        ParseErrorType::ExpectedToken {
+            expected: ast::token::TokenKind::Colon,
+            ..
+        } => "expected ':'".into(),
+        ParseErrorType::Lexical(LexicalErrorType::UnrecognizedToken { .. }) => {
+            "invalid syntax".into()
+        }
         ParseErrorType::Lexical(LexicalErrorType::Eof) => {
             "unexpected end of file (an unclosed bracket or block?)".into()
         }
+        ParseErrorType::Lexical(e) => lower_first(&e.to_string()),
         e => lower_first(&e.to_string()),
     }
 }
@@ -281,6 +378,68 @@ mod tests {
         assert_eq!(d.line, Some(2));
         assert_eq!(d.code, "syntax");
         assert!(d.help.unwrap().contains("other files"));
+    }
+
+    #[test]
+    fn an_unclosed_bracket_is_reported_where_it_opens() {
+        let src = SourceText::new("eof.py", "x = 1\nprint((1, 2\n\n\n");
+        let d = parse_module(&src).unwrap_err();
+        assert_eq!(d.line, Some(2));
+        assert_eq!(d.span.unwrap().col, 7);
+        assert!(d.message.contains("'(' was never closed"), "{}", d.message);
+    }
+
+    #[test]
+    fn bracket_and_string_errors_read_as_cpython_words_them() {
+        let cases = [
+            ("x = (1,\ny = 2\n", 1, "'(' was never closed"),
+            ("print((1, 2", 1, "'(' was never closed"),
+            (
+                "x = 1\ndef f(:\n    pass\n",
+                2,
+                "expected a parameter or the end of the parameter list",
+            ),
+            (
+                "x = (1, 2]\n",
+                1,
+                "closing parenthesis ']' does not match opening parenthesis '('",
+            ),
+            (
+                "x = 1\ny = \"abc\nz = 1\n",
+                2,
+                "unterminated string literal (detected at line 2)",
+            ),
+            (
+                "x = \"\"\"abc\ny = 1\n",
+                1,
+                "unterminated triple-quoted string literal (detected at line 2)",
+            ),
+            ("if x\n    pass\n", 1, "expected ':'"),
+            (
+                "def f():\n        a = 1\n    b = 2\n",
+                3,
+                "unindent does not match any outer indentation level",
+            ),
+        ];
+        for (text, line, words) in cases {
+            let d = parse_module(&SourceText::new("c.py", text)).unwrap_err();
+            assert_eq!(
+                (d.line, d.message.as_str()),
+                (
+                    Some(line),
+                    format!("invalid Python syntax: {words}").as_str()
+                ),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unexpected_indent_is_named_as_python_names_it() {
+        let src = SourceText::new("i.py", "def f():\n    a()\n      b()\n");
+        let d = parse_module(&src).unwrap_err();
+        assert_eq!(d.line, Some(3));
+        assert!(d.message.ends_with("unexpected indent"), "{}", d.message);
     }
 
     #[test]

@@ -249,11 +249,7 @@ fn normalise(text: &str, stmts: &mut [Stmt]) {
 /// Turns `if a: … elif b: … else: …` into `if a: … else: (if b: … else: …)`; the inner `if`
 /// is nested in turn when [`normalise`] walks the `else`.
 fn nest_elif(s: &mut ast::StmtIf) {
-    if !s
-        .elif_else_clauses
-        .first()
-        .is_some_and(|c| c.test.is_some())
-    {
+    if s.elif_else_clauses.first().is_none_or(|c| c.test.is_none()) {
         return;
     }
     let mut clauses = std::mem::take(&mut s.elif_else_clauses);

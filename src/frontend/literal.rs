@@ -770,6 +770,20 @@ mod tests {
     }
 
     #[test]
+    fn pep701_fstrings_evaluate_like_any_other() {
+        assert_eq!(
+            eval_with("CFG = {'a': 'eu'}", r#"f"load_{CFG["a"]}""#),
+            Value::Str("load_eu".into())
+        );
+        assert_eq!(eval_with("N = 3", "f'{N=}'"), Value::Str("N=3".into()));
+        assert_eq!(
+            eval_with("N = 3", "f'''{\n    N  # a comment\n}'''"),
+            Value::Str("3".into())
+        );
+        assert!(matches!(eval_with("N = 3", "f'{N:>4}'"), Value::Expr(_)));
+    }
+
+    #[test]
     fn ranges_and_comprehensions() {
         assert_eq!(
             eval_with("", "range(1, 7, 2)"),

@@ -1,5 +1,5 @@
-//! Readers: Python source → IR. Shared helpers (parsing, imports, literals, spans) live here;
-//! each framework has one reader module with the same entry point.
+//! Readers: Python source → IR. Shared helpers (imports, literals, callables) live here, parsing
+//! and spans in [`crate::python`]; each framework has one reader module with the same entry point.
 
 pub mod airflow;
 pub mod callable;

@@ -11,7 +11,7 @@ pub mod ast {
     pub use ruff_text_size::{Ranged, TextRange, TextSize};
 }
 
-use ast::{Expr, Number, Stmt, StmtIf};
+use ast::{Expr, Stmt, StmtIf};
 
 /// The statements after an `if`'s `else:` (for an `elif`, the one nested `if` that parsing made
 /// of it); empty when there is no `else`.
@@ -29,20 +29,4 @@ pub fn str_literal(e: &Expr) -> Option<&str> {
         Expr::StringLiteral(s) => Some(s.value.to_str()),
         _ => None,
     }
-}
-
-/// The value of an integer literal that fits in an `i64`.
-pub fn int_literal(e: &Expr) -> Option<i64> {
-    match e {
-        Expr::NumberLiteral(n) => match &n.value {
-            Number::Int(i) => i.as_i64(),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// True for a literal constant: a string, bytes, number, bool, `None` or `...`.
-pub fn is_constant(e: &Expr) -> bool {
-    e.is_literal_expr()
 }

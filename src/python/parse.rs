@@ -465,6 +465,23 @@ mod tests {
     }
 
     #[test]
+    fn ranges_are_byte_offsets_across_crlf_and_non_ascii() {
+        let text = "import x\r\n\r\n@x.task\r\nasync def données(é: int):\r\n    \"\"\"Doc\r\n    string\"\"\"\r\n    return é\r\n";
+        let src = SourceText::new("c.py", text);
+        let suite = parse_module(&src).unwrap();
+        let Stmt::FunctionDef(f) = &suite[1] else {
+            panic!("not a def: {:?}", suite[1])
+        };
+        assert_eq!(src.span(f.range).line, 4);
+        assert!(src.slice(f.range).starts_with("async def données(é: int):"));
+        assert!(src.slice(f.range).ends_with("return é"));
+        assert_eq!(src.span(f.body[0].range()).end_line, 6);
+        let ret = src.span(f.body[1].range());
+        assert_eq!((ret.line, ret.col), (7, 5));
+        assert_eq!(src.slice(f.body[1].range()), "return é");
+    }
+
+    #[test]
     fn deep_nesting_is_refused() {
         let text = format!("x = {}1{}\n", "(".repeat(500), ")".repeat(500));
         let src = SourceText::new("deep.py", &text);

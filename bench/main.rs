@@ -9,9 +9,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use rustpython_parser::Parse;
-use rustpython_parser::ast::Suite;
-
 const SEED: u64 = 0x0C4A_11E6_2026;
 const RSS_TAG: &str = "orchmig-bench peak-rss-kb ";
 
@@ -156,7 +153,8 @@ fn orchmig(args: &[String], reps: usize) -> Result<Run, String> {
     })
 }
 
-/// The parse floor: read and parse every file with rustpython-parser, one thread, nothing else.
+/// The parse floor: read and parse every file with ruff_python_parser (orchmig's parser), one
+/// thread, nothing else.
 fn parse_floor(files: &[PathBuf], reps: usize) -> f64 {
     let mut times = Vec::new();
     for _ in 0..reps {
@@ -166,8 +164,8 @@ fn parse_floor(files: &[PathBuf], reps: usize) -> f64 {
             let Ok(text) = std::fs::read_to_string(f) else {
                 continue;
             };
-            if let Ok(suite) = Suite::parse(&text, &f.display().to_string()) {
-                statements += suite.len();
+            if let Ok(parsed) = ruff_python_parser::parse_module(&text) {
+                statements += parsed.suite().len();
             }
         }
         times.push(start.elapsed().as_secs_f64());
@@ -286,11 +284,7 @@ fn bench(o: &Opts) -> Result<(), String> {
     );
 
     let floor = parse_floor(&files, o.reps);
-    row(
-        "(a) parse floor: read + rustpython parse, 1 thread",
-        s(floor),
-        "",
-    );
+    row("(a) parse floor: read + ruff parse, 1 thread", s(floor), "");
     let one = orchmig(
         &path_args(&["--threads", "1", "analyze", "--format", "json"], &inputs),
         o.reps,

@@ -15,6 +15,7 @@ pub mod matrix;
 pub mod matrix_cmd;
 pub mod parallel;
 pub mod port_cmd;
+pub mod python;
 pub mod report;
 pub mod review;
 pub mod robustness;

@@ -3,8 +3,9 @@
 //! targets in fuzz/ and their regression tests in tests/fuzz_regressions/ drive.
 
 use crate::emit::{Target, port_file};
-use crate::frontend::{self, parse, source::SourceText};
+use crate::frontend;
 use crate::ir::{self, SourceFile};
+use crate::python::{parse, source::SourceText};
 use crate::report::Translations;
 
 /// Every target profile a port can be asked for.

@@ -109,6 +109,7 @@ fn s(p: &Path) -> &str {
 
 // ---- syntax and encoding ----------------------------------------------------------------
 
+/// At the line `python3 -m py_compile` reports, in its words where it has fixed ones.
 #[test]
 fn syntax_errors_of_several_kinds_name_their_line() {
     analyze_and_ir(
@@ -120,22 +121,44 @@ fn syntax_errors_of_several_kinds_name_their_line() {
     analyze_and_ir(
         "tests/bad/syntax_eof.py",
         1,
-        "syntax_eof.py:",
-        "end of file",
+        "syntax_eof.py:6",
+        "'(' was never closed",
     );
     analyze_and_ir(
         "tests/bad/syntax_indent.py",
         1,
         "syntax_indent.py:12",
-        "invalid Python syntax",
+        "invalid Python syntax: unexpected indent",
     );
     analyze_and_ir(
         "tests/bad/syntax_token.py",
         1,
         "syntax_token.py:6",
-        "invalid",
+        "invalid Python syntax: invalid syntax",
     );
-    analyze_and_ir("tests/bad/pep701.py", 1, "pep701.py:8", "PEP 701");
+}
+
+/// Python 3.12 f-strings (PEP 701: the outer quote reused inside a field, `=`, a comment in a
+/// multi-line field) read like any other string: evaluated where constant, bodies verbatim.
+#[test]
+fn pep701_fstrings_read_like_any_other_string() {
+    let out = orchmig(&["analyze", "tests/bad/pep701.py", GOOD]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    out.good_still_read();
+    let ir = ir_json(&["tests/bad/pep701.py"]);
+    let p = &ir["files"][0]["pipelines"][0];
+    assert_eq!(p["id"], "quoting");
+    let nodes = p["nodes"].as_array().unwrap();
+    let ids: Vec<&str> = nodes.iter().map(|n| n["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["label", "debug", "report"]);
+    let body = |i: usize| nodes[i]["callable"]["body"].as_str().unwrap().to_string();
+    assert_eq!(body(0), "return f\"{row[\"id\"]}\"\n");
+    assert_eq!(body(1), "return f\"{row=}\"\n");
+    assert!(
+        body(2).contains("# the key, in a comment inside the field"),
+        "{}",
+        body(2)
+    );
 }
 
 #[test]

@@ -3,11 +3,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rustpython_parser::ast::{Expr, Ranged, Stmt};
+use crate::python::ast::{Expr, Ranged, Stmt};
 
-use crate::frontend::source::SourceText;
-use crate::frontend::{parse, xcom};
+use crate::frontend::xcom;
 use crate::ir::{CallableParam, Edge, EdgeKind, Framework, Pipeline, Pull, SourceFile};
+use crate::python::parse;
+use crate::python::source::SourceText;
 use crate::report::{Fidelity, Ledger, Translations};
 
 /// One pull turned into a parameter: the pipeline's index, the node, the pull, the parameter.

@@ -1,10 +1,8 @@
 //! Function definitions as IR callables: signature, decorators and body source with spans.
 
-use rustpython_parser::ast::{self, Expr, Ranged, Stmt};
-use rustpython_parser::text_size::TextRange;
-
-use super::source::{SourceText, dedent};
 use crate::ir::{Callable, CallableParam};
+use crate::python::ast::{self, Expr, Ranged, Stmt, TextRange};
+use crate::python::source::{SourceText, dedent};
 
 /// A `def` or `async def` seen uniformly.
 #[derive(Clone, Copy)]
@@ -12,11 +10,11 @@ pub struct FunctionDef<'a> {
     /// Function name.
     pub name: &'a str,
     /// Parameters.
-    pub args: &'a ast::Arguments,
+    pub args: &'a ast::Parameters,
     /// Body statements.
     pub body: &'a [Stmt],
-    /// Decorator expressions.
-    pub decorators: &'a [Expr],
+    /// Decorators (`@` and expression).
+    pub decorators: &'a [ast::Decorator],
     /// Return annotation.
     pub returns: Option<&'a Expr>,
     /// `async def`.
@@ -31,20 +29,11 @@ impl<'a> FunctionDef<'a> {
         match stmt {
             Stmt::FunctionDef(f) => Some(FunctionDef {
                 name: f.name.as_str(),
-                args: &f.args,
+                args: &f.parameters,
                 body: &f.body,
                 decorators: &f.decorator_list,
                 returns: f.returns.as_deref(),
-                is_async: false,
-                range: f.range,
-            }),
-            Stmt::AsyncFunctionDef(f) => Some(FunctionDef {
-                name: f.name.as_str(),
-                args: &f.args,
-                body: &f.body,
-                decorators: &f.decorator_list,
-                returns: f.returns.as_deref(),
-                is_async: true,
+                is_async: f.is_async,
                 range: f.range,
             }),
             _ => None,
@@ -57,20 +46,16 @@ impl<'a> FunctionDef<'a> {
             .posonlyargs
             .iter()
             .chain(&self.args.args)
-            .map(|a| a.def.arg.as_str())
+            .map(|a| a.parameter.name.as_str())
             .collect()
     }
 
     /// The docstring, if the body starts with one.
     pub fn docstring(&self) -> Option<String> {
         match self.body.first() {
-            Some(Stmt::Expr(e)) => match &*e.value {
-                Expr::Constant(c) => match &c.value {
-                    ast::Constant::Str(s) => Some(s.trim().to_string()),
-                    _ => None,
-                },
-                _ => None,
-            },
+            Some(Stmt::Expr(e)) => {
+                crate::python::str_literal(&e.value).map(|s| s.trim().to_string())
+            }
             _ => None,
         }
     }
@@ -81,9 +66,9 @@ impl<'a> FunctionDef<'a> {
         let a = self.args;
         for p in a.posonlyargs.iter().chain(&a.args).chain(&a.kwonlyargs) {
             params.push(CallableParam {
-                name: p.def.arg.to_string(),
+                name: p.parameter.name.to_string(),
                 annotation: p
-                    .def
+                    .parameter
                     .annotation
                     .as_ref()
                     .map(|e| src.slice(e.range()).to_string()),
@@ -92,14 +77,14 @@ impl<'a> FunctionDef<'a> {
         }
         if let Some(v) = &a.vararg {
             params.push(CallableParam {
-                name: format!("*{}", v.arg),
+                name: format!("*{}", v.name),
                 annotation: None,
                 default: None,
             });
         }
         if let Some(k) = &a.kwarg {
             params.push(CallableParam {
-                name: format!("**{}", k.arg),
+                name: format!("**{}", k.name),
                 annotation: None,
                 default: None,
             });
@@ -127,7 +112,7 @@ impl<'a> FunctionDef<'a> {
             decorators: self
                 .decorators
                 .iter()
-                .map(|d| src.slice(d.range()).to_string())
+                .map(|d| src.slice(d.expression.range()).to_string())
                 .collect(),
             is_async: self.is_async,
             body,

@@ -1,6 +1,6 @@
 //! Import resolution: local names to qualified names, so readers match `af.task` and `t` alike.
 
-use rustpython_parser::ast::{self, Expr, Stmt};
+use crate::python::ast::{self, Expr, Stmt};
 use std::collections::HashMap;
 
 /// Local name → fully qualified dotted name, from a module's import statements.
@@ -40,7 +40,7 @@ impl ImportMap {
                     }
                 }
                 Stmt::ImportFrom(s) => {
-                    let level = s.level.map_or(0, |l| l.to_u32()) as usize;
+                    let level = s.level as usize;
                     let module = format!(
                         "{}{}",
                         ".".repeat(level),
@@ -64,19 +64,19 @@ impl ImportMap {
                 }
                 Stmt::If(s) => {
                     self.collect(&s.body);
-                    self.collect(&s.orelse);
+                    for clause in &s.elif_else_clauses {
+                        self.collect(&clause.body);
+                    }
                 }
                 Stmt::Try(s) => {
                     self.collect(&s.body);
-                    for h in &s.handlers {
-                        let ast::ExceptHandler::ExceptHandler(h) = h;
-                        self.collect(&h.body);
+                    // `except*` handlers were never read for imports.
+                    if !s.is_star {
+                        for h in &s.handlers {
+                            let ast::ExceptHandler::ExceptHandler(h) = h;
+                            self.collect(&h.body);
+                        }
                     }
-                    self.collect(&s.orelse);
-                    self.collect(&s.finalbody);
-                }
-                Stmt::TryStar(s) => {
-                    self.collect(&s.body);
                     self.collect(&s.orelse);
                     self.collect(&s.finalbody);
                 }
@@ -135,10 +135,9 @@ pub fn last_part(qualified: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rustpython_parser::Parse;
 
     fn map(src: &str) -> (ImportMap, ast::Suite) {
-        let suite = ast::Suite::parse(src, "t.py").unwrap();
+        let suite = crate::python::parse::parse_suite(src).unwrap();
         (ImportMap::from_suite(&suite), suite)
     }
 
@@ -158,7 +157,7 @@ mod tests {
     #[test]
     fn qualifies_attribute_chains() {
         let (m, _) = map("import airflow.sdk as af\n");
-        let e = ast::Expr::parse("af.task.bash", "e").unwrap();
+        let e = crate::python::parse::parse_expression("af.task.bash").unwrap();
         assert_eq!(m.qualify(&e).as_deref(), Some("airflow.sdk.task.bash"));
     }
 

@@ -1,10 +1,10 @@
 //! Data edges that pass one key of an upstream's returned dict (`pack(orders=split["domestic"])`,
 //! an Airflow `multiple_outputs` XCom): the key is the named output the edge carries.
 
-use rustpython_parser::ast::{Constant, Expr};
+use crate::python::ast::Expr;
 
-use super::parse::parse_expression;
 use crate::ir::{EdgeKind, Pipeline};
+use crate::python::parse::parse_expression;
 
 /// Names the output of every data edge whose argument indexes its upstream by a string.
 pub fn name_outputs(text: &str, p: &mut Pipeline) {
@@ -35,9 +35,14 @@ fn keyed_argument(call: &Expr, param: &str, position: Option<usize>) -> Option<S
     let Expr::Call(c) = call else {
         return None;
     };
-    let value = match c.keywords.iter().find(|k| k.arg.as_deref() == Some(param)) {
+    let value = match c
+        .arguments
+        .keywords
+        .iter()
+        .find(|k| k.arg.as_deref() == Some(param))
+    {
         Some(kw) => &kw.value,
-        None => c.args.get(position?)?,
+        None => c.arguments.args.get(position?)?,
     };
     let Expr::Subscript(s) = value else {
         return None;
@@ -48,13 +53,7 @@ fn keyed_argument(call: &Expr, param: &str, position: Option<usize>) -> Option<S
     ) {
         return None;
     }
-    match &*s.slice {
-        Expr::Constant(k) => match &k.value {
-            Constant::Str(key) => Some(key.clone()),
-            _ => None,
-        },
-        _ => None,
-    }
+    crate::python::str_literal(&s.slice).map(str::to_string)
 }
 
 #[cfg(test)]

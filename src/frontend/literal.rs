@@ -1,14 +1,14 @@
 //! The small literal evaluator shared by every reader: constants, containers, durations,
 //! datetimes, f-strings over constants, and names bound to such values.
 
-use rustpython_parser::ast::{self, Constant, Expr, Operator, Ranged, Stmt, UnaryOp};
+use crate::python::ast::{self, Expr, Operator, Ranged, Stmt, UnaryOp};
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use super::imports::ImportMap;
-use super::source::SourceText;
 use crate::ir::{CallValue, DateTime, Value};
+use crate::python::source::SourceText;
 
 /// Longest list the evaluator builds (`range(10**9)` stays an expression).
 const MAX_LIST: usize = 100_000;
@@ -100,7 +100,12 @@ impl<'s, 'a> Evaluator<'s, 'a> {
         self.work.set(self.work.get() - 1);
         let d = depth + 1;
         match expr {
-            Expr::Constant(c) => constant(&c.value).unwrap_or_else(|| self.opaque(expr)),
+            Expr::StringLiteral(_)
+            | Expr::BytesLiteral(_)
+            | Expr::NumberLiteral(_)
+            | Expr::BooleanLiteral(_)
+            | Expr::NoneLiteral(_)
+            | Expr::EllipsisLiteral(_) => constant(expr).unwrap_or_else(|| self.opaque(expr)),
             Expr::Name(n) => match self.names.get(n.id.as_str()) {
                 Some(v) => v.clone(),
                 None if n.id.as_str() == "__file__" => Value::Str(self.src.path.to_string()),
@@ -112,8 +117,9 @@ impl<'s, 'a> Evaluator<'s, 'a> {
             Expr::Set(s) => Value::List(s.elts.iter().map(|e| self.eval_depth(e, d)).collect()),
             Expr::Dict(dict) => {
                 let mut out = BTreeMap::new();
-                for (k, v) in dict.keys.iter().zip(&dict.values) {
-                    match k {
+                for item in &dict.items {
+                    let v = &item.value;
+                    match &item.key {
                         Some(k) => match self.eval_depth(k, d) {
                             Value::Str(s) => {
                                 out.insert(s, self.eval_depth(v, d));
@@ -144,21 +150,36 @@ impl<'s, 'a> Evaluator<'s, 'a> {
                 let r = self.eval_depth(&b.right, d);
                 binop(b.op, l, r).unwrap_or_else(|| self.opaque(expr))
             }
-            Expr::JoinedStr(j) => {
+            Expr::FString(j) => {
                 let mut out = String::new();
-                for part in &j.values {
-                    match part {
-                        Expr::Constant(c) => match &c.value {
-                            Constant::Str(s) => out.push_str(s),
-                            _ => return self.opaque(expr),
-                        },
-                        Expr::FormattedValue(f) if f.format_spec.is_none() => {
-                            match python_str(&self.eval_depth(&f.value, d)) {
-                                Some(s) => out.push_str(&s),
-                                None => return self.opaque(expr),
+                for part in &j.value {
+                    let elements = match part {
+                        ast::FStringPart::Literal(s) => {
+                            out.push_str(s);
+                            continue;
+                        }
+                        ast::FStringPart::FString(f) => &f.elements,
+                    };
+                    for element in elements {
+                        match element {
+                            ast::InterpolatedStringElement::Literal(s) => out.push_str(s),
+                            // The conversion (`!r`, and the `repr` a bare `{x=}` implies) is
+                            // not applied: `str` of the value, as the readers always did.
+                            ast::InterpolatedStringElement::Interpolation(f)
+                                if f.format_spec.is_none() =>
+                            {
+                                if let Some(debug) = &f.debug_text {
+                                    out.push_str(debug.as_str());
+                                }
+                                match python_str(&self.eval_depth(&f.expression, d)) {
+                                    Some(s) => out.push_str(&s),
+                                    None => return self.opaque(expr),
+                                }
+                            }
+                            ast::InterpolatedStringElement::Interpolation(_) => {
+                                return self.opaque(expr);
                             }
                         }
-                        _ => return self.opaque(expr),
                     }
                 }
                 Value::Str(out)
@@ -214,7 +235,7 @@ impl<'s, 'a> Evaluator<'s, 'a> {
 
     fn compare(&self, c: &ast::ExprCompare, d: usize) -> Option<bool> {
         let mut left = self.eval_depth(&c.left, d);
-        for (op, right) in c.ops.iter().zip(&c.comparators) {
+        for (op, right) in c.ops.iter().zip(c.comparators.iter()) {
             let right = self.eval_depth(right, d);
             if !left.is_literal() || !right.is_literal() {
                 return None;
@@ -360,10 +381,20 @@ impl<'s, 'a> Evaluator<'s, 'a> {
     }
 
     fn call(&self, expr: &Expr, call: &ast::ExprCall, d: usize) -> Value {
-        if call.args.iter().any(|a| matches!(a, Expr::Starred(_))) {
+        if call
+            .arguments
+            .args
+            .iter()
+            .any(|a| matches!(a, Expr::Starred(_)))
+        {
             return self.opaque(expr);
         }
-        let args: Vec<Value> = call.args.iter().map(|a| self.eval_depth(a, d)).collect();
+        let args: Vec<Value> = call
+            .arguments
+            .args
+            .iter()
+            .map(|a| self.eval_depth(a, d))
+            .collect();
         if let Expr::Attribute(a) = &*call.func
             && let Value::Str(base) = self.eval_depth(&a.value, d)
         {
@@ -375,7 +406,7 @@ impl<'s, 'a> Evaluator<'s, 'a> {
             return self.opaque(expr);
         };
         let mut kwargs = BTreeMap::new();
-        for kw in &call.keywords {
+        for kw in &*call.arguments.keywords {
             match &kw.arg {
                 Some(name) => {
                     kwargs.insert(name.to_string(), self.eval_depth(&kw.value, d));
@@ -571,15 +602,17 @@ fn range(args: &[Value]) -> Option<Value> {
     Some(Value::List(out))
 }
 
-fn constant(c: &Constant) -> Option<Value> {
-    Some(match c {
-        Constant::None => Value::None,
-        Constant::Bool(b) => Value::Bool(*b),
-        Constant::Str(s) => Value::Str(s.clone()),
-        Constant::Int(i) => Value::Int(i.to_string().parse().ok()?),
-        Constant::Float(f) => Value::Float(*f),
-        Constant::Tuple(t) => Value::List(t.iter().map(constant).collect::<Option<_>>()?),
-        Constant::Bytes(_) | Constant::Complex { .. } | Constant::Ellipsis => return None,
+fn constant(e: &Expr) -> Option<Value> {
+    Some(match e {
+        Expr::NoneLiteral(_) => Value::None,
+        Expr::BooleanLiteral(b) => Value::Bool(b.value),
+        Expr::StringLiteral(s) => Value::Str(s.value.to_string()),
+        Expr::NumberLiteral(n) => match &n.value {
+            ast::Number::Int(i) => Value::Int(i.as_i64()?),
+            ast::Number::Float(f) => Value::Float(*f),
+            ast::Number::Complex { .. } => return None,
+        },
+        _ => return None,
     })
 }
 
@@ -654,11 +687,10 @@ pub fn python_str(v: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rustpython_parser::Parse;
 
     fn eval_with(module: &str, expr: &str) -> Value {
         let text = format!("{module}\n__x__ = {expr}\n");
-        let suite = ast::Suite::parse(&text, "t.py").unwrap();
+        let suite = crate::python::parse::parse_suite(&text).unwrap();
         let src = SourceText::new("t.py", &text);
         let imports = ImportMap::from_suite(&suite);
         let mut ev = Evaluator::new(&src, &imports);
@@ -735,6 +767,20 @@ mod tests {
             Value::Str("load_eu_3".into())
         );
         assert!(matches!(eval_with("", "f'{unknown}'"), Value::Expr(s) if s == "f'{unknown}'"));
+    }
+
+    #[test]
+    fn pep701_fstrings_evaluate_like_any_other() {
+        assert_eq!(
+            eval_with("CFG = {'a': 'eu'}", r#"f"load_{CFG["a"]}""#),
+            Value::Str("load_eu".into())
+        );
+        assert_eq!(eval_with("N = 3", "f'{N=}'"), Value::Str("N=3".into()));
+        assert_eq!(
+            eval_with("N = 3", "f'''{\n    N  # a comment\n}'''"),
+            Value::Str("3".into())
+        );
+        assert!(matches!(eval_with("N = 3", "f'{N:>4}'"), Value::Expr(_)));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Readers: Python source → IR. Shared helpers (parsing, imports, literals, spans) live here;
-//! each framework has one reader module with the same entry point.
+//! Readers: Python source → IR. Shared helpers (imports, literals, callables) live here, parsing
+//! and spans in [`crate::python`]; each framework has one reader module with the same entry point.
 
 pub mod airflow;
 pub mod callable;
@@ -7,23 +7,20 @@ pub mod dagster;
 pub mod imports;
 mod keyed;
 pub mod literal;
-pub mod parse;
 pub mod prefect;
-pub mod source;
 pub mod support;
-pub mod visit;
 mod walk;
 pub mod xcom;
 
 pub use walk::{WalkError, collect_files};
 
-use rustpython_parser::ast::Stmt;
+use crate::python::ast::Stmt;
 use std::path::Path;
 
 use crate::ir::{self, Diagnostic, Framework, Pipeline, Severity, SourceFile};
+use crate::python::source::SourceText;
 use imports::ImportMap;
 use literal::Evaluator;
-use source::SourceText;
 
 /// Stack size of the thread each file is read on, so deep (but accepted) input cannot
 /// overflow the stack of recursive AST walks.
@@ -178,7 +175,7 @@ fn read_source_here(path: &str, text: &str) -> SourceFile {
         path: path.to_string(),
         ..SourceFile::default()
     };
-    let suite = match parse::parse_module(&src) {
+    let suite = match crate::python::parse::parse_module(&src) {
         Ok(suite) => suite,
         Err(diag) => {
             file.diagnostics.push(diag);
@@ -250,7 +247,7 @@ fn read_source_here(path: &str, text: &str) -> SourceFile {
 /// A warning for each `from <framework module> import *`: the names it binds are unknown to a
 /// static reader, so decorators and operators used through it are not recognised.
 fn star_imports(src: &SourceText, suite: &[Stmt]) -> Vec<Diagnostic> {
-    use rustpython_parser::ast::Ranged;
+    use crate::python::ast::Ranged;
     suite
         .iter()
         .filter_map(|s| match s {

@@ -1,11 +1,11 @@
 //! The module-level code that pipeline bodies rely on: imports, constants, helper functions
 //! and classes — everything at the top level that is not itself a pipeline construct.
 
-use rustpython_parser::ast::{Expr, Ranged, Stmt};
+use crate::python::ast::{Expr, Ranged, Stmt};
 
 use super::imports::ImportMap;
-use super::source::SourceText;
 use crate::ir::{Framework, SupportItem};
+use crate::python::source::SourceText;
 
 /// The support items of a module, in source order.
 pub fn support(suite: &[Stmt], src: &SourceText, imports: &ImportMap) -> Vec<SupportItem> {
@@ -16,7 +16,6 @@ pub fn support(suite: &[Stmt], src: &SourceText, imports: &ImportMap) -> Vec<Sup
         .iter()
         .filter_map(|s| match s {
             Stmt::FunctionDef(f) if !f.decorator_list.is_empty() => Some(f.name.to_string()),
-            Stmt::AsyncFunctionDef(f) if !f.decorator_list.is_empty() => Some(f.name.to_string()),
             _ => None,
         })
         .collect();
@@ -47,7 +46,7 @@ pub fn support(suite: &[Stmt], src: &SourceText, imports: &ImportMap) -> Vec<Sup
                 }
             }
             Stmt::ImportFrom(s) => {
-                let level = s.level.map_or(0, |l| l.to_u32()) as usize;
+                let level = s.level as usize;
                 let module = format!(
                     "{}{}",
                     ".".repeat(level),
@@ -101,17 +100,9 @@ pub fn support(suite: &[Stmt], src: &SourceText, imports: &ImportMap) -> Vec<Sup
                     import: false,
                 });
             }
-            Stmt::AsyncFunctionDef(f) if f.decorator_list.is_empty() => {
-                out.push(SupportItem {
-                    text,
-                    binds: vec![f.name.to_string()],
-                    framework: None,
-                    import: false,
-                });
-            }
             Stmt::ClassDef(c) => {
                 // A subclass of a framework class (a Dagster resource, say) only exists in that framework.
-                let framework = c.bases.iter().find_map(|b| framework_of_expr(b, imports));
+                let framework = c.bases().iter().find_map(|b| framework_of_expr(b, imports));
                 out.push(SupportItem {
                     text,
                     binds: vec![c.name.to_string()],
@@ -178,15 +169,21 @@ fn walk_names(e: &Expr, f: &mut dyn FnMut(&str)) {
         Expr::Attribute(a) => walk_names(&a.value, f),
         Expr::Call(c) => {
             walk_names(&c.func, f);
-            c.args.iter().for_each(|a| walk_names(a, f));
-            c.keywords.iter().for_each(|k| walk_names(&k.value, f));
+            c.arguments.args.iter().for_each(|a| walk_names(a, f));
+            c.arguments
+                .keywords
+                .iter()
+                .for_each(|k| walk_names(&k.value, f));
         }
         Expr::List(l) => l.elts.iter().for_each(|x| walk_names(x, f)),
         Expr::Tuple(t) => t.elts.iter().for_each(|x| walk_names(x, f)),
         Expr::Set(t) => t.elts.iter().for_each(|x| walk_names(x, f)),
         Expr::Dict(d) => {
-            d.keys.iter().flatten().for_each(|x| walk_names(x, f));
-            d.values.iter().for_each(|x| walk_names(x, f));
+            d.items
+                .iter()
+                .filter_map(|i| i.key.as_ref())
+                .for_each(|x| walk_names(x, f));
+            d.items.iter().for_each(|i| walk_names(&i.value, f));
         }
         Expr::BinOp(b) => {
             walk_names(&b.left, f);

@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use rustpython_parser::ast::{self, Expr, Stmt};
+use crate::python::ast::{self, Expr, Ranged, Stmt};
 
 use super::callable::FunctionDef;
 use super::literal::Evaluator;
-use super::visit;
 use crate::ir::{Pull, Value};
+use crate::python::visit;
 
 /// Every `X.xcom_pull(…)` call in a body, outer before inner, in source order. The readers and
 /// the writers both number a body's pulls by their place in this list.
@@ -28,22 +28,22 @@ pub fn pull_calls(body: &[Stmt]) -> Vec<&ast::ExprCall> {
 /// The `task_ids` argument of a pull (keyword, or first positional), unless it reads a key other
 /// than the return value or another DAG.
 fn task_ids_arg(call: &ast::ExprCall) -> Option<&Expr> {
-    for kw in &call.keywords {
+    for kw in &call.arguments.keywords {
         match kw.arg.as_deref() {
             Some("key") => match &kw.value {
-                Expr::Constant(c) if matches!(&c.value, ast::Constant::Str(s) if s == "return_value") =>
-                    {}
+                v if crate::python::str_literal(v) == Some("return_value") => {}
                 _ => return None,
             },
             Some("dag_id" | "include_prior_dates" | "map_indexes") | None => return None,
             _ => {}
         }
     }
-    call.keywords
+    call.arguments
+        .keywords
         .iter()
         .find(|k| k.arg.as_deref() == Some("task_ids"))
         .map(|k| &k.value)
-        .or_else(|| call.args.first())
+        .or_else(|| call.arguments.args.first())
 }
 
 /// The task ids a pull reads, and whether it names a list of them (so returns a list), when the
@@ -93,7 +93,7 @@ pub fn operator_pulls(
         .chain(&a.kwonlyargs)
         .enumerate()
     {
-        let name = p.def.arg.as_str();
+        let name = p.parameter.name.as_str();
         match kwargs.get(name).or_else(|| positional.get(i)) {
             Some(v) => scoped.names.insert(name.to_string(), v.clone()),
             None => scoped.names.remove(name),
@@ -108,7 +108,7 @@ pub fn operator_pulls(
                 index,
                 task_ids,
                 many,
-                span: ev.src.span(call.range),
+                span: ev.src.span(call.range()),
             })
         })
         .collect()

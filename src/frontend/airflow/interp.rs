@@ -1,6 +1,6 @@
 //! A static interpreter of Airflow modules: follows what builds DAGs, records what it cannot.
 
-use rustpython_parser::ast::{self, Expr, Operator, Ranged, Stmt};
+use crate::python::ast::{self, Expr, Operator, Ranged, Stmt};
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
@@ -135,7 +135,7 @@ where
         (out, self.diagnostics)
     }
 
-    fn span(&self, range: rustpython_parser::text_size::TextRange) -> Span {
+    fn span(&self, range: crate::python::ast::TextRange) -> Span {
         self.ctx.src.span(range)
     }
 
@@ -285,6 +285,7 @@ where
                     }
                     _ => {
                         let v = self.ev.eval(&Expr::BinOp(ast::ExprBinOp {
+                            node_index: ast::AtomicNodeIndex::default(),
                             range: a.range,
                             left: a.target.clone(),
                             op: a.op,
@@ -295,15 +296,14 @@ where
                 }
             }
             Stmt::With(w) => self.with(&w.items, &w.body),
-            Stmt::AsyncWith(w) => self.with(&w.items, &w.body),
-            Stmt::For(f) => self.for_loop(&f.target, &f.iter, &f.body, f),
+            Stmt::For(f) if !f.is_async => self.for_loop(&f.target, &f.iter, &f.body, f),
             Stmt::If(i) => self.if_stmt(i),
-            Stmt::Try(t) => {
+            Stmt::Try(t) if !t.is_star => {
                 self.block(&t.body);
                 self.block(&t.orelse);
                 self.block(&t.finalbody);
             }
-            Stmt::FunctionDef(_) | Stmt::AsyncFunctionDef(_) => {
+            Stmt::FunctionDef(_) => {
                 if let Some(def) = FunctionDef::of(stmt) {
                     self.define_function(def);
                 }
@@ -333,7 +333,7 @@ where
         }
         match self.ev.eval(&i.test) {
             Value::Bool(true) => self.block(&i.body),
-            Value::Bool(false) => self.block(&i.orelse),
+            Value::Bool(false) => self.block(crate::python::orelse(i)),
             _ => {
                 if self.dag_stack.last().is_some() {
                     self.opaque(
@@ -343,7 +343,7 @@ where
                     );
                 }
                 self.block(&i.body);
-                self.block(&i.orelse);
+                self.block(crate::python::orelse(i));
             }
         }
     }
@@ -481,12 +481,12 @@ where
     fn define_function(&mut self, def: FunctionDef<'s>) {
         let mut obj = Obj::LocalFn(def);
         for deco in def.decorators.iter().rev() {
-            let (func, call) = match deco {
+            let (func, call) = match &deco.expression {
                 Expr::Call(c) => (&*c.func, Some(c)),
                 other => (other, None),
             };
             let options = call
-                .map(|c| self.eval_keywords(&c.keywords))
+                .map(|c| self.eval_keywords(&c.arguments.keywords))
                 .unwrap_or_default();
             obj = match self.qualified_symbol(func) {
                 Some(Symbol::TaskDecorator(flavor)) => Obj::TaskFn(Rc::new(TaskFn {
@@ -512,12 +512,12 @@ where
                 },
                 Some(Symbol::TaskGroupDecorator) => Obj::GroupFn(Rc::new((def, options))),
                 Some(sym @ (Symbol::AssetDecorator | Symbol::AssetMulti)) => {
-                    let keywords: &'s [ast::Keyword] = call.map_or(&[], |c| &c.keywords);
+                    let keywords: &'s [ast::Keyword] = call.map_or(&[], |c| &c.arguments.keywords);
                     self.asset_dag(def, keywords, sym == Symbol::AssetMulti)
                 }
                 Some(Symbol::DagDecorator) => {
                     let (kws, args): (&'s [ast::Keyword], Vec<&'s Expr>) = match call {
-                        Some(c) => (&c.keywords, c.args.iter().collect()),
+                        Some(c) => (&c.arguments.keywords, c.arguments.args.iter().collect()),
                         None => (&[], Vec::new()),
                     };
                     Obj::DagFn(Rc::new((def, kws, args)))
@@ -709,8 +709,13 @@ where
             | Expr::Set(ast::ExprSet { elts, .. }) => {
                 elts.iter().flat_map(|x| self.deep_refs(x)).collect()
             }
-            Expr::Dict(d) => d.values.iter().flat_map(|x| self.deep_refs(x)).collect(),
-            Expr::Constant(_) | Expr::JoinedStr(_) => Vec::new(),
+            Expr::Dict(d) => d
+                .items
+                .iter()
+                .flat_map(|x| self.deep_refs(&x.value))
+                .collect(),
+            Expr::FString(_) => Vec::new(),
+            e if e.is_literal_expr() => Vec::new(),
             other => self.expr(other).refs(),
         }
     }
@@ -736,8 +741,8 @@ where
             Some(Symbol::Chain) => return self.chain(call, false),
             Some(Symbol::ChainLinear) => return self.chain(call, true),
             Some(Symbol::CrossDownstream) => {
-                let span = self.span(call.range);
-                let objs: Vec<Obj<'s>> = call.args.iter().map(|a| self.expr(a)).collect();
+                let span = self.span(call.range());
+                let objs: Vec<Obj<'s>> = call.arguments.args.iter().map(|a| self.expr(a)).collect();
                 if let [a, b] = objs.as_slice() {
                     self.connect(&a.refs(), &b.refs(), span);
                 }
@@ -745,10 +750,14 @@ where
             }
             Some(Symbol::Label) => return Obj::Label,
             Some(Symbol::XComArg) => {
-                return call.args.first().map_or(Obj::Value(Value::None), |a| {
-                    let refs = self.expr(a).refs();
-                    Obj::Tasks { refs, list: false }
-                });
+                return call
+                    .arguments
+                    .args
+                    .first()
+                    .map_or(Obj::Value(Value::None), |a| {
+                        let refs = self.expr(a).refs();
+                        Obj::Tasks { refs, list: false }
+                    });
             }
             Some(Symbol::TaskGroupClass) => {
                 // A TaskGroup made without `with` only names a group; tasks join it via task_group=.
@@ -773,6 +782,7 @@ where
             Obj::LocalFn(def) => self.inline(def, call),
             _ => {
                 if call
+                    .arguments
                     .keywords
                     .iter()
                     .any(|k| k.arg.as_deref() == Some("task_id"))
@@ -785,10 +795,10 @@ where
                     return self.operator_task(&class, call, None, None);
                 }
                 // Unknown call: its arguments still run (they may create tasks).
-                for a in &call.args {
+                for a in &call.arguments.args {
                     self.expr(a);
                 }
-                for k in &call.keywords {
+                for k in &call.arguments.keywords {
                     self.expr(&k.value);
                 }
                 Obj::Value(self.ev.eval(&Expr::Call(call.clone())))
@@ -817,7 +827,7 @@ where
                 match self.expr(&attr.value) {
                     Obj::TaskFn(f) => {
                         let mut f = (*f).clone();
-                        for kw in &call.keywords {
+                        for kw in &call.arguments.keywords {
                             if let Some(name) = &kw.arg {
                                 f.partial.push((name.to_string(), &kw.value));
                             }
@@ -830,8 +840,9 @@ where
             "override" => match self.expr(&attr.value) {
                 Obj::TaskFn(f) => {
                     let mut f = (*f).clone();
-                    f.options.extend(self.eval_keywords(&call.keywords));
-                    for kw in &call.keywords {
+                    f.options
+                        .extend(self.eval_keywords(&call.arguments.keywords));
+                    for kw in &call.arguments.keywords {
                         let name = kw.arg.as_deref().unwrap_or("**").to_string();
                         for r in self.deep_refs(&kw.value) {
                             f.option_refs.push((name.clone(), r));
@@ -853,7 +864,12 @@ where
                 if !is_list {
                     return None;
                 }
-                let added: Vec<Ref> = call.args.iter().flat_map(|a| self.expr(a).refs()).collect();
+                let added: Vec<Ref> = call
+                    .arguments
+                    .args
+                    .iter()
+                    .flat_map(|a| self.expr(a).refs())
+                    .collect();
                 if added.is_empty() {
                     return None;
                 }
@@ -876,8 +892,13 @@ where
             }
             "set_upstream" | "set_downstream" => {
                 let base = self.expr(&attr.value);
-                let span = self.span(call.range);
-                let other: Vec<Ref> = call.args.iter().flat_map(|a| self.expr(a).refs()).collect();
+                let span = self.span(call.range());
+                let other: Vec<Ref> = call
+                    .arguments
+                    .args
+                    .iter()
+                    .flat_map(|a| self.expr(a).refs())
+                    .collect();
                 if method == "set_downstream" {
                     self.connect(&base.refs(), &other, span);
                 } else {
@@ -887,14 +908,14 @@ where
             }
             "as_setup" | "as_teardown" => {
                 let base = self.expr(&attr.value);
-                let span = self.span(call.range);
+                let span = self.span(call.range());
                 let role = if method == "as_setup" {
                     "setup"
                 } else {
                     "teardown"
                 };
                 self.mark_role(&base.refs(), role);
-                for k in &call.keywords {
+                for k in &call.arguments.keywords {
                     let refs = self.expr(&k.value).refs();
                     if k.arg.as_deref() == Some("setups") {
                         self.mark_role(&refs, "setup");
@@ -999,9 +1020,9 @@ where
     }
 
     fn chain(&mut self, call: &'s ast::ExprCall, linear: bool) -> Obj<'s> {
-        let span = self.span(call.range);
+        let span = self.span(call.range());
         let mut elements: Vec<Obj<'s>> = Vec::new();
-        for a in &call.args {
+        for a in &call.arguments.args {
             match a {
                 Expr::Starred(s) => match self.expr(&s.value) {
                     Obj::Tasks { refs, list: true } => {
@@ -1059,13 +1080,13 @@ where
     // ----- DAGs --------------------------------------------------------------------------
 
     fn new_dag_from_call(&mut self, call: &'s ast::ExprCall, fallback_id: Option<&str>) -> usize {
-        let positional: Vec<&'s Expr> = call.args.iter().collect();
+        let positional: Vec<&'s Expr> = call.arguments.args.iter().collect();
         self.new_dag(
-            &call.keywords,
+            &call.arguments.keywords,
             &positional,
             fallback_id,
             None,
-            self.span(call.range),
+            self.span(call.range()),
         )
     }
 
@@ -1243,7 +1264,10 @@ where
                     Some("AssetAll" | "AssetAny" | "DatasetAll" | "DatasetAny")
                 ) =>
             {
-                c.args.iter().for_each(|x| self.collect_assets(x, out));
+                c.arguments
+                    .args
+                    .iter()
+                    .for_each(|x| self.collect_assets(x, out));
             }
             other => {
                 if let Some(name) = options::asset(&self.ev.eval(other)).and_then(|a| a.name) {
@@ -1301,9 +1325,11 @@ where
             .args
             .args
             .iter()
-            .filter(|a| a.default.is_none() && !matches!(a.def.arg.as_str(), "self" | "context"))
+            .filter(|a| {
+                a.default.is_none() && !matches!(a.parameter.name.as_str(), "self" | "context")
+            })
             .map(|a| crate::ir::AssetRef {
-                name: Some(a.def.arg.to_string()),
+                name: Some(a.parameter.name.to_string()),
                 uri: None,
             })
             .collect();
@@ -1370,13 +1396,13 @@ where
         }
         let mut bound: Vec<(String, Obj<'s>)> = Vec::new();
         let names = def.positional_names();
-        for (i, a) in call.args.iter().enumerate() {
+        for (i, a) in call.arguments.args.iter().enumerate() {
             let obj = self.expr(a);
             if let Some(n) = names.get(i) {
                 bound.push((n.to_string(), obj));
             }
         }
-        for kw in &call.keywords {
+        for kw in &call.arguments.keywords {
             let obj = self.expr(&kw.value);
             if let Some(name) = &kw.arg {
                 bound.push((name.to_string(), obj));
@@ -1389,7 +1415,7 @@ where
             .chain(&def.args.args)
             .chain(&def.args.kwonlyargs);
         for a in all_args {
-            let name = a.def.arg.as_str();
+            let name = a.parameter.name.as_str();
             if !bound.iter().any(|(n, _)| n == name) {
                 let v = match (&a.default, params_as_values) {
                     (Some(d), _) => self.ev.eval(d),
@@ -1416,10 +1442,10 @@ where
 
     fn inline(&mut self, def: FunctionDef<'s>, call: &'s ast::ExprCall) -> Obj<'s> {
         if !function_may_build(def.body) {
-            for a in &call.args {
+            for a in &call.arguments.args {
                 self.expr(a);
             }
-            for k in &call.keywords {
+            for k in &call.arguments.keywords {
                 self.expr(&k.value);
             }
             return Obj::Value(self.ev.eval(&Expr::Call(call.clone())));
@@ -1442,9 +1468,12 @@ where
     }
 
     fn new_group_from_call(&mut self, call: &'s ast::ExprCall) -> Option<Obj<'s>> {
-        let kwargs: BTreeMap<String, Value> =
-            self.eval_keywords(&call.keywords).into_iter().collect();
+        let kwargs: BTreeMap<String, Value> = self
+            .eval_keywords(&call.arguments.keywords)
+            .into_iter()
+            .collect();
         let dag = match call
+            .arguments
             .keywords
             .iter()
             .find(|k| k.arg.as_deref() == Some("dag"))
@@ -1458,10 +1487,11 @@ where
         let group_id = kwargs
             .get("group_id")
             .cloned()
-            .or_else(|| call.args.first().map(|a| self.ev.eval(a)))
+            .or_else(|| call.arguments.args.first().map(|a| self.ev.eval(a)))
             .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_else(|| self.ctx.src.slice(call.range).to_string());
+            .unwrap_or_else(|| self.ctx.src.slice(call.range()).to_string());
         let parent = match call
+            .arguments
             .keywords
             .iter()
             .find(|k| k.arg.as_deref() == Some("parent_group"))
@@ -1479,7 +1509,7 @@ where
             &kwargs,
             false,
             None,
-            self.span(call.range),
+            self.span(call.range()),
         ))
     }
 
@@ -1594,7 +1624,7 @@ where
             }
         }
         let mut literals: BTreeMap<String, Value> = BTreeMap::new();
-        for (i, a) in call.args.iter().enumerate() {
+        for (i, a) in call.arguments.args.iter().enumerate() {
             let refs = self.deep_refs(a);
             let param = match &mapping {
                 Some(_) => None,
@@ -1608,7 +1638,7 @@ where
             }
             inputs.extend(refs.into_iter().map(|r| (param.clone(), r)));
         }
-        for kw in &call.keywords {
+        for kw in &call.arguments.keywords {
             let name = kw.arg.as_deref().unwrap_or("**").to_string();
             let refs = self.deep_refs(&kw.value);
             if let Some(m) = mapping.as_mut() {
@@ -1629,7 +1659,7 @@ where
         opts.remove("task_group");
         let group = self.current_group(dag);
         let id = self.dags[dag].unique_task_id(group.as_deref(), &task_id);
-        let span = self.span(call.range);
+        let span = self.span(call.range());
         let mut node = Node::new(id.clone(), names::flavor_kind(f.flavor.as_deref()), span);
         node.flavor = f.flavor.clone();
         node.group = group;
@@ -1714,6 +1744,7 @@ where
         expand_kwargs: Option<bool>,
     ) -> Obj<'s> {
         let dag = match call
+            .arguments
             .keywords
             .iter()
             .find(|k| k.arg.as_deref() == Some("dag"))
@@ -1725,13 +1756,14 @@ where
             None => self.current_dag(),
         };
         let Some(dag) = dag else {
-            for k in &call.keywords {
+            for k in &call.arguments.keywords {
                 self.expr(&k.value);
             }
             return Obj::Value(Value::None);
         };
-        let span = self.span(expand_call.map_or(call.range, |c| c.range));
+        let span = self.span(expand_call.map_or(call.range(), |c| c.range()));
         let group = match call
+            .arguments
             .keywords
             .iter()
             .find(|k| k.arg.as_deref() == Some("task_group"))
@@ -1743,6 +1775,7 @@ where
             None => self.current_group(dag),
         };
         let raw_id = call
+            .arguments
             .keywords
             .iter()
             .find(|k| k.arg.as_deref() == Some("task_id"))
@@ -1774,7 +1807,7 @@ where
         let me = Ref::Task(dag, id.clone());
         let mut pending_edges: Vec<(Ref, String)> = Vec::new();
         let mut callable_def = None;
-        for kw in &call.keywords {
+        for kw in &call.arguments.keywords {
             let Some(name) = kw.arg.as_deref() else {
                 self.opaque(
                     "kwargs_spread",
@@ -1823,12 +1856,12 @@ where
                 partial: BTreeMap::new(),
                 kwargs: expand_kwargs.unwrap_or(false),
             };
-            for a in &ec.args {
+            for a in &ec.arguments.args {
                 let refs = self.deep_refs(a);
                 m.over.push(self.mapped_arg("", a, &refs));
                 pending_edges.extend(refs.into_iter().map(|r| (r, String::new())));
             }
-            for kw in &ec.keywords {
+            for kw in &ec.arguments.keywords {
                 let name = kw.arg.as_deref().unwrap_or("**").to_string();
                 let refs = self.deep_refs(&kw.value);
                 m.over.push(self.mapped_arg(&name, &kw.value, &refs));
@@ -1920,15 +1953,13 @@ fn function_may_build(body: &[Stmt]) -> bool {
             s,
             Stmt::Expr(_)
                 | Stmt::Assign(_)
-                | Stmt::With(_)
-                | Stmt::For(_)
                 | Stmt::If(_)
                 | Stmt::Return(_)
                 | Stmt::AugAssign(_)
-                | Stmt::Try(_)
                 | Stmt::FunctionDef(_)
-                | Stmt::AsyncFunctionDef(_)
-        )
+        ) || matches!(s, Stmt::With(w) if !w.is_async)
+            || matches!(s, Stmt::For(f) if !f.is_async)
+            || matches!(s, Stmt::Try(t) if !t.is_star)
     })
 }
 
@@ -1937,10 +1968,11 @@ fn body_builds_tasks(body: &[Stmt]) -> bool {
     fn walk(e: &Expr) -> bool {
         match e {
             Expr::Call(c) => {
-                c.keywords
+                c.arguments
+                    .keywords
                     .iter()
                     .any(|k| k.arg.as_deref() == Some("task_id"))
-                    || c.args.iter().any(walk)
+                    || c.arguments.args.iter().any(walk)
                     || walk(&c.func)
             }
             Expr::BinOp(b) => {
@@ -1954,9 +1986,9 @@ fn body_builds_tasks(body: &[Stmt]) -> bool {
     body.iter().any(|s| match s {
         Stmt::Expr(e) => walk(&e.value),
         Stmt::Assign(a) => walk(&a.value),
-        Stmt::For(f) => body_builds_tasks(&f.body),
-        Stmt::With(w) => body_builds_tasks(&w.body),
-        Stmt::If(i) => body_builds_tasks(&i.body) || body_builds_tasks(&i.orelse),
+        Stmt::For(f) if !f.is_async => body_builds_tasks(&f.body),
+        Stmt::With(w) if !w.is_async => body_builds_tasks(&w.body),
+        Stmt::If(i) => body_builds_tasks(&i.body) || body_builds_tasks(crate::python::orelse(i)),
         _ => false,
     })
 }

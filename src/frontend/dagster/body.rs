@@ -1,12 +1,12 @@
 //! What a function body uses of Dagster: context attributes, API calls, yields, and the
 //! severities of the check results it returns.
 
-use rustpython_parser::ast::{Constant, Expr, Stmt};
+use crate::python::ast::{Expr, Stmt};
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::names::api;
 use crate::frontend::imports::ImportMap;
-use crate::frontend::visit::each_expr;
+use crate::python::visit::each_expr;
 
 /// What a body scan found.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -43,12 +43,10 @@ pub fn scan(body: &[Stmt], imports: &ImportMap, context: Option<&str>) -> BodyFa
             if name == "AssetCheckResult" {
                 let mut check = None;
                 let mut severity = "error";
-                for kw in &c.keywords {
+                for kw in &c.arguments.keywords {
                     match (kw.arg.as_deref(), &kw.value) {
-                        (Some("check_name"), Expr::Constant(k)) => {
-                            if let Constant::Str(s) = &k.value {
-                                check = Some(s.clone());
-                            }
+                        (Some("check_name"), Expr::StringLiteral(s)) => {
+                            check = Some(s.value.to_string());
                         }
                         (Some("severity"), v)
                             if imports
@@ -77,7 +75,7 @@ pub fn scan(body: &[Stmt], imports: &ImportMap, context: Option<&str>) -> BodyFa
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rustpython_parser::{Parse, ast};
+    use crate::python::ast;
 
     #[test]
     fn finds_context_uses_api_calls_and_severities() {
@@ -89,7 +87,7 @@ mod tests {
                    yield dg.Output(x)\n    \
                    yield dg.AssetCheckResult(check_name='a', passed=True, severity=dg.AssetCheckSeverity.WARN)\n    \
                    yield dg.AssetCheckResult(check_name='b', passed=True)\n";
-        let suite = ast::Suite::parse(src, "t.py").unwrap();
+        let suite = crate::python::parse::parse_suite(src).unwrap();
         let imports = ImportMap::from_suite(&suite);
         let ast::Stmt::FunctionDef(f) = &suite[1] else {
             panic!()

@@ -707,7 +707,7 @@ fn op_job(
     composition.push(Value::Str(decorated(m, def)));
     // A graph turned into a job (`job = graph.to_job(...)`): that statement too.
     let is_job_fn = def.decorators.iter().any(|d| {
-        m.source(rustpython_parser::ast::Ranged::range(d))
+        m.source(crate::python::ast::Ranged::range(&d.expression))
             .split('(')
             .next()
             .is_some_and(|n| n.ends_with("job"))
@@ -732,7 +732,12 @@ fn decorated(m: &ModuleReader, def: &crate::frontend::callable::FunctionDef) -> 
     let mut text: String = def
         .decorators
         .iter()
-        .map(|d| format!("@{}\n", m.source(rustpython_parser::ast::Ranged::range(d))))
+        .map(|d| {
+            format!(
+                "@{}\n",
+                m.source(crate::python::ast::Ranged::range(&d.expression))
+            )
+        })
         .collect();
     text.push_str(m.source(def.range));
     text

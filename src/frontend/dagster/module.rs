@@ -1,8 +1,8 @@
 //! Reads a Dagster module top to bottom, the way importing it would build definitions, into a
 //! [`Catalog`]; nothing is executed. What cannot be read becomes an opaque entry with a span.
 
-use rustpython_parser::ast::{self, Expr, Ranged, Stmt};
-use rustpython_parser::text_size::TextRange;
+use crate::python::ast::TextRange;
+use crate::python::ast::{self, Expr, Ranged, Stmt};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::body::{self, BodyFacts};
@@ -17,10 +17,10 @@ use super::selection::{self, Selection, user_key};
 use crate::frontend::FileContext;
 use crate::frontend::callable::FunctionDef;
 use crate::frontend::literal::Evaluator;
-use crate::frontend::visit::each_expr;
 use crate::ir::{
     Check, Diagnostic, EdgeKind, Node, NodeKind, Opaque, Policy, SensorTrigger, Span, Value,
 };
+use crate::python::visit::each_expr;
 
 /// Asset keys with the partition mapping each was declared with.
 type KeyDeps = Vec<(Vec<String>, Option<Value>)>;
@@ -265,7 +265,7 @@ where
     fn stmt(&mut self, stmt: &'s Stmt) {
         match stmt {
             Stmt::ClassDef(c) => self.class_def(c),
-            Stmt::FunctionDef(_) | Stmt::AsyncFunctionDef(_) => {
+            Stmt::FunctionDef(_) => {
                 if let Some(def) = FunctionDef::of(stmt) {
                     self.define_function(def);
                 }
@@ -297,6 +297,7 @@ where
                     }
                     _ => {
                         let v = self.ev.eval(&Expr::BinOp(ast::ExprBinOp {
+                            node_index: ast::AtomicNodeIndex::default(),
                             range: a.range,
                             left: a.target.clone(),
                             op: a.op,
@@ -313,9 +314,9 @@ where
                 }
                 match self.ev.eval(&i.test) {
                     Value::Bool(true) => self.block(&i.body),
-                    Value::Bool(false) => self.block(&i.orelse),
+                    Value::Bool(false) => self.block(crate::python::orelse(i)),
                     _ => {
-                        if block_defines(self, &i.body) || block_defines(self, &i.orelse) {
+                        if block_defines(self, &i.body) || block_defines(self, crate::python::orelse(i)) {
                             self.file_opaque(
                                 "conditional",
                                 i.test.range(),
@@ -324,17 +325,17 @@ where
                             );
                         }
                         self.block(&i.body);
-                        self.block(&i.orelse);
+                        self.block(crate::python::orelse(i));
                     }
                 }
             }
-            Stmt::For(f) => self.for_loop(f),
-            Stmt::Try(t) => {
+            Stmt::For(f) if !f.is_async => self.for_loop(f),
+            Stmt::Try(t) if !t.is_star => {
                 self.block(&t.body);
                 self.block(&t.orelse);
                 self.block(&t.finalbody);
             }
-            Stmt::With(w) => self.block(&w.body),
+            Stmt::With(w) if !w.is_async => self.block(&w.body),
             Stmt::While(w) if block_defines(self, &w.body) => self.file_opaque(
                 "dynamic_loop",
                 w.range,
@@ -386,7 +387,7 @@ where
                     return;
                 }
             };
-            for arg in &c.args {
+            for arg in &c.arguments.args {
                 match (a.attr.as_str(), self.obj(arg)) {
                     ("extend", Obj::List(more)) => items.extend(more),
                     (_, o) => items.push(o),
@@ -401,7 +402,7 @@ where
     fn class_def(&mut self, c: &'s ast::StmtClassDef) {
         let mut resource = false;
         let mut config = false;
-        for base in &c.bases {
+        for base in c.bases() {
             let base = match base {
                 Expr::Subscript(s) => &*s.value,
                 other => other,
@@ -427,7 +428,7 @@ where
 
     fn define_function(&mut self, def: FunctionDef<'s>) {
         for d in def.decorators {
-            let (func, call) = match d {
+            let (func, call) = match &d.expression {
                 Expr::Call(c) => (&*c.func, Some(c)),
                 other => (other, None),
             };
@@ -521,7 +522,7 @@ where
         {
             self.file_opaque(
                 "decorator_call",
-                c.range,
+                c.range(),
                 format!(
                     "`{}` is called as a function rather than used as a decorator; what it builds is not read",
                     self.ctx.src.slice(c.func.range())
@@ -535,7 +536,7 @@ where
         {
             self.file_opaque(
                 "decorator_call",
-                c.range,
+                c.range(),
                 format!(
                     "`{}(...)` is applied to a function by a call rather than as a decorator; what it builds is not read",
                     self.ctx.src.slice(inner.func.range())
@@ -551,11 +552,11 @@ where
                 "build_schedule_from_partitioned_job" => return self.partitioned_schedule(c),
                 "Definitions" => return self.definitions(c),
                 "Definitions.merge" => {
-                    let parts: Vec<Obj> = c.args.iter().map(|a| self.obj(a)).collect();
-                    return self.merge_definitions(&parts, c.range);
+                    let parts: Vec<Obj> = c.arguments.args.iter().map(|a| self.obj(a)).collect();
+                    return self.merge_definitions(&parts, c.range());
                 }
                 "with_source_code_references" | "link_code_references_to_git" => {
-                    return match c.args.first() {
+                    return match c.arguments.args.first() {
                         Some(a) => self.obj(a),
                         None => Obj::Unknown,
                     };
@@ -566,7 +567,7 @@ where
                 {
                     self.file_opaque(
                         "load_from_modules",
-                        c.range,
+                        c.range(),
                         format!(
                             "`{n}` collects definitions from modules at import time; orchmig does not import them and reads the assets defined in this file in their place"
                         ),
@@ -585,8 +586,8 @@ where
                 Obj::Graph(g) if a.attr.as_str() == "to_job" => return self.graph_to_job(g, c),
                 Obj::Defs(d) if a.attr.as_str() == "merge" => {
                     let mut parts = vec![Obj::Defs(d)];
-                    parts.extend(c.args.iter().map(|x| self.obj(x)));
-                    return self.merge_definitions(&parts, c.range);
+                    parts.extend(c.arguments.args.iter().map(|x| self.obj(x)));
+                    return self.merge_definitions(&parts, c.range());
                 }
                 _ => {}
             }
@@ -596,7 +597,7 @@ where
         {
             self.file_opaque(
                 "definition_factory",
-                c.range,
+                c.range(),
                 format!(
                     "`{}` builds Dagster definitions inside a function; orchmig does not run it, so what it returns is not read",
                     n.id
@@ -759,7 +760,7 @@ where
     }
 
     fn selection_call(&mut self, method: &str, c: &'s ast::ExprCall) -> Obj {
-        let args: Vec<Obj> = self.elements(&c.args);
+        let args: Vec<Obj> = self.elements(&c.arguments.args);
         let strs = |args: &[Obj]| -> Option<Vec<String>> {
             args.iter()
                 .map(|a| match a {
@@ -769,7 +770,8 @@ where
                 .collect()
         };
         let kw = |name: &str| {
-            c.keywords
+            c.arguments
+                .keywords
                 .iter()
                 .find(|k| k.arg.as_deref() == Some(name))
                 .map(|k| &k.value)
@@ -857,16 +859,18 @@ where
         };
         match sel {
             Some(s) => Obj::Selection(s),
-            None => Obj::Value(Value::Expr(self.ctx.src.slice(c.range).to_string())),
+            None => Obj::Value(Value::Expr(self.ctx.src.slice(c.range()).to_string())),
         }
     }
 
     fn selection_method(&mut self, base: Selection, method: &str, c: &'s ast::ExprCall) -> Obj {
         let arg = |i: usize, name: &str| -> Option<Value> {
-            c.args
+            c.arguments
+                .args
                 .get(i)
                 .or_else(|| {
-                    c.keywords
+                    c.arguments
+                        .keywords
                         .iter()
                         .find(|k| k.arg.as_deref() == Some(name))
                         .map(|k| &k.value)
@@ -896,7 +900,7 @@ where
             "required_multi_asset_neighbors" => Selection::RequiredNeighbors(of),
             "materializable" | "without_checks" => base,
             _ => {
-                return Obj::Value(Value::Expr(self.ctx.src.slice(c.range).to_string()));
+                return Obj::Value(Value::Expr(self.ctx.src.slice(c.range()).to_string()));
             }
         })
     }
@@ -946,7 +950,7 @@ where
             return Vec::new();
         };
         let mut out = Vec::new();
-        for kw in &call.keywords {
+        for kw in &call.arguments.keywords {
             match kw.arg.as_deref() {
                 Some(name) => out.push((name, &kw.value)),
                 None => self.file_opaque(
@@ -967,7 +971,7 @@ where
     ) -> Vec<(&'s str, &'s Expr)> {
         let mut out = Vec::new();
         if let Some(c) = call {
-            for (i, a) in c.args.iter().enumerate() {
+            for (i, a) in c.arguments.args.iter().enumerate() {
                 match positional.get(i) {
                     Some(name) => out.push((*name, a)),
                     None => self.file_opaque(
@@ -987,7 +991,8 @@ where
     fn ordered_dict(&self, e: &'s Expr) -> Option<Vec<(String, Value, TextRange)>> {
         if let Expr::Dict(d) = e {
             let mut out = Vec::new();
-            for (k, v) in d.keys.iter().zip(&d.values) {
+            for item in &d.items {
+                let (k, v) = (&item.key, &item.value);
                 let Value::Str(key) = self.ev.eval(k.as_ref()?) else {
                     return None;
                 };
@@ -1003,15 +1008,16 @@ where
 
     fn kw_str(&self, call: Option<&'s ast::ExprCall>, name: &str) -> Option<String> {
         call?
+            .arguments
             .keywords
             .iter()
             .find(|k| k.arg.as_deref() == Some(name))
             .and_then(|k| self.ev.eval(&k.value).as_str().map(str::to_string))
     }
 
-    fn role(&self, index: usize, p: &'s ast::ArgWithDefault) -> Role {
-        let name = p.def.arg.as_str();
-        if let Some(ann) = &p.def.annotation {
+    fn role(&self, index: usize, p: &'s ast::ParameterWithDefault) -> Role {
+        let name = p.parameter.name.as_str();
+        if let Some(ann) = &p.parameter.annotation {
             let (head, subscripted) = match &**ann {
                 Expr::Subscript(s) => (&*s.value, true),
                 other => (other, false),
@@ -1053,7 +1059,7 @@ where
             .chain(&a.args)
             .chain(&a.kwonlyargs)
             .enumerate()
-            .map(|(i, p)| (p.def.arg.as_str(), self.role(i, p)))
+            .map(|(i, p)| (p.parameter.name.as_str(), self.role(i, p)))
             .collect()
     }
 
@@ -1716,7 +1722,7 @@ where
 
     fn asset_spec(&mut self, c: &'s ast::ExprCall) -> Obj {
         let definition = self.next_definition();
-        let span = self.span(c.range);
+        let span = self.span(c.range());
         let mut a = AssetDef {
             key: Vec::new(),
             node: Node::new("", NodeKind::ExternalAsset, span),
@@ -2166,7 +2172,7 @@ where
 
     fn graph_to_job(&mut self, g: usize, c: &'s ast::ExprCall) -> Obj {
         let graph = self.cat.graphs[g].clone();
-        let mut j = self.new_job(graph.name.clone(), JobKind::Ops(graph.def), c.range);
+        let mut j = self.new_job(graph.name.clone(), JobKind::Ops(graph.def), c.range());
         j.description = graph.description.clone();
         j.extra
             .insert("graph".into(), Value::Str(graph.name.clone()));
@@ -2184,7 +2190,7 @@ where
     }
 
     fn define_asset_job(&mut self, c: &'s ast::ExprCall) -> Obj {
-        let mut j = self.new_job(String::new(), JobKind::Assets(Ok(None)), c.range);
+        let mut j = self.new_job(String::new(), JobKind::Assets(Ok(None)), c.range());
         let mut named = false;
         for (k, e) in self.arguments(Some(c), &["name", "selection"]) {
             match k {
@@ -2215,7 +2221,7 @@ where
             }
         }
         if !named {
-            j.name = self.ctx.src.slice(c.range).chars().take(40).collect();
+            j.name = self.ctx.src.slice(c.range()).chars().take(40).collect();
         }
         self.cat.jobs.push(j);
         Obj::Job(self.cat.jobs.len() - 1)
@@ -2318,7 +2324,7 @@ where
     }
 
     fn schedule_definition(&mut self, c: &'s ast::ExprCall) -> Obj {
-        let mut s = self.new_schedule("schedule_definition", c.range);
+        let mut s = self.new_schedule("schedule_definition", c.range());
         for (k, e) in self.arguments(Some(c), &["name"]) {
             self.schedule_option(&mut s, k, e);
         }
@@ -2327,7 +2333,7 @@ where
     }
 
     fn partitioned_schedule(&mut self, c: &'s ast::ExprCall) -> Obj {
-        let mut s = self.new_schedule("partitioned_job", c.range);
+        let mut s = self.new_schedule("partitioned_job", c.range());
         s.cron = ScheduleCron::FromPartitions(ScheduleOverrides::default(), None);
         for (k, e) in self.arguments(Some(c), &["job", "description", "name"]) {
             self.schedule_option(&mut s, k, e);
@@ -2446,7 +2452,7 @@ where
 
     fn definitions(&mut self, c: &'s ast::ExprCall) -> Obj {
         let mut d = DefsDef {
-            span: self.span(c.range),
+            span: self.span(c.range()),
             ..DefsDef::default()
         };
         let positional = [
@@ -2617,9 +2623,9 @@ fn body_builds(r: &ModuleReader, stmts: &[Stmt]) -> bool {
     fn decorated(r: &ModuleReader, stmts: &[Stmt]) -> bool {
         stmts.iter().any(|s| {
             let inner: &[Stmt] = match s {
-                Stmt::FunctionDef(f) => {
+                Stmt::FunctionDef(f) if !f.is_async => {
                     if f.decorator_list.iter().any(|d| {
-                        let func = match d {
+                        let func = match &d.expression {
                             Expr::Call(c) => &*c.func,
                             other => other,
                         };
@@ -2629,10 +2635,12 @@ fn body_builds(r: &ModuleReader, stmts: &[Stmt]) -> bool {
                     }
                     &f.body
                 }
-                Stmt::For(f) => &f.body,
-                Stmt::If(i) => return decorated(r, &i.body) || decorated(r, &i.orelse),
-                Stmt::With(w) => &w.body,
-                Stmt::Try(t) => &t.body,
+                Stmt::For(f) if !f.is_async => &f.body,
+                Stmt::If(i) => {
+                    return decorated(r, &i.body) || decorated(r, crate::python::orelse(i));
+                }
+                Stmt::With(w) if !w.is_async => &w.body,
+                Stmt::Try(t) if !t.is_star => &t.body,
                 _ => return false,
             };
             decorated(r, inner)

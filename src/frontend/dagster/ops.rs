@@ -2,8 +2,8 @@
 //! Dagster names invocations (`op`, `op_2`, aliases, `graph.op` inside sub-graphs), data edges,
 //! dynamic mapping (`.map`) and fan-in (`.collect`).
 
-use rustpython_parser::ast::{self, Expr, Ranged, Stmt};
-use rustpython_parser::text_size::TextRange;
+use crate::python::ast::TextRange;
+use crate::python::ast::{self, Expr, Ranged, Stmt};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::module::{ModuleReader, Obj};
@@ -145,7 +145,7 @@ where
                     None => Val::Nothing,
                 });
             }
-            Stmt::For(f) => match self.m.ev_eval_with(&f.iter, &self.loop_names) {
+            Stmt::For(f) if !f.is_async => match self.m.ev_eval_with(&f.iter, &self.loop_names) {
                 Value::List(items) if items.len() <= MAX_UNROLL => {
                     for item in items {
                         if let Expr::Name(n) = &*f.target {
@@ -171,10 +171,10 @@ where
                     "Dagster composes a job once, so a condition in its body is fixed at definition time; both branches were read".into(),
                 );
                 self.block(&i.body, scope);
-                self.block(&i.orelse, scope);
+                self.block(crate::python::orelse(i), scope);
             }
             Stmt::Pass(_) => {}
-            Stmt::FunctionDef(_) | Stmt::AsyncFunctionDef(_) => self.opaque(
+            Stmt::FunctionDef(_) => self.opaque(
                 "local_function",
                 s.range(),
                 "a function defined inside a job body is not followed".into(),
@@ -241,7 +241,8 @@ where
             }
             Expr::Dict(d) => {
                 let mut items = Vec::new();
-                for (k, v) in d.keys.iter().zip(&d.values) {
+                for item in &d.items {
+                    let (k, v) = (&item.key, &item.value);
                     let name = k.as_ref().and_then(|k| {
                         self.m
                             .ev_eval_with(k, &self.loop_names)
@@ -277,6 +278,7 @@ where
                 }
                 (Val::Op { op, alias, .. }, "with_retry_policy") => {
                     let policy = c
+                        .arguments
                         .args
                         .first()
                         .map(|x| self.m.ev_eval_with(x, &self.loop_names))
@@ -297,11 +299,11 @@ where
                         mapped: true,
                         collected: false,
                     });
-                    let Some(f) = c.args.first() else {
+                    let Some(f) = c.arguments.args.first() else {
                         return Val::Nothing;
                     };
                     let f = self.expr(f, scope);
-                    return self.apply(f, vec![element], c.range, scope);
+                    return self.apply(f, vec![element], c.range(), scope);
                 }
                 (Val::Out(o), "collect") => {
                     return Val::Out(Output {
@@ -317,11 +319,16 @@ where
         }
         let f = self.expr(&c.func, scope);
         if !matches!(f, Val::Op { .. } | Val::Graph { .. } | Val::Lambda(_)) {
-            let args: Vec<Val<'s>> = c.args.iter().map(|a| self.expr(a, scope)).collect();
+            let args: Vec<Val<'s>> = c
+                .arguments
+                .args
+                .iter()
+                .map(|a| self.expr(a, scope))
+                .collect();
             if args.iter().any(|a| matches!(a, Val::Out(_) | Val::Outs(_))) {
                 self.opaque(
                     "unknown_call",
-                    c.range,
+                    c.range(),
                     format!(
                         "`{}` is not an op or graph of this file; the outputs passed to it are not followed",
                         self.m.source(c.func.range())
@@ -331,21 +338,22 @@ where
             return Val::Nothing;
         }
         let mut args: Vec<Val<'s>> = Vec::new();
-        for a in &c.args {
+        for a in &c.arguments.args {
             args.push(self.expr(a, scope));
         }
         let mut kwargs: Vec<(String, Val<'s>)> = Vec::new();
-        for kw in &c.keywords {
+        for kw in &c.arguments.keywords {
             if let Some(name) = kw.arg.as_deref() {
                 let v = self.expr(&kw.value, scope);
                 kwargs.push((name.to_string(), v));
             }
         }
-        self.invoke(f, args, kwargs, c.range, scope)
+        self.invoke(f, args, kwargs, c.range(), scope)
     }
 
     fn str_arg(&self, c: &'s ast::ExprCall) -> Option<String> {
-        c.args
+        c.arguments
+            .args
             .first()
             .map(|a| self.m.ev_eval_with(a, &self.loop_names))
             .and_then(|v| v.as_str().map(str::to_string))
@@ -361,11 +369,10 @@ where
         match f {
             Val::Lambda(l) => {
                 let params: Vec<String> = l
-                    .args
-                    .posonlyargs
+                    .parameters
                     .iter()
-                    .chain(&l.args.args)
-                    .map(|p| p.def.arg.to_string())
+                    .flat_map(|p| p.posonlyargs.iter().chain(&p.args))
+                    .map(|p| p.parameter.name.to_string())
                     .collect();
                 let saved: Vec<(String, Option<Val<'s>>)> = params
                     .iter()

@@ -1,8 +1,8 @@
 //! A static interpreter of Prefect modules: collects flows and tasks, reads each flow body into a
 //! graph, and records deployments. What it cannot follow becomes an opaque entry.
 
-use rustpython_parser::ast::{self, Expr, Ranged, Stmt};
-use rustpython_parser::text_size::TextRange;
+use crate::python::ast::TextRange;
+use crate::python::ast::{self, Expr, Ranged, Stmt};
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
@@ -330,6 +330,7 @@ where
                 refs.extend(added.refs());
                 if refs.is_empty() {
                     let v = self.ev.eval(&Expr::BinOp(ast::ExprBinOp {
+                        node_index: ast::AtomicNodeIndex::default(),
                         range: a.range,
                         left: a.target.clone(),
                         op: a.op,
@@ -342,9 +343,7 @@ where
                 }
             }
             Stmt::With(w) => self.with(&w.items, &w.body),
-            Stmt::AsyncWith(w) => self.with(&w.items, &w.body),
             Stmt::For(f) => self.for_loop(&f.target, &f.iter, &f.body, &f.orelse, stmt),
-            Stmt::AsyncFor(f) => self.for_loop(&f.target, &f.iter, &f.body, &f.orelse, stmt),
             Stmt::While(w) => {
                 let test = self.expr(&w.test);
                 self.dynamic_body(
@@ -358,8 +357,7 @@ where
             }
             Stmt::If(i) => self.if_stmt(i),
             Stmt::Try(t) => self.try_stmt(&t.body, &t.handlers, &t.orelse, &t.finalbody),
-            Stmt::TryStar(t) => self.try_stmt(&t.body, &t.handlers, &t.orelse, &t.finalbody),
-            Stmt::FunctionDef(_) | Stmt::AsyncFunctionDef(_) => {
+            Stmt::FunctionDef(_) => {
                 if let Some(def) = FunctionDef::of(stmt) {
                     self.define_function(def);
                 }
@@ -418,7 +416,7 @@ where
         }
         match self.ev.eval(&i.test) {
             Value::Bool(true) => self.block(&i.body),
-            Value::Bool(false) => self.block(&i.orelse),
+            Value::Bool(false) => self.block(crate::python::orelse(i)),
             _ => {
                 let test = self.expr(&i.test);
                 let src = self.src(&*i.test).to_string();
@@ -428,8 +426,12 @@ where
                 if let Some(scope) = self.scopes.last_mut() {
                     *scope = before.clone();
                 }
-                if !i.orelse.is_empty() {
-                    self.conditional(&i.orelse, format!("not ({src})"), test.refs());
+                if !crate::python::orelse(i).is_empty() {
+                    self.conditional(
+                        crate::python::orelse(i),
+                        format!("not ({src})"),
+                        test.refs(),
+                    );
                 }
                 self.merge_branches(&before, after_body);
             }
@@ -570,6 +572,7 @@ where
         }
         let Expr::Name(n) = &*c.func else { return None };
         let lists: Option<Vec<Vec<Value>>> = c
+            .arguments
             .args
             .iter()
             .map(|a| match self.ev.eval(a) {
@@ -648,6 +651,7 @@ where
                 && self.symbol(&c.func) == Some(Symbol::Tags)
             {
                 let tags: Vec<String> = c
+                    .arguments
                     .args
                     .iter()
                     .flat_map(|a| self.ev.eval(a).string_list())
@@ -674,12 +678,12 @@ where
     fn define_function(&mut self, def: FunctionDef<'s>) {
         let mut obj = Obj::LocalFn(def);
         for deco in def.decorators.iter().rev() {
-            let (func, call) = match deco {
+            let (func, call) = match &deco.expression {
                 Expr::Call(c) => (&*c.func, Some(c)),
                 other => (other, None),
             };
             let options = call
-                .map(|c| self.eval_keywords(&c.keywords))
+                .map(|c| self.eval_keywords(&c.arguments.keywords))
                 .unwrap_or_default();
             obj = match self.symbol(func) {
                 Some(Symbol::TaskDecorator) => Obj::TaskFn(Rc::new(TaskDef {
@@ -767,9 +771,9 @@ where
             .extend(scan::runtime_uses(def.body, self.ctx.imports));
         let a = def.args;
         for arg in a.posonlyargs.iter().chain(&a.args).chain(&a.kwonlyargs) {
-            let name = arg.def.arg.to_string();
+            let name = arg.parameter.name.to_string();
             let annotation = arg
-                .def
+                .parameter
                 .annotation
                 .as_ref()
                 .map(|e| self.src(&**e).to_string());
@@ -823,7 +827,7 @@ where
         let a = flow.def.args;
         for arg in a.posonlyargs.iter().chain(&a.args).chain(&a.kwonlyargs) {
             // Parameters are run-time values: conditions and loops over them stay dynamic.
-            let name = arg.def.arg.as_str();
+            let name = arg.parameter.name.as_str();
             self.bind(name, Obj::Value(Value::Expr(name.to_string())));
         }
         self.block(flow.def.body);
@@ -868,23 +872,27 @@ where
                 self.collection(e, objs)
             }
             Expr::Dict(d) => {
-                let mut objs: Vec<Obj<'s>> = d.values.iter().map(|x| self.expr(x)).collect();
-                for k in d.keys.iter().flatten() {
+                let mut objs: Vec<Obj<'s>> = d.items.iter().map(|x| self.expr(&x.value)).collect();
+                for k in d.items.iter().filter_map(|i| i.key.as_ref()) {
                     objs.push(self.expr(k));
                 }
                 self.collection(e, objs)
             }
             Expr::Starred(s) => self.expr(&s.value),
-            Expr::NamedExpr(n) => {
+            Expr::Named(n) => {
                 let obj = self.expr(&n.value);
                 self.bind_target(&n.target, obj.clone());
                 obj
             }
             Expr::ListComp(c) => self.comprehension(e, &[&*c.elt], &c.generators),
             Expr::SetComp(c) => self.comprehension(e, &[&*c.elt], &c.generators),
-            Expr::GeneratorExp(c) => self.comprehension(e, &[&*c.elt], &c.generators),
-            Expr::DictComp(c) => self.comprehension(e, &[&*c.key, &*c.value], &c.generators),
-            Expr::Lambda(_) | Expr::Constant(_) => Obj::Value(self.ev.eval(e)),
+            Expr::Generator(c) => self.comprehension(e, &[&*c.elt], &c.generators),
+            Expr::DictComp(c) => match c.key.as_deref() {
+                Some(key) => self.comprehension(e, &[key, &*c.value], &c.generators),
+                None => self.comprehension(e, &[&*c.value], &c.generators),
+            },
+            Expr::Lambda(_) => Obj::Value(self.ev.eval(e)),
+            e if e.is_literal_expr() => Obj::Value(self.ev.eval(e)),
             other => {
                 let mut refs = Vec::new();
                 for child in direct_children(other) {
@@ -1006,6 +1014,7 @@ where
         match self.symbol(&call.func) {
             Some(Symbol::Unmapped) => {
                 let inner = call
+                    .arguments
                     .args
                     .first()
                     .map_or(Obj::Value(Value::None), |a| self.expr(a));
@@ -1013,6 +1022,7 @@ where
             }
             Some(Symbol::AllowFailure) => {
                 let inner = call
+                    .arguments
                     .args
                     .first()
                     .map_or(Obj::Value(Value::None), |a| self.expr(a));
@@ -1020,13 +1030,18 @@ where
             }
             Some(Symbol::Quote) => {
                 return call
+                    .arguments
                     .args
                     .first()
                     .map_or(Obj::Value(Value::None), |a| self.expr(a));
             }
             Some(Symbol::Wait | Symbol::AsCompleted) => {
-                let mut refs: Vec<String> =
-                    call.args.iter().flat_map(|a| self.expr(a).refs()).collect();
+                let mut refs: Vec<String> = call
+                    .arguments
+                    .args
+                    .iter()
+                    .flat_map(|a| self.expr(a).refs())
+                    .collect();
                 dedup(&mut refs);
                 return Obj::Runs { refs, list: true };
             }
@@ -1072,10 +1087,10 @@ where
                     );
                 }
                 let mut refs = other.refs();
-                for a in &call.args {
+                for a in &call.arguments.args {
                     refs.extend(self.expr(a).refs());
                 }
-                for k in &call.keywords {
+                for k in &call.arguments.keywords {
                     refs.extend(self.expr(&k.value).refs());
                 }
                 if refs.is_empty() {
@@ -1105,9 +1120,9 @@ where
 
     /// `task(fn, retries=2)` / `flow(fn)` / `task(retries=2)(fn)` without decorator syntax.
     fn functional_decorator(&mut self, call: &'s ast::ExprCall) -> Obj<'s> {
-        let options = self.eval_keywords(&call.keywords);
+        let options = self.eval_keywords(&call.arguments.keywords);
         let is_flow = self.symbol(&call.func) == Some(Symbol::FlowDecorator);
-        let def = match call.args.first().map(|a| self.expr(a)) {
+        let def = match call.arguments.args.first().map(|a| self.expr(a)) {
             Some(Obj::LocalFn(def)) => def,
             _ => return Obj::Value(Value::None),
         };
@@ -1153,7 +1168,7 @@ where
         Some(match (method, base) {
             ("with_options", Obj::TaskFn(t)) => {
                 let mut t = (*t).clone();
-                let keywords = self.eval_keywords(&call.keywords);
+                let keywords = self.eval_keywords(&call.arguments.keywords);
                 if let Some(name) = keywords.get("name").and_then(Value::as_str)
                     && names::is_node_id(name)
                 {
@@ -1164,7 +1179,8 @@ where
             }
             ("with_options", Obj::FlowFn(f)) => {
                 let mut f = (*f).clone();
-                f.options.extend(self.eval_keywords(&call.keywords));
+                f.options
+                    .extend(self.eval_keywords(&call.arguments.keywords));
                 Obj::FlowFn(Rc::new(f))
             }
             ("submit", Obj::TaskFn(t)) => self.task_node(&t, call, Invocation::Submit),
@@ -1202,10 +1218,10 @@ where
             }
             (_, other) => {
                 let mut refs = other.refs();
-                for a in &call.args {
+                for a in &call.arguments.args {
                     refs.extend(self.expr(a).refs());
                 }
-                for k in &call.keywords {
+                for k in &call.arguments.keywords {
                     refs.extend(self.expr(&k.value).refs());
                 }
                 if refs.is_empty() {
@@ -1230,7 +1246,7 @@ where
         let current = self.lookup(n.id.as_str());
         let mut added: Vec<String> = Vec::new();
         let mut deployments = Vec::new();
-        for a in &call.args {
+        for a in &call.arguments.args {
             match self.expr(a) {
                 Obj::Deployments(d) => deployments.extend(d),
                 o => added.extend(o.refs()),
@@ -1315,12 +1331,12 @@ where
         let mut args = Vec::new();
         let mut wait_for = Vec::new();
         let mut run_kw = BTreeMap::new();
-        for (i, a) in call.args.iter().enumerate() {
+        for (i, a) in call.arguments.args.iter().enumerate() {
             let obj = self.expr(a);
             let param = names.get(i).map_or_else(String::new, |s| s.to_string());
             args.push((param, a, obj));
         }
-        for kw in &call.keywords {
+        for kw in &call.arguments.keywords {
             let name = kw.arg.as_deref().unwrap_or("**");
             match name {
                 "wait_for" => match &kw.value {
@@ -1439,7 +1455,7 @@ where
         let Some(id) = self.next_id(base) else {
             return Obj::Value(Value::None);
         };
-        let span = self.span(call.range);
+        let span = self.span(call.range());
         let mut node = Node::new(id.clone(), NodeKind::Task, span);
         node.callable = Some(t.def.to_callable(self.ctx.src));
         node.description = t.def.docstring();
@@ -1494,10 +1510,13 @@ where
             match obj {
                 Obj::Unmapped(inner) => {
                     let value = match (e, &**inner) {
-                        (Expr::Call(c), Obj::Value(_)) => {
-                            c.args.first().map_or(Value::None, |x| self.ev.eval(x))
-                        }
+                        (Expr::Call(c), Obj::Value(_)) => c
+                            .arguments
+                            .args
+                            .first()
+                            .map_or(Value::None, |x| self.ev.eval(x)),
                         (Expr::Call(c), _) => c
+                            .arguments
                             .args
                             .first()
                             .map_or(Value::None, |x| Value::Expr(self.src(x).to_string())),
@@ -1556,7 +1575,7 @@ where
         let Some(id) = self.next_id(f.def.name) else {
             return Obj::Value(Value::None);
         };
-        let span = self.span(call.range);
+        let span = self.span(call.range());
         let child = &self.pipelines[f.pipeline];
         let (child_id, child_name, child_description) = (
             child.id.clone(),
@@ -1606,7 +1625,7 @@ where
     /// Runs a local helper's body with its parameters bound to the call's arguments.
     fn inline(&mut self, def: FunctionDef<'s>, call: &'s ast::ExprCall) -> Obj<'s> {
         if self.build.is_none() {
-            for a in &call.args {
+            for a in &call.arguments.args {
                 self.expr(a);
             }
             return Obj::Value(Value::None);
@@ -1622,14 +1641,14 @@ where
         let mut bound: Vec<(String, Obj<'s>)> = Vec::new();
         let names = def.positional_names();
         let mut arg_refs = Vec::new();
-        for (i, a) in call.args.iter().enumerate() {
+        for (i, a) in call.arguments.args.iter().enumerate() {
             let obj = self.expr(a);
             arg_refs.extend(obj.refs());
             if let Some(n) = names.get(i) {
                 bound.push((n.to_string(), obj));
             }
         }
-        for kw in &call.keywords {
+        for kw in &call.arguments.keywords {
             let obj = self.expr(&kw.value);
             arg_refs.extend(obj.refs());
             if let Some(name) = &kw.arg {
@@ -1643,7 +1662,7 @@ where
             .chain(&def.args.args)
             .chain(&def.args.kwonlyargs);
         for a in all_args {
-            let name = a.def.arg.as_str();
+            let name = a.parameter.name.as_str();
             if !bound.iter().any(|(n, _)| n == name) {
                 let v = match &a.default {
                     Some(d) => self.ev.eval(d),
@@ -1689,13 +1708,13 @@ where
         method: &str,
         sourced: Option<&Sourced>,
     ) -> (usize, usize) {
-        let mut kwargs = self.eval_keywords(&call.keywords);
-        if let Some(first) = call.args.first()
+        let mut kwargs = self.eval_keywords(&call.arguments.keywords);
+        if let Some(first) = call.arguments.args.first()
             && !kwargs.contains_key("name")
         {
             kwargs.insert("name".into(), self.ev.eval(first));
         }
-        let span = self.span(call.range);
+        let span = self.span(call.range());
         let default_name = flow_options
             .get("name")
             .and_then(Value::as_str)
@@ -1787,9 +1806,9 @@ where
 
     /// `serve(d1, d2, ...)` / `deploy(d1, d2, work_pool_name=...)` over `to_deployment` results.
     fn serve_many(&mut self, call: &'s ast::ExprCall, via: &str) {
-        let kwargs = self.eval_keywords(&call.keywords);
+        let kwargs = self.eval_keywords(&call.arguments.keywords);
         let mut all = Vec::new();
-        for a in &call.args {
+        for a in &call.arguments.args {
             match self.expr(a) {
                 Obj::Deployments(d) => all.extend(d),
                 _ => self.opaque(
@@ -1821,8 +1840,13 @@ where
 
     /// `flow.from_source(source=..., entrypoint="file.py:fn")`.
     fn sourced_flow(&mut self, call: &'s ast::ExprCall) -> Obj<'s> {
-        let kwargs = self.eval_keywords(&call.keywords);
-        let positional: Vec<Value> = call.args.iter().map(|a| self.ev.eval(a)).collect();
+        let kwargs = self.eval_keywords(&call.arguments.keywords);
+        let positional: Vec<Value> = call
+            .arguments
+            .args
+            .iter()
+            .map(|a| self.ev.eval(a))
+            .collect();
         let source = kwargs
             .get("source")
             .cloned()
@@ -1853,12 +1877,13 @@ where
     /// `Deployment(...)` constructor): read as a deployment, reported as removed in Prefect 3.
     fn build_from_flow(&mut self, call: &'s ast::ExprCall, spelling: &str) -> Obj<'s> {
         let flow_expr = call
+            .arguments
             .keywords
             .iter()
             .find(|k| k.arg.as_deref() == Some("flow"))
             .map(|k| &k.value)
-            .or_else(|| call.args.first());
-        let span = self.span(call.range);
+            .or_else(|| call.arguments.args.first());
+        let span = self.span(call.range());
         self.diagnostic(
             Severity::Warning,
             "removed-api",
@@ -1875,9 +1900,9 @@ where
             );
             return Obj::Value(Value::None);
         };
-        let mut kwargs = self.eval_keywords(&call.keywords);
+        let mut kwargs = self.eval_keywords(&call.arguments.keywords);
         if !kwargs.contains_key("name")
-            && let Some(second) = call.args.get(1)
+            && let Some(second) = call.arguments.args.get(1)
         {
             kwargs.insert("name".into(), self.ev.eval(second));
         }
@@ -1919,7 +1944,7 @@ fn is_main_guard(test: &Expr) -> bool {
 /// True when an expression contains a call (so evaluating it may start runs).
 fn expr_calls_anything(e: &Expr) -> bool {
     let mut found = false;
-    crate::frontend::visit::expr(e, &mut |x| found |= matches!(x, Expr::Call(_)));
+    crate::python::visit::expr(e, &mut |x| found |= matches!(x, Expr::Call(_)));
     found
 }
 
@@ -1929,10 +1954,15 @@ fn direct_children(e: &Expr) -> Vec<&Expr> {
         Expr::BoolOp(b) => b.values.iter().collect(),
         Expr::BinOp(b) => vec![&*b.left, &*b.right],
         Expr::UnaryOp(u) => vec![&*u.operand],
-        Expr::IfExp(i) => vec![&*i.test, &*i.body, &*i.orelse],
-        Expr::Compare(c) => std::iter::once(&*c.left).chain(&c.comparators).collect(),
-        Expr::JoinedStr(j) => j.values.iter().collect(),
-        Expr::FormattedValue(f) => vec![&*f.value],
+        Expr::If(i) => vec![&*i.test, &*i.body, &*i.orelse],
+        Expr::Compare(c) => std::iter::once(&*c.left)
+            .chain(c.comparators.iter())
+            .collect(),
+        Expr::FString(j) => j
+            .value
+            .elements()
+            .filter_map(|el| el.as_interpolation().map(|i| &*i.expression))
+            .collect(),
         Expr::Yield(y) => y.value.iter().map(|v| &**v).collect(),
         Expr::YieldFrom(y) => vec![&*y.value],
         Expr::Slice(s) => [&s.lower, &s.upper, &s.step]

@@ -1,13 +1,13 @@
 //! What a task or flow body uses of Prefect's runtime API: the run logger, artifacts,
 //! `prefect.runtime` fields, pauses. Found by walking every expression of the body.
 
-use rustpython_parser::ast::{self, Expr, Stmt};
+use crate::python::ast::{Expr, Stmt};
 use std::collections::BTreeMap;
 
 use super::names::{Symbol, classify};
 use crate::frontend::imports::ImportMap;
-use crate::frontend::visit::each_expr;
 use crate::ir::Value;
+use crate::python::visit::each_expr;
 
 /// The runtime API a body uses, as `extra` entries: `run_logger`, `artifacts`, `runtime`, `pauses`.
 pub fn runtime_uses(body: &[Stmt], imports: &ImportMap) -> BTreeMap<String, Value> {
@@ -25,11 +25,14 @@ pub fn runtime_uses(body: &[Stmt], imports: &ImportMap) -> BTreeMap<String, Valu
                 Some(Symbol::Artifact(kind)) => {
                     let mut m = BTreeMap::new();
                     m.insert("kind".to_string(), Value::Str(kind.into()));
-                    if let Some(key) = c.keywords.iter().find(|k| k.arg.as_deref() == Some("key"))
-                        && let Expr::Constant(k) = &key.value
-                        && let ast::Constant::Str(s) = &k.value
+                    if let Some(key) = c
+                        .arguments
+                        .keywords
+                        .iter()
+                        .find(|k| k.arg.as_deref() == Some("key"))
+                        && let Some(s) = crate::python::str_literal(&key.value)
                     {
-                        m.insert("key".to_string(), Value::Str(s.clone()));
+                        m.insert("key".to_string(), Value::Str(s.to_string()));
                     }
                     artifacts.push(Value::Dict(m));
                 }
@@ -74,12 +77,11 @@ pub fn runtime_uses(body: &[Stmt], imports: &ImportMap) -> BTreeMap<String, Valu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rustpython_parser::Parse;
 
     #[test]
     fn finds_logger_artifacts_and_runtime() {
         let text = "from prefect import get_run_logger\nfrom prefect.artifacts import create_markdown_artifact\nfrom prefect.runtime import flow_run\ndef body():\n    log = get_run_logger()\n    create_markdown_artifact(key='daily-report', markdown='# hi')\n    print(flow_run.name)\n";
-        let suite = ast::Suite::parse(text, "t.py").unwrap();
+        let suite = crate::python::parse::parse_suite(text).unwrap();
         let imports = ImportMap::from_suite(&suite);
         let Stmt::FunctionDef(f) = &suite[3] else {
             panic!()

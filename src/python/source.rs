@@ -1,6 +1,6 @@
 //! A source file's text with a line index, for spans and source slices.
 
-use rustpython_parser::text_size::TextRange;
+use ruff_text_size::TextRange;
 
 use crate::ir::Span;
 

@@ -1,6 +1,6 @@
 //! A pre-order walk over every expression of a suite, for the readers' body scans.
 
-use rustpython_parser::ast::{self, Expr, Stmt};
+use super::ast::{self, Expr, InterpolatedStringElement, InterpolatedStringElements, Stmt};
 
 /// Calls `f` on every expression in `stmts`, nested bodies included, outer before inner.
 pub fn each_expr<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(&'a Expr)) {
@@ -18,15 +18,11 @@ fn exprs<'a>(es: impl IntoIterator<Item = &'a Expr>, f: &mut dyn FnMut(&'a Expr)
 fn stmt<'a>(s: &'a Stmt, f: &mut dyn FnMut(&'a Expr)) {
     match s {
         Stmt::FunctionDef(d) => {
-            exprs(&d.decorator_list, f);
-            each_expr(&d.body, f);
-        }
-        Stmt::AsyncFunctionDef(d) => {
-            exprs(&d.decorator_list, f);
+            exprs(d.decorator_list.iter().map(|d| &d.expression), f);
             each_expr(&d.body, f);
         }
         Stmt::ClassDef(c) => {
-            exprs(&c.bases, f);
+            exprs(c.bases(), f);
             each_expr(&c.body, f);
         }
         Stmt::Return(r) => exprs(r.value.as_deref(), f),
@@ -49,11 +45,6 @@ fn stmt<'a>(s: &'a Stmt, f: &mut dyn FnMut(&'a Expr)) {
             each_expr(&l.body, f);
             each_expr(&l.orelse, f);
         }
-        Stmt::AsyncFor(l) => {
-            expr(&l.iter, f);
-            each_expr(&l.body, f);
-            each_expr(&l.orelse, f);
-        }
         Stmt::While(w) => {
             expr(&w.test, f);
             each_expr(&w.body, f);
@@ -62,15 +53,12 @@ fn stmt<'a>(s: &'a Stmt, f: &mut dyn FnMut(&'a Expr)) {
         Stmt::If(i) => {
             expr(&i.test, f);
             each_expr(&i.body, f);
-            each_expr(&i.orelse, f);
+            for clause in &i.elif_else_clauses {
+                exprs(&clause.test, f);
+                each_expr(&clause.body, f);
+            }
         }
         Stmt::With(w) => {
-            for item in &w.items {
-                expr(&item.context_expr, f);
-            }
-            each_expr(&w.body, f);
-        }
-        Stmt::AsyncWith(w) => {
             for item in &w.items {
                 expr(&item.context_expr, f);
             }
@@ -88,15 +76,6 @@ fn stmt<'a>(s: &'a Stmt, f: &mut dyn FnMut(&'a Expr)) {
             exprs(r.cause.as_deref(), f);
         }
         Stmt::Try(t) => {
-            each_expr(&t.body, f);
-            for h in &t.handlers {
-                let ast::ExceptHandler::ExceptHandler(h) = h;
-                each_expr(&h.body, f);
-            }
-            each_expr(&t.orelse, f);
-            each_expr(&t.finalbody, f);
-        }
-        Stmt::TryStar(t) => {
             each_expr(&t.body, f);
             for h in &t.handlers {
                 let ast::ExceptHandler::ExceptHandler(h) = h;
@@ -126,21 +105,21 @@ pub fn expr<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
     f(e);
     match e {
         Expr::BoolOp(b) => exprs(&b.values, f),
-        Expr::NamedExpr(n) => expr(&n.value, f),
+        Expr::Named(n) => expr(&n.value, f),
         Expr::BinOp(b) => {
             expr(&b.left, f);
             expr(&b.right, f);
         }
         Expr::UnaryOp(u) => expr(&u.operand, f),
         Expr::Lambda(l) => expr(&l.body, f),
-        Expr::IfExp(i) => {
+        Expr::If(i) => {
             expr(&i.test, f);
             expr(&i.body, f);
             expr(&i.orelse, f);
         }
         Expr::Dict(d) => {
-            exprs(d.keys.iter().flatten(), f);
-            exprs(&d.values, f);
+            exprs(d.items.iter().filter_map(|i| i.key.as_ref()), f);
+            exprs(d.items.iter().map(|i| &i.value), f);
         }
         Expr::Set(s) => exprs(&s.elts, f),
         Expr::ListComp(c) => {
@@ -152,11 +131,11 @@ pub fn expr<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
             comprehensions(&c.generators, f);
         }
         Expr::DictComp(c) => {
-            expr(&c.key, f);
+            exprs(c.key.as_deref(), f);
             expr(&c.value, f);
             comprehensions(&c.generators, f);
         }
-        Expr::GeneratorExp(c) => {
+        Expr::Generator(c) => {
             expr(&c.elt, f);
             comprehensions(&c.generators, f);
         }
@@ -169,13 +148,23 @@ pub fn expr<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
         }
         Expr::Call(c) => {
             expr(&c.func, f);
-            exprs(&c.args, f);
-            for k in &c.keywords {
+            exprs(&*c.arguments.args, f);
+            for k in &*c.arguments.keywords {
                 expr(&k.value, f);
             }
         }
-        Expr::FormattedValue(v) => expr(&v.value, f),
-        Expr::JoinedStr(j) => exprs(&j.values, f),
+        Expr::FString(s) => {
+            for part in &s.value {
+                if let ast::FStringPart::FString(fs) = part {
+                    interpolations(&fs.elements, f);
+                }
+            }
+        }
+        Expr::TString(s) => {
+            for t in &s.value {
+                interpolations(&t.elements, f);
+            }
+        }
         Expr::Attribute(a) => expr(&a.value, f),
         Expr::Subscript(s) => {
             expr(&s.value, f);
@@ -189,6 +178,22 @@ pub fn expr<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
             exprs(s.upper.as_deref(), f);
             exprs(s.step.as_deref(), f);
         }
-        Expr::Constant(_) | Expr::Name(_) => {}
+        Expr::StringLiteral(_)
+        | Expr::BytesLiteral(_)
+        | Expr::NumberLiteral(_)
+        | Expr::BooleanLiteral(_)
+        | Expr::NoneLiteral(_)
+        | Expr::EllipsisLiteral(_)
+        | Expr::Name(_)
+        | Expr::IpyEscapeCommand(_) => {}
+    }
+}
+
+/// The replacement fields of an f-string (their values; format specs are not walked).
+fn interpolations<'a>(elements: &'a InterpolatedStringElements, f: &mut dyn FnMut(&'a Expr)) {
+    for element in elements {
+        if let InterpolatedStringElement::Interpolation(i) = element {
+            expr(&i.expression, f);
+        }
     }
 }

@@ -1,0 +1,32 @@
+//! The Python language, knowing no framework: parsing (ruff's parser), the source/line index
+//! and the AST visitor the readers share.
+
+pub mod parse;
+pub mod source;
+pub mod visit;
+
+/// The Python AST (`ruff_python_ast`) with the text-range types its nodes carry.
+pub mod ast {
+    pub use ruff_python_ast::*;
+    pub use ruff_text_size::{Ranged, TextRange, TextSize};
+}
+
+use ast::{Expr, Stmt, StmtIf};
+
+/// The statements after an `if`'s `else:` (for an `elif`, the one nested `if` that parsing made
+/// of it); empty when there is no `else`.
+pub fn orelse(i: &StmtIf) -> &[Stmt] {
+    match i.elif_else_clauses.as_slice() {
+        [clause] if clause.test.is_none() => &clause.body,
+        _ => &[],
+    }
+}
+
+/// The value of a plain string literal (implicit concatenations joined); `None` for anything
+/// else, f-strings included.
+pub fn str_literal(e: &Expr) -> Option<&str> {
+    match e {
+        Expr::StringLiteral(s) => Some(s.value.to_str()),
+        _ => None,
+    }
+}

@@ -1,0 +1,490 @@
+//! The one place Python source is parsed (with `ruff_python_parser`); everything else sees an
+//! AST or a diagnostic. A syntax error is reported where `python -m py_compile` reports it.
+
+use ruff_python_parser::{
+    LexicalErrorType, Mode, ParseError, ParseErrorType, ParseOptions, parse_unchecked,
+};
+
+use super::ast::{self, Expr, Ranged, Stmt, Suite, TextRange, TextSize};
+use crate::ir::{Diagnostic, Severity, Span};
+use crate::python::source::SourceText;
+
+/// Deepest bracket nesting accepted before parsing; deeper input is refused with a diagnostic.
+pub const MAX_NESTING: usize = 200;
+
+/// Deepest expression nesting accepted after parsing (`not not …`, `a.b.c…`, `1 + 1 + …`):
+/// CPython itself refuses to compile expressions a few thousand levels deep, and the readers'
+/// recursive walks must stay bounded.
+pub const MAX_EXPR_DEPTH: usize = 1000;
+
+/// Parses a module, or explains why it cannot be parsed.
+pub fn parse_module(src: &SourceText) -> Result<Suite, Diagnostic> {
+    if let Some((offset, depth)) = too_deep(src.text) {
+        let line = src.line_of(offset as u32);
+        return Err(Diagnostic {
+            severity: Severity::Error,
+            code: "too-deep".into(),
+            line: Some(line),
+            span: Some(point(src, offset as u32)),
+            message: format!("expression nesting reaches {depth} levels (limit {MAX_NESTING})"),
+            help: Some("orchmig refuses pathologically nested code; split the expression".into()),
+        });
+    }
+    let parsed = parse_unchecked(src.text, ParseOptions::from(Mode::Module));
+    if let Some(err) = parsed.errors().iter().min_by_key(|e| e.location.start()) {
+        // CPython's tokenizer errors about brackets win over the parser's where they come first.
+        let (offset, what) = match brackets(parsed.tokens()) {
+            Some(Brackets::Mismatch { at, close, open }) if at <= err.location.start() => (
+                at,
+                format!(
+                    "closing parenthesis '{close}' does not match opening parenthesis '{open}'"
+                ),
+            ),
+            // As CPython: when parsing stops at the end of the file, or on a later line than
+            // the bracket (on its own line, the parser's error stands).
+            Some(Brackets::Unclosed { at, open })
+                if src
+                    .text
+                    .get(usize::from(err.location.start())..)
+                    .is_none_or(|rest| rest.trim().is_empty())
+                    || src.line_of(u32::from(err.location.start()))
+                        > src.line_of(u32::from(at)) =>
+            {
+                (at, format!("'{open}' was never closed"))
+            }
+            _ => (err.location.start(), python_message(src, err)),
+        };
+        let offset = u32::from(offset);
+        return Err(Diagnostic {
+            severity: Severity::Error,
+            code: "syntax".into(),
+            line: Some(src.line_of(offset)),
+            span: Some(point(src, offset)),
+            message: format!("invalid Python syntax: {what}"),
+            help: Some(
+                "fix the syntax error (python -m py_compile FILE shows it too); the other files were still read".into(),
+            ),
+        });
+    }
+    let Some(module) = parsed.try_into_module() else {
+        unreachable!("a module parse gives a module")
+    };
+    let mut suite = module.into_suite();
+    normalise(src.text, &mut suite);
+    if let Some((offset, depth)) = too_deep_ast(&suite) {
+        let line = src.line_of(offset);
+        return Err(Diagnostic {
+            severity: Severity::Error,
+            code: "too-deep".into(),
+            line: Some(line),
+            span: Some(point(src, offset)),
+            message: format!(
+                "expression nesting reaches {depth} levels (limit {MAX_EXPR_DEPTH})"
+            ),
+            help: Some(
+                "orchmig refuses pathologically nested code (CPython cannot compile it either); split the expression".into(),
+            ),
+        });
+    }
+    Ok(suite)
+}
+
+/// A bracket error as CPython's tokenizer reports it.
+enum Brackets {
+    /// A closing bracket of another kind than the innermost open one, at the closing one.
+    Mismatch {
+        at: TextSize,
+        close: char,
+        open: char,
+    },
+    /// The innermost bracket still open at the end of the file, at that bracket.
+    Unclosed { at: TextSize, open: char },
+}
+
+/// The first bracket error in the tokens, if any.
+fn brackets(tokens: &ast::token::Tokens) -> Option<Brackets> {
+    use ast::token::TokenKind;
+    let mut open: Vec<(TextSize, char)> = Vec::new();
+    for t in tokens.iter() {
+        let close = match t.kind() {
+            TokenKind::Lpar => {
+                open.push((t.start(), '('));
+                continue;
+            }
+            TokenKind::Lsqb => {
+                open.push((t.start(), '['));
+                continue;
+            }
+            TokenKind::Lbrace => {
+                open.push((t.start(), '{'));
+                continue;
+            }
+            TokenKind::Rpar => ')',
+            TokenKind::Rsqb => ']',
+            TokenKind::Rbrace => '}',
+            _ => continue,
+        };
+        match open.pop() {
+            Some((_, o)) if matches!((o, close), ('(', ')') | ('[', ']') | ('{', '}')) => {}
+            Some((_, o)) => {
+                return Some(Brackets::Mismatch {
+                    at: t.start(),
+                    close,
+                    open: o,
+                });
+            }
+            None => {}
+        }
+    }
+    open.pop().map(|(at, open)| Brackets::Unclosed { at, open })
+}
+
+/// CPython's wording for a parse error where it has a fixed one, else ruff's.
+fn python_message(src: &SourceText, err: &ParseError) -> String {
+    match &err.error {
+        ParseErrorType::UnexpectedIndentation => "unexpected indent".into(),
+        ParseErrorType::Lexical(LexicalErrorType::IndentationError) => {
+            "unindent does not match any outer indentation level".into()
+        }
+        ParseErrorType::Lexical(LexicalErrorType::UnclosedStringError) => {
+            let text = src.slice(err.location);
+            let quotes = text.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+            let triple = quotes.starts_with("\"\"\"") || quotes.starts_with("'''");
+            let (start, end) = (
+                u32::from(err.location.start()),
+                u32::from(err.location.end()),
+            );
+            format!(
+                "unterminated {}string literal (detected at line {})",
+                if triple { "triple-quoted " } else { "" },
+                src.line_of(end.saturating_sub(1).max(start))
+            )
+        }
+        ParseErrorType::ExpectedToken {
+            expected: ast::token::TokenKind::Colon,
+            ..
+        } => "expected ':'".into(),
+        ParseErrorType::Lexical(LexicalErrorType::UnrecognizedToken { .. }) => {
+            "invalid syntax".into()
+        }
+        ParseErrorType::Lexical(LexicalErrorType::Eof) => {
+            "unexpected end of file (an unclosed bracket or block?)".into()
+        }
+        ParseErrorType::Lexical(e) => lower_first(&e.to_string()),
+        e => lower_first(&e.to_string()),
+    }
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// Shapes ruff's tree the way CPython's `ast` module has it, which the readers walk:
+/// - the range of a decorated `def`/`class` starts at its keyword (`async` included), not at its
+///   first decorator (a function is reported at its `def` line; decorators are listed apart);
+/// - an `elif` is an `if` alone in the `else` of the one before it, from `elif` to the end of
+///   the whole statement (see [`super::orelse`]).
+fn normalise(text: &str, stmts: &mut [Stmt]) {
+    for stmt in stmts {
+        match stmt {
+            Stmt::FunctionDef(f) => {
+                if !f.decorator_list.is_empty() {
+                    let mut start = keyword_before(text, f.name.start(), "def");
+                    if f.is_async {
+                        start = start.and_then(|s| keyword_before(text, s, "async"));
+                    }
+                    if let Some(start) = start {
+                        f.range = TextRange::new(start, f.range.end());
+                    }
+                }
+                normalise(text, &mut f.body);
+            }
+            Stmt::ClassDef(c) => {
+                if !c.decorator_list.is_empty()
+                    && let Some(start) = keyword_before(text, c.name.start(), "class")
+                {
+                    c.range = TextRange::new(start, c.range.end());
+                }
+                normalise(text, &mut c.body);
+            }
+            Stmt::For(s) => {
+                normalise(text, &mut s.body);
+                normalise(text, &mut s.orelse);
+            }
+            Stmt::While(s) => {
+                normalise(text, &mut s.body);
+                normalise(text, &mut s.orelse);
+            }
+            Stmt::If(s) => {
+                nest_elif(s);
+                normalise(text, &mut s.body);
+                for clause in &mut s.elif_else_clauses {
+                    normalise(text, &mut clause.body);
+                }
+            }
+            Stmt::With(s) => normalise(text, &mut s.body),
+            Stmt::Match(s) => {
+                for case in &mut s.cases {
+                    normalise(text, &mut case.body);
+                }
+            }
+            Stmt::Try(s) => {
+                normalise(text, &mut s.body);
+                for h in &mut s.handlers {
+                    let ast::ExceptHandler::ExceptHandler(h) = h;
+                    normalise(text, &mut h.body);
+                }
+                normalise(text, &mut s.orelse);
+                normalise(text, &mut s.finalbody);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Turns `if a: … elif b: … else: …` into `if a: … else: (if b: … else: …)`; the inner `if`
+/// is nested in turn when [`normalise`] walks the `else`.
+fn nest_elif(s: &mut ast::StmtIf) {
+    if s.elif_else_clauses.first().is_none_or(|c| c.test.is_none()) {
+        return;
+    }
+    let mut clauses = std::mem::take(&mut s.elif_else_clauses);
+    let elif = clauses.remove(0);
+    let range = TextRange::new(elif.range.start(), s.range.end());
+    let Some(test) = elif.test else {
+        unreachable!("checked above")
+    };
+    let inner = ast::StmtIf {
+        node_index: ast::AtomicNodeIndex::default(),
+        range,
+        test: Box::new(test),
+        body: elif.body,
+        elif_else_clauses: clauses,
+    };
+    s.elif_else_clauses = vec![ast::ElifElseClause {
+        range,
+        node_index: ast::AtomicNodeIndex::default(),
+        test: None,
+        body: std::iter::once(Stmt::If(inner)).collect(),
+    }];
+}
+
+/// The offset of `keyword` ending just before `at`, across whitespace and line continuations.
+fn keyword_before(text: &str, at: TextSize, keyword: &str) -> Option<TextSize> {
+    let mut end = usize::from(at);
+    let bytes = text.as_bytes();
+    loop {
+        let before = &bytes[..end];
+        match before.last() {
+            Some(b' ' | b'\t' | b'\x0c') => end -= 1,
+            Some(b'\n') if before.ends_with(b"\\\n") => end -= 2,
+            Some(b'\n') if before.ends_with(b"\\\r\n") => end -= 3,
+            _ => break,
+        }
+    }
+    let start = end.checked_sub(keyword.len())?;
+    if text.get(start..end)? != keyword {
+        return None;
+    }
+    TextSize::try_from(start).ok()
+}
+
+/// The start offset and depth of the first expression nested deeper than [`MAX_EXPR_DEPTH`].
+/// Depth is counted from the expressions' ranges in a pre-order walk: an expression is inside
+/// every open one whose range contains it.
+fn too_deep_ast(suite: &[Stmt]) -> Option<(u32, usize)> {
+    let mut open: Vec<(u32, u32)> = Vec::new();
+    let mut found = None;
+    super::visit::each_expr(suite, &mut |e| {
+        if found.is_some() {
+            return;
+        }
+        let (start, end) = (u32::from(e.start()), u32::from(e.end()));
+        while let Some(&(s, t)) = open.last() {
+            if s <= start && end <= t {
+                break;
+            }
+            open.pop();
+        }
+        open.push((start, end));
+        if open.len() > MAX_EXPR_DEPTH {
+            found = Some((start, open.len()));
+        }
+    });
+    found
+}
+
+/// Parses a module's text with no file behind it (tests, generated code); `None` on an error.
+pub fn parse_suite(text: &str) -> Option<Suite> {
+    parse_module(&SourceText::new("<string>", text)).ok()
+}
+
+/// Parses one expression (a call site already read from a parsed module); `None` if it is not one.
+pub fn parse_expression(text: &str) -> Option<Expr> {
+    if too_deep(text).is_some() {
+        return None;
+    }
+    ruff_python_parser::parse_expression(text)
+        .ok()
+        .map(|p| p.into_expr())
+}
+
+fn point(src: &SourceText, offset: u32) -> Span {
+    let offset = offset.min(src.text.len() as u32);
+    Span {
+        line: src.line_of(offset),
+        col: src.col_of(offset),
+        end_line: src.line_of(offset),
+        start: offset,
+        end: offset,
+    }
+}
+
+/// The offset and depth where bracket nesting first exceeds [`MAX_NESTING`], ignoring strings
+/// and comments only roughly (over-counting is harmless: real code never comes close).
+fn too_deep(text: &str) -> Option<(usize, usize)> {
+    let mut depth = 0usize;
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some((i, depth));
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_error_has_line_and_hint() {
+        let src = SourceText::new("bad.py", "x = 1\ndef f(:\n    pass\n");
+        let d = parse_module(&src).unwrap_err();
+        assert_eq!(d.line, Some(2));
+        assert_eq!(d.code, "syntax");
+        assert!(d.help.unwrap().contains("other files"));
+    }
+
+    #[test]
+    fn an_unclosed_bracket_is_reported_where_it_opens() {
+        let src = SourceText::new("eof.py", "x = 1\nprint((1, 2\n\n\n");
+        let d = parse_module(&src).unwrap_err();
+        assert_eq!(d.line, Some(2));
+        assert_eq!(d.span.unwrap().col, 7);
+        assert!(d.message.contains("'(' was never closed"), "{}", d.message);
+    }
+
+    #[test]
+    fn bracket_and_string_errors_read_as_cpython_words_them() {
+        let cases = [
+            ("x = (1,\ny = 2\n", 1, "'(' was never closed"),
+            ("print((1, 2", 1, "'(' was never closed"),
+            (
+                "x = 1\ndef f(:\n    pass\n",
+                2,
+                "expected a parameter or the end of the parameter list",
+            ),
+            (
+                "x = (1, 2]\n",
+                1,
+                "closing parenthesis ']' does not match opening parenthesis '('",
+            ),
+            (
+                "x = 1\ny = \"abc\nz = 1\n",
+                2,
+                "unterminated string literal (detected at line 2)",
+            ),
+            (
+                "x = \"\"\"abc\ny = 1\n",
+                1,
+                "unterminated triple-quoted string literal (detected at line 2)",
+            ),
+            ("if x\n    pass\n", 1, "expected ':'"),
+            (
+                "def f():\n        a = 1\n    b = 2\n",
+                3,
+                "unindent does not match any outer indentation level",
+            ),
+        ];
+        for (text, line, words) in cases {
+            let d = parse_module(&SourceText::new("c.py", text)).unwrap_err();
+            assert_eq!(
+                (d.line, d.message.as_str()),
+                (
+                    Some(line),
+                    format!("invalid Python syntax: {words}").as_str()
+                ),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unexpected_indent_is_named_as_python_names_it() {
+        let src = SourceText::new("i.py", "def f():\n    a()\n      b()\n");
+        let d = parse_module(&src).unwrap_err();
+        assert_eq!(d.line, Some(3));
+        assert!(d.message.ends_with("unexpected indent"), "{}", d.message);
+    }
+
+    #[test]
+    fn pep701_fstrings_parse() {
+        let text = "row = {}\nx = f\"{row[\"id\"]}\"\ny = f\"{x=}\"\nz = f\"\"\"{\n    row[\"a\"]  # the key\n}\"\"\"\n";
+        let src = SourceText::new("f.py", text);
+        let suite = parse_module(&src).expect("PEP 701 f-strings parse");
+        assert_eq!(suite.len(), 4);
+        assert!(
+            suite[1..]
+                .iter()
+                .all(|s| matches!(s, Stmt::Assign(a) if a.value.is_f_string_expr()))
+        );
+    }
+
+    #[test]
+    fn decorated_definitions_start_at_their_keyword() {
+        let text = "@a\n@b(1)\nasync  def f():\n    pass\n\n@c\nclass K:\n    @d\n    def m(self):\n        pass\n";
+        let src = SourceText::new("d.py", text);
+        let suite = parse_module(&src).unwrap();
+        assert!(src.slice(suite[0].range()).starts_with("async  def f"));
+        assert!(src.slice(suite[1].range()).starts_with("class K"));
+        let Stmt::ClassDef(k) = &suite[1] else {
+            panic!()
+        };
+        assert!(src.slice(k.body[0].range()).starts_with("def m"));
+    }
+
+    #[test]
+    fn ranges_are_byte_offsets_across_crlf_and_non_ascii() {
+        let text = "import x\r\n\r\n@x.task\r\nasync def données(é: int):\r\n    \"\"\"Doc\r\n    string\"\"\"\r\n    return é\r\n";
+        let src = SourceText::new("c.py", text);
+        let suite = parse_module(&src).unwrap();
+        let Stmt::FunctionDef(f) = &suite[1] else {
+            panic!("not a def: {:?}", suite[1])
+        };
+        assert_eq!(src.span(f.range).line, 4);
+        assert!(src.slice(f.range).starts_with("async def données(é: int):"));
+        assert!(src.slice(f.range).ends_with("return é"));
+        assert_eq!(src.span(f.body[0].range()).end_line, 6);
+        let ret = src.span(f.body[1].range());
+        assert_eq!((ret.line, ret.col), (7, 5));
+        assert_eq!(src.slice(f.body[1].range()), "return é");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let text = format!("x = {}1{}\n", "(".repeat(500), ")".repeat(500));
+        let src = SourceText::new("deep.py", &text);
+        assert_eq!(parse_module(&src).unwrap_err().code, "too-deep");
+    }
+}

@@ -217,3 +217,33 @@ fn a_year_of_hourly_partitions_backfills_in_linear_time() {
     );
     assert_eq!(code, 0, "{stderr}");
 }
+
+/// Multi-megabyte chains of unary operators, attribute dots and binary operators (each nests one
+/// level in the parser and in every walk over its tree) are refused with their line before
+/// parsing: they overflowed the reader's 256 MB stack (exit 134) for the whole estate.
+#[test]
+fn megabyte_operator_chains_are_a_diagnostic_not_a_stack_overflow() {
+    let tmp = tempfile::tempdir().unwrap();
+    let head = "from datetime import datetime\nfrom airflow.sdk import DAG\nfrom airflow.providers.standard.operators.empty import EmptyOperator\n\n";
+    let tail = "with DAG(\"d\", schedule=None, start_date=datetime(2024, 1, 1)):\n    EmptyOperator(task_id=\"t\")\n";
+    for (name, expr) in [
+        ("unary.py", format!("{}1", "-".repeat(2_500_000))),
+        ("attr.py", format!("a{}", ".b".repeat(1_000_000))),
+        ("binop.py", format!("1{}", " + 1".repeat(1_000_000))),
+    ] {
+        std::fs::write(tmp.path().join(name), format!("{head}X = {expr}\n{tail}")).unwrap();
+    }
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/airflow/orders_etl.py"),
+        tmp.path().join("orders_etl.py"),
+    )
+    .unwrap();
+    let (code, stderr) = orchmig(tmp.path(), &["analyze", "."]);
+    assert_eq!(code, 1, "{stderr}");
+    for name in ["unary.py", "attr.py", "binop.py"] {
+        assert!(
+            stderr.contains(&format!("{name}:5: orchmig::too-deep")),
+            "{name}: {stderr}"
+        );
+    }
+}

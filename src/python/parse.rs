@@ -30,6 +30,21 @@ pub fn parse_module(src: &SourceText) -> Result<Suite, Diagnostic> {
             help: Some("orchmig refuses pathologically nested code; split the expression".into()),
         });
     }
+    if let Some((offset, depth)) = too_long_chain(src.text) {
+        let line = src.line_of(offset as u32);
+        return Err(Diagnostic {
+            severity: Severity::Error,
+            code: "too-deep".into(),
+            line: Some(line),
+            span: Some(point(src, offset as u32)),
+            message: format!(
+                "expression nesting reaches {depth} levels (limit {MAX_EXPR_DEPTH}) in a chain of operators: `- - - x`, `a.b.c…` and `1 + 1 + …` nest one level each"
+            ),
+            help: Some(
+                "orchmig refuses pathologically nested code (CPython cannot compile it either); split the expression".into(),
+            ),
+        });
+    }
     let parsed = parse_unchecked(src.text, ParseOptions::from(Mode::Module));
     if let Some(err) = parsed.errors().iter().min_by_key(|e| e.location.start()) {
         // CPython's tokenizer errors about brackets win over the parser's where they come first.
@@ -363,9 +378,168 @@ fn too_deep(text: &str) -> Option<(usize, usize)> {
     None
 }
 
+/// The offset and length where a chain of nesting operators first exceeds [`MAX_EXPR_DEPTH`]:
+/// unary and binary arithmetic, shifts and bitwise operators, attribute dots, calls and
+/// subscripts chained on a value, `not`, `await`, `lambda` and conditional `if`/`else`, counted
+/// from the start of the innermost expression (a `,`, `:`, `;`, `=` or a new line starts one;
+/// a bracket continues its enclosing chain). `and`, `or` and comparisons build flat nodes and do
+/// not count. One linear pass over the bytes, before parsing: the parser and every walk over its
+/// tree recurse once a level, so a 5 MB chain of `-` overflowed any stack.
+fn too_long_chain(text: &str) -> Option<(usize, usize)> {
+    let b = text.as_bytes();
+    // (chain length when the bracket opened, current chain length) per open bracket.
+    let mut stack: Vec<(usize, usize)> = vec![(0, 0)];
+    let mut i = 0;
+    let mut prev_value = false;
+    while i < b.len() {
+        let c = b[i];
+        let top = stack.len() - 1;
+        let count = |stack: &mut Vec<(usize, usize)>, at: usize| {
+            stack[top].1 += 1;
+            (stack[top].1 > MAX_EXPR_DEPTH).then_some((at, stack[top].1))
+        };
+        match c {
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'\'' | b'"' => {
+                i = skip_string(b, i);
+                prev_value = true;
+                continue;
+            }
+            b'\n' if stack.len() == 1 => stack[0] = (0, 0),
+            b'(' | b'[' | b'{' => {
+                if prev_value && c != b'{' {
+                    if let Some(f) = count(&mut stack, i) {
+                        return Some(f);
+                    }
+                }
+                let now = stack[stack.len() - 1].1;
+                stack.push((now, now));
+                prev_value = false;
+                i += 1;
+                continue;
+            }
+            b')' | b']' | b'}' => {
+                if stack.len() > 1 {
+                    stack.pop();
+                }
+                prev_value = true;
+                i += 1;
+                continue;
+            }
+            b',' | b':' | b';' => stack[top].1 = stack[top].0,
+            b'=' => {
+                let comparison = i > 0 && matches!(b[i - 1], b'=' | b'<' | b'>' | b'!')
+                    || b.get(i + 1) == Some(&b'=');
+                if !comparison {
+                    stack[top].1 = stack[top].0;
+                }
+            }
+            b'<' | b'>' => {
+                // `<<` and `>>` nest; `<` and `>` compare (flat).
+                if b.get(i + 1) == Some(&c) {
+                    if let Some(f) = count(&mut stack, i) {
+                        return Some(f);
+                    }
+                    i += 2;
+                    prev_value = false;
+                    continue;
+                }
+            }
+            b'+' | b'-' | b'*' | b'/' | b'%' | b'&' | b'|' | b'^' | b'~' | b'@' | b'.' => {
+                if let Some(f) = count(&mut stack, i) {
+                    return Some(f);
+                }
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
+                let start = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80)
+                {
+                    i += 1;
+                }
+                let word = &b[start..i];
+                if matches!(word, b"not" | b"await" | b"lambda" | b"if" | b"else") {
+                    if let Some(f) = count(&mut stack, start) {
+                        return Some(f);
+                    }
+                    prev_value = false;
+                } else {
+                    prev_value =
+                        !matches!(word, b"and" | b"or" | b"in" | b"is" | b"for" | b"return");
+                }
+                // A string prefix (`f"…"`, `rb'…'`) is part of the string.
+                continue;
+            }
+            c if c.is_ascii_digit() => {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+                prev_value = true;
+                continue;
+            }
+            _ => {}
+        }
+        if !c.is_ascii_whitespace() && c != b'\\' {
+            prev_value = false;
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The index just past the string literal that starts at `i` (a quote), triple-quoted or not;
+/// the end of the text when it is not closed.
+fn skip_string(b: &[u8], i: usize) -> usize {
+    let q = b[i];
+    let triple = b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q);
+    let mut j = if triple { i + 3 } else { i + 1 };
+    while j < b.len() {
+        match b[j] {
+            b'\\' => j += 2,
+            c if c == q && (!triple || (b.get(j + 1) == Some(&q) && b.get(j + 2) == Some(&q))) => {
+                return j + if triple { 3 } else { 1 };
+            }
+            b'\n' if !triple => return j,
+            _ => j += 1,
+        }
+    }
+    b.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_operator_chains_are_refused_before_parsing_and_big_literals_are_not() {
+        for (text, what) in [
+            (format!("x = {}1\n", "-".repeat(5000)), "unary"),
+            (format!("x = a{}\n", ".b".repeat(5000)), "attributes"),
+            (format!("x = 1{}\n", " + 1".repeat(5000)), "binary"),
+            (format!("x = f{}\n", "()".repeat(5000)), "calls"),
+            (format!("x = {}1\n", "not ".repeat(5000)), "not"),
+        ] {
+            let src = SourceText::new("deep.py", &text);
+            let d = parse_module(&src).unwrap_err();
+            assert_eq!(d.code, "too-deep", "{what}: {}", d.message);
+            assert_eq!(d.line, Some(1), "{what}");
+        }
+        // Flat things stay readable however long: data rows, `and` chains, comparisons, strings.
+        let rows: String = (0..20_000)
+            .map(|k| format!("{{\"a\": -{k}, \"b\": x.y.z}},\n"))
+            .collect();
+        let ands = vec!["a"; 5000].join(" and ");
+        let text = format!(
+            "ROWS = [\n{rows}]\nOK = {ands}\nS = \"{}\"\nC = 1 < 2 < 3 < 4\n# {}\n",
+            "-".repeat(5000),
+            "+".repeat(5000)
+        );
+        assert!(parse_module(&SourceText::new("flat.py", &text)).is_ok());
+    }
 
     #[test]
     fn syntax_error_has_line_and_hint() {

@@ -439,16 +439,14 @@ fn too_long_chain(text: &str) -> Option<(usize, usize)> {
                     stack[top].1 = stack[top].0;
                 }
             }
-            b'<' | b'>' => {
-                // `<<` and `>>` nest; `<` and `>` compare (flat).
-                if b.get(i + 1) == Some(&c) {
-                    if let Some(f) = count(&mut stack, i) {
-                        return Some(f);
-                    }
-                    i += 2;
-                    prev_value = false;
-                    continue;
+            // `<<` and `>>` nest; `<` and `>` compare (flat, not counted).
+            b'<' | b'>' if b.get(i + 1) == Some(&c) => {
+                if let Some(f) = count(&mut stack, i) {
+                    return Some(f);
                 }
+                i += 2;
+                prev_value = false;
+                continue;
             }
             b'+' | b'-' | b'*' | b'/' | b'%' | b'&' | b'|' | b'^' | b'~' | b'@' | b'.' => {
                 if let Some(f) = count(&mut stack, i) {

@@ -412,10 +412,11 @@ fn too_long_chain(text: &str) -> Option<(usize, usize)> {
             }
             b'\n' if stack.len() == 1 => stack[0] = (0, 0),
             b'(' | b'[' | b'{' => {
-                if prev_value && c != b'{' {
-                    if let Some(f) = count(&mut stack, i) {
-                        return Some(f);
-                    }
+                if prev_value
+                    && c != b'{'
+                    && let Some(f) = count(&mut stack, i)
+                {
+                    return Some(f);
                 }
                 let now = stack[stack.len() - 1].1;
                 stack.push((now, now));

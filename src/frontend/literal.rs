@@ -107,7 +107,15 @@ impl<'s, 'a> Evaluator<'s, 'a> {
             | Expr::NoneLiteral(_)
             | Expr::EllipsisLiteral(_) => constant(expr).unwrap_or_else(|| self.opaque(expr)),
             Expr::Name(n) => match self.names.get(n.id.as_str()) {
-                Some(v) => v.clone(),
+                // A name's value is copied: its size counts against the work left, so values
+                // built from shared references (`L = [L, L]`, 64 times) stay bounded.
+                Some(v) => match weight_within(v, self.work.get()) {
+                    Some(w) => {
+                        self.work.set(self.work.get() - w);
+                        v.clone()
+                    }
+                    None => self.opaque(expr),
+                },
                 None if n.id.as_str() == "__file__" => Value::Str(self.src.path.to_string()),
                 None => self.opaque(expr),
             },
@@ -602,6 +610,37 @@ fn range(args: &[Value]) -> Option<Value> {
     Some(Value::List(out))
 }
 
+/// The weight of a value (one a node, and one more for every 64 bytes of text) if it is at most
+/// `budget`; `None` as soon as it is more. Iterative: the walk stops at the budget whatever the
+/// value's shape.
+fn weight_within(v: &Value, budget: usize) -> Option<usize> {
+    let mut weight = 0usize;
+    let mut todo = vec![v];
+    while let Some(v) = todo.pop() {
+        weight += 1 + match v {
+            Value::Str(s) | Value::Expr(s) => s.len() / 64,
+            Value::List(items) => {
+                todo.extend(items);
+                0
+            }
+            Value::Dict(map) => {
+                todo.extend(map.values());
+                map.len()
+            }
+            Value::Call(c) => {
+                todo.extend(&c.args);
+                todo.extend(c.kwargs.values());
+                0
+            }
+            _ => 0,
+        };
+        if weight > budget {
+            return None;
+        }
+    }
+    Some(weight)
+}
+
 fn constant(e: &Expr) -> Option<Value> {
     Some(match e {
         Expr::NoneLiteral(_) => Value::None,
@@ -639,7 +678,10 @@ fn binop(op: Operator, l: Value, r: Value) -> Option<Value> {
             if usize::try_from(n)
                 .ok()
                 .and_then(|n| v.len().checked_mul(n))
-                .is_some_and(|len| len <= MAX_LIST) =>
+                .is_some_and(|len| len <= MAX_LIST)
+                && usize::try_from(n).is_ok_and(|n| {
+                    n == 0 || weight_within(&List(v.clone()), MAX_WORK / n).is_some()
+                }) =>
         {
             List(
                 v.iter()
@@ -696,6 +738,24 @@ mod tests {
         let mut ev = Evaluator::new(&src, &imports);
         ev.bind_module_constants(&suite);
         ev.names["__x__"].clone()
+    }
+
+    /// Values that double through shared references stay bounded: `L = [L, L]` 64 times would be
+    /// 2^64 nodes (it took 10 GB before the reader was killed); past the work budget the name's
+    /// value is its source text, and small values are still evaluated.
+    #[test]
+    fn values_built_from_shared_references_stay_bounded() {
+        let module = format!("L = [1]\n{}", "L = [L, L]\n".repeat(64));
+        let v = eval_with(&module, "L");
+        assert!(weight_within(&v, MAX_WORK).is_some(), "bounded");
+        assert!(matches!(v, Value::Expr(_) | Value::List(_)));
+        let module = format!("L = [1]\n{}", "L = [L, L]\n".repeat(3));
+        assert!(matches!(eval_with(&module, "L"), Value::List(ref l) if l.len() == 2));
+        let module = "S = 'x' * 1000\nT = [S] * 100000\n";
+        assert!(
+            matches!(eval_with(module, "T"), Value::Expr(_)),
+            "repetition of a large value"
+        );
     }
 
     #[test]

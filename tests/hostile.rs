@@ -247,3 +247,21 @@ fn megabyte_operator_chains_are_a_diagnostic_not_a_stack_overflow() {
         );
     }
 }
+
+/// Nested loops of 10^8 iterations (two of `range(10000)`) stop at the file's unroll budget with
+/// one warning at the loop's line; the rest of the file is still read (it never finished).
+#[test]
+fn nested_loops_stop_at_the_unroll_budget_with_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("loops.py"),
+        "from datetime import datetime\nfrom airflow.sdk import DAG\nfrom airflow.providers.standard.operators.empty import EmptyOperator\n\nwith DAG(\"loops\", schedule=None, start_date=datetime(2024, 1, 1)):\n    for a in range(10000):\n        for b in range(10000):\n            x = (a, b)\n    EmptyOperator(task_id=\"after\")\n",
+    )
+    .unwrap();
+    let (code, stderr) = orchmig(tmp.path(), &["ir", "loops.py"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("loops.py:7: orchmig::unroll-budget"),
+        "{stderr}"
+    );
+}

@@ -20,6 +20,9 @@ use crate::ir::{
 const MAX_INLINE_DEPTH: usize = 8;
 /// Most iterations unrolled from one loop.
 const MAX_UNROLL: usize = 10_000;
+/// Most loop iterations unrolled in one file, nested loops included (two nested loops of 10,000
+/// made 10^8 tasks and never finished).
+const MAX_TOTAL_UNROLL: usize = 20_000;
 
 /// A task or group of one DAG.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +85,10 @@ pub struct Interpreter<'c, 's, 'a> {
     module_dags: HashMap<String, usize>,
     returned: Option<Obj<'s>>,
     inline_depth: usize,
+    /// Loop iterations unrolled so far in this file (see [`MAX_TOTAL_UNROLL`]).
+    unrolled: usize,
+    /// Whether the unroll budget's warning was given (once a file).
+    unroll_warned: bool,
     file_opaque: Vec<Opaque>,
 }
 
@@ -102,6 +109,8 @@ where
             module_dags: HashMap::new(),
             returned: None,
             inline_depth: 0,
+            unrolled: 0,
+            unroll_warned: false,
             file_opaque: Vec::new(),
         }
     }
@@ -355,7 +364,15 @@ where
         body: &'s [Stmt],
         whole: &'s ast::StmtFor,
     ) {
-        let items: Option<Vec<Obj<'s>>> = match self.expr(iter) {
+        // Past the budget, the iterable is not even built (`range(10000)` in every one of 10,000
+        // outer iterations is 10^8 values).
+        let spent = self.unrolled >= MAX_TOTAL_UNROLL;
+        let iterable = if spent {
+            Obj::Value(Value::None)
+        } else {
+            self.expr(iter)
+        };
+        let items: Option<Vec<Obj<'s>>> = match iterable {
             Obj::Tasks { refs, .. } => Some(
                 refs.into_iter()
                     .map(|r| Obj::Tasks {
@@ -376,9 +393,18 @@ where
             Obj::Value(Value::Call(c)) if last_part(&c.func) == "items" => None,
             _ => None,
         };
-        let items = items.or_else(|| self.dict_items(iter));
+        let items = if spent {
+            None
+        } else {
+            items.or_else(|| self.dict_items(iter))
+        };
+        let over_budget = spent
+            || items.as_ref().is_some_and(|i| {
+                i.len() <= MAX_UNROLL && self.unrolled + i.len() > MAX_TOTAL_UNROLL
+            });
         match items {
-            Some(items) if items.len() <= MAX_UNROLL => {
+            Some(items) if items.len() <= MAX_UNROLL && !over_budget => {
+                self.unrolled += items.len();
                 for item in items {
                     self.bind_target(target, item);
                     self.block(body);
@@ -388,14 +414,34 @@ where
                 }
             }
             _ => {
+                if over_budget && !self.unroll_warned {
+                    self.unroll_warned = true;
+                    let span = self.span(whole.range());
+                    self.diagnostic(
+                        Severity::Warning,
+                        "unroll-budget",
+                        span,
+                        format!(
+                            "loops in this file unroll past {MAX_TOTAL_UNROLL} iterations here; the tasks of this loop and of later ones over the budget are not read (each is an opaque entry)"
+                        ),
+                        "build such a DAG from a smaller literal, or with dynamic task mapping (.expand)",
+                    );
+                }
                 if self.dag_stack.last().is_some() || body_builds_tasks(body) {
                     self.opaque(
                         "dynamic_loop",
                         whole,
-                        format!(
-                            "the loop iterates over `{}`, which is not a static list; tasks it creates are not read",
-                            self.ctx.src.slice(iter.range())
-                        ),
+                        if over_budget {
+                            format!(
+                                "the loop over `{}` would unroll past {MAX_TOTAL_UNROLL} iterations in this file; tasks it creates are not read",
+                                self.ctx.src.slice(iter.range())
+                            )
+                        } else {
+                            format!(
+                                "the loop iterates over `{}`, which is not a static list; tasks it creates are not read",
+                                self.ctx.src.slice(iter.range())
+                            )
+                        },
                     );
                 }
             }

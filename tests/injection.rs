@@ -10,16 +10,19 @@ use std::process::Command;
 
 mod support;
 
+/// The hostile and unusual sources of tests/injection/, one per framework and kind.
+const INPUTS: [&str; 5] = [
+    "airflow_names.py",
+    "dagster_names.py",
+    "prefect_names.py",
+    "airflow_ids.py",
+    "prefect_ids.py",
+];
+
 /// The hostile inputs, with hostile file names too (a line end, a carriage return, a quote).
 fn hostile_estate(dir: &Path) {
     let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/injection");
-    for name in [
-        "airflow_names.py",
-        "dagster_names.py",
-        "prefect_names.py",
-        "airflow_ids.py",
-        "prefect_ids.py",
-    ] {
+    for name in INPUTS {
         std::fs::copy(here.join(name), dir.join(name)).unwrap();
     }
     for name in [
@@ -136,13 +139,7 @@ fn ports_of_hostile_and_unusual_names_load_in_every_real_framework() {
     let input = tmp.path().join("dags");
     std::fs::create_dir(&input).unwrap();
     let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/injection");
-    for name in [
-        "airflow_names.py",
-        "dagster_names.py",
-        "prefect_names.py",
-        "airflow_ids.py",
-        "prefect_ids.py",
-    ] {
+    for name in INPUTS {
         std::fs::copy(here.join(name), input.join(name)).unwrap();
     }
     for (target, loader) in LOADERS {

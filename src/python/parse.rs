@@ -20,30 +20,20 @@ pub const MAX_EXPR_DEPTH: usize = 1000;
 /// Parses a module, or explains why it cannot be parsed.
 pub fn parse_module(src: &SourceText) -> Result<Suite, Diagnostic> {
     if let Some((offset, depth)) = too_deep(src.text) {
-        let line = src.line_of(offset as u32);
-        return Err(Diagnostic {
-            severity: Severity::Error,
-            code: "too-deep".into(),
-            line: Some(line),
-            span: Some(point(src, offset as u32)),
-            message: format!("expression nesting reaches {depth} levels (limit {MAX_NESTING})"),
-            help: Some("orchmig refuses pathologically nested code; split the expression".into()),
-        });
+        return Err(too_deep_error(
+            src,
+            offset as u32,
+            format!("expression nesting reaches {depth} levels (limit {MAX_NESTING})"),
+        ));
     }
     if let Some((offset, depth)) = too_long_chain(src.text) {
-        let line = src.line_of(offset as u32);
-        return Err(Diagnostic {
-            severity: Severity::Error,
-            code: "too-deep".into(),
-            line: Some(line),
-            span: Some(point(src, offset as u32)),
-            message: format!(
+        return Err(too_deep_error(
+            src,
+            offset as u32,
+            format!(
                 "expression nesting reaches {depth} levels (limit {MAX_EXPR_DEPTH}) in a chain of operators: `- - - x`, `a.b.c…` and `1 + 1 + …` nest one level each"
             ),
-            help: Some(
-                "orchmig refuses pathologically nested code (CPython cannot compile it either); split the expression".into(),
-            ),
-        });
+        ));
     }
     let parsed = parse_unchecked(src.text, ParseOptions::from(Mode::Module));
     if let Some(err) = parsed.errors().iter().min_by_key(|e| e.location.start()) {
@@ -87,21 +77,27 @@ pub fn parse_module(src: &SourceText) -> Result<Suite, Diagnostic> {
     let mut suite = module.into_suite();
     normalise(src.text, &mut suite);
     if let Some((offset, depth)) = too_deep_ast(&suite) {
-        let line = src.line_of(offset);
-        return Err(Diagnostic {
-            severity: Severity::Error,
-            code: "too-deep".into(),
-            line: Some(line),
-            span: Some(point(src, offset)),
-            message: format!(
-                "expression nesting reaches {depth} levels (limit {MAX_EXPR_DEPTH})"
-            ),
-            help: Some(
-                "orchmig refuses pathologically nested code (CPython cannot compile it either); split the expression".into(),
-            ),
-        });
+        return Err(too_deep_error(
+            src,
+            offset,
+            format!("expression nesting reaches {depth} levels (limit {MAX_EXPR_DEPTH})"),
+        ));
     }
     Ok(suite)
+}
+
+/// The error for input nested too deep to parse or walk, at `offset`.
+fn too_deep_error(src: &SourceText, offset: u32, message: String) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Error,
+        code: "too-deep".into(),
+        line: Some(src.line_of(offset)),
+        span: Some(point(src, offset)),
+        message,
+        help: Some(
+            "orchmig refuses pathologically nested code (CPython cannot compile it either); split the expression".into(),
+        ),
+    }
 }
 
 /// A bracket error as CPython's tokenizer reports it.

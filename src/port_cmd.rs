@@ -184,7 +184,7 @@ pub fn run(a: PortArgs) -> i32 {
         }
         if stale {
             eprintln!(
-                "orchmig port --check: the output in {} is stale; run the same command without --check to update it",
+                "orchmig port --check: the output in {} is stale; run the same command with --force instead of --check to update it",
                 out.display()
             );
             return EXIT_FINDINGS;

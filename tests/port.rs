@@ -338,7 +338,9 @@ fn out_writes_files_and_check_gates_ci() {
         .stdout(
             predicate::str::contains("daily_sales_etl.py")
                 .and(predicate::str::contains("-# edited by hand")),
-        );
+        )
+        // The hint is a command that works: the output exists, so it needs --force.
+        .stderr(predicate::str::contains("with --force instead of --check"));
     // Never overwritten without --force; --force overwrites.
     orchmig()
         .args(["port", "corpus/prefect", "--to", "airflow", "--out", out_s])

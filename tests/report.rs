@@ -123,4 +123,16 @@ fn an_existing_page_is_kept_without_force() {
             .unwrap()
             .contains("orders_etl")
     );
+    // The page is orchmig's own now: regenerating it needs no --force.
+    Command::cargo_bin("orchmig")
+        .unwrap()
+        .args(["report", "corpus/prefect/daily_sales_etl.py", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .contains("daily_sales_etl")
+    );
 }

@@ -223,11 +223,22 @@ pub fn render_html(page: &Page) -> Result<String, String> {
         .map_err(|e| format!("template report/page.html.j2: {e}"))
 }
 
+/// Whether `path` is a review page `orchmig report` wrote (its footer names the command).
+fn written_by_orchmig(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|text| {
+        text.starts_with("<!DOCTYPE html>") && text.contains("(<code>orchmig report</code>)")
+    })
+}
+
 /// Runs `orchmig report`; returns the exit code.
 pub fn run(paths: &[PathBuf], out: &Path, force: bool) -> i32 {
     let shown = out.display().to_string();
     let inputs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
-    if let Some(code) = crate::port_cmd::refuse_out_file(out, &inputs, force, Some("review.html")) {
+    // A page orchmig wrote itself is regenerated without --force; anything else is kept.
+    let ours = written_by_orchmig(out);
+    if let Some(code) =
+        crate::port_cmd::refuse_out_file(out, &inputs, force || ours, Some("review.html"))
+    {
         return code;
     }
     let matrix = match crate::matrix_cmd::load(None) {

@@ -108,6 +108,18 @@ pub struct Inventory {
     pub files_without_pipelines: usize,
     /// Files with errors.
     pub files_with_errors: usize,
+    /// Every file that has diagnostics, with them (errors and warnings), in file order: which
+    /// files could not be read, and why.
+    pub diagnostics: Vec<FileDiagnostics>,
+}
+
+/// The diagnostics of one file of the inventory.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileDiagnostics {
+    /// The file, as given or found while walking.
+    pub path: String,
+    /// Its diagnostics, in the order the reader gave them.
+    pub diagnostics: Vec<crate::ir::Diagnostic>,
 }
 
 /// One file read for the inventory: the file without its pipelines (path, framework,
@@ -157,8 +169,15 @@ pub fn inventory_of<'f>(files: impl IntoIterator<Item = (&'f SourceFile, Vec<Row
     let mut count = 0;
     let mut without = 0;
     let mut with_errors = 0;
+    let mut diagnostics = Vec::new();
     for (file, file_rows) in files {
         count += 1;
+        if !file.diagnostics.is_empty() {
+            diagnostics.push(FileDiagnostics {
+                path: file.path.clone(),
+                diagnostics: file.diagnostics.clone(),
+            });
+        }
         if file
             .diagnostics
             .iter()
@@ -190,6 +209,7 @@ pub fn inventory_of<'f>(files: impl IntoIterator<Item = (&'f SourceFile, Vec<Row
         files: count,
         files_without_pipelines: without,
         files_with_errors: with_errors,
+        diagnostics,
     }
 }
 

@@ -285,3 +285,50 @@ fn output_is_the_same_whatever_the_thread_count() {
     assert!(one.len() > 10);
     assert_eq!(ported("3"), one);
 }
+
+/// `analyze --format json` says which files had problems and why, not only how many: every file
+/// with diagnostics is listed with each one's severity, code, line and message.
+#[test]
+fn analyze_json_lists_every_diagnostic_per_file() {
+    let out = Command::cargo_bin("orchmig")
+        .unwrap()
+        .args([
+            "analyze",
+            "tests/bad/cycle.py",
+            "tests/bad/syntax_error.py",
+            "corpus/airflow/orders_etl.py",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["files_with_errors"], 2);
+    let listed: Vec<(String, String, u64)> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| {
+            let path = f["path"].as_str().unwrap().to_string();
+            f["diagnostics"].as_array().unwrap().iter().map(move |d| {
+                (
+                    path.clone(),
+                    d["code"].as_str().unwrap().to_string(),
+                    d["line"].as_u64().unwrap_or(0),
+                )
+            })
+        })
+        .collect();
+    assert!(
+        listed.contains(&("tests/bad/cycle.py".into(), "cycle".into(), 7)),
+        "{listed:?}"
+    );
+    assert!(
+        listed
+            .iter()
+            .any(|(p, c, _)| p == "tests/bad/syntax_error.py" && c == "syntax"),
+        "{listed:?}"
+    );
+    assert!(!listed.iter().any(|(p, _, _)| p.contains("orders_etl")));
+}

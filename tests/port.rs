@@ -483,3 +483,22 @@ fn analyze_grades_a_port_of_the_estate_without_writing() {
         .code(2)
         .stderr(predicate::str::contains("unknown target"));
 }
+
+/// A no-op join folded away by the Dagster writer keeps every upstream edge: `[b, c] >> join >>
+/// d` makes `d` wait for `b` and `c` (it kept `b` only, so `d` could run before `c`).
+#[test]
+fn a_folded_no_op_join_keeps_every_upstream_in_dagster() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("join.py");
+    std::fs::write(
+        &src,
+        "from datetime import datetime\nfrom airflow.sdk import DAG\nfrom airflow.providers.standard.operators.bash import BashOperator\nfrom airflow.providers.standard.operators.empty import EmptyOperator\n\nwith DAG(\"join\", schedule=None, start_date=datetime(2024, 1, 1)):\n    b = BashOperator(task_id=\"b\", bash_command=\"echo b\")\n    c = BashOperator(task_id=\"c\", bash_command=\"echo c\")\n    join = EmptyOperator(task_id=\"join\")\n    d = BashOperator(task_id=\"d\", bash_command=\"echo d\")\n    [b, c] >> join >> d\n",
+    )
+    .unwrap();
+    let out = orchmig()
+        .args(["port", src.to_str().unwrap(), "--to", "dagster"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("deps=[b, c]"), "{text}");
+}

@@ -551,6 +551,10 @@ struct StepFacts {
     roles: Vec<Role>,
     /// Per step: [`resolve`]'s answer.
     resolved: Vec<Option<usize>>,
+    /// Per step: every asset it stands for as an upstream — itself, or, for a folded step (a
+    /// no-op join, a check), every asset reached through folded steps, in order. An order edge
+    /// from a folded join must wait for all of its upstreams, not the first one only.
+    frontier: Vec<Vec<usize>>,
     /// `identifier(node id)` → the first step function with that key, and whether another
     /// function has the same key.
     keys: HashMap<String, (String, bool)>,
@@ -579,6 +583,7 @@ impl StepFacts {
         let resolved = (0..plan.steps.len())
             .map(|j| resolve(plan, &roles, &mut memo, j))
             .collect();
+        let frontier = frontiers(plan, &roles);
         let mut keys: HashMap<String, (String, bool)> = HashMap::new();
         for st in &plan.steps {
             let key = key_name(&st.node.id);
@@ -592,9 +597,41 @@ impl StepFacts {
         StepFacts {
             roles,
             resolved,
+            frontier,
             keys,
         }
     }
+}
+
+/// [`StepFacts::frontier`] of every step, in one pass over the steps (upstream first; an
+/// upstream that comes later, on a cycle, adds nothing).
+fn frontiers(plan: &Plan, roles: &[Role]) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = Vec::with_capacity(plan.steps.len());
+    for (j, s) in plan.steps.iter().enumerate() {
+        if matches!(roles[j], Role::Asset | Role::Spec) {
+            out.push(vec![j]);
+            continue;
+        }
+        let ups = s
+            .inputs
+            .iter()
+            .filter_map(|i| match i.source {
+                Source::Step(k) => Some(k),
+                _ => None,
+            })
+            .chain(s.after.iter().copied());
+        let mut mine: Vec<usize> = Vec::new();
+        let mut seen: HashSet<usize> = HashSet::new();
+        for k in ups {
+            for &a in out.get(k).map(Vec::as_slice).unwrap_or(&[]) {
+                if seen.insert(a) {
+                    mine.push(a);
+                }
+            }
+        }
+        out.push(mine);
+    }
+    out
 }
 
 /// A step's role; `has_down` says whether another step reads its node.
@@ -1117,11 +1154,12 @@ fn asset(
         }
     }
     for &a in step.after.iter().chain(&step.extra_upstreams) {
-        if let Some(up) = facts.resolved[a]
-            && !deps.iter().any(|(f, _)| *f == plan.steps[up].func)
-            && !data_params.contains(&plan.steps[up].func)
-        {
-            deps.push((plan.steps[up].func.clone(), up));
+        for &up in &facts.frontier[a] {
+            if !deps.iter().any(|(f, _)| *f == plan.steps[up].func)
+                && !data_params.contains(&plan.steps[up].func)
+            {
+                deps.push((plan.steps[up].func.clone(), up));
+            }
         }
     }
     if !ins.is_empty() {

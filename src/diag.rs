@@ -71,11 +71,13 @@ fn render_with(
     help: &str,
     severity: miette::Severity,
 ) -> String {
-    let mut m = MietteDiagnostic::new(message.to_string())
+    // Paths and messages carry names from user input: no raw escape sequence reaches the terminal.
+    let file = &crate::text::inline(file);
+    let mut m = MietteDiagnostic::new(crate::text::multiline(message))
         .with_code(format!("orchmig::{code}"))
         .with_severity(severity);
     if !help.is_empty() {
-        m = m.with_help(help.to_string());
+        m = m.with_help(crate::text::multiline(help));
     }
     let location = match line {
         Some(line) => format!("{file}:{line}"),
@@ -120,9 +122,13 @@ pub fn print_all(files: &[SourceFile], quiet_warnings: bool) -> usize {
 
 /// Prints a plain error about an input path (no file content to show).
 pub fn print_path_error(path: &str, message: &str, help: &str) {
-    let m = MietteDiagnostic::new(format!("{path}: {message}"))
-        .with_code("orchmig::input")
-        .with_help(help.to_string());
+    let m = MietteDiagnostic::new(format!(
+        "{}: {}",
+        crate::text::inline(path),
+        crate::text::multiline(message)
+    ))
+    .with_code("orchmig::input")
+    .with_help(help.to_string());
     eprintln!("{:?}", Report::new(m));
 }
 

@@ -24,6 +24,15 @@ pub fn inline(s: &str) -> String {
     out
 }
 
+/// Text for the terminal that may span lines (a diagnostic's message): like [`inline`], but line
+/// ends and tabs are kept.
+pub fn multiline(s: &str) -> String {
+    s.split('\n')
+        .map(|line| inline(line).replace("\\t", "\t"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// A Markdown table cell: `inline`, with `|` escaped.
 pub fn md_cell(s: &str) -> String {
     inline(s).replace('|', "\\|")
@@ -45,5 +54,6 @@ mod tests {
         assert_eq!(inline("x\u{2028}y\u{85}"), "x\\u2028y\\x85");
         assert_eq!(inline("plain é"), "plain é");
         assert_eq!(md_cell("a|b\nc"), "a\\|b\\nc");
+        assert_eq!(multiline("a\n\u{1b}[2J\tb"), "a\n\\x1b[2J\tb");
     }
 }

@@ -93,6 +93,12 @@ fn hostile_names_reach_the_terminal_without_control_characters() {
         "from prefect import flow\n\n\n@flow(name=\"\\x1b[2J\\x1b]0;owned\\x07\")\ndef f():\n    pass\n",
     )
     .unwrap();
+    // A file whose name clears the screen, with a syntax error: its diagnostic names it.
+    std::fs::write(
+        input.join("esc\u{1b}[2J\u{7}.py"),
+        "from prefect import flow\ndef f(:\n",
+    )
+    .unwrap();
     for args in [
         vec!["analyze", "dags"],
         vec!["analyze", "dags", "--format", "markdown"],
@@ -100,6 +106,9 @@ fn hostile_names_reach_the_terminal_without_control_characters() {
         let run = orchmig(&args, tmp.path());
         let stdout = String::from_utf8_lossy(&run.stdout);
         assert_no_raw_controls(&stdout, &args.join(" "));
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(stderr.contains("esc\\x1b[2J\\x07.py"), "{stderr}");
+        assert_no_raw_controls(&stderr, &format!("{} (stderr)", args.join(" ")));
     }
 }
 

@@ -5,12 +5,19 @@
 /// `s` on one line with every control character (C0, DEL, C1) and Unicode line or paragraph
 /// separator written as a visible escape: `\n`, `\r`, `\t`, `\x1b`, `\u2028`.
 pub fn inline(s: &str) -> String {
-    if !s.chars().any(needs_escape) {
+    escape(s, false)
+}
+
+/// `s` with control characters escaped as in [`inline`]; `keep_lines` keeps `\n` and `\t` raw.
+fn escape(s: &str, keep_lines: bool) -> String {
+    let kept = |c: char| keep_lines && matches!(c, '\n' | '\t');
+    if !s.chars().any(|c| needs_escape(c) && !kept(c)) {
         return s.to_string();
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {
+            c if kept(c) => out.push(c),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
@@ -27,10 +34,7 @@ pub fn inline(s: &str) -> String {
 /// Text for the terminal that may span lines (a diagnostic's message): like [`inline`], but line
 /// ends and tabs are kept.
 pub fn multiline(s: &str) -> String {
-    s.split('\n')
-        .map(|line| inline(line).replace("\\t", "\t"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    escape(s, true)
 }
 
 /// A Markdown table cell: `inline`, with `|` escaped.
@@ -55,5 +59,10 @@ mod tests {
         assert_eq!(inline("plain é"), "plain é");
         assert_eq!(md_cell("a|b\nc"), "a\\|b\\nc");
         assert_eq!(multiline("a\n\u{1b}[2J\tb"), "a\n\\x1b[2J\tb");
+        assert_eq!(
+            multiline("C:\\temp"),
+            "C:\\temp",
+            "a backslash-t in text stays text"
+        );
     }
 }

@@ -549,7 +549,8 @@ enum Role {
 struct StepFacts {
     /// Per step: its role by [`role`] alone (without the earlier-pipeline override).
     roles: Vec<Role>,
-    /// Per step: [`resolve`]'s answer.
+    /// Per step: the upstream a data input from it reads, through folded steps (the first of its
+    /// frontier: data edges first, then order edges, depth first).
     resolved: Vec<Option<usize>>,
     /// Per step: every asset it stands for as an upstream — itself, or, for a folded step (a
     /// no-op join, a check), every asset reached through folded steps, in order. An order edge
@@ -578,12 +579,8 @@ impl StepFacts {
             .iter()
             .map(|s| role(s, read.contains(&(s.node as *const _))))
             .collect();
-        let mut memo = vec![None; plan.steps.len()];
-        // Upstream first, so each step's inputs are already known (no deep recursion).
-        let resolved = (0..plan.steps.len())
-            .map(|j| resolve(plan, &roles, &mut memo, j))
-            .collect();
         let frontier = frontiers(plan, &roles);
+        let resolved = frontier.iter().map(|f| f.first().copied()).collect();
         let mut keys: HashMap<String, (String, bool)> = HashMap::new();
         for st in &plan.steps {
             let key = key_name(&st.node.id);
@@ -778,68 +775,6 @@ fn asset_key(facts: &StepFacts, step: &Step) -> String {
     } else {
         key
     }
-}
-
-/// The upstream a step input reads, resolved through folded steps: the first asset found
-/// depth-first through a folded step's data inputs, then its order edges.
-/// (`memo` holds the answers found so far: `Some(answer)`.) Iterative, so a long chain of folded
-/// steps cannot overflow the stack; a step on a cycle resolves to nothing through the cycle.
-fn resolve(
-    plan: &Plan,
-    roles: &[Role],
-    memo: &mut [Option<Option<usize>>],
-    start: usize,
-) -> Option<usize> {
-    if let Some(known) = memo[start] {
-        return known;
-    }
-    if matches!(roles[start], Role::Asset | Role::Spec) {
-        memo[start] = Some(Some(start));
-        return Some(start);
-    }
-    let ups = |j: usize| -> Vec<usize> {
-        let s = &plan.steps[j];
-        s.inputs
-            .iter()
-            .filter_map(|i| match i.source {
-                Source::Step(k) => Some(k),
-                _ => None,
-            })
-            .chain(s.after.iter().copied())
-            .collect()
-    };
-    // (folded step, its upstreams, the next one to try); a step on the stack is marked
-    // `Some(None)`, so a cycle back to it finds nothing instead of recursing forever.
-    memo[start] = Some(None);
-    let mut stack: Vec<(usize, Vec<usize>, usize)> = vec![(start, ups(start), 0)];
-    let mut last: Option<usize> = None;
-    while let Some((j, kids, next)) = stack.last_mut() {
-        if let Some(found) = last.take() {
-            memo[*j] = Some(Some(found));
-            stack.pop();
-            last = Some(found);
-            continue;
-        }
-        let Some(&k) = kids.get(*next) else {
-            memo[*j] = Some(None);
-            stack.pop();
-            continue;
-        };
-        *next += 1;
-        if let Some(known) = memo[k] {
-            last = known;
-            continue;
-        }
-        if matches!(roles[k], Role::Asset | Role::Spec) {
-            memo[k] = Some(Some(k));
-            last = Some(k);
-            continue;
-        }
-        memo[k] = Some(None);
-        let kids = ups(k);
-        stack.push((k, kids, 0));
-    }
-    memo[start].flatten()
 }
 
 /// Whether an asset reads the Airflow run parameters (a `params` argument, or `{{ params.x }}`

@@ -312,30 +312,33 @@ fn finish(code: i32, report: &Report, fail_on: Option<Fidelity>) -> i32 {
 
 /// True when `inner` is `outer` or below it (compared on canonical paths where they exist).
 fn is_inside(inner: &Path, outer: &Path) -> bool {
-    let canon = |p: &Path| -> PathBuf {
-        let mut existing = p.to_path_buf();
-        let mut rest = Vec::new();
-        while !existing.exists() {
-            match (existing.parent(), existing.file_name()) {
-                (Some(parent), Some(name)) => {
-                    rest.push(name.to_os_string());
-                    existing = parent.to_path_buf();
-                }
-                _ => break,
+    canonical(inner).starts_with(canonical(outer))
+}
+
+/// `p` with its deepest existing ancestor canonicalised (symlinks resolved) and the components
+/// that do not exist yet appended as written.
+fn canonical(p: &Path) -> PathBuf {
+    let mut existing = p.to_path_buf();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent.to_path_buf();
             }
+            _ => break,
         }
-        let mut base = std::fs::canonicalize(if existing.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            &existing
-        })
-        .unwrap_or(existing);
-        for r in rest.into_iter().rev() {
-            base.push(r);
-        }
-        base
-    };
-    canon(inner).starts_with(canon(outer))
+    }
+    let mut base = std::fs::canonicalize(if existing.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        &existing
+    })
+    .unwrap_or(existing);
+    for r in rest.into_iter().rev() {
+        base.push(r);
+    }
+    base
 }
 
 /// The output file of each ported source: its file name, or, when two sources share a file
@@ -397,21 +400,10 @@ fn plain_components(rel: &Path) -> PathBuf {
 /// subfolder of `--out` must not carry a port elsewhere. `out` must exist.
 fn escapes_out<'a>(outputs: impl Iterator<Item = &'a Path>, out: &Path) -> Option<&'a Path> {
     let root = std::fs::canonicalize(out).ok()?;
-    outputs.into_iter().find(|p| {
-        // The deepest folder of the output that exists decides where the write lands.
-        let mut dir = p.parent().map(Path::to_path_buf).unwrap_or_default();
-        loop {
-            if dir.as_os_str().is_empty() {
-                dir = PathBuf::from(".");
-            }
-            if let Ok(c) = std::fs::canonicalize(&dir) {
-                return !c.starts_with(&root);
-            }
-            if !dir.pop() {
-                return true;
-            }
-        }
-    })
+    // The output's folder decides where the write lands (the file itself is renamed over).
+    outputs
+        .into_iter()
+        .find(|p| !canonical(p.parent().unwrap_or(Path::new("."))).starts_with(&root))
 }
 
 /// The `.py` files below `out` that orchmig generated (they start with its header) and that no

@@ -229,6 +229,13 @@ fn read_source_here(path: &str, text: &str) -> SourceFile {
         file.support = support::support(&suite, &src, &imports);
         graph_ops_as_support(&mut file);
     }
+    for pipeline in &mut file.pipelines {
+        // Readers without their own budget: cut here, before any command walks the graph.
+        if pipeline.edges.len() > ir::MAX_EDGES_PER_PIPELINE {
+            let cut = pipeline.edges.split_off(ir::MAX_EDGES_PER_PIPELINE);
+            file.diagnostics.push(edge_budget(cut[0].span, cut.len()));
+        }
+    }
     for pipeline in &file.pipelines {
         for d in ir::validate(pipeline) {
             // A reader may already have explained the same problem in its framework's words.
@@ -242,6 +249,24 @@ fn read_source_here(path: &str, text: &str) -> SourceFile {
         }
     }
     file
+}
+
+/// The warning for a pipeline whose edges went past [`ir::MAX_EDGES_PER_PIPELINE`]: `cut` edges
+/// from the one declared at `span` on are not read.
+pub(crate) fn edge_budget(span: ir::Span, cut: usize) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Warning,
+        code: "edge-budget".into(),
+        line: Some(span.line),
+        span: Some(span),
+        message: format!(
+            "this pipeline declares more than {} edges; the {cut} edge declaration(s) from here on are not read, so its graph, ports and runs miss them",
+            ir::MAX_EDGES_PER_PIPELINE
+        ),
+        help: Some(
+            "a graph this dense is almost always a cross product by mistake (cross_downstream, list >> list in a loop); join the two sides through one EmptyOperator instead".into(),
+        ),
+    }
 }
 
 /// A warning for each `from <framework module> import *`: the names it binds are unknown to a

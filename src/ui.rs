@@ -51,14 +51,14 @@ pub fn colour_allowed(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> boo
 /// Prints a progress or summary note to stderr, unless `-q`.
 pub fn note(text: &str) {
     if !quiet() {
-        eprintln!("{text}");
+        eprintln!("{}", crate::text::multiline(text));
     }
 }
 
 /// Prints a detail to stderr under `-v` only; the text is made only then (some are per file).
 pub fn detail(text: impl FnOnce() -> String) {
     if verbosity() == Verbosity::Verbose {
-        eprintln!("{}", text());
+        eprintln!("{}", crate::text::multiline(&text()));
     }
 }
 

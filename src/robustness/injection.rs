@@ -127,6 +127,23 @@ pub fn raw_control(text: &str) -> Option<(usize, char)> {
     })
 }
 
+/// [`raw_control`], except on lines the port copied from the input as they are (a step body
+/// keeps the user's own bytes, control characters in its strings included: that is faithful,
+/// not injected).
+pub fn raw_control_not_copied(output: &str, input: &str) -> Option<(usize, char)> {
+    let copied: HashSet<&str> = input.lines().map(str::trim).collect();
+    let mut start = 0;
+    for line in output.split_inclusive('\n') {
+        if let Some((at, c)) = raw_control(line)
+            && !copied.contains(line.trim())
+        {
+            return Some((start + at, c));
+        }
+        start += line.len();
+    }
+    None
+}
+
 /// What one walk collects: every identifier, the names bound, and the bare names called.
 #[derive(Default)]
 struct Words {
@@ -234,5 +251,15 @@ mod tests {
         assert_eq!(raw_control("a\n\tb"), None);
         assert_eq!(raw_control("a\rb"), Some((1, '\r')));
         assert_eq!(raw_control("a\u{2028}"), Some((1, '\u{2028}')));
+        // A body line copied from the input keeps its bytes; a generated line may not.
+        let input = "def f():\n    print('a\u{1}b')\n";
+        assert_eq!(
+            raw_control_not_copied("# x\ndef g():\n        print('a\u{1}b')\n", input),
+            None
+        );
+        assert_eq!(
+            raw_control_not_copied("# x\nname = 'a\u{1}b'\n", input),
+            Some((13, '\u{1}'))
+        );
     }
 }

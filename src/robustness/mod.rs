@@ -40,6 +40,7 @@ pub struct Exercised {
 /// orchmig itself, such as CPython's `compile()`).
 pub fn run(path: &str, bytes: Vec<u8>) -> Exercised {
     let words = input_words(path, &bytes);
+    let input = String::from_utf8_lossy(&bytes).into_owned();
     let file = frontend::read_bytes(path, bytes);
     let mut done = Exercised {
         broken: Vec::new(),
@@ -61,7 +62,7 @@ pub fn run(path: &str, bytes: Vec<u8>) -> Exercised {
         };
         match port_file(&file, target, &table) {
             Ok((text, _ledgers)) => {
-                check_output(path, label, &text, &words, &mut done.broken);
+                check_output(path, label, (&text, &input), &words, &mut done.broken);
                 done.outputs.push((label, text));
             }
             Err(e) => done
@@ -97,15 +98,16 @@ fn check_file(file: &SourceFile, what: &str, broken: &mut Vec<String>) {
 }
 
 /// What a writer owes: Python that parses, that orchmig can read again, with no raw control
-/// character and no call that input text steered in (see [`injection`]).
+/// character it did not copy from the input's own code, and no call that input text steered in
+/// (see [`injection`]).
 fn check_output(
     path: &str,
     label: &str,
-    text: &str,
+    (text, input): (&str, &str),
     words: &HashSet<String>,
     broken: &mut Vec<String>,
 ) {
-    if let Some((at, c)) = injection::raw_control(text) {
+    if let Some((at, c)) = injection::raw_control_not_copied(text, input) {
         broken.push(format!(
             "the {label} port holds a raw control character {c:?} at byte {at}"
         ));

@@ -11,7 +11,6 @@ mod partitions;
 pub mod plan;
 mod prefect;
 mod pulls;
-pub mod python;
 mod resources;
 pub mod rewrite;
 mod shared;

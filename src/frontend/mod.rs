@@ -4,7 +4,6 @@
 pub mod airflow;
 pub mod callable;
 pub mod dagster;
-pub mod imports;
 mod keyed;
 pub mod literal;
 pub mod prefect;
@@ -18,8 +17,8 @@ use crate::python::ast::Stmt;
 use std::path::Path;
 
 use crate::ir::{self, Diagnostic, Framework, Pipeline, Severity, SourceFile};
+use crate::python::imports::ImportMap;
 use crate::python::source::SourceText;
-use imports::ImportMap;
 use literal::Evaluator;
 
 /// Stack size of the thread each file is read on, so deep (but accepted) input cannot

@@ -6,5 +6,5 @@ mod validate;
 mod value;
 
 pub use model::*;
-pub use validate::validate;
+pub use validate::{is_node_id, validate};
 pub use value::{CallValue, DateTime, Value};

@@ -552,6 +552,10 @@ pub struct Pull {
     pub span: Span,
 }
 
+/// The method whose calls in a body [`Pull::index`] counts, in the order
+/// `python::visit::method_calls` finds them (readers and writers both count them so).
+pub const PULL_METHOD: &str = "xcom_pull";
+
 /// For an asset of a Dagster multi-asset (one of several outputs of a shared function), the
 /// name of its output: its `outs` key, else its key as Dagster names a spec's output (`a__b`).
 pub fn multi_asset_output(n: &Node) -> Option<String> {

@@ -132,6 +132,36 @@ pub fn print_path_error(path: &str, message: &str, help: &str) {
     eprintln!("{:?}", Report::new(m));
 }
 
+/// A problem in a matrix data file (matrix/*.toml, the translation table included), with the TOML
+/// span it points at.
+#[derive(Debug, Clone)]
+pub struct MatrixError {
+    /// The file (as shown to the user).
+    pub file: String,
+    /// The file's text, for the snippet.
+    pub text: String,
+    /// Byte range in the file.
+    pub span: Option<std::ops::Range<usize>>,
+    /// What is wrong.
+    pub message: String,
+    /// What to do.
+    pub help: String,
+}
+
+impl MatrixError {
+    /// Renders the error as a miette report with file:line and snippet.
+    pub fn render(&self) -> String {
+        render_text_at(
+            &self.file,
+            &self.text,
+            self.span.clone(),
+            "matrix",
+            &self.message,
+            &self.help,
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

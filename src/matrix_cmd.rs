@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::{EXIT_OK, EXIT_USAGE, Format, read_reporting, write_stdout};
-use crate::matrix::{Engine, Matrix, MatrixError, environment, nearest, parse_weights, render};
+use crate::diag::MatrixError;
+use crate::matrix::{Engine, Matrix, environment, nearest, parse_weights, render};
 
 /// The built-in matrix, or a team's from `--matrix DIR`.
 pub fn load(dir: Option<&Path>) -> Result<Matrix, MatrixError> {

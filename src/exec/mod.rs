@@ -3,7 +3,6 @@
 //! append-only run ledger for `--resume`, and two runners (dry, python).
 
 pub mod clock;
-pub mod cmd;
 pub mod fault;
 pub mod ledger;
 pub mod mapping;
@@ -104,6 +103,57 @@ pub fn partitions_for(p: &Pipeline, args: &RunArgs) -> Result<Vec<Option<String>
     Ok(vec![partitions::default_key(p)])
 }
 
+/// The pipeline to run: the named one, or the only one that no other pipeline of the file calls.
+pub fn pick<'f>(file: &'f SourceFile, name: Option<&str>) -> Result<&'f Pipeline, String> {
+    let ids: Vec<&str> = file.pipelines.iter().map(|p| p.id.as_str()).collect();
+    if let Some(n) = name {
+        return file
+            .pipelines
+            .iter()
+            .find(|p| p.id == n)
+            .or_else(|| file.pipelines.iter().find(|p| p.name == n))
+            .ok_or_else(|| {
+                format!(
+                    "no pipeline `{n}` in {} (it has {})",
+                    file.path,
+                    ids.join(", ")
+                )
+            });
+    }
+    let called: Vec<&str> = file
+        .pipelines
+        .iter()
+        .flat_map(|p| p.nodes.iter())
+        .filter_map(|n| n.extra.get("pipeline").and_then(crate::ir::Value::as_str))
+        .collect();
+    let top: Vec<&Pipeline> = file
+        .pipelines
+        .iter()
+        .filter(|p| !called.contains(&p.id.as_str()))
+        .collect();
+    match top.as_slice() {
+        [one] => Ok(one),
+        _ if file.pipelines.len() == 1 => Ok(&file.pipelines[0]),
+        _ => Err(format!(
+            "{} defines several pipelines ({}): pass --pipeline NAME",
+            file.path,
+            ids.join(", ")
+        )),
+    }
+}
+
+/// Makes the runner a run asks for.
+pub fn make_runner(args: &RunArgs) -> Result<Box<dyn Runner>, String> {
+    match args.runner.as_str() {
+        "dry" => Ok(Box::new(runner::dry::DryRunner::new(args.faults()))),
+        "python" => Ok(Box::new(runner::python::PythonRunner::new(
+            args.attempt_timeout,
+            args.faults(),
+        )?)),
+        other => Err(format!("unknown runner `{other}`: use dry or python")),
+    }
+}
+
 /// Every step path of a pipeline, sub-pipeline steps included (`parent::child`).
 pub fn step_paths(file: &SourceFile, p: &Pipeline) -> Vec<String> {
     fn walk(file: &SourceFile, p: &Pipeline, prefix: &str, depth: usize, out: &mut Vec<String>) {
@@ -127,7 +177,8 @@ pub fn step_paths(file: &SourceFile, p: &Pipeline) -> Vec<String> {
 }
 
 /// Runs a pipeline: writes the ledger's run (or resume) record, schedules every partition, and
-/// returns the trace of what ran.
+/// returns the trace of what ran. `warn` gets each warning about the plan (an unknown trigger
+/// rule) before anything runs.
 pub fn execute(
     file: &SourceFile,
     pipeline: &Pipeline,
@@ -135,11 +186,12 @@ pub fn execute(
     runner: &mut dyn Runner,
     mut ledger: Option<&mut LedgerWriter>,
     history: Option<&History>,
+    warn: &mut dyn FnMut(&str),
 ) -> Result<Trace, String> {
     let parts = partitions_for(pipeline, args)?;
     let plan = scheduler::Plan::new(pipeline)?;
     for w in &plan.warnings {
-        crate::ui::note(&format!("orchmig run: {w}"));
+        warn(w);
     }
     let write = |l: &mut Option<&mut LedgerWriter>, e: Event| -> Result<(), String> {
         match l.as_deref_mut() {

@@ -11,7 +11,7 @@ pub mod support;
 mod walk;
 pub mod xcom;
 
-pub use walk::{WalkError, collect_files};
+pub use walk::{Skip, WalkError, collect_files, collect_files_excluding};
 
 use crate::python::ast::Stmt;
 use std::path::Path;

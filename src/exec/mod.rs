@@ -2,6 +2,7 @@
 //! with retries, timeouts, trigger rules, mapping, sub-pipelines, partitions and backfills, an
 //! append-only run ledger for `--resume`, and two runners (dry, python).
 
+mod args;
 pub mod clock;
 pub mod fault;
 pub mod ledger;
@@ -14,72 +15,15 @@ pub mod scheduler;
 pub mod trace;
 pub mod trigger;
 
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::ir::{Pipeline, SourceFile};
-use fault::Faults;
+pub use args::RunArgs;
 use ledger::{Event, History, LEDGER_VERSION, LedgerWriter};
 use runner::{Input, Runner};
 use scheduler::{Env, RunSpec};
 pub use trace::{Record, Trace};
 pub use trigger::State;
-
-/// Everything a run was asked to do; the ledger's first record, so a resume needs nothing else.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RunArgs {
-    /// The pipeline file.
-    pub path: String,
-    /// The pipeline id, when the file has several.
-    pub pipeline: Option<String>,
-    /// `dry` or `python`.
-    pub runner: String,
-    /// Concurrent attempts.
-    pub max_active: usize,
-    /// Width of a mapped step whose collection is unknown (dry runner).
-    pub map_width: usize,
-    /// `--fail` specs.
-    pub fail: Vec<String>,
-    /// `--hang` specs.
-    pub hang: Vec<String>,
-    /// `--partition KEY`.
-    pub partition: Option<String>,
-    /// `--backfill START..END`.
-    pub backfill: Option<String>,
-    /// Concurrent partitions of a backfill.
-    pub max_partitions_active: usize,
-    /// Wall-clock limit of a python attempt without a timeout of its own, seconds.
-    pub attempt_timeout: f64,
-}
-
-impl Default for RunArgs {
-    fn default() -> Self {
-        RunArgs {
-            path: String::new(),
-            pipeline: None,
-            runner: "dry".into(),
-            max_active: 16,
-            map_width: 3,
-            fail: Vec::new(),
-            hang: Vec::new(),
-            partition: None,
-            backfill: None,
-            max_partitions_active: 1,
-            attempt_timeout: 600.0,
-        }
-    }
-}
-
-impl RunArgs {
-    /// The injected faults.
-    pub fn faults(&self) -> Faults {
-        Faults {
-            fail: self.fail.clone(),
-            hang: self.hang.clone(),
-        }
-    }
-}
 
 /// The partitions a run covers: `--partition`, the keys of `--backfill`, or the default key.
 pub fn partitions_for(p: &Pipeline, args: &RunArgs) -> Result<Vec<Option<String>>, String> {

@@ -3,6 +3,7 @@
 
 pub mod airflow;
 pub mod callable;
+mod context;
 pub mod dagster;
 mod keyed;
 pub mod literal;
@@ -11,49 +12,19 @@ pub mod support;
 mod walk;
 pub mod xcom;
 
+pub use context::{FileContext, Reading};
 pub use walk::{Skip, WalkError, collect_files, collect_files_excluding};
 
 use crate::python::ast::Stmt;
 use std::path::Path;
 
-use crate::ir::{self, Diagnostic, Framework, Pipeline, Severity, SourceFile};
+use crate::ir::{self, Diagnostic, Framework, Severity, SourceFile};
 use crate::python::imports::ImportMap;
 use crate::python::source::SourceText;
-use literal::Evaluator;
 
 /// Stack size of the thread each file is read on, so deep (but accepted) input cannot
 /// overflow the stack of recursive AST walks.
 pub(crate) const READER_STACK: usize = 256 * 1024 * 1024;
-
-/// What a reader gets: the parsed file with its imports and module constants.
-pub struct FileContext<'s, 'a> {
-    /// The source text.
-    pub src: &'s SourceText<'a>,
-    /// The module's statements.
-    pub suite: &'s [Stmt],
-    /// Resolved imports.
-    pub imports: &'s ImportMap,
-}
-
-/// What a reader returns for one file.
-#[derive(Default)]
-pub struct Reading {
-    /// Pipelines in source order.
-    pub pipelines: Vec<Pipeline>,
-    /// Problems found.
-    pub diagnostics: Vec<Diagnostic>,
-    /// The API generation inferred from the imports (`airflow@2`, `airflow@3`, …).
-    pub source_version: Option<String>,
-}
-
-impl<'s, 'a> FileContext<'s, 'a> {
-    /// An evaluator with the module's constants bound.
-    pub fn evaluator(&self) -> Evaluator<'s, 'a> {
-        let mut ev = Evaluator::new(self.src, self.imports);
-        ev.bind_module_constants(self.suite);
-        ev
-    }
-}
 
 /// The frameworks a module imports, in a fixed order.
 pub fn detect(imports: &ImportMap) -> Vec<Framework> {

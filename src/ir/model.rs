@@ -183,6 +183,13 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
+    /// The partition definition of a pipeline: its own, else that of its first partitioned node.
+    pub fn partition_definition(&self) -> Option<&Partitions> {
+        self.partitions
+            .as_ref()
+            .or_else(|| self.nodes.iter().find_map(|n| n.partitions.as_ref()))
+    }
+
     /// The policy a node runs with: its own settings over its groups' over the pipeline defaults.
     pub fn effective_policy(&self, node: &Node) -> Policy {
         let mut policy = node.policy.clone();

@@ -16,7 +16,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
     ("cli", &["cli/", "main.rs"], &["*"]),
     (
         "verify",
-        &["verify/", "robustness.rs"],
+        &["verify/", "robustness/"],
         &[
             "frontend", "lower", "emit", "exec", "report", "ir", "python", "diag", "text",
         ],

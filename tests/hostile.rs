@@ -5,28 +5,72 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// Runs orchmig in `dir` and returns (exit code, stderr); fails on a signal (abort, overflow) or
-/// when it takes longer than 10 s.
+/// Runs orchmig in `dir` and returns (exit code, stderr); fails on a signal (abort, overflow),
+/// when it uses more than 10 s of CPU (its own: other tests running beside it on a loaded
+/// machine do not count), or when it has not ended after 120 s of wall time (a hang).
 fn orchmig(dir: &Path, args: &[&str]) -> (i32, String) {
-    let start = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_orchmig"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let (status, stderr, cpu) = run_measured(dir, args);
     assert!(
-        start.elapsed() < Duration::from_secs(10),
-        "{args:?} took {:?}",
-        start.elapsed()
+        cpu < Duration::from_secs(10),
+        "{args:?} used {cpu:?} of CPU"
     );
-    let code = out
-        .status
+    let code = status
         .code()
         .unwrap_or_else(|| panic!("{args:?} was killed by a signal: {stderr}"));
     assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     (code, stderr)
+}
+
+/// Runs orchmig and returns its exit status, stderr and the CPU time (user + system) it used,
+/// read from the kernel's accounting of that one child (`wait4`).
+// The child is reaped by `wait4` (which std's `Child` does not know), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
+fn run_measured(dir: &Path, args: &[&str]) -> (std::process::ExitStatus, String, Duration) {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_orchmig"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = pipe.read_to_string(&mut s);
+        s
+    });
+    let pid = child.id() as libc::pid_t;
+    let ended = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watch = ended.clone();
+    std::thread::spawn(move || {
+        for _ in 0..120 {
+            std::thread::sleep(Duration::from_secs(1));
+            if watch.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
+        }
+        // SAFETY: signals our own child, not yet reaped (so its pid is not reused).
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    });
+    let start = Instant::now();
+    let mut status = 0;
+    // SAFETY: zeroed rusage is a valid out-parameter for wait4.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child, writing into locals.
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    ended.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(r, pid, "{args:?}: wait4 failed");
+    assert!(
+        start.elapsed() < Duration::from_secs(120),
+        "{args:?} hung (killed after 120 s)"
+    );
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    let cpu = tv(usage.ru_utime) + tv(usage.ru_stime);
+    let stderr = reader.join().unwrap();
+    (std::process::ExitStatus::from_raw(status), stderr, cpu)
 }
 
 /// `t >> t` and `a >> b >> a`: every command, to every target, says "cycle" at the line and
@@ -264,4 +308,32 @@ fn nested_loops_stop_at_the_unroll_budget_with_a_warning() {
         stderr.contains("loops.py:7: orchmig::unroll-budget"),
         "{stderr}"
     );
+}
+
+/// `cross_downstream` over two lists of 400 tasks declares 160,000 edges: the reader keeps the
+/// first 50,000 with an `edge-budget` warning at the line, and every command stays quick on the
+/// rest (run and verify used to re-scan every upstream list per event: minutes, 2 GB).
+#[test]
+fn a_dense_cross_product_of_edges_is_cut_at_the_budget_with_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("dense.py"),
+        "from airflow.sdk import DAG, cross_downstream\nfrom airflow.providers.standard.operators.empty import EmptyOperator\n\nwith DAG(\"dense\", schedule=None):\n    a = [EmptyOperator(task_id=f\"a{i}\") for i in range(400)]\n    b = [EmptyOperator(task_id=f\"b{i}\") for i in range(400)]\n    cross_downstream(a, b)\n",
+    )
+    .unwrap();
+    let (code, stderr) = orchmig(tmp.path(), &["analyze", "dense.py"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("dense.py:7: orchmig::edge-budget") && stderr.contains("the 110000 edge"),
+        "{stderr}"
+    );
+    for args in [
+        &["run", "dense.py", "--runner", "dry"][..],
+        &["verify", "dense.py", "--to", "prefect"],
+        &["port", "dense.py", "--to", "dagster", "--out", "out"],
+    ] {
+        let (code, stderr) = orchmig(tmp.path(), args);
+        assert!(code <= 1, "{args:?} exited {code}: {stderr}");
+        assert!(stderr.contains("edge-budget"), "{args:?}: {stderr}");
+    }
 }

@@ -110,6 +110,27 @@ fn hostile_names_reach_the_terminal_without_control_characters() {
         assert!(stderr.contains("esc\\x1b[2J\\x07.py"), "{stderr}");
         assert_no_raw_controls(&stderr, &format!("{} (stderr)", args.join(" ")));
     }
+    // Progress, "wrote" and detail lines name files too.
+    for args in [
+        vec!["graph", "dags/esc.py", "--out", "g\u{1b}[2J.svg"],
+        vec![
+            "port",
+            "dags",
+            "--to",
+            "dagster",
+            "--out",
+            "out\u{1b}[2J",
+            "-v",
+        ],
+        vec![
+            "port", "dags", "--to", "prefect", "--out", "out2", "--check", "-v",
+        ],
+    ] {
+        let run = orchmig(&args, tmp.path());
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_no_raw_controls(&stderr, &format!("{} (stderr)", args.join(" ")));
+        assert_no_raw_controls(&String::from_utf8_lossy(&run.stdout), &args.join(" "));
+    }
 }
 
 /// No byte below 0x20 but a line end or a tab, and no DEL, in `text`.

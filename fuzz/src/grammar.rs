@@ -7,6 +7,7 @@ use std::fmt::Write;
 /// A whole module: one framework's imports, extra statements and pipelines.
 #[derive(Debug, Arbitrary)]
 pub struct Module {
+    file: Text,
     framework: Framework,
     extras: Vec<Extra>,
     pipelines: Vec<PipelineDef>,
@@ -34,6 +35,9 @@ enum Extra {
     Match(Name),
     SecondFramework,
     Comment(Text),
+    /// Size-driven module data: a long literal list, and a value doubled through shared
+    /// references (`L = [L, L]`) some times.
+    Bulk(u16, u8),
 }
 
 #[derive(Debug, Arbitrary)]
@@ -47,6 +51,8 @@ struct PipelineDef {
     edges: Vec<(u8, u8)>,
     mapped: Option<(u8, Vec<Expr>)>,
     grouped: bool,
+    /// Size-driven: this many generated steps in a loop, wired as a chain, a fan or densely.
+    fan: Option<(u16, u8)>,
 }
 
 #[derive(Debug, Arbitrary)]
@@ -129,22 +135,67 @@ struct Name(u8, Option<u16>);
 struct Text(u8, Option<String>);
 
 const WORDS: [&str; 24] = [
-    "extract", "transform", "load", "a", "b", "x", "task", "dag", "flow", "asset", "op", "job",
-    "context", "ds", "_", "type", "match", "print", "dg", "retries", "données", "Σ", "run_1",
+    "extract",
+    "transform",
+    "load",
+    "a",
+    "b",
+    "x",
+    "task",
+    "dag",
+    "flow",
+    "asset",
+    "op",
+    "job",
+    "context",
+    "ds",
+    "_",
+    "type",
+    "match",
+    "print",
+    "dg",
+    "retries",
+    "données",
+    "Σ",
+    "run_1",
     "__init__",
 ];
 
-const TEXTS: [&str; 16] = [
-    "", "hello", "it's", "say \"hi\"", "{{ ds }}", "{x}", "back\\slash", "line\nbreak",
-    "0 0 * * *", "@daily", "ünïcödé", "tab\there", "{{ params.x }}/{{ ti.xcom_pull('a') }}",
-    "'''", "\"\"\"", "a/b/c",
+const TEXTS: [&str; 26] = [
+    "",
+    "hello",
+    "it's",
+    "say \"hi\"",
+    "{{ ds }}",
+    "{x}",
+    "back\\slash",
+    "line\nbreak",
+    "0 0 * * *",
+    "@daily",
+    "ünïcödé",
+    "tab\there",
+    "{{ params.x }}/{{ ti.xcom_pull('a') }}",
+    "'''",
+    "\"\"\"",
+    "a/b/c",
+    // Injection payloads: each would call `stolen` if it escaped its literal or comment.
+    "x\nstolen()\n",
+    "x\"\"\"\nstolen()\n\"\"\"",
+    "\rstolen()",
+    "'); stolen(); ('",
+    "{{ stolen() }}",
+    "a\u{2028}stolen()",
+    "\u{85}stolen()",
+    "x\\\nstolen()",
+    "\"\"\"\nstolen()\n#",
+    "\x1b[2Jstolen()",
 ];
 
 const KEYWORDS: [&str; 35] = [
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
-    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if",
-    "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try",
-    "while", "with", "yield",
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
 ];
 
 impl Name {
@@ -160,7 +211,7 @@ impl Name {
 impl Text {
     fn raw(&self) -> String {
         match &self.1 {
-            Some(s) if self.0 % 4 == 0 => s.chars().take(40).collect(),
+            Some(s) if self.0.is_multiple_of(4) => s.chars().take(40).collect(),
             _ => TEXTS[self.0 as usize % TEXTS.len()].to_string(),
         }
     }
@@ -252,8 +303,9 @@ impl Expr {
                 format!("{}({})", f.render(), parts.join(", "))
             }
             Expr::BinOp(a, op, b) => {
-                let op = ["+", "-", "*", "/", "//", "%", ">>", "<<", "|", "&", "==", "<", "and", "or"]
-                    [*op as usize % 14];
+                let op = [
+                    "+", "-", "*", "/", "//", "%", ">>", "<<", "|", "&", "==", "<", "and", "or",
+                ][*op as usize % 14];
                 format!("({} {op} {})", a.render(d), b.render(d))
             }
             Expr::Not(a) => format!("(not {})", a.render(d)),
@@ -331,7 +383,10 @@ impl Schedule {
         Some(match (self, fw) {
             (Schedule::Cron(m, h), _) => cron(m, h),
             (Schedule::Preset(p), _) => {
-                format!("\"{}\"", ["@daily", "@hourly", "@weekly", "@once", "@yearly"][*p as usize % 5])
+                format!(
+                    "\"{}\"",
+                    ["@daily", "@hourly", "@weekly", "@once", "@yearly"][*p as usize % 5]
+                )
             }
             (Schedule::Interval(s), Framework::AirflowDecorated | Framework::AirflowClassic) => {
                 format!("timedelta(seconds={s})")
@@ -344,16 +399,23 @@ impl Schedule {
 }
 
 impl Module {
+    /// The file the module is read from: a folder and a name that may hold any text.
+    pub fn file_name(&self) -> String {
+        format!("dags/{}.py", self.file.raw().replace(['/', '\0'], "_"))
+    }
+
     /// The module as Python source.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        out.push_str("import os\nimport logging\nfrom datetime import timedelta\nimport pendulum\n");
+        out.push_str(
+            "import os\nimport logging\nfrom datetime import timedelta\nimport pendulum\n",
+        );
         out.push_str(match self.framework {
             Framework::AirflowDecorated => {
                 "from airflow.sdk import dag, task, task_group, get_current_context\n"
             }
             Framework::AirflowClassic => {
-                "from airflow.sdk import DAG, TaskGroup\nfrom airflow.providers.standard.operators.bash import BashOperator\nfrom airflow.providers.standard.operators.python import PythonOperator\nfrom airflow.providers.standard.operators.empty import EmptyOperator\nfrom airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator\nfrom acme.operators import AcmeOperator\n"
+                "from airflow.sdk import DAG, TaskGroup, chain, cross_downstream\nfrom airflow.providers.standard.operators.bash import BashOperator\nfrom airflow.providers.standard.operators.python import PythonOperator\nfrom airflow.providers.standard.operators.empty import EmptyOperator\nfrom airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator\nfrom acme.operators import AcmeOperator\n"
             }
             Framework::Dagster | Framework::DagsterOps => "import dagster as dg\n",
             Framework::Prefect => "from prefect import flow, task, get_run_logger\n",
@@ -411,6 +473,15 @@ impl Extra {
             Extra::SecondFramework => out.push_str("from prefect import flow as pflow\n"),
             Extra::Comment(t) => {
                 let _ = writeln!(out, "# {}", t.raw().replace(['\n', '\r'], " "));
+            }
+            Extra::Bulk(n, doublings) => {
+                let items: Vec<String> = (0..*n).map(|k| k.to_string()).collect();
+                let _ = writeln!(out, "ITEMS = [{}]", items.join(", "));
+                let _ = writeln!(
+                    out,
+                    "L = [1]\nfor _ in range({}):\n    L = [L, L]",
+                    doublings % 80
+                );
             }
         }
     }
@@ -479,7 +550,11 @@ impl PipelineDef {
                 o.push(format!("task_id={}", d.literal()));
             }
             let params = params(&t.params);
-            let _ = writeln!(out, "{indent}@task({})\n{indent}def {n}({params}):", o.join(", "));
+            let _ = writeln!(
+                out,
+                "{indent}@task({})\n{indent}def {n}({params}):",
+                o.join(", ")
+            );
             body(&t.body, &format!("{indent}    "), out);
         }
         for n in &names {
@@ -514,7 +589,12 @@ impl PipelineDef {
         let retries = self
             .retries
             .as_ref()
-            .map(|r| format!(", default_args={{\"retries\": {}, \"retry_delay\": timedelta(minutes=5)}}", r.render(0)))
+            .map(|r| {
+                format!(
+                    ", default_args={{\"retries\": {}, \"retry_delay\": timedelta(minutes=5)}}",
+                    r.render(0)
+                )
+            })
             .unwrap_or_default();
         let _ = writeln!(
             out,
@@ -527,23 +607,56 @@ impl PipelineDef {
             let _ = writeln!(out, "    with TaskGroup(\"grp\") as grp:");
         }
         for (t, n) in self.tasks.iter().zip(&names) {
-            let id = t.display.as_ref().map(Text::literal).unwrap_or_else(|| py_str(n));
+            let id = t
+                .display
+                .as_ref()
+                .map(Text::literal)
+                .unwrap_or_else(|| py_str(n));
             let retries = t
                 .retries
                 .as_ref()
                 .map(|r| format!(", retries={}", r.render(0)))
                 .unwrap_or_default();
             let call = match t.operator.unwrap_or(Operator::Empty) {
-                Operator::Bash => format!("BashOperator(task_id={id}, bash_command=\"echo {{{{ ds }}}}\"{retries})"),
-                Operator::Python => format!("PythonOperator(task_id={id}, python_callable=print, op_args=[1]{retries})"),
+                Operator::Bash => format!(
+                    "BashOperator(task_id={id}, bash_command=\"echo {{{{ ds }}}}\"{retries})"
+                ),
+                Operator::Python => format!(
+                    "PythonOperator(task_id={id}, python_callable=print, op_args=[1]{retries})"
+                ),
                 Operator::Empty => format!("EmptyOperator(task_id={id}{retries})"),
-                Operator::Unknown => format!("AcmeOperator(task_id={id}, thing={}{retries})", t.delay.as_ref().map(|d| d.render(0)).unwrap_or_else(|| "1".into())),
-                Operator::Sql => format!("SQLExecuteQueryOperator(task_id={id}, sql=\"select 1\", conn_id=\"db\"{retries})"),
+                Operator::Unknown => format!(
+                    "AcmeOperator(task_id={id}, thing={}{retries})",
+                    t.delay
+                        .as_ref()
+                        .map(|d| d.render(0))
+                        .unwrap_or_else(|| "1".into())
+                ),
+                Operator::Sql => format!(
+                    "SQLExecuteQueryOperator(task_id={id}, sql=\"select 1\", conn_id=\"db\"{retries})"
+                ),
             };
             let _ = writeln!(out, "{indent}{n} = {call}");
         }
         if names.is_empty() {
             let _ = writeln!(out, "{indent}pass");
+        }
+        if let Some((n, style)) = self.fan {
+            let n = n % 4096;
+            let _ = writeln!(
+                out,
+                "{indent}fan = []\n{indent}for i in range({n}):\n{indent}    fan.append(EmptyOperator(task_id=f\"fan_{{i}}\"))"
+            );
+            let _ = match style % 3 {
+                0 => writeln!(out, "{indent}chain(*fan)"),
+                1 => writeln!(
+                    out,
+                    "{indent}cross_downstream(fan[:{}], fan[{}:])",
+                    n / 2,
+                    n / 2
+                ),
+                _ => writeln!(out, "{indent}for t in fan[1:]:\n{indent}    fan[0] >> t"),
+            };
         }
         for (a, b) in self.edge_pairs(names.len()) {
             let _ = writeln!(out, "{indent}{} >> {}", names[a], names[b]);
@@ -569,7 +682,10 @@ impl PipelineDef {
                 .collect();
             let mut o = Vec::new();
             if let Some(r) = &t.retries {
-                o.push(format!("retry_policy=dg.RetryPolicy(max_retries={})", r.render(0)));
+                o.push(format!(
+                    "retry_policy=dg.RetryPolicy(max_retries={})",
+                    r.render(0)
+                ));
             }
             if let Some(d) = &t.display {
                 o.push(format!("description={}", d.literal()));
@@ -578,11 +694,18 @@ impl PipelineDef {
                 o.push("group_name=\"grp\"".into());
             }
             if let Some(Schedule::Cron(..)) = &self.schedule {
-                o.push("partitions_def=dg.DailyPartitionsDefinition(start_date=\"2024-01-01\")".into());
+                o.push(
+                    "partitions_def=dg.DailyPartitionsDefinition(start_date=\"2024-01-01\")".into(),
+                );
             }
             let mut params = vec!["context: dg.AssetExecutionContext".to_string()];
             params.extend(ups.iter().cloned());
-            let _ = writeln!(out, "@dg.asset({})\ndef {n}({}):", o.join(", "), params.join(", "));
+            let _ = writeln!(
+                out,
+                "@dg.asset({})\ndef {n}({}):",
+                o.join(", "),
+                params.join(", ")
+            );
             body(&t.body, "    ", out);
             out.push('\n');
             assets.push(n);
@@ -596,7 +719,11 @@ impl PipelineDef {
                 assets.join(", ")
             );
             let mut d = format!("assets=[{}], jobs=[{job}]", assets.join(", "));
-            if let Some(s) = self.schedule.as_ref().and_then(|s| s.render(Framework::Dagster)) {
+            if let Some(s) = self
+                .schedule
+                .as_ref()
+                .and_then(|s| s.render(Framework::Dagster))
+            {
                 let _ = writeln!(
                     out,
                     "{job}_schedule = dg.ScheduleDefinition(job={job}, cron_schedule={s})"
@@ -652,7 +779,12 @@ impl PipelineDef {
             if let Some(d) = &t.display {
                 o.push(format!("name={}", d.literal()));
             }
-            let _ = writeln!(out, "@task({})\ndef {n}({}):", o.join(", "), params(&t.params));
+            let _ = writeln!(
+                out,
+                "@task({})\ndef {n}({}):",
+                o.join(", "),
+                params(&t.params)
+            );
             body(&t.body, "    ", out);
             out.push('\n');
         }
@@ -691,10 +823,23 @@ impl PipelineDef {
             let items: Vec<String> = items.iter().take(4).map(|e| e.render(0)).collect();
             let _ = writeln!(out, "    {n}.map([{}])", items.join(", "));
         }
+        if let Some((n, style)) = self.fan
+            && let Some(first) = names.first()
+        {
+            let n = n % 4096;
+            let _ = match style % 2 {
+                0 => writeln!(out, "    for i in range({n}):\n        {first}.submit()"),
+                _ => writeln!(out, "    {first}.map(list(range({n})))"),
+            };
+        }
         if names.is_empty() {
             let _ = writeln!(out, "    pass");
         }
-        if let Some(s) = self.schedule.as_ref().and_then(|s| s.render(Framework::Prefect)) {
+        if let Some(s) = self
+            .schedule
+            .as_ref()
+            .and_then(|s| s.render(Framework::Prefect))
+        {
             let _ = writeln!(
                 out,
                 "\nif __name__ == \"__main__\":\n    {name}_flow.serve(name=\"{name}-deploy\", cron={s})"

@@ -62,7 +62,7 @@ fn write_out(out: &Path, input: &Path, text: &str, force: bool) -> i32 {
     }
     match super::port::write_atomic(out, text) {
         Ok(()) => {
-            eprintln!("wrote {shown}");
+            eprintln!("wrote {}", crate::text::inline(&shown));
             EXIT_OK
         }
         Err(e) => {

@@ -556,13 +556,16 @@ fn stage(
     Ok(tmp)
 }
 
-/// A unified diff of two texts (whole-file hunks with 3 lines of context), via `similar`.
+/// A unified diff of two texts (3 lines of context, via `similar`), as `--check` prints it:
+/// control characters of names and of the files on disk shown as escapes (a file in `--out`
+/// may hold anything).
 fn unified_diff(path: &str, old: &str, new: &str) -> String {
-    similar::TextDiff::from_lines(old, new)
+    let diff = similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
         .header(&format!("a/{path}"), &format!("b/{path}"))
-        .to_string()
+        .to_string();
+    crate::text::multiline(&diff)
 }
 
 #[cfg(test)]

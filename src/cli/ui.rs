@@ -54,18 +54,23 @@ pub fn colour_allowed(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> boo
 /// Prints a progress or summary note to stderr, unless `-q`.
 pub fn note(text: &str) {
     if !quiet() {
-        eprintln!("{text}");
+        eprintln!("{}", crate::text::multiline(text));
     }
 }
 
 /// Prints a detail to stderr under `-v` only; the text is made only then (some are per file).
 pub fn detail(text: impl FnOnce() -> String) {
     if verbosity() == Verbosity::Verbose {
-        eprintln!("{}", text());
+        eprintln!("{}", crate::text::multiline(&text()));
     }
 }
 
-/// Prints every diagnostic of the files to stderr (warnings not under `-q`); returns how many were errors.
+/// Warnings shown even by quiet commands (`run`): the reader cut part of the pipeline, so what
+/// runs is not the whole pipeline.
+const CHANGES_THE_GRAPH: [&str; 2] = ["edge-budget", "unroll-budget"];
+
+/// Prints every diagnostic of the files to stderr (warnings not under `-q`, and under
+/// `quiet_warnings` only those in [`CHANGES_THE_GRAPH`]); returns how many were errors.
 pub fn print_all(files: &[SourceFile], quiet_warnings: bool) -> usize {
     let quiet_warnings = quiet_warnings || quiet();
     let mut errors = 0;
@@ -77,7 +82,7 @@ pub fn print_all(files: &[SourceFile], quiet_warnings: bool) -> usize {
         for d in &file.diagnostics {
             if d.severity == Severity::Error {
                 errors += 1;
-            } else if quiet_warnings {
+            } else if quiet_warnings && !CHANGES_THE_GRAPH.contains(&d.code.as_str()) {
                 continue;
             }
             eprintln!("{}", crate::diag::render(&file.path, d, source.as_deref()));

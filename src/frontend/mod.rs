@@ -2,6 +2,7 @@
 //! and spans in [`crate::python`]; each framework has one reader module with the same entry point.
 
 pub mod airflow;
+mod budget;
 pub mod callable;
 mod context;
 pub mod dagster;
@@ -12,6 +13,7 @@ pub mod support;
 mod walk;
 pub mod xcom;
 
+pub(crate) use budget::edge_budget;
 pub use context::{FileContext, Reading};
 pub use walk::{Skip, WalkError, collect_files, collect_files_excluding};
 
@@ -198,6 +200,13 @@ fn read_source_here(path: &str, text: &str) -> SourceFile {
     if !file.pipelines.is_empty() {
         file.support = support::support(&suite, &src, &imports);
         graph_ops_as_support(&mut file);
+    }
+    for pipeline in &mut file.pipelines {
+        // Readers without their own budget: cut here, before any command walks the graph.
+        if pipeline.edges.len() > ir::MAX_EDGES_PER_PIPELINE {
+            let cut = pipeline.edges.split_off(ir::MAX_EDGES_PER_PIPELINE);
+            file.diagnostics.push(edge_budget(cut[0].span, cut.len()));
+        }
     }
     for pipeline in &file.pipelines {
         for d in ir::validate(pipeline) {

@@ -19,6 +19,20 @@ pub const MAX_EXPR_DEPTH: usize = 1000;
 
 /// Parses a module, or explains why it cannot be parsed.
 pub fn parse_module(src: &SourceText) -> Result<Suite, Diagnostic> {
+    if let Some(offset) = src.text.find('\0') {
+        // CPython refuses the whole file, even when the NUL byte is inside a string or comment.
+        let offset = offset as u32;
+        return Err(Diagnostic {
+            severity: Severity::Error,
+            code: "syntax".into(),
+            line: Some(src.line_of(offset)),
+            span: Some(point(src, offset)),
+            message: "invalid Python syntax: source code cannot contain null bytes".into(),
+            help: Some(
+                "remove the NUL byte (CPython refuses to compile the file too); the other files were still read".into(),
+            ),
+        });
+    }
     if let Some((offset, depth)) = too_deep(src.text) {
         return Err(too_deep_error(
             src,
@@ -543,6 +557,19 @@ mod tests {
         assert_eq!(d.line, Some(2));
         assert_eq!(d.code, "syntax");
         assert!(d.help.unwrap().contains("other files"));
+    }
+
+    #[test]
+    fn a_nul_byte_anywhere_is_a_syntax_error_as_in_cpython() {
+        // CPython: "source code cannot contain null bytes", even inside a string or a comment.
+        for text in ["x = \"a\0b\"\n", "x = 1\n# c\0\n", "x = 1\0\n"] {
+            let src = SourceText::new("nul.py", text);
+            let d = parse_module(&src).unwrap_err();
+            assert_eq!(d.code, "syntax");
+            assert!(d.message.contains("null bytes"), "{}", d.message);
+            let want = text[..text.find('\0').unwrap()].matches('\n').count() as u32 + 1;
+            assert_eq!(d.line, Some(want), "{text:?}");
+        }
     }
 
     #[test]

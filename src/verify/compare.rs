@@ -126,33 +126,58 @@ pub fn match_nodes(a: &Pipeline, b: &Pipeline) -> NodeMatch {
 /// The port's declarations: which subjects and constructs its report lists as not exact.
 pub struct Declared<'l> {
     entries: Vec<&'l crate::report::Entry>,
+    /// Entry indexes by every key a subject answers to: itself, each dotted prefix of it
+    /// (`group.task` answers `group`), and its [`normal`] form; a look-up is then constant
+    /// time however many edges a pipeline has.
+    by_key: HashMap<String, Vec<usize>>,
 }
 
 impl<'l> Declared<'l> {
     /// From a ledger (none: nothing is declared).
     pub fn new(ledger: Option<&'l Ledger>) -> Declared<'l> {
-        Declared {
-            entries: ledger
-                .map(|l| {
-                    l.entries
-                        .iter()
-                        .filter(|e| e.fidelity != Fidelity::Exact)
-                        .collect()
-                })
-                .unwrap_or_default(),
+        let entries: Vec<&crate::report::Entry> = ledger
+            .map(|l| {
+                l.entries
+                    .iter()
+                    .filter(|e| e.fidelity != Fidelity::Exact)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, e) in entries.iter().enumerate() {
+            let mut keys = vec![e.subject.clone(), Self::normal_key(&e.subject)];
+            keys.extend(
+                e.subject
+                    .match_indices('.')
+                    .map(|(k, _)| e.subject[..k].to_string()),
+            );
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                by_key.entry(k).or_default().push(i);
+            }
         }
+        Declared { entries, by_key }
+    }
+
+    /// The key under which a subject's normal form is filed (apart from raw subjects).
+    fn normal_key(subject: &str) -> String {
+        format!("\u{0}{}", normal(subject))
     }
 
     /// True when a non-exact entry is about this subject (or a part of it, `subject.param`) and,
     /// if prefixes are given, its construct starts with one of them.
     pub fn about(&self, subject: &str, prefixes: &[&str]) -> bool {
-        let norm = normal(subject);
-        self.entries.iter().any(|e| {
-            (e.subject == subject
-                || e.subject.starts_with(&format!("{subject}."))
-                || normal(&e.subject) == norm)
-                && (prefixes.is_empty() || prefixes.iter().any(|p| e.construct.starts_with(p)))
-        })
+        [subject.to_string(), Self::normal_key(subject)]
+            .iter()
+            .filter_map(|k| self.by_key.get(k))
+            .flatten()
+            .any(|&i| {
+                prefixes.is_empty()
+                    || prefixes
+                        .iter()
+                        .any(|p| self.entries[i].construct.starts_with(p))
+            })
     }
 
     /// True when a non-exact entry has a construct starting with one of the prefixes.

@@ -7,7 +7,7 @@ use std::io::Write;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (Some(target), Some(path)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: render read_bytes|read_grammar INPUT");
+        eprintln!("usage: render read_bytes|read_grammar|port_estate INPUT");
         std::process::exit(2);
     };
     let bytes = std::fs::read(path).unwrap_or_else(|e| {
@@ -15,12 +15,28 @@ fn main() {
         std::process::exit(2);
     });
     let file = match target.as_str() {
-        "read_bytes" => orchmig_fuzz::with_header(&bytes),
+        "read_bytes" => {
+            let (name, text) = orchmig_fuzz::named(&bytes);
+            eprintln!("file name: {name:?}");
+            text
+        }
         "read_grammar" => {
             match orchmig_fuzz::grammar::Module::arbitrary_take_rest(Unstructured::new(&bytes)) {
-                Ok(module) => module.render().into_bytes(),
+                Ok(module) => {
+                    eprintln!("file name: {:?}", module.file_name());
+                    module.render().into_bytes()
+                }
                 Err(e) => {
                     eprintln!("{path}: not a grammar input: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
+        "port_estate" => {
+            match orchmig_fuzz::estate::Estate::arbitrary_take_rest(Unstructured::new(&bytes)) {
+                Ok(estate) => format!("{estate:#?}\n").into_bytes(),
+                Err(e) => {
+                    eprintln!("{path}: not an estate input: {e}");
                     std::process::exit(1);
                 }
             }

@@ -2,7 +2,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::ir::{Edge, EdgeKind, Group, GroupKind, Node, Pipeline, Policy, Span};
+use crate::ir::{
+    Edge, EdgeKind, Group, GroupKind, MAX_EDGES_PER_PIPELINE, Node, Pipeline, Policy, Span,
+};
 
 /// A pipeline being built, with the indexes Airflow's own bookkeeping implies.
 pub struct DagBuilder {
@@ -15,6 +17,8 @@ pub struct DagBuilder {
     suffixes: HashMap<String, u64>,
     edges: HashMap<(String, String), usize>,
     groups: HashMap<String, GroupInfo>,
+    /// Where the first edge over [`MAX_EDGES_PER_PIPELINE`] was declared, and how many were cut.
+    pub edges_cut: Option<(Span, usize)>,
 }
 
 /// A task group to add.
@@ -53,6 +57,7 @@ impl DagBuilder {
             suffixes: HashMap::new(),
             edges: HashMap::new(),
             groups: HashMap::new(),
+            edges_cut: None,
         }
     }
 
@@ -214,6 +219,12 @@ impl DagBuilder {
         span: Span,
     ) {
         if from == to && kind == EdgeKind::Data {
+            return;
+        }
+        // Over the budget, nothing more is looked up or stored: a million declarations cost
+        // a million counts, not a million keys.
+        if self.pipeline.edges.len() >= MAX_EDGES_PER_PIPELINE {
+            self.edges_cut.get_or_insert((span, 0)).1 += 1;
             return;
         }
         let key = (from.to_string(), to.to_string());

@@ -2,7 +2,7 @@
 
 use miette::{LabeledSpan, MietteDiagnostic, NamedSource, Report};
 
-use crate::ir::{Diagnostic, Severity, SourceFile};
+use crate::ir::{Diagnostic, Severity};
 
 /// Renders one diagnostic of a file as miette would print it, with a snippet when the file is readable.
 pub fn render(file_path: &str, diag: &Diagnostic, source: Option<&str>) -> String {
@@ -99,34 +99,8 @@ fn render_with(
     }
 }
 
-/// Warnings shown even by quiet commands (`run`): the reader cut part of the pipeline, so what
-/// runs is not the whole pipeline.
-const CHANGES_THE_GRAPH: [&str; 2] = ["edge-budget", "unroll-budget"];
-
-/// Prints every diagnostic of the files to stderr (warnings not under `-q`, and under
-/// `quiet_warnings` only those in [`CHANGES_THE_GRAPH`]); returns how many were errors.
-pub fn print_all(files: &[SourceFile], quiet_warnings: bool) -> usize {
-    let quiet_warnings = quiet_warnings || crate::ui::quiet();
-    let mut errors = 0;
-    for file in files {
-        if file.diagnostics.is_empty() {
-            continue;
-        }
-        let source = std::fs::read_to_string(&file.path).ok();
-        for d in &file.diagnostics {
-            if d.severity == Severity::Error {
-                errors += 1;
-            } else if quiet_warnings && !CHANGES_THE_GRAPH.contains(&d.code.as_str()) {
-                continue;
-            }
-            eprintln!("{}", render(&file.path, d, source.as_deref()));
-        }
-    }
-    errors
-}
-
-/// Prints a plain error about an input path (no file content to show).
-pub fn print_path_error(path: &str, message: &str, help: &str) {
+/// A plain error about an input path (no file content to show), rendered for the terminal.
+pub fn path_error(path: &str, message: &str, help: &str) -> String {
     let m = MietteDiagnostic::new(format!(
         "{}: {}",
         crate::text::inline(path),
@@ -134,7 +108,37 @@ pub fn print_path_error(path: &str, message: &str, help: &str) {
     ))
     .with_code("orchmig::input")
     .with_help(help.to_string());
-    eprintln!("{:?}", Report::new(m));
+    format!("{:?}", Report::new(m))
+}
+
+/// A problem in a matrix data file (matrix/*.toml, the translation table included), with the TOML
+/// span it points at.
+#[derive(Debug, Clone)]
+pub struct MatrixError {
+    /// The file (as shown to the user).
+    pub file: String,
+    /// The file's text, for the snippet.
+    pub text: String,
+    /// Byte range in the file.
+    pub span: Option<std::ops::Range<usize>>,
+    /// What is wrong.
+    pub message: String,
+    /// What to do.
+    pub help: String,
+}
+
+impl MatrixError {
+    /// Renders the error as a miette report with file:line and snippet.
+    pub fn render(&self) -> String {
+        render_text_at(
+            &self.file,
+            &self.text,
+            self.span.clone(),
+            "matrix",
+            &self.message,
+            &self.help,
+        )
+    }
 }
 
 #[cfg(test)]
@@ -164,27 +168,5 @@ mod tests {
         assert!(out.contains("invalid Python syntax"));
         assert!(out.contains("def f(:"));
         assert!(out.contains("fix it"));
-    }
-
-    #[test]
-    fn every_diagnostic_of_the_bad_inputs_and_the_corpus_says_what_to_do() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let (estate, _) =
-            crate::analyze::read_estate(&[root.join("tests/bad"), root.join("corpus")]);
-        let mut seen = 0;
-        for f in &estate.files {
-            for d in &f.diagnostics {
-                seen += 1;
-                let help = d.help.as_deref().unwrap_or("");
-                assert!(
-                    help.split_whitespace().count() >= 3,
-                    "{}:{:?} `{}` has no real hint: {help:?}",
-                    f.path,
-                    d.line,
-                    d.message
-                );
-            }
-        }
-        assert!(seen >= 6, "tests/bad has a diagnostic per file");
     }
 }

@@ -523,3 +523,26 @@ fn an_unknown_to_target_is_a_usage_error_with_the_choices() {
         assert!(!dir.path().join("out").exists(), "nothing is written");
     }
 }
+
+/// Every diagnostic the readers give says what to do about it.
+#[test]
+fn every_diagnostic_of_the_bad_inputs_and_the_corpus_says_what_to_do() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (estate, _) =
+        orchmig::cli::input::read_estate(&[root.join("tests/bad"), root.join("corpus")]);
+    let mut seen = 0;
+    for f in &estate.files {
+        for d in &f.diagnostics {
+            seen += 1;
+            let help = d.help.as_deref().unwrap_or("");
+            assert!(
+                help.split_whitespace().count() >= 3,
+                "{}:{:?} `{}` has no real hint: {help:?}",
+                f.path,
+                d.line,
+                d.message
+            );
+        }
+    }
+    assert!(seen >= 6, "tests/bad has a diagnostic per file");
+}

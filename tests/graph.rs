@@ -5,7 +5,7 @@
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-use orchmig::graph::cmd::{GraphFormat, render, select};
+use orchmig::graph::format::{GraphFormat, render, select};
 
 /// Groups (Airflow task groups, nested), mapping (Prefect .map), checks (Dagster asset checks).
 const FILES: [&str; 3] = [

@@ -4,8 +4,9 @@
 use std::collections::BTreeSet;
 
 use orchmig::emit::{Target, port_file};
-use orchmig::frontend::{imports::ImportMap, literal::Evaluator, read_source};
+use orchmig::frontend::{literal::Evaluator, read_source};
 use orchmig::ir::{SourceFile, Value};
+use orchmig::python::imports::ImportMap;
 use orchmig::python::{parse, source};
 use orchmig::report::Translations;
 use proptest::prelude::*;
@@ -191,6 +192,6 @@ proptest! {
         // Bounded: no value larger than the evaluator's limits (a few MiB).
         prop_assert!(weight(&value) < 64 << 20);
         // And every value renders back as Python.
-        let _ = orchmig::emit::python::value(&value).flat();
+        let _ = orchmig::python::print::value(&value).flat();
     }
 }

@@ -59,7 +59,7 @@ fn the_page_is_self_contained_and_has_every_section() {
         assert!(html.contains(id), "missing section {id}");
     }
     // Every corpus pipeline has a section with an inline graph and two ports.
-    let estate = orchmig::analyze::read_estate(&["corpus".into()]).0;
+    let estate = orchmig::cli::input::read_estate(&["corpus".into()]).0;
     let pipelines: usize = estate.files.iter().map(|f| f.pipelines.len()).sum();
     assert_eq!(
         html.matches("<article class=\"pipeline\"").count(),

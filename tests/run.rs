@@ -19,7 +19,7 @@ fn orchmig() -> Command {
 
 fn dry(file: &SourceFile, p: &Pipeline, args: &RunArgs) -> Trace {
     let mut r = DryRunner::new(args.faults());
-    execute(file, p, args, &mut r, None, None)
+    execute(file, p, args, &mut r, None, None, &mut |_| {})
         .unwrap_or_else(|e| panic!("{} {}: {e}", file.path, p.id))
 }
 

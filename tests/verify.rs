@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use orchmig::emit::Target;
 use orchmig::report::Translations;
-use orchmig::verify::cmd::{Options, verify_file};
+use orchmig::verify::check::{Options, verify_file};
 
 mod support;
 use support::corpus;
@@ -45,7 +45,7 @@ fn the_whole_corpus_verifies_in_every_direction_but_the_known_gaps() {
     for f in corpus() {
         for t in ["airflow", "dagster", "prefect"] {
             let target = Target::parse(t).unwrap();
-            let v = verify_file(&f, target, &table, &Options::default())
+            let v = verify_file(&f, target, &table, &Options::default(), &mut |_| {})
                 .unwrap_or_else(|e| panic!("{} → {t}: {e}", f.path));
             for x in v {
                 verdicts += 1;
@@ -161,7 +161,15 @@ fn verify_with_the_python_runner_compares_step_outputs() {
         ("corpus/prefect/daily_sales_etl.py", "dagster"),
     ] {
         let f = orchmig::frontend::read_path(std::path::Path::new(path));
-        for v in verify_file(&f, Target::parse(target).unwrap(), &table, &opts).unwrap() {
+        for v in verify_file(
+            &f,
+            Target::parse(target).unwrap(),
+            &table,
+            &opts,
+            &mut |_| {},
+        )
+        .unwrap()
+        {
             assert_ne!(
                 v.verdict, "mismatch",
                 "{path} → {target}: {:#?}",
@@ -174,7 +182,14 @@ fn verify_with_the_python_runner_compares_step_outputs() {
     let f = orchmig::frontend::read_path(std::path::Path::new(
         "corpus/prefect/customer_onboarding.py",
     ));
-    let v = verify_file(&f, Target::parse("airflow").unwrap(), &table, &opts).unwrap();
+    let v = verify_file(
+        &f,
+        Target::parse("airflow").unwrap(),
+        &table,
+        &opts,
+        &mut |_| {},
+    )
+    .unwrap();
     let top = v
         .iter()
         .find(|v| v.pipeline == "customer_onboarding")

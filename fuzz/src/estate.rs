@@ -155,7 +155,7 @@ fn run(estate: &Estate, root: &Path) {
     }
     let before = files_outside(root, &out);
     let to = TARGETS[estate.to as usize % TARGETS.len()];
-    orchmig::port_cmd::run(orchmig::port_cmd::PortArgs {
+    orchmig::cli::port::run(orchmig::cli::port::PortArgs {
         paths: &paths,
         to,
         out: Some(&out),
@@ -163,7 +163,7 @@ fn run(estate: &Estate, root: &Path) {
         force: estate.force,
         report: None,
         fail_on: None,
-        format: orchmig::cli::Format::Json,
+        format: orchmig::cli::args::Format::Json,
     });
     let after = files_outside(root, &out);
     assert_eq!(

@@ -7,13 +7,13 @@ use serde::Serialize;
 
 use super::module::{FunctionCtx, Imports, PipelineCtx};
 use super::plan::{Names, Plan, Source, Step, unique};
-use super::python::{self, Expr, identifier};
 use super::rewrite::rewrite;
 use super::{Target, Writer, shared};
 use crate::ir::{
     AssetRef, Framework, GroupKind, NodeKind, Partitions, Pipeline, Policy, ScheduleKind,
     SourceFile, Value,
 };
+use crate::python::print::{self as python, Expr, identifier};
 use crate::report::{self, Fidelity, Ledger, Translations};
 
 #[derive(Serialize)]

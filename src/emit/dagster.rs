@@ -10,11 +10,11 @@ use serde::Serialize;
 use super::module::{FunctionCtx, Imports};
 use super::multi_asset::members as multi_members;
 use super::plan::{Names, Plan, Source, Step, unique};
-use super::python::{self, Expr, identifier};
 use super::rewrite::rewrite;
 use super::template;
 use super::{Target, Writer, shared};
 use crate::ir::{Framework, Node, NodeKind, Partitions, Pipeline, ScheduleKind, SourceFile, Value};
+use crate::python::print::{self as python, Expr, identifier};
 use crate::report::{Fidelity, Ledger, Translations};
 
 #[derive(Serialize)]

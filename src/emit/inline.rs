@@ -28,7 +28,7 @@ use crate::ir::{
 };
 use crate::report::{Fidelity, Ledger, Translations, constructs, node_id, policy_fields};
 
-use super::python;
+use crate::python::print as python;
 
 /// How far sub-flows that call sub-flows are followed.
 const MAX_DEPTH: usize = 8;

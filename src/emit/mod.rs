@@ -11,7 +11,6 @@ mod partitions;
 pub mod plan;
 mod prefect;
 mod pulls;
-pub mod python;
 mod resources;
 pub mod rewrite;
 mod shared;
@@ -19,22 +18,13 @@ pub mod target;
 mod template;
 mod templates;
 mod upstream;
+mod writer;
 
 pub use target::Target;
+pub use writer::Writer;
 
 use crate::ir::{Framework, SourceFile};
 use crate::report::{Ledger, Translations};
-
-/// A writer for one target framework.
-pub trait Writer {
-    /// The module text for a source file's pipelines, and one ledger per pipeline.
-    fn write(
-        &self,
-        file: &SourceFile,
-        target: Target,
-        table: &Translations,
-    ) -> Result<(String, Vec<Ledger>), String>;
-}
 
 /// Ports one source file to a target: the module text and its ledgers.
 pub fn port_file(

@@ -2,8 +2,8 @@
 //! one function (its `outs=` or `specs=`) are gathered again, each as its `dg.AssetOut` or
 //! `dg.AssetSpec`.
 
-use super::python::{self, Expr};
 use crate::ir::{Node, SourceFile, Value, multi_asset_output};
+use crate::python::print::{self as python, Expr};
 use crate::report::{Fidelity, Ledger, Translations};
 
 /// Per-asset options of `@dg.asset` that move into each output of a multi-asset.

@@ -5,8 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::python;
 use crate::ir::{Edge, Framework, Node, Pipeline, SourceFile, Value};
+use crate::python::print as python;
 use crate::report::{Fidelity, Ledger, Translations, constructs};
 
 /// The multi-asset function a node is one output of, and that output's name.

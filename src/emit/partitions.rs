@@ -1,8 +1,8 @@
 //! IR partition axes written as Dagster partitions definitions, and Dagster API values
 //! (partition mappings, …) written with the module's `dg.` alias.
 
-use super::python::{self, Expr};
 use crate::ir::{Partitions, Value};
+use crate::python::print::{self as python, Expr};
 
 /// Dagster's key format of hourly windows.
 const HOURLY_FMT: &str = "%Y-%m-%d-%H:%M";

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::ir::{EdgeKind, Framework, Node, Pipeline, Value};
 
-use super::python::identifier;
+use crate::python::print::identifier;
 
 /// Where a step input comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,12 +35,12 @@ pub struct Input {
 impl Input {
     /// Wraps the expression of its upstream's value in the key of the named output it reads
     /// (`split_out["domestic"]`), when it reads one.
-    pub fn select(&self, value: super::python::Expr) -> super::python::Expr {
+    pub fn select(&self, value: crate::python::print::Expr) -> crate::python::print::Expr {
         match (&self.output, &self.source) {
-            (Some(name), Source::Step(_)) => super::python::Expr::raw(format!(
+            (Some(name), Source::Step(_)) => crate::python::print::Expr::raw(format!(
                 "{}[{}]",
                 value.flat(),
-                super::python::Expr::str(name).flat()
+                crate::python::print::Expr::str(name).flat()
             )),
             _ => value,
         }

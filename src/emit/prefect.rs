@@ -17,11 +17,11 @@ use serde::Serialize;
 
 use super::module::{FunctionCtx, Imports, PipelineCtx};
 use super::plan::{Plan, Source, Step, unique};
-use super::python::{self, Expr, identifier};
 use super::rewrite::rewrite;
 use super::template;
 use super::{Target, Writer, shared};
 use crate::ir::{Framework, NodeKind, Partitions, Pipeline, ScheduleKind, SourceFile, Value};
+use crate::python::print::{self as python, Expr, identifier};
 use crate::report::{Fidelity, Ledger, Translations};
 
 #[derive(Serialize)]
@@ -461,7 +461,7 @@ fn call_name(calls: &mut HashMap<String, usize>, func: &str, id: &str) -> Option
             format!("{base}-{n}")
         }
     };
-    if next(calls, func) == id || !crate::frontend::prefect::is_node_id(id) {
+    if next(calls, func) == id || !crate::ir::is_node_id(id) {
         *calls.entry(func.to_string()).or_insert(0) += 1;
         return None;
     }
@@ -609,7 +609,7 @@ fn task(
         .filter(|n| from == Framework::Prefect && **n != node.id);
     if let Some(n) = display {
         kwargs.push(Expr::kw("name", Expr::str(n)));
-    } else if identifier(&node.id) != step.func && !crate::frontend::prefect::is_node_id(&node.id)
+    } else if identifier(&node.id) != step.func && !crate::ir::is_node_id(&node.id)
         || node.id.contains('.')
     {
         kwargs.push(Expr::kw("name", Expr::str(&node.id)));

@@ -5,7 +5,6 @@ use std::collections::{HashMap, HashSet};
 
 use crate::python::ast::{Expr, Ranged, Stmt};
 
-use crate::frontend::xcom;
 use crate::ir::{CallableParam, Edge, EdgeKind, Framework, Pipeline, Pull, SourceFile};
 use crate::python::parse;
 use crate::python::source::SourceText;
@@ -71,7 +70,7 @@ fn pass_node(p: &mut Pipeline, k: usize, edges: &mut Edges) -> Vec<(Pull, String
     let Ok(suite) = parse::parse_module(&src) else {
         return Vec::new();
     };
-    let calls = xcom::pull_calls(&suite);
+    let calls = crate::python::visit::method_calls(&suite, crate::ir::PULL_METHOD);
     let mut taken: Vec<String> = callable.params.iter().map(|x| x.name.clone()).collect();
     // (byte range to replace, replacement, pull, parameter), in source order.
     let mut edits: Vec<(usize, usize, String, Pull, String)> = Vec::new();

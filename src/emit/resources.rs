@@ -3,8 +3,8 @@
 //! parameter becomes a local built from its defaults, and the resource and config classes
 //! themselves become plain settings classes (`_Settings` keeps their annotated defaults).
 
-use super::python::Expr;
 use crate::ir::{Callable, Framework, Pipeline, Resource, Value};
+use crate::python::print::Expr;
 
 /// The locals a Dagster body needs in another framework, and the parameters they replace.
 #[derive(Debug, Default)]
@@ -43,7 +43,7 @@ pub fn locals(c: &Callable, body: &str, pipeline: &Pipeline, config_classes: &[S
         out.body = out.body.replace("context.op_config", "op_config");
         out.prelude.push(format!(
             "op_config = {}",
-            super::python::value(&config).flat()
+            crate::python::print::value(&config).flat()
         ));
         out.dropped.push("context".into());
     }
@@ -85,16 +85,16 @@ pub fn resource_call(r: &Resource, target: Framework) -> Expr {
     let dagster = target == Framework::Dagster;
     let class = match r.class.as_deref() {
         Some(c) if dagster && c.starts_with("dagster.") => {
-            format!("dg.{}", crate::frontend::imports::last_part(c))
+            format!("dg.{}", crate::python::imports::last_part(c))
         }
-        Some(c) => crate::frontend::imports::last_part(c).to_string(),
+        Some(c) => crate::python::imports::last_part(c).to_string(),
         None if dagster => "dg.FilesystemIOManager".into(),
         None => "dict".into(),
     };
     let args = r
         .args
         .iter()
-        .map(|(k, v)| Expr::kw(k, super::python::value(v)))
+        .map(|(k, v)| Expr::kw(k, crate::python::print::value(v)))
         .collect();
     Expr::call(&class, args)
 }

@@ -1,7 +1,7 @@
 //! Rewriting framework API use inside function bodies to the target's idiom.
 
-use super::python::Expr;
 use crate::ir::Framework;
+use crate::python::print::Expr;
 use crate::report::Fidelity;
 
 /// The result of rewriting one body.
@@ -435,7 +435,7 @@ fn prefect_calls(out: &mut Rewritten, to: Framework) {
                 .get("key")
                 .or_else(|| args.get("description").filter(|_| *content != "progress"))
                 .cloned()
-                .unwrap_or_else(|| super::python::string(kind));
+                .unwrap_or_else(|| crate::python::print::string(kind));
             let expr = match (to, kind) {
                 (Framework::Dagster, "progress") => Expr::call(
                     "context.log.info",
@@ -505,7 +505,7 @@ fn prefect_calls(out: &mut Rewritten, to: Framework) {
         // the field once into a local instead.
         if inline
             .lines()
-            .all(|l| 4 + l.chars().count() <= super::python::LINE_LENGTH)
+            .all(|l| 4 + l.chars().count() <= crate::python::print::LINE_LENGTH)
         {
             out.body = inline;
             continue;

@@ -4,9 +4,9 @@
 use super::Target;
 use super::module::Imports;
 use super::plan::Step;
-use super::python::{self, Expr};
 use super::rewrite::rewrite;
 use crate::ir::{Framework, Node, NodeKind, Partitions, Pipeline, Value};
+use crate::python::print::{self as python, Expr};
 use crate::report::{self, Fidelity, Ledger, Translations};
 
 /// Records a node's own constructs (kind, operator, policy fields, mapping, assets, extras).

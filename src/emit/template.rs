@@ -4,8 +4,8 @@
 //! command that still holds `{{`.
 
 use super::plan::{Plan, Source, Step};
-use super::python::{self, Expr};
 use crate::ir::{Node, Value};
+use crate::python::print::{self as python, Expr};
 use crate::report::{Fidelity, Ledger, Translations};
 
 /// A value a rendered template reads, as the target must supply it.

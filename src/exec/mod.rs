@@ -2,8 +2,8 @@
 //! with retries, timeouts, trigger rules, mapping, sub-pipelines, partitions and backfills, an
 //! append-only run ledger for `--resume`, and two runners (dry, python).
 
+mod args;
 pub mod clock;
-pub mod cmd;
 pub mod fault;
 pub mod ledger;
 pub mod mapping;
@@ -15,72 +15,15 @@ pub mod scheduler;
 pub mod trace;
 pub mod trigger;
 
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::ir::{Pipeline, SourceFile};
-use fault::Faults;
+pub use args::RunArgs;
 use ledger::{Event, History, LEDGER_VERSION, LedgerWriter};
 use runner::{Input, Runner};
 use scheduler::{Env, RunSpec};
 pub use trace::{Record, Trace};
 pub use trigger::State;
-
-/// Everything a run was asked to do; the ledger's first record, so a resume needs nothing else.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RunArgs {
-    /// The pipeline file.
-    pub path: String,
-    /// The pipeline id, when the file has several.
-    pub pipeline: Option<String>,
-    /// `dry` or `python`.
-    pub runner: String,
-    /// Concurrent attempts.
-    pub max_active: usize,
-    /// Width of a mapped step whose collection is unknown (dry runner).
-    pub map_width: usize,
-    /// `--fail` specs.
-    pub fail: Vec<String>,
-    /// `--hang` specs.
-    pub hang: Vec<String>,
-    /// `--partition KEY`.
-    pub partition: Option<String>,
-    /// `--backfill START..END`.
-    pub backfill: Option<String>,
-    /// Concurrent partitions of a backfill.
-    pub max_partitions_active: usize,
-    /// Wall-clock limit of a python attempt without a timeout of its own, seconds.
-    pub attempt_timeout: f64,
-}
-
-impl Default for RunArgs {
-    fn default() -> Self {
-        RunArgs {
-            path: String::new(),
-            pipeline: None,
-            runner: "dry".into(),
-            max_active: 16,
-            map_width: 3,
-            fail: Vec::new(),
-            hang: Vec::new(),
-            partition: None,
-            backfill: None,
-            max_partitions_active: 1,
-            attempt_timeout: 600.0,
-        }
-    }
-}
-
-impl RunArgs {
-    /// The injected faults.
-    pub fn faults(&self) -> Faults {
-        Faults {
-            fail: self.fail.clone(),
-            hang: self.hang.clone(),
-        }
-    }
-}
 
 /// The partitions a run covers: `--partition`, the keys of `--backfill`, or the default key.
 pub fn partitions_for(p: &Pipeline, args: &RunArgs) -> Result<Vec<Option<String>>, String> {
@@ -102,6 +45,57 @@ pub fn partitions_for(p: &Pipeline, args: &RunArgs) -> Result<Vec<Option<String>
         return Ok(keys.into_iter().map(Some).collect());
     }
     Ok(vec![partitions::default_key(p)])
+}
+
+/// The pipeline to run: the named one, or the only one that no other pipeline of the file calls.
+pub fn pick<'f>(file: &'f SourceFile, name: Option<&str>) -> Result<&'f Pipeline, String> {
+    let ids: Vec<&str> = file.pipelines.iter().map(|p| p.id.as_str()).collect();
+    if let Some(n) = name {
+        return file
+            .pipelines
+            .iter()
+            .find(|p| p.id == n)
+            .or_else(|| file.pipelines.iter().find(|p| p.name == n))
+            .ok_or_else(|| {
+                format!(
+                    "no pipeline `{n}` in {} (it has {})",
+                    file.path,
+                    ids.join(", ")
+                )
+            });
+    }
+    let called: Vec<&str> = file
+        .pipelines
+        .iter()
+        .flat_map(|p| p.nodes.iter())
+        .filter_map(|n| n.extra.get("pipeline").and_then(crate::ir::Value::as_str))
+        .collect();
+    let top: Vec<&Pipeline> = file
+        .pipelines
+        .iter()
+        .filter(|p| !called.contains(&p.id.as_str()))
+        .collect();
+    match top.as_slice() {
+        [one] => Ok(one),
+        _ if file.pipelines.len() == 1 => Ok(&file.pipelines[0]),
+        _ => Err(format!(
+            "{} defines several pipelines ({}): pass --pipeline NAME",
+            file.path,
+            ids.join(", ")
+        )),
+    }
+}
+
+/// Makes the runner a run asks for.
+pub fn make_runner(args: &RunArgs) -> Result<Box<dyn Runner>, String> {
+    match args.runner.as_str() {
+        "dry" => Ok(Box::new(runner::dry::DryRunner::new(args.faults()))),
+        "python" => Ok(Box::new(runner::python::PythonRunner::new(
+            args.attempt_timeout,
+            args.faults(),
+        )?)),
+        other => Err(format!("unknown runner `{other}`: use dry or python")),
+    }
 }
 
 /// Every step path of a pipeline, sub-pipeline steps included (`parent::child`).
@@ -127,7 +121,8 @@ pub fn step_paths(file: &SourceFile, p: &Pipeline) -> Vec<String> {
 }
 
 /// Runs a pipeline: writes the ledger's run (or resume) record, schedules every partition, and
-/// returns the trace of what ran.
+/// returns the trace of what ran. `warn` gets each warning about the plan (an unknown trigger
+/// rule) before anything runs.
 pub fn execute(
     file: &SourceFile,
     pipeline: &Pipeline,
@@ -135,11 +130,12 @@ pub fn execute(
     runner: &mut dyn Runner,
     mut ledger: Option<&mut LedgerWriter>,
     history: Option<&History>,
+    warn: &mut dyn FnMut(&str),
 ) -> Result<Trace, String> {
     let parts = partitions_for(pipeline, args)?;
     let plan = scheduler::Plan::new(pipeline)?;
     for w in &plan.warnings {
-        crate::ui::note(&format!("orchmig run: {w}"));
+        warn(w);
     }
     let write = |l: &mut Option<&mut LedgerWriter>, e: Event| -> Result<(), String> {
         match l.as_deref_mut() {

@@ -7,13 +7,6 @@ use chrono::Duration;
 use super::schedule::{self, collect_keys, localize, parse_cron, parse_naive, zone};
 use crate::ir::{Partitions, Pipeline};
 
-/// The partition definition of a pipeline: its own, else that of its first partitioned node.
-pub fn definition(p: &Pipeline) -> Option<&Partitions> {
-    p.partitions
-        .as_ref()
-        .or_else(|| p.nodes.iter().find_map(|n| n.partitions.as_ref()))
-}
-
 /// The cron and key format of a time partition definition.
 fn time_shape(granularity: &str, cron: Option<&str>, fmt: Option<&str>) -> (String, String) {
     let cron = cron.map(str::to_string).unwrap_or_else(|| {
@@ -160,7 +153,7 @@ fn daily(start: &str, end: &str) -> Result<Vec<String>, String> {
 
 /// The keys a `--backfill START..END` runs, in order.
 pub fn backfill_keys(p: &Pipeline, start: &str, end: &str) -> Result<Vec<String>, String> {
-    match definition(p) {
+    match p.partition_definition() {
         Some(def) => keys_of(def, p, start, end),
         None => schedule::fire_keys(p, start, end).map_err(|e| {
             format!("{e}; a backfill needs partitions or a time schedule to enumerate")
@@ -170,7 +163,7 @@ pub fn backfill_keys(p: &Pipeline, start: &str, end: &str) -> Result<Vec<String>
 
 /// Checks a `--partition KEY` against the definition (any key for dynamic and parameter partitions).
 pub fn check_key(p: &Pipeline, key: &str) -> Result<(), String> {
-    match definition(p) {
+    match p.partition_definition() {
         None | Some(Partitions::Dynamic { .. }) | Some(Partitions::Parameter { .. }) => Ok(()),
         Some(def) => {
             let keys = keys_of(def, p, key, key)?;
@@ -189,7 +182,7 @@ pub fn check_key(p: &Pipeline, key: &str) -> Result<(), String> {
 /// The partition a run without `--partition` uses: the first key of the definition
 /// (the same default the ported code starts from); `None` for unpartitioned pipelines.
 pub fn default_key(p: &Pipeline) -> Option<String> {
-    let def = definition(p)?;
+    let def = p.partition_definition()?;
     first_key(def, p)
 }
 

@@ -25,7 +25,7 @@ pub fn zone(name: Option<&str>) -> Result<Tz, String> {
 /// The zone a pipeline's schedule runs in: the schedule's, else its partitions', else its
 /// start date's, else UTC.
 pub fn pipeline_zone(p: &Pipeline) -> Result<Tz, String> {
-    let from_parts = match crate::exec::partitions::definition(p) {
+    let from_parts = match p.partition_definition() {
         Some(crate::ir::Partitions::Time { timezone, .. }) => timezone.clone(),
         _ => None,
     };

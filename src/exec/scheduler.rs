@@ -449,7 +449,7 @@ pub fn value_json(v: &Value) -> serde_json::Value {
 
 /// A literal value as Python source.
 pub fn value_source(v: &Value) -> String {
-    crate::emit::python::value(v).flat()
+    crate::python::print::value(v).flat()
 }
 
 impl<'p> Exec<'p> {

@@ -131,11 +131,6 @@ impl Trace {
         }
         format!("{t}\n{}\n", self.summary())
     }
-
-    /// The trace as stable JSON.
-    pub fn json(&self) -> String {
-        crate::cli::versioned_json("orchmig.run/1", self)
-    }
 }
 
 /// Virtual seconds as a trace shows them (`12s`, `1.5s`).

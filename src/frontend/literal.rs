@@ -6,8 +6,8 @@ use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
-use super::imports::ImportMap;
 use crate::ir::{CallValue, DateTime, Value};
+use crate::python::imports::ImportMap;
 use crate::python::source::SourceText;
 
 /// Longest list the evaluator builds (`range(10**9)` stays an expression).

@@ -2,9 +2,10 @@
 //! and spans in [`crate::python`]; each framework has one reader module with the same entry point.
 
 pub mod airflow;
+mod budget;
 pub mod callable;
+mod context;
 pub mod dagster;
-pub mod imports;
 mod keyed;
 pub mod literal;
 pub mod prefect;
@@ -12,49 +13,20 @@ pub mod support;
 mod walk;
 pub mod xcom;
 
-pub use walk::{WalkError, collect_files};
+pub(crate) use budget::edge_budget;
+pub use context::{FileContext, Reading};
+pub use walk::{Skip, WalkError, collect_files, collect_files_excluding};
 
 use crate::python::ast::Stmt;
 use std::path::Path;
 
-use crate::ir::{self, Diagnostic, Framework, Pipeline, Severity, SourceFile};
+use crate::ir::{self, Diagnostic, Framework, Severity, SourceFile};
+use crate::python::imports::ImportMap;
 use crate::python::source::SourceText;
-use imports::ImportMap;
-use literal::Evaluator;
 
 /// Stack size of the thread each file is read on, so deep (but accepted) input cannot
 /// overflow the stack of recursive AST walks.
 pub(crate) const READER_STACK: usize = 256 * 1024 * 1024;
-
-/// What a reader gets: the parsed file with its imports and module constants.
-pub struct FileContext<'s, 'a> {
-    /// The source text.
-    pub src: &'s SourceText<'a>,
-    /// The module's statements.
-    pub suite: &'s [Stmt],
-    /// Resolved imports.
-    pub imports: &'s ImportMap,
-}
-
-/// What a reader returns for one file.
-#[derive(Default)]
-pub struct Reading {
-    /// Pipelines in source order.
-    pub pipelines: Vec<Pipeline>,
-    /// Problems found.
-    pub diagnostics: Vec<Diagnostic>,
-    /// The API generation inferred from the imports (`airflow@2`, `airflow@3`, …).
-    pub source_version: Option<String>,
-}
-
-impl<'s, 'a> FileContext<'s, 'a> {
-    /// An evaluator with the module's constants bound.
-    pub fn evaluator(&self) -> Evaluator<'s, 'a> {
-        let mut ev = Evaluator::new(self.src, self.imports);
-        ev.bind_module_constants(self.suite);
-        ev
-    }
-}
 
 /// The frameworks a module imports, in a fixed order.
 pub fn detect(imports: &ImportMap) -> Vec<Framework> {
@@ -249,24 +221,6 @@ fn read_source_here(path: &str, text: &str) -> SourceFile {
         }
     }
     file
-}
-
-/// The warning for a pipeline whose edges went past [`ir::MAX_EDGES_PER_PIPELINE`]: `cut` edges
-/// from the one declared at `span` on are not read.
-pub(crate) fn edge_budget(span: ir::Span, cut: usize) -> Diagnostic {
-    Diagnostic {
-        severity: Severity::Warning,
-        code: "edge-budget".into(),
-        line: Some(span.line),
-        span: Some(span),
-        message: format!(
-            "this pipeline declares more than {} edges; the {cut} edge declaration(s) from here on are not read, so its graph, ports and runs miss them",
-            ir::MAX_EDGES_PER_PIPELINE
-        ),
-        help: Some(
-            "a graph this dense is almost always a cross product by mistake (cross_downstream, list >> list in a loop); join the two sides through one EmptyOperator instead".into(),
-        ),
-    }
 }
 
 /// A warning for each `from <framework module> import *`: the names it binds are unknown to a

@@ -23,17 +23,26 @@ fn skipped_dir(path: &Path, depth: usize) -> bool {
     name.starts_with('.') || SKIPPED_DIRS.contains(&name) || path.join("pyvenv.cfg").exists()
 }
 
-/// The `.py` files under the given paths (files are taken as given), sorted and de-duplicated;
-/// walked files and folders that the `exclude` globs of `orchmig.toml` match are skipped.
-pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<WalkError>) {
-    let config = crate::config::active();
-    collect_files_excluding(paths, &|p| config.excludes(p))
+/// Why the walker left an entry out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// A folder never walked: hidden, `__pycache__`, `node_modules`, `site-packages`, a virtualenv.
+    NeverWalked,
+    /// A walked file or folder that the caller's exclusion test matched.
+    Excluded,
 }
 
-/// [`collect_files`] with an explicit exclusion test (applied to walked entries, not to named files).
+/// The `.py` files under the given paths (files are taken as given), sorted and de-duplicated.
+pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<WalkError>) {
+    collect_files_excluding(paths, &|_| false, &|_, _| {})
+}
+
+/// [`collect_files`] with an exclusion test (applied to walked entries, not to named files);
+/// `skipped` hears of every folder or file left out, and why.
 pub fn collect_files_excluding(
     paths: &[PathBuf],
     excluded: &dyn Fn(&Path) -> bool,
+    skipped: &dyn Fn(&Path, Skip),
 ) -> (Vec<PathBuf>, Vec<WalkError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
@@ -51,15 +60,11 @@ pub fn collect_files_excluding(
                     .into_iter()
                     .filter_entry(|e| {
                         if e.file_type().is_dir() && skipped_dir(e.path(), e.depth()) {
-                            crate::ui::detail(|| {
-                                format!("skipped {} (folder never walked)", e.path().display())
-                            });
+                            skipped(e.path(), Skip::NeverWalked);
                             return false;
                         }
                         if e.depth() > 0 && excluded(e.path()) {
-                            crate::ui::detail(|| {
-                                format!("skipped {} (excluded in orchmig.toml)", e.path().display())
-                            });
+                            skipped(e.path(), Skip::Excluded);
                             return false;
                         }
                         true
@@ -118,11 +123,13 @@ mod tests {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
             name == "legacy" || name.starts_with("test_")
         };
-        let (files, errors) = collect_files_excluding(&[dir.path().to_path_buf()], &excluded);
+        let (files, errors) =
+            collect_files_excluding(&[dir.path().to_path_buf()], &excluded, &|_, _| {});
         assert!(errors.is_empty());
         assert_eq!(files, vec![dir.path().join("a.py")]);
         let named = dir.path().join("test_c.py");
-        let (files, _) = collect_files_excluding(std::slice::from_ref(&named), &excluded);
+        let (files, _) =
+            collect_files_excluding(std::slice::from_ref(&named), &excluded, &|_, _| {});
         assert_eq!(files, vec![named]);
     }
 }

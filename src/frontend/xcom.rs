@@ -13,16 +13,7 @@ use crate::python::visit;
 /// Every `X.xcom_pull(…)` call in a body, outer before inner, in source order. The readers and
 /// the writers both number a body's pulls by their place in this list.
 pub fn pull_calls(body: &[Stmt]) -> Vec<&ast::ExprCall> {
-    let mut out = Vec::new();
-    visit::each_expr(body, &mut |e| {
-        if let Expr::Call(call) = e
-            && let Expr::Attribute(a) = &*call.func
-            && a.attr.as_str() == "xcom_pull"
-        {
-            out.push(call);
-        }
-    });
-    out
+    visit::method_calls(body, crate::ir::PULL_METHOD)
 }
 
 /// The `task_ids` argument of a pull (keyword, or first positional), unless it reads a key other

@@ -1,8 +1,8 @@
 //! `orchmig graph`: a pipeline's drawing (nodes by kind, clusters, marks, data and order edges)
 //! built from the IR, and its writers: Mermaid, Graphviz dot, versioned JSON and a self-laid SVG.
 
-pub mod cmd;
 pub mod dot;
+pub mod format;
 pub mod json;
 pub mod mermaid;
 pub mod svg;

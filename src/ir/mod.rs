@@ -11,5 +11,5 @@ pub use model::*;
 /// thousand tasks makes a million) is cut here with an `edge-budget` warning, so that every
 /// command stays fast and small on it. Real DAGs stay far below (thousands of edges at most).
 pub const MAX_EDGES_PER_PIPELINE: usize = 50_000;
-pub use validate::validate;
+pub use validate::{is_node_id, validate};
 pub use value::{CallValue, DateTime, Value};

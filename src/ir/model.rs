@@ -183,6 +183,13 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
+    /// The partition definition of a pipeline: its own, else that of its first partitioned node.
+    pub fn partition_definition(&self) -> Option<&Partitions> {
+        self.partitions
+            .as_ref()
+            .or_else(|| self.nodes.iter().find_map(|n| n.partitions.as_ref()))
+    }
+
     /// The policy a node runs with: its own settings over its groups' over the pipeline defaults.
     pub fn effective_policy(&self, node: &Node) -> Policy {
         let mut policy = node.policy.clone();
@@ -551,6 +558,10 @@ pub struct Pull {
     /// Where the call is.
     pub span: Span,
 }
+
+/// The method whose calls in a body [`Pull::index`] counts, in the order
+/// `python::visit::method_calls` finds them (readers and writers both count them so).
+pub const PULL_METHOD: &str = "xcom_pull";
 
 /// For an asset of a Dagster multi-asset (one of several outputs of a shared function), the
 /// name of its output: its `outs` key, else its key as Dagster names a spec's output (`a__b`).

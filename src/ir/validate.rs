@@ -5,6 +5,15 @@ use std::collections::HashSet;
 use super::graph::PipelineGraph;
 use super::model::{Diagnostic, Pipeline, Severity};
 
+/// Whether a name can be a node id in every target: letters, digits, `_` and `-` (Airflow task
+/// ids, Dagster asset names after `-` → `_`, Prefect names).
+pub fn is_node_id(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
 /// Checks a pipeline and returns one diagnostic per problem, pointing at the source.
 pub fn validate(pipeline: &Pipeline) -> Vec<Diagnostic> {
     let mut out = Vec::new();

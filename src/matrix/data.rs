@@ -6,37 +6,10 @@ use std::ops::Range;
 use std::path::Path;
 use toml::Spanned;
 
+use crate::diag::MatrixError;
+
 /// The three tools, in the fixed order used to break ties.
 pub const TOOLS: [&str; 3] = ["airflow", "dagster", "prefect"];
-
-/// A problem in a matrix data file, with the TOML span it points at.
-#[derive(Debug, Clone)]
-pub struct MatrixError {
-    /// The file (as shown to the user).
-    pub file: String,
-    /// The file's text, for the snippet.
-    pub text: String,
-    /// Byte range in the file.
-    pub span: Option<Range<usize>>,
-    /// What is wrong.
-    pub message: String,
-    /// What to do.
-    pub help: String,
-}
-
-impl MatrixError {
-    /// Renders the error as a miette report with file:line and snippet.
-    pub fn render(&self) -> String {
-        crate::diag::render_text_at(
-            &self.file,
-            &self.text,
-            self.span.clone(),
-            "matrix",
-            &self.message,
-            &self.help,
-        )
-    }
-}
 
 /// Where one tool stands on one dimension.
 #[derive(Debug, Clone, Deserialize)]

@@ -4,8 +4,9 @@ use minijinja::{Environment, Expression};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-use super::data::{Matrix, MatrixError, Shape, TOOLS};
+use super::data::{Matrix, Shape, TOOLS};
 use super::features::{Features, features};
+use crate::diag::MatrixError;
 use crate::ir::Pipeline;
 
 /// A tool's weighted fit for a shape.

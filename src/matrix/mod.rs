@@ -5,6 +5,6 @@ mod engine;
 mod features;
 pub mod render;
 
-pub use data::{Matrix, MatrixError, Shape, TOOLS};
+pub use data::{Matrix, Shape, TOOLS};
 pub use engine::{Assessment, Cost, Engine, Ranking, environment, grade, nearest, parse_weights};
 pub use features::{Features, features};

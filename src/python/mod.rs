@@ -1,7 +1,10 @@
-//! The Python language, knowing no framework: parsing (ruff's parser), the source/line index
-//! and the AST visitor the readers share.
+//! The Python language, knowing no framework: parsing (ruff's parser), the source/line index,
+//! the AST visitor and import resolution the readers share, and the printing side (literals,
+//! identifiers, calls) the writers and the executor share.
 
+pub mod imports;
 pub mod parse;
+pub mod print;
 pub mod source;
 pub mod visit;
 

@@ -100,6 +100,21 @@ fn comprehensions<'a>(gens: &'a [ast::Comprehension], f: &mut dyn FnMut(&'a Expr
     }
 }
 
+/// Every call of a method named `method` (`x.method(…)`) in a body, outer before inner, in source
+/// order.
+pub fn method_calls<'a>(body: &'a [Stmt], method: &str) -> Vec<&'a ast::ExprCall> {
+    let mut out = Vec::new();
+    each_expr(body, &mut |e| {
+        if let Expr::Call(call) = e
+            && let Expr::Attribute(a) = &*call.func
+            && a.attr.as_str() == method
+        {
+            out.push(call);
+        }
+    });
+    out
+}
+
 /// Calls `f` on an expression and every expression inside it, outer before inner.
 pub fn expr<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
     f(e);

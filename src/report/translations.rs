@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-use crate::matrix::MatrixError;
+use crate::diag::MatrixError;
 
 /// How faithfully a construct survives a port, from best to worst.
 #[derive(

@@ -355,10 +355,7 @@ pub fn structure(
             decl.construct(&["schedule"]),
         );
     }
-    let (pa, pb) = (
-        crate::exec::partitions::definition(a),
-        crate::exec::partitions::definition(b),
-    );
+    let (pa, pb) = (a.partition_definition(), b.partition_definition());
     if partitions_text(&pa) != partitions_text(&pb) {
         diff(
             "partitions",

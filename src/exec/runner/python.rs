@@ -286,7 +286,7 @@ impl PythonRunner {
             "{}def {name}({}):\n{}\n",
             if c.is_async { "async " } else { "" },
             params.join(", "),
-            crate::emit::python::indent_body(&body, 4).trim_end()
+            crate::python::print::indent_body(&body, 4).trim_end()
         );
         let req = json!({"op": "define", "module": module, "name": name, "alias": c.name, "source": source});
         match self.request(&req, SETUP_TIMEOUT) {

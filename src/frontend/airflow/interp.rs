@@ -9,12 +9,12 @@ use super::names::{self, Symbol, classify};
 use super::options;
 use crate::frontend::FileContext;
 use crate::frontend::callable::FunctionDef;
-use crate::frontend::imports::last_part;
 use crate::frontend::literal::Evaluator;
 use crate::ir::{
     Diagnostic, EdgeKind, MappedArg, Mapping, Node, NodeKind, Opaque, Operator as IrOperator,
     Pipeline, SensorSpec, Severity, Span, Value,
 };
+use crate::python::imports::last_part;
 
 /// How deep helper functions are inlined before giving up.
 const MAX_INLINE_DEPTH: usize = 8;

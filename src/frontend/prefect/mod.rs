@@ -27,7 +27,7 @@ mod options;
 mod scan;
 mod yaml;
 
-pub use names::{Symbol, classify, is_node_id};
+pub use names::{Symbol, classify};
 
 use super::{FileContext, Reading};
 

@@ -1,6 +1,8 @@
 //! What Prefect's public names mean, once imports are resolved to qualified names.
 
-use crate::frontend::imports::ImportMap;
+use crate::python::imports::ImportMap;
+
+pub(crate) use crate::ir::is_node_id;
 
 /// A recognised Prefect API symbol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,15 +77,6 @@ pub fn classify(qualified: &str) -> Option<Symbol> {
         "run_deployment" => Symbol::RunDeployment,
         _ => return None,
     })
-}
-
-/// Whether a task name given at a call site can be a node id in every target: letters, digits,
-/// `_` and `-` (Airflow task ids, Dagster asset names after `-` → `_`, Prefect names).
-pub fn is_node_id(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// The kind of a schedule class (`Cron`, `CronSchedule`, …): `cron`, `interval` or `rrule`.

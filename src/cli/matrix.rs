@@ -2,8 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::{EXIT_OK, EXIT_USAGE, Format, read_reporting, write_stdout};
-use crate::matrix::{Engine, Matrix, MatrixError, environment, nearest, parse_weights, render};
+use super::args::Format;
+use super::input::read_reporting;
+use super::output::{EXIT_OK, EXIT_USAGE, write_stdout};
+use crate::diag::MatrixError;
+use crate::matrix::{Engine, Matrix, environment, nearest, parse_weights, render};
 
 /// The built-in matrix, or a team's from `--matrix DIR`.
 pub fn load(dir: Option<&Path>) -> Result<Matrix, MatrixError> {
@@ -43,7 +46,7 @@ pub fn run(
             let hint = nearest(id, &ids)
                 .map(|n| format!("did you mean `{n}`? "))
                 .unwrap_or_default();
-            crate::diag::print_path_error(
+            super::ui::print_path_error(
                 &format!("--shape {id}"),
                 "unknown pipeline shape",
                 &format!("{hint}valid shapes: {}", ids.join(", ")),
@@ -55,7 +58,7 @@ pub fn run(
             match parse_weights(text, &matrix) {
                 Ok(over) => w.extend(over),
                 Err(e) => {
-                    crate::diag::print_path_error(
+                    super::ui::print_path_error(
                         &format!("--weights {text}"),
                         &e,
                         "pass weights as dim=N,dim=N with non-negative numbers",
@@ -66,7 +69,7 @@ pub fn run(
         }
         let ranking = engine.rank(s, &w);
         let text = match format {
-            Format::Json => crate::cli::versioned_json("orchmig.matrix.shape/1", &ranking),
+            Format::Json => super::output::versioned_json("orchmig.matrix.shape/1", &ranking),
             _ => render::ranking_text(&matrix, &ranking, md),
         };
         write_stdout(&text);

@@ -2,8 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, Format, report_reading, write_stdout};
-use crate::diag::print_path_error;
+use super::args::Format;
+use super::input::report_reading;
+use super::output::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, write_stdout};
+use super::ui::print_path_error;
 use crate::emit::{Target, port_file};
 use crate::report::{Fidelity, Report, Translations};
 
@@ -70,8 +72,8 @@ pub fn run(a: PortArgs) -> i32 {
         return EXIT_USAGE;
     }
     // Each file is read and written on the reader pool; only its output and ledgers outlive it.
-    let (found, walk_errors) = crate::frontend::collect_files(a.paths);
-    let done = crate::parallel::map_ordered(&found, |p| {
+    let (found, walk_errors) = super::input::collect_files(a.paths);
+    let done = super::parallel::map_ordered(&found, |p| {
         let mut file = crate::frontend::read_path_here(p);
         let ported = (!file.pipelines.is_empty()).then(|| port_file(&file, target, &table));
         file.pipelines = Vec::new();
@@ -125,7 +127,7 @@ pub fn run(a: PortArgs) -> i32 {
         if let Some((_, text)) = outputs.first() {
             write_stdout(text);
         }
-        crate::ui::note(report.table().trim_end());
+        super::ui::note(report.table().trim_end());
         return finish(code, &report, fail_on);
     };
     let report_path = a

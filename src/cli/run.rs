@@ -3,13 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::ledger::{self, LedgerWriter};
-use super::runner::Runner;
-use super::runner::dry::DryRunner;
-use super::runner::python::PythonRunner;
-use super::{RunArgs, execute, schedule, step_paths};
-use crate::cli::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, Format, write_stdout};
-use crate::diag::print_path_error;
+use super::args::{Format, RunFlags};
+use super::output::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, versioned_json, write_stdout};
+use super::ui::print_path_error;
+use crate::exec::ledger::{self, LedgerWriter};
+use crate::exec::{RunArgs, execute, make_runner, pick, schedule, step_paths};
 use crate::ir::{Pipeline, SourceFile};
 
 /// What `orchmig run` was asked on the command line.
@@ -31,6 +29,34 @@ pub struct RunCommand {
     pub format: Format,
 }
 
+impl RunCommand {
+    /// The run the flags of `orchmig run` ask for.
+    pub fn from_flags(f: RunFlags) -> RunCommand {
+        let faults_given = !f.fail.is_empty() || !f.hang.is_empty();
+        RunCommand {
+            args: RunArgs {
+                path: f.path.display().to_string(),
+                pipeline: f.pipeline,
+                runner: f.runner,
+                max_active: f.max_active,
+                map_width: f.map_width,
+                fail: f.fail,
+                hang: f.hang,
+                partition: f.partition,
+                backfill: f.backfill,
+                max_partitions_active: f.max_partitions_active,
+                attempt_timeout: f.attempt_timeout,
+            },
+            schedule_preview: f.schedule_preview,
+            from: f.from,
+            ledger: f.ledger,
+            resume: f.resume,
+            faults_given,
+            format: f.format,
+        }
+    }
+}
+
 /// Reads one pipeline file, reporting its errors; `None` (after printing why) when it has no pipeline.
 pub fn read_one(path: &Path) -> Option<SourceFile> {
     if path.is_dir() {
@@ -50,7 +76,7 @@ pub fn read_one(path: &Path) -> Option<SourceFile> {
         return None;
     }
     let file = crate::frontend::read_path(path);
-    crate::diag::print_all(std::slice::from_ref(&file), true);
+    super::ui::print_all(std::slice::from_ref(&file), true);
     if file.pipelines.is_empty() {
         print_path_error(
             &file.path,
@@ -60,57 +86,6 @@ pub fn read_one(path: &Path) -> Option<SourceFile> {
         return None;
     }
     Some(file)
-}
-
-/// The pipeline to run: the named one, or the only one that no other pipeline of the file calls.
-pub fn pick<'f>(file: &'f SourceFile, name: Option<&str>) -> Result<&'f Pipeline, String> {
-    let ids: Vec<&str> = file.pipelines.iter().map(|p| p.id.as_str()).collect();
-    if let Some(n) = name {
-        return file
-            .pipelines
-            .iter()
-            .find(|p| p.id == n)
-            .or_else(|| file.pipelines.iter().find(|p| p.name == n))
-            .ok_or_else(|| {
-                format!(
-                    "no pipeline `{n}` in {} (it has {})",
-                    file.path,
-                    ids.join(", ")
-                )
-            });
-    }
-    let called: Vec<&str> = file
-        .pipelines
-        .iter()
-        .flat_map(|p| p.nodes.iter())
-        .filter_map(|n| n.extra.get("pipeline").and_then(crate::ir::Value::as_str))
-        .collect();
-    let top: Vec<&Pipeline> = file
-        .pipelines
-        .iter()
-        .filter(|p| !called.contains(&p.id.as_str()))
-        .collect();
-    match top.as_slice() {
-        [one] => Ok(one),
-        _ if file.pipelines.len() == 1 => Ok(&file.pipelines[0]),
-        _ => Err(format!(
-            "{} defines several pipelines ({}): pass --pipeline NAME",
-            file.path,
-            ids.join(", ")
-        )),
-    }
-}
-
-/// Makes the runner a run asks for.
-pub fn make_runner(args: &RunArgs) -> Result<Box<dyn Runner>, String> {
-    match args.runner.as_str() {
-        "dry" => Ok(Box::new(DryRunner::new(args.faults()))),
-        "python" => Ok(Box::new(PythonRunner::new(
-            args.attempt_timeout,
-            args.faults(),
-        )?)),
-        other => Err(format!("unknown runner `{other}`: use dry or python")),
-    }
 }
 
 /// Whether two paths name the same existing file (through links, `..` and the like).
@@ -185,7 +160,7 @@ fn open_ledger(
                 return Err(EXIT_USAGE);
             }
             if m.metadata().is_ok_and(|x| x.len() > 0) {
-                crate::ui::note(&format!(
+                super::ui::note(&format!(
                     "orchmig run: {} holds the ledger of an earlier run; this run replaces it",
                     m.display()
                 ));
@@ -232,7 +207,7 @@ fn same_pipeline(c: &RunCommand, h: &ledger::History, file: &SourceFile, p: &Pip
         return false;
     }
     if !same_file(Path::new(&h.file), Path::new(&c.args.path)) {
-        crate::ui::note(&format!(
+        super::ui::note(&format!(
             "orchmig run: the ledger was written for {}; {} defines the same pipeline, resuming it",
             h.file, c.args.path
         ));
@@ -262,7 +237,7 @@ pub fn run(mut c: RunCommand) -> i32 {
     if let (Some(h), Some(f)) = (&history, &c.resume)
         && let Some(n) = h.torn
     {
-        crate::ui::note(&format!(
+        super::ui::note(&format!(
             "orchmig run: {}: line {n} is incomplete (the run was killed while writing it); it \
              is ignored, and cut off before the resume appends",
             f.display()
@@ -280,7 +255,7 @@ pub fn run(mut c: RunCommand) -> i32 {
         // The runner is the command line's (default dry), never the ledger's: a resume must not
         // run step bodies the user did not ask to run.
         if args.runner != c.args.runner {
-            crate::ui::note(&format!(
+            super::ui::note(&format!(
                 "orchmig run: the ledger's run used the {} runner; this resume uses the {} runner, \
                  as the command line says{}",
                 args.runner,
@@ -346,7 +321,7 @@ pub fn run(mut c: RunCommand) -> i32 {
         );
         return EXIT_USAGE;
     }
-    if let Err(e) = super::partitions_for(pipeline, &c.args) {
+    if let Err(e) = crate::exec::partitions_for(pipeline, &c.args) {
         print_path_error(
             "--partition/--backfill",
             &e,
@@ -381,10 +356,11 @@ pub fn run(mut c: RunCommand) -> i32 {
         runner.as_mut(),
         writer.as_mut(),
         history.as_ref(),
+        &mut |w| super::ui::note(&format!("orchmig run: {w}")),
     ) {
         Ok(trace) => {
             let text = match c.format {
-                Format::Json => trace.json(),
+                Format::Json => versioned_json("orchmig.run/1", &trace),
                 _ => trace.table(),
             };
             write_stdout(&text);

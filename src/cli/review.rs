@@ -8,9 +8,10 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::analyze::{self, Inventory};
-use crate::cli::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, read_reporting};
-use crate::diag::print_path_error;
+use super::analyze::{self, Inventory};
+use super::input::read_reporting;
+use super::output::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
+use super::ui::print_path_error;
 use crate::emit::{Target, port_file};
 use crate::graph::{Drawing, svg};
 use crate::ir::{Estate, Framework, Severity};
@@ -237,11 +238,11 @@ pub fn run(paths: &[PathBuf], out: &Path, force: bool) -> i32 {
     // A page orchmig wrote itself is regenerated without --force; anything else is kept.
     let ours = written_by_orchmig(out);
     if let Some(code) =
-        crate::port_cmd::refuse_out_file(out, &inputs, force || ours, Some("review.html"))
+        super::port::refuse_out_file(out, &inputs, force || ours, Some("review.html"))
     {
         return code;
     }
-    let matrix = match crate::matrix_cmd::load(None) {
+    let matrix = match super::matrix::load(None) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("{}", e.render());
@@ -275,7 +276,7 @@ pub fn run(paths: &[PathBuf], out: &Path, force: bool) -> i32 {
             return EXIT_FINDINGS;
         }
     };
-    if let Err(e) = crate::port_cmd::write_atomic(out, &html) {
+    if let Err(e) = super::port::write_atomic(out, &html) {
         print_path_error(
             &shown,
             &format!("cannot be written: {e}"),

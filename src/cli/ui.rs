@@ -1,7 +1,10 @@
-//! How much orchmig says on stderr (`-q` / `-v`) and whether it may colour it.
+//! How much orchmig says on stderr (`-q` / `-v`), whether it may colour it, and the printing of
+//! diagnostics there.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU8, Ordering};
+
+use crate::ir::{Severity, SourceFile};
 
 /// How much orchmig says on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -60,6 +63,37 @@ pub fn detail(text: impl FnOnce() -> String) {
     if verbosity() == Verbosity::Verbose {
         eprintln!("{}", crate::text::multiline(&text()));
     }
+}
+
+/// Warnings shown even by quiet commands (`run`): the reader cut part of the pipeline, so what
+/// runs is not the whole pipeline.
+const CHANGES_THE_GRAPH: [&str; 2] = ["edge-budget", "unroll-budget"];
+
+/// Prints every diagnostic of the files to stderr (warnings not under `-q`, and under
+/// `quiet_warnings` only those in [`CHANGES_THE_GRAPH`]); returns how many were errors.
+pub fn print_all(files: &[SourceFile], quiet_warnings: bool) -> usize {
+    let quiet_warnings = quiet_warnings || quiet();
+    let mut errors = 0;
+    for file in files {
+        if file.diagnostics.is_empty() {
+            continue;
+        }
+        let source = std::fs::read_to_string(&file.path).ok();
+        for d in &file.diagnostics {
+            if d.severity == Severity::Error {
+                errors += 1;
+            } else if quiet_warnings && !CHANGES_THE_GRAPH.contains(&d.code.as_str()) {
+                continue;
+            }
+            eprintln!("{}", crate::diag::render(&file.path, d, source.as_deref()));
+        }
+    }
+    errors
+}
+
+/// Prints a plain error about an input path (no file content to show).
+pub fn print_path_error(path: &str, message: &str, help: &str) {
+    eprintln!("{}", crate::diag::path_error(path, message, help));
 }
 
 #[cfg(test)]

@@ -5,35 +5,13 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use super::args::{AnalyzeFormat, Format};
+use super::input::{collect_files, read_reporting_all, report_reading};
+use super::output::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, write_stdout};
+use super::ui::print_path_error;
 use crate::frontend::{self, WalkError};
-use crate::ir::{Estate, Framework, IR_VERSION, Pipeline, ScheduleKind, Severity, SourceFile};
+use crate::ir::{Estate, Framework, Pipeline, ScheduleKind, Severity, SourceFile};
 use crate::matrix::Engine;
-
-/// Reads every Python file under the paths into an estate, in sorted path order, on the
-/// reader pool (the result is the same whatever the thread count).
-pub fn read_estate(paths: &[PathBuf]) -> (Estate, Vec<WalkError>) {
-    let (files, errors) = frontend::collect_files(paths);
-    let files = crate::parallel::map_ordered(&files, |p| {
-        let started = std::time::Instant::now();
-        let file = frontend::read_path_here(p);
-        crate::ui::detail(|| {
-            format!(
-                "read {} in {:.1} ms ({} pipelines)",
-                p.display(),
-                started.elapsed().as_secs_f64() * 1000.0,
-                file.pipelines.len()
-            )
-        });
-        file
-    });
-    (
-        Estate {
-            ir_version: IR_VERSION,
-            files,
-        },
-        errors,
-    )
-}
 
 /// One inventory row.
 #[derive(Debug, Clone, Serialize)]
@@ -134,8 +112,8 @@ pub struct FileRows {
 /// Reads every Python file under the paths and makes its rows on the reader pool, keeping no
 /// file's IR beyond its own reading (an estate of any size is read in bounded memory).
 pub fn read_rows(paths: &[PathBuf], engine: &Engine) -> (Vec<FileRows>, Vec<WalkError>) {
-    let (files, errors) = frontend::collect_files(paths);
-    let read = crate::parallel::map_ordered(&files, |p| {
+    let (files, errors) = collect_files(paths);
+    let read = super::parallel::map_ordered(&files, |p| {
         let mut file = frontend::read_path_here(p);
         let rows = file
             .pipelines
@@ -391,4 +369,141 @@ pub fn render_markdown(inv: &Inventory) -> String {
 
 fn md(s: &str) -> String {
     crate::text::md_cell(s)
+}
+
+/// Runs `orchmig analyze`; returns the exit code.
+pub fn run(
+    paths: &[PathBuf],
+    format: AnalyzeFormat,
+    matrix_dir: Option<&std::path::Path>,
+    target: Option<&str>,
+) -> i32 {
+    let target = match target.map(crate::emit::Target::parse) {
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            print_path_error("--target", &e, "pass --target airflow, dagster or prefect");
+            return EXIT_USAGE;
+        }
+        None => None,
+    };
+    let matrix = match super::matrix::load(matrix_dir) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{}", e.render());
+            return EXIT_USAGE;
+        }
+    };
+    let env = crate::matrix::environment();
+    let engine = match crate::matrix::Engine::new(&matrix, &env) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("{}", e.render());
+            return EXIT_USAGE;
+        }
+    };
+    // Without port grades or SARIF no file's IR outlives its rows.
+    let inventory_format = match format {
+        AnalyzeFormat::Table => Some(Format::Table),
+        AnalyzeFormat::Json => Some(Format::Json),
+        AnalyzeFormat::Markdown => Some(Format::Markdown),
+        AnalyzeFormat::Sarif => None,
+    };
+    if let (None, Some(format)) = (target, inventory_format) {
+        let (read, walk_errors) = read_rows(paths, &engine);
+        let (files, rows): (Vec<_>, Vec<_>) = read.into_iter().map(|r| (r.file, r.rows)).unzip();
+        let code = report_reading(paths, &walk_errors, &files);
+        let inv = inventory_of(files.iter().zip(rows));
+        write_stdout(&render_inventory(&inv, None, format));
+        return code;
+    }
+    let (estate, walk_errors, mut code) = read_reporting_all(paths);
+    let table = crate::report::Translations::builtin().ok();
+    // The port grades of the whole estate, from the same writers and ledger as `orchmig port`.
+    let port = target.map(|t| {
+        let (report, graded) = grade_port(&estate, t, table.as_ref());
+        code = code.max(graded);
+        report
+    });
+    let text = match inventory_format {
+        None => {
+            let root = super::config::active().root;
+            let log = super::sarif::log(&super::sarif::Inputs {
+                estate: &estate,
+                walk_errors: &walk_errors,
+                port: port.as_ref(),
+                translations: table.as_ref(),
+                root: &root,
+            });
+            serde_json::to_string_pretty(&log).unwrap_or_default() + "\n"
+        }
+        Some(format) => {
+            let inv = inventory(&estate, &engine);
+            render_inventory(&inv, port.as_ref(), format)
+        }
+    };
+    write_stdout(&text);
+    code
+}
+
+/// The inventory (and the port grades, when asked) in the chosen format.
+fn render_inventory(
+    inv: &Inventory,
+    port: Option<&crate::report::Report>,
+    format: Format,
+) -> String {
+    match format {
+        Format::Table => {
+            let mut t = render_table(inv);
+            if let Some(r) = port {
+                t.push_str(&format!("\nport to {}:\n{}", r.target, r.table()));
+            }
+            t
+        }
+        Format::Markdown => {
+            let mut t = render_markdown(inv);
+            if let Some(r) = port {
+                t.push_str(&format!("\n{}", r.markdown()));
+            }
+            t
+        }
+        Format::Json => {
+            let mut v = serde_json::to_value(inv).unwrap_or_default();
+            if let Some(r) = port {
+                v["port"] = serde_json::json!({ "target": r.target, "grades": r.grades() });
+            }
+            serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+        }
+    }
+}
+
+/// Ports every file of the estate in memory to grade it; returns the report and the exit code it implies.
+fn grade_port(
+    estate: &Estate,
+    target: crate::emit::Target,
+    table: Option<&crate::report::Translations>,
+) -> (crate::report::Report, i32) {
+    let mut code = EXIT_OK;
+    let mut report = crate::report::Report {
+        schema: "orchmig.port/1",
+        target: target.label(),
+        pipelines: Vec::new(),
+        gains: Vec::new(),
+    };
+    if let Some(table) = table {
+        report.gains = table
+            .gains
+            .get(target.framework.id())
+            .cloned()
+            .unwrap_or_default();
+        for f in estate.files.iter().filter(|f| !f.pipelines.is_empty()) {
+            match crate::emit::port_file(f, target, table) {
+                Ok((_, ledgers)) => report.pipelines.extend(ledgers),
+                Err(e) => {
+                    print_path_error(&f.path, &e, "the other files were still graded");
+                    code = EXIT_FINDINGS;
+                }
+            }
+        }
+    }
+    (report, code)
 }

@@ -1,37 +1,15 @@
-//! `orchmig verify PATH --to TARGET`: port each file in memory, read the port back with the
-//! target's reader, compare the IR structure modulo the report's declared losses, then the dry
-//! traces under the same faults (and with `--runner python` the steps' outputs); print the
-//! verdict and every difference; exit 1 on a mismatch.
+//! Verifying a port: port a file in memory, read the port back with the target's reader, compare
+//! the IR structure modulo the report's declared losses, then the dry traces under the same
+//! faults (and with the python runner the steps' outputs); one verdict per pipeline.
 
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::path::PathBuf;
 
 use super::compare::{self, Difference, NodeMatch};
-use crate::cli::{EXIT_FINDINGS, EXIT_USAGE, Format, write_stdout};
-use crate::diag::print_path_error;
 use crate::emit::{Target, port_file};
 use crate::exec::{self, Record, RunArgs, Trace};
 use crate::ir::{Pipeline, SourceFile};
 use crate::report::{Ledger, Translations};
-
-/// What `orchmig verify` was asked.
-pub struct VerifyArgs {
-    /// File or folder.
-    pub path: PathBuf,
-    /// Target text.
-    pub to: String,
-    /// Only this pipeline.
-    pub pipeline: Option<String>,
-    /// `dry` or `python`.
-    pub runner: String,
-    /// Faults for both runs.
-    pub fail: Vec<String>,
-    /// Width of unknown mappings.
-    pub map_width: usize,
-    /// Output format.
-    pub format: Format,
-}
 
 /// How to verify: the runner, the faults and the mapping width of both runs.
 #[derive(Debug, Clone)]
@@ -122,6 +100,7 @@ fn run_dry(
     runner: &str,
     fail: &[String],
     map_width: usize,
+    warn: &mut dyn FnMut(&str),
 ) -> Result<Trace, String> {
     let known = exec::step_paths(file, p);
     let args = RunArgs {
@@ -141,8 +120,8 @@ fn run_dry(
         attempt_timeout: 60.0,
         ..RunArgs::default()
     };
-    let mut r = exec::cmd::make_runner(&args)?;
-    exec::execute(file, p, &args, r.as_mut(), None, None)
+    let mut r = exec::make_runner(&args)?;
+    exec::execute(file, p, &args, r.as_mut(), None, None, warn)
 }
 
 fn record_key(r: &Record, multi: bool) -> (String, Option<String>, Option<usize>) {
@@ -308,12 +287,14 @@ fn tainted(a: &Pipeline, b: &Pipeline, m: &NodeMatch, diffs: &[Difference]) -> H
     }
 }
 
-/// Verifies the port of one file to a target; one verdict per source pipeline.
+/// Verifies the port of one file to a target; one verdict per source pipeline. `warn` gets each
+/// warning about a run's plan (an unknown trigger rule).
 pub fn verify_file(
     file: &SourceFile,
     target: Target,
     table: &Translations,
     opts: &Options,
+    warn: &mut dyn FnMut(&str),
 ) -> Result<Vec<Verdict>, String> {
     let (text, ledgers) = port_file(file, target, table)?;
     let back = crate::frontend::read_source(
@@ -393,8 +374,8 @@ pub fn verify_file(
         }
         for runner in runners {
             match (
-                run_dry(file, p, runner, &opts.fail, opts.map_width),
-                run_dry(&back, q, runner, &port_faults, opts.map_width),
+                run_dry(file, p, runner, &opts.fail, opts.map_width, &mut *warn),
+                run_dry(&back, q, runner, &port_faults, opts.map_width, &mut *warn),
             ) {
                 (Ok(ta), Ok(tb)) => {
                     let mut d = compare_traces(p, q, &m, &ta, &tb, &taint, runner == "python");
@@ -427,112 +408,6 @@ pub fn verify_file(
         });
     }
     Ok(out)
-}
-
-/// Runs `orchmig verify`; returns the exit code.
-pub fn run(a: VerifyArgs) -> i32 {
-    let target = match Target::parse(&a.to) {
-        Ok(t) => t,
-        Err(e) => {
-            print_path_error(
-                &format!("--to {}", a.to),
-                &e,
-                "pass --to airflow, dagster or prefect",
-            );
-            return EXIT_USAGE;
-        }
-    };
-    if !matches!(a.runner.as_str(), "dry" | "python") {
-        print_path_error(
-            "--runner",
-            &format!("unknown runner `{}`", a.runner),
-            "use dry or python",
-        );
-        return EXIT_USAGE;
-    }
-    let table = match Translations::builtin() {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("{}", e.render());
-            return EXIT_USAGE;
-        }
-    };
-    if !a.path.exists() {
-        print_path_error(
-            &a.path.display().to_string(),
-            "no such file or folder",
-            "check the path",
-        );
-        return EXIT_USAGE;
-    }
-    let (paths, walk_errors) = crate::frontend::collect_files(std::slice::from_ref(&a.path));
-    let read: Vec<SourceFile> = paths
-        .iter()
-        .map(|p| crate::frontend::read_path(p))
-        .collect();
-    // A source that did not read cleanly (a dependency cycle, a duplicate id) is no faithful
-    // anything: its errors are shown and the exit code says so, whatever the verdicts.
-    let read_code = crate::cli::report_reading(std::slice::from_ref(&a.path), &walk_errors, &read);
-    let files: Vec<SourceFile> = read
-        .into_iter()
-        .filter(|f| !f.pipelines.is_empty())
-        .collect();
-    if files.is_empty() {
-        print_path_error(
-            &a.path.display().to_string(),
-            "defines no pipeline orchmig can read",
-            "pass a pipeline file",
-        );
-        return EXIT_USAGE;
-    }
-    let opts = Options {
-        runner: a.runner.clone(),
-        fail: a.fail.clone(),
-        map_width: a.map_width,
-        pipeline: a.pipeline.clone(),
-    };
-    let mut verdicts = Vec::new();
-    let mut code = read_code;
-    for f in &files {
-        match verify_file(f, target, &table, &opts) {
-            Ok(v) => verdicts.extend(v),
-            Err(e) => {
-                print_path_error(
-                    &f.path,
-                    &format!("cannot be ported: {e}"),
-                    "the other files were still verified",
-                );
-                code = EXIT_FINDINGS;
-            }
-        }
-    }
-    if verdicts.is_empty() && a.pipeline.is_some() {
-        print_path_error(
-            "--pipeline",
-            "names no pipeline of the input",
-            "check the pipeline id",
-        );
-        return EXIT_USAGE;
-    }
-    let text = match a.format {
-        Format::Json => {
-            serde_json::to_string_pretty(&serde_json::json!({
-                "schema": "orchmig.verify/1",
-                "target": target.label(),
-                "runner": a.runner,
-                "verdict": if verdicts.iter().any(|v| v.verdict == "mismatch") { "mismatch" } else { "faithful" },
-                "pipelines": verdicts,
-            }))
-            .unwrap_or_default()
-                + "\n"
-        }
-        _ => render(&verdicts, &target.label()),
-    };
-    write_stdout(&text);
-    if verdicts.iter().any(|v| v.verdict == "mismatch") {
-        code = EXIT_FINDINGS;
-    }
-    code
 }
 
 /// The verdicts as a table, then every difference.

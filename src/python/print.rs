@@ -1,5 +1,5 @@
-//! Python source helpers for the writers: literals as ruff would format them, identifiers, and
-//! calls wrapped the way black/ruff wrap them at 88 columns.
+//! Python source helpers for the writers and the executor: literals as ruff would format them,
+//! identifiers, and calls wrapped the way black/ruff wrap them at 88 columns.
 
 use crate::ir::{DateTime, Value};
 
@@ -340,7 +340,7 @@ pub fn value(v: &Value) -> Expr {
                 .iter()
                 .any(|p| c.func.starts_with(p));
             let name = if framework {
-                crate::frontend::imports::last_part(&c.func)
+                super::imports::last_part(&c.func)
             } else {
                 c.func.as_str()
             };

@@ -3,7 +3,8 @@
 use clap::CommandFactory;
 use std::path::Path;
 
-use crate::cli::{Cli, EXIT_OK, EXIT_USAGE, write_stdout};
+use super::args::Cli;
+use super::output::{EXIT_OK, EXIT_USAGE, write_stdout};
 
 /// Prints the completion script of a shell; returns the exit code.
 pub fn completions(shell: clap_complete::Shell) -> i32 {
@@ -38,11 +39,11 @@ pub fn man(out: Option<&Path>) -> i32 {
             for (file, page_cmd) in pages {
                 let path = dir.join(&file);
                 let written =
-                    page(&page_cmd).and_then(|text| crate::port_cmd::write_atomic(&path, &text));
+                    page(&page_cmd).and_then(|text| super::port::write_atomic(&path, &text));
                 if let Err(e) = written {
                     return fail(&path.display().to_string(), &e);
                 }
-                crate::ui::detail(|| format!("wrote {}", path.display()));
+                super::ui::detail(|| format!("wrote {}", path.display()));
             }
             EXIT_OK
         }
@@ -56,7 +57,7 @@ fn page(cmd: &clap::Command) -> std::io::Result<String> {
 }
 
 fn fail(path: &str, e: &std::io::Error) -> i32 {
-    crate::diag::print_path_error(
+    super::ui::print_path_error(
         path,
         &format!("cannot write the man page: {e}"),
         "check that the folder exists and is writable",

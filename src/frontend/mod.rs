@@ -203,8 +203,9 @@ fn read_source_here(path: &str, text: &str) -> SourceFile {
     }
     for pipeline in &mut file.pipelines {
         // Readers without their own budget: cut here, before any command walks the graph.
-        if pipeline.edges.len() > ir::MAX_EDGES_PER_PIPELINE {
-            let cut = pipeline.edges.split_off(ir::MAX_EDGES_PER_PIPELINE);
+        let budget = ir::edge_budget(pipeline.nodes.len());
+        if pipeline.edges.len() > budget {
+            let cut = pipeline.edges.split_off(budget);
             file.diagnostics.push(edge_budget(cut[0].span, cut.len()));
         }
     }

@@ -7,9 +7,18 @@ mod value;
 
 pub use model::*;
 
-/// Most edges one pipeline may have: a denser graph (`cross_downstream` over two lists of a
-/// thousand tasks makes a million) is cut here with an `edge-budget` warning, so that every
-/// command stays fast and small on it. Real DAGs stay far below (thousands of edges at most).
+/// Edges any pipeline may have, however few its steps.
 pub const MAX_EDGES_PER_PIPELINE: usize = 50_000;
+
+/// Edges allowed per step beyond [`MAX_EDGES_PER_PIPELINE`]: a chain of 100,000 steps is read
+/// whole, a cross product of two lists of a thousand (a million edges) is not.
+pub const MAX_EDGES_PER_NODE: usize = 8;
+
+/// Most edges a pipeline of `nodes` steps may have: denser graphs are cut there with an
+/// `edge-budget` warning, so every command stays fast and small on them. Real DAGs stay far
+/// below (a few edges per step).
+pub fn edge_budget(nodes: usize) -> usize {
+    MAX_EDGES_PER_PIPELINE.max(nodes.saturating_mul(MAX_EDGES_PER_NODE))
+}
 pub use validate::{is_node_id, validate};
 pub use value::{CallValue, DateTime, Value};

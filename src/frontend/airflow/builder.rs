@@ -2,9 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::ir::{
-    Edge, EdgeKind, Group, GroupKind, MAX_EDGES_PER_PIPELINE, Node, Pipeline, Policy, Span,
-};
+use crate::ir::{Edge, EdgeKind, Group, GroupKind, Node, Pipeline, Policy, Span, edge_budget};
 
 /// A pipeline being built, with the indexes Airflow's own bookkeeping implies.
 pub struct DagBuilder {
@@ -17,7 +15,7 @@ pub struct DagBuilder {
     suffixes: HashMap<String, u64>,
     edges: HashMap<(String, String), usize>,
     groups: HashMap<String, GroupInfo>,
-    /// Where the first edge over [`MAX_EDGES_PER_PIPELINE`] was declared, and how many were cut.
+    /// Where the first edge over the [`edge_budget`] was declared, and how many were cut.
     pub edges_cut: Option<(Span, usize)>,
 }
 
@@ -223,7 +221,7 @@ impl DagBuilder {
         }
         // Over the budget, nothing more is looked up or stored: a million declarations cost
         // a million counts, not a million keys.
-        if self.pipeline.edges.len() >= MAX_EDGES_PER_PIPELINE {
+        if self.pipeline.edges.len() >= edge_budget(self.pipeline.nodes.len()) {
             self.edges_cut.get_or_insert((span, 0)).1 += 1;
             return;
         }

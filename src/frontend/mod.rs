@@ -5,6 +5,7 @@ pub mod airflow;
 pub mod callable;
 pub mod dagster;
 pub mod imports;
+pub mod interp;
 mod keyed;
 pub mod literal;
 pub mod prefect;

@@ -16,6 +16,7 @@ use super::partitions::{self, ScheduleOverrides, render};
 use super::selection::{self, Selection, user_key};
 use crate::frontend::FileContext;
 use crate::frontend::callable::FunctionDef;
+use crate::frontend::interp::{Core, Entered, Gaps, Reader, Unread};
 use crate::frontend::literal::Evaluator;
 use crate::ir::{
     Check, Diagnostic, EdgeKind, Node, NodeKind, Opaque, Policy, SensorTrigger, Span, Value,
@@ -68,16 +69,13 @@ pub enum Obj {
 /// The module reader.
 pub struct ModuleReader<'c, 's, 'a> {
     ctx: &'c FileContext<'s, 'a>,
-    /// The literal evaluator, with the module names bound so far.
-    pub ev: Evaluator<'s, 'a>,
-    /// Module-level names bound to definitions or values.
-    pub env: HashMap<String, Obj>,
+    /// The shared interpreter state; its module scope holds the names bound to definitions or
+    /// values.
+    core: Core<'s, 'a, Obj>,
     /// What the module defines.
     pub cat: Catalog<'s>,
     /// Module-level names in the order they were first bound.
     pub bound: Vec<String>,
-    /// Problems found.
-    pub diagnostics: Vec<Diagnostic>,
     /// Opaque constructs that belong to no particular definition.
     pub opaque: Vec<Opaque>,
     resource_classes: HashSet<String>,
@@ -101,11 +99,9 @@ where
     pub fn new(ctx: &'c FileContext<'s, 'a>) -> Self {
         ModuleReader {
             ctx,
-            ev: ctx.evaluator(),
-            env: HashMap::new(),
+            core: Core::new(ctx),
             cat: Catalog::default(),
             bound: Vec::new(),
-            diagnostics: Vec::new(),
             opaque: Vec::new(),
             resource_classes: HashSet::new(),
             config_classes: HashSet::new(),
@@ -114,9 +110,27 @@ where
 
     /// Reads the module's statements.
     pub fn run(&mut self) {
-        self.ev.names.clear();
+        self.core.ev.names.clear();
         let suite = self.ctx.suite;
         self.block(suite);
+    }
+
+    /// Problems found.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.core.diagnostics
+    }
+
+    /// What a module-level name is bound to (aliases not followed).
+    pub fn env_get(&self, name: &str) -> Option<&Obj> {
+        self.core.scopes.first().and_then(|scope| scope.get(name))
+    }
+
+    /// Forgets a module-level name (rebound to something that is not a definition).
+    fn env_remove(&mut self, name: &str) {
+        if let Some(scope) = self.core.scopes.first_mut() {
+            scope.remove(name);
+        }
+        self.core.ev.names.remove(name);
     }
 
     fn span(&self, range: TextRange) -> Span {
@@ -141,10 +155,10 @@ where
     /// Evaluates an expression with extra names bound (loop variables of a job body).
     pub fn ev_eval_with(&self, e: &Expr, extra: &HashMap<String, Value>) -> Value {
         if extra.is_empty() {
-            return self.ev.eval(e);
+            return self.core.ev.eval(e);
         }
         let mut ev = Evaluator::new(self.ctx.src, self.ctx.imports);
-        ev.names = self.ev.names.clone();
+        ev.names = self.core.ev.names.clone();
         ev.names
             .extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
         ev.eval(e)
@@ -200,50 +214,13 @@ where
 
     // ----- names ---------------------------------------------------------------------------
 
-    fn bind(&mut self, name: &str, obj: Obj) {
-        match plain_value(&obj) {
-            Some(v) => {
-                self.ev.names.insert(name.to_string(), v);
-            }
-            None => {
-                self.ev.names.remove(name);
-            }
-        }
-        if !self.env.contains_key(name) {
-            self.bound.push(name.to_string());
-        }
-        self.env.insert(name.to_string(), obj);
-    }
-
-    fn bind_target(&mut self, target: &'s Expr, obj: Obj) {
-        match target {
-            Expr::Name(n) => self.bind(n.id.as_str(), obj),
-            Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. }) => {
-                let parts: Vec<Obj> = match obj {
-                    Obj::List(items) if items.len() == elts.len() => items,
-                    Obj::Value(Value::List(items)) if items.len() == elts.len() => {
-                        items.into_iter().map(Obj::Value).collect()
-                    }
-                    _ => elts
-                        .iter()
-                        .map(|e| Obj::Value(Value::Expr(self.ctx.src.slice(e.range()).into())))
-                        .collect(),
-                };
-                for (elt, part) in elts.iter().zip(parts) {
-                    self.bind_target(elt, part);
-                }
-            }
-            _ => {}
-        }
-    }
-
     /// What a name refers to, following plain aliases.
     fn lookup(&self, name: &str) -> Option<&Obj> {
-        let mut cur = self.env.get(name)?;
+        let mut cur = self.env_get(name)?;
         for _ in 0..MAX_LOOKUP {
             match cur {
                 Obj::Value(Value::Expr(e)) if is_identifier(e) && e != name => {
-                    match self.env.get(e.as_str()) {
+                    match self.env_get(e.as_str()) {
                         Some(next) => cur = next,
                         None => return Some(cur),
                     }
@@ -254,130 +231,13 @@ where
         Some(cur)
     }
 
-    // ----- statements ----------------------------------------------------------------------
-
-    fn block(&mut self, stmts: &'s [Stmt]) {
-        for s in stmts {
-            self.stmt(s);
-        }
-    }
-
-    fn stmt(&mut self, stmt: &'s Stmt) {
-        match stmt {
-            Stmt::ClassDef(c) => self.class_def(c),
-            Stmt::FunctionDef(_) => {
-                if let Some(def) = FunctionDef::of(stmt) {
-                    self.define_function(def);
-                }
-            }
-            Stmt::Assign(a) => {
-                let obj = self.obj(&a.value);
-                for t in &a.targets {
-                    self.bind_target(t, obj.clone());
-                }
-            }
-            Stmt::AnnAssign(a) => {
-                if let Some(v) = &a.value {
-                    let obj = self.obj(v);
-                    self.bind_target(&a.target, obj);
-                }
-            }
-            Stmt::AugAssign(a) => {
-                let Expr::Name(n) = &*a.target else { return };
-                let added = self.obj(&a.value);
-                match (self.env.get(n.id.as_str()).cloned(), added) {
-                    (Some(Obj::List(mut old)), Obj::List(new)) => {
-                        old.extend(new);
-                        self.bind(n.id.as_str(), Obj::List(old));
-                    }
-                    (Some(Obj::Value(Value::List(old))), Obj::List(new)) => {
-                        let mut items: Vec<Obj> = old.into_iter().map(Obj::Value).collect();
-                        items.extend(new);
-                        self.bind(n.id.as_str(), Obj::List(items));
-                    }
-                    _ => {
-                        let v = self.ev.eval(&Expr::BinOp(ast::ExprBinOp {
-                            node_index: ast::AtomicNodeIndex::default(),
-                            range: a.range,
-                            left: a.target.clone(),
-                            op: a.op,
-                            right: a.value.clone(),
-                        }));
-                        self.bind(n.id.as_str(), Obj::Value(v));
-                    }
-                }
-            }
-            Stmt::Expr(e) => self.expr_stmt(&e.value),
-            Stmt::If(i) => {
-                if is_main_guard(&i.test) {
-                    return;
-                }
-                match self.ev.eval(&i.test) {
-                    Value::Bool(true) => self.block(&i.body),
-                    Value::Bool(false) => self.block(crate::python::orelse(i)),
-                    _ => {
-                        if block_defines(self, &i.body) || block_defines(self, crate::python::orelse(i)) {
-                            self.file_opaque(
-                                "conditional",
-                                i.test.range(),
-                                "the condition is not known statically; both branches were read"
-                                    .into(),
-                            );
-                        }
-                        self.block(&i.body);
-                        self.block(crate::python::orelse(i));
-                    }
-                }
-            }
-            Stmt::For(f) if !f.is_async => self.for_loop(f),
-            Stmt::Try(t) if !t.is_star => {
-                self.block(&t.body);
-                self.block(&t.orelse);
-                self.block(&t.finalbody);
-            }
-            Stmt::With(w) if !w.is_async => self.block(&w.body),
-            Stmt::While(w) if block_defines(self, &w.body) => self.file_opaque(
-                "dynamic_loop",
-                w.range,
-                "a `while` loop's iterations are not known statically; the definitions it builds are not read".into(),
-            ),
-            _ => {}
-        }
-    }
-
-    fn for_loop(&mut self, f: &'s ast::StmtFor) {
-        match self.ev.eval(&f.iter) {
-            Value::List(items) if items.len() <= MAX_UNROLL => {
-                for item in items {
-                    self.ev.bind_target(&f.target, &item);
-                    if let Expr::Name(n) = &*f.target {
-                        self.env.remove(n.id.as_str());
-                    }
-                    self.block(&f.body);
-                }
-            }
-            _ => {
-                if block_defines(self, &f.body) {
-                    self.file_opaque(
-                        "dynamic_loop",
-                        f.range,
-                        format!(
-                            "the loop iterates over `{}`, which is not a static list; the definitions it builds are not read",
-                            self.ctx.src.slice(f.iter.range())
-                        ),
-                    );
-                }
-            }
-        }
-    }
-
     /// `name.append(x)` / `name.extend(xs)` on a module-level list, or any other expression.
-    fn expr_stmt(&mut self, e: &'s Expr) {
+    fn expr_or_list_change(&mut self, e: &'s Expr) {
         if let Expr::Call(c) = e
             && let Expr::Attribute(a) = &*c.func
             && let Expr::Name(n) = &*a.value
             && matches!(a.attr.as_str(), "append" | "extend")
-            && let Some(existing) = self.env.get(n.id.as_str()).cloned()
+            && let Some(existing) = self.env_get(n.id.as_str()).cloned()
         {
             let mut items = match existing {
                 Obj::List(items) => items,
@@ -399,7 +259,7 @@ where
         self.obj(e);
     }
 
-    fn class_def(&mut self, c: &'s ast::StmtClassDef) {
+    fn read_class(&mut self, c: &'s ast::StmtClassDef) {
         let mut resource = false;
         let mut config = false;
         for base in c.bases() {
@@ -422,11 +282,10 @@ where
         if config {
             self.config_classes.insert(c.name.to_string());
         }
-        self.env.remove(c.name.as_str());
-        self.ev.names.remove(c.name.as_str());
+        self.env_remove(c.name.as_str());
     }
 
-    fn define_function(&mut self, def: FunctionDef<'s>) {
+    fn decorate(&mut self, def: FunctionDef<'s>) {
         for d in def.decorators {
             let (func, call) = match &d.expression {
                 Expr::Call(c) => (&*c.func, Some(c)),
@@ -442,8 +301,7 @@ where
         if body_builds(self, def.body) {
             self.bind(def.name, Obj::Factory);
         } else {
-            self.env.remove(def.name);
-            self.ev.names.remove(def.name);
+            self.env_remove(def.name);
         }
     }
 
@@ -454,7 +312,7 @@ where
         match e {
             Expr::Name(n) => match self.lookup(n.id.as_str()) {
                 Some(o) => o.clone(),
-                None => Obj::Value(self.ev.eval(e)),
+                None => Obj::Value(self.core.ev.eval(e)),
             },
             Expr::List(ast::ExprList { elts, .. })
             | Expr::Tuple(ast::ExprTuple { elts, .. })
@@ -479,7 +337,7 @@ where
                     ) => match self.selection_of(&r) {
                         Ok(rs) => {
                             let Obj::Selection(ls) = l else {
-                                return Obj::Value(self.ev.eval(e));
+                                return Obj::Value(self.core.ev.eval(e));
                             };
                             Obj::Selection(match op {
                                 ast::Operator::BitOr => ls.or(rs),
@@ -487,17 +345,17 @@ where
                                 _ => Selection::Sub(Box::new(ls), Box::new(rs)),
                             })
                         }
-                        Err(_) => Obj::Value(self.ev.eval(e)),
+                        Err(_) => Obj::Value(self.core.ev.eval(e)),
                     },
-                    _ => Obj::Value(self.ev.eval(e)),
+                    _ => Obj::Value(self.core.ev.eval(e)),
                 }
             }
             Expr::UnaryOp(u) if u.op == ast::UnaryOp::Invert => match self.obj(&u.operand) {
                 Obj::Selection(s) => Obj::Selection(Selection::Not(Box::new(s))),
-                _ => Obj::Value(self.ev.eval(e)),
+                _ => Obj::Value(self.core.ev.eval(e)),
             },
             Expr::Call(c) => self.call(e, c),
-            _ => Obj::Value(self.ev.eval(e)),
+            _ => Obj::Value(self.core.ev.eval(e)),
         }
     }
 
@@ -593,7 +451,7 @@ where
             }
         }
         if let Expr::Name(n) = &*c.func
-            && matches!(self.env.get(n.id.as_str()), Some(Obj::Factory))
+            && matches!(self.env_get(n.id.as_str()), Some(Obj::Factory))
         {
             self.file_opaque(
                 "definition_factory",
@@ -605,7 +463,7 @@ where
             );
             return Obj::Unknown;
         }
-        Obj::Value(self.ev.eval(e))
+        Obj::Value(self.core.ev.eval(e))
     }
 
     // ----- keys and selections -------------------------------------------------------------
@@ -823,11 +681,11 @@ where
                 let key = args
                     .first()
                     .cloned()
-                    .or_else(|| kw("key").map(|e| Obj::Value(self.ev.eval(e))));
+                    .or_else(|| kw("key").map(|e| Obj::Value(self.core.ev.eval(e))));
                 let value = args
                     .get(1)
                     .cloned()
-                    .or_else(|| kw("value").map(|e| Obj::Value(self.ev.eval(e))));
+                    .or_else(|| kw("value").map(|e| Obj::Value(self.core.ev.eval(e))));
                 match (key, value) {
                     (Some(Obj::Value(Value::Str(k))), Some(Obj::Value(Value::Str(v)))) => {
                         Some(Selection::Tag(k, v))
@@ -875,7 +733,7 @@ where
                         .find(|k| k.arg.as_deref() == Some(name))
                         .map(|k| &k.value)
                 })
-                .map(|e| self.ev.eval(e))
+                .map(|e| self.core.ev.eval(e))
         };
         let depth = arg(0, "depth")
             .and_then(|v| v.as_int())
@@ -928,7 +786,7 @@ where
                 let mut extra = BTreeMap::new();
                 for (k, e) in self.keywords(call) {
                     if !matches!(k, "name" | "description") {
-                        extra.insert(k.to_string(), self.ev.eval(e));
+                        extra.insert(k.to_string(), self.core.ev.eval(e));
                     }
                 }
                 self.cat.graphs.push(GraphDef {
@@ -993,14 +851,14 @@ where
             let mut out = Vec::new();
             for item in &d.items {
                 let (k, v) = (&item.key, &item.value);
-                let Value::Str(key) = self.ev.eval(k.as_ref()?) else {
+                let Value::Str(key) = self.core.ev.eval(k.as_ref()?) else {
                     return None;
                 };
-                out.push((key, self.ev.eval(v), v.range()));
+                out.push((key, self.core.ev.eval(v), v.range()));
             }
             return Some(out);
         }
-        match self.ev.eval(e) {
+        match self.core.ev.eval(e) {
             Value::Dict(m) => Some(m.into_iter().map(|(k, v)| (k, v, e.range())).collect()),
             _ => None,
         }
@@ -1012,7 +870,7 @@ where
             .keywords
             .iter()
             .find(|k| k.arg.as_deref() == Some(name))
-            .and_then(|k| self.ev.eval(&k.value).as_str().map(str::to_string))
+            .and_then(|k| self.core.ev.eval(&k.value).as_str().map(str::to_string))
     }
 
     fn role(&self, index: usize, p: &'s ast::ParameterWithDefault) -> Role {
@@ -1314,7 +1172,7 @@ where
     fn order_deps(&mut self, expr: &'s Expr, a: &mut AssetDef) {
         let obj = self.obj(expr);
         let span = self.span(expr.range());
-        if let Value::List(items) = self.ev.eval(expr) {
+        if let Value::List(items) = self.core.ev.eval(expr) {
             let mut meta = BTreeMap::new();
             for item in &items {
                 if let Value::Call(c) = item
@@ -1406,7 +1264,7 @@ where
         let mut specs_expr = None;
         for (k, e) in self.keywords(call) {
             match k {
-                "name" => match self.ev.eval(e) {
+                "name" => match self.core.ev.eval(e) {
                     Value::Str(s) => name = s,
                     other => a.opaque.push(self.opaque_at(
                         "dynamic_name",
@@ -1425,13 +1283,13 @@ where
                         )),
                     }
                 }
-                "key_prefix" => match options::key_prefix(&self.ev.eval(e)) {
+                "key_prefix" => match options::key_prefix(&self.core.ev.eval(e)) {
                     Ok(p) => prefix = p,
                     Err(why) => a.opaque.push(self.opaque_at("dynamic_key", e.range(), why)),
                 },
                 "ins" => {
                     ins_range = Some(e.range());
-                    match self.ev.eval(e) {
+                    match self.core.ev.eval(e) {
                         Value::Dict(m) => ins = m,
                         other => a.opaque.push(self.opaque_at(
                             "unread_input",
@@ -1443,7 +1301,7 @@ where
                 "deps" | "non_argument_deps" => deps_expr = Some(e),
                 "check_specs" => specs_expr = Some(e),
                 _ => {
-                    let v = self.ev.eval(e);
+                    let v = self.core.ev.eval(e);
                     self.asset_option(&mut a, k, &v, e.range());
                 }
             }
@@ -1502,7 +1360,7 @@ where
         each_expr(def.body, &mut |e| {
             if let Expr::Call(c) = e
                 && let Expr::Name(n) = &*c.func
-                && let Some(Obj::Op(i)) = self.env.get(n.id.as_str())
+                && let Some(Obj::Op(i)) = self.env_get(n.id.as_str())
             {
                 let v = Value::Str(self.cat.ops[*i].name.clone());
                 if !out.contains(&v) {
@@ -1528,7 +1386,7 @@ where
         for (k, e) in self.keywords(call) {
             match k {
                 "name" => {
-                    if let Value::Str(s) = self.ev.eval(e) {
+                    if let Value::Str(s) = self.core.ev.eval(e) {
                         op_name = s;
                     }
                 }
@@ -1549,18 +1407,18 @@ where
                 },
                 "ins" => {
                     ins_range = Some(e.range());
-                    if let Value::Dict(m) = self.ev.eval(e) {
+                    if let Value::Dict(m) = self.core.ev.eval(e) {
                         ins = m;
                     }
                 }
                 "deps" => deps_expr = Some(e),
                 "check_specs" => specs_checks = Some(e),
-                "internal_asset_deps" => internal = Some((self.ev.eval(e), e.range())),
+                "internal_asset_deps" => internal = Some((self.core.ev.eval(e), e.range())),
                 "group_name" => {
-                    let v = self.ev.eval(e);
+                    let v = self.core.ev.eval(e);
                     self.asset_option(&mut common, k, &v, e.range());
                 }
-                _ => options.push((k, self.ev.eval(e), e.range())),
+                _ => options.push((k, self.core.ev.eval(e), e.range())),
             }
         }
         for (k, v, r) in &options {
@@ -1753,7 +1611,7 @@ where
                 }
                 "deps" => self.order_deps(e, &mut a),
                 _ => {
-                    let v = self.ev.eval(e);
+                    let v = self.core.ev.eval(e);
                     self.asset_option(&mut a, k, &v, e.range());
                 }
             }
@@ -1881,18 +1739,18 @@ where
                     }
                 }
                 "name" => {
-                    if let Value::Str(s) = self.ev.eval(e) {
+                    if let Value::Str(s) = self.core.ev.eval(e) {
                         name = s;
                     }
                 }
                 "description" => {
-                    if let Value::Str(s) = self.ev.eval(e) {
+                    if let Value::Str(s) = self.core.ev.eval(e) {
                         description = Some(s);
                     }
                 }
-                "blocking" => blocking = self.ev.eval(e).as_bool().unwrap_or(false),
+                "blocking" => blocking = self.core.ev.eval(e).as_bool().unwrap_or(false),
                 _ => {
-                    extra.insert(k.to_string(), self.ev.eval(e));
+                    extra.insert(k.to_string(), self.core.ev.eval(e));
                 }
             }
         }
@@ -1939,7 +1797,7 @@ where
             if k == "specs" {
                 checks = self.check_specs(e, &facts, Some(&def), None, None);
             } else {
-                extra.insert(k.to_string(), self.ev.eval(e));
+                extra.insert(k.to_string(), self.core.ev.eval(e));
             }
         }
         extra.insert("multi_asset_check".into(), Value::Str(def.name.to_string()));
@@ -1970,7 +1828,7 @@ where
         node.description = def.docstring();
         let mut outputs = vec![("result".to_string(), false)];
         for (k, e) in self.keywords(call) {
-            let v = self.ev.eval(e);
+            let v = self.core.ev.eval(e);
             match k {
                 "name" => {
                     if let Value::Str(s) = &v {
@@ -2078,7 +1936,7 @@ where
 
     /// Shared options of `@job`, `graph.to_job` and `define_asset_job`.
     fn job_option(&mut self, j: &mut JobDef<'s>, k: &str, e: &'s Expr) {
-        let v = self.ev.eval(e);
+        let v = self.core.ev.eval(e);
         match k {
             "description" => match &v {
                 Value::Str(s) => j.description = Some(s.clone()),
@@ -2159,7 +2017,7 @@ where
         j.description = def.docstring();
         for (k, e) in self.keywords(call) {
             if k == "name" {
-                if let Value::Str(s) = self.ev.eval(e) {
+                if let Value::Str(s) = self.core.ev.eval(e) {
                     j.name = s;
                 }
                 continue;
@@ -2178,7 +2036,7 @@ where
             .insert("graph".into(), Value::Str(graph.name.clone()));
         for (k, e) in self.arguments(Some(c), &["name"]) {
             if k == "name" {
-                if let Value::Str(s) = self.ev.eval(e) {
+                if let Value::Str(s) = self.core.ev.eval(e) {
                     j.name = s;
                 }
                 continue;
@@ -2194,7 +2052,7 @@ where
         let mut named = false;
         for (k, e) in self.arguments(Some(c), &["name", "selection"]) {
             match k {
-                "name" => match self.ev.eval(e) {
+                "name" => match self.core.ev.eval(e) {
                     Value::Str(s) => {
                         j.name = s;
                         named = true;
@@ -2260,11 +2118,11 @@ where
     fn schedule_option(&mut self, s: &mut ScheduleDef, k: &'s str, e: &'s Expr) {
         match k {
             "name" => {
-                if let Value::Str(n) = self.ev.eval(e) {
+                if let Value::Str(n) = self.core.ev.eval(e) {
                     s.name = Some(n);
                 }
             }
-            "cron_schedule" => match self.ev.eval(e) {
+            "cron_schedule" => match self.core.ev.eval(e) {
                 Value::Str(c) => {
                     if let ScheduleCron::FromPartitions(o, _) = s.cron {
                         s.cron = ScheduleCron::FromPartitions(o, Some(c));
@@ -2290,7 +2148,7 @@ where
                 )),
             },
             "execution_timezone" => {
-                if let Value::Str(tz) = self.ev.eval(e) {
+                if let Value::Str(tz) = self.core.ev.eval(e) {
                     s.timezone = Some(tz);
                 }
             }
@@ -2301,12 +2159,12 @@ where
                     .push(self.opaque_at("unread_target", e.range(), why)),
             },
             "job_name" => {
-                if let Value::Str(n) = self.ev.eval(e) {
+                if let Value::Str(n) = self.core.ev.eval(e) {
                     s.job_name = Some(n);
                 }
             }
             "minute_of_hour" | "hour_of_day" | "day_of_week" | "day_of_month" => {
-                let v = self.ev.eval(e).as_int();
+                let v = self.core.ev.eval(e).as_int();
                 if let ScheduleCron::FromPartitions(mut o, c) = s.cron.clone() {
                     match k {
                         "minute_of_hour" => o.minute_of_hour = v,
@@ -2318,7 +2176,7 @@ where
                 }
             }
             _ => {
-                s.extra.insert(k.to_string(), self.ev.eval(e));
+                s.extra.insert(k.to_string(), self.core.ev.eval(e));
             }
         }
     }
@@ -2389,11 +2247,11 @@ where
         for (k, e) in self.arguments(call, positional) {
             match k {
                 "name" => {
-                    if let Value::Str(n) = self.ev.eval(e) {
+                    if let Value::Str(n) = self.core.ev.eval(e) {
                         s.trigger.name = n;
                     }
                 }
-                "minimum_interval_seconds" => s.trigger.interval = self.ev.eval(e).as_f64(),
+                "minimum_interval_seconds" => s.trigger.interval = self.core.ev.eval(e).as_f64(),
                 "asset_key" => {
                     let obj = self.obj(e);
                     match self.one_key(&obj) {
@@ -2425,7 +2283,7 @@ where
                     ),
                 },
                 "job_name" => {
-                    if let Value::Str(n) = self.ev.eval(e) {
+                    if let Value::Str(n) = self.core.ev.eval(e) {
                         s.job_names.push(n);
                     }
                 }
@@ -2440,7 +2298,7 @@ where
                     }
                 }
                 _ => {
-                    s.extra.insert(k.to_string(), self.ev.eval(e));
+                    s.extra.insert(k.to_string(), self.core.ev.eval(e));
                 }
             }
         }
@@ -2468,7 +2326,7 @@ where
         ];
         for (k, e) in self.arguments(Some(c), &positional) {
             match k {
-                "resources" => match self.ev.eval(e) {
+                "resources" => match self.core.ev.eval(e) {
                     Value::Dict(m) => {
                         for (key, v) in m {
                             let span = self.span(e.range());
@@ -2493,7 +2351,7 @@ where
                     }
                 }
                 _ => {
-                    d.extra.insert(k.to_string(), self.ev.eval(e));
+                    d.extra.insert(k.to_string(), self.core.ev.eval(e));
                 }
             }
         }
@@ -2571,6 +2429,159 @@ where
     }
 }
 
+impl<'c, 's, 'a> Reader<'s, 'a> for ModuleReader<'c, 's, 'a>
+where
+    'a: 's,
+{
+    type Obj = Obj;
+    type Mark = ();
+    const MAX_UNROLL: usize = MAX_UNROLL;
+    const MAX_TOTAL_UNROLL: usize = usize::MAX;
+    const GAPS: Gaps = Gaps {
+        for_else: true,
+        async_for: true,
+        async_with: true,
+        try_star: true,
+        starred_targets: true,
+        module_return: true,
+    };
+
+    fn core(&self) -> &Core<'s, 'a, Obj> {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut Core<'s, 'a, Obj> {
+        &mut self.core
+    }
+
+    fn value(v: Value) -> Obj {
+        Obj::Value(v)
+    }
+
+    fn plain(obj: &Obj) -> Option<Value> {
+        plain_value(obj)
+    }
+
+    fn expr(&mut self, e: &'s Expr) -> Obj {
+        self.obj(e)
+    }
+
+    fn record_opaque(&mut self, entry: Opaque) {
+        self.opaque.push(entry);
+    }
+
+    /// Keeps the order in which module-level names are first bound.
+    fn on_bind(&mut self, name: &str, _obj: &Obj) {
+        if self.env_get(name).is_none() {
+            self.bound.push(name.to_string());
+        }
+    }
+
+    fn unpack(&self, obj: &Obj, elts: &'s [Expr]) -> Vec<Obj> {
+        match obj {
+            Obj::List(items) if items.len() == elts.len() => items.clone(),
+            Obj::Value(Value::List(items)) if items.len() == elts.len() => {
+                items.iter().cloned().map(Obj::Value).collect()
+            }
+            _ => self.unknown_parts(elts),
+        }
+    }
+
+    fn expr_stmt(&mut self, e: &'s Expr) {
+        self.expr_or_list_change(e);
+    }
+
+    fn augment(&mut self, name: &str, added: Obj) -> Option<Obj> {
+        match (self.env_get(name).cloned(), added) {
+            (Some(Obj::List(mut old)), Obj::List(new)) => {
+                old.extend(new);
+                Some(Obj::List(old))
+            }
+            (Some(Obj::Value(Value::List(old))), Obj::List(new)) => {
+                let mut items: Vec<Obj> = old.into_iter().map(Obj::Value).collect();
+                items.extend(new);
+                Some(Obj::List(items))
+            }
+            _ => None,
+        }
+    }
+
+    fn define_function(&mut self, def: FunctionDef<'s>) {
+        self.decorate(def);
+    }
+
+    fn class_def(&mut self, c: &'s ast::StmtClassDef) {
+        self.read_class(c);
+    }
+
+    fn unknown_if(&mut self, i: &'s ast::StmtIf) {
+        if block_defines(self, &i.body) || block_defines(self, crate::python::orelse(i)) {
+            self.opaque(
+                "conditional",
+                &*i.test,
+                "the condition is not known statically; both branches were read".into(),
+            );
+        }
+        self.block(&i.body);
+        self.block(crate::python::orelse(i));
+    }
+
+    fn while_loop(&mut self, w: &'s ast::StmtWhile, _stmt: &'s Stmt) {
+        if block_defines(self, &w.body) {
+            self.opaque(
+                "dynamic_loop",
+                w,
+                "a `while` loop's iterations are not known statically; the definitions it builds are not read".into(),
+            );
+        }
+    }
+
+    fn loop_iterable(&mut self, iter: &'s Expr, _spent: bool) -> Obj {
+        Obj::Value(self.core.ev.eval(iter))
+    }
+
+    fn loop_items(&mut self, _iter: &'s Expr, iterable: &Obj, _spent: bool) -> Option<Vec<Obj>> {
+        match iterable {
+            Obj::Value(Value::List(items)) => Some(items.iter().cloned().map(Obj::Value).collect()),
+            _ => None,
+        }
+    }
+
+    /// A loop variable is a plain value, not a module-level definition.
+    fn bind_loop_item(&mut self, target: &'s Expr, item: Obj) {
+        if let Obj::Value(v) = &item {
+            self.core.ev.bind_target(target, v);
+        }
+        if let Expr::Name(n) = target
+            && let Some(scope) = self.core.scopes.first_mut()
+        {
+            scope.remove(n.id.as_str());
+        }
+    }
+
+    fn unread_loop(&mut self, lp: Unread<'s, Obj>) {
+        if block_defines(self, &lp.lp.body) {
+            let shown = self.core.text(&*lp.lp.iter);
+            self.opaque(
+                "dynamic_loop",
+                lp.stmt,
+                format!(
+                    "the loop iterates over `{shown}`, which is not a static list; the definitions it builds are not read"
+                ),
+            );
+        }
+    }
+
+    fn context_mark(&self) {}
+
+    fn restore_context(&mut self, _mark: ()) {}
+
+    /// A `with` at module level builds nothing itself; its body is read.
+    fn enter(&mut self, _item: &'s ast::WithItem, _sole: bool, _body: &'s [Stmt]) -> Entered<Obj> {
+        Entered::Skip
+    }
+}
+
 /// The plain value of an object made only of values (a list of constants, …).
 fn plain_value(obj: &Obj) -> Option<Value> {
     match obj {
@@ -2606,11 +2617,6 @@ pub fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && chars.all(|c| c.is_alphanumeric() || c == '_')
-}
-
-fn is_main_guard(test: &Expr) -> bool {
-    let Expr::Compare(c) = test else { return false };
-    matches!(&*c.left, Expr::Name(n) if n.id.as_str() == "__name__")
 }
 
 /// True when statements define Dagster objects (decorated functions or definition calls).

@@ -10,7 +10,7 @@ use crate::frontend::FileContext;
 use crate::frontend::callable::FunctionDef;
 use crate::frontend::imports::ImportMap;
 use crate::frontend::literal::Evaluator;
-use crate::ir::{Diagnostic, Opaque, Severity, Span, Value};
+use crate::ir::{Diagnostic, Opaque, Pipeline, Severity, Span, Value};
 use crate::python::ast::{self, Expr, Ranged, Stmt, TextRange};
 use crate::python::source::SourceText;
 
@@ -35,6 +35,8 @@ pub struct Core<'s, 'a, O> {
     pub unrolled: usize,
     /// Problems found.
     pub diagnostics: Vec<Diagnostic>,
+    /// Opaque entries outside any pipeline (the file's first pipeline lists them).
+    pub file_opaque: Vec<Opaque>,
 }
 
 impl<'s, 'a, O> Core<'s, 'a, O> {
@@ -49,6 +51,16 @@ impl<'s, 'a, O> Core<'s, 'a, O> {
             inline_depth: 0,
             unrolled: 0,
             diagnostics: Vec::new(),
+            file_opaque: Vec::new(),
+        }
+    }
+
+    /// Gives the opaque entries outside any pipeline to the first pipeline, ahead of its own.
+    pub fn hand_over_opaque(&mut self, pipelines: &mut [Pipeline]) {
+        if let Some(first) = pipelines.first_mut() {
+            first
+                .opaque
+                .splice(0..0, std::mem::take(&mut self.file_opaque));
         }
     }
 
@@ -225,6 +237,32 @@ pub fn expr_calls_anything(e: &Expr) -> bool {
     found
 }
 
+/// The accessors of a [`Reader`] whose state is in a `core` field and whose objects hold plain
+/// values as `Obj::Value`.
+macro_rules! value_reader {
+    ($s:lifetime, $a:lifetime, $obj:ty) => {
+        fn core(&self) -> &$crate::frontend::interp::Core<$s, $a, $obj> {
+            &self.core
+        }
+
+        fn core_mut(&mut self) -> &mut $crate::frontend::interp::Core<$s, $a, $obj> {
+            &mut self.core
+        }
+
+        fn value(v: Value) -> $obj {
+            Obj::Value(v)
+        }
+
+        fn plain(obj: &$obj) -> Option<Value> {
+            match obj {
+                Obj::Value(v) => Some(v.clone()),
+                _ => None,
+            }
+        }
+    };
+}
+pub(crate) use value_reader;
+
 /// A `for` loop that was not unrolled, and why.
 pub struct Unread<'s, O> {
     /// The whole statement.
@@ -305,12 +343,7 @@ pub trait Reader<'s, 'a: 's>: Sized {
 
     /// The objects the elements of a tuple or list target receive.
     fn unpack(&self, obj: &Self::Obj, elts: &'s [Expr]) -> Vec<Self::Obj> {
-        match Self::plain(obj) {
-            Some(Value::List(items)) if items.len() == elts.len() => {
-                items.into_iter().map(Self::value).collect()
-            }
-            _ => self.unknown_parts(elts),
-        }
+        self.unpack_plain(obj, elts)
     }
 
     /// A target that is not a name, tuple, list or starred name (a subscript, an attribute).
@@ -406,6 +439,18 @@ pub trait Reader<'s, 'a: 's>: Sized {
         self.record_opaque(entry);
     }
 
+    /// Evaluates a call's arguments, positional then keyword, as Python does before the call.
+    fn call_args(&mut self, call: &'s ast::ExprCall) -> Vec<Self::Obj> {
+        let mut out = Vec::new();
+        for a in &call.arguments.args {
+            out.push(self.expr(a));
+        }
+        for k in &call.arguments.keywords {
+            out.push(self.expr(&k.value));
+        }
+        out
+    }
+
     /// Binds a name in the innermost scope; plain values are also seen by the literal evaluator.
     fn bind(&mut self, name: &str, obj: Self::Obj) {
         let core = self.core_mut();
@@ -443,6 +488,17 @@ pub trait Reader<'s, 'a: 's>: Sized {
             Expr::Starred(s) if !Self::GAPS.starred_targets => self.bind_target(&s.value, obj),
             Expr::Starred(_) => {}
             other => self.bind_other(other, obj),
+        }
+    }
+
+    /// A list of as many plain values as the target has elements, one each; else each element
+    /// bound to its own source text.
+    fn unpack_plain(&self, obj: &Self::Obj, elts: &'s [Expr]) -> Vec<Self::Obj> {
+        match Self::plain(obj) {
+            Some(Value::List(items)) if items.len() == elts.len() => {
+                items.into_iter().map(Self::value).collect()
+            }
+            _ => self.unknown_parts(elts),
         }
     }
 

@@ -10,7 +10,7 @@ use super::options;
 use crate::frontend::FileContext;
 use crate::frontend::callable::FunctionDef;
 use crate::frontend::imports::last_part;
-use crate::frontend::interp::{Core, Entered, Gaps, Reader, Unread, sequence_items};
+use crate::frontend::interp::{Core, Entered, Gaps, Reader, Unread, sequence_items, value_reader};
 use crate::ir::{
     Diagnostic, EdgeKind, MappedArg, Mapping, Node, NodeKind, Opaque, Operator as IrOperator,
     Pipeline, SensorSpec, Severity, Span, Value,
@@ -81,7 +81,6 @@ pub(super) struct Interpreter<'c, 's, 'a> {
     module_dags: HashMap<String, usize>,
     /// Whether the unroll budget's warning was given (once a file).
     unroll_warned: bool,
-    file_opaque: Vec<Opaque>,
 }
 
 impl<'c, 's, 'a> Interpreter<'c, 's, 'a>
@@ -98,7 +97,6 @@ where
             group_stack: Vec::new(),
             module_dags: HashMap::new(),
             unroll_warned: false,
-            file_opaque: Vec::new(),
         }
     }
 
@@ -125,9 +123,7 @@ where
                 out.push(b.pipeline);
             }
         }
-        if let Some(first) = out.first_mut() {
-            first.opaque.splice(0..0, self.file_opaque);
-        }
+        self.core.hand_over_opaque(&mut out);
         (out, self.core.diagnostics)
     }
 
@@ -137,6 +133,12 @@ where
 
     fn lookup(&self, name: &str) -> Option<Obj<'s>> {
         self.core.lookup(name).cloned()
+    }
+
+    /// A call with no DAG-building meaning: its arguments still run (they may create tasks).
+    fn unknown_call(&mut self, call: &'s ast::ExprCall) -> Obj<'s> {
+        self.call_args(call);
+        Obj::Value(self.core.ev.eval(&Expr::Call(call.clone())))
     }
 
     /// `for k, v in CONST.items():` over a static dict.
@@ -477,13 +479,7 @@ where
                     return self.operator_task(&class, call, None, None);
                 }
                 // Unknown call: its arguments still run (they may create tasks).
-                for a in &call.arguments.args {
-                    self.expr(a);
-                }
-                for k in &call.arguments.keywords {
-                    self.expr(&k.value);
-                }
-                Obj::Value(self.core.ev.eval(&Expr::Call(call.clone())))
+                self.unknown_call(call)
             }
         }
     }
@@ -1045,13 +1041,7 @@ where
 
     fn inline(&mut self, def: FunctionDef<'s>, call: &'s ast::ExprCall) -> Obj<'s> {
         if !function_may_build(def.body) {
-            for a in &call.arguments.args {
-                self.expr(a);
-            }
-            for k in &call.arguments.keywords {
-                self.expr(&k.value);
-            }
-            return Obj::Value(self.core.ev.eval(&Expr::Call(call.clone())));
+            return self.unknown_call(call);
         }
         self.follow(&def, call).0
     }
@@ -1510,24 +1500,7 @@ where
         module_return: false,
     };
 
-    fn core(&self) -> &Core<'s, 'a, Obj<'s>> {
-        &self.core
-    }
-
-    fn core_mut(&mut self) -> &mut Core<'s, 'a, Obj<'s>> {
-        &mut self.core
-    }
-
-    fn value(v: Value) -> Obj<'s> {
-        Obj::Value(v)
-    }
-
-    fn plain(obj: &Obj<'s>) -> Option<Value> {
-        match obj {
-            Obj::Value(v) => Some(v.clone()),
-            _ => None,
-        }
-    }
+    value_reader!('s, 'a, Obj<'s>);
 
     fn expr(&mut self, e: &'s Expr) -> Obj<'s> {
         self.expression(e)
@@ -1536,7 +1509,7 @@ where
     fn record_opaque(&mut self, entry: Opaque) {
         match self.dag_stack.last() {
             Some(&d) => self.dags[d].pipeline.opaque.push(entry),
-            None => self.file_opaque.push(entry),
+            None => self.core.file_opaque.push(entry),
         }
     }
 
@@ -1562,10 +1535,7 @@ where
                     list: false,
                 })
                 .collect(),
-            Obj::Value(Value::List(items)) if items.len() == elts.len() => {
-                items.iter().cloned().map(Obj::Value).collect()
-            }
-            _ => self.unknown_parts(elts),
+            _ => self.unpack_plain(obj, elts),
         }
     }
 

@@ -293,7 +293,7 @@ pub fn pipelines(m: &ModuleReader) -> (Vec<Pipeline>, Vec<Diagnostic>) {
             }
         }
     }
-    let mut file_opaque: Vec<Opaque> = m.opaque.clone();
+    let mut file_opaque: Vec<Opaque> = m.file_opaque().to_vec();
     let mut out: Vec<Pipeline> = Vec::new();
     let mut job_pipeline: HashMap<usize, usize> = HashMap::new();
     let mut covered: BTreeSet<usize> = BTreeSet::new();

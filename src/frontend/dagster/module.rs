@@ -76,8 +76,6 @@ pub struct ModuleReader<'c, 's, 'a> {
     pub cat: Catalog<'s>,
     /// Module-level names in the order they were first bound.
     pub bound: Vec<String>,
-    /// Opaque constructs that belong to no particular definition.
-    pub opaque: Vec<Opaque>,
     resource_classes: HashSet<String>,
     config_classes: HashSet<String>,
 }
@@ -102,7 +100,6 @@ where
             core: Core::new(ctx),
             cat: Catalog::default(),
             bound: Vec::new(),
-            opaque: Vec::new(),
             resource_classes: HashSet::new(),
             config_classes: HashSet::new(),
         }
@@ -118,6 +115,11 @@ where
     /// Problems found.
     pub fn diagnostics(&self) -> &[Diagnostic] {
         &self.core.diagnostics
+    }
+
+    /// Opaque constructs that belong to no particular definition.
+    pub fn file_opaque(&self) -> &[Opaque] {
+        &self.core.file_opaque
     }
 
     /// What a module-level name is bound to (aliases not followed).
@@ -166,29 +168,12 @@ where
 
     /// An opaque entry for a construct.
     pub fn opaque_at(&self, kind: &str, range: TextRange, why: String) -> Opaque {
-        let span = self.span(range);
-        let source = self
-            .ctx
-            .src
-            .slice(range)
-            .lines()
-            .next()
-            .unwrap_or("")
-            .chars()
-            .take(120)
-            .collect::<String>();
-        Opaque {
-            kind: kind.into(),
-            line: span.line,
-            span,
-            why,
-            source: Some(source),
-        }
+        self.core.opaque_entry(kind, range, why)
     }
 
-    fn file_opaque(&mut self, kind: &str, range: TextRange, why: String) {
+    fn add_file_opaque(&mut self, kind: &str, range: TextRange, why: String) {
         let o = self.opaque_at(kind, range, why);
-        self.opaque.push(o);
+        self.core.file_opaque.push(o);
     }
 
     fn qualify(&self, e: &Expr) -> Option<String> {
@@ -378,7 +363,7 @@ where
         if let Some(q) = self.qualify(&c.func)
             && names::decorator(&q).is_some()
         {
-            self.file_opaque(
+            self.add_file_opaque(
                 "decorator_call",
                 c.range(),
                 format!(
@@ -392,7 +377,7 @@ where
             && let Some(q) = self.qualify(&inner.func)
             && names::decorator(&q).is_some()
         {
-            self.file_opaque(
+            self.add_file_opaque(
                 "decorator_call",
                 c.range(),
                 format!(
@@ -423,7 +408,7 @@ where
                     || n.starts_with("load_asset_checks_from")
                     || n.starts_with("load_definitions_from") =>
                 {
-                    self.file_opaque(
+                    self.add_file_opaque(
                         "load_from_modules",
                         c.range(),
                         format!(
@@ -453,7 +438,7 @@ where
         if let Expr::Name(n) = &*c.func
             && matches!(self.env_get(n.id.as_str()), Some(Obj::Factory))
         {
-            self.file_opaque(
+            self.add_file_opaque(
                 "definition_factory",
                 c.range(),
                 format!(
@@ -811,7 +796,7 @@ where
         for kw in &call.arguments.keywords {
             match kw.arg.as_deref() {
                 Some(name) => out.push((name, &kw.value)),
-                None => self.file_opaque(
+                None => self.add_file_opaque(
                     "kwargs_spread",
                     kw.value.range(),
                     "`**options` passed to a Dagster decorator or call: its keys are not known statically".into(),
@@ -832,7 +817,7 @@ where
             for (i, a) in c.arguments.args.iter().enumerate() {
                 match positional.get(i) {
                     Some(name) => out.push((*name, a)),
-                    None => self.file_opaque(
+                    None => self.add_file_opaque(
                         "positional_argument",
                         a.range(),
                         "an unexpected positional argument; it was not read".into(),
@@ -1640,7 +1625,7 @@ where
         let mut out = Vec::new();
         for item in items {
             let Obj::Value(Value::Call(c)) = &item else {
-                self.file_opaque(
+                self.add_file_opaque(
                     "unread_check",
                     e.range(),
                     "a check spec is not a literal AssetCheckSpec(...)".into(),
@@ -1648,7 +1633,7 @@ where
                 continue;
             };
             if api(&c.func) != Some("AssetCheckSpec") {
-                self.file_opaque(
+                self.add_file_opaque(
                     "unread_check",
                     e.range(),
                     format!("`{}` is not an AssetCheckSpec", c.func),
@@ -1670,7 +1655,7 @@ where
                 None => default_asset.map(<[String]>::to_vec),
             };
             let (Some(name), Some(asset)) = (name, asset) else {
-                self.file_opaque(
+                self.add_file_opaque(
                     "unread_check",
                     e.range(),
                     "a check spec's name or asset is not literal".into(),
@@ -1731,7 +1716,7 @@ where
                     let obj = self.obj(e);
                     match self.one_key(&obj) {
                         Ok(key) => asset = Some(key),
-                        Err(why) => self.file_opaque(
+                        Err(why) => self.add_file_opaque(
                             "unread_check",
                             e.range(),
                             format!("the asset of check `{name}` could not be read: {why}"),
@@ -1761,7 +1746,7 @@ where
             );
         }
         let Some(asset) = asset else {
-            self.file_opaque(
+            self.add_file_opaque(
                 "unread_check",
                 def.range,
                 format!("the asset check `{name}` names no asset orchmig can read"),
@@ -1811,7 +1796,7 @@ where
             }
         }
         if checks.is_empty() {
-            self.file_opaque(
+            self.add_file_opaque(
                 "unread_check",
                 def.range,
                 "this multi-asset check declares no spec orchmig can read".into(),
@@ -1843,7 +1828,7 @@ where
                 "retry_policy" => match options::retry_policy(&v) {
                     Ok(p) => node.policy = p,
                     Err(why) => {
-                        self.file_opaque("unread_option", e.range(), why);
+                        self.add_file_opaque("unread_option", e.range(), why);
                         node.extra.insert(k.into(), v);
                     }
                 },
@@ -2256,19 +2241,19 @@ where
                     let obj = self.obj(e);
                     match self.one_key(&obj) {
                         Ok(k) => s.trigger.asset = Some(k.join("/")),
-                        Err(why) => self.file_opaque("unread_sensor", e.range(), why),
+                        Err(why) => self.add_file_opaque("unread_sensor", e.range(), why),
                     }
                 }
                 "job" | "request_job" => match self.job_target(e) {
                     Ok(j) => s.jobs.push(j),
-                    Err(why) => self.file_opaque("unread_target", e.range(), why),
+                    Err(why) => self.add_file_opaque("unread_target", e.range(), why),
                 },
                 "jobs" | "request_jobs" | "monitored_jobs" => match self.obj(e) {
                     Obj::List(items) => {
                         for item in items {
                             match item {
                                 Obj::Job(j) => s.jobs.push(j),
-                                _ => self.file_opaque(
+                                _ => self.add_file_opaque(
                                     "unread_target",
                                     e.range(),
                                     "a job of this sensor is not defined in this file".into(),
@@ -2276,7 +2261,7 @@ where
                             }
                         }
                     }
-                    _ => self.file_opaque(
+                    _ => self.add_file_opaque(
                         "unread_target",
                         e.range(),
                         "the sensor's jobs are not a literal list".into(),
@@ -2293,7 +2278,7 @@ where
                         Obj::Job(j) => s.jobs.push(j),
                         other => match self.selection_of(&other) {
                             Ok(sel) => s.selection = Some(sel),
-                            Err(why) => self.file_opaque("unread_target", e.range(), why),
+                            Err(why) => self.add_file_opaque("unread_target", e.range(), why),
                         },
                     }
                 }
@@ -2336,7 +2321,7 @@ where
                         }
                     }
                     Value::None => {}
-                    other => self.file_opaque(
+                    other => self.add_file_opaque(
                         "unread_resources",
                         e.range(),
                         format!("the resources `{}` are not a literal dict", render(&other)),
@@ -2387,7 +2372,7 @@ where
                     Obj::Value(v) => render(v),
                     _ => "this entry".into(),
                 };
-                self.file_opaque(
+                self.add_file_opaque(
                     "unread_definition",
                     range,
                     format!(
@@ -2416,7 +2401,7 @@ where
                     merged.resources.extend(d.resources);
                     merged.extra.extend(d.extra);
                 }
-                _ => self.file_opaque(
+                _ => self.add_file_opaque(
                     "unread_definition",
                     range,
                     "Definitions.merge of something that is not a Definitions built in this file"
@@ -2467,7 +2452,7 @@ where
     }
 
     fn record_opaque(&mut self, entry: Opaque) {
-        self.opaque.push(entry);
+        self.core.file_opaque.push(entry);
     }
 
     /// Keeps the order in which module-level names are first bound.
@@ -2480,10 +2465,7 @@ where
     fn unpack(&self, obj: &Obj, elts: &'s [Expr]) -> Vec<Obj> {
         match obj {
             Obj::List(items) if items.len() == elts.len() => items.clone(),
-            Obj::Value(Value::List(items)) if items.len() == elts.len() => {
-                items.iter().cloned().map(Obj::Value).collect()
-            }
-            _ => self.unknown_parts(elts),
+            _ => self.unpack_plain(obj, elts),
         }
     }
 

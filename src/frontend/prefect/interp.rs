@@ -11,7 +11,9 @@ use super::options;
 use super::scan;
 use crate::frontend::FileContext;
 use crate::frontend::callable::FunctionDef;
-use crate::frontend::interp::{Core, Entered, Reader, Unread, expr_calls_anything, sequence_items};
+use crate::frontend::interp::{
+    Core, Entered, Reader, Unread, expr_calls_anything, sequence_items, value_reader,
+};
 use crate::ir::{
     Deployment, Diagnostic, Edge, EdgeKind, Framework, Group, GroupKind, MappedArg, Mapping, Node,
     NodeKind, Opaque, Param, Partitions, Pipeline, Policy, Severity, Span, Value,
@@ -101,7 +103,6 @@ pub(super) struct Interpreter<'c, 's, 'a> {
     pipelines: Vec<Pipeline>,
     flows: Vec<Rc<FlowDef<'s>>>,
     build: Option<Build>,
-    file_opaque: Vec<Opaque>,
 }
 
 impl<'c, 's, 'a> Interpreter<'c, 's, 'a>
@@ -116,7 +117,6 @@ where
             pipelines: Vec::new(),
             flows: Vec::new(),
             build: None,
-            file_opaque: Vec::new(),
         }
     }
 
@@ -139,9 +139,7 @@ where
                 p.schedule = p.deployments.iter().find_map(|d| d.schedule.clone());
             }
         }
-        if let Some(first) = self.pipelines.first_mut() {
-            first.opaque.splice(0..0, self.file_opaque);
-        }
+        self.core.hand_over_opaque(&mut self.pipelines);
         (self.pipelines, self.core.diagnostics)
     }
 
@@ -171,6 +169,21 @@ where
 
     fn lookup(&self, name: &str) -> Option<Obj<'s>> {
         self.core.lookup(name).cloned()
+    }
+
+    /// A call with no flow-building meaning: its arguments still run, and its result depends
+    /// on the runs the callee and the arguments hold.
+    fn unknown_call(&mut self, callee: &Obj<'s>, call: &'s ast::ExprCall) -> Obj<'s> {
+        let mut refs = callee.refs();
+        for obj in self.call_args(call) {
+            refs.extend(obj.refs());
+        }
+        if refs.is_empty() {
+            Obj::Value(self.core.ev.eval(&Expr::Call(call.clone())))
+        } else {
+            dedup(&mut refs);
+            Obj::Runs { refs, list: false }
+        }
     }
 
     fn symbol(&self, func: &Expr) -> Option<Symbol> {
@@ -763,19 +776,7 @@ where
                         ),
                     );
                 }
-                let mut refs = other.refs();
-                for a in &call.arguments.args {
-                    refs.extend(self.expr(a).refs());
-                }
-                for k in &call.arguments.keywords {
-                    refs.extend(self.expr(&k.value).refs());
-                }
-                if refs.is_empty() {
-                    Obj::Value(self.core.ev.eval(&Expr::Call(call.clone())))
-                } else {
-                    dedup(&mut refs);
-                    Obj::Runs { refs, list: false }
-                }
+                self.unknown_call(&other, call)
             }
         }
     }
@@ -893,21 +894,7 @@ where
                 }
                 Obj::Deployments(ds)
             }
-            (_, other) => {
-                let mut refs = other.refs();
-                for a in &call.arguments.args {
-                    refs.extend(self.expr(a).refs());
-                }
-                for k in &call.arguments.keywords {
-                    refs.extend(self.expr(&k.value).refs());
-                }
-                if refs.is_empty() {
-                    Obj::Value(self.core.ev.eval(&Expr::Call(call.clone())))
-                } else {
-                    dedup(&mut refs);
-                    Obj::Runs { refs, list: false }
-                }
-            }
+            (_, other) => self.unknown_call(&other, call),
         })
     }
 
@@ -1555,24 +1542,7 @@ where
     const MAX_UNROLL: usize = MAX_UNROLL;
     const MAX_TOTAL_UNROLL: usize = MAX_TOTAL_UNROLL;
 
-    fn core(&self) -> &Core<'s, 'a, Obj<'s>> {
-        &self.core
-    }
-
-    fn core_mut(&mut self) -> &mut Core<'s, 'a, Obj<'s>> {
-        &mut self.core
-    }
-
-    fn value(v: Value) -> Obj<'s> {
-        Obj::Value(v)
-    }
-
-    fn plain(obj: &Obj<'s>) -> Option<Value> {
-        match obj {
-            Obj::Value(v) => Some(v.clone()),
-            _ => None,
-        }
-    }
+    value_reader!('s, 'a, Obj<'s>);
 
     fn expr(&mut self, e: &'s Expr) -> Obj<'s> {
         self.expression(e)
@@ -1581,7 +1551,7 @@ where
     fn record_opaque(&mut self, entry: Opaque) {
         match &self.build {
             Some(b) => self.pipelines[b.pipeline].opaque.push(entry),
-            None => self.file_opaque.push(entry),
+            None => self.core.file_opaque.push(entry),
         }
     }
 
@@ -1595,10 +1565,7 @@ where
                     list: false,
                 })
                 .collect(),
-            Obj::Value(Value::List(items)) if items.len() == elts.len() => {
-                items.iter().cloned().map(Obj::Value).collect()
-            }
-            _ => self.unknown_parts(elts),
+            _ => self.unpack_plain(obj, elts),
         }
     }
 

@@ -340,7 +340,7 @@ pub fn value(v: &Value) -> Expr {
                 .iter()
                 .any(|p| c.func.starts_with(p));
             let name = if framework {
-                crate::frontend::imports::last_part(&c.func)
+                crate::python::imports::last_part(&c.func)
             } else {
                 c.func.as_str()
             };

@@ -85,9 +85,9 @@ pub fn resource_call(r: &Resource, target: Framework) -> Expr {
     let dagster = target == Framework::Dagster;
     let class = match r.class.as_deref() {
         Some(c) if dagster && c.starts_with("dagster.") => {
-            format!("dg.{}", crate::frontend::imports::last_part(c))
+            format!("dg.{}", crate::python::imports::last_part(c))
         }
-        Some(c) => crate::frontend::imports::last_part(c).to_string(),
+        Some(c) => crate::python::imports::last_part(c).to_string(),
         None if dagster => "dg.FilesystemIOManager".into(),
         None => "dict".into(),
     };

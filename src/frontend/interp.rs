@@ -8,10 +8,10 @@ use std::collections::HashMap;
 
 use crate::frontend::FileContext;
 use crate::frontend::callable::FunctionDef;
-use crate::frontend::imports::ImportMap;
-use crate::frontend::literal::Evaluator;
 use crate::ir::{Diagnostic, Opaque, Pipeline, Severity, Span, Value};
 use crate::python::ast::{self, Expr, Ranged, Stmt, TextRange};
+use crate::python::imports::ImportMap;
+use crate::python::literal::Evaluator;
 use crate::python::source::SourceText;
 
 /// How deep helper functions are followed before giving up.

@@ -1,13 +1,12 @@
-//! Readers: Python source → IR. Shared helpers (imports, literals, callables) live here, parsing
-//! and spans in [`crate::python`]; each framework has one reader module with the same entry point.
+//! Readers: Python source → IR. The interpreter core the readers share and the callables live
+//! here; the Python language (parsing, spans, imports, literals) in [`crate::python`]; each
+//! framework has one reader module with the same entry point.
 
 pub mod airflow;
 pub mod callable;
 pub mod dagster;
-pub mod imports;
 pub mod interp;
 mod keyed;
-pub mod literal;
 pub mod prefect;
 pub mod support;
 mod walk;
@@ -19,9 +18,9 @@ use crate::python::ast::Stmt;
 use std::path::Path;
 
 use crate::ir::{self, Diagnostic, Framework, Pipeline, Severity, SourceFile};
+use crate::python::imports::ImportMap;
+use crate::python::literal::Evaluator;
 use crate::python::source::SourceText;
-use imports::ImportMap;
-use literal::Evaluator;
 
 /// Stack size of the thread each file is read on, so deep (but accepted) input cannot
 /// overflow the stack of recursive AST walks.

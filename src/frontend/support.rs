@@ -3,8 +3,8 @@
 
 use crate::python::ast::{Expr, Ranged, Stmt};
 
-use super::imports::ImportMap;
 use crate::ir::{Framework, SupportItem};
+use crate::python::imports::ImportMap;
 use crate::python::source::SourceText;
 
 /// The support items of a module, in source order.

@@ -1,6 +1,8 @@
-//! The Python language, knowing no framework: parsing (ruff's parser), the source/line index
-//! and the AST visitor the readers share.
+//! The Python language, knowing no framework: parsing (ruff's parser), the source/line index,
+//! the AST visitor, import resolution and literal evaluation the readers share.
 
+pub mod imports;
+pub mod literal;
 pub mod parse;
 pub mod source;
 pub mod visit;

@@ -9,12 +9,12 @@ use super::names::{self, Symbol, classify};
 use super::options;
 use crate::frontend::FileContext;
 use crate::frontend::callable::FunctionDef;
-use crate::frontend::imports::last_part;
 use crate::frontend::interp::{Core, Entered, Gaps, Reader, Unread, sequence_items, value_reader};
 use crate::ir::{
     Diagnostic, EdgeKind, MappedArg, Mapping, Node, NodeKind, Opaque, Operator as IrOperator,
     Pipeline, SensorSpec, Severity, Span, Value,
 };
+use crate::python::imports::last_part;
 
 /// Most iterations unrolled from one loop.
 const MAX_UNROLL: usize = 10_000;

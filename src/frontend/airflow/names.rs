@@ -108,7 +108,7 @@ pub fn flavor_kind(flavor: Option<&str>) -> crate::ir::NodeKind {
 }
 
 /// The API generation implied by a module's imports.
-pub fn source_version(imports: &crate::frontend::imports::ImportMap) -> &'static str {
+pub fn source_version(imports: &crate::python::imports::ImportMap) -> &'static str {
     if imports.imports_from("airflow.sdk") || imports.imports_from("airflow.providers.standard") {
         "airflow@3"
     } else {

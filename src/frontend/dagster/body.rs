@@ -5,7 +5,7 @@ use crate::python::ast::{Expr, Stmt};
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::names::api;
-use crate::frontend::imports::ImportMap;
+use crate::python::imports::ImportMap;
 use crate::python::visit::each_expr;
 
 /// What a body scan found.

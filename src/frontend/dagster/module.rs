@@ -17,10 +17,10 @@ use super::selection::{self, Selection, user_key};
 use crate::frontend::FileContext;
 use crate::frontend::callable::FunctionDef;
 use crate::frontend::interp::{Core, Entered, Gaps, Reader, Unread};
-use crate::frontend::literal::Evaluator;
 use crate::ir::{
     Check, Diagnostic, EdgeKind, Node, NodeKind, Opaque, Policy, SensorTrigger, Span, Value,
 };
+use crate::python::literal::Evaluator;
 use crate::python::visit::each_expr;
 
 /// Asset keys with the partition mapping each was declared with.

@@ -1,6 +1,6 @@
 //! What Prefect's public names mean, once imports are resolved to qualified names.
 
-use crate::frontend::imports::ImportMap;
+use crate::python::imports::ImportMap;
 
 /// A recognised Prefect API symbol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

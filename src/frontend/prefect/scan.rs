@@ -5,8 +5,8 @@ use crate::python::ast::{Expr, Stmt};
 use std::collections::BTreeMap;
 
 use super::names::{Symbol, classify};
-use crate::frontend::imports::ImportMap;
 use crate::ir::Value;
+use crate::python::imports::ImportMap;
 use crate::python::visit::each_expr;
 
 /// The runtime API a body uses, as `extra` entries: `run_logger`, `artifacts`, `runtime`, `pauses`.

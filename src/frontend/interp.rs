@@ -289,8 +289,6 @@ pub enum Entered<O> {
 /// shape that reader does not read; they are drifts to remove, one commit each.
 #[derive(Clone, Copy, Default)]
 pub struct Gaps {
-    /// `for ... else:` bodies are not read.
-    pub for_else: bool,
     /// `async for` loops are not read.
     pub async_for: bool,
     /// `async with` bodies are not read.
@@ -315,7 +313,6 @@ pub trait Reader<'s, 'a: 's>: Sized {
     const MAX_TOTAL_UNROLL: usize;
     /// The statement shapes this reader does not read yet.
     const GAPS: Gaps = Gaps {
-        for_else: false,
         async_for: false,
         async_with: false,
         try_star: false,
@@ -628,9 +625,7 @@ pub trait Reader<'s, 'a: 's>: Sized {
                 over_budget,
             }),
         }
-        if !Self::GAPS.for_else {
-            self.block(&f.orelse);
-        }
+        self.block(&f.orelse);
     }
 
     /// A `with` statement: its items enter contexts (or are bound), then its body runs.
@@ -720,3 +715,6 @@ pub trait Reader<'s, 'a: 's>: Sized {
         (ret, args)
     }
 }
+
+#[cfg(test)]
+mod tests;

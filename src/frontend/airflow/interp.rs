@@ -1492,7 +1492,6 @@ where
     const MAX_UNROLL: usize = MAX_UNROLL;
     const MAX_TOTAL_UNROLL: usize = MAX_TOTAL_UNROLL;
     const GAPS: Gaps = Gaps {
-        for_else: true,
         async_for: true,
         async_with: false,
         try_star: true,

@@ -510,7 +510,6 @@ where
     const MAX_UNROLL: usize = MAX_UNROLL;
     const MAX_TOTAL_UNROLL: usize = usize::MAX;
     const GAPS: Gaps = Gaps {
-        for_else: true,
         async_for: true,
         async_with: true,
         try_star: true,

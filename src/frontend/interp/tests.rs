@@ -1,0 +1,37 @@
+//! The statement shapes every reader reads the same way, one test each, on all three readers.
+
+use crate::frontend::read_source;
+
+/// The node ids of every pipeline read from a source, in order.
+fn nodes(text: &str) -> Vec<String> {
+    let f = read_source("t.py", text);
+    assert!(
+        f.diagnostics.iter().all(|d| d.code != "syntax"),
+        "{:?}",
+        f.diagnostics
+    );
+    f.pipelines
+        .iter()
+        .flat_map(|p| p.nodes.iter().map(|n| n.id.clone()))
+        .collect()
+}
+
+const AIRFLOW: &str = "from airflow.sdk import DAG\nfrom airflow.providers.standard.operators.empty import EmptyOperator\n";
+const PREFECT: &str = "from prefect import flow, task\n@task\ndef t(x): return x\n";
+const DAGSTER: &str = "import dagster as dg\n";
+
+#[test]
+fn a_for_else_body_is_read_by_every_reader() {
+    let airflow = nodes(&format!(
+        "{AIRFLOW}with DAG('d'):\n    for x in ['a']:\n        EmptyOperator(task_id=x)\n    else:\n        EmptyOperator(task_id='after')\n"
+    ));
+    assert_eq!(airflow, ["a", "after"]);
+    let prefect = nodes(&format!(
+        "{PREFECT}@flow\ndef f():\n    for x in [1]:\n        t(x)\n    else:\n        t(0)\n"
+    ));
+    assert_eq!(prefect, ["t", "t-2"]);
+    let dagster = nodes(&format!(
+        "{DAGSTER}for x in [1]:\n    pass\nelse:\n    @dg.asset\n    def after(): return 1\n"
+    ));
+    assert_eq!(dagster, ["after"]);
+}

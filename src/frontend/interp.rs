@@ -293,8 +293,6 @@ pub struct Gaps {
     pub async_for: bool,
     /// `async with` bodies are not read.
     pub async_with: bool,
-    /// `try: ... except* ...:` statements are not read.
-    pub try_star: bool,
     /// Starred targets (`a, *rest = ...`) are not bound.
     pub starred_targets: bool,
     /// A `return` at module level does not stop reading.
@@ -315,7 +313,6 @@ pub trait Reader<'s, 'a: 's>: Sized {
     const GAPS: Gaps = Gaps {
         async_for: false,
         async_with: false,
-        try_star: false,
         starred_targets: false,
         module_return: false,
     };
@@ -550,7 +547,6 @@ pub trait Reader<'s, 'a: 's>: Sized {
             Stmt::While(w) => self.while_loop(w, stmt),
             Stmt::With(w) if w.is_async && Self::GAPS.async_with => {}
             Stmt::With(w) => self.with_stmt(w),
-            Stmt::Try(t) if t.is_star && Self::GAPS.try_star => {}
             Stmt::Try(t) => {
                 self.block(&t.body);
                 for h in &t.handlers {

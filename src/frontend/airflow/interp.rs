@@ -1494,7 +1494,6 @@ where
     const GAPS: Gaps = Gaps {
         async_for: true,
         async_with: false,
-        try_star: true,
         starred_targets: true,
         module_return: false,
     };
@@ -1761,7 +1760,7 @@ fn function_may_build(body: &[Stmt]) -> bool {
                 | Stmt::FunctionDef(_)
         ) || matches!(s, Stmt::With(w) if !w.is_async)
             || matches!(s, Stmt::For(f) if !f.is_async)
-            || matches!(s, Stmt::Try(t) if !t.is_star)
+            || matches!(s, Stmt::Try(_))
     })
 }
 

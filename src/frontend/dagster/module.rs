@@ -512,7 +512,6 @@ where
     const GAPS: Gaps = Gaps {
         async_for: true,
         async_with: true,
-        try_star: true,
         starred_targets: true,
         module_return: true,
     };
@@ -714,7 +713,7 @@ fn body_builds(r: &ModuleReader, stmts: &[Stmt]) -> bool {
                     return decorated(r, &i.body) || decorated(r, crate::python::orelse(i));
                 }
                 Stmt::With(w) if !w.is_async => &w.body,
-                Stmt::Try(t) if !t.is_star => &t.body,
+                Stmt::Try(t) => &t.body,
                 _ => return false,
             };
             decorated(r, inner)

@@ -35,3 +35,19 @@ fn a_for_else_body_is_read_by_every_reader() {
     ));
     assert_eq!(dagster, ["after"]);
 }
+
+#[test]
+fn a_try_star_body_is_read_by_every_reader() {
+    let airflow = nodes(&format!(
+        "{AIRFLOW}with DAG('d'):\n    try:\n        EmptyOperator(task_id='a')\n    except* ValueError:\n        pass\n"
+    ));
+    assert_eq!(airflow, ["a"]);
+    let prefect = nodes(&format!(
+        "{PREFECT}@flow\ndef f():\n    try:\n        t(1)\n    except* ValueError:\n        pass\n"
+    ));
+    assert_eq!(prefect, ["t"]);
+    let dagster = nodes(&format!(
+        "{DAGSTER}try:\n    @dg.asset\n    def a(): return 1\nexcept* ValueError:\n    pass\n"
+    ));
+    assert_eq!(dagster, ["a"]);
+}

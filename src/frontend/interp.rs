@@ -289,10 +289,6 @@ pub enum Entered<O> {
 /// shape that reader does not read; they are drifts to remove, one commit each.
 #[derive(Clone, Copy, Default)]
 pub struct Gaps {
-    /// `async for` loops are not read.
-    pub async_for: bool,
-    /// `async with` bodies are not read.
-    pub async_with: bool,
     /// Starred targets (`a, *rest = ...`) are not bound.
     pub starred_targets: bool,
     /// A `return` at module level does not stop reading.
@@ -311,8 +307,6 @@ pub trait Reader<'s, 'a: 's>: Sized {
     const MAX_TOTAL_UNROLL: usize;
     /// The statement shapes this reader does not read yet.
     const GAPS: Gaps = Gaps {
-        async_for: false,
-        async_with: false,
         starred_targets: false,
         module_return: false,
     };
@@ -542,10 +536,8 @@ pub trait Reader<'s, 'a: 's>: Sized {
                 self.core_mut().returned = Some(obj);
             }
             Stmt::If(i) => self.if_stmt(i),
-            Stmt::For(f) if f.is_async && Self::GAPS.async_for => {}
             Stmt::For(f) => self.for_loop(f, stmt),
             Stmt::While(w) => self.while_loop(w, stmt),
-            Stmt::With(w) if w.is_async && Self::GAPS.async_with => {}
             Stmt::With(w) => self.with_stmt(w),
             Stmt::Try(t) => {
                 self.block(&t.body);

@@ -1492,8 +1492,6 @@ where
     const MAX_UNROLL: usize = MAX_UNROLL;
     const MAX_TOTAL_UNROLL: usize = MAX_TOTAL_UNROLL;
     const GAPS: Gaps = Gaps {
-        async_for: true,
-        async_with: false,
         starred_targets: true,
         module_return: false,
     };
@@ -1758,9 +1756,10 @@ fn function_may_build(body: &[Stmt]) -> bool {
                 | Stmt::Return(_)
                 | Stmt::AugAssign(_)
                 | Stmt::FunctionDef(_)
-        ) || matches!(s, Stmt::With(w) if !w.is_async)
-            || matches!(s, Stmt::For(f) if !f.is_async)
-            || matches!(s, Stmt::Try(_))
+                | Stmt::With(_)
+                | Stmt::For(_)
+                | Stmt::Try(_)
+        )
     })
 }
 
@@ -1787,8 +1786,8 @@ fn body_builds_tasks(body: &[Stmt]) -> bool {
     body.iter().any(|s| match s {
         Stmt::Expr(e) => walk(&e.value),
         Stmt::Assign(a) => walk(&a.value),
-        Stmt::For(f) if !f.is_async => body_builds_tasks(&f.body),
-        Stmt::With(w) if !w.is_async => body_builds_tasks(&w.body),
+        Stmt::For(f) => body_builds_tasks(&f.body),
+        Stmt::With(w) => body_builds_tasks(&w.body),
         Stmt::If(i) => body_builds_tasks(&i.body) || body_builds_tasks(crate::python::orelse(i)),
         _ => false,
     })

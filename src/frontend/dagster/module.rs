@@ -510,8 +510,6 @@ where
     const MAX_UNROLL: usize = MAX_UNROLL;
     const MAX_TOTAL_UNROLL: usize = usize::MAX;
     const GAPS: Gaps = Gaps {
-        async_for: true,
-        async_with: true,
         starred_targets: true,
         module_return: true,
     };
@@ -708,11 +706,11 @@ fn body_builds(r: &ModuleReader, stmts: &[Stmt]) -> bool {
                     }
                     &f.body
                 }
-                Stmt::For(f) if !f.is_async => &f.body,
+                Stmt::For(f) => &f.body,
                 Stmt::If(i) => {
                     return decorated(r, &i.body) || decorated(r, crate::python::orelse(i));
                 }
-                Stmt::With(w) if !w.is_async => &w.body,
+                Stmt::With(w) => &w.body,
                 Stmt::Try(t) => &t.body,
                 _ => return false,
             };

@@ -51,3 +51,15 @@ fn a_try_star_body_is_read_by_every_reader() {
     ));
     assert_eq!(dagster, ["a"]);
 }
+
+#[test]
+fn async_for_and_async_with_bodies_are_read_by_every_reader() {
+    let airflow = nodes(&format!(
+        "{AIRFLOW}from airflow.sdk import dag\n@dag(schedule=None)\nasync def d():\n    async for x in ['a']:\n        EmptyOperator(task_id=x)\n    async with ctx():\n        EmptyOperator(task_id='b')\nd()\n"
+    ));
+    assert_eq!(airflow, ["a", "b"]);
+    let prefect = nodes(&format!(
+        "{PREFECT}@flow\nasync def f():\n    async for x in [1]:\n        t(x)\n    async with ctx():\n        t(2)\n"
+    ));
+    assert_eq!(prefect, ["t", "t-2"]);
+}

@@ -289,8 +289,6 @@ pub enum Entered<O> {
 /// shape that reader does not read; they are drifts to remove, one commit each.
 #[derive(Clone, Copy, Default)]
 pub struct Gaps {
-    /// Starred targets (`a, *rest = ...`) are not bound.
-    pub starred_targets: bool,
     /// A `return` at module level does not stop reading.
     pub module_return: bool,
 }
@@ -307,7 +305,6 @@ pub trait Reader<'s, 'a: 's>: Sized {
     const MAX_TOTAL_UNROLL: usize;
     /// The statement shapes this reader does not read yet.
     const GAPS: Gaps = Gaps {
-        starred_targets: false,
         module_return: false,
     };
 
@@ -329,9 +326,23 @@ pub trait Reader<'s, 'a: 's>: Sized {
     /// Called after a name is bound.
     fn on_bind(&mut self, _name: &str, _obj: &Self::Obj) {}
 
-    /// The objects the elements of a tuple or list target receive.
+    /// The objects the elements of a tuple or list target receive (one each, a starred
+    /// element included).
     fn unpack(&self, obj: &Self::Obj, elts: &'s [Expr]) -> Vec<Self::Obj> {
-        self.unpack_plain(obj, elts)
+        self.unpack_sequence(obj, elts)
+    }
+
+    /// The elements of an object that a tuple target unpacks, when they are known statically.
+    fn sequence(&self, obj: &Self::Obj) -> Option<Vec<Self::Obj>> {
+        match Self::plain(obj) {
+            Some(Value::List(items)) => Some(items.into_iter().map(Self::value).collect()),
+            _ => None,
+        }
+    }
+
+    /// The list a starred target takes from elements of [`Reader::sequence`].
+    fn collect(&self, items: Vec<Self::Obj>) -> Self::Obj {
+        Self::value(Value::List(items.iter().filter_map(Self::plain).collect()))
     }
 
     /// A target that is not a name, tuple, list or starred name (a subscript, an attribute).
@@ -473,27 +484,40 @@ pub trait Reader<'s, 'a: 's>: Sized {
                     self.bind_target(elt, part);
                 }
             }
-            Expr::Starred(s) if !Self::GAPS.starred_targets => self.bind_target(&s.value, obj),
-            Expr::Starred(_) => {}
+            Expr::Starred(s) => self.bind_target(&s.value, obj),
             other => self.bind_other(other, obj),
         }
     }
 
-    /// A list of as many plain values as the target has elements, one each; else each element
-    /// bound to its own source text.
-    fn unpack_plain(&self, obj: &Self::Obj, elts: &'s [Expr]) -> Vec<Self::Obj> {
-        match Self::plain(obj) {
-            Some(Value::List(items)) if items.len() == elts.len() => {
-                items.into_iter().map(Self::value).collect()
+    /// The elements of a known sequence, one for each element of the target and the rest
+    /// (as a list) for its starred element, as Python unpacks; else each element bound to its
+    /// own source text.
+    fn unpack_sequence(&self, obj: &Self::Obj, elts: &'s [Expr]) -> Vec<Self::Obj> {
+        let star = elts.iter().position(|e| matches!(e, Expr::Starred(_)));
+        match (self.sequence(obj), star) {
+            (Some(items), None) if items.len() == elts.len() => items,
+            (Some(mut items), Some(k)) if items.len() + 1 >= elts.len() => {
+                let after = items.split_off(items.len() + 1 + k - elts.len());
+                let starred = items.split_off(k);
+                items.push(self.collect(starred));
+                items.extend(after);
+                items
             }
             _ => self.unknown_parts(elts),
         }
     }
 
-    /// Each element of a target bound to its own source text (values not known statically).
+    /// Each element of a target bound to its own source text (values not known statically);
+    /// a starred element to its name's.
     fn unknown_parts(&self, elts: &'s [Expr]) -> Vec<Self::Obj> {
         elts.iter()
-            .map(|e| Self::value(Value::Expr(self.core().text(e).to_string())))
+            .map(|e| {
+                let e = match e {
+                    Expr::Starred(s) => &*s.value,
+                    other => other,
+                };
+                Self::value(Value::Expr(self.core().text(e).to_string()))
+            })
             .collect()
     }
 

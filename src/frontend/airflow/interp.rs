@@ -1492,7 +1492,6 @@ where
     const MAX_UNROLL: usize = MAX_UNROLL;
     const MAX_TOTAL_UNROLL: usize = MAX_TOTAL_UNROLL;
     const GAPS: Gaps = Gaps {
-        starred_targets: true,
         module_return: false,
     };
 
@@ -1522,16 +1521,30 @@ where
         }
     }
 
-    fn unpack(&self, obj: &Obj<'s>, elts: &'s [Expr]) -> Vec<Obj<'s>> {
+    /// Tasks unpack one by one, like the list of them they are.
+    fn sequence(&self, obj: &Obj<'s>) -> Option<Vec<Obj<'s>>> {
         match obj {
-            Obj::Tasks { refs, .. } if refs.len() == elts.len() => refs
-                .iter()
-                .map(|r| Obj::Tasks {
-                    refs: vec![r.clone()],
-                    list: false,
-                })
-                .collect(),
-            _ => self.unpack_plain(obj, elts),
+            Obj::Tasks { refs, .. } => Some(
+                refs.iter()
+                    .map(|r| Obj::Tasks {
+                        refs: vec![r.clone()],
+                        list: false,
+                    })
+                    .collect(),
+            ),
+            Obj::Value(Value::List(items)) => Some(items.iter().cloned().map(Obj::Value).collect()),
+            _ => None,
+        }
+    }
+
+    fn collect(&self, items: Vec<Obj<'s>>) -> Obj<'s> {
+        if items.iter().any(|o| matches!(o, Obj::Tasks { .. })) {
+            Obj::Tasks {
+                refs: items.iter().flat_map(Obj::refs).collect(),
+                list: true,
+            }
+        } else {
+            Obj::Value(Value::List(items.iter().filter_map(Self::plain).collect()))
         }
     }
 

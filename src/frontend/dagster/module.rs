@@ -510,7 +510,6 @@ where
     const MAX_UNROLL: usize = MAX_UNROLL;
     const MAX_TOTAL_UNROLL: usize = usize::MAX;
     const GAPS: Gaps = Gaps {
-        starred_targets: true,
         module_return: true,
     };
 
@@ -545,11 +544,16 @@ where
         }
     }
 
-    fn unpack(&self, obj: &Obj, elts: &'s [Expr]) -> Vec<Obj> {
+    fn sequence(&self, obj: &Obj) -> Option<Vec<Obj>> {
         match obj {
-            Obj::List(items) if items.len() == elts.len() => items.clone(),
-            _ => self.unpack_plain(obj, elts),
+            Obj::List(items) => Some(items.clone()),
+            Obj::Value(Value::List(items)) => Some(items.iter().cloned().map(Obj::Value).collect()),
+            _ => None,
         }
+    }
+
+    fn collect(&self, items: Vec<Obj>) -> Obj {
+        Obj::List(items)
     }
 
     fn expr_stmt(&mut self, e: &'s Expr) {

@@ -63,3 +63,31 @@ fn async_for_and_async_with_bodies_are_read_by_every_reader() {
     ));
     assert_eq!(prefect, ["t", "t-2"]);
 }
+
+#[test]
+fn a_starred_target_takes_the_middle_of_what_is_unpacked_in_every_reader() {
+    let airflow = nodes(&format!(
+        "{AIRFLOW}with DAG('d'):\n    first, *rest = [EmptyOperator(task_id=x) for x in ['a', 'b', 'c']]\n    for t in rest:\n        first >> t\n    head, *mid, last = ['x', 'y', 'z', 'w']\n    for m in mid:\n        EmptyOperator(task_id=m + last)\n"
+    ));
+    assert_eq!(airflow, ["a", "b", "c", "yw", "zw"]);
+    let f = read_source(
+        "t.py",
+        &format!(
+            "{AIRFLOW}with DAG('d'):\n    first, *rest = [EmptyOperator(task_id=x) for x in ['a', 'b', 'c']]\n    first >> rest\n"
+        ),
+    );
+    let edges: Vec<(String, String)> = f.pipelines[0]
+        .edges
+        .iter()
+        .map(|e| (e.from.clone(), e.to.clone()))
+        .collect();
+    assert_eq!(edges, [("a".into(), "b".into()), ("a".into(), "c".into())]);
+    let prefect = nodes(&format!(
+        "{PREFECT}@flow\ndef f():\n    *init, last = [1, 2, 3]\n    for x in init:\n        t(x)\n"
+    ));
+    assert_eq!(prefect, ["t", "t-2"]);
+    let dagster = nodes(&format!(
+        "{DAGSTER}first, *rest = ['a', 'b', 'c']\n@dg.asset(name=first)\ndef x(): return 1\n@dg.asset(name=rest[1])\ndef y(): return 1\n"
+    ));
+    assert_eq!(dagster, ["a", "c"]);
+}

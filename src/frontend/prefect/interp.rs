@@ -1565,7 +1565,7 @@ where
                     list: false,
                 })
                 .collect(),
-            _ => self.unpack_plain(obj, elts),
+            _ => self.unpack_sequence(obj, elts),
         }
     }
 

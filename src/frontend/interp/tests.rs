@@ -91,3 +91,22 @@ fn a_starred_target_takes_the_middle_of_what_is_unpacked_in_every_reader() {
     ));
     assert_eq!(dagster, ["a", "c"]);
 }
+
+#[test]
+fn a_tuple_target_over_a_list_of_runs_takes_one_run_each_in_prefect() {
+    let f = read_source(
+        "t.py",
+        &format!(
+            "{PREFECT}@task\ndef u(a): return a\n@flow\ndef f():\n    a, b = [t(x) for x in [1, 2]]\n    u(a)\n    c, d = t(3)\n    u(d)\n"
+        ),
+    );
+    let p = &f.pipelines[0];
+    let mut edges: Vec<(&str, &str)> = p
+        .edges
+        .iter()
+        .map(|e| (e.from.as_str(), e.to.as_str()))
+        .collect();
+    edges.sort();
+    // `a` is the first run only; both parts of one run's result come from that run.
+    assert_eq!(edges, [("t", "u"), ("t-3", "u-2")]);
+}

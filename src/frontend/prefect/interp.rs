@@ -1555,17 +1555,49 @@ where
         }
     }
 
-    /// A tuple target of runs: every element may hold any of them.
+    /// A list of runs unpacks one run each, like any known sequence; one run's result (a tuple
+    /// it returns) gives every element that run.
     fn unpack(&self, obj: &Obj<'s>, elts: &'s [Expr]) -> Vec<Obj<'s>> {
+        let Obj::Runs { refs, list } = obj else {
+            return self.unpack_sequence(obj, elts);
+        };
+        let fits = if elts.iter().any(|e| matches!(e, Expr::Starred(_))) {
+            refs.len() + 1 >= elts.len()
+        } else {
+            refs.len() == elts.len()
+        };
+        if *list && fits {
+            return self.unpack_sequence(obj, elts);
+        }
+        elts.iter()
+            .map(|_| Obj::Runs {
+                refs: refs.clone(),
+                list: false,
+            })
+            .collect()
+    }
+
+    fn sequence(&self, obj: &Obj<'s>) -> Option<Vec<Obj<'s>>> {
         match obj {
-            Obj::Runs { refs, .. } => elts
-                .iter()
-                .map(|_| Obj::Runs {
-                    refs: refs.clone(),
-                    list: false,
-                })
-                .collect(),
-            _ => self.unpack_sequence(obj, elts),
+            Obj::Runs { refs, list: true } => Some(
+                refs.iter()
+                    .map(|r| Obj::Runs {
+                        refs: vec![r.clone()],
+                        list: false,
+                    })
+                    .collect(),
+            ),
+            Obj::Value(Value::List(items)) => Some(items.iter().cloned().map(Obj::Value).collect()),
+            _ => None,
+        }
+    }
+
+    fn collect(&self, items: Vec<Obj<'s>>) -> Obj<'s> {
+        let refs: Vec<String> = items.iter().flat_map(Obj::refs).collect();
+        if refs.is_empty() {
+            Obj::Value(Value::List(items.iter().filter_map(Self::plain).collect()))
+        } else {
+            Obj::Runs { refs, list: true }
         }
     }
 

@@ -285,14 +285,6 @@ pub enum Entered<O> {
     BodyRead,
 }
 
-/// Differences between the readers that predate the shared core. Each `true` is a statement
-/// shape that reader does not read; they are drifts to remove, one commit each.
-#[derive(Clone, Copy, Default)]
-pub struct Gaps {
-    /// A `return` at module level does not stop reading.
-    pub module_return: bool,
-}
-
 /// A framework's reader on the shared core: its objects, its expressions and its rules.
 pub trait Reader<'s, 'a: 's>: Sized {
     /// What an expression evaluates to for this framework.
@@ -303,11 +295,6 @@ pub trait Reader<'s, 'a: 's>: Sized {
     const MAX_UNROLL: usize;
     /// Most loop iterations unrolled in one file, nested loops included.
     const MAX_TOTAL_UNROLL: usize;
-    /// The statement shapes this reader does not read yet.
-    const GAPS: Gaps = Gaps {
-        module_return: false,
-    };
-
     /// The shared state.
     fn core(&self) -> &Core<'s, 'a, Self::Obj>;
     /// The shared state, mutably.
@@ -550,9 +537,6 @@ pub trait Reader<'s, 'a: 's>: Sized {
             }
             Stmt::ClassDef(c) => self.class_def(c),
             Stmt::Return(r) => {
-                if Self::GAPS.module_return && self.core().inline_depth == 0 {
-                    return;
-                }
                 let obj = match &r.value {
                     Some(v) => self.expr(v),
                     None => Self::value(Value::None),

@@ -9,7 +9,7 @@ use super::names::{self, Symbol, classify};
 use super::options;
 use crate::frontend::FileContext;
 use crate::frontend::callable::FunctionDef;
-use crate::frontend::interp::{Core, Entered, Gaps, Reader, Unread, sequence_items, value_reader};
+use crate::frontend::interp::{Core, Entered, Reader, Unread, sequence_items, value_reader};
 use crate::ir::{
     Diagnostic, EdgeKind, MappedArg, Mapping, Node, NodeKind, Opaque, Operator as IrOperator,
     Pipeline, SensorSpec, Severity, Span, Value,
@@ -1491,9 +1491,6 @@ where
     type Mark = (usize, usize);
     const MAX_UNROLL: usize = MAX_UNROLL;
     const MAX_TOTAL_UNROLL: usize = MAX_TOTAL_UNROLL;
-    const GAPS: Gaps = Gaps {
-        module_return: false,
-    };
 
     value_reader!('s, 'a, Obj<'s>);
 

@@ -16,7 +16,7 @@ use super::partitions::{self, ScheduleOverrides, render};
 use super::selection::{self, Selection, user_key};
 use crate::frontend::FileContext;
 use crate::frontend::callable::FunctionDef;
-use crate::frontend::interp::{Core, Entered, Gaps, Reader, Unread};
+use crate::frontend::interp::{Core, Entered, Reader, Unread};
 use crate::ir::{
     Check, Diagnostic, EdgeKind, Node, NodeKind, Opaque, Policy, SensorTrigger, Span, Value,
 };
@@ -509,9 +509,6 @@ where
     type Mark = ();
     const MAX_UNROLL: usize = MAX_UNROLL;
     const MAX_TOTAL_UNROLL: usize = usize::MAX;
-    const GAPS: Gaps = Gaps {
-        module_return: true,
-    };
 
     fn core(&self) -> &Core<'s, 'a, Obj> {
         &self.core

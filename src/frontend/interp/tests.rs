@@ -110,3 +110,16 @@ fn a_tuple_target_over_a_list_of_runs_takes_one_run_each_in_prefect() {
     // `a` is the first run only; both parts of one run's result come from that run.
     assert_eq!(edges, [("t", "u"), ("t-3", "u-2")]);
 }
+
+#[test]
+fn a_return_outside_any_function_ends_reading_in_every_reader() {
+    // Python refuses such a module; every reader keeps what came before the `return`.
+    let airflow = nodes(&format!(
+        "{AIRFLOW}with DAG('d'):\n    EmptyOperator(task_id='a')\nreturn\nwith DAG('e'):\n    EmptyOperator(task_id='b')\n"
+    ));
+    assert_eq!(airflow, ["a"]);
+    let dagster = nodes(&format!(
+        "{DAGSTER}@dg.asset\ndef a(): return 1\nreturn\n@dg.asset\ndef b(): return 1\n"
+    ));
+    assert_eq!(dagster, ["a"]);
+}

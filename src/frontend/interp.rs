@@ -321,6 +321,11 @@ pub trait Reader<'s, 'a: 's>: Sized {
 
     /// The elements of an object that a tuple target unpacks, when they are known statically.
     fn sequence(&self, obj: &Self::Obj) -> Option<Vec<Self::Obj>> {
+        self.plain_sequence(obj)
+    }
+
+    /// The plain values of a list, one object each.
+    fn plain_sequence(&self, obj: &Self::Obj) -> Option<Vec<Self::Obj>> {
         match Self::plain(obj) {
             Some(Value::List(items)) => Some(items.into_iter().map(Self::value).collect()),
             _ => None,
@@ -364,8 +369,22 @@ pub trait Reader<'s, 'a: 's>: Sized {
     /// The body of `if __name__ == "__main__":` (not part of importing the module).
     fn main_guard(&mut self, _body: &'s [Stmt]) {}
 
-    /// An `if` whose condition is not known statically.
+    /// True when statements may build what this reader records, so a condition or a loop
+    /// around them that is not known statically is worth an opaque entry.
+    fn builds_in(&self, _body: &'s [Stmt]) -> bool {
+        false
+    }
+
+    /// An `if` whose condition is not known statically: both branches are read, under an
+    /// opaque `conditional` entry where they build something.
     fn unknown_if(&mut self, i: &'s ast::StmtIf) {
+        if self.builds_in(&i.body) || self.builds_in(crate::python::orelse(i)) {
+            self.opaque(
+                "conditional",
+                &*i.test,
+                "the condition is not known statically; both branches were read".into(),
+            );
+        }
         self.block(&i.body);
         self.block(crate::python::orelse(i));
     }
@@ -376,8 +395,20 @@ pub trait Reader<'s, 'a: 's>: Sized {
     /// A `match` statement.
     fn match_stmt(&mut self, _m: &'s ast::StmtMatch) {}
 
-    /// A `while` loop (its iterations are never known statically).
-    fn while_loop(&mut self, w: &'s ast::StmtWhile, stmt: &'s Stmt);
+    /// What a `while` loop's opaque entry says is not read.
+    const WHILE_UNREAD: &'static str = "its body was not read";
+
+    /// A `while` loop (its iterations are never known statically): not read, an opaque
+    /// `dynamic_loop` entry where its body builds something.
+    fn while_loop(&mut self, w: &'s ast::StmtWhile, _stmt: &'s Stmt) {
+        if self.builds_in(&w.body) {
+            let why = format!(
+                "a `while` loop's iterations are not known statically; {}",
+                Self::WHILE_UNREAD
+            );
+            self.opaque("dynamic_loop", w, why);
+        }
+    }
 
     /// What a `for` loop's iterable evaluates to; `spent` when the file's unroll budget is.
     fn loop_iterable(&mut self, iter: &'s Expr, _spent: bool) -> Self::Obj {

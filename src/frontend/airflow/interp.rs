@@ -63,6 +63,14 @@ pub(super) enum Obj<'s> {
 }
 
 impl Obj<'_> {
+    /// One task or group.
+    fn task(r: Ref) -> Self {
+        Obj::Tasks {
+            refs: vec![r],
+            list: false,
+        }
+    }
+
     fn refs(&self) -> Vec<Ref> {
         match self {
             Obj::Tasks { refs, .. } => refs.clone(),
@@ -1521,16 +1529,8 @@ where
     /// Tasks unpack one by one, like the list of them they are.
     fn sequence(&self, obj: &Obj<'s>) -> Option<Vec<Obj<'s>>> {
         match obj {
-            Obj::Tasks { refs, .. } => Some(
-                refs.iter()
-                    .map(|r| Obj::Tasks {
-                        refs: vec![r.clone()],
-                        list: false,
-                    })
-                    .collect(),
-            ),
-            Obj::Value(Value::List(items)) => Some(items.iter().cloned().map(Obj::Value).collect()),
-            _ => None,
+            Obj::Tasks { refs, .. } => Some(refs.iter().cloned().map(Obj::task).collect()),
+            _ => self.plain_sequence(obj),
         }
     }
 
@@ -1575,27 +1575,8 @@ where
         self.decorate(def);
     }
 
-    fn unknown_if(&mut self, i: &'s ast::StmtIf) {
-        if self.dag_stack.last().is_some() {
-            self.opaque(
-                "conditional",
-                &*i.test,
-                "the condition is not known statically; both branches were read".into(),
-            );
-        }
-        self.block(&i.body);
-        self.block(crate::python::orelse(i));
-    }
-
-    fn while_loop(&mut self, w: &'s ast::StmtWhile, _stmt: &'s Stmt) {
-        if self.dag_stack.last().is_some() {
-            self.opaque(
-                "dynamic_loop",
-                w,
-                "a `while` loop's iterations are not known statically; its body was not read"
-                    .into(),
-            );
-        }
+    fn builds_in(&self, _body: &'s [Stmt]) -> bool {
+        self.dag_stack.last().is_some()
     }
 
     fn loop_iterable(&mut self, iter: &'s Expr, spent: bool) -> Obj<'s> {
@@ -1616,14 +1597,7 @@ where
             return None;
         }
         let items = match iterable {
-            Obj::Tasks { refs, .. } => Some(
-                refs.iter()
-                    .map(|r| Obj::Tasks {
-                        refs: vec![r.clone()],
-                        list: false,
-                    })
-                    .collect(),
-            ),
+            Obj::Tasks { .. } => self.sequence(iterable),
             Obj::Value(v) => {
                 sequence_items(v, true).map(|i| i.into_iter().map(Obj::Value).collect())
             }

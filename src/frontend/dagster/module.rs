@@ -544,8 +544,7 @@ where
     fn sequence(&self, obj: &Obj) -> Option<Vec<Obj>> {
         match obj {
             Obj::List(items) => Some(items.clone()),
-            Obj::Value(Value::List(items)) => Some(items.iter().cloned().map(Obj::Value).collect()),
-            _ => None,
+            _ => self.plain_sequence(obj),
         }
     }
 
@@ -580,26 +579,10 @@ where
         self.read_class(c);
     }
 
-    fn unknown_if(&mut self, i: &'s ast::StmtIf) {
-        if block_defines(self, &i.body) || block_defines(self, crate::python::orelse(i)) {
-            self.opaque(
-                "conditional",
-                &*i.test,
-                "the condition is not known statically; both branches were read".into(),
-            );
-        }
-        self.block(&i.body);
-        self.block(crate::python::orelse(i));
-    }
+    const WHILE_UNREAD: &'static str = "the definitions it builds are not read";
 
-    fn while_loop(&mut self, w: &'s ast::StmtWhile, _stmt: &'s Stmt) {
-        if block_defines(self, &w.body) {
-            self.opaque(
-                "dynamic_loop",
-                w,
-                "a `while` loop's iterations are not known statically; the definitions it builds are not read".into(),
-            );
-        }
+    fn builds_in(&self, body: &'s [Stmt]) -> bool {
+        block_defines(self, body)
     }
 
     fn loop_iterable(&mut self, iter: &'s Expr, _spent: bool) -> Obj {

@@ -1587,8 +1587,7 @@ where
                     })
                     .collect(),
             ),
-            Obj::Value(Value::List(items)) => Some(items.iter().cloned().map(Obj::Value).collect()),
-            _ => None,
+            _ => self.plain_sequence(obj),
         }
     }
 

@@ -224,6 +224,14 @@ pub fn sequence_items(v: &Value, chars: bool) -> Option<Vec<Value>> {
     }
 }
 
+/// A decorator's callee and, for `@d(...)`, its call.
+pub fn decorator_parts(d: &ast::Decorator) -> (&Expr, Option<&ast::ExprCall>) {
+    match &d.expression {
+        Expr::Call(c) => (&*c.func, Some(c)),
+        other => (other, None),
+    }
+}
+
 /// True for `if __name__ == "__main__":` (any comparison of `__name__`).
 pub fn is_main_guard(test: &Expr) -> bool {
     let Expr::Compare(c) = test else { return false };

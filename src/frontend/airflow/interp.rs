@@ -9,7 +9,9 @@ use super::names::{self, Symbol, classify};
 use super::options;
 use crate::frontend::FileContext;
 use crate::frontend::callable::FunctionDef;
-use crate::frontend::interp::{Core, Entered, Reader, Unread, sequence_items, value_reader};
+use crate::frontend::interp::{
+    Core, Entered, Reader, Unread, decorator_parts, sequence_items, value_reader,
+};
 use crate::ir::{
     Diagnostic, EdgeKind, MappedArg, Mapping, Node, NodeKind, Opaque, Operator as IrOperator,
     Pipeline, SensorSpec, Severity, Span, Value,
@@ -176,10 +178,7 @@ where
     fn decorate(&mut self, def: FunctionDef<'s>) {
         let mut obj = Obj::LocalFn(def);
         for deco in def.decorators.iter().rev() {
-            let (func, call) = match &deco.expression {
-                Expr::Call(c) => (&*c.func, Some(c)),
-                other => (other, None),
-            };
+            let (func, call) = decorator_parts(deco);
             let options = call
                 .map(|c| self.eval_keywords(&c.arguments.keywords))
                 .unwrap_or_default();

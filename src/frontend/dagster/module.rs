@@ -16,7 +16,7 @@ use super::partitions::{self, ScheduleOverrides, render};
 use super::selection::{self, Selection, user_key};
 use crate::frontend::FileContext;
 use crate::frontend::callable::FunctionDef;
-use crate::frontend::interp::{Core, Entered, Reader, Unread};
+use crate::frontend::interp::{Core, Entered, Reader, Unread, decorator_parts};
 use crate::ir::{
     Check, Diagnostic, EdgeKind, Node, NodeKind, Opaque, Policy, SensorTrigger, Span, Value,
 };
@@ -281,10 +281,7 @@ where
 
     fn decorate(&mut self, def: FunctionDef<'s>) {
         for d in def.decorators {
-            let (func, call) = match &d.expression {
-                Expr::Call(c) => (&*c.func, Some(c)),
-                other => (other, None),
-            };
+            let (func, call) = decorator_parts(d);
             let Some(dec) = self.qualify(func).and_then(|q| names::decorator(&q)) else {
                 continue;
             };

@@ -12,7 +12,8 @@ use super::scan;
 use crate::frontend::FileContext;
 use crate::frontend::callable::FunctionDef;
 use crate::frontend::interp::{
-    Core, Entered, Reader, Unread, expr_calls_anything, sequence_items, value_reader,
+    Core, Entered, Reader, Unread, decorator_parts, expr_calls_anything, sequence_items,
+    value_reader,
 };
 use crate::ir::{
     Deployment, Diagnostic, Edge, EdgeKind, Framework, Group, GroupKind, MappedArg, Mapping, Node,
@@ -368,10 +369,7 @@ where
     fn decorate(&mut self, def: FunctionDef<'s>) {
         let mut obj = Obj::LocalFn(def);
         for deco in def.decorators.iter().rev() {
-            let (func, call) = match &deco.expression {
-                Expr::Call(c) => (&*c.func, Some(c)),
-                other => (other, None),
-            };
+            let (func, call) = decorator_parts(deco);
             let options = call
                 .map(|c| self.eval_keywords(&c.arguments.keywords))
                 .unwrap_or_default();

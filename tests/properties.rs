@@ -4,9 +4,9 @@
 use std::collections::BTreeSet;
 
 use orchmig::emit::{Target, port_file};
-use orchmig::frontend::{literal::Evaluator, read_source};
+use orchmig::frontend::read_source;
 use orchmig::ir::{SourceFile, Value};
-use orchmig::python::imports::ImportMap;
+use orchmig::python::{imports::ImportMap, literal::Evaluator};
 use orchmig::python::{parse, source};
 use orchmig::report::Translations;
 use proptest::prelude::*;

@@ -1,7 +1,7 @@
 //! What a reader gets for one file (the parsed module, its imports and constants) and what it
 //! returns.
 
-use super::literal::Evaluator;
+use crate::python::literal::Evaluator;
 use crate::ir::{Diagnostic, Pipeline};
 use crate::python::ast::Stmt;
 use crate::python::imports::ImportMap;

@@ -1,13 +1,14 @@
-//! Readers: Python source → IR. Shared helpers (imports, literals, callables) live here, parsing
-//! and spans in [`crate::python`]; each framework has one reader module with the same entry point.
+//! Readers: Python source → IR. The interpreter core the readers share and the callables live
+//! here; the Python language (parsing, spans, imports, literals) in [`crate::python`]; each
+//! framework has one reader module with the same entry point.
 
 pub mod airflow;
 mod budget;
 pub mod callable;
 mod context;
 pub mod dagster;
+pub mod interp;
 mod keyed;
-pub mod literal;
 pub mod prefect;
 pub mod support;
 mod walk;

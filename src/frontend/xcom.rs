@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use crate::python::ast::{self, Expr, Ranged, Stmt};
 
 use super::callable::FunctionDef;
-use super::literal::Evaluator;
 use crate::ir::{Pull, Value};
+use crate::python::literal::Evaluator;
 use crate::python::visit;
 
 /// Every `X.xcom_pull(…)` call in a body, outer before inner, in source order. The readers and

@@ -1,8 +1,9 @@
 //! The Python language, knowing no framework: parsing (ruff's parser), the source/line index,
-//! the AST visitor and import resolution the readers share, and the printing side (literals,
-//! identifiers, calls) the writers and the executor share.
+//! the AST visitor, import resolution and literal evaluation the readers share, and the printing
+//! side (literals, identifiers, calls) the writers and the executor share.
 
 pub mod imports;
+pub mod literal;
 pub mod parse;
 pub mod print;
 pub mod source;

@@ -9,15 +9,15 @@ use super::names::{self, Symbol, classify};
 use super::options;
 use crate::frontend::FileContext;
 use crate::frontend::callable::FunctionDef;
-use crate::frontend::literal::Evaluator;
+use crate::frontend::interp::{
+    Core, Entered, Reader, Unread, decorator_parts, sequence_items, value_reader,
+};
 use crate::ir::{
     Diagnostic, EdgeKind, MappedArg, Mapping, Node, NodeKind, Opaque, Operator as IrOperator,
     Pipeline, SensorSpec, Severity, Span, Value,
 };
 use crate::python::imports::last_part;
 
-/// How deep helper functions are inlined before giving up.
-const MAX_INLINE_DEPTH: usize = 8;
 /// Most iterations unrolled from one loop.
 const MAX_UNROLL: usize = 10_000;
 /// Most loop iterations unrolled in one file, nested loops included (two nested loops of 10,000
@@ -26,14 +26,14 @@ const MAX_TOTAL_UNROLL: usize = 20_000;
 
 /// A task or group of one DAG.
 #[derive(Debug, Clone, PartialEq)]
-enum Ref {
+pub(super) enum Ref {
     Task(usize, String),
     Group(usize, String),
 }
 
 /// A decorated TaskFlow function, with options from the decorator and `.override()`.
 #[derive(Clone)]
-struct TaskFn<'s> {
+pub(super) struct TaskFn<'s> {
     def: FunctionDef<'s>,
     flavor: Option<String>,
     options: Vec<(String, Value)>,
@@ -45,14 +45,14 @@ struct TaskFn<'s> {
 
 /// A classic operator's `.partial(...)` waiting for `.expand(...)`.
 #[derive(Clone)]
-struct OperatorPartial<'s> {
+pub(super) struct OperatorPartial<'s> {
     class: String,
     call: &'s ast::ExprCall,
 }
 
 /// What an expression evaluates to, as far as building DAGs is concerned.
 #[derive(Clone)]
-enum Obj<'s> {
+pub(super) enum Obj<'s> {
     Tasks { refs: Vec<Ref>, list: bool },
     TaskFn(Rc<TaskFn<'s>>),
     GroupFn(Rc<(FunctionDef<'s>, Vec<(String, Value)>)>),
@@ -65,6 +65,14 @@ enum Obj<'s> {
 }
 
 impl Obj<'_> {
+    /// One task or group.
+    fn task(r: Ref) -> Self {
+        Obj::Tasks {
+            refs: vec![r],
+            list: false,
+        }
+    }
+
     fn refs(&self) -> Vec<Ref> {
         match self {
             Obj::Tasks { refs, .. } => refs.clone(),
@@ -74,22 +82,15 @@ impl Obj<'_> {
 }
 
 /// Interprets one module.
-pub struct Interpreter<'c, 's, 'a> {
+pub(super) struct Interpreter<'c, 's, 'a> {
     ctx: &'c FileContext<'s, 'a>,
-    ev: Evaluator<'s, 'a>,
+    core: Core<'s, 'a, Obj<'s>>,
     dags: Vec<DagBuilder>,
-    diagnostics: Vec<Diagnostic>,
-    scopes: Vec<HashMap<String, Obj<'s>>>,
     dag_stack: Vec<usize>,
     group_stack: Vec<(usize, String)>,
     module_dags: HashMap<String, usize>,
-    returned: Option<Obj<'s>>,
-    inline_depth: usize,
-    /// Loop iterations unrolled so far in this file (see [`MAX_TOTAL_UNROLL`]).
-    unrolled: usize,
     /// Whether the unroll budget's warning was given (once a file).
     unroll_warned: bool,
-    file_opaque: Vec<Opaque>,
 }
 
 impl<'c, 's, 'a> Interpreter<'c, 's, 'a>
@@ -100,29 +101,23 @@ where
     pub fn new(ctx: &'c FileContext<'s, 'a>) -> Self {
         Interpreter {
             ctx,
-            ev: ctx.evaluator(),
+            core: Core::new(ctx),
             dags: Vec::new(),
-            diagnostics: Vec::new(),
-            scopes: vec![HashMap::new()],
             dag_stack: Vec::new(),
             group_stack: Vec::new(),
             module_dags: HashMap::new(),
-            returned: None,
-            inline_depth: 0,
-            unrolled: 0,
             unroll_warned: false,
-            file_opaque: Vec::new(),
         }
     }
 
     /// Runs the module's top-level statements.
     pub fn run_module(&mut self) {
         let suite = self.ctx.suite;
-        self.ev.names.clear();
+        self.core.ev.names.clear();
         if let Some(Stmt::Expr(e)) = suite.first()
-            && let Value::Str(doc) = self.ev.eval(&e.value)
+            && let Value::Str(doc) = self.core.ev.eval(&e.value)
         {
-            self.ev.names.insert("__doc__".into(), Value::Str(doc));
+            self.core.ev.names.insert("__doc__".into(), Value::Str(doc));
         }
         self.block(suite);
     }
@@ -135,405 +130,58 @@ where
         let mut out = Vec::new();
         for b in self.dags {
             if let Some((span, cut)) = b.edges_cut {
-                self.diagnostics.push(super::super::edge_budget(span, cut));
+                self.core.diagnostics.push(super::super::edge_budget(span, cut));
             }
             if b.registered {
                 out.push(b.pipeline);
             }
         }
-        if let Some(first) = out.first_mut() {
-            first.opaque.splice(0..0, self.file_opaque);
-        }
-        (out, self.diagnostics)
+        self.core.hand_over_opaque(&mut out);
+        (out, self.core.diagnostics)
     }
 
     fn span(&self, range: crate::python::ast::TextRange) -> Span {
-        self.ctx.src.span(range)
+        self.core.span(range)
     }
-
-    fn opaque(&mut self, kind: &str, node: &impl Ranged, why: String) {
-        let span = self.span(node.range());
-        let source = self.ctx.src.slice(node.range());
-        let source = source
-            .lines()
-            .next()
-            .unwrap_or("")
-            .chars()
-            .take(120)
-            .collect::<String>();
-        let entry = Opaque {
-            kind: kind.into(),
-            line: span.line,
-            span,
-            why,
-            source: Some(source),
-        };
-        match self.dag_stack.last() {
-            Some(&d) => self.dags[d].pipeline.opaque.push(entry),
-            None => self.file_opaque.push(entry),
-        }
-    }
-
-    // ----- names and scopes -------------------------------------------------------------
 
     fn lookup(&self, name: &str) -> Option<Obj<'s>> {
-        for scope in self.scopes.iter().rev() {
-            if let Some(o) = scope.get(name) {
-                return Some(o.clone());
-            }
-        }
-        None
+        self.core.lookup(name).cloned()
     }
 
-    fn bind(&mut self, name: &str, obj: Obj<'s>) {
-        if let Obj::Value(v) = &obj {
-            self.ev.names.insert(name.to_string(), v.clone());
-        } else {
-            self.ev.names.remove(name);
-        }
-        if self.scopes.len() == 1 {
-            match &obj {
-                Obj::Dag(i) => {
-                    self.module_dags.insert(name.to_string(), *i);
-                }
-                _ => {
-                    self.module_dags.remove(name);
-                }
-            }
-        }
-        if let Some(scope) = self.scopes.last_mut() {
-            scope.insert(name.to_string(), obj);
-        }
-    }
-
-    fn bind_target(&mut self, target: &'s Expr, obj: Obj<'s>) {
-        match target {
-            Expr::Name(n) => self.bind(n.id.as_str(), obj),
-            Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. }) => {
-                let t = TargetElts { elts };
-                let parts: Vec<Obj<'s>> = match &obj {
-                    Obj::Tasks { refs, .. } if refs.len() == t.elts.len() => refs
-                        .iter()
-                        .map(|r| Obj::Tasks {
-                            refs: vec![r.clone()],
-                            list: false,
-                        })
-                        .collect(),
-                    Obj::Value(Value::List(items)) if items.len() == t.elts.len() => {
-                        items.iter().cloned().map(Obj::Value).collect()
-                    }
-                    _ => t
-                        .elts
-                        .iter()
-                        .map(|e| Obj::Value(Value::Expr(self.ctx.src.slice(e.range()).into())))
-                        .collect(),
-                };
-                for (elt, part) in t.elts.iter().zip(parts) {
-                    self.bind_target(elt, part);
-                }
-            }
-            Expr::Subscript(s) => {
-                // `globals()[name] = DAG(...)` registers the DAG as a module global.
-                if let (Obj::Dag(i), Expr::Call(c)) = (&obj, &*s.value)
-                    && matches!(&*c.func, Expr::Name(n) if n.id.as_str() == "globals")
-                {
-                    self.dags[*i].registered = true;
-                }
-            }
-            _ => {}
-        }
-    }
-
-    // ----- statements --------------------------------------------------------------------
-
-    fn block(&mut self, stmts: &'s [Stmt]) {
-        for stmt in stmts {
-            if self.returned.is_some() {
-                return;
-            }
-            self.stmt(stmt);
-        }
-    }
-
-    fn stmt(&mut self, stmt: &'s Stmt) {
-        match stmt {
-            Stmt::Expr(e) => {
-                self.expr(&e.value);
-            }
-            Stmt::Assign(a) => {
-                let obj = self.expr(&a.value);
-                for t in &a.targets {
-                    self.bind_target(t, obj.clone());
-                }
-            }
-            Stmt::AnnAssign(a) => {
-                if let Some(v) = &a.value {
-                    let obj = self.expr(v);
-                    self.bind_target(&a.target, obj);
-                }
-            }
-            Stmt::AugAssign(a) => {
-                let Expr::Name(n) = &*a.target else { return };
-                let added = self.expr(&a.value);
-                match (self.lookup(n.id.as_str()), &added) {
-                    (Some(Obj::Tasks { refs: mut old, .. }), Obj::Tasks { refs, .. }) => {
-                        old.extend(refs.iter().cloned());
-                        self.bind(
-                            n.id.as_str(),
-                            Obj::Tasks {
-                                refs: old,
-                                list: true,
-                            },
-                        );
-                    }
-                    (Some(Obj::Value(Value::List(v))), Obj::Tasks { refs, .. }) if v.is_empty() => {
-                        self.bind(
-                            n.id.as_str(),
-                            Obj::Tasks {
-                                refs: refs.clone(),
-                                list: true,
-                            },
-                        );
-                    }
-                    _ => {
-                        let v = self.ev.eval(&Expr::BinOp(ast::ExprBinOp {
-                            node_index: ast::AtomicNodeIndex::default(),
-                            range: a.range,
-                            left: a.target.clone(),
-                            op: a.op,
-                            right: a.value.clone(),
-                        }));
-                        self.bind(n.id.as_str(), Obj::Value(v));
-                    }
-                }
-            }
-            Stmt::With(w) => self.with(&w.items, &w.body),
-            Stmt::For(f) if !f.is_async => self.for_loop(&f.target, &f.iter, &f.body, f),
-            Stmt::If(i) => self.if_stmt(i),
-            Stmt::Try(t) if !t.is_star => {
-                self.block(&t.body);
-                self.block(&t.orelse);
-                self.block(&t.finalbody);
-            }
-            Stmt::FunctionDef(_) => {
-                if let Some(def) = FunctionDef::of(stmt) {
-                    self.define_function(def);
-                }
-            }
-            Stmt::Return(r) => {
-                let obj = match &r.value {
-                    Some(v) => self.expr(v),
-                    None => Obj::Value(Value::None),
-                };
-                self.returned = Some(obj);
-            }
-            Stmt::While(w) if self.dag_stack.last().is_some() => {
-                self.opaque(
-                    "dynamic_loop",
-                    w,
-                    "a `while` loop's iterations are not known statically; its body was not read"
-                        .into(),
-                );
-            }
-            _ => {}
-        }
-    }
-
-    fn if_stmt(&mut self, i: &'s ast::StmtIf) {
-        if is_main_guard(&i.test) {
-            return;
-        }
-        match self.ev.eval(&i.test) {
-            Value::Bool(true) => self.block(&i.body),
-            Value::Bool(false) => self.block(crate::python::orelse(i)),
-            _ => {
-                if self.dag_stack.last().is_some() {
-                    self.opaque(
-                        "conditional",
-                        &*i.test,
-                        "the condition is not known statically; both branches were read".into(),
-                    );
-                }
-                self.block(&i.body);
-                self.block(crate::python::orelse(i));
-            }
-        }
-    }
-
-    fn for_loop(
-        &mut self,
-        target: &'s Expr,
-        iter: &'s Expr,
-        body: &'s [Stmt],
-        whole: &'s ast::StmtFor,
-    ) {
-        // Past the budget, the iterable is not even built (`range(10000)` in every one of 10,000
-        // outer iterations is 10^8 values).
-        let spent = self.unrolled >= MAX_TOTAL_UNROLL;
-        let iterable = if spent {
-            Obj::Value(Value::None)
-        } else {
-            self.expr(iter)
-        };
-        let items: Option<Vec<Obj<'s>>> = match iterable {
-            Obj::Tasks { refs, .. } => Some(
-                refs.into_iter()
-                    .map(|r| Obj::Tasks {
-                        refs: vec![r],
-                        list: false,
-                    })
-                    .collect(),
-            ),
-            Obj::Value(Value::List(items)) => Some(items.into_iter().map(Obj::Value).collect()),
-            Obj::Value(Value::Str(text)) => Some(
-                text.chars()
-                    .map(|c| Obj::Value(Value::Str(c.to_string())))
-                    .collect(),
-            ),
-            Obj::Value(Value::Dict(map)) => {
-                Some(map.into_keys().map(|k| Obj::Value(Value::Str(k))).collect())
-            }
-            Obj::Value(Value::Call(c)) if last_part(&c.func) == "items" => None,
-            _ => None,
-        };
-        let items = if spent {
-            None
-        } else {
-            items.or_else(|| self.dict_items(iter))
-        };
-        let over_budget = spent
-            || items.as_ref().is_some_and(|i| {
-                i.len() <= MAX_UNROLL && self.unrolled + i.len() > MAX_TOTAL_UNROLL
-            });
-        match items {
-            Some(items) if items.len() <= MAX_UNROLL && !over_budget => {
-                self.unrolled += items.len();
-                for item in items {
-                    self.bind_target(target, item);
-                    self.block(body);
-                    if self.returned.is_some() {
-                        return;
-                    }
-                }
-            }
-            _ => {
-                if over_budget && !self.unroll_warned {
-                    self.unroll_warned = true;
-                    let span = self.span(whole.range());
-                    self.diagnostic(
-                        Severity::Warning,
-                        "unroll-budget",
-                        span,
-                        format!(
-                            "loops in this file unroll past {MAX_TOTAL_UNROLL} iterations here; the tasks of this loop and of later ones over the budget are not read (each is an opaque entry)"
-                        ),
-                        "build such a DAG from a smaller literal, or with dynamic task mapping (.expand)",
-                    );
-                }
-                if self.dag_stack.last().is_some() || body_builds_tasks(body) {
-                    self.opaque(
-                        "dynamic_loop",
-                        whole,
-                        if over_budget {
-                            format!(
-                                "the loop over `{}` would unroll past {MAX_TOTAL_UNROLL} iterations in this file; tasks it creates are not read",
-                                self.ctx.src.slice(iter.range())
-                            )
-                        } else {
-                            format!(
-                                "the loop iterates over `{}`, which is not a static list; tasks it creates are not read",
-                                self.ctx.src.slice(iter.range())
-                            )
-                        },
-                    );
-                }
-            }
-        }
+    /// A call with no DAG-building meaning: its arguments still run (they may create tasks).
+    fn unknown_call(&mut self, call: &'s ast::ExprCall) -> Obj<'s> {
+        self.call_args(call);
+        Obj::Value(self.core.ev.eval(&Expr::Call(call.clone())))
     }
 
     /// `for k, v in CONST.items():` over a static dict.
     fn dict_items(&self, iter: &'s Expr) -> Option<Vec<Obj<'s>>> {
-        let Expr::Call(c) = iter else { return None };
-        let Expr::Attribute(a) = &*c.func else {
-            return None;
-        };
-        let Value::Dict(map) = self.ev.eval(&a.value) else {
-            return None;
-        };
-        match a.attr.as_str() {
-            "items" => Some(
-                map.into_iter()
-                    .map(|(k, v)| Obj::Value(Value::List(vec![Value::Str(k), v])))
-                    .collect(),
-            ),
-            "keys" => Some(map.into_keys().map(|k| Obj::Value(Value::Str(k))).collect()),
-            "values" => Some(map.into_values().map(Obj::Value).collect()),
-            _ => None,
-        }
+        self.core
+            .dict_view_items(iter)
+            .map(|items| items.into_iter().map(Obj::Value).collect())
     }
 
-    fn with(&mut self, items: &'s [ast::WithItem], body: &'s [Stmt]) {
-        let mut pushed_dags = 0;
-        let mut pushed_groups = 0;
-        for item in items {
-            let obj = match &item.context_expr {
-                Expr::Call(call) => match self.qualified_symbol(&call.func) {
-                    Some(Symbol::DagClass) => {
-                        let i = self.new_dag_from_call(call, None);
-                        self.dags[i].registered = true;
-                        self.dag_stack.push(i);
-                        pushed_dags += 1;
-                        Obj::Dag(i)
-                    }
-                    Some(Symbol::TaskGroupClass) => match self.new_group_from_call(call) {
-                        Some(obj) => {
-                            pushed_groups += 1;
-                            obj
-                        }
-                        None => Obj::Value(Value::None),
-                    },
-                    _ => self.expr(&item.context_expr),
-                },
-                other => self.expr(other),
-            };
-            if let Obj::Dag(i) = obj
-                && !self.dag_stack.contains(&i)
-            {
-                self.dags[i].registered = true;
-                self.dag_stack.push(i);
-                pushed_dags += 1;
-            }
-            if let Obj::Tasks { refs, .. } = &obj {
-                let teardowns: Vec<Ref> = refs
-                    .iter()
-                    .filter(|r| self.role_of(r).as_deref() == Some("teardown"))
-                    .cloned()
-                    .collect();
-                if !teardowns.is_empty() && items.len() == 1 {
-                    self.teardown_context(&teardowns, body);
-                    return;
-                }
-            }
-            if let Some(target) = &item.optional_vars {
-                self.bind_target(target, obj);
-            }
+    /// `with teardown_task:` on a sole item reads the body itself.
+    fn enter_teardown(&mut self, obj: &Obj<'s>, body: &'s [Stmt]) -> bool {
+        let Obj::Tasks { refs, .. } = obj else {
+            return false;
+        };
+        let teardowns: Vec<Ref> = refs
+            .iter()
+            .filter(|r| self.role_of(r).as_deref() == Some("teardown"))
+            .cloned()
+            .collect();
+        if teardowns.is_empty() {
+            return false;
         }
-        self.block(body);
-        for _ in 0..pushed_groups {
-            self.group_stack.pop();
-        }
-        for _ in 0..pushed_dags {
-            self.dag_stack.pop();
-        }
+        self.teardown_context(&teardowns, body);
+        true
     }
 
-    fn define_function(&mut self, def: FunctionDef<'s>) {
+    fn decorate(&mut self, def: FunctionDef<'s>) {
         let mut obj = Obj::LocalFn(def);
         for deco in def.decorators.iter().rev() {
-            let (func, call) = match &deco.expression {
-                Expr::Call(c) => (&*c.func, Some(c)),
-                other => (other, None),
-            };
+            let (func, call) = decorator_parts(deco);
             let options = call
                 .map(|c| self.eval_keywords(&c.arguments.keywords))
                 .unwrap_or_default();
@@ -581,19 +229,16 @@ where
 
     fn qualified_symbol(&self, func: &Expr) -> Option<Symbol> {
         // A local binding shadows the import.
-        if let Expr::Name(n) = func
-            && self.lookup(n.id.as_str()).is_some()
-        {
-            return None;
-        }
-        self.ctx.imports.qualify(func).and_then(|q| classify(&q))
+        self.core
+            .qualify_unshadowed(func)
+            .and_then(|q| classify(&q))
     }
 
-    fn expr(&mut self, e: &'s Expr) -> Obj<'s> {
+    fn expression(&mut self, e: &'s Expr) -> Obj<'s> {
         match e {
             Expr::Name(n) => match self.lookup(n.id.as_str()) {
                 Some(o) => o,
-                None => Obj::Value(self.ev.eval(e)),
+                None => Obj::Value(self.core.ev.eval(e)),
             },
             Expr::Call(call) => self.call(call),
             Expr::BinOp(b) if matches!(b.op, Operator::RShift | Operator::LShift) => {
@@ -612,7 +257,7 @@ where
                         list: true,
                     }
                 } else {
-                    Obj::Value(self.ev.eval(e))
+                    Obj::Value(self.core.ev.eval(e))
                 }
             }
             Expr::Attribute(a) => match self.expr(&a.value) {
@@ -620,17 +265,17 @@ where
                     Obj::Tasks { refs, list: false }
                 }
                 Obj::TaskFn(f) if a.attr.as_str() == "function" => Obj::LocalFn(f.def),
-                _ => Obj::Value(self.ev.eval(e)),
+                _ => Obj::Value(self.core.ev.eval(e)),
             },
             Expr::Subscript(s) => match self.expr(&s.value) {
                 Obj::Tasks { refs, list: false } => Obj::Tasks { refs, list: false },
-                _ => Obj::Value(self.ev.eval(e)),
+                _ => Obj::Value(self.core.ev.eval(e)),
             },
             Expr::Starred(s) => self.expr(&s.value),
             Expr::ListComp(c) => self
                 .list_comp(c)
-                .unwrap_or_else(|| Obj::Value(self.ev.eval(e))),
-            _ => Obj::Value(self.ev.eval(e)),
+                .unwrap_or_else(|| Obj::Value(self.core.ev.eval(e))),
+            _ => Obj::Value(self.core.ev.eval(e)),
         }
     }
 
@@ -663,7 +308,7 @@ where
             if !generator
                 .ifs
                 .iter()
-                .all(|cond| self.ev.eval(cond) == Value::Bool(true))
+                .all(|cond| self.core.ev.eval(cond) == Value::Bool(true))
             {
                 continue;
             }
@@ -695,12 +340,12 @@ where
             let Expr::Name(name) = n else { continue };
             let id = name.id.as_str();
             let known = self.lookup(id).is_some()
-                || self.ev.names.contains_key(id)
+                || self.core.ev.names.contains_key(id)
                 || self.ctx.imports.get(id).is_some()
                 || !self.ctx.imports.star_modules.is_empty();
             if !known && self.current_dag().is_some() {
                 let span = self.span(name.range);
-                self.diagnostic(
+                self.core.diagnostic(
                     Severity::Error,
                     "dangling-reference",
                     span,
@@ -773,8 +418,8 @@ where
         keywords
             .iter()
             .map(|kw| match &kw.arg {
-                Some(name) => (name.to_string(), self.ev.eval(&kw.value)),
-                None => ("**".to_string(), self.ev.eval(&kw.value)),
+                Some(name) => (name.to_string(), self.core.ev.eval(&kw.value)),
+                None => ("**".to_string(), self.core.ev.eval(&kw.value)),
             })
             .collect()
     }
@@ -844,13 +489,7 @@ where
                     return self.operator_task(&class, call, None, None);
                 }
                 // Unknown call: its arguments still run (they may create tasks).
-                for a in &call.arguments.args {
-                    self.expr(a);
-                }
-                for k in &call.arguments.keywords {
-                    self.expr(&k.value);
-                }
-                Obj::Value(self.ev.eval(&Expr::Call(call.clone())))
+                self.unknown_call(call)
             }
         }
     }
@@ -1097,7 +736,7 @@ where
                         self.connect_one(x, y, EdgeKind::Order, None, span);
                     }
                 } else {
-                    self.diagnostic(Severity::Error, "chain-length", span, format!(
+                    self.core.diagnostic(Severity::Error, "chain-length", span, format!(
                         "chain() got lists of different lengths ({} and {})", a.len(), b.len()),
                         "Airflow raises an error here; give both lists the same length or use chain_linear()");
                 }
@@ -1106,24 +745,6 @@ where
             }
         }
         Obj::Value(Value::None)
-    }
-
-    fn diagnostic(
-        &mut self,
-        severity: Severity,
-        code: &str,
-        span: Span,
-        message: String,
-        help: &str,
-    ) {
-        self.diagnostics.push(Diagnostic {
-            severity,
-            code: code.into(),
-            line: Some(span.line),
-            span: Some(span),
-            message,
-            help: Some(help.into()),
-        });
     }
 
     // ----- DAGs --------------------------------------------------------------------------
@@ -1161,7 +782,7 @@ where
         }
         let dag_id = kwargs
             .remove("dag_id")
-            .or_else(|| positional.first().map(|e| self.ev.eval(e)))
+            .or_else(|| positional.first().map(|e| self.core.ev.eval(e)))
             .or_else(|| fallback_id.map(|s| Value::Str(s.to_string())));
         let id = match dag_id {
             Some(Value::Str(s)) => s,
@@ -1170,7 +791,7 @@ where
                     Value::Expr(e) => e,
                     v => format!("{v:?}"),
                 };
-                self.diagnostic(
+                self.core.diagnostic(
                     Severity::Warning,
                     "dynamic-id",
                     span,
@@ -1180,7 +801,7 @@ where
                 shown
             }
             None => {
-                self.diagnostic(
+                self.core.diagnostic(
                     Severity::Error,
                     "missing-id",
                     span,
@@ -1319,7 +940,7 @@ where
                     .for_each(|x| self.collect_assets(x, out));
             }
             other => {
-                if let Some(name) = options::asset(&self.ev.eval(other)).and_then(|a| a.name) {
+                if let Some(name) = options::asset(&self.core.ev.eval(other)).and_then(|a| a.name) {
                     out.push(name);
                 }
             }
@@ -1422,84 +1043,17 @@ where
         }
         self.dag_stack.push(i);
         let saved_groups = std::mem::take(&mut self.group_stack);
-        self.run_function(def, call, true);
+        self.follow(def, call);
         self.group_stack = saved_groups;
         self.dag_stack.pop();
         Obj::Dag(i)
     }
 
-    /// Runs a function body in a new scope with its parameters bound; returns its return value.
-    fn run_function(
-        &mut self,
-        def: &FunctionDef<'s>,
-        call: &'s ast::ExprCall,
-        params_as_values: bool,
-    ) -> Obj<'s> {
-        if self.inline_depth >= MAX_INLINE_DEPTH {
-            self.opaque(
-                "deep_call",
-                call,
-                "helper functions nest too deeply to follow".into(),
-            );
-            return Obj::Value(Value::None);
-        }
-        let mut bound: Vec<(String, Obj<'s>)> = Vec::new();
-        let names = def.positional_names();
-        for (i, a) in call.arguments.args.iter().enumerate() {
-            let obj = self.expr(a);
-            if let Some(n) = names.get(i) {
-                bound.push((n.to_string(), obj));
-            }
-        }
-        for kw in &call.arguments.keywords {
-            let obj = self.expr(&kw.value);
-            if let Some(name) = &kw.arg {
-                bound.push((name.to_string(), obj));
-            }
-        }
-        let all_args = def
-            .args
-            .posonlyargs
-            .iter()
-            .chain(&def.args.args)
-            .chain(&def.args.kwonlyargs);
-        for a in all_args {
-            let name = a.parameter.name.as_str();
-            if !bound.iter().any(|(n, _)| n == name) {
-                let v = match (&a.default, params_as_values) {
-                    (Some(d), _) => self.ev.eval(d),
-                    (None, _) => Value::Expr(name.to_string()),
-                };
-                bound.push((name.to_string(), Obj::Value(v)));
-            }
-        }
-        let saved_names = self.ev.names.clone();
-        let saved_return = self.returned.take();
-        self.scopes.push(HashMap::new());
-        self.inline_depth += 1;
-        for (n, o) in bound {
-            self.bind(&n, o);
-        }
-        self.block(def.body);
-        self.inline_depth -= 1;
-        self.scopes.pop();
-        self.ev.names = saved_names;
-        let ret = self.returned.take().unwrap_or(Obj::Value(Value::None));
-        self.returned = saved_return;
-        ret
-    }
-
     fn inline(&mut self, def: FunctionDef<'s>, call: &'s ast::ExprCall) -> Obj<'s> {
         if !function_may_build(def.body) {
-            for a in &call.arguments.args {
-                self.expr(a);
-            }
-            for k in &call.arguments.keywords {
-                self.expr(&k.value);
-            }
-            return Obj::Value(self.ev.eval(&Expr::Call(call.clone())));
+            return self.unknown_call(call);
         }
-        self.run_function(&def, call, false)
+        self.follow(&def, call).0
     }
 
     // ----- groups ------------------------------------------------------------------------
@@ -1536,7 +1090,7 @@ where
         let group_id = kwargs
             .get("group_id")
             .cloned()
-            .or_else(|| call.arguments.args.first().map(|a| self.ev.eval(a)))
+            .or_else(|| call.arguments.args.first().map(|a| self.core.ev.eval(a)))
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_else(|| self.ctx.src.slice(call.range()).to_string());
         let parent = match call
@@ -1639,7 +1193,7 @@ where
                 "a mapped task group: its tasks are read once, not per element".into(),
             );
         }
-        let ret = self.run_function(def, call, false);
+        let ret = self.follow(def, call).0;
         self.group_stack.pop();
         match ret {
             Obj::Value(Value::None) => group,
@@ -1669,7 +1223,7 @@ where
                 inputs.push((Some(name.clone()), r));
             }
             if let Some(m) = mapping.as_mut() {
-                m.partial.insert(name.clone(), self.ev.eval(e));
+                m.partial.insert(name.clone(), self.core.ev.eval(e));
             }
         }
         let mut literals: BTreeMap<String, Value> = BTreeMap::new();
@@ -1680,7 +1234,7 @@ where
                 None => names.get(i).map(|s| s.to_string()),
             };
             if let (Some(p), true) = (&param, refs.is_empty()) {
-                literals.insert(p.clone(), self.ev.eval(a));
+                literals.insert(p.clone(), self.core.ev.eval(a));
             }
             if let Some(m) = mapping.as_mut() {
                 m.over.push(self.mapped_arg("", a, &refs));
@@ -1693,7 +1247,7 @@ where
             if let Some(m) = mapping.as_mut() {
                 m.over.push(self.mapped_arg(&name, &kw.value, &refs));
             } else if refs.is_empty() && name != "**" {
-                literals.insert(name.clone(), self.ev.eval(&kw.value));
+                literals.insert(name.clone(), self.core.ev.eval(&kw.value));
             }
             inputs.extend(refs.into_iter().map(|r| (Some(name.clone()), r)));
         }
@@ -1743,7 +1297,7 @@ where
             },
             _ => MappedArg {
                 param: param.into(),
-                literal: Some(self.ev.eval(e)),
+                literal: Some(self.core.ev.eval(e)),
                 from_node: None,
             },
         }
@@ -1828,7 +1382,7 @@ where
             .keywords
             .iter()
             .find(|k| k.arg.as_deref() == Some("task_id"))
-            .map(|k| (&k.value, self.ev.eval(&k.value)));
+            .map(|k| (&k.value, self.core.ev.eval(&k.value)));
         let task_id = match raw_id {
             Some((_, Value::Str(s))) => s,
             Some((e, _)) => {
@@ -1879,13 +1433,13 @@ where
                         callable_def = Some(f.def);
                     }
                     _ => {
-                        op.args.insert(name.into(), self.ev.eval(&kw.value));
+                        op.args.insert(name.into(), self.core.ev.eval(&kw.value));
                     }
                 }
                 continue;
             }
             let refs = self.deep_refs(&kw.value);
-            let value = self.ev.eval(&kw.value);
+            let value = self.core.ev.eval(&kw.value);
             for r in refs {
                 pending_edges.push((r, name.to_string()));
             }
@@ -1921,11 +1475,11 @@ where
         node.mapping = mapping;
         self.apply_task_options(&mut node, opts);
         if let Some(def) = &callable_def {
-            node.pulls = crate::frontend::xcom::operator_pulls(&self.ev, def, &op.args);
+            node.pulls = crate::frontend::xcom::operator_pulls(&self.core.ev, def, &op.args);
         }
         node.operator = Some(op);
         if self.dags[dag].has_id(&id) {
-            self.diagnostic(Severity::Error, "duplicate-id", span, format!("task id `{id}` is used twice in DAG `{}`", self.dags[dag].pipeline.id), "Airflow refuses the DAG (DuplicateTaskIdFound); give each operator a unique task_id");
+            self.core.diagnostic(Severity::Error, "duplicate-id", span, format!("task id `{id}` is used twice in DAG `{}`", self.dags[dag].pipeline.id), "Airflow refuses the DAG (DuplicateTaskIdFound); give each operator a unique task_id");
         }
         self.dags[dag].add_node(node);
         for (r, param) in pending_edges {
@@ -1939,8 +1493,195 @@ where
     }
 }
 
-struct TargetElts<'e> {
-    elts: &'e [Expr],
+impl<'c, 's, 'a> Reader<'s, 'a> for Interpreter<'c, 's, 'a>
+where
+    'a: 's,
+{
+    type Obj = Obj<'s>;
+    type Mark = (usize, usize);
+    const MAX_UNROLL: usize = MAX_UNROLL;
+    const MAX_TOTAL_UNROLL: usize = MAX_TOTAL_UNROLL;
+
+    value_reader!('s, 'a, Obj<'s>);
+
+    fn expr(&mut self, e: &'s Expr) -> Obj<'s> {
+        self.expression(e)
+    }
+
+    fn record_opaque(&mut self, entry: Opaque) {
+        match self.dag_stack.last() {
+            Some(&d) => self.dags[d].pipeline.opaque.push(entry),
+            None => self.core.file_opaque.push(entry),
+        }
+    }
+
+    fn on_bind(&mut self, name: &str, obj: &Obj<'s>) {
+        if self.core.at_module_level() {
+            match obj {
+                Obj::Dag(i) => {
+                    self.module_dags.insert(name.to_string(), *i);
+                }
+                _ => {
+                    self.module_dags.remove(name);
+                }
+            }
+        }
+    }
+
+    /// Tasks unpack one by one, like the list of them they are.
+    fn sequence(&self, obj: &Obj<'s>) -> Option<Vec<Obj<'s>>> {
+        match obj {
+            Obj::Tasks { refs, .. } => Some(refs.iter().cloned().map(Obj::task).collect()),
+            _ => self.plain_sequence(obj),
+        }
+    }
+
+    fn collect(&self, items: Vec<Obj<'s>>) -> Obj<'s> {
+        if items.iter().any(|o| matches!(o, Obj::Tasks { .. })) {
+            Obj::Tasks {
+                refs: items.iter().flat_map(Obj::refs).collect(),
+                list: true,
+            }
+        } else {
+            Obj::Value(Value::List(items.iter().filter_map(Self::plain).collect()))
+        }
+    }
+
+    fn bind_other(&mut self, target: &'s Expr, obj: Obj<'s>) {
+        // `globals()[name] = DAG(...)` registers the DAG as a module global.
+        if let Expr::Subscript(s) = target
+            && let (Obj::Dag(i), Expr::Call(c)) = (&obj, &*s.value)
+            && matches!(&*c.func, Expr::Name(n) if n.id.as_str() == "globals")
+        {
+            self.dags[*i].registered = true;
+        }
+    }
+
+    fn augment(&mut self, name: &str, added: Obj<'s>) -> Option<Obj<'s>> {
+        match (self.lookup(name), added) {
+            (Some(Obj::Tasks { refs: mut old, .. }), Obj::Tasks { refs, .. }) => {
+                old.extend(refs);
+                Some(Obj::Tasks {
+                    refs: old,
+                    list: true,
+                })
+            }
+            (Some(Obj::Value(Value::List(v))), Obj::Tasks { refs, .. }) if v.is_empty() => {
+                Some(Obj::Tasks { refs, list: true })
+            }
+            _ => None,
+        }
+    }
+
+    fn define_function(&mut self, def: FunctionDef<'s>) {
+        self.decorate(def);
+    }
+
+    fn builds_in(&self, _body: &'s [Stmt]) -> bool {
+        self.dag_stack.last().is_some()
+    }
+
+    fn loop_iterable(&mut self, iter: &'s Expr, spent: bool) -> Obj<'s> {
+        if spent {
+            Obj::Value(Value::None)
+        } else {
+            self.expr(iter)
+        }
+    }
+
+    fn loop_items(
+        &mut self,
+        iter: &'s Expr,
+        iterable: &Obj<'s>,
+        spent: bool,
+    ) -> Option<Vec<Obj<'s>>> {
+        if spent {
+            return None;
+        }
+        let items = match iterable {
+            Obj::Tasks { .. } => self.sequence(iterable),
+            Obj::Value(v) => {
+                sequence_items(v, true).map(|i| i.into_iter().map(Obj::Value).collect())
+            }
+            _ => None,
+        };
+        items.or_else(|| self.dict_items(iter))
+    }
+
+    fn unread_loop(&mut self, lp: Unread<'s, Obj<'s>>) {
+        let Unread {
+            stmt,
+            lp,
+            over_budget,
+            ..
+        } = lp;
+        if over_budget && !self.unroll_warned {
+            self.unroll_warned = true;
+            let span = self.span(stmt.range());
+            self.core.diagnostic(
+                Severity::Warning,
+                "unroll-budget",
+                span,
+                format!(
+                    "loops in this file unroll past {MAX_TOTAL_UNROLL} iterations here; the tasks of this loop and of later ones over the budget are not read (each is an opaque entry)"
+                ),
+                "build such a DAG from a smaller literal, or with dynamic task mapping (.expand)",
+            );
+        }
+        if self.dag_stack.last().is_some() || body_builds_tasks(&lp.body) {
+            let shown = self.core.text(&*lp.iter);
+            self.opaque(
+                "dynamic_loop",
+                stmt,
+                if over_budget {
+                    format!(
+                        "the loop over `{shown}` would unroll past {MAX_TOTAL_UNROLL} iterations in this file; tasks it creates are not read"
+                    )
+                } else {
+                    format!(
+                        "the loop iterates over `{shown}`, which is not a static list; tasks it creates are not read"
+                    )
+                },
+            );
+        }
+    }
+
+    fn context_mark(&self) -> (usize, usize) {
+        (self.dag_stack.len(), self.group_stack.len())
+    }
+
+    fn restore_context(&mut self, (dags, groups): (usize, usize)) {
+        self.group_stack.truncate(groups);
+        self.dag_stack.truncate(dags);
+    }
+
+    fn enter(&mut self, item: &'s ast::WithItem, sole: bool, body: &'s [Stmt]) -> Entered<Obj<'s>> {
+        let obj = match &item.context_expr {
+            Expr::Call(call) => match self.qualified_symbol(&call.func) {
+                Some(Symbol::DagClass) => {
+                    let i = self.new_dag_from_call(call, None);
+                    self.dags[i].registered = true;
+                    self.dag_stack.push(i);
+                    Obj::Dag(i)
+                }
+                Some(Symbol::TaskGroupClass) => self
+                    .new_group_from_call(call)
+                    .unwrap_or(Obj::Value(Value::None)),
+                _ => self.expr(&item.context_expr),
+            },
+            other => self.expr(other),
+        };
+        if let Obj::Dag(i) = obj
+            && !self.dag_stack.contains(&i)
+        {
+            self.dags[i].registered = true;
+            self.dag_stack.push(i);
+        }
+        if sole && self.enter_teardown(&obj, body) {
+            return Entered::BodyRead;
+        }
+        Entered::Bind(obj)
+    }
 }
 
 fn ref_dag(r: &Ref) -> Option<usize> {
@@ -1981,11 +1722,6 @@ fn looks_like_class(name: &str) -> bool {
     name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
 }
 
-fn is_main_guard(test: &Expr) -> bool {
-    let Expr::Compare(c) = test else { return false };
-    matches!(&*c.left, Expr::Name(n) if n.id.as_str() == "__name__")
-}
-
 /// True when an expression contains a call (so evaluating it may create tasks).
 fn expr_calls_anything(e: &Expr) -> bool {
     match e {
@@ -2006,9 +1742,10 @@ fn function_may_build(body: &[Stmt]) -> bool {
                 | Stmt::Return(_)
                 | Stmt::AugAssign(_)
                 | Stmt::FunctionDef(_)
-        ) || matches!(s, Stmt::With(w) if !w.is_async)
-            || matches!(s, Stmt::For(f) if !f.is_async)
-            || matches!(s, Stmt::Try(t) if !t.is_star)
+                | Stmt::With(_)
+                | Stmt::For(_)
+                | Stmt::Try(_)
+        )
     })
 }
 
@@ -2035,8 +1772,8 @@ fn body_builds_tasks(body: &[Stmt]) -> bool {
     body.iter().any(|s| match s {
         Stmt::Expr(e) => walk(&e.value),
         Stmt::Assign(a) => walk(&a.value),
-        Stmt::For(f) if !f.is_async => body_builds_tasks(&f.body),
-        Stmt::With(w) if !w.is_async => body_builds_tasks(&w.body),
+        Stmt::For(f) => body_builds_tasks(&f.body),
+        Stmt::With(w) => body_builds_tasks(&w.body),
         Stmt::If(i) => body_builds_tasks(&i.body) || body_builds_tasks(crate::python::orelse(i)),
         _ => false,
     })

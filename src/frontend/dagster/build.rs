@@ -63,7 +63,7 @@ fn warn(code: &str, span: Span, message: String, help: &str) -> Diagnostic {
 fn registry(m: &ModuleReader, diagnostics: &mut Vec<Diagnostic>) -> Registry {
     let mut defs: Vec<usize> = Vec::new();
     for name in &m.bound {
-        if let Some(Obj::Defs(i)) = m.env.get(name)
+        if let Some(Obj::Defs(i)) = m.env_get(name)
             && !defs.contains(i)
         {
             defs.push(*i);
@@ -72,7 +72,7 @@ fn registry(m: &ModuleReader, diagnostics: &mut Vec<Diagnostic>) -> Registry {
     let mut r = Registry::default();
     if defs.is_empty() {
         for name in &m.bound {
-            match m.env.get(name) {
+            match m.env_get(name) {
                 Some(Obj::Assets(idxs)) => r.assets.extend(idxs),
                 Some(Obj::Spec(i)) => r.assets.push(*i),
                 Some(Obj::Checks(idxs)) => r.checks.extend(idxs),
@@ -107,7 +107,7 @@ fn registry(m: &ModuleReader, diagnostics: &mut Vec<Diagnostic>) -> Registry {
         }
         if merged.loads_modules {
             for name in &m.bound {
-                match m.env.get(name) {
+                match m.env_get(name) {
                     Some(Obj::Assets(idxs)) => merged.assets.extend(idxs),
                     Some(Obj::List(items)) if items.iter().all(|x| matches!(x, Obj::Assets(_))) => {
                         for x in items {
@@ -166,7 +166,7 @@ fn registry(m: &ModuleReader, diagnostics: &mut Vec<Diagnostic>) -> Registry {
     });
     if r.has_defs {
         for name in &m.bound {
-            let (what, unregistered) = match m.env.get(name) {
+            let (what, unregistered) = match m.env_get(name) {
                 Some(Obj::Assets(idxs)) => ("asset", idxs.iter().all(|i| !r.assets.contains(i))),
                 Some(Obj::Spec(i)) => ("asset spec", !r.assets.contains(i)),
                 Some(Obj::Job(j)) => ("job", !r.jobs.contains(j)),
@@ -175,7 +175,7 @@ fn registry(m: &ModuleReader, diagnostics: &mut Vec<Diagnostic>) -> Registry {
                 _ => continue,
             };
             if unregistered {
-                let span = match m.env.get(name) {
+                let span = match m.env_get(name) {
                     Some(Obj::Assets(idxs)) => idxs.first().map(|&i| m.cat.assets[i].node.span),
                     Some(Obj::Spec(i)) => Some(m.cat.assets[*i].node.span),
                     Some(Obj::Job(j)) => Some(m.cat.jobs[*j].span),
@@ -293,7 +293,7 @@ pub fn pipelines(m: &ModuleReader) -> (Vec<Pipeline>, Vec<Diagnostic>) {
             }
         }
     }
-    let mut file_opaque: Vec<Opaque> = m.opaque.clone();
+    let mut file_opaque: Vec<Opaque> = m.file_opaque().to_vec();
     let mut out: Vec<Pipeline> = Vec::new();
     let mut job_pipeline: HashMap<usize, usize> = HashMap::new();
     let mut covered: BTreeSet<usize> = BTreeSet::new();

@@ -51,7 +51,7 @@ pub fn read(ctx: &FileContext) -> Reading {
     let mut reader = module::ModuleReader::new(ctx);
     reader.run();
     let (pipelines, mut diagnostics) = build::pipelines(&reader);
-    diagnostics.splice(0..0, reader.diagnostics.iter().cloned());
+    diagnostics.splice(0..0, reader.diagnostics().iter().cloned());
     Reading {
         pipelines,
         diagnostics,

@@ -211,7 +211,7 @@ where
         if let Some(v) = scope.vars.get(name) {
             return v.clone();
         }
-        match self.m.env.get(name) {
+        match self.m.env_get(name) {
             Some(Obj::Op(op)) => Val::Op {
                 op: *op,
                 alias: None,

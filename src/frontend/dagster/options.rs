@@ -110,7 +110,7 @@ pub fn tag_map(value: &Value) -> Result<BTreeMap<String, String>, String> {
             Value::Str(s) => Ok((k.clone(), s.clone())),
             other => Ok((
                 k.clone(),
-                crate::frontend::literal::python_str(other)
+                crate::python::literal::python_str(other)
                     .ok_or_else(|| format!("the tag `{k}` has a value that is not literal"))?,
             )),
         })

@@ -11,14 +11,15 @@ use super::options;
 use super::scan;
 use crate::frontend::FileContext;
 use crate::frontend::callable::FunctionDef;
-use crate::frontend::literal::Evaluator;
+use crate::frontend::interp::{
+    Core, Entered, Reader, Unread, decorator_parts, expr_calls_anything, sequence_items,
+    value_reader,
+};
 use crate::ir::{
     Deployment, Diagnostic, Edge, EdgeKind, Framework, Group, GroupKind, MappedArg, Mapping, Node,
     NodeKind, Opaque, Param, Partitions, Pipeline, Policy, Severity, Span, Value,
 };
 
-/// How deep helper functions are inlined before giving up.
-const MAX_INLINE_DEPTH: usize = 8;
 /// Most iterations unrolled from one loop over a literal; longer loops are read once.
 pub const MAX_UNROLL: usize = 100;
 /// Most loop iterations unrolled in one module (nested loops multiply); past it loops are read once.
@@ -26,7 +27,7 @@ const MAX_TOTAL_UNROLL: usize = 10_000;
 
 /// A `@task` function with its options (decorator, then `with_options` overrides).
 #[derive(Clone)]
-struct TaskDef<'s> {
+pub(super) struct TaskDef<'s> {
     def: FunctionDef<'s>,
     options: BTreeMap<String, Value>,
     /// The name given by `with_options(name=...)`: it names the calls made through it.
@@ -35,14 +36,14 @@ struct TaskDef<'s> {
 
 /// A `@flow` function with its options; `pipeline` is the pipeline it defines.
 #[derive(Clone)]
-struct FlowDef<'s> {
+pub(super) struct FlowDef<'s> {
     def: FunctionDef<'s>,
     options: BTreeMap<String, Value>,
     pipeline: usize,
 }
 
 /// `Flow.from_source(...)`: a flow bound to a code location, waiting for `.deploy(...)`.
-struct Sourced {
+pub(super) struct Sourced {
     pipeline: Option<usize>,
     source: Value,
     entrypoint: Option<String>,
@@ -58,7 +59,7 @@ enum Invocation {
 
 /// What an expression evaluates to, as far as building flows is concerned.
 #[derive(Clone)]
-enum Obj<'s> {
+pub(super) enum Obj<'s> {
     Value(Value),
     /// Results or futures of runs (node ids); `list` for collections of them.
     Runs {
@@ -97,18 +98,12 @@ struct Build {
 }
 
 /// Interprets one module.
-pub struct Interpreter<'c, 's, 'a> {
+pub(super) struct Interpreter<'c, 's, 'a> {
     ctx: &'c FileContext<'s, 'a>,
-    ev: Evaluator<'s, 'a>,
+    core: Core<'s, 'a, Obj<'s>>,
     pipelines: Vec<Pipeline>,
     flows: Vec<Rc<FlowDef<'s>>>,
-    diagnostics: Vec<Diagnostic>,
-    scopes: Vec<HashMap<String, Obj<'s>>>,
-    returned: Option<Obj<'s>>,
-    inline_depth: usize,
     build: Option<Build>,
-    file_opaque: Vec<Opaque>,
-    unrolled: usize,
 }
 
 impl<'c, 's, 'a> Interpreter<'c, 's, 'a>
@@ -119,16 +114,10 @@ where
     pub fn new(ctx: &'c FileContext<'s, 'a>) -> Self {
         Interpreter {
             ctx,
-            ev: ctx.evaluator(),
+            core: Core::new(ctx),
             pipelines: Vec::new(),
             flows: Vec::new(),
-            diagnostics: Vec::new(),
-            scopes: vec![HashMap::new()],
-            returned: None,
-            inline_depth: 0,
             build: None,
-            file_opaque: Vec::new(),
-            unrolled: 0,
         }
     }
 
@@ -136,9 +125,9 @@ where
     /// reads every flow body with the module's final bindings, as Python would at call time.
     pub fn run_module(&mut self) {
         let suite = self.ctx.suite;
-        self.ev.names.clear();
+        self.core.ev.names.clear();
         self.block(suite);
-        self.returned = None;
+        self.core.returned = None;
         for i in 0..self.flows.len() {
             self.read_flow(i);
         }
@@ -151,10 +140,8 @@ where
                 p.schedule = p.deployments.iter().find_map(|d| d.schedule.clone());
             }
         }
-        if let Some(first) = self.pipelines.first_mut() {
-            first.opaque.splice(0..0, self.file_opaque);
-        }
-        (self.pipelines, self.diagnostics)
+        self.core.hand_over_opaque(&mut self.pipelines);
+        (self.pipelines, self.core.diagnostics)
     }
 
     /// Deployments found outside the module (in `prefect.yaml`), added to the pipeline they name.
@@ -169,116 +156,46 @@ where
     }
 
     fn span(&self, range: TextRange) -> Span {
-        self.ctx.src.span(range)
+        self.core.span(range)
     }
 
     fn src(&self, node: &impl Ranged) -> &'s str {
-        self.ctx.src.slice(node.range())
-    }
-
-    fn opaque(&mut self, kind: &str, node: &impl Ranged, why: String) {
-        self.opaque_at(kind, node.range(), why);
+        self.core.text(node)
     }
 
     fn opaque_at(&mut self, kind: &str, range: TextRange, why: String) {
-        let span = self.span(range);
-        let source = self
-            .ctx
-            .src
-            .slice(range)
-            .lines()
-            .next()
-            .unwrap_or("")
-            .chars()
-            .take(120)
-            .collect::<String>();
-        let entry = Opaque {
-            kind: kind.into(),
-            line: span.line,
-            span,
-            why,
-            source: Some(source),
-        };
-        match &self.build {
-            Some(b) => self.pipelines[b.pipeline].opaque.push(entry),
-            None => self.file_opaque.push(entry),
-        }
+        let entry = self.core.opaque_entry(kind, range, why);
+        self.record_opaque(entry);
     }
-
-    fn diagnostic(
-        &mut self,
-        severity: Severity,
-        code: &str,
-        span: Span,
-        message: String,
-        help: &str,
-    ) {
-        self.diagnostics.push(Diagnostic {
-            severity,
-            code: code.into(),
-            line: Some(span.line),
-            span: Some(span),
-            message,
-            help: Some(help.into()),
-        });
-    }
-
-    // ----- names and scopes -------------------------------------------------------------
 
     fn lookup(&self, name: &str) -> Option<Obj<'s>> {
-        self.scopes
-            .iter()
-            .rev()
-            .find_map(|scope| scope.get(name).cloned())
+        self.core.lookup(name).cloned()
     }
 
-    fn bind(&mut self, name: &str, obj: Obj<'s>) {
-        if let Obj::Value(v) = &obj {
-            self.ev.names.insert(name.to_string(), v.clone());
+    /// A call with no flow-building meaning: its arguments still run, and its result depends
+    /// on the runs the callee and the arguments hold.
+    fn unknown_call(&mut self, callee: &Obj<'s>, call: &'s ast::ExprCall) -> Obj<'s> {
+        let mut refs = callee.refs();
+        for obj in self.call_args(call) {
+            refs.extend(obj.refs());
+        }
+        if refs.is_empty() {
+            Obj::Value(self.core.ev.eval(&Expr::Call(call.clone())))
         } else {
-            self.ev.names.remove(name);
-        }
-        if let Some(scope) = self.scopes.last_mut() {
-            scope.insert(name.to_string(), obj);
-        }
-    }
-
-    fn bind_target(&mut self, target: &'s Expr, obj: Obj<'s>) {
-        match target {
-            Expr::Name(n) => self.bind(n.id.as_str(), obj),
-            Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. }) => {
-                let parts: Vec<Obj<'s>> = match &obj {
-                    Obj::Runs { refs, .. } => elts
-                        .iter()
-                        .map(|_| Obj::Runs {
-                            refs: refs.clone(),
-                            list: false,
-                        })
-                        .collect(),
-                    Obj::Value(Value::List(items)) if items.len() == elts.len() => {
-                        items.iter().cloned().map(Obj::Value).collect()
-                    }
-                    _ => elts
-                        .iter()
-                        .map(|e| Obj::Value(Value::Expr(self.src(e).to_string())))
-                        .collect(),
-                };
-                for (elt, part) in elts.iter().zip(parts) {
-                    self.bind_target(elt, part);
-                }
-            }
-            Expr::Starred(s) => self.bind_target(&s.value, obj),
-            _ => {}
+            dedup(&mut refs);
+            Obj::Runs { refs, list: false }
         }
     }
 
     fn symbol(&self, func: &Expr) -> Option<Symbol> {
-        if let Expr::Name(n) = func
-            && self.lookup(n.id.as_str()).is_some()
-        {
-            return None;
-        }
-        self.ctx.imports.qualify(func).and_then(|q| classify(&q))
+        self.core
+            .qualify_unshadowed(func)
+            .and_then(|q| classify(&q))
+    }
+
+    /// True when a loop of `n` iterations may be unrolled (and counts them against the budget).
+    fn may_unroll(&mut self, n: usize) -> bool {
+        self.core.may_unroll(n, MAX_UNROLL, MAX_TOTAL_UNROLL)
     }
 
     fn eval_keywords(&self, keywords: &'s [ast::Keyword]) -> BTreeMap<String, Value> {
@@ -286,9 +203,9 @@ where
         for kw in keywords {
             match &kw.arg {
                 Some(name) => {
-                    out.insert(name.to_string(), self.ev.eval(&kw.value));
+                    out.insert(name.to_string(), self.core.ev.eval(&kw.value));
                 }
-                None => match self.ev.eval(&kw.value) {
+                None => match self.core.ev.eval(&kw.value) {
                     Value::Dict(m) => out.extend(m),
                     other => {
                         out.insert("**".to_string(), other);
@@ -299,89 +216,7 @@ where
         out
     }
 
-    // ----- statements --------------------------------------------------------------------
-
-    fn block(&mut self, stmts: &'s [Stmt]) {
-        for stmt in stmts {
-            if self.returned.is_some() {
-                return;
-            }
-            self.stmt(stmt);
-        }
-    }
-
-    fn stmt(&mut self, stmt: &'s Stmt) {
-        match stmt {
-            Stmt::Expr(e) => {
-                self.expr(&e.value);
-            }
-            Stmt::Assign(a) => self.assign(a),
-            Stmt::AnnAssign(a) => {
-                if let Some(v) = &a.value {
-                    let obj = self.expr(v);
-                    self.bind_target(&a.target, obj);
-                }
-            }
-            Stmt::AugAssign(a) => {
-                let added = self.expr(&a.value);
-                let Expr::Name(n) = &*a.target else { return };
-                let old = self.lookup(n.id.as_str());
-                let mut refs = old.as_ref().map(Obj::refs).unwrap_or_default();
-                refs.extend(added.refs());
-                if refs.is_empty() {
-                    let v = self.ev.eval(&Expr::BinOp(ast::ExprBinOp {
-                        node_index: ast::AtomicNodeIndex::default(),
-                        range: a.range,
-                        left: a.target.clone(),
-                        op: a.op,
-                        right: a.value.clone(),
-                    }));
-                    self.bind(n.id.as_str(), Obj::Value(v));
-                } else {
-                    dedup(&mut refs);
-                    self.bind(n.id.as_str(), Obj::Runs { refs, list: true });
-                }
-            }
-            Stmt::With(w) => self.with(&w.items, &w.body),
-            Stmt::For(f) => self.for_loop(&f.target, &f.iter, &f.body, &f.orelse, stmt),
-            Stmt::While(w) => {
-                let test = self.expr(&w.test);
-                self.dynamic_body(
-                    &w.body,
-                    stmt,
-                    test,
-                    None,
-                    "a `while` loop runs a number of times known only at run time",
-                );
-                self.block(&w.orelse);
-            }
-            Stmt::If(i) => self.if_stmt(i),
-            Stmt::Try(t) => self.try_stmt(&t.body, &t.handlers, &t.orelse, &t.finalbody),
-            Stmt::FunctionDef(_) => {
-                if let Some(def) = FunctionDef::of(stmt) {
-                    self.define_function(def);
-                }
-            }
-            Stmt::Return(r) => {
-                let obj = match &r.value {
-                    Some(v) => self.expr(v),
-                    None => Obj::Value(Value::None),
-                };
-                self.returned = Some(obj);
-            }
-            Stmt::Match(m) if self.build.is_some() => {
-                let subject = self.expr(&m.subject);
-                let src = self.src(&*m.subject).to_string();
-                for case in &m.cases {
-                    let cond = format!("match {src}: case {}", self.src(&case.pattern));
-                    self.conditional(&case.body, cond, subject.refs());
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn assign(&mut self, a: &'s ast::StmtAssign) {
+    fn assign_stmt(&mut self, a: &'s ast::StmtAssign) {
         // `a, b = t1(x), t2(y)`: bind element-wise.
         if let ([Expr::Tuple(t)], Expr::Tuple(v)) = (a.targets.as_slice(), &*a.value)
             && t.elts.len() == v.elts.len()
@@ -395,7 +230,7 @@ where
         let mut obj = self.expr(&a.value);
         // A module-level `nightly = etl.with_options(...)` is a flow of its own.
         if self.build.is_none()
-            && self.scopes.len() == 1
+            && self.core.scopes.len() == 1
             && let (Obj::FlowFn(f), [Expr::Name(target)]) = (&obj, a.targets.as_slice())
             && is_with_options(&a.value)
         {
@@ -406,36 +241,24 @@ where
         }
     }
 
-    fn if_stmt(&mut self, i: &'s ast::StmtIf) {
-        if is_main_guard(&i.test) {
-            // Deployments live here; flow calls in it are not part of any flow graph.
-            if self.build.is_none() {
-                self.block(&i.body);
-            }
-            return;
+    /// Both branches of an `if` not known statically, each under its condition.
+    fn both_branches(&mut self, i: &'s ast::StmtIf) {
+        let test = self.expr(&i.test);
+        let src = self.src(&*i.test).to_string();
+        let before = self.core.scopes.last().cloned().unwrap_or_default();
+        self.conditional(&i.body, src.clone(), test.refs());
+        let after_body = self.core.scopes.last().cloned().unwrap_or_default();
+        if let Some(scope) = self.core.scopes.last_mut() {
+            *scope = before.clone();
         }
-        match self.ev.eval(&i.test) {
-            Value::Bool(true) => self.block(&i.body),
-            Value::Bool(false) => self.block(crate::python::orelse(i)),
-            _ => {
-                let test = self.expr(&i.test);
-                let src = self.src(&*i.test).to_string();
-                let before = self.scopes.last().cloned().unwrap_or_default();
-                self.conditional(&i.body, src.clone(), test.refs());
-                let after_body = self.scopes.last().cloned().unwrap_or_default();
-                if let Some(scope) = self.scopes.last_mut() {
-                    *scope = before.clone();
-                }
-                if !crate::python::orelse(i).is_empty() {
-                    self.conditional(
-                        crate::python::orelse(i),
-                        format!("not ({src})"),
-                        test.refs(),
-                    );
-                }
-                self.merge_branches(&before, after_body);
-            }
+        if !crate::python::orelse(i).is_empty() {
+            self.conditional(
+                crate::python::orelse(i),
+                format!("not ({src})"),
+                test.refs(),
+            );
         }
+        self.merge_branches(&before, after_body);
     }
 
     /// After `if`/`else`, a name bound in either branch may hold either branch's runs.
@@ -444,7 +267,7 @@ where
         before: &HashMap<String, Obj<'s>>,
         after_body: HashMap<String, Obj<'s>>,
     ) {
-        let after_else = self.scopes.last().cloned().unwrap_or_default();
+        let after_else = self.core.scopes.last().cloned().unwrap_or_default();
         let mut names: Vec<&String> = after_body.keys().chain(after_else.keys()).collect();
         names.sort();
         names.dedup();
@@ -482,122 +305,21 @@ where
             b.control.pop();
         }
         // A `return` inside a branch ends only that branch.
-        if self.build.is_some() && self.inline_depth == 0 {
-            self.returned = None;
+        if self.build.is_some() && self.core.inline_depth == 0 {
+            self.core.returned = None;
         }
-    }
-
-    fn try_stmt(
-        &mut self,
-        body: &'s [Stmt],
-        handlers: &'s [ast::ExceptHandler],
-        orelse: &'s [Stmt],
-        finalbody: &'s [Stmt],
-    ) {
-        self.block(body);
-        for h in handlers {
-            let ast::ExceptHandler::ExceptHandler(h) = h;
-            let what = h
-                .type_
-                .as_ref()
-                .map_or("an exception".to_string(), |t| self.src(&**t).to_string());
-            self.conditional(&h.body, format!("except {what}"), Vec::new());
-        }
-        self.block(orelse);
-        self.block(finalbody);
-    }
-
-    fn for_loop(
-        &mut self,
-        target: &'s Expr,
-        iter: &'s Expr,
-        body: &'s [Stmt],
-        orelse: &'s [Stmt],
-        whole: &'s Stmt,
-    ) {
-        let it = self.expr(iter);
-        match self.literal_items(iter, &it) {
-            Some(items) if self.may_unroll(items.len()) => {
-                for item in items {
-                    self.bind_target(target, Obj::Value(item));
-                    self.block(body);
-                    if self.returned.is_some() {
-                        return;
-                    }
-                }
-            }
-            _ => {
-                let why = format!(
-                    "the loop iterates over `{}`, known only at run time",
-                    self.src(iter)
-                );
-                self.dynamic_body(body, whole, it, Some(target), &why);
-            }
-        }
-        self.block(orelse);
-    }
-
-    /// True when a loop of `n` iterations may be unrolled (and counts them against the budget).
-    fn may_unroll(&mut self, n: usize) -> bool {
-        if n > MAX_UNROLL || self.unrolled + n > MAX_TOTAL_UNROLL {
-            return false;
-        }
-        self.unrolled += n;
-        true
     }
 
     /// The elements of a statically known iterable (lists, dict keys, `.items()`, `range`,
     /// `enumerate` and `zip` over literals).
     fn literal_items(&self, iter: &'s Expr, it: &Obj<'s>) -> Option<Vec<Value>> {
-        match it {
-            Obj::Value(Value::List(items)) => return Some(items.clone()),
-            Obj::Value(Value::Dict(m)) => return Some(m.keys().cloned().map(Value::Str).collect()),
-            Obj::Value(_) => {}
-            _ => return None,
+        let Obj::Value(v) = it else { return None };
+        if let Some(items) = sequence_items(v, false) {
+            return Some(items);
         }
-        let Expr::Call(c) = iter else { return None };
-        if let Expr::Attribute(a) = &*c.func
-            && let Value::Dict(map) = self.ev.eval(&a.value)
-        {
-            return match a.attr.as_str() {
-                "items" => Some(
-                    map.into_iter()
-                        .map(|(k, v)| Value::List(vec![Value::Str(k), v]))
-                        .collect(),
-                ),
-                "keys" => Some(map.into_keys().map(Value::Str).collect()),
-                "values" => Some(map.into_values().collect()),
-                _ => None,
-            };
-        }
-        let Expr::Name(n) = &*c.func else { return None };
-        let lists: Option<Vec<Vec<Value>>> = c
-            .arguments
-            .args
-            .iter()
-            .map(|a| match self.ev.eval(a) {
-                Value::List(v) => Some(v),
-                _ => None,
-            })
-            .collect();
-        match (n.id.as_str(), lists?.as_slice()) {
-            ("enumerate", [items]) => Some(
-                items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| Value::List(vec![Value::Int(i as i64), v.clone()]))
-                    .collect(),
-            ),
-            ("zip", lists) if !lists.is_empty() => {
-                let n = lists.iter().map(Vec::len).min().unwrap_or(0);
-                Some(
-                    (0..n)
-                        .map(|i| Value::List(lists.iter().map(|l| l[i].clone()).collect()))
-                        .collect(),
-                )
-            }
-            _ => None,
-        }
+        self.core
+            .dict_view_items(iter)
+            .or_else(|| self.core.zipped_items(iter))
     }
 
     /// Reads a loop body once, its target bound to an element of the iterable; runs made
@@ -644,44 +366,10 @@ where
             .map_or(0, |b| self.pipelines[b.pipeline].nodes.len())
     }
 
-    fn with(&mut self, items: &'s [ast::WithItem], body: &'s [Stmt]) {
-        let mut pushed = 0;
-        for item in items {
-            if let Expr::Call(c) = &item.context_expr
-                && self.symbol(&c.func) == Some(Symbol::Tags)
-            {
-                let tags: Vec<String> = c
-                    .arguments
-                    .args
-                    .iter()
-                    .flat_map(|a| self.ev.eval(a).string_list())
-                    .collect();
-                if let Some(b) = self.build.as_mut() {
-                    b.tags.push(tags);
-                    pushed += 1;
-                }
-                continue;
-            }
-            let obj = self.expr(&item.context_expr);
-            if let Some(target) = &item.optional_vars {
-                self.bind_target(target, obj);
-            }
-        }
-        self.block(body);
-        if let Some(b) = self.build.as_mut() {
-            for _ in 0..pushed {
-                b.tags.pop();
-            }
-        }
-    }
-
-    fn define_function(&mut self, def: FunctionDef<'s>) {
+    fn decorate(&mut self, def: FunctionDef<'s>) {
         let mut obj = Obj::LocalFn(def);
         for deco in def.decorators.iter().rev() {
-            let (func, call) = match &deco.expression {
-                Expr::Call(c) => (&*c.func, Some(c)),
-                other => (other, None),
-            };
+            let (func, call) = decorator_parts(deco);
             let options = call
                 .map(|c| self.eval_keywords(&c.arguments.keywords))
                 .unwrap_or_default();
@@ -692,7 +380,7 @@ where
                     call_name: None,
                 })),
                 Some(Symbol::FlowDecorator) => {
-                    if self.build.is_some() || self.scopes.len() > 1 {
+                    if self.build.is_some() || self.core.scopes.len() > 1 {
                         self.opaque_at(
                             "nested_flow",
                             def.range,
@@ -743,7 +431,7 @@ where
                 "description" => p.description = v.as_str().map(str::to_string),
                 "tags" => {
                     p.tags = v.string_list();
-                    self.diagnostic(
+                    self.core.diagnostic(
                         Severity::Warning,
                         "flow-tags",
                         span,
@@ -783,7 +471,7 @@ where
             p.params.push(Param {
                 name,
                 r#type: annotation,
-                default: arg.default.as_ref().map(|d| self.ev.eval(d)),
+                default: arg.default.as_ref().map(|d| self.core.ev.eval(d)),
                 description: None,
             });
         }
@@ -822,8 +510,8 @@ where
             tags: Vec::new(),
             dynamic: Vec::new(),
         });
-        let saved_names = self.ev.names.clone();
-        self.scopes.push(HashMap::new());
+        let saved_names = self.core.ev.names.clone();
+        self.core.scopes.push(HashMap::new());
         let a = flow.def.args;
         for arg in a.posonlyargs.iter().chain(&a.args).chain(&a.kwonlyargs) {
             // Parameters are run-time values: conditions and loops over them stay dynamic.
@@ -831,19 +519,19 @@ where
             self.bind(name, Obj::Value(Value::Expr(name.to_string())));
         }
         self.block(flow.def.body);
-        self.returned = None;
-        self.scopes.pop();
-        self.ev.names = saved_names;
+        self.core.returned = None;
+        self.core.scopes.pop();
+        self.core.ev.names = saved_names;
         self.build = None;
     }
 
     // ----- expressions -------------------------------------------------------------------
 
-    fn expr(&mut self, e: &'s Expr) -> Obj<'s> {
+    fn expression(&mut self, e: &'s Expr) -> Obj<'s> {
         match e {
             Expr::Name(n) => match self.lookup(n.id.as_str()) {
                 Some(o) => o,
-                None => Obj::Value(self.ev.eval(e)),
+                None => Obj::Value(self.core.ev.eval(e)),
             },
             Expr::Call(call) => self.call(call),
             Expr::Await(a) => self.expr(&a.value),
@@ -851,7 +539,7 @@ where
                 Obj::Runs { refs, .. } => Obj::Runs { refs, list: false },
                 Obj::TaskFn(t) if a.attr.as_str() == "fn" => Obj::LocalFn(t.def),
                 Obj::FlowFn(f) if a.attr.as_str() == "fn" => Obj::LocalFn(f.def),
-                _ => Obj::Value(self.ev.eval(e)),
+                _ => Obj::Value(self.core.ev.eval(e)),
             },
             Expr::Subscript(s) => {
                 let base = self.expr(&s.value);
@@ -859,7 +547,7 @@ where
                 let mut refs = base.refs();
                 refs.extend(index.refs());
                 if refs.is_empty() {
-                    Obj::Value(self.ev.eval(e))
+                    Obj::Value(self.core.ev.eval(e))
                 } else {
                     dedup(&mut refs);
                     Obj::Runs { refs, list: false }
@@ -891,15 +579,15 @@ where
                 Some(key) => self.comprehension(e, &[key, &*c.value], &c.generators),
                 None => self.comprehension(e, &[&*c.value], &c.generators),
             },
-            Expr::Lambda(_) => Obj::Value(self.ev.eval(e)),
-            e if e.is_literal_expr() => Obj::Value(self.ev.eval(e)),
+            Expr::Lambda(_) => Obj::Value(self.core.ev.eval(e)),
+            e if e.is_literal_expr() => Obj::Value(self.core.ev.eval(e)),
             other => {
                 let mut refs = Vec::new();
                 for child in direct_children(other) {
                     refs.extend(self.expr(child).refs());
                 }
                 if refs.is_empty() {
-                    Obj::Value(self.ev.eval(e))
+                    Obj::Value(self.core.ev.eval(e))
                 } else {
                     dedup(&mut refs);
                     Obj::Runs { refs, list: false }
@@ -921,7 +609,7 @@ where
         }
         let mut refs: Vec<String> = objs.iter().flat_map(Obj::refs).collect();
         if refs.is_empty() {
-            Obj::Value(self.ev.eval(e))
+            Obj::Value(self.core.ev.eval(e))
         } else {
             dedup(&mut refs);
             Obj::Runs { refs, list: true }
@@ -937,10 +625,10 @@ where
         gens: &'s [ast::Comprehension],
     ) -> Obj<'s> {
         let Some((g, rest)) = gens.split_first() else {
-            return Obj::Value(self.ev.eval(whole));
+            return Obj::Value(self.core.ev.eval(whole));
         };
-        let saved_names = self.ev.names.clone();
-        self.scopes.push(HashMap::new());
+        let saved_names = self.core.ev.names.clone();
+        self.core.scopes.push(HashMap::new());
         let it = self.expr(&g.iter);
         let makes_runs = elts.iter().any(|x| expr_calls_anything(x));
         let mut refs = it.refs();
@@ -951,7 +639,7 @@ where
                     self.bind_target(&g.target, Obj::Value(item));
                     if g.ifs
                         .iter()
-                        .any(|cond| self.ev.eval(cond) == Value::Bool(false))
+                        .any(|cond| self.core.ev.eval(cond) == Value::Bool(false))
                     {
                         continue;
                     }
@@ -995,10 +683,10 @@ where
                 }
             }
         }
-        self.scopes.pop();
-        self.ev.names = saved_names;
+        self.core.scopes.pop();
+        self.core.ev.names = saved_names;
         if refs.is_empty() {
-            Obj::Value(self.ev.eval(whole))
+            Obj::Value(self.core.ev.eval(whole))
         } else {
             dedup(&mut refs);
             Obj::Runs { refs, list: true }
@@ -1086,19 +774,7 @@ where
                         ),
                     );
                 }
-                let mut refs = other.refs();
-                for a in &call.arguments.args {
-                    refs.extend(self.expr(a).refs());
-                }
-                for k in &call.arguments.keywords {
-                    refs.extend(self.expr(&k.value).refs());
-                }
-                if refs.is_empty() {
-                    Obj::Value(self.ev.eval(&Expr::Call(call.clone())))
-                } else {
-                    dedup(&mut refs);
-                    Obj::Runs { refs, list: false }
-                }
+                self.unknown_call(&other, call)
             }
         }
     }
@@ -1127,7 +803,7 @@ where
             _ => return Obj::Value(Value::None),
         };
         if is_flow {
-            if self.build.is_some() || self.scopes.len() > 1 {
+            if self.build.is_some() || self.core.scopes.len() > 1 {
                 return Obj::Value(Value::None);
             }
             Obj::FlowFn(self.new_flow(def, options, def.name, None))
@@ -1216,21 +892,7 @@ where
                 }
                 Obj::Deployments(ds)
             }
-            (_, other) => {
-                let mut refs = other.refs();
-                for a in &call.arguments.args {
-                    refs.extend(self.expr(a).refs());
-                }
-                for k in &call.arguments.keywords {
-                    refs.extend(self.expr(&k.value).refs());
-                }
-                if refs.is_empty() {
-                    Obj::Value(self.ev.eval(&Expr::Call(call.clone())))
-                } else {
-                    dedup(&mut refs);
-                    Obj::Runs { refs, list: false }
-                }
-            }
+            (_, other) => self.unknown_call(&other, call),
         })
     }
 
@@ -1350,7 +1012,7 @@ where
                     other => wait_for.push(self.expr(other)),
                 },
                 "return_state" | "deferred" => {
-                    run_kw.insert(name.to_string(), self.ev.eval(&kw.value));
+                    run_kw.insert(name.to_string(), self.core.ev.eval(&kw.value));
                 }
                 _ => {
                     let obj = self.expr(&kw.value);
@@ -1514,13 +1176,13 @@ where
                             .arguments
                             .args
                             .first()
-                            .map_or(Value::None, |x| self.ev.eval(x)),
+                            .map_or(Value::None, |x| self.core.ev.eval(x)),
                         (Expr::Call(c), _) => c
                             .arguments
                             .args
                             .first()
                             .map_or(Value::None, |x| Value::Expr(self.src(x).to_string())),
-                        _ => self.ev.eval(e),
+                        _ => self.core.ev.eval(e),
                     };
                     m.partial.insert(param.clone(), value);
                 }
@@ -1528,7 +1190,7 @@ where
                     let refs = other.refs();
                     m.over.push(MappedArg {
                         param: param.clone(),
-                        literal: refs.is_empty().then(|| self.ev.eval(e)),
+                        literal: refs.is_empty().then(|| self.core.ev.eval(e)),
                         from_node: refs.first().cloned(),
                     });
                 }
@@ -1630,60 +1292,8 @@ where
             }
             return Obj::Value(Value::None);
         }
-        if self.inline_depth >= MAX_INLINE_DEPTH {
-            self.opaque(
-                "deep_call",
-                call,
-                "helper functions nest too deeply to follow".into(),
-            );
-            return Obj::Value(Value::None);
-        }
-        let mut bound: Vec<(String, Obj<'s>)> = Vec::new();
-        let names = def.positional_names();
-        let mut arg_refs = Vec::new();
-        for (i, a) in call.arguments.args.iter().enumerate() {
-            let obj = self.expr(a);
-            arg_refs.extend(obj.refs());
-            if let Some(n) = names.get(i) {
-                bound.push((n.to_string(), obj));
-            }
-        }
-        for kw in &call.arguments.keywords {
-            let obj = self.expr(&kw.value);
-            arg_refs.extend(obj.refs());
-            if let Some(name) = &kw.arg {
-                bound.push((name.to_string(), obj));
-            }
-        }
-        let all_args = def
-            .args
-            .posonlyargs
-            .iter()
-            .chain(&def.args.args)
-            .chain(&def.args.kwonlyargs);
-        for a in all_args {
-            let name = a.parameter.name.as_str();
-            if !bound.iter().any(|(n, _)| n == name) {
-                let v = match &a.default {
-                    Some(d) => self.ev.eval(d),
-                    None => Value::Expr(name.to_string()),
-                };
-                bound.push((name.to_string(), Obj::Value(v)));
-            }
-        }
-        let saved_names = self.ev.names.clone();
-        let saved_return = self.returned.take();
-        self.scopes.push(HashMap::new());
-        self.inline_depth += 1;
-        for (n, o) in bound {
-            self.bind(&n, o);
-        }
-        self.block(def.body);
-        self.inline_depth -= 1;
-        self.scopes.pop();
-        self.ev.names = saved_names;
-        let ret = self.returned.take().unwrap_or(Obj::Value(Value::None));
-        self.returned = saved_return;
+        let (ret, args) = self.follow(&def, call);
+        let mut arg_refs: Vec<String> = args.iter().flat_map(Obj::refs).collect();
         // A plain helper's result depends on what it was given.
         match ret {
             Obj::Value(v) if !arg_refs.is_empty() && !v.is_literal() => {
@@ -1712,7 +1322,7 @@ where
         if let Some(first) = call.arguments.args.first()
             && !kwargs.contains_key("name")
         {
-            kwargs.insert("name".into(), self.ev.eval(first));
+            kwargs.insert("name".into(), self.core.ev.eval(first));
         }
         let span = self.span(call.range());
         let default_name = flow_options
@@ -1845,7 +1455,7 @@ where
             .arguments
             .args
             .iter()
-            .map(|a| self.ev.eval(a))
+            .map(|a| self.core.ev.eval(a))
             .collect();
         let source = kwargs
             .get("source")
@@ -1884,7 +1494,7 @@ where
             .map(|k| &k.value)
             .or_else(|| call.arguments.args.first());
         let span = self.span(call.range());
-        self.diagnostic(
+        self.core.diagnostic(
             Severity::Warning,
             "removed-api",
             span,
@@ -1904,7 +1514,7 @@ where
         if !kwargs.contains_key("name")
             && let Some(second) = call.arguments.args.get(1)
         {
-            kwargs.insert("name".into(), self.ev.eval(second));
+            kwargs.insert("name".into(), self.core.ev.eval(second));
         }
         let default_name = f
             .options
@@ -1921,6 +1531,193 @@ where
     }
 }
 
+impl<'c, 's, 'a> Reader<'s, 'a> for Interpreter<'c, 's, 'a>
+where
+    'a: 's,
+{
+    type Obj = Obj<'s>;
+    type Mark = usize;
+    const MAX_UNROLL: usize = MAX_UNROLL;
+    const MAX_TOTAL_UNROLL: usize = MAX_TOTAL_UNROLL;
+
+    value_reader!('s, 'a, Obj<'s>);
+
+    fn expr(&mut self, e: &'s Expr) -> Obj<'s> {
+        self.expression(e)
+    }
+
+    fn record_opaque(&mut self, entry: Opaque) {
+        match &self.build {
+            Some(b) => self.pipelines[b.pipeline].opaque.push(entry),
+            None => self.core.file_opaque.push(entry),
+        }
+    }
+
+    /// A list of runs unpacks one run each, like any known sequence; one run's result (a tuple
+    /// it returns) gives every element that run.
+    fn unpack(&self, obj: &Obj<'s>, elts: &'s [Expr]) -> Vec<Obj<'s>> {
+        let Obj::Runs { refs, list } = obj else {
+            return self.unpack_sequence(obj, elts);
+        };
+        let fits = if elts.iter().any(|e| matches!(e, Expr::Starred(_))) {
+            refs.len() + 1 >= elts.len()
+        } else {
+            refs.len() == elts.len()
+        };
+        if *list && fits {
+            return self.unpack_sequence(obj, elts);
+        }
+        elts.iter()
+            .map(|_| Obj::Runs {
+                refs: refs.clone(),
+                list: false,
+            })
+            .collect()
+    }
+
+    fn sequence(&self, obj: &Obj<'s>) -> Option<Vec<Obj<'s>>> {
+        match obj {
+            Obj::Runs { refs, list: true } => Some(
+                refs.iter()
+                    .map(|r| Obj::Runs {
+                        refs: vec![r.clone()],
+                        list: false,
+                    })
+                    .collect(),
+            ),
+            _ => self.plain_sequence(obj),
+        }
+    }
+
+    fn collect(&self, items: Vec<Obj<'s>>) -> Obj<'s> {
+        let refs: Vec<String> = items.iter().flat_map(Obj::refs).collect();
+        if refs.is_empty() {
+            Obj::Value(Value::List(items.iter().filter_map(Self::plain).collect()))
+        } else {
+            Obj::Runs { refs, list: true }
+        }
+    }
+
+    fn assign(&mut self, a: &'s ast::StmtAssign) {
+        self.assign_stmt(a);
+    }
+
+    fn augment(&mut self, name: &str, added: Obj<'s>) -> Option<Obj<'s>> {
+        let old = self.lookup(name);
+        let mut refs = old.as_ref().map(Obj::refs).unwrap_or_default();
+        refs.extend(added.refs());
+        if refs.is_empty() {
+            return None;
+        }
+        dedup(&mut refs);
+        Some(Obj::Runs { refs, list: true })
+    }
+
+    fn augment_other(&mut self, a: &'s ast::StmtAugAssign) {
+        self.expr(&a.value);
+    }
+
+    fn define_function(&mut self, def: FunctionDef<'s>) {
+        self.decorate(def);
+    }
+
+    /// Deployments live under the main guard; flow calls in it are not part of any flow graph.
+    fn main_guard(&mut self, body: &'s [Stmt]) {
+        if self.build.is_none() {
+            self.block(body);
+        }
+    }
+
+    fn unknown_if(&mut self, i: &'s ast::StmtIf) {
+        self.both_branches(i);
+    }
+
+    fn except_handler(&mut self, h: &'s ast::ExceptHandler) {
+        let ast::ExceptHandler::ExceptHandler(h) = h;
+        let what = h
+            .type_
+            .as_ref()
+            .map_or("an exception".to_string(), |t| self.src(&**t).to_string());
+        self.conditional(&h.body, format!("except {what}"), Vec::new());
+    }
+
+    fn match_stmt(&mut self, m: &'s ast::StmtMatch) {
+        if self.build.is_none() {
+            return;
+        }
+        let subject = self.expr(&m.subject);
+        let src = self.src(&*m.subject).to_string();
+        for case in &m.cases {
+            let cond = format!("match {src}: case {}", self.src(&case.pattern));
+            self.conditional(&case.body, cond, subject.refs());
+        }
+    }
+
+    fn while_loop(&mut self, w: &'s ast::StmtWhile, stmt: &'s Stmt) {
+        let test = self.expr(&w.test);
+        self.dynamic_body(
+            &w.body,
+            stmt,
+            test,
+            None,
+            "a `while` loop runs a number of times known only at run time",
+        );
+        self.block(&w.orelse);
+    }
+
+    fn loop_items(
+        &mut self,
+        iter: &'s Expr,
+        iterable: &Obj<'s>,
+        _spent: bool,
+    ) -> Option<Vec<Obj<'s>>> {
+        self.literal_items(iter, iterable)
+            .map(|items| items.into_iter().map(Obj::Value).collect())
+    }
+
+    fn unread_loop(&mut self, lp: Unread<'s, Obj<'s>>) {
+        let why = format!(
+            "the loop iterates over `{}`, known only at run time",
+            self.src(&*lp.lp.iter)
+        );
+        self.dynamic_body(&lp.lp.body, lp.stmt, lp.iterable, Some(&lp.lp.target), &why);
+    }
+
+    fn context_mark(&self) -> usize {
+        self.build.as_ref().map_or(0, |b| b.tags.len())
+    }
+
+    fn restore_context(&mut self, mark: usize) {
+        if let Some(b) = self.build.as_mut() {
+            b.tags.truncate(mark);
+        }
+    }
+
+    /// `with tags(...)`: runs made inside carry the tags.
+    fn enter(
+        &mut self,
+        item: &'s ast::WithItem,
+        _sole: bool,
+        _body: &'s [Stmt],
+    ) -> Entered<Obj<'s>> {
+        if let Expr::Call(c) = &item.context_expr
+            && self.symbol(&c.func) == Some(Symbol::Tags)
+        {
+            let tags: Vec<String> = c
+                .arguments
+                .args
+                .iter()
+                .flat_map(|a| self.core.ev.eval(a).string_list())
+                .collect();
+            if let Some(b) = self.build.as_mut() {
+                b.tags.push(tags);
+            }
+            return Entered::Skip;
+        }
+        Entered::Bind(self.expr(&item.context_expr))
+    }
+}
+
 fn collect_allow_failure(obj: &Obj, out: &mut Vec<String>) {
     if let Obj::AllowFailure(inner) = obj {
         out.extend(inner.refs());
@@ -1934,18 +1731,6 @@ fn dedup(refs: &mut Vec<String>) {
 
 fn is_with_options(e: &Expr) -> bool {
     matches!(e, Expr::Call(c) if matches!(&*c.func, Expr::Attribute(a) if a.attr.as_str() == "with_options"))
-}
-
-fn is_main_guard(test: &Expr) -> bool {
-    let Expr::Compare(c) = test else { return false };
-    matches!(&*c.left, Expr::Name(n) if n.id.as_str() == "__name__")
-}
-
-/// True when an expression contains a call (so evaluating it may start runs).
-fn expr_calls_anything(e: &Expr) -> bool {
-    let mut found = false;
-    crate::python::visit::expr(e, &mut |x| found |= matches!(x, Expr::Call(_)));
-    found
 }
 
 /// The sub-expressions evaluated by an operator-like expression.

@@ -1,0 +1,125 @@
+//! The statement shapes every reader reads the same way, one test each, on all three readers.
+
+use crate::frontend::read_source;
+
+/// The node ids of every pipeline read from a source, in order.
+fn nodes(text: &str) -> Vec<String> {
+    let f = read_source("t.py", text);
+    assert!(
+        f.diagnostics.iter().all(|d| d.code != "syntax"),
+        "{:?}",
+        f.diagnostics
+    );
+    f.pipelines
+        .iter()
+        .flat_map(|p| p.nodes.iter().map(|n| n.id.clone()))
+        .collect()
+}
+
+const AIRFLOW: &str = "from airflow.sdk import DAG\nfrom airflow.providers.standard.operators.empty import EmptyOperator\n";
+const PREFECT: &str = "from prefect import flow, task\n@task\ndef t(x): return x\n";
+const DAGSTER: &str = "import dagster as dg\n";
+
+#[test]
+fn a_for_else_body_is_read_by_every_reader() {
+    let airflow = nodes(&format!(
+        "{AIRFLOW}with DAG('d'):\n    for x in ['a']:\n        EmptyOperator(task_id=x)\n    else:\n        EmptyOperator(task_id='after')\n"
+    ));
+    assert_eq!(airflow, ["a", "after"]);
+    let prefect = nodes(&format!(
+        "{PREFECT}@flow\ndef f():\n    for x in [1]:\n        t(x)\n    else:\n        t(0)\n"
+    ));
+    assert_eq!(prefect, ["t", "t-2"]);
+    let dagster = nodes(&format!(
+        "{DAGSTER}for x in [1]:\n    pass\nelse:\n    @dg.asset\n    def after(): return 1\n"
+    ));
+    assert_eq!(dagster, ["after"]);
+}
+
+#[test]
+fn a_try_star_body_is_read_by_every_reader() {
+    let airflow = nodes(&format!(
+        "{AIRFLOW}with DAG('d'):\n    try:\n        EmptyOperator(task_id='a')\n    except* ValueError:\n        pass\n"
+    ));
+    assert_eq!(airflow, ["a"]);
+    let prefect = nodes(&format!(
+        "{PREFECT}@flow\ndef f():\n    try:\n        t(1)\n    except* ValueError:\n        pass\n"
+    ));
+    assert_eq!(prefect, ["t"]);
+    let dagster = nodes(&format!(
+        "{DAGSTER}try:\n    @dg.asset\n    def a(): return 1\nexcept* ValueError:\n    pass\n"
+    ));
+    assert_eq!(dagster, ["a"]);
+}
+
+#[test]
+fn async_for_and_async_with_bodies_are_read_by_every_reader() {
+    let airflow = nodes(&format!(
+        "{AIRFLOW}from airflow.sdk import dag\n@dag(schedule=None)\nasync def d():\n    async for x in ['a']:\n        EmptyOperator(task_id=x)\n    async with ctx():\n        EmptyOperator(task_id='b')\nd()\n"
+    ));
+    assert_eq!(airflow, ["a", "b"]);
+    let prefect = nodes(&format!(
+        "{PREFECT}@flow\nasync def f():\n    async for x in [1]:\n        t(x)\n    async with ctx():\n        t(2)\n"
+    ));
+    assert_eq!(prefect, ["t", "t-2"]);
+}
+
+#[test]
+fn a_starred_target_takes_the_middle_of_what_is_unpacked_in_every_reader() {
+    let airflow = nodes(&format!(
+        "{AIRFLOW}with DAG('d'):\n    first, *rest = [EmptyOperator(task_id=x) for x in ['a', 'b', 'c']]\n    for t in rest:\n        first >> t\n    head, *mid, last = ['x', 'y', 'z', 'w']\n    for m in mid:\n        EmptyOperator(task_id=m + last)\n"
+    ));
+    assert_eq!(airflow, ["a", "b", "c", "yw", "zw"]);
+    let f = read_source(
+        "t.py",
+        &format!(
+            "{AIRFLOW}with DAG('d'):\n    first, *rest = [EmptyOperator(task_id=x) for x in ['a', 'b', 'c']]\n    first >> rest\n"
+        ),
+    );
+    let edges: Vec<(String, String)> = f.pipelines[0]
+        .edges
+        .iter()
+        .map(|e| (e.from.clone(), e.to.clone()))
+        .collect();
+    assert_eq!(edges, [("a".into(), "b".into()), ("a".into(), "c".into())]);
+    let prefect = nodes(&format!(
+        "{PREFECT}@flow\ndef f():\n    *init, last = [1, 2, 3]\n    for x in init:\n        t(x)\n"
+    ));
+    assert_eq!(prefect, ["t", "t-2"]);
+    let dagster = nodes(&format!(
+        "{DAGSTER}first, *rest = ['a', 'b', 'c']\n@dg.asset(name=first)\ndef x(): return 1\n@dg.asset(name=rest[1])\ndef y(): return 1\n"
+    ));
+    assert_eq!(dagster, ["a", "c"]);
+}
+
+#[test]
+fn a_tuple_target_over_a_list_of_runs_takes_one_run_each_in_prefect() {
+    let f = read_source(
+        "t.py",
+        &format!(
+            "{PREFECT}@task\ndef u(a): return a\n@flow\ndef f():\n    a, b = [t(x) for x in [1, 2]]\n    u(a)\n    c, d = t(3)\n    u(d)\n"
+        ),
+    );
+    let p = &f.pipelines[0];
+    let mut edges: Vec<(&str, &str)> = p
+        .edges
+        .iter()
+        .map(|e| (e.from.as_str(), e.to.as_str()))
+        .collect();
+    edges.sort();
+    // `a` is the first run only; both parts of one run's result come from that run.
+    assert_eq!(edges, [("t", "u"), ("t-3", "u-2")]);
+}
+
+#[test]
+fn a_return_outside_any_function_ends_reading_in_every_reader() {
+    // Python refuses such a module; every reader keeps what came before the `return`.
+    let airflow = nodes(&format!(
+        "{AIRFLOW}with DAG('d'):\n    EmptyOperator(task_id='a')\nreturn\nwith DAG('e'):\n    EmptyOperator(task_id='b')\n"
+    ));
+    assert_eq!(airflow, ["a"]);
+    let dagster = nodes(&format!(
+        "{DAGSTER}@dg.asset\ndef a(): return 1\nreturn\n@dg.asset\ndef b(): return 1\n"
+    ));
+    assert_eq!(dagster, ["a"]);
+}

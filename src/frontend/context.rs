@@ -1,10 +1,10 @@
 //! What a reader gets for one file (the parsed module, its imports and constants) and what it
 //! returns.
 
-use crate::python::literal::Evaluator;
 use crate::ir::{Diagnostic, Pipeline};
 use crate::python::ast::Stmt;
 use crate::python::imports::ImportMap;
+use crate::python::literal::Evaluator;
 use crate::python::source::SourceText;
 
 /// What a reader gets: the parsed file with its imports and module constants.

@@ -130,7 +130,9 @@ where
         let mut out = Vec::new();
         for b in self.dags {
             if let Some((span, cut)) = b.edges_cut {
-                self.core.diagnostics.push(super::super::edge_budget(span, cut));
+                self.core
+                    .diagnostics
+                    .push(super::super::edge_budget(span, cut));
             }
             if b.registered {
                 out.push(b.pipeline);

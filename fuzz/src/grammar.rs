@@ -480,7 +480,7 @@ impl Extra {
                 let _ = writeln!(
                     out,
                     "L = [1]\nfor _ in range({}):\n    L = [L, L]",
-                    doublings % 16
+                    doublings % 80
                 );
             }
         }

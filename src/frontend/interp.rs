@@ -37,7 +37,13 @@ pub struct Core<'s, 'a, O> {
     pub diagnostics: Vec<Diagnostic>,
     /// Opaque entries outside any pipeline (the file's first pipeline lists them).
     pub file_opaque: Vec<Opaque>,
+    /// The statement being read (where a budget warning points).
+    pub at: TextRange,
+    /// Whether the file already has its `value-budget` warning.
+    pub value_budget_warned: bool,
 }
+
+pub use crate::python::literal::MAX_BOUND_WEIGHT;
 
 impl<'s, 'a, O> Core<'s, 'a, O> {
     /// A core over a parsed module, with its module constants bound.
@@ -52,7 +58,30 @@ impl<'s, 'a, O> Core<'s, 'a, O> {
             unrolled: 0,
             diagnostics: Vec::new(),
             file_opaque: Vec::new(),
+            at: TextRange::default(),
+            value_budget_warned: false,
         }
+    }
+
+    /// Warns (once per file) that `name` was bound to a value over [`MAX_BOUND_WEIGHT`] at the
+    /// statement being read.
+    pub fn value_too_heavy(&mut self, name: &str) {
+        if std::mem::replace(&mut self.value_budget_warned, true) {
+            return;
+        }
+        let span = self.src.span(self.at);
+        self.diagnostics.push(Diagnostic {
+            severity: Severity::Warning,
+            code: "value-budget".into(),
+            line: Some(span.line),
+            span: Some(span),
+            message: format!(
+                "`{name}` would hold a value of more than {MAX_BOUND_WEIGHT} parts here (built from shared references?); orchmig reads it as unknown from here on, in this and later statements of the file"
+            ),
+            help: Some(
+                "keep module data small and flat, or load it at run time (a file, a Variable); tasks built from it are opaque".into(),
+            ),
+        });
     }
 
     /// Gives the opaque entries outside any pipeline to the first pipeline, ahead of its own.
@@ -309,6 +338,9 @@ pub trait Reader<'s, 'a: 's>: Sized {
     fn core_mut(&mut self) -> &mut Core<'s, 'a, Self::Obj>;
     /// An object holding a plain value.
     fn value(v: Value) -> Self::Obj;
+    /// The weight of an object (its plain values' parts, its references) if it is at most
+    /// `budget`; `None` as soon as it is more. Must stop at the budget however the object nests.
+    fn weight_within(obj: &Self::Obj, budget: usize) -> Option<usize>;
     /// The plain value an object holds, which the literal evaluator may see under its name.
     fn plain(obj: &Self::Obj) -> Option<Value>;
     /// What an expression evaluates to.
@@ -478,6 +510,12 @@ pub trait Reader<'s, 'a: 's>: Sized {
 
     /// Binds a name in the innermost scope; plain values are also seen by the literal evaluator.
     fn bind(&mut self, name: &str, obj: Self::Obj) {
+        let obj = if Self::weight_within(&obj, MAX_BOUND_WEIGHT).is_none() {
+            self.core_mut().value_too_heavy(name);
+            Self::value(Value::Expr(name.to_string()))
+        } else {
+            obj
+        };
         let core = self.core_mut();
         match Self::plain(&obj) {
             Some(v) => {
@@ -559,6 +597,7 @@ pub trait Reader<'s, 'a: 's>: Sized {
 
     /// Runs one statement: every statement kind is dispatched here, once.
     fn stmt(&mut self, stmt: &'s Stmt) {
+        self.core_mut().at = stmt.range();
         match stmt {
             Stmt::Expr(e) => self.expr_stmt(&e.value),
             Stmt::Assign(a) => self.assign(a),

@@ -18,6 +18,10 @@ const MAX_WORK: usize = 200_000;
 const MAX_STR: usize = 1 << 20;
 /// Deepest expression the evaluator walks; deeper ones stay expressions.
 const MAX_DEPTH: usize = 100;
+/// Heaviest value a name may be bound to (see [`weight_within`]: one a node): values built
+/// from shared references (`L = [L, L]` repeated) double at every step, and past this weight
+/// the name is bound to its source text instead (the readers warn `value-budget`).
+pub const MAX_BOUND_WEIGHT: usize = 50_000;
 
 /// Evaluates expressions against imports and bound names.
 pub struct Evaluator<'s, 'a> {
@@ -48,6 +52,12 @@ impl<'s, 'a> Evaluator<'s, 'a> {
             match stmt {
                 Stmt::Assign(s) => {
                     let value = self.eval(&s.value);
+                    let value = if weight_within(&value, MAX_BOUND_WEIGHT).is_some() {
+                        value
+                    } else {
+                        // Too heavy to copy at every use: the readers warn (`value-budget`).
+                        Value::Expr(self.src.slice(s.value.range()).to_string())
+                    };
                     for target in &s.targets {
                         self.bind_target(target, &value);
                     }
@@ -613,7 +623,7 @@ fn range(args: &[Value]) -> Option<Value> {
 /// The weight of a value (one a node, and one more for every 64 bytes of text) if it is at most
 /// `budget`; `None` as soon as it is more. Iterative: the walk stops at the budget whatever the
 /// value's shape.
-fn weight_within(v: &Value, budget: usize) -> Option<usize> {
+pub fn weight_within(v: &Value, budget: usize) -> Option<usize> {
     let mut weight = 0usize;
     let mut todo = vec![v];
     while let Some(v) = todo.pop() {

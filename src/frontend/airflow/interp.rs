@@ -17,6 +17,7 @@ use crate::ir::{
     Pipeline, SensorSpec, Severity, Span, Value,
 };
 use crate::python::imports::last_part;
+use crate::python::literal::weight_within;
 
 /// Most iterations unrolled from one loop.
 const MAX_UNROLL: usize = 10_000;
@@ -1505,6 +1506,14 @@ where
     const MAX_TOTAL_UNROLL: usize = MAX_TOTAL_UNROLL;
 
     value_reader!('s, 'a, Obj<'s>);
+
+    fn weight_within(obj: &Obj<'s>, budget: usize) -> Option<usize> {
+        match obj {
+            Obj::Value(v) => weight_within(v, budget),
+            Obj::Tasks { refs, .. } => Some(refs.len()).filter(|&n| n <= budget),
+            _ => Some(1),
+        }
+    }
 
     fn expr(&mut self, e: &'s Expr) -> Obj<'s> {
         self.expression(e)

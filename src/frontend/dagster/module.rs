@@ -519,6 +519,10 @@ where
         Obj::Value(v)
     }
 
+    fn weight_within(obj: &Obj, budget: usize) -> Option<usize> {
+        obj_weight_within(obj, budget)
+    }
+
     fn plain(obj: &Obj) -> Option<Value> {
         plain_value(obj)
     }
@@ -626,6 +630,28 @@ where
     fn enter(&mut self, _item: &'s ast::WithItem, _sole: bool, _body: &'s [Stmt]) -> Entered<Obj> {
         Entered::Skip
     }
+}
+
+/// The weight of an object if it is at most `budget` (see `python::literal::weight_within`);
+/// iterative, so it stops at the budget however deep lists nest.
+fn obj_weight_within(obj: &Obj, budget: usize) -> Option<usize> {
+    let mut weight = 0usize;
+    let mut todo = vec![obj];
+    while let Some(o) = todo.pop() {
+        weight += match o {
+            Obj::Value(v) => crate::python::literal::weight_within(v, budget - weight.min(budget))?,
+            Obj::List(items) => {
+                todo.extend(items);
+                1
+            }
+            Obj::Assets(v) | Obj::Checks(v) => v.len().max(1),
+            _ => 1,
+        };
+        if weight > budget {
+            return None;
+        }
+    }
+    Some(weight)
 }
 
 /// The plain value of an object made only of values (a list of constants, …).

@@ -19,6 +19,7 @@ use crate::ir::{
     Deployment, Diagnostic, Edge, EdgeKind, Framework, Group, GroupKind, MappedArg, Mapping, Node,
     NodeKind, Opaque, Param, Partitions, Pipeline, Policy, Severity, Span, Value,
 };
+use crate::python::literal::weight_within;
 
 /// Most iterations unrolled from one loop over a literal; longer loops are read once.
 pub const MAX_UNROLL: usize = 100;
@@ -1541,6 +1542,16 @@ where
     const MAX_TOTAL_UNROLL: usize = MAX_TOTAL_UNROLL;
 
     value_reader!('s, 'a, Obj<'s>);
+
+    fn weight_within(obj: &Obj<'s>, budget: usize) -> Option<usize> {
+        match obj {
+            Obj::Value(v) => weight_within(v, budget),
+            Obj::Runs { refs, .. } => Some(refs.len()).filter(|&n| n <= budget),
+            Obj::Deployments(d) => Some(d.len()).filter(|&n| n <= budget),
+            Obj::Unmapped(o) | Obj::AllowFailure(o) => Self::weight_within(o, budget),
+            _ => Some(1),
+        }
+    }
 
     fn expr(&mut self, e: &'s Expr) -> Obj<'s> {
         self.expression(e)

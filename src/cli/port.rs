@@ -6,8 +6,8 @@ use super::args::Format;
 use super::input::report_reading;
 use super::output::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, write_stdout};
 use super::ui::print_path_error;
-use crate::emit::{Target, port_file};
-use crate::report::{Fidelity, Report, Translations};
+use crate::emit::port_file;
+use crate::report::{Fidelity, Report};
 
 /// What `orchmig port` was asked to do.
 pub struct PortArgs<'a> {
@@ -31,16 +31,9 @@ pub struct PortArgs<'a> {
 
 /// Runs `orchmig port`; returns the exit code.
 pub fn run(a: PortArgs) -> i32 {
-    let target = match Target::parse(a.to) {
+    let target = match super::ui::target_or_exit(a.to) {
         Ok(t) => t,
-        Err(e) => {
-            print_path_error(
-                &format!("--to {}", a.to),
-                &e,
-                "pass --to airflow, dagster or prefect",
-            );
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     let fail_on = match a.fail_on.map(|f| (f, Fidelity::parse(f))) {
         Some((_, Some(Fidelity::Exact))) | Some((_, None)) => {
@@ -54,12 +47,9 @@ pub fn run(a: PortArgs) -> i32 {
         Some((_, f)) => f,
         None => None,
     };
-    let table = match Translations::builtin() {
+    let table = match super::ui::translations_or_exit() {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!("{}", e.render());
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     if let Some(out) = a.out
         && let Some(bad) = a.paths.iter().find(|p| p.is_dir() && is_inside(out, p))

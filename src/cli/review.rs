@@ -257,12 +257,9 @@ pub fn run(paths: &[PathBuf], out: &Path, force: bool) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let table = match Translations::builtin() {
+    let table = match super::ui::translations_or_exit() {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!("{}", e.render());
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     let (estate, code) = read_reporting(paths);
     if code == EXIT_USAGE {

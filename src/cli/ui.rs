@@ -96,6 +96,26 @@ pub fn print_path_error(path: &str, message: &str, help: &str) {
     eprintln!("{}", crate::diag::path_error(path, message, help));
 }
 
+/// The target `--to` names, or its error printed and the usage exit code.
+pub fn target_or_exit(to: &str) -> Result<crate::emit::Target, i32> {
+    crate::emit::Target::parse(to).map_err(|e| {
+        print_path_error(
+            &format!("--to {to}"),
+            &e,
+            "pass --to airflow, dagster or prefect",
+        );
+        super::output::EXIT_USAGE
+    })
+}
+
+/// The built-in translation table, or its error printed and the usage exit code.
+pub fn translations_or_exit() -> Result<crate::report::Translations, i32> {
+    crate::report::Translations::builtin().map_err(|e| {
+        eprintln!("{}", e.render());
+        super::output::EXIT_USAGE
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

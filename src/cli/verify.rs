@@ -7,9 +7,7 @@ use super::args::Format;
 use super::input::{collect_files, report_reading};
 use super::output::{EXIT_FINDINGS, EXIT_USAGE, write_stdout};
 use super::ui::{note, print_path_error};
-use crate::emit::Target;
 use crate::ir::SourceFile;
-use crate::report::Translations;
 use crate::verify::check::{Options, render, verify_file};
 
 /// What `orchmig verify` was asked.
@@ -32,16 +30,9 @@ pub struct VerifyArgs {
 
 /// Runs `orchmig verify`; returns the exit code.
 pub fn run(a: VerifyArgs) -> i32 {
-    let target = match Target::parse(&a.to) {
+    let target = match super::ui::target_or_exit(&a.to) {
         Ok(t) => t,
-        Err(e) => {
-            print_path_error(
-                &format!("--to {}", a.to),
-                &e,
-                "pass --to airflow, dagster or prefect",
-            );
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     if !matches!(a.runner.as_str(), "dry" | "python") {
         print_path_error(
@@ -51,12 +42,9 @@ pub fn run(a: VerifyArgs) -> i32 {
         );
         return EXIT_USAGE;
     }
-    let table = match Translations::builtin() {
+    let table = match super::ui::translations_or_exit() {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!("{}", e.render());
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     if !a.path.exists() {
         print_path_error(

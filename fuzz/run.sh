@@ -27,10 +27,13 @@ done
 
 mkdir -p logs
 declare -A max_len=([read_bytes]=262144 [read_grammar]=65536 [port_estate]=65536)
-cargo +nightly fuzz build -O
+# One build (skipped with ORCHMIG_FUZZ_NO_BUILD=1, to reuse the last one), then the binaries.
+[ "${ORCHMIG_FUZZ_NO_BUILD:-0}" = 1 ] || cargo +nightly fuzz build -O
+bin="target/x86_64-unknown-linux-gnu/release"
 fuzz_one() {
     local t="$1"
-    nice -n 19 cargo +nightly fuzz run -O "$t" "corpus/$t" -- \
+    mkdir -p "artifacts/$t"
+    nice -n 19 "$bin/$t" -artifact_prefix="artifacts/$t/" "corpus/$t" \
         -max_total_time="$secs" -rss_limit_mb=4096 -timeout=60 \
         -max_len="${max_len[$t]}" -close_fd_mask=1 -print_final_stats=1 > "logs/$t.log" 2>&1 \
         || echo "!! $t stopped with a finding: see logs/$t.log and artifacts/$t/"

@@ -76,7 +76,7 @@ impl<'s, 'a, O> Core<'s, 'a, O> {
             line: Some(span.line),
             span: Some(span),
             message: format!(
-                "`{name}` would hold a value of more than {MAX_BOUND_WEIGHT} parts here (built from shared references?); orchmig reads it as unknown from here on, in this and later statements of the file"
+                "`{name}` would hold a value of more than {MAX_BOUND_WEIGHT} parts here (a very large literal, or one built from shared references such as `L = [L, L]`); orchmig reads it as unknown from here on, in this and later statements of the file"
             ),
             help: Some(
                 "keep module data small and flat, or load it at run time (a file, a Variable); tasks built from it are opaque".into(),

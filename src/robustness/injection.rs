@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use crate::python::ast::{
-    self, Alias, ExceptHandler, Expr, Parameter, Stmt, Suite,
+    self, Alias, ExceptHandler, Expr, Parameter, Ranged, Stmt, Suite,
     visitor::{self, Visitor},
 };
 
@@ -127,17 +127,33 @@ pub fn raw_control(text: &str) -> Option<(usize, char)> {
     })
 }
 
-/// [`raw_control`], except on lines the port copied from the input as they are (a step body
-/// keeps the user's own bytes, control characters in its strings included: that is faithful,
-/// not injected).
+/// [`raw_control`], except inside source the port copied from the input as it is: a line, or
+/// a token (a string, an f-string part, a comment) that a writer moved into new code. A step
+/// body keeps the user's own bytes, control characters in its strings included: that is
+/// faithful, not injected. A literal a writer makes from a name escapes them.
 pub fn raw_control_not_copied(output: &str, input: &str) -> Option<(usize, char)> {
     let copied: HashSet<&str> = input.lines().map(str::trim).collect();
+    let tokens = ruff_python_parser::parse_unchecked(
+        output,
+        ruff_python_parser::ParseOptions::from(ruff_python_parser::Mode::Module),
+    );
+    let in_copied_token = |at: usize| {
+        tokens.tokens().iter().any(|t| {
+            let (start, end) = (usize::from(t.start()), usize::from(t.end()));
+            start <= at && at < end && output.get(start..end).is_some_and(|s| input.contains(s))
+        })
+    };
     let mut start = 0;
     for line in output.split_inclusive('\n') {
-        if let Some((at, c)) = raw_control(line)
-            && !copied.contains(line.trim())
-        {
-            return Some((start + at, c));
+        let mut rest = line;
+        let mut offset = start;
+        while let Some((at, c)) = raw_control(rest) {
+            if !copied.contains(line.trim()) && !in_copied_token(offset + at) {
+                return Some((offset + at, c));
+            }
+            let skip = at + c.len_utf8();
+            rest = &rest[skip..];
+            offset += skip;
         }
         start += line.len();
     }
@@ -258,8 +274,10 @@ mod tests {
             None
         );
         assert_eq!(
-            raw_control_not_copied("# x\nname = 'a\u{1}b'\n", input),
+            raw_control_not_copied("# x\nname = 'a\u{1}c'\n", input),
             Some((13, '\u{1}'))
         );
+        // A string token of the input moved into a new call keeps its bytes too.
+        assert_eq!(raw_control_not_copied("x = md('a\u{1}b')\n", input), None);
     }
 }

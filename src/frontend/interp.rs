@@ -432,8 +432,20 @@ pub trait Reader<'s, 'a: 's>: Sized {
     /// One `except` clause of a `try` statement.
     fn except_handler(&mut self, _h: &'s ast::ExceptHandler) {}
 
-    /// A `match` statement.
-    fn match_stmt(&mut self, _m: &'s ast::StmtMatch) {}
+    /// A `match` statement, whose subject is not known statically: every case body is read,
+    /// under an opaque `conditional` entry where they build something (as an unknown `if`).
+    fn match_stmt(&mut self, m: &'s ast::StmtMatch) {
+        if m.cases.iter().any(|c| self.builds_in(&c.body)) {
+            self.opaque(
+                "conditional",
+                &*m.subject,
+                "the match subject is not known statically; every case was read".into(),
+            );
+        }
+        for case in &m.cases {
+            self.block(&case.body);
+        }
+    }
 
     /// What a `while` loop's opaque entry says is not read.
     const WHILE_UNREAD: &'static str = "its body was not read";

@@ -123,3 +123,35 @@ fn a_return_outside_any_function_ends_reading_in_every_reader() {
     ));
     assert_eq!(dagster, ["a"]);
 }
+
+/// A `match` over a value known only at run time: every reader reads every case (Airflow and
+/// Dagster used to drop the tasks and assets inside silently) and says so in an opaque entry.
+#[test]
+fn match_case_bodies_are_read_by_every_reader_with_an_opaque_entry() {
+    let read = |text: String| {
+        let f = read_source("t.py", &text);
+        let ids: Vec<String> = f
+            .pipelines
+            .iter()
+            .flat_map(|p| p.nodes.iter().map(|n| n.id.clone()))
+            .collect();
+        let conditional = f
+            .pipelines
+            .iter()
+            .flat_map(|p| &p.opaque)
+            .any(|o| o.kind == "conditional");
+        (ids, conditional)
+    };
+    let airflow = read(format!(
+        "{AIRFLOW}import os\nwith DAG('d'):\n    match os.environ.get('M'):\n        case 'a':\n            EmptyOperator(task_id='a')\n        case _:\n            EmptyOperator(task_id='b')\n"
+    ));
+    assert_eq!(airflow, (vec!["a".to_string(), "b".to_string()], true));
+    let dagster = read(format!(
+        "{DAGSTER}import os\nmatch os.environ.get('M'):\n    case 'a':\n        @dg.asset\n        def a(): return 1\n    case _:\n        @dg.asset\n        def b(): return 1\n"
+    ));
+    assert_eq!(dagster, (vec!["a".to_string(), "b".to_string()], true));
+    let prefect = read(format!(
+        "{PREFECT}import os\n@flow\ndef f():\n    match os.environ.get('M'):\n        case 'a':\n            t(1)\n        case _:\n            t(2)\n"
+    ));
+    assert_eq!(prefect.0, ["t", "t-2"]);
+}

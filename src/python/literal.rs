@@ -483,15 +483,9 @@ impl<'s, 'a> Evaluator<'s, 'a> {
     }
 }
 
-const TIMEDELTA_POSITIONAL: &[&str] = &[
-    "days",
-    "seconds",
-    "microseconds",
-    "milliseconds",
-    "minutes",
-    "hours",
-    "weeks",
-];
+/// `datetime.timedelta`'s positional parameters: the first seven of pendulum's `duration`.
+const TIMEDELTA_POSITIONAL: &[&str] = DURATION_POSITIONAL.split_at(7).0;
+/// `pendulum.duration`'s positional parameters.
 const DURATION_POSITIONAL: &[&str] = &[
     "days",
     "seconds",

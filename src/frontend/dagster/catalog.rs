@@ -37,6 +37,27 @@ pub struct AssetDef {
     pub opaque: Vec<Opaque>,
 }
 
+impl AssetDef {
+    /// An asset with no key, group `default` and nothing declared yet around `node`;
+    /// `external` for specs materialised elsewhere.
+    pub fn new(node: Node, definition: usize, external: bool) -> AssetDef {
+        AssetDef {
+            key: Vec::new(),
+            node,
+            group: "default".into(),
+            deps: Vec::new(),
+            tags: BTreeMap::new(),
+            kinds: Vec::new(),
+            owners: Vec::new(),
+            partitions: None,
+            definition,
+            external,
+            checks: Vec::new(),
+            opaque: Vec::new(),
+        }
+    }
+}
+
 /// An upstream dependency of an asset.
 #[derive(Debug, Clone)]
 pub struct Dep {

@@ -11,20 +11,7 @@ where
         let mut node = Node::new("", NodeKind::Asset, span);
         node.callable = Some(def.to_callable(self.ctx.src));
         node.description = def.docstring();
-        AssetDef {
-            key: Vec::new(),
-            node,
-            group: "default".into(),
-            deps: Vec::new(),
-            tags: BTreeMap::new(),
-            kinds: Vec::new(),
-            owners: Vec::new(),
-            partitions: None,
-            definition,
-            external: false,
-            checks: Vec::new(),
-            opaque: Vec::new(),
-        }
+        AssetDef::new(node, definition, false)
     }
 
     /// Applies an option shared by `@asset`, `@multi_asset`, `AssetOut` and `AssetSpec`.

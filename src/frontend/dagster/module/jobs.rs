@@ -201,7 +201,14 @@ where
     pub(super) fn job(&mut self, def: FunctionDef<'s>, call: Option<&'s ast::ExprCall>) -> Obj {
         let mut j = self.new_job(def.name.to_string(), JobKind::Ops(def), def.range);
         j.description = def.docstring();
-        for (k, e) in self.keywords(call) {
+        let args = self.keywords(call);
+        self.add_op_job(j, args)
+    }
+
+    /// Applies a `@job`/`to_job` call's arguments (`name=` and the job options) to an op job
+    /// and adds it to the catalog.
+    fn add_op_job(&mut self, mut j: JobDef<'s>, args: Vec<(&'s str, &'s Expr)>) -> Obj {
+        for (k, e) in args {
             if k == "name" {
                 if let Value::Str(s) = self.core.ev.eval(e) {
                     j.name = s;
@@ -220,17 +227,8 @@ where
         j.description = graph.description.clone();
         j.extra
             .insert("graph".into(), Value::Str(graph.name.clone()));
-        for (k, e) in self.arguments(Some(c), &["name"]) {
-            if k == "name" {
-                if let Value::Str(s) = self.core.ev.eval(e) {
-                    j.name = s;
-                }
-                continue;
-            }
-            self.job_option(&mut j, k, e);
-        }
-        self.cat.jobs.push(j);
-        Obj::Job(self.cat.jobs.len() - 1)
+        let args = self.arguments(Some(c), &["name"]);
+        self.add_op_job(j, args)
     }
 
     pub(super) fn define_asset_job(&mut self, c: &'s ast::ExprCall) -> Obj {

@@ -205,20 +205,11 @@ where
     pub(super) fn asset_spec(&mut self, c: &'s ast::ExprCall) -> Obj {
         let definition = self.next_definition();
         let span = self.span(c.range());
-        let mut a = AssetDef {
-            key: Vec::new(),
-            node: Node::new("", NodeKind::ExternalAsset, span),
-            group: "default".into(),
-            deps: Vec::new(),
-            tags: BTreeMap::new(),
-            kinds: Vec::new(),
-            owners: Vec::new(),
-            partitions: None,
+        let mut a = AssetDef::new(
+            Node::new("", NodeKind::ExternalAsset, span),
             definition,
-            external: true,
-            checks: Vec::new(),
-            opaque: Vec::new(),
-        };
+            true,
+        );
         let args = self.arguments(Some(c), &["key"]);
         for (k, e) in args {
             match k {

@@ -307,9 +307,10 @@ fn out_writes_files_and_check_gates_ci() {
     assert!(out.join("daily_sales_etl.py").exists());
     assert!(out.join("orchmig-report.md").exists());
     assert!(out.join("orchmig-report.json").exists());
-    // Up to date: exit 0, no diff.
-    orchmig()
-        .args([
+    // `port corpus/prefect --to airflow --out … --check`, run at each stage below.
+    let check = || {
+        let mut c = orchmig();
+        c.args([
             "port",
             "corpus/prefect",
             "--to",
@@ -317,22 +318,17 @@ fn out_writes_files_and_check_gates_ci() {
             "--out",
             out_s,
             "--check",
-        ])
+        ]);
+        c
+    };
+    // Up to date: exit 0, no diff.
+    check()
         .assert()
         .success()
         .stdout(predicate::str::is_empty());
     // Stale: exit 1 with a unified diff naming the file.
     std::fs::write(out.join("daily_sales_etl.py"), "# edited by hand\n").unwrap();
-    orchmig()
-        .args([
-            "port",
-            "corpus/prefect",
-            "--to",
-            "airflow",
-            "--out",
-            out_s,
-            "--check",
-        ])
+    check()
         .assert()
         .code(1)
         .stdout(
@@ -348,22 +344,10 @@ fn out_writes_files_and_check_gates_ci() {
     )
     .unwrap();
     std::fs::write(out.join("notes.py"), "# the user's own file\n").unwrap();
-    orchmig()
-        .args([
-            "port",
-            "corpus/prefect",
-            "--to",
-            "airflow",
-            "--out",
-            out_s,
-            "--check",
-        ])
-        .assert()
-        .code(1)
-        .stdout(
-            predicate::str::contains("removed_flow.py: orphaned")
-                .and(predicate::str::contains("notes.py").not()),
-        );
+    check().assert().code(1).stdout(
+        predicate::str::contains("removed_flow.py: orphaned")
+            .and(predicate::str::contains("notes.py").not()),
+    );
     std::fs::remove_file(out.join("removed_flow.py")).unwrap();
     std::fs::remove_file(out.join("notes.py")).unwrap();
     // Never overwritten without --force; --force overwrites.

@@ -16,11 +16,6 @@ const HEADERS: [&str; 6] = [
     "from airflow import DAG\nfrom airflow.operators.python import PythonOperator\nfrom datetime import timedelta\n",
 ];
 
-/// The fuzzer's bytes with the import header chosen by the first byte in front of the rest.
-pub fn with_header(data: &[u8]) -> Vec<u8> {
-    named(data).1
-}
-
 /// The file a `read_bytes` input stands for: the first byte picks the import header, the
 /// second gives the length of the file name that follows (any bytes: line ends, quotes, `..`),
 /// and the rest is the file's text.

@@ -9,18 +9,10 @@ use crate::python::ast::{
     visitor::{self, Visitor},
 };
 
-/// Builtins that run or load code: calling one needs the input's code to name it too.
-const DANGEROUS_BUILTINS: [&str; 6] = [
-    "__import__",
-    "eval",
-    "exec",
-    "compile",
-    "open",
-    "breakpoint",
-];
-
-/// Python's builtins, callable in any port without a definition.
-const BUILTINS: [&str; 52] = [
+/// Python's builtins a port may call without defining them. Those that run or load code
+/// (`__import__`, `eval`, `exec`, `compile`, `open`, `breakpoint`) are left out on purpose:
+/// calling one needs the input's own code to name it.
+const HARMLESS_BUILTINS: &[&str] = &[
     "abs",
     "all",
     "any",
@@ -42,6 +34,7 @@ const BUILTINS: [&str; 52] = [
     "float",
     "format",
     "frozenset",
+    "getattr",
     "globals",
     "hasattr",
     "hash",
@@ -57,6 +50,7 @@ const BUILTINS: [&str; 52] = [
     "locals",
     "map",
     "max",
+    "memoryview",
     "min",
     "next",
     "object",
@@ -70,23 +64,17 @@ const BUILTINS: [&str; 52] = [
     "reversed",
     "round",
     "set",
+    "setattr",
+    "slice",
     "sorted",
     "staticmethod",
     "str",
-];
-
-/// More builtins (split only to keep the lists readable).
-const MORE_BUILTINS: [&str; 10] = [
     "sum",
     "super",
     "tuple",
     "type",
     "vars",
     "zip",
-    "slice",
-    "memoryview",
-    "getattr",
-    "setattr",
 ];
 
 /// Every identifier the input's code itself contains (names, attributes, definitions,
@@ -102,10 +90,7 @@ pub fn code_words(suite: &Suite) -> HashSet<String> {
 pub fn foreign_calls(output: &Suite, input_words: &HashSet<String>) -> Vec<String> {
     let mut w = Words::default();
     w.visit_body(output);
-    let harmless = |n: &str| {
-        (BUILTINS.contains(&n) || MORE_BUILTINS.contains(&n) || n.ends_with("Error"))
-            && !DANGEROUS_BUILTINS.contains(&n)
-    };
+    let harmless = |n: &str| HARMLESS_BUILTINS.contains(&n) || n.ends_with("Error");
     let mut found: Vec<String> = w
         .callees
         .into_iter()
@@ -132,6 +117,9 @@ pub fn raw_control(text: &str) -> Option<(usize, char)> {
 /// body keeps the user's own bytes, control characters in its strings included: that is
 /// faithful, not injected. A literal a writer makes from a name escapes them.
 pub fn raw_control_not_copied(output: &str, input: &str) -> Option<(usize, char)> {
+    // The common case costs one scan: the input's lines and the output's tokens are only
+    // looked at when there is a control character to explain.
+    raw_control(output)?;
     let copied: HashSet<&str> = input.lines().map(str::trim).collect();
     let tokens = ruff_python_parser::parse_unchecked(
         output,

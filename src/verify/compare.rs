@@ -168,8 +168,9 @@ impl<'l> Declared<'l> {
     /// True when a non-exact entry is about this subject (or a part of it, `subject.param`) and,
     /// if prefixes are given, its construct starts with one of them.
     pub fn about(&self, subject: &str, prefixes: &[&str]) -> bool {
-        [subject.to_string(), Self::normal_key(subject)]
-            .iter()
+        let normal = Self::normal_key(subject);
+        [subject, normal.as_str()]
+            .into_iter()
             .filter_map(|k| self.by_key.get(k))
             .flatten()
             .any(|&i| {

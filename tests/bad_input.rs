@@ -136,6 +136,13 @@ fn syntax_errors_of_several_kinds_name_their_line() {
         "syntax_token.py:6",
         "invalid Python syntax: invalid syntax",
     );
+    // Parses, but CPython refuses to compile it: read as is, its port would not import.
+    analyze_and_ir(
+        "tests/bad/syntax_return_outside.py",
+        1,
+        "syntax_return_outside.py:15",
+        "invalid Python syntax: 'return' outside function",
+    );
 }
 
 /// Python 3.12 f-strings (PEP 701: the outer quote reused inside a field, `=`, a comment in a

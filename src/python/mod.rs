@@ -2,6 +2,7 @@
 //! the AST visitor, import resolution and literal evaluation the readers share, and the printing
 //! side (literals, identifiers, calls) the writers and the executor share.
 
+pub mod compile_checks;
 pub mod imports;
 pub mod literal;
 pub mod parse;

@@ -21,17 +21,13 @@ pub const MAX_EXPR_DEPTH: usize = 1000;
 pub fn parse_module(src: &SourceText) -> Result<Suite, Diagnostic> {
     if let Some(offset) = src.text.find('\0') {
         // CPython refuses the whole file, even when the NUL byte is inside a string or comment.
-        let offset = offset as u32;
-        return Err(Diagnostic {
-            severity: Severity::Error,
-            code: "syntax".into(),
-            line: Some(src.line_of(offset)),
-            span: Some(point(src, offset)),
-            message: "invalid Python syntax: source code cannot contain null bytes".into(),
-            help: Some(
-                "remove the NUL byte (CPython refuses to compile the file too); the other files were still read".into(),
-            ),
-        });
+        let help = "remove the NUL byte (CPython refuses to compile the file too); the other files were still read";
+        return Err(syntax_error(
+            src,
+            offset as u32,
+            "source code cannot contain null bytes",
+            help,
+        ));
     }
     if let Some((offset, depth)) = too_deep(src.text) {
         return Err(too_deep_error(
@@ -73,17 +69,8 @@ pub fn parse_module(src: &SourceText) -> Result<Suite, Diagnostic> {
             }
             _ => (err.location.start(), python_message(src, err)),
         };
-        let offset = u32::from(offset);
-        return Err(Diagnostic {
-            severity: Severity::Error,
-            code: "syntax".into(),
-            line: Some(src.line_of(offset)),
-            span: Some(point(src, offset)),
-            message: format!("invalid Python syntax: {what}"),
-            help: Some(
-                "fix the syntax error (python -m py_compile FILE shows it too); the other files were still read".into(),
-            ),
-        });
+        let help = "fix the syntax error (python -m py_compile FILE shows it too); the other files were still read";
+        return Err(syntax_error(src, u32::from(offset), &what, help));
     }
     let Some(module) = parsed.try_into_module() else {
         unreachable!("a module parse gives a module")
@@ -97,7 +84,23 @@ pub fn parse_module(src: &SourceText) -> Result<Suite, Diagnostic> {
             format!("expression nesting reaches {depth} levels (limit {MAX_EXPR_DEPTH})"),
         ));
     }
+    if let Some((offset, what)) = super::compile_checks::first_compile_error(&suite) {
+        let help = "CPython parses this file but refuses to compile it (python -m py_compile FILE shows it too); the other files were still read";
+        return Err(syntax_error(src, u32::from(offset), what, help));
+    }
     Ok(suite)
+}
+
+/// A syntax error at `offset`, worded as CPython words it.
+fn syntax_error(src: &SourceText, offset: u32, what: &str, help: &str) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Error,
+        code: "syntax".into(),
+        line: Some(src.line_of(offset)),
+        span: Some(point(src, offset)),
+        message: format!("invalid Python syntax: {what}"),
+        help: Some(help.into()),
+    }
 }
 
 /// The error for input nested too deep to parse or walk, at `offset`.

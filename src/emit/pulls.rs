@@ -67,7 +67,7 @@ fn pass_node(p: &mut Pipeline, k: usize, edges: &mut Edges) -> Vec<(Pull, String
     };
     let body = callable.body.clone();
     let src = SourceText::new("<body>", &body);
-    let Ok(suite) = parse::parse_module(&src) else {
+    let Ok(suite) = parse::parse_body(&src) else {
         return Vec::new();
     };
     let calls = crate::python::visit::method_calls(&suite, crate::ir::PULL_METHOD);

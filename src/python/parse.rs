@@ -19,6 +19,18 @@ pub const MAX_EXPR_DEPTH: usize = 1000;
 
 /// Parses a module, or explains why it cannot be parsed.
 pub fn parse_module(src: &SourceText) -> Result<Suite, Diagnostic> {
+    parse(src, true)
+}
+
+/// Parses the text of a function body already read from a parsed module (dedented): as a
+/// module, except that `return`, `yield` and `await` are where a body may have them.
+pub fn parse_body(src: &SourceText) -> Result<Suite, Diagnostic> {
+    parse(src, false)
+}
+
+/// Parses `src` as a module; `compile_checks` adds the errors CPython raises only when it
+/// compiles a whole module.
+fn parse(src: &SourceText, compile_checks: bool) -> Result<Suite, Diagnostic> {
     if let Some(offset) = src.text.find('\0') {
         // CPython refuses the whole file, even when the NUL byte is inside a string or comment.
         let help = "remove the NUL byte (CPython refuses to compile the file too); the other files were still read";
@@ -84,7 +96,10 @@ pub fn parse_module(src: &SourceText) -> Result<Suite, Diagnostic> {
             format!("expression nesting reaches {depth} levels (limit {MAX_EXPR_DEPTH})"),
         ));
     }
-    if let Some((offset, what)) = super::compile_checks::first_compile_error(&suite) {
+    if let Some((offset, what)) = compile_checks
+        .then(|| super::compile_checks::first_compile_error(&suite))
+        .flatten()
+    {
         let help = "CPython parses this file but refuses to compile it (python -m py_compile FILE shows it too); the other files were still read";
         return Err(syntax_error(src, u32::from(offset), what, help));
     }

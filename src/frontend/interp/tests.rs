@@ -112,16 +112,23 @@ fn a_tuple_target_over_a_list_of_runs_takes_one_run_each_in_prefect() {
 }
 
 #[test]
-fn a_return_outside_any_function_ends_reading_in_every_reader() {
-    // Python refuses such a module; every reader keeps what came before the `return`.
-    let airflow = nodes(&format!(
-        "{AIRFLOW}with DAG('d'):\n    EmptyOperator(task_id='a')\nreturn\nwith DAG('e'):\n    EmptyOperator(task_id='b')\n"
-    ));
-    assert_eq!(airflow, ["a"]);
-    let dagster = nodes(&format!(
-        "{DAGSTER}@dg.asset\ndef a(): return 1\nreturn\n@dg.asset\ndef b(): return 1\n"
-    ));
-    assert_eq!(dagster, ["a"]);
+fn a_return_outside_any_function_is_a_syntax_error_in_every_reader() {
+    // Python refuses to compile such a module, so no reader reads (or ports) any of it.
+    for text in [
+        format!("{AIRFLOW}with DAG('d'):\n    EmptyOperator(task_id='a')\nreturn\n"),
+        format!("{DAGSTER}@dg.asset\ndef a(): return 1\nreturn\n"),
+        format!("{PREFECT}@flow\ndef f():\n    t(1)\nreturn\n"),
+    ] {
+        let f = read_source("t.py", &text);
+        assert!(f.pipelines.is_empty(), "{text}");
+        let d = f.diagnostics.iter().find(|d| d.code == "syntax").unwrap();
+        assert!(
+            d.message.ends_with("'return' outside function"),
+            "{}",
+            d.message
+        );
+        assert_eq!(d.line, Some(text.lines().count() as u32), "{text}");
+    }
 }
 
 /// A `match` over a value known only at run time: every reader reads every case (Airflow and

@@ -233,7 +233,7 @@ pub fn rewrite(body: &str, from: Framework, to: Framework) -> Rewritten {
         for alias in ["dg.", "dagster.", "prefect.", "af."] {
             let prefixed = format!("{alias}{}", r.pattern);
             if out.body.contains(&prefixed) {
-                out.body = out.body.replace(&prefixed, r.pattern);
+                out.body = replace_words(&out.body, &prefixed, r.pattern);
             }
         }
     }
@@ -242,7 +242,9 @@ pub fn rewrite(body: &str, from: Framework, to: Framework) -> Rewritten {
         prefect_calls(&mut out, to);
     }
     for r in RULES {
-        if !out.body.contains(r.pattern) {
+        // Whole names in code only: `mydg.MaterializeResult(` and a pattern inside a string
+        // literal stay as written.
+        if !has_word(&out.body, r.pattern) {
             continue;
         }
         let replacement = match to {
@@ -254,7 +256,7 @@ pub fn rewrite(body: &str, from: Framework, to: Framework) -> Rewritten {
             out.partition_key = true;
         }
         if let Some(new) = replacement {
-            out.body = out.body.replace(r.pattern, new);
+            out.body = replace_words(&out.body, r.pattern, new);
             for (need, fw) in r.need {
                 if *fw == to && !out.needs.contains(need) {
                     out.needs.push(need);
@@ -800,6 +802,20 @@ mod tests {
         assert!(r.partition_key);
         assert!(!r.uses_context);
         assert!(r.needs.contains(&"_check_result"));
+    }
+
+    #[test]
+    fn only_whole_names_in_code_are_rewritten() {
+        // The fuzzer's finding: `yiel60dg.MaterializeResult(` became a call of `yiel60dict`.
+        let r = rewrite(
+            "mydg.MaterializeResult(a=1)\nlog('dg.MaterializeResult(')\nreturn dg.MaterializeResult(b=2)\n",
+            Framework::Dagster,
+            Framework::Airflow,
+        );
+        assert_eq!(
+            r.body,
+            "mydg.MaterializeResult(a=1)\nlog('dg.MaterializeResult(')\nreturn dict(b=2)\n"
+        );
     }
 
     #[test]

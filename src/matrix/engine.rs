@@ -97,6 +97,9 @@ pub struct Engine<'m> {
     pub matrix: &'m Matrix,
     rules: Vec<Expression<'m, 'm>>,
     costs: Vec<Expression<'m, 'm>>,
+    /// Every rule condition then every cost condition as one list expression: one evaluation
+    /// per pipeline instead of one per condition (each sets up minijinja's machine).
+    all: Expression<'m, 'm>,
 }
 
 /// A minijinja environment for rule conditions.
@@ -142,10 +145,32 @@ impl<'m> Engine<'m> {
                     .map_err(|e| condition_error(matrix, &c.when, &c.id, &e))?,
             );
         }
+        let conditions: Vec<String> = (matrix.rules.iter().map(|r| &r.when))
+            .chain(matrix.costs.iter().map(|c| &c.when))
+            .map(|w| format!("({})", w.get_ref()))
+            .collect();
+        // Each condition compiled on its own above, so the list compiles too.
+        let all = env
+            .compile_expression_owned(format!("[{}]", conditions.join(", ")))
+            .map_err(|e| {
+                let (file, text) = matrix
+                    .sources
+                    .get("rules.toml")
+                    .cloned()
+                    .unwrap_or_default();
+                MatrixError {
+                    file,
+                    text,
+                    span: None,
+                    message: format!("the rule conditions do not combine into one list: {e}"),
+                    help: "a condition must be one expression (no unbalanced brackets)".into(),
+                }
+            })?;
         let engine = Engine {
             matrix,
             rules,
             costs,
+            all,
         };
         // Evaluate every condition once on an empty pipeline, so unknown feature names fail here.
         let probe = features(&Pipeline::default());
@@ -167,6 +192,21 @@ impl<'m> Engine<'m> {
 
     fn fired(&self, f: &Features) -> Result<(Vec<usize>, Vec<usize>), MatrixError> {
         let ctx = minijinja::Value::from(minijinja::value::Serde(f));
+        let n = self.rules.len();
+        if let Ok(list) = self.all.eval(ctx.clone())
+            && let Ok(values) = list.try_iter()
+        {
+            let fired: Vec<bool> = values.map(|v| v.is_true()).collect();
+            if fired.len() == n + self.costs.len() {
+                let rules = (0..n).filter(|&i| fired[i]).collect();
+                let costs = (n..fired.len())
+                    .filter(|&i| fired[i])
+                    .map(|i| i - n)
+                    .collect();
+                return Ok((rules, costs));
+            }
+        }
+        // One condition failed: evaluate them one by one to name it.
         let mut rules = Vec::new();
         for (i, (r, e)) in self.matrix.rules.iter().zip(&self.rules).enumerate() {
             if self.eval(e, &ctx, &r.id, &r.when)? {

@@ -96,10 +96,12 @@ pub fn run(a: PortArgs) -> i32 {
             .unwrap_or_default(),
     };
     let mut outputs: Vec<(PathBuf, String)> = Vec::new();
+    let mut counts: Vec<usize> = Vec::new();
     for (f, result) in files {
         match result {
             Ok((text, ledgers)) => {
                 outputs.push((PathBuf::from(&f.path), text));
+                counts.push(ledgers.len());
                 report.pipelines.extend(ledgers);
             }
             Err(e) => {
@@ -113,6 +115,13 @@ pub fn run(a: PortArgs) -> i32 {
         }
     }
     let outputs = output_names(outputs);
+    // Each ledger points at its generated file by its name below `--out`.
+    let mut ledgers = report.pipelines.iter_mut();
+    for ((name, _), &n) in outputs.iter().zip(&counts) {
+        for l in ledgers.by_ref().take(n) {
+            l.set_output_path(&name.display().to_string());
+        }
+    }
     let Some(out) = a.out else {
         if let Some((_, text)) = outputs.first() {
             write_stdout(text);

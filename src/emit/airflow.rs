@@ -14,7 +14,7 @@ use crate::ir::{
     SourceFile, Value,
 };
 use crate::python::print::{self as python, Expr, identifier};
-use crate::report::{self, Fidelity, Ledger, Translations};
+use crate::report::{self, Anchor, Fidelity, Ledger, Scope, Translations};
 
 #[derive(Serialize)]
 struct ModuleCtx {
@@ -60,7 +60,7 @@ impl Writer for AirflowWriter {
         let config = super::resources::config_classes(&file.support);
         let assets = AssetConsts::new(file);
         for p in &file.pipelines {
-            let mut ledger = Ledger::new(&file.path, &p.id, "airflow");
+            let mut ledger = shared::ledger_for(file, p, target);
             let dag_name = unique(&mut names.taken, &identifier(&p.id));
             let plan = Plan::new(p, &mut names);
             let mut body = Body::default();
@@ -70,6 +70,24 @@ impl Writer for AirflowWriter {
                     .any(|n| group_chain(p, n.group.as_deref()).contains(&g.id))
             };
             for g in p.groups.iter().filter(|g| written(g)) {
+                if matches!(g.kind, GroupKind::TaskGroup | GroupKind::SubFlow) {
+                    let parent = g.parent.as_deref().filter(|x| {
+                        p.groups.iter().any(|y| {
+                            y.id == *x
+                                && matches!(y.kind, GroupKind::TaskGroup | GroupKind::SubFlow)
+                        })
+                    });
+                    let at = Anchor::body(&dag_name, "TaskGroup(").then(format!(
+                        "group_id={}",
+                        python::string(label_in(parent, &g.id))
+                    ));
+                    let id = if g.kind == GroupKind::TaskGroup {
+                        "group.task_group"
+                    } else {
+                        "group.sub_flow"
+                    };
+                    ledger.consume(table, id, &g.id, g.span, at);
+                }
                 let mut scratch = Ledger::new(&file.path, &p.id, "airflow");
                 let kwargs = policy_kwargs(
                     from,
@@ -79,6 +97,7 @@ impl Writer for AirflowWriter {
                     &mut scratch,
                     table,
                     &mut imports,
+                    &Anchor::at(Scope::Head(String::new())),
                 );
                 let items = kwargs
                     .into_iter()
@@ -90,17 +109,63 @@ impl Writer for AirflowWriter {
                 body.group_defaults.insert(g.id.clone(), items);
             }
             for step in &plan.steps {
-                shared::record_node(&mut ledger, table, step.node);
+                let label = task_label(p, step);
+                // Where the step is: its task function, or its call or operator in the dag body.
+                let node_at =
+                    if step.node.operator.is_some() || step.node.kind == NodeKind::SubPipeline {
+                        Anchor::body(&dag_name, format!("task_id={}", python::string(&label)))
+                    } else if step.defines {
+                        Anchor::at(Scope::Head(step.func.clone()))
+                    } else if label != step.func {
+                        Anchor::body(&dag_name, format!("task_id={}", python::string(&label)))
+                    } else {
+                        Anchor::body(&dag_name, format!("{}(", step.func))
+                    };
+                if step.node.kind != NodeKind::ExternalAsset
+                    && (step.node.callable.is_some()
+                        || step.node.operator.is_some()
+                        || step.node.kind == NodeKind::SubPipeline)
+                {
+                    if step.defines || step.node.operator.is_some() {
+                        shared::consume_node(&mut ledger, table, step.node, &node_at);
+                    }
+                    if step.node.mapping.is_some() {
+                        ledger.consume(
+                            table,
+                            "mapping",
+                            &step.node.id,
+                            step.node.span,
+                            Anchor::body(
+                                &dag_name,
+                                format!(
+                                    "{}.",
+                                    if step.node.operator.is_some() {
+                                        step.node.operator.as_ref().map_or("", |o| o.class.as_str())
+                                    } else {
+                                        step.func.as_str()
+                                    }
+                                ),
+                            )
+                            .then(".expand"),
+                        );
+                    }
+                }
                 if let (Some(c), Some(_)) = (&step.node.callable, &step.node.operator) {
                     // A python_callable stays the operator's callable, unchanged.
                     for api in report::body_apis(&c.body) {
-                        ledger.record_as(
+                        let needle = shared::use_needles(api)
+                            .iter()
+                            .find(|w| c.body.contains(**w))
+                            .copied()
+                            .unwrap_or(api);
+                        ledger.consume_as(
                             table,
                             api,
                             &step.node.id,
                             c.body_span,
-                            Some(Fidelity::Exact),
-                            Some("kept in the python_callable".into()),
+                            Anchor::body(&step.func, needle),
+                            Fidelity::Exact,
+                            "kept in the python_callable".into(),
                         );
                     }
                 }
@@ -118,7 +183,7 @@ impl Writer for AirflowWriter {
                             table,
                         ));
                     } else {
-                        shared::record_reused(&mut ledger, table, step.node);
+                        shared::consume_reused(&mut ledger, table, step.node, &step.func, &node_at);
                     }
                 }
                 // What a reused task changes of its function's policy (`override(retries=…)`).
@@ -131,6 +196,7 @@ impl Writer for AirflowWriter {
                     &mut scratch,
                     table,
                     &mut imports,
+                    &Anchor::at(Scope::Head(String::new())),
                 );
                 let overrides: Vec<Expr> = if step.defines {
                     decorated.insert(step.func.clone(), own);
@@ -151,6 +217,7 @@ impl Writer for AirflowWriter {
                     o
                 };
                 let stmt = step_statement(
+                    &dag_name,
                     p,
                     &plan,
                     step,
@@ -167,9 +234,11 @@ impl Writer for AirflowWriter {
                 body.push(p, step, stmt);
             }
             let mut multi_checks = std::collections::BTreeSet::new();
+            let mut check_fns: BTreeMap<String, String> = BTreeMap::new();
             for c in &p.checks {
                 let function = shared::check_function(c, &mut multi_checks, &mut names.taken);
                 if let (Some(cb), Some(fname)) = (&c.callable, function) {
+                    check_fns.insert(shared::check_task_name(c).to_string(), fname.clone());
                     let rw = rewrite(&cb.body, from, Framework::Airflow);
 
                     for n in &rw.needs {
@@ -210,11 +279,8 @@ impl Writer for AirflowWriter {
                         Expr::call(&fname, args).format(4, 0)
                     )));
                 }
-                ledger.record(table, "check", &c.name, c.span);
-                shared::record_check_task(&mut ledger, table, c);
-                if c.blocking {
-                    ledger.record(table, "check.blocking", &c.name, c.span);
-                }
+                let written = check_fns.get(shared::check_task_name(c)).cloned();
+                shared::consume_check(&mut ledger, table, c, written.as_deref());
             }
             // Order-only dependencies are wired once every task exists.
             let mut order: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
@@ -243,13 +309,21 @@ impl Writer for AirflowWriter {
                 )));
             }
             dags.push(PipelineCtx {
-                decorator: dag_decorator(p, target, &assets, &mut imports, &mut ledger, table),
+                decorator: dag_decorator(
+                    p,
+                    &dag_name,
+                    target,
+                    &assets,
+                    &mut imports,
+                    &mut ledger,
+                    table,
+                ),
                 name: dag_name.clone(),
                 signature: dag_signature(p, &dag_name, &mut ledger, table),
                 statements: body.finish(),
                 is_async: false,
             });
-            shared::record_pipeline(&mut ledger, table, p, target);
+            ledger.finish(table);
             ledgers.push(ledger);
         }
         let mut emitted = String::new();
@@ -545,6 +619,7 @@ fn task_def(
         (NodeKind::Sensor, _) if from == Framework::Airflow => Some("sensor".into()),
         _ => None,
     };
+    let at = Anchor::at(Scope::Head(step.func.clone()));
     let mut kwargs = policy_kwargs(
         from,
         &node.policy,
@@ -553,6 +628,7 @@ fn task_def(
         ledger,
         table,
         imports,
+        &at,
     );
     if let Some(s) = &node.sensor
         && flavor.as_deref() == Some("sensor")
@@ -567,10 +643,25 @@ fn task_def(
             kwargs.push(Expr::kw("timeout", shared::seconds(t)));
         }
     }
+    if let Some(p) = module.0
+        && node.policy.backoff.is_some()
+        && shared::traps(p, target).contains(&"trap.backoff_curve")
+    {
+        let at = at.clone().then("retry_exponential_backoff");
+        ledger.consume(table, "trap.backoff_curve", &p.id, p.span, at);
+    }
     if let Some(tr) = &node.trigger_rule {
         kwargs.push(Expr::kw("trigger_rule", Expr::str(tr)));
+        ledger.consume(
+            table,
+            "trigger_rule",
+            &node.id,
+            node.span,
+            at.clone().then("trigger_rule="),
+        );
     }
     kwargs.extend(assets.kwargs(node, imports, target));
+    assets.consume(node, ledger, table, &at);
     // Several named outputs: the body returns a dict, pushed as one XCom per key.
     if super::outputs::returns_by_name(node) && from != Framework::Airflow {
         kwargs.push(Expr::kw("multiple_outputs", Expr::raw("True")));
@@ -584,6 +675,7 @@ fn task_def(
             TASK_OPTIONS,
             node.span,
             imports,
+            &at,
         ));
     }
     let head = match &flavor {
@@ -745,6 +837,28 @@ impl AssetConsts {
         kw
     }
 
+    /// Consumes a node's outlets and inlets where `kwargs` wrote them (`at`: the task).
+    fn consume(&self, n: &crate::ir::Node, ledger: &mut Ledger, table: &Translations, at: &Anchor) {
+        if !n.outlets.is_empty() {
+            ledger.consume(
+                table,
+                "assets.outlets",
+                &n.id,
+                n.span,
+                at.clone().then("outlets="),
+            );
+        }
+        if !n.inlets.is_empty() && self.inlets {
+            ledger.consume(
+                table,
+                "assets.inlets",
+                &n.id,
+                n.span,
+                at.clone().then("inlets="),
+            );
+        }
+    }
+
     /// The module-level definitions, in first-use order.
     fn lines(&self) -> Vec<String> {
         self.list
@@ -767,6 +881,7 @@ impl AssetConsts {
 }
 
 /// A policy as BaseOperator keyword arguments.
+#[allow(clippy::too_many_arguments)]
 fn policy_kwargs(
     from: Framework,
     p: &Policy,
@@ -775,11 +890,15 @@ fn policy_kwargs(
     ledger: &mut Ledger,
     table: &Translations,
     imports: &mut Imports,
+    at: &Anchor,
 ) -> Vec<Expr> {
     let mut kw = Vec::new();
+    let consume = |ledger: &mut Ledger, field: &str, needle: &str| {
+        ledger.consume(table, field, subject, span, at.clone().then(needle));
+    };
     if let Some(r) = p.retries {
         kw.push(Expr::kw("retries", Expr::raw(r.to_string())));
-        ledger.record(table, "policy.retries", subject, span);
+        consume(ledger, "policy.retries", "retries");
     }
     let mut delay = p.retry_delay.or_else(|| p.retry_delays.first().copied());
     // Dagster and Prefect retry at once unless told otherwise; Airflow would wait 5 minutes.
@@ -790,48 +909,48 @@ fn policy_kwargs(
         imports.name("datetime", "timedelta");
         kw.push(Expr::kw("retry_delay", python::timedelta(d)));
         if p.retry_delay.is_some() {
-            ledger.record(table, "policy.retry_delay", subject, span);
+            consume(ledger, "policy.retry_delay", "retry_delay");
         }
     }
     if !p.retry_delays.is_empty() {
-        ledger.record(table, "policy.retry_delays", subject, span);
+        consume(ledger, "policy.retry_delays", "retry_delay");
     }
     if let Some(b) = &p.backoff {
         kw.push(Expr::kw(
             "retry_exponential_backoff",
             Expr::raw(python::float(b.factor.unwrap_or(2.0))),
         ));
-        ledger.record(table, "policy.backoff", subject, span);
+        consume(ledger, "policy.backoff", "retry_exponential_backoff");
     }
     if let Some(m) = p.max_retry_delay {
         imports.name("datetime", "timedelta");
         kw.push(Expr::kw("max_retry_delay", python::timedelta(m)));
-        ledger.record(table, "policy.max_retry_delay", subject, span);
+        consume(ledger, "policy.max_retry_delay", "max_retry_delay");
     }
     if let Some(t) = p.timeout {
         imports.name("datetime", "timedelta");
         kw.push(Expr::kw("execution_timeout", python::timedelta(t)));
-        ledger.record(table, "policy.timeout", subject, span);
+        consume(ledger, "policy.timeout", "execution_timeout");
     }
     if let Some(pool) = &p.pool {
         kw.push(Expr::kw("pool", Expr::str(pool)));
-        ledger.record(table, "policy.pool", subject, span);
+        consume(ledger, "policy.pool", "pool");
     }
     if let Some(s) = p.pool_slots {
         kw.push(Expr::kw("pool_slots", Expr::raw(s.to_string())));
-        ledger.record(table, "policy.pool_slots", subject, span);
+        consume(ledger, "policy.pool_slots", "pool_slots");
     }
     if let Some(pr) = p.priority {
         kw.push(Expr::kw("priority_weight", Expr::raw(pr.to_string())));
-        ledger.record(table, "policy.priority", subject, span);
+        consume(ledger, "policy.priority", "priority_weight");
     }
     if let Some(q) = &p.queue {
         kw.push(Expr::kw("queue", Expr::str(q)));
-        ledger.record(table, "policy.queue", subject, span);
+        consume(ledger, "policy.queue", "queue");
     }
     if let Some(o) = &p.owner {
         kw.push(Expr::kw("owner", Expr::str(o)));
-        ledger.record(table, "policy.owner", subject, span);
+        consume(ledger, "policy.owner", "owner");
     }
     kw
 }
@@ -859,6 +978,7 @@ fn input_expr(plan: &Plan, s: &Source) -> Expr {
 /// The statement that creates a step in the dag body; `None` for steps that are not written.
 #[allow(clippy::too_many_arguments)]
 fn step_statement(
+    dag: &str,
     p: &Pipeline,
     plan: &Plan,
     step: &Step,
@@ -918,24 +1038,34 @@ fn step_statement(
                 imports.name("datetime", "timedelta");
             }
             kwargs.push(Expr::kw(k, python::value(v)));
-            ledger.record_as(
+            ledger.consume_as(
                 table,
                 "extra",
                 &format!("{}.{k}", n.id),
                 n.span,
-                Some(Fidelity::Exact),
-                Some("operator argument kept".into()),
+                Anchor::body(dag, format!("task_id={}", python::string(&label)))
+                    .then(format!("{k}=")),
+                Fidelity::Exact,
+                "operator argument kept".into(),
             );
         }
         if let Some(c) = &n.callable {
             kwargs.push(Expr::kw("python_callable", Expr::raw(step.func.clone())));
             let _ = c;
         }
+        let at = Anchor::body(dag, format!("task_id={}", python::string(&label)));
         kwargs.extend(policy_kwargs(
-            from, &n.policy, &n.id, n.span, ledger, table, imports,
+            from, &n.policy, &n.id, n.span, ledger, table, imports, &at,
         ));
         if let Some(tr) = &n.trigger_rule {
             kwargs.push(Expr::kw("trigger_rule", Expr::str(tr)));
+            ledger.consume(
+                table,
+                "trigger_rule",
+                &n.id,
+                n.span,
+                at.clone().then("trigger_rule="),
+            );
         }
         if let Some(s) = &n.sensor {
             if let Some(m) = &s.mode {
@@ -949,6 +1079,7 @@ fn step_statement(
             }
         }
         kwargs.extend(assets.kwargs(n, imports, target));
+        assets.consume(n, ledger, table, &at);
         let call = match &n.mapping {
             Some(m) => {
                 for a in &m.over {
@@ -1069,8 +1200,10 @@ fn chain_call(base: Expr, method: &str, args: Vec<Expr>) -> Expr {
     Expr::call(&format!("{}.{method}", base.flat()), args)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn dag_decorator(
     p: &Pipeline,
+    dag: &str,
     target: Target,
     assets: &AssetConsts,
     imports: &mut Imports,
@@ -1078,6 +1211,10 @@ fn dag_decorator(
     table: &Translations,
 ) -> String {
     let from = p.framework.unwrap_or(Framework::Airflow);
+    let head = |needle: &str| Anchor::head(dag, needle);
+    let at = p.span;
+    ledger.consume(table, "pipeline", &p.id, at, head("@dag("));
+    shared::consume_notes(ledger, table, "pipeline", &p.extra, at, &head("@dag("));
     let mut kw = vec![Expr::kw("dag_id", Expr::str(&airflow_key(&p.id)))];
     let time_parts = matches!(&p.partitions, Some(Partitions::Time { .. }))
         || p.nodes
@@ -1119,6 +1256,42 @@ fn dag_decorator(
         },
     };
     kw.push(Expr::kw("schedule", schedule));
+    if let Some(s) = &p.schedule {
+        ledger.consume(
+            table,
+            report::schedule_id(s.kind),
+            &p.id,
+            at,
+            head("schedule="),
+        );
+        if shared::traps(p, target).contains(&"trap.logical_date") {
+            ledger.consume(table, "trap.logical_date", &p.id, at, head("schedule="));
+        }
+        if s.timezone.is_some() {
+            ledger.consume(table, "schedule.timezone", &p.id, at, head("start_date="));
+        }
+    }
+    // Time partitions are the DAG's schedule and data interval.
+    if let Some(parts @ Partitions::Time { .. }) = &p.partitions {
+        ledger.consume(
+            table,
+            report::partitions_id(parts),
+            &p.id,
+            at,
+            head("schedule="),
+        );
+    }
+    for n in &p.nodes {
+        if let Some(parts @ Partitions::Time { .. }) = &n.partitions {
+            ledger.consume(
+                table,
+                report::partitions_id(parts),
+                &n.id,
+                n.span,
+                head("schedule="),
+            );
+        }
+    }
     imports.module("pendulum");
     let tz = p
         .schedule
@@ -1155,6 +1328,22 @@ fn dag_decorator(
         }
     };
     kw.push(Expr::kw("start_date", start));
+    if p.start_date.is_some() {
+        ledger.consume(table, "start_date", &p.id, at, head("start_date="));
+    }
+    match p.catchup {
+        // No catchup is what every target does without one.
+        Some(false) => {
+            ledger.consume(table, "catchup", &p.id, at, head("catchup="));
+        }
+        Some(true) => {
+            ledger.consume(table, "catchup", &p.id, at, head("catchup="));
+        }
+        None => {}
+    }
+    if shared::traps(p, target).contains(&"trap.catchup_default") {
+        ledger.consume(table, "trap.catchup_default", &p.id, at, head("catchup="));
+    }
     let catchup = p.catchup.unwrap_or(time_parts);
     kw.push(Expr::kw(
         "catchup",
@@ -1165,12 +1354,20 @@ fn dag_decorator(
             "description",
             Expr::str(d.lines().next().unwrap_or("")),
         ));
+        ledger.consume(
+            table,
+            "pipeline.description",
+            &p.id,
+            at,
+            head("description="),
+        );
     }
     if !p.tags.is_empty() {
         kw.push(Expr::kw(
             "tags",
             Expr::List(p.tags.iter().map(|t| Expr::str(t)).collect()),
         ));
+        ledger.consume(table, "pipeline.tags", &p.id, at, head("tags="));
     }
     let mut defaults = policy_kwargs(
         from,
@@ -1180,11 +1377,26 @@ fn dag_decorator(
         ledger,
         table,
         imports,
+        &head("default_args="),
     );
+    if p.defaults.backoff.is_some() && shared::traps(p, target).contains(&"trap.backoff_curve") {
+        let at = head("default_args=").then("retry_exponential_backoff");
+        ledger.consume(table, "trap.backoff_curve", &p.id, p.span, at);
+    }
+    for d in &p.deployments {
+        ledger.consume(table, "deployment", &d.name, d.span, head("@dag("));
+    }
     if let Some(o) = &p.owner
         && p.defaults.owner.is_none()
     {
         defaults.push(Expr::kw("owner", Expr::str(o)));
+        ledger.consume(
+            table,
+            "pipeline.owner",
+            &p.id,
+            at,
+            head("default_args=").then("\"owner\""),
+        );
     }
     if !defaults.is_empty() {
         let items = defaults
@@ -1199,6 +1411,13 @@ fn dag_decorator(
     if let Some(t) = p.run_policy.timeout {
         imports.name("datetime", "timedelta");
         kw.push(Expr::kw("dagrun_timeout", python::timedelta(t)));
+        ledger.consume(
+            table,
+            "run_policy.timeout",
+            &p.id,
+            at,
+            head("dagrun_timeout="),
+        );
     }
     // Typed Airflow params stay `Param(...)` objects in the DAG's params.
     let mut objects: Vec<(Expr, Expr)> = p
@@ -1229,22 +1448,32 @@ fn dag_decorator(
             ));
         }
         objects.push((Expr::str("partition_key"), Expr::call("Param", args)));
-        ledger.record_as(
-            table,
-            report::partitions_id(axis),
-            &p.id,
-            p.span,
-            Some(Fidelity::Approximate),
-            Some(
-                "the partition key is the `partition_key` param: one run per key, the first by default"
-                    .into(),
-            ),
-        );
+        let note =
+            "the partition key is the `partition_key` param: one run per key, the first by default";
+        for n in p.nodes.iter().filter(|n| shared::key_param(n)) {
+            if let Some(parts) = &n.partitions {
+                ledger.consume_as(
+                    table,
+                    report::partitions_id(parts),
+                    &n.id,
+                    n.span,
+                    head("params=").then("\"partition_key\""),
+                    Fidelity::Approximate,
+                    note.into(),
+                );
+            }
+        }
     }
     if !objects.is_empty() {
         imports.name(sdk(target), "Param");
         for prm in p.params.iter().filter(|x| is_param_object(x)) {
-            ledger.record(table, "param", &prm.name, p.span);
+            ledger.consume(
+                table,
+                "param",
+                &prm.name,
+                p.span,
+                head("params=").then(python::string(&prm.name)),
+            );
         }
         kw.push(Expr::kw("params", Expr::Dict(objects)));
     }
@@ -1267,7 +1496,13 @@ fn dag_signature(p: &Pipeline, name: &str, ledger: &mut Ledger, table: &Translat
             .map(|v| python::value(v).flat())
             .unwrap_or_else(|| "None".into());
         params.push(format!("{}={default}", identifier(&prm.name)));
-        ledger.record(table, "param", &prm.name, p.span);
+        ledger.consume(
+            table,
+            "param",
+            &prm.name,
+            p.span,
+            Anchor::head(name, format!("{}=", identifier(&prm.name))),
+        );
     }
     shared::signature(&format!("def {name}"), &params, "")
 }

@@ -15,7 +15,7 @@ use super::template;
 use super::{Target, Writer, shared};
 use crate::ir::{Framework, Node, NodeKind, Partitions, Pipeline, ScheduleKind, SourceFile, Value};
 use crate::python::print::{self as python, Expr, identifier};
-use crate::report::{Fidelity, Ledger, Translations};
+use crate::report::{Anchor, Fidelity, Ledger, Scope, Translations};
 
 #[derive(Serialize)]
 struct ModuleCtx {
@@ -81,7 +81,7 @@ impl Writer for DagsterWriter {
         // variants, a sub-flow's job) is one asset.
         let mut by_step: BTreeMap<(String, String), String> = BTreeMap::new();
         for p in &file.pipelines {
-            let mut ledger = Ledger::new(&file.path, &p.id, "dagster");
+            let mut ledger = shared::ledger_for(file, p, target);
             let mut plan = Plan::new(p, &mut names);
             // Every step is its own asset: a function called at several places in one pipeline
             // gets one asset function per call (a function shared with an earlier pipeline is reused).
@@ -109,28 +109,23 @@ impl Writer for DagsterWriter {
             if let Some((texts, job_fn)) = op_composition(p, from) {
                 // An op job of the source stays an op job: ops, graphs and the job as written.
                 for step in &plan.steps {
-                    shared::record_node(&mut ledger, table, step.node);
-                    if let Some(c) = &step.node.callable {
-                        for (construct, fidelity, note) in rewrite(&c.body, from, from).uses {
-                            ledger.record_as(
-                                table,
-                                construct,
-                                &step.node.id,
-                                c.body_span,
-                                Some(fidelity),
-                                Some(note),
-                            );
-                        }
-                    }
                     let op = op_function(step).filter(|op| {
                         !assets
                             .iter()
                             .any(|a| a.name == op.name && a.decorator == op.decorator)
                     });
+                    let name = step.node.callable.as_ref().map(|c| c.name.clone());
+                    if let (Some(c), Some(name)) = (&step.node.callable, &name) {
+                        let uses = rewrite(&c.body, from, from).uses;
+                        shared::consume_uses(&mut ledger, table, step.node, name, &c.body, &uses);
+                    }
                     if let Some(op) = op {
+                        let at = Anchor::at(Scope::Head(op.name.clone()));
+                        shared::consume_node(&mut ledger, table, step.node, &at);
                         assets.push(op);
-                    } else {
-                        shared::record_reused(&mut ledger, table, step.node);
+                    } else if let Some(name) = &name {
+                        let at = Anchor::at(Scope::Head(name.clone()));
+                        shared::consume_reused(&mut ledger, table, step.node, name, &at);
                     }
                 }
                 // The partitions definition is written under the writer's name.
@@ -144,6 +139,9 @@ impl Writer for DagsterWriter {
                     sensors: &mut sensors,
                     statements: &mut jobs,
                 };
+                let job_at = Anchor::at(Scope::Head(job_fn.clone()));
+                ledger.consume(table, "pipeline", &p.id, p.span, job_at.clone());
+                shared::consume_notes(&mut ledger, table, "pipeline", &p.extra, p.span, &job_at);
                 triggers.add(
                     p,
                     &job_fn,
@@ -153,7 +151,7 @@ impl Writer for DagsterWriter {
                     &mut ledger,
                     table,
                 );
-                shared::record_pipeline(&mut ledger, table, p, target);
+                ledger.finish(table);
                 ledgers.push(ledger);
                 continue;
             }
@@ -174,35 +172,29 @@ impl Writer for DagsterWriter {
                 .collect();
             let mut selection: IndexSet<String> = IndexSet::new();
             for (i, step) in plan.steps.iter().enumerate() {
-                shared::record_node(&mut ledger, table, step.node);
                 match roles[i] {
                     Role::Folded => {
-                        ledger.record_as(
-                            table,
-                            crate::report::node_id(step.node.kind),
-                            &step.node.id,
-                            step.node.span,
-                            Some(Fidelity::Approximate),
-                            Some("folded: its dependencies pass through to its neighbours".into()),
-                        );
+                        // Folded: its dependencies pass through to its neighbours; no code.
                     }
                     Role::Spec => {
                         if step.defines && !asset_names.contains(&step.func) {
                             definitions.push(asset_spec(step));
                             asset_names.insert(step.func.clone());
                         }
-                        ledger.record_as(
+                        ledger.consume_as(
                             table,
                             crate::report::node_id(step.node.kind),
                             &step.node.id,
                             step.node.span,
-                            Some(Fidelity::Exact),
-                            Some("an external asset: `dg.AssetSpec`".into()),
+                            Anchor::statement(&format!("{} = ", step.func), "dg.AssetSpec("),
+                            Fidelity::Exact,
+                            "an external asset: `dg.AssetSpec`".into(),
                         );
                     }
                     Role::Check(_) if !step.defines && checks.contains(&step.func) => {
                         // Written by an earlier pipeline (a variant of this flow).
-                        shared::record_reused(&mut ledger, table, step.node);
+                        let at = Anchor::at(Scope::Head(step.func.clone()));
+                        shared::consume_reused(&mut ledger, table, step.node, &step.func, &at);
                     }
                     Role::Check(target_step) => {
                         let fname = step.func.clone();
@@ -231,18 +223,21 @@ impl Writer for DagsterWriter {
                             body,
                             is_async: false,
                         });
+                        let at = Anchor::at(Scope::Head(fname.clone()));
                         checks.push(fname);
-                        ledger.record_as(
+                        ledger.consume_as(
                             table,
                             crate::report::node_id(step.node.kind),
                             &step.node.id,
                             step.node.span,
-                            Some(Fidelity::Redesign),
-                            Some(format!(
+                            at.clone(),
+                            Fidelity::Redesign,
+                            format!(
                                 "a quality step: re-modelled as an asset check on `{}`",
                                 plan.steps[target_step].node.id
-                            )),
+                            ),
                         );
+                        shared::consume_node(&mut ledger, table, step.node, &at);
                     }
                     Role::Asset => {
                         if step.defines {
@@ -271,13 +266,15 @@ impl Writer for DagsterWriter {
                             assets.push(a);
                             asset_names.insert(step.func.clone());
                         } else {
-                            shared::record_reused(&mut ledger, table, step.node);
+                            let at = Anchor::at(Scope::Head(step.func.clone()));
+                            shared::consume_reused(&mut ledger, table, step.node, &step.func, &at);
                         }
                         selection.insert(step.func.clone());
                     }
                 }
             }
             let mut multi_checks = std::collections::BTreeSet::new();
+            let mut multi_fns: BTreeMap<String, String> = BTreeMap::new();
             if plan.steps.iter().any(|s| reads_params(&plan, s)) {
                 definitions.push(config_class(p, &mut ledger, table));
             }
@@ -307,19 +304,25 @@ impl Writer for DagsterWriter {
                             body: python::indent_body(&rw.body, 4).trim_end().to_string(),
                             is_async: false,
                         });
+                        multi_fns.insert(f.to_string(), fname.clone());
                         checks.push(fname);
                     }
-                    ledger.record_as(
-                        table,
-                        "extra",
-                        &format!("{}.multi_asset_check", c.name),
-                        c.span,
-                        Some(Fidelity::Exact),
-                        Some("written back as one `@dg.multi_asset_check`".into()),
-                    );
-                    ledger.record(table, "check", &c.name, c.span);
-                    if c.blocking {
-                        ledger.record(table, "check.blocking", &c.name, c.span);
+                    if let Some(fname) = multi_fns.get(f) {
+                        let at = Anchor::head(fname, "dg.multi_asset_check(");
+                        ledger.consume_as(
+                            table,
+                            "extra",
+                            &format!("{}.multi_asset_check", c.name),
+                            c.span,
+                            at.clone(),
+                            Fidelity::Exact,
+                            "written back as one `@dg.multi_asset_check`".into(),
+                        );
+                        ledger.consume(table, "check", &c.name, c.span, at.clone());
+                        if c.blocking {
+                            let at = at.then("blocking=True");
+                            ledger.consume(table, "check.blocking", &c.name, c.span, at);
+                        }
                     }
                     continue;
                 }
@@ -358,14 +361,21 @@ impl Writer for DagsterWriter {
                         && let Some(parts) = asset_parts.get(&t.func)
                     {
                         kw.push(Expr::kw("partitions_def", Expr::raw(parts.clone())));
-                        ledger.record_as(
+                        ledger.consume_as(
                             table,
                             "extra",
                             &format!("{}.partitions_def", c.name),
                             c.span,
-                            Some(Fidelity::Exact),
-                            Some("the check keeps its asset's partitions".into()),
+                            Anchor::head(&fname, "partitions_def="),
+                            Fidelity::Exact,
+                            "the check keeps its asset's partitions".into(),
                         );
+                    }
+                    let at = Anchor::head(&fname, "@dg.asset_check(");
+                    ledger.consume(table, "check", &c.name, c.span, at.clone());
+                    if c.blocking {
+                        let at = at.then("blocking=True");
+                        ledger.consume(table, "check.blocking", &c.name, c.span, at);
                     }
                     assets.push(FunctionCtx {
                         decorator: python::decorator("dg.asset_check", kw),
@@ -381,26 +391,31 @@ impl Writer for DagsterWriter {
                         .steps
                         .iter()
                         .any(|s| s.node.id == by && asset_names.contains(&s.func))
+                    && let Some(s) = plan.steps.iter().find(|s| s.node.id == by)
                 {
-                    ledger.record_as(
+                    let at = Anchor::head(&s.func, "check_specs=");
+                    ledger.consume_as(
                         table,
                         "check",
                         &c.name,
                         c.span,
-                        Some(Fidelity::Exact),
-                        Some(format!(
+                        at.clone(),
+                        Fidelity::Exact,
+                        format!(
                             "an `AssetCheckSpec` in the `check_specs` of `{by}`, which yields its result"
-                        )),
+                        ),
                     );
-                }
-                ledger.record(table, "check", &c.name, c.span);
-                if c.blocking {
-                    ledger.record(table, "check.blocking", &c.name, c.span);
+                    if c.blocking {
+                        let at = at.then("blocking=True");
+                        ledger.consume(table, "check.blocking", &c.name, c.span, at);
+                    }
                 }
             }
             for r in &p.resources {
                 let call = super::resources::resource_call(r, Framework::Dagster);
                 resources.insert(r.key.clone(), call);
+                let at = Anchor::statement("defs = ", "resources=").then(python::string(&r.key));
+                ledger.consume(table, "resource", &r.key, r.span, at);
             }
             // A pipeline that was a job (or any non-Dagster pipeline) becomes an asset job.
             let is_job = from != Framework::Dagster || p.extra.contains_key("job_kind");
@@ -445,6 +460,26 @@ impl Writer for DagsterWriter {
                 }
                 let call = Expr::call("dg.define_asset_job", kw);
                 jobs.push(format!("{var} = {}", call.format_lead(0, var.len() + 3, 0)));
+                let job = |needle: &str| Anchor::statement(&format!("{var} = "), needle);
+                ledger.consume(
+                    table,
+                    "pipeline",
+                    &p.id,
+                    p.span,
+                    job("dg.define_asset_job("),
+                );
+                shared::consume_notes(&mut ledger, table, "pipeline", &p.extra, p.span, &job(""));
+                if p.description.is_some() {
+                    let at = job("description=");
+                    ledger.consume(table, "pipeline.description", &p.id, p.span, at);
+                }
+                if !p.tags.is_empty() {
+                    ledger.consume(table, "pipeline.tags", &p.id, p.span, job("tags="));
+                }
+                if let Some(parts) = p.partitions.as_ref().filter(|_| partitions.is_some()) {
+                    let id = crate::report::partitions_id(parts);
+                    ledger.consume(table, id, &p.id, p.span, job("partitions_def="));
+                }
                 job_names.push(var.clone());
                 let triggers = Triggers {
                     schedules: &mut schedules,
@@ -461,7 +496,13 @@ impl Writer for DagsterWriter {
                     table,
                 );
             }
-            shared::record_pipeline(&mut ledger, table, p, target);
+            if !ledger.has("pipeline", &p.id) {
+                // Assets without a job: the pipeline is the assets in `Definitions`.
+                let at = Anchor::statement("defs = ", "dg.Definitions(");
+                ledger.consume(table, "pipeline", &p.id, p.span, at.clone());
+                shared::consume_notes(&mut ledger, table, "pipeline", &p.extra, p.span, &at);
+            }
+            ledger.finish(table);
             ledgers.push(ledger);
         }
         for (name, _, text) in &parts_defs {
@@ -845,15 +886,16 @@ fn config_class(p: &Pipeline, ledger: &mut Ledger, table: &Translations) -> Stri
             (None, _) => format!("{}: str | None = None", identifier(&prm.name)),
         };
         text.push_str(&format!("    {field}\n"));
-        ledger.record_as(
+        ledger.consume_as(
             table,
             "param",
             &prm.name,
             p.span,
-            Some(Fidelity::Approximate),
-            Some(format!(
+            Anchor::statement(&format!("class {name}"), format!("{}:", identifier(&prm.name))),
+            Fidelity::Approximate,
+            format!(
                 "a field of `{name}` (dg.Config) with its default: each asset that reads it takes the config (set per asset in the run config); Param's schema checks are not kept"
-            )),
+            ),
         );
     }
     text.trim_end().to_string()
@@ -874,6 +916,8 @@ fn asset(
     table: &Translations,
 ) -> FunctionCtx {
     let n = step.node;
+    let at = Anchor::at(Scope::Head(step.func.clone()));
+    shared::consume_node(ledger, table, n, &at);
     let mut kw: Vec<Expr> = Vec::new();
     let multi = members.len() > 1;
     if multi {
@@ -927,6 +971,7 @@ fn asset(
                 "the partition's start (the current time when unpartitioned)",
                 "the run config",
             ),
+            Anchor::at(Scope::Body(step.func.clone())),
         );
         for (func, j) in template::upstream_steps(plan, r) {
             if let Some(up) = facts.resolved[j]
@@ -1118,17 +1163,38 @@ fn asset(
         kw.push(Expr::kw("deps", Expr::List(list)));
     }
     if mapped_inputs {
-        ledger.record_as(
+        ledger.consume_as(
             table,
             "extra",
             &format!("{}.partition_mappings", n.id),
             n.span,
-            Some(Fidelity::Exact),
-            Some("kept on the asset's inputs and deps".into()),
+            at.clone().then("partition_mapping="),
+            Fidelity::Exact,
+            "kept on the asset's inputs and deps".into(),
         );
+    }
+    if !n.inlets.is_empty() && !deps.is_empty() {
+        ledger.consume(
+            table,
+            "assets.inlets",
+            &n.id,
+            n.span,
+            at.clone().then("deps="),
+        );
+    }
+    if !n.outlets.is_empty() {
+        ledger.consume(table, "assets.outlets", &n.id, n.span, at.clone());
     }
     if let Some(g) = n.group.as_ref().filter(|g| !g.is_empty()) {
         kw.push(Expr::kw("group_name", Expr::str(&identifier(g))));
+        if let Some(def) = plan.pipeline.groups.iter().find(|x| &x.id == g) {
+            let id = match def.kind {
+                crate::ir::GroupKind::TaskGroup => "group.task_group",
+                crate::ir::GroupKind::SubFlow => "group.sub_flow",
+                crate::ir::GroupKind::AssetGroup => "group.asset_group",
+            };
+            ledger.consume(table, id, &def.id, def.span, at.clone().then("group_name="));
+        }
     }
     if let Some(d) = &n.description {
         kw.push(Expr::kw(
@@ -1138,43 +1204,78 @@ fn asset(
     }
     if let Some(parts) = partitions {
         kw.push(Expr::kw("partitions_def", Expr::raw(parts.to_string())));
+        if let Some(axis) = &n.partitions {
+            let id = crate::report::partitions_id(axis);
+            ledger.consume(table, id, &n.id, n.span, at.clone().then("partitions_def="));
+        }
     }
     let pol = plan.pipeline.effective_policy(n);
     if let Some(r) = pol.retries {
         let mut args = vec![Expr::kw("max_retries", Expr::raw(r.to_string()))];
+        let pipeline = plan.pipeline;
+        let retry = at.clone().then("retry_policy=");
+        let consume = |ledger: &mut Ledger,
+                       field: &str,
+                       needle: &str,
+                       set: &dyn Fn(&crate::ir::Policy) -> bool| {
+            let at = retry.clone().then(needle);
+            shared::consume_policy(ledger, table, pipeline, n, field, at, set);
+        };
+        consume(ledger, "policy.retries", "max_retries=", &|x| {
+            x.retries.is_some()
+        });
         if let Some(d) = pol
             .retry_delay
             .or_else(|| pol.retry_delays.first().copied())
             .or_else(|| shared::implicit_retry_delay(plan.pipeline, &pol))
         {
             args.push(Expr::kw("delay", shared::seconds(d)));
+            consume(ledger, "policy.retry_delay", "delay=", &|x| {
+                x.retry_delay.is_some()
+            });
+            consume(ledger, "policy.retry_delays", "delay=", &|x| {
+                !x.retry_delays.is_empty()
+            });
         }
         if pol.backoff.is_some() {
             args.push(Expr::kw("backoff", Expr::raw("dg.Backoff.EXPONENTIAL")));
-            ledger.record(table, "policy.backoff", &n.id, n.span);
+            consume(ledger, "policy.backoff", "backoff=", &|x| {
+                x.backoff.is_some()
+            });
+            if shared::traps(
+                pipeline,
+                super::Target {
+                    framework: Framework::Dagster,
+                    version: 1,
+                },
+            )
+            .contains(&"trap.backoff_curve")
+            {
+                let at = retry.clone().then("backoff=");
+                ledger.consume(table, "trap.backoff_curve", &pipeline.id, pipeline.span, at);
+            }
         }
         if pol.jitter.is_some() {
             args.push(Expr::kw("jitter", Expr::raw("dg.Jitter.PLUS_MINUS")));
-            ledger.record(table, "policy.jitter", &n.id, n.span);
+            consume(ledger, "policy.jitter", "jitter=", &|x| x.jitter.is_some());
         }
         kw.push(Expr::kw("retry_policy", Expr::call("dg.RetryPolicy", args)));
-        for f in [
-            "policy.retries",
-            "policy.retry_delay",
-            "policy.retry_delays",
-        ] {
-            if crate::report::policy_fields(&n.policy).contains(&f) {
-                ledger.record(table, f, &n.id, n.span);
-            }
-        }
     }
     if let Some(pool) = &pol.pool {
         kw.push(Expr::kw("pool", Expr::str(pool)));
+        let at = at.clone().then("pool=");
+        shared::consume_policy(ledger, table, plan.pipeline, n, "policy.pool", at, &|x| {
+            x.pool.is_some()
+        });
     }
     if let Some(o) = &pol.owner
         && (o.contains('@') || o.starts_with("team:"))
     {
         kw.push(Expr::kw("owners", Expr::List(vec![Expr::str(o)])));
+        let at = at.clone().then("owners=");
+        shared::consume_policy(ledger, table, plan.pipeline, n, "policy.owner", at, &|x| {
+            x.owner.is_some()
+        });
     }
     if !n.tags.is_empty() {
         kw.push(Expr::kw(
@@ -1191,12 +1292,15 @@ fn asset(
             ASSET_OPTIONS,
             n.span,
             imports,
+            &at,
         ));
     }
     if from == Framework::Dagster
         && let Some(io) = &n.io_manager
     {
         kw.push(Expr::kw("io_manager_key", Expr::str(io)));
+        let at = at.clone().then("io_manager_key=");
+        ledger.consume(table, "io_manager", &n.id, n.span, at);
     }
     if from == Framework::Dagster {
         let specs = check_specs(plan.pipeline, step, facts);
@@ -1216,17 +1320,18 @@ fn asset(
             "required_resource_keys",
             Expr::raw(format!("{{{}}}", keys.join(", "))),
         ));
-        ledger.record_as(
+        ledger.consume_as(
             table,
             "extra",
             &format!("{}.required_resource_keys", n.id),
             n.span,
-            Some(Fidelity::Exact),
-            Some("kept".into()),
+            at.clone().then("required_resource_keys="),
+            Fidelity::Exact,
+            "kept".into(),
         );
     }
     let deco = if multi {
-        super::multi_asset::decorator(kw, members, ledger, table)
+        super::multi_asset::decorator(kw, members, ledger, table, &at)
     } else {
         python::decorator("dg.asset", kw)
     };
@@ -1494,13 +1599,14 @@ fn asset_body(
             ));
         }
         text.push('\n');
-        ledger.record_as(
+        ledger.consume_as(
             table,
             "mapping",
             &n.id,
             n.span,
-            Some(Fidelity::Approximate),
-            Some("mapped calls run in a loop inside one asset (no per-element retries)".into()),
+            Anchor::body(&step.func, "for "),
+            Fidelity::Approximate,
+            "mapped calls run in a loop inside one asset (no per-element retries)".into(),
         );
         return (
             python::indent_body(&text, 4).trim_end().to_string(),
@@ -1631,15 +1737,14 @@ fn partitions_def(
             if default.len() != 10 || default.as_bytes().get(4) != Some(&b'-') {
                 return None;
             }
-            ledger.record_as(
+            ledger.consume_as(
                 table,
                 "partitions.parameter",
                 &p.id,
                 p.span,
-                Some(Fidelity::Approximate),
-                Some(format!(
-                    "the `{name}` parameter becomes daily partitions starting {default}"
-                )),
+                Anchor::at(Scope::Module).then("dg.DailyPartitionsDefinition("),
+                Fidelity::Approximate,
+                format!("the `{name}` parameter becomes daily partitions starting {default}"),
             );
             Expr::call(
                 "dg.DailyPartitionsDefinition",
@@ -1659,13 +1764,14 @@ fn partitions_def(
                     .as_ref()
                     .map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
                     .unwrap_or_else(|| "2024-01-01".into());
-                ledger.record_as(
+                ledger.consume_as(
                     table,
                     "catchup",
                     &p.id,
                     p.span,
-                    Some(Fidelity::Approximate),
-                    Some("catchup becomes daily partitions with a partitioned schedule".into()),
+                    Anchor::at(Scope::Module).then("dg.DailyPartitionsDefinition("),
+                    Fidelity::Approximate,
+                    "catchup becomes daily partitions with a partitioned schedule".into(),
                 );
                 Expr::call(
                     "dg.DailyPartitionsDefinition",
@@ -1773,15 +1879,16 @@ fn schedule(
         );
     if let Some(defn) = partitions.filter(|_| time_partitioned && !cadence_fits(parts, &cron)) {
         // The cron is not the partition cadence: a schedule function picks the partition of its tick.
-        ledger.record_as(
+        ledger.consume_as(
             table,
             "schedule",
             &p.id,
             p.span,
-            Some(Fidelity::Exact),
-            Some(format!(
+            Anchor::head(&var, "cron_schedule="),
+            Fidelity::Exact,
+            format!(
                 "`{cron}` is not the partition cadence: a schedule function requests the last partition at each tick"
-            )),
+            ),
         );
         let decorator = python::decorator("dg.schedule", kw);
         let lookup = Expr::call(
@@ -2056,11 +2163,36 @@ impl Triggers<'_> {
         table: &Translations,
     ) {
         if let Some((name, text)) = schedule(p, job, partitions, names, ledger, table) {
+            let at = |needle: &str| {
+                if text.starts_with('@') {
+                    Anchor::head(&name, needle)
+                } else {
+                    Anchor::statement(&format!("{name} = "), needle)
+                }
+            };
+            if let Some(s) = &p.schedule {
+                let id = crate::report::schedule_id(s.kind);
+                ledger.consume(table, id, &p.id, p.span, at("cron_schedule="));
+                if s.timezone.is_some() {
+                    let tz = at("execution_timezone=");
+                    ledger.consume(table, "schedule.timezone", &p.id, p.span, tz);
+                }
+                let target = super::Target {
+                    framework: Framework::Dagster,
+                    version: 1,
+                };
+                if shared::traps(p, target).contains(&"trap.logical_date") {
+                    let cron = at("cron_schedule=");
+                    ledger.consume(table, "trap.logical_date", &p.id, p.span, cron);
+                }
+            }
             self.schedules.push(name);
             self.statements.push(text);
         }
         for t in &p.sensors {
             if let Some(text) = sensor(t, job, from, names) {
+                let at = Anchor::at(Scope::Module).then(format!("def {}(", identifier(&t.name)));
+                ledger.consume(table, "sensor_trigger", &t.name, t.span, at);
                 self.sensors.push(identifier(&t.name));
                 self.statements.push(text);
             }

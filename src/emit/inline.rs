@@ -152,7 +152,8 @@ pub fn record_inlined(
         if inlines {
             record_calls(file, p, q, ledger, table, target);
         }
-        ledger.finish(table, &constructs(p));
+        ledger.expect(constructs(p));
+        ledger.finish(table);
     }
 }
 
@@ -183,24 +184,29 @@ fn record_loops(
         if let Some(e) = ledger
             .entries
             .iter_mut()
-            .find(|e| e.construct == "mapping" && e.subject == n.id)
+            .find(|e| e.construct == "mapping" && e.subject == n.id && e.fidelity != Fidelity::None)
         {
             e.fidelity = Fidelity::Approximate;
             e.note = format!("one run per element of `{over}`'s result, as the loop made");
             e.rule = writer.to_string();
         }
-        ledger.record_as(
+        ledger.consume_where(
             table,
             "extra",
             &format!("{}.dynamic_loop", n.id),
             n.span,
+            ("mapping", &n.id),
             Some(Fidelity::Approximate),
-            Some(format!(
-                "the loop over `{over}`'s result is a mapped call over it"
-            )),
+            format!("the loop over `{over}`'s result is a mapped call over it"),
         );
     }
-    if !looped.is_empty() && !q.nodes.iter().any(|n| n.extra.contains_key("dynamic_loop")) {
+    let mapped = looped
+        .iter()
+        .find_map(|(n, _)| ledger.anchor_of("mapping", &n.id));
+    if !looped.is_empty()
+        && mapped.is_some()
+        && !q.nodes.iter().any(|n| n.extra.contains_key("dynamic_loop"))
+    {
         for e in ledger
             .entries
             .iter_mut()
@@ -209,6 +215,7 @@ fn record_loops(
             e.fidelity = Fidelity::Approximate;
             e.note = "the loop over a run-time result is written as a mapped call".into();
             e.rule = writer.to_string();
+            e.point(mapped.clone());
         }
     }
     !looped.is_empty()
@@ -255,35 +262,50 @@ fn record_calls(
                 python::identifier(&s.id)
             ),
         };
-        ledger.record_as(table, node_id(s.kind), &s.id, s.span, None, Some(how));
+        // The call is written where its steps are: the task group, or the first copied step.
+        let like = if ledger.anchor_of("group.sub_flow", &s.id).is_some() {
+            ("group.sub_flow".to_string(), s.id.clone())
+        } else {
+            copies
+                .iter()
+                .map(|c| (node_id(c.kind).to_string(), c.id.clone()))
+                .find(|(k, id)| ledger.anchor_of(k, id).is_some())
+                .unwrap_or_default()
+        };
+        let like = (like.0.as_str(), like.1.as_str());
+        ledger.consume_where(table, node_id(s.kind), &s.id, s.span, like, None, how);
         if !ledger.has("group.sub_flow", &s.id) {
-            ledger.record_as(
+            ledger.consume_where(
                 table,
                 "group.sub_flow",
                 &s.id,
                 s.span,
+                like,
                 None,
-                Some(group.into()),
+                group.into(),
             );
         }
         for f in policy_fields(&s.policy) {
-            ledger.record_as(
+            let first = copies.iter().find(|c| ledger.anchor_of(f, &c.id).is_some());
+            ledger.consume_where(
                 table,
                 f,
                 &s.id,
                 s.span,
+                (f, first.map_or("", |c| c.id.as_str())),
                 Some(Fidelity::Approximate),
-                Some("applies to each inlined step instead of the whole sub-flow".into()),
+                "applies to each inlined step instead of the whole sub-flow".into(),
             );
         }
         for k in s.extra.keys() {
-            ledger.record_as(
+            ledger.consume_where(
                 table,
                 "extra",
                 &format!("{}.{k}", s.id),
                 s.span,
+                like,
                 Some(Fidelity::Approximate),
-                Some("the sub-flow call is inlined".into()),
+                "the sub-flow call is inlined".into(),
             );
         }
     }
@@ -339,14 +361,7 @@ fn record_calls(
                     e.rule = writer.clone();
                 }
                 None => {
-                    ledger.record_as(
-                        table,
-                        "policy.retries",
-                        &n.id,
-                        n.span,
-                        Some(Fidelity::Approximate),
-                        Some(note),
-                    );
+                    ledger.lose(table, "policy.retries", &n.id, n.span, note);
                 }
             }
         }
@@ -359,13 +374,12 @@ fn record_calls(
                 col: c.span.col,
                 ..crate::ir::Span::default()
             };
-            ledger.record_as(
+            ledger.lose(
                 table,
                 &c.id,
                 &c.subject,
                 span,
-                Some(Fidelity::Approximate),
-                Some(format!("written where `{caller}` calls this sub-flow")),
+                format!("written where `{caller}` calls this sub-flow"),
             );
         }
     }

@@ -67,5 +67,13 @@ pub fn port_file(
     pulls::record_passed(&passed, &mut ledgers, table, target.framework);
     outputs::record_merged(file, &mut ledgers, table, target.framework);
     inline::record_inlined(file, &inlined, &mut ledgers, table, target.framework);
+    // Every entry points at its generated line, looked up in the final text.
+    let name = std::path::Path::new(&file.path).file_name().map_or_else(
+        || "pipeline.py".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    for l in &mut ledgers {
+        l.resolve(&text, &name);
+    }
     Ok((text, ledgers))
 }

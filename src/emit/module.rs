@@ -382,15 +382,12 @@ impl Support {
     ) {
         let Some(l) = ledgers.first_mut() else { return };
         for line in &self.foreign {
-            l.record_as(
+            l.lose(
                 table,
                 "body.framework_call",
                 line,
                 crate::ir::Span::default(),
-                Some(crate::report::Fidelity::None),
-                Some(format!(
-                    "`{line}` is another framework's API used in a body: port it by hand"
-                )),
+                format!("`{line}` is another framework's API used in a body: port it by hand"),
             );
         }
     }

@@ -65,6 +65,7 @@ pub fn decorator(
     members: &[&Node],
     ledger: &mut Ledger,
     table: &Translations,
+    at: &crate::report::Anchor,
 ) -> String {
     let specs = members.iter().all(|m| !m.extra.contains_key("output"));
     let mut shared_deps: Vec<Expr> = Vec::new();
@@ -100,13 +101,14 @@ pub fn decorator(
     for m in members {
         for key in ["multi_asset", "output"] {
             if m.extra.contains_key(key) {
-                ledger.record_as(
+                ledger.consume_as(
                     table,
                     "extra",
                     &format!("{}.{key}", m.id),
                     m.span,
-                    Some(Fidelity::Exact),
-                    Some("written back as one `@dg.multi_asset`".into()),
+                    at.clone(),
+                    Fidelity::Exact,
+                    "written back as one `@dg.multi_asset`".into(),
                 );
             }
         }
@@ -212,7 +214,13 @@ mod tests {
             Expr::kw("name", Expr::str("a")),
             Expr::kw("retry_policy", Expr::raw("rp")),
         ];
-        let d = decorator(kw, &[&a, &b], &mut ledger, &table);
+        let d = decorator(
+            kw,
+            &[&a, &b],
+            &mut ledger,
+            &table,
+            &crate::report::Anchor::at(crate::report::Scope::Module),
+        );
         assert!(d.starts_with("@dg.multi_asset(\n    outs={"), "{d}");
         assert!(
             d.contains("\"a\": dg.AssetOut(key_prefix=[\"mk\"], group_name=\"mk\")"),
@@ -236,7 +244,13 @@ mod tests {
         let b = member("b", None);
         let table = Translations::builtin().unwrap();
         let mut ledger = Ledger::new("f.py", "p", "dagster");
-        let d = decorator(Vec::new(), &[&a, &b], &mut ledger, &table);
+        let d = decorator(
+            Vec::new(),
+            &[&a, &b],
+            &mut ledger,
+            &table,
+            &crate::report::Anchor::at(crate::report::Scope::Module),
+        );
         assert!(
             d.contains("dg.AssetSpec(\"a\", deps=[\"tickets\"])")
                 && d.contains("dg.AssetSpec(\"b\")"),

@@ -202,13 +202,39 @@ pub fn record_merged(
                         format!("output `{output}`'s own setting is not kept on the step `{step}`"),
                     )
                 };
-                ledger.record_as(table, &c.id, &c.subject, n.span, Some(fidelity), Some(why));
+                // It is written where the merged step's own code is.
+                let step_node = ledger
+                    .entries
+                    .iter()
+                    .find(|e| e.subject == *step && e.construct.starts_with("node."))
+                    .map(|e| e.construct.clone())
+                    .unwrap_or_default();
+                let like =
+                    if c.id.starts_with("node.") || ledger.anchor_of(&c.id, &on_step).is_none() {
+                        (step_node.as_str(), step.as_str())
+                    } else {
+                        (c.id.as_str(), on_step.as_str())
+                    };
+                if fidelity == Fidelity::None {
+                    ledger.lose(table, &c.id, &c.subject, n.span, why);
+                } else {
+                    ledger.consume_where(
+                        table,
+                        &c.id,
+                        &c.subject,
+                        n.span,
+                        like,
+                        Some(fidelity),
+                        why,
+                    );
+                }
                 if let Some(e) = ledger.entries.last_mut() {
                     e.rule = writer.clone();
                 }
             }
         }
-        ledger.finish(table, &all);
+        ledger.expect(all);
+        ledger.finish(table);
     }
 }
 

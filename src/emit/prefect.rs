@@ -22,7 +22,7 @@ use super::template;
 use super::{Target, Writer, shared};
 use crate::ir::{Framework, NodeKind, Partitions, Pipeline, ScheduleKind, SourceFile, Value};
 use crate::python::print::{self as python, Expr, identifier};
-use crate::report::{Fidelity, Ledger, Translations};
+use crate::report::{self, Anchor, Fidelity, Ledger, Scope, Translations};
 
 #[derive(Serialize)]
 struct ModuleCtx {
@@ -64,8 +64,12 @@ impl Writer for PrefectWriter {
         let mut decorated: HashMap<String, Vec<Expr>> = HashMap::new();
         let config = super::resources::config_classes(&file.support);
         for p in &file.pipelines {
-            let mut ledger = Ledger::new(&file.path, &p.id, "prefect");
+            let mut ledger = shared::ledger_for(file, p, target);
             let plan = Plan::new(p, &mut names);
+            let flow_name = flow_names
+                .get(&p.id)
+                .cloned()
+                .unwrap_or_else(|| identifier(&p.id));
             let partition_param = partition_param(p);
             let mut statements: Vec<(Option<String>, Expr)> = Vec::new();
             // The variables bound to futures (submitted or mapped task calls).
@@ -80,9 +84,14 @@ impl Writer for PrefectWriter {
             // The reader's call counters: a plain call of `f` is `f`, `f-2`, … in call order.
             let mut calls: HashMap<String, usize> = HashMap::new();
             for (i, step) in plan.steps.iter().enumerate() {
-                shared::record_node(&mut ledger, table, step.node);
                 if folded[i] {
                     continue;
+                }
+                let n = step.node;
+                // The partition key is the flow's partition parameter.
+                if let (Some(pk), Some(parts)) = (&partition_param, &n.partitions) {
+                    let at = Anchor::head(&flow_name, format!("{pk}:"));
+                    ledger.consume(table, report::partitions_id(parts), &n.id, n.span, at);
                 }
                 if step.node.kind == NodeKind::SubPipeline {
                     let callee = step
@@ -102,6 +111,8 @@ impl Writer for PrefectWriter {
                             &flow_policy(&child.run_policy),
                             &flow_policy(&step.node.policy.over(&child.run_policy)),
                         );
+                        let at = Anchor::body(&flow_name, format!("{fname}("));
+                        shared::consume_node(&mut ledger, table, step.node, &at);
                         let call = if options.is_empty() {
                             Expr::call(fname, args)
                         } else {
@@ -130,17 +141,28 @@ impl Writer for PrefectWriter {
                     let mut scratch = Ledger::new(&file.path, &p.id, "prefect");
                     decorated.insert(
                         step.func.clone(),
-                        shared::prefect_policy(p, step.node, &mut scratch, table),
+                        shared::prefect_policy(p, step.node, &mut scratch, table, &any()),
                     );
                     tasks.push(t);
+                    shared::consume_node(
+                        &mut ledger,
+                        table,
+                        n,
+                        &Anchor::at(Scope::Head(step.func.clone())),
+                    );
                 } else {
-                    shared::record_reused(&mut ledger, table, step.node);
+                    let at = Anchor::body(&flow_name, step.func.as_str());
+                    shared::consume_reused(&mut ledger, table, n, &step.func, &at);
                 }
                 let mapped = step.node.mapping.is_some();
+                if mapped {
+                    let at = Anchor::body(&flow_name, step.func.as_str()).then(".map(");
+                    ledger.consume(table, "mapping", &n.id, n.span, at);
+                }
                 let args = call_args(&plan, step, &folded, mapped);
                 let mut args = args;
                 template_args(&plan, step, &mut args);
-                params_arg(p, step, &mut args, &mut ledger, table);
+                params_arg(&flow_name, p, step, &mut args, &mut ledger, table);
                 if let Some(pk) = &partition_param
                     && needs_partition(step, from)
                     && !args
@@ -156,7 +178,7 @@ impl Writer for PrefectWriter {
                     options.push(Expr::kw("name", Expr::str(&name)));
                 }
                 let mut scratch = Ledger::new(&file.path, &p.id, "prefect");
-                let own = shared::prefect_policy(p, step.node, &mut scratch, table);
+                let own = shared::prefect_policy(p, step.node, &mut scratch, table, &any());
                 if let Some(base) = decorated.get(&step.func) {
                     options.extend(overrides(base, &own));
                 }
@@ -186,6 +208,7 @@ impl Writer for PrefectWriter {
                 statements.push((Some(step.var.clone()), call));
             }
             let mut multi_checks = std::collections::BTreeSet::new();
+            let mut check_fns: HashMap<String, String> = HashMap::new();
             for c in &p.checks {
                 let function = shared::check_function(c, &mut multi_checks, &mut names.taken);
                 let target_var = plan
@@ -194,6 +217,7 @@ impl Writer for PrefectWriter {
                     .find(|s| s.node.id == c.target)
                     .map(|s| s.var.clone());
                 if let (Some(cb), Some(fname)) = (&c.callable, function) {
+                    check_fns.insert(shared::check_task_name(c).to_string(), fname.clone());
                     let rw = rewrite(&cb.body, from, Framework::Prefect);
 
                     for n in &rw.needs {
@@ -238,11 +262,8 @@ impl Writer for PrefectWriter {
                         Expr::Method(Box::new(Expr::raw(fname.clone())), "submit".into(), args);
                     statements.push((Some(var), call));
                 }
-                ledger.record(table, "check", &c.name, c.span);
-                shared::record_check_task(&mut ledger, table, c);
-                if c.blocking {
-                    ledger.record(table, "check.blocking", &c.name, c.span);
-                }
+                let written = check_fns.get(shared::check_task_name(c)).cloned();
+                shared::consume_check(&mut ledger, table, c, written.as_deref());
             }
             // A flow that another flow calls returns its result (the last step nothing reads).
             let result = called_as_sub_flow(file, p)
@@ -250,19 +271,38 @@ impl Writer for PrefectWriter {
                 .flatten()
                 .map(|i| plan.steps[i].var.clone());
             let statements = flow_body(statements, &futures, result.as_deref());
-            let name = flow_names
-                .get(&p.id)
-                .cloned()
-                .unwrap_or_else(|| identifier(&p.id));
+            let name = flow_name.clone();
+            // A sub-flow of the source is its own flow here.
+            for g in p
+                .groups
+                .iter()
+                .filter(|g| g.kind == crate::ir::GroupKind::SubFlow)
+            {
+                if let Some(f) = flow_names.get(&g.id) {
+                    let at = Anchor::at(Scope::Head(f.clone()));
+                    ledger.consume(table, "group.sub_flow", &g.id, g.span, at);
+                }
+            }
+            if let (Some(pk), Some(parts)) = (&partition_param, &p.partitions) {
+                let at = Anchor::head(&name, format!("{pk}:"));
+                ledger.consume(table, report::partitions_id(parts), &p.id, p.span, at);
+            }
             flows.push(PipelineCtx {
-                decorator: flow_decorator(p, &mut ledger, table, &mut imports),
+                decorator: flow_decorator(p, &name, &mut ledger, table, &mut imports),
                 name: name.clone(),
                 signature: flow_signature(p, &name, partition_param.as_deref(), &mut ledger, table),
                 statements,
                 is_async,
             });
-            served.extend(deployment(p, &name, &mut imports, &mut ledger, table));
-            shared::record_pipeline(&mut ledger, table, p, target);
+            served.extend(deployment(
+                p,
+                &name,
+                target,
+                &mut imports,
+                &mut ledger,
+                table,
+            ));
+            ledger.finish(table);
             ledgers.push(ledger);
         }
         // One flow is served directly; several are served together by one process.
@@ -598,6 +638,7 @@ fn task(
             ledger,
             table,
             ("the flow run's scheduled start", "flow parameters"),
+            Anchor::at(Scope::Body(step.func.clone())),
         );
     }
     let mut kwargs = Vec::new();
@@ -614,7 +655,14 @@ fn task(
     {
         kwargs.push(Expr::kw("name", Expr::str(&node.id)));
     }
-    kwargs.extend(shared::prefect_policy(step_pipeline, node, ledger, table));
+    let at = Anchor::at(Scope::Head(step.func.clone()));
+    kwargs.extend(shared::prefect_policy(
+        step_pipeline,
+        node,
+        ledger,
+        table,
+        &at,
+    ));
     if !node.tags.is_empty() {
         kwargs.push(Expr::kw(
             "tags",
@@ -630,6 +678,7 @@ fn task(
             TASK_OPTIONS,
             node.span,
             imports,
+            &at,
         ));
     }
     let decorator = python::decorator("task", kwargs);
@@ -714,6 +763,7 @@ fn template_args(plan: &Plan, step: &Step, args: &mut Vec<Expr>) {
 /// An Airflow callable's `params` argument (the DAG's run parameters) gets them as a dict of the
 /// flow's parameters.
 fn params_arg(
+    flow: &str,
     p: &Pipeline,
     step: &Step,
     args: &mut Vec<Expr>,
@@ -741,14 +791,20 @@ fn params_arg(
         .collect();
     args.push(Expr::kw("params", Expr::Dict(dict)));
     let n = step.node;
-    ledger.record_as(
+    ledger.consume_as(
         table,
         "body.context",
         &n.id,
         n.span,
-        Some(Fidelity::Approximate),
-        Some("Airflow's `params` is passed as a dict of the flow's parameters".into()),
+        Anchor::body(flow, step.func.as_str()).then("params="),
+        Fidelity::Approximate,
+        "Airflow's `params` is passed as a dict of the flow's parameters".into(),
     );
+}
+
+/// An anchor for a scratch ledger, whose entries are never reported.
+fn any() -> Anchor {
+    Anchor::at(Scope::Head(String::new()))
 }
 
 /// `@task` options passed through unchanged in a Prefect → Prefect port.
@@ -775,21 +831,31 @@ const FLOW_OPTIONS: &[&str] = &[
 
 fn flow_decorator(
     p: &Pipeline,
+    flow: &str,
     ledger: &mut Ledger,
     table: &Translations,
     imports: &mut Imports,
 ) -> String {
+    let head = |needle: &str| Anchor::head(flow, needle);
+    ledger.consume(table, "pipeline", &p.id, p.span, head("@flow("));
+    shared::consume_notes(ledger, table, "pipeline", &p.extra, p.span, &head("@flow("));
     let mut kwargs = vec![Expr::kw("name", Expr::str(&p.name))];
     if let Some(d) = &p.description {
         kwargs.push(Expr::kw(
             "description",
             Expr::str(d.lines().next().unwrap_or("")),
         ));
-        ledger.record(table, "pipeline.description", &p.id, p.span);
+        ledger.consume(
+            table,
+            "pipeline.description",
+            &p.id,
+            p.span,
+            head("description="),
+        );
     }
     if let Some(r) = p.run_policy.retries {
         kwargs.push(Expr::kw("retries", Expr::raw(r.to_string())));
-        ledger.record(table, "run_policy.retries", &p.id, p.span);
+        ledger.consume(table, "run_policy.retries", &p.id, p.span, head("retries="));
         if let Some(d) = p.run_policy.retry_delay {
             kwargs.push(Expr::kw(
                 "retry_delay_seconds",
@@ -802,20 +868,27 @@ fn flow_decorator(
             "timeout_seconds",
             Expr::raw(python::float(t).trim_end_matches(".0").to_string()),
         ));
-        ledger.record(table, "run_policy.timeout", &p.id, p.span);
+        ledger.consume(
+            table,
+            "run_policy.timeout",
+            &p.id,
+            p.span,
+            head("timeout_seconds="),
+        );
     }
     if let Some(lp) = p.extra.get("log_prints").and_then(Value::as_bool) {
         kwargs.push(Expr::kw(
             "log_prints",
             Expr::raw(if lp { "True" } else { "False" }),
         ));
-        ledger.record_as(
+        ledger.consume_as(
             table,
             "extra",
             "pipeline.log_prints",
             p.span,
-            Some(Fidelity::Exact),
-            Some("log_prints kept".into()),
+            head("log_prints="),
+            Fidelity::Exact,
+            "log_prints kept".into(),
         );
     }
     if p.framework == Some(Framework::Prefect) {
@@ -827,6 +900,7 @@ fn flow_decorator(
             FLOW_OPTIONS,
             p.span,
             imports,
+            &head("@flow("),
         ));
     }
     python::decorator("flow", kwargs)
@@ -854,7 +928,8 @@ fn flow_signature(
             Some(t) => format!("{}: {t} = {default}", identifier(&prm.name)),
             None => format!("{}={default}", identifier(&prm.name)),
         });
-        ledger.record(table, "param", &prm.name, p.span);
+        let at = Anchor::head(name, identifier(&prm.name));
+        ledger.consume(table, "param", &prm.name, p.span, at);
     }
     if let Some(pk) = partition
         && !p.params.iter().any(|x| x.name == pk)
@@ -868,10 +943,14 @@ fn flow_signature(
 fn deployment(
     p: &Pipeline,
     fname: &str,
+    target: Target,
     imports: &mut Imports,
     ledger: &mut Ledger,
     table: &Translations,
 ) -> Vec<(String, Vec<Expr>)> {
+    // The deployment's call: `flow.serve(` alone, `flow.to_deployment(` when served together.
+    let main = |needle: &str| Anchor::statement("if __name__", format!("{fname}.")).then(needle);
+    let at = p.span;
     let mut out = Vec::new();
     let mut kwargs = vec![Expr::kw(
         "name",
@@ -894,13 +973,43 @@ fn deployment(
                     "schedules",
                     Expr::List(vec![Expr::call("Cron", args)]),
                 ));
+                ledger.consume(table, report::schedule_id(s.kind), &p.id, at, main("Cron("));
+                if tz.is_some() {
+                    ledger.consume(table, "schedule.timezone", &p.id, at, main("timezone="));
+                }
+                if shared::traps(p, target).contains(&"trap.logical_date") {
+                    ledger.consume(table, "trap.logical_date", &p.id, at, main("Cron("));
+                }
             }
             (ScheduleKind::Interval, _) => {
                 let secs = s.value.clone().unwrap_or_else(|| "3600".into());
                 kwargs.push(Expr::kw("interval", Expr::raw(secs)));
+                ledger.consume(
+                    table,
+                    report::schedule_id(s.kind),
+                    &p.id,
+                    at,
+                    main("interval="),
+                );
+            }
+            // A deployment without a schedule runs when asked.
+            (ScheduleKind::Manual, _) => {
+                ledger.consume(table, report::schedule_id(s.kind), &p.id, at, main(""));
             }
             _ => {}
         }
+    }
+    if p.catchup == Some(false) {
+        // No catchup is what Prefect does: the deployment runs only its own schedule.
+        ledger.consume_as(
+            table,
+            "catchup",
+            &p.id,
+            at,
+            main(""),
+            Fidelity::Exact,
+            "no catchup, as in the source".into(),
+        );
     }
     if let Some(d) = p.deployments.first()
         && !d.parameters.is_empty()
@@ -926,9 +1035,16 @@ fn deployment(
             "tags",
             Expr::List(tags.iter().map(|t| Expr::str(t)).collect()),
         ));
+        if !p.tags.is_empty() {
+            ledger.consume(table, "pipeline.tags", &p.id, at, main("tags="));
+        }
+        if let Some(owner) = &p.owner {
+            let tag = python::string(&format!("owner:{owner}"));
+            ledger.consume(table, "pipeline.owner", &p.id, at, main("tags=").then(tag));
+        }
     }
     for d in &p.deployments {
-        ledger.record(table, "deployment", &d.name, d.span);
+        ledger.consume(table, "deployment", &d.name, d.span, main(""));
     }
     out.push((fname.to_string(), kwargs));
     out

@@ -226,16 +226,17 @@ pub fn record_passed(
             .collect::<Vec<_>>()
             .join(", ");
         let what = if pull.many { "values" } else { "value" };
-        ledger.record_as(
+        ledger.consume_as(
             table,
             "body.xcom",
             id,
             pull.span,
-            Some(Fidelity::Exact),
-            Some(format!(
+            crate::report::Anchor::at(crate::report::Scope::Module).then(param.as_str()),
+            Fidelity::Exact,
+            format!(
                 "the XCom pull of {ids} becomes the parameter `{param}`: {} passes the upstream {what} in",
                 target.id()
-            )),
+            ),
         );
     }
 }

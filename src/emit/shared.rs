@@ -7,31 +7,16 @@ use super::plan::Step;
 use super::rewrite::rewrite;
 use crate::ir::{Framework, Node, NodeKind, Partitions, Pipeline, Value};
 use crate::python::print::{self as python, Expr};
-use crate::report::{self, Fidelity, Ledger, Translations};
+use crate::report::{self, Anchor, Fidelity, Ledger, Translations};
 
-/// Records a node's own constructs (kind, operator, policy fields, mapping, assets, extras).
-pub fn record_node(ledger: &mut Ledger, table: &Translations, n: &Node) {
-    ledger.record(table, report::node_id(n.kind), &n.id, n.span);
-    record_notes(ledger, table, &n.id, &n.extra, n.span);
+/// Consumes a node's kind, its operator category and its reader notes where its code is (`at`).
+pub fn consume_node(ledger: &mut Ledger, table: &Translations, n: &Node, at: &Anchor) {
+    ledger.consume(table, report::node_id(n.kind), &n.id, n.span, at.clone());
+    consume_notes(ledger, table, &n.id, &n.extra, n.span, at);
     if let Some(op) = &n.operator
         && let Some(category) = report::operator_category(&op.class)
     {
-        ledger.record(table, category, &n.id, n.span);
-    }
-    if n.mapping.is_some() {
-        ledger.record(table, "mapping", &n.id, n.span);
-    }
-    if !n.outlets.is_empty() {
-        ledger.record(table, "assets.outlets", &n.id, n.span);
-    }
-    if !n.inlets.is_empty() {
-        ledger.record(table, "assets.inlets", &n.id, n.span);
-    }
-    if n.io_manager.is_some() {
-        ledger.record(table, "io_manager", &n.id, n.span);
-    }
-    if let Some(parts) = &n.partitions {
-        ledger.record(table, report::partitions_id(parts), &n.id, n.span);
+        ledger.consume(table, category, &n.id, n.span, at.clone());
     }
 }
 
@@ -100,29 +85,38 @@ pub const READER_NOTES: &[(&str, Fidelity, &str)] = &[
     ),
 ];
 
-/// Records the reader notes of a node or pipeline `extra` map under `prefix`.
-pub fn record_notes(
+/// Consumes the reader notes of a node or pipeline `extra` map under `prefix` at the code of
+/// what they describe (`at`).
+pub fn consume_notes(
     ledger: &mut Ledger,
     table: &Translations,
     prefix: &str,
     extra: &std::collections::BTreeMap<String, Value>,
     span: crate::ir::Span,
+    at: &Anchor,
 ) {
     for (key, fidelity, note) in READER_NOTES {
         if extra.contains_key(*key) {
-            ledger.record_as(
-                table,
-                "extra",
-                &format!("{prefix}.{key}"),
-                span,
-                Some(*fidelity),
-                Some((*note).to_string()),
-            );
+            let subject = format!("{prefix}.{key}");
+            if *fidelity == Fidelity::None {
+                ledger.lose(table, "extra", &subject, span, (*note).to_string());
+            } else {
+                ledger.consume_as(
+                    table,
+                    "extra",
+                    &subject,
+                    span,
+                    at.clone(),
+                    *fidelity,
+                    (*note).to_string(),
+                );
+            }
         }
     }
 }
 
 /// Same-framework passthrough: literal `extra` options the target decorator accepts as they are.
+#[allow(clippy::too_many_arguments)]
 pub fn passthrough(
     ledger: &mut Ledger,
     table: &Translations,
@@ -131,6 +125,7 @@ pub fn passthrough(
     allowed: &[&str],
     span: crate::ir::Span,
     imports: &mut Imports,
+    at: &Anchor,
 ) -> Vec<Expr> {
     let mut out = Vec::new();
     for (k, v) in extra {
@@ -139,144 +134,119 @@ pub fn passthrough(
                 imports.name("datetime", "timedelta");
             }
             out.push(Expr::kw(k, python::value(v)));
-            ledger.record_as(
+            ledger.consume_as(
                 table,
                 "extra",
                 &format!("{prefix}.{k}"),
                 span,
-                Some(Fidelity::Exact),
-                Some("passed through as written".into()),
+                at.clone().then(format!("{k}=")),
+                Fidelity::Exact,
+                "passed through as written".into(),
             );
         }
     }
     out
 }
 
-/// Records a node that calls a function already defined for another node (same policy).
-pub fn record_reused(ledger: &mut Ledger, table: &Translations, n: &Node) {
-    for f in report::policy_fields(&n.policy) {
-        ledger.record(table, f, &n.id, n.span);
+/// Consumes a node that calls a function already defined for another node: its policy is the
+/// decorator's of `func` (`at` is where the call is), its body that function's.
+pub fn consume_reused(
+    ledger: &mut Ledger,
+    table: &Translations,
+    n: &Node,
+    func: &str,
+    at: &Anchor,
+) {
+    consume_node(ledger, table, n, at);
+    for (f, kw) in policy_keywords(&n.policy) {
+        ledger.consume(table, f, &n.id, n.span, Anchor::head(func, kw));
     }
     if let Some(c) = &n.callable {
         for api in report::body_apis(&c.body) {
-            ledger.record_as(
+            ledger.consume_as(
                 table,
                 api,
                 &n.id,
                 c.body_span,
-                Some(Fidelity::Exact),
-                Some("same function as its first call".into()),
+                Anchor::head(func, format!("def {func}(")),
+                Fidelity::Exact,
+                "same function as its first call".into(),
             );
         }
     }
 }
 
-/// Records the pipeline-level constructs every writer maps the same way, and the semantic traps.
-pub fn record_pipeline(ledger: &mut Ledger, table: &Translations, p: &Pipeline, target: Target) {
-    let at = p.span;
-    record_notes(ledger, table, "pipeline", &p.extra, at);
-    ledger.record(table, "pipeline", &p.id, at);
-    for (present, id) in [
-        (p.description.is_some(), "pipeline.description"),
-        (!p.tags.is_empty(), "pipeline.tags"),
-        (p.owner.is_some(), "pipeline.owner"),
-        (p.start_date.is_some(), "start_date"),
-        (p.end_date.is_some(), "end_date"),
-    ] {
-        if present {
-            ledger.record(table, id, &p.id, at);
-        }
-    }
-    match p.catchup {
-        // No catchup is what every target does without one.
-        Some(false) => {
-            ledger.record_as(
-                table,
-                "catchup",
-                &p.id,
-                at,
-                Some(Fidelity::Exact),
-                Some("no catchup, as in the source".into()),
-            );
-        }
-        Some(true) => {
-            ledger.record(table, "catchup", &p.id, at);
-        }
-        None => {}
-    }
-    if let Some(s) = &p.schedule {
-        ledger.record(table, report::schedule_id(s.kind), &p.id, at);
-        if s.timezone.is_some() {
-            ledger.record(table, "schedule.timezone", &p.id, at);
-        }
-        if matches!(
+/// The set policy fields of a policy with the keyword a written policy has for each in any
+/// target (`retries` is in `retries=`, `"retries":` and `RetryPolicy(max_retries=…)`).
+fn policy_keywords(p: &crate::ir::Policy) -> Vec<(&'static str, &'static str)> {
+    report::policy_fields(p)
+        .into_iter()
+        .filter_map(|f| {
+            let kw = match f {
+                "policy.retries" => "retries",
+                "policy.retry_delay" | "policy.retry_delays" => "delay",
+                "policy.timeout" => "timeout",
+                "policy.pool" => "pool",
+                "policy.owner" => "owner",
+                _ => return None,
+            };
+            Some((f, kw))
+        })
+        .collect()
+}
+
+/// The semantic traps of porting `p` to `target`, as construct ids.
+pub fn traps(p: &Pipeline, target: Target) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let foreign = p.framework != Some(target.framework);
+    if let Some(s) = &p.schedule
+        && matches!(
             s.kind,
             crate::ir::ScheduleKind::Cron | crate::ir::ScheduleKind::Preset
-        ) && p.framework != Some(target.framework)
-        {
-            ledger.record(table, "trap.logical_date", &p.id, at);
-        }
-    }
-    if let Some(parts) = &p.partitions {
-        ledger.record(table, report::partitions_id(parts), &p.id, at);
-    }
-    for f in report::policy_fields(&p.defaults) {
-        ledger.record(table, f, "defaults", at);
+        )
+        && foreign
+    {
+        out.push("trap.logical_date");
     }
     if (p.defaults.backoff.is_some() || p.nodes.iter().any(|n| n.policy.backoff.is_some()))
-        && p.framework != Some(target.framework)
+        && foreign
     {
-        ledger.record(table, "trap.backoff_curve", &p.id, at);
+        out.push("trap.backoff_curve");
     }
     if p.checks.iter().any(|c| c.blocking) && target.framework != Framework::Dagster {
-        ledger.record(table, "trap.blocking_check", &p.id, at);
+        out.push("trap.blocking_check");
     }
     if p.framework == Some(Framework::Airflow)
         && p.catchup.is_none()
         && target.framework == Framework::Airflow
     {
-        ledger.record(table, "trap.catchup_default", &p.id, at);
+        out.push("trap.catchup_default");
     }
-    for g in &p.groups {
-        let id = match g.kind {
-            crate::ir::GroupKind::TaskGroup => "group.task_group",
-            crate::ir::GroupKind::SubFlow => "group.sub_flow",
-            crate::ir::GroupKind::AssetGroup => "group.asset_group",
-        };
-        ledger.record(table, id, &g.id, g.span);
+    out
+}
+
+/// A ledger for one pipeline's port: every construct of `p` is pending from the start.
+pub fn ledger_for(file: &crate::ir::SourceFile, p: &Pipeline, target: Target) -> Ledger {
+    Ledger::for_pipeline(&file.path, p, target.framework.id())
+}
+
+/// Consumes a policy field written at `at` for the node that set it and, when the value came
+/// from the pipeline's defaults, for the defaults.
+#[allow(clippy::too_many_arguments)]
+pub fn consume_policy(
+    ledger: &mut Ledger,
+    table: &Translations,
+    pipeline: &Pipeline,
+    n: &Node,
+    field: &str,
+    at: Anchor,
+    set: &dyn Fn(&crate::ir::Policy) -> bool,
+) {
+    if set(&n.policy) {
+        ledger.consume(table, field, &n.id, n.span, at);
+    } else if set(&pipeline.defaults) {
+        ledger.consume(table, field, "defaults", pipeline.span, at);
     }
-    for s in &p.sensors {
-        ledger.record(table, "sensor_trigger", &s.name, s.span);
-    }
-    for r in &p.resources {
-        ledger.record(table, "resource", &r.key, r.span);
-    }
-    for prm in &p.params {
-        ledger.record(table, "param", &prm.name, at);
-    }
-    for d in &p.deployments {
-        ledger.record(table, "deployment", &d.name, d.span);
-    }
-    for o in &p.opaque {
-        ledger.record(table, "opaque", &format!("{}@{}", o.kind, o.line), o.span);
-    }
-    for n in &p.nodes {
-        for f in report::policy_fields(&n.policy) {
-            if !ledger.has(f, &n.id) {
-                ledger.record(table, f, &n.id, n.span);
-            }
-        }
-        if n.trigger_rule.is_some() {
-            ledger.record(table, "trigger_rule", &n.id, n.span);
-        }
-    }
-    if p.run_policy.retries.is_some() {
-        ledger.record(table, "run_policy.retries", &p.id, at);
-    }
-    if p.run_policy.timeout.is_some() {
-        ledger.record(table, "run_policy.timeout", &p.id, at);
-    }
-    ledger.finish(table, &report::constructs(p));
 }
 
 /// Whole seconds as an integer literal, fractions as a float literal.
@@ -288,46 +258,74 @@ pub fn seconds(s: f64) -> Expr {
     }
 }
 
-/// A node's effective policy as Prefect `@task` keyword arguments, with ledger entries.
+/// A node's effective policy as Prefect `@task` keyword arguments, consumed at `at` (the
+/// task's decorator).
 pub fn prefect_policy(
     pipeline: &Pipeline,
     n: &Node,
     ledger: &mut Ledger,
     table: &Translations,
+    at: &Anchor,
 ) -> Vec<Expr> {
     // Prefect has no DAG-wide defaults: the effective policy (task over groups over defaults) is written on each task.
     let effective = pipeline.effective_policy(n);
     let p = &effective;
     let mut kw = Vec::new();
+    let consume = |ledger: &mut Ledger,
+                   field: &str,
+                   needle: &str,
+                   set: &dyn Fn(&crate::ir::Policy) -> bool| {
+        consume_policy(
+            ledger,
+            table,
+            pipeline,
+            n,
+            field,
+            at.clone().then(needle),
+            set,
+        );
+    };
     if let Some(r) = p.retries {
         kw.push(Expr::kw("retries", Expr::raw(r.to_string())));
-        ledger.record(table, "policy.retries", &n.id, n.span);
+        consume(ledger, "policy.retries", "retries=", &|x| {
+            x.retries.is_some()
+        });
     }
     if !p.retry_delays.is_empty() {
         kw.push(Expr::kw(
             "retry_delay_seconds",
             Expr::List(p.retry_delays.iter().map(|d| seconds(*d)).collect()),
         ));
-        ledger.record(table, "policy.retry_delays", &n.id, n.span);
+        consume(
+            ledger,
+            "policy.retry_delays",
+            "retry_delay_seconds=",
+            &|x| !x.retry_delays.is_empty(),
+        );
         if p.retry_delay.is_some() {
-            ledger.record_as(
+            ledger.consume_as(
                 table,
                 "policy.retry_delay",
                 &n.id,
                 n.span,
-                Some(Fidelity::Exact),
-                Some("kept as the list of delays".into()),
+                at.clone().then("retry_delay_seconds="),
+                Fidelity::Exact,
+                "kept as the list of delays".into(),
             );
         }
     } else if let Some(d) = p.retry_delay {
         kw.push(Expr::kw("retry_delay_seconds", seconds(d)));
-        ledger.record(table, "policy.retry_delay", &n.id, n.span);
+        consume(ledger, "policy.retry_delay", "retry_delay_seconds=", &|x| {
+            x.retry_delay.is_some()
+        });
     } else if let Some(d) = implicit_retry_delay(pipeline, p) {
         kw.push(Expr::kw("retry_delay_seconds", seconds(d)));
     }
     if let Some(t) = p.timeout {
         kw.push(Expr::kw("timeout_seconds", seconds(t)));
-        ledger.record(table, "policy.timeout", &n.id, n.span);
+        consume(ledger, "policy.timeout", "timeout_seconds=", &|x| {
+            x.timeout.is_some()
+        });
     }
     kw
 }
@@ -443,33 +441,33 @@ pub fn body_for(
                 .body
                 .split(|ch: char| !ch.is_alphanumeric() && ch != '_')
                 .any(|w| w == "context");
-            ledger.record_as(
+            ledger.consume_as(
                 table,
                 "resource",
                 &n.id,
                 c.body_span,
-                Some(Fidelity::Approximate),
-                Some(format!(
+                Anchor::body(&step.func, locals.dropped[0].as_str()),
+                Fidelity::Approximate,
+                format!(
                     "{} built in the body from the resource and config bindings",
                     locals.dropped.join(", ")
-                )),
+                ),
             );
         }
-        for (construct, fidelity, note) in &rw.uses {
-            ledger.record_as(
-                table,
-                construct,
-                &n.id,
-                c.body_span,
-                Some(*fidelity),
-                Some(note.clone()),
-            );
-        }
+        // Body uses are consumed once the body is final, at the line that has them.
+        let mut uses = rw.uses.clone();
         for need in &rw.needs {
             self::need(imports, helpers, need);
         }
         if rw.uses_context {
-            ledger.record_as(table, "body.framework_call", &n.id, c.body_span, Some(Fidelity::None), Some("the body still reads `context`, which the target does not pass: port it by hand".into()));
+            ledger.lose(
+                table,
+                "body.framework_call",
+                &n.id,
+                c.body_span,
+                "the body still reads `context`, which the target does not pass: port it by hand"
+                    .into(),
+            );
         }
         let mut params: Vec<String> = c
             .params
@@ -529,14 +527,11 @@ pub fn body_for(
             } else {
                 "the current time"
             };
-            ledger.record_as(
-                table,
+            uses.push((
                 "body.context",
-                &n.id,
-                c.body_span,
-                Some(Fidelity::Approximate),
-                Some(format!("the @task.bash command runs in bash (`_run_bash`): {{{{ ds }}}} / {{{{ ts }}}} dates from {dates}, any other Jinja raises; the value is the last line printed")),
-            );
+                Fidelity::Approximate,
+                format!("the @task.bash command runs in bash (`_run_bash`): {{{{ ds }}}} / {{{{ ts }}}} dates from {dates}, any other Jinja raises; the value is the last line printed"),
+            ));
         }
         let body = if n.kind == NodeKind::Sensor && to != Framework::Airflow {
             let names: Vec<String> = params
@@ -574,13 +569,14 @@ pub fn body_for(
             if c.is_async { "async " } else { "" },
             step.func
         );
+        consume_uses(ledger, table, n, &step.func, &body, &uses);
         return (
             signature(&prefix, &params, &returns),
             python::indent_body(&body, 4).trim_end().to_string(),
             c.is_async,
         );
     }
-    let body = operator_body(n, imports, ledger, table);
+    let body = operator_body(n, &step.func, imports, ledger, table);
     // Mapped operator arguments become the task's parameters.
     let mapped: Vec<String> = n
         .mapping
@@ -600,6 +596,80 @@ pub fn body_for(
     )
 }
 
+/// Consumes the framework API uses of a step's body at the first line of the final body
+/// (`body`, of function `func`) that has what implements each; a use the body no longer has any
+/// trace of is not claimed.
+pub fn consume_uses(
+    ledger: &mut Ledger,
+    table: &Translations,
+    n: &Node,
+    func: &str,
+    body: &str,
+    uses: &[(&'static str, Fidelity, String)],
+) {
+    let Some(c) = &n.callable else { return };
+    for (construct, fidelity, note) in uses {
+        if *fidelity == Fidelity::None {
+            ledger.lose(table, construct, &n.id, c.body_span, note.clone());
+            continue;
+        }
+        let needle = use_needles(construct)
+            .iter()
+            .find(|w| body.contains(**w))
+            .copied()
+            .unwrap_or(construct);
+        ledger.consume_as(
+            table,
+            construct,
+            &n.id,
+            c.body_span,
+            Anchor::body(func, needle),
+            *fidelity,
+            note.clone(),
+        );
+    }
+}
+
+/// What a body has where a framework API use is implemented, most specific first.
+pub fn use_needles(construct: &str) -> &'static [&'static str] {
+    match construct {
+        "body.logger" => &[
+            "getLogger(",
+            "get_run_logger(",
+            "get_dagster_logger(",
+            "context.log",
+            "log.",
+        ],
+        "body.partition_key" => &[
+            "partition_key",
+            "partition_time_window",
+            "data_interval",
+            "logical_date",
+        ],
+        "body.context" => &[
+            "_run_bash(",
+            "get_current_context(",
+            "flow_run.",
+            "task_run.",
+            "prefect.runtime",
+            "SimpleNamespace(",
+            "context",
+            "params",
+        ],
+        "body.output_metadata" => &[
+            "add_output_metadata",
+            "MaterializeResult",
+            "create_markdown_artifact",
+            "create_table_artifact",
+            "metadata",
+            "print(",
+        ],
+        "body.check_result" => &["AssetCheckResult", "_check_result", "passed"],
+        "body.xcom" => &["xcom_pull"],
+        _ => &[],
+    }
+}
+
 /// A `def` signature after the function name, wrapped like black when `prefix(params) returns:`
 /// does not fit (`prefix` is what precedes the parenthesis on the line, e.g. `def load`).
 pub fn signature(prefix: &str, params: &[String], returns: &str) -> String {
@@ -614,6 +684,7 @@ pub fn signature(prefix: &str, params: &[String], returns: &str) -> String {
 /// The body of a step that was a classic operator without a Python callable.
 fn operator_body(
     n: &Node,
+    func: &str,
     imports: &mut Imports,
     ledger: &mut Ledger,
     table: &Translations,
@@ -628,14 +699,23 @@ fn operator_body(
             ("BashOperator", "bash_command") | ("FileSensor", "filepath")
         );
         if consumed {
-            ledger.record_as(
-                table,
-                "extra",
-                &format!("{}.{k}", n.id),
-                n.span,
-                Some(Fidelity::Approximate),
-                Some("used in the generated body".into()),
-            );
+            let needle = if k == "filepath" {
+                "os.path.exists"
+            } else {
+                "subprocess.run("
+            };
+            // A templated command's row says the template is not rendered.
+            if !op.templated.iter().any(|t| t == k) {
+                ledger.consume_as(
+                    table,
+                    "extra",
+                    &format!("{}.{k}", n.id),
+                    n.span,
+                    Anchor::body(func, needle),
+                    Fidelity::Approximate,
+                    "used in the generated body".into(),
+                );
+            }
         }
     }
     match op.class.as_str() {
@@ -651,7 +731,16 @@ fn operator_body(
                 arg("bash_command").map_or_else(|| Expr::str("true"), python::value)
             };
             if op.templated.iter().any(|t| t == "bash_command") {
-                ledger.record_as(table, "extra", &format!("{}.bash_command", n.id), n.span, Some(Fidelity::Approximate), Some("the Jinja template is passed to the shell unrendered: replace {{ … }} by parameters".into()));
+                ledger.consume_as(
+                    table,
+                    "extra",
+                    &format!("{}.bash_command", n.id),
+                    n.span,
+                    Anchor::body(func, "subprocess.run("),
+                    Fidelity::Approximate,
+                    "the Jinja template is passed to the shell unrendered: replace {{ … }} by parameters"
+                        .into(),
+                );
             }
             let call = Expr::call(
                 "subprocess.run",
@@ -767,18 +856,28 @@ pub fn check_function(
     }
 }
 
-/// Records the task a `@multi_asset_check` became: one task that runs all of its checks.
-pub fn record_check_task(ledger: &mut Ledger, table: &Translations, c: &crate::ir::Check) {
+/// Consumes a check written as the validation task `func` (for a `@multi_asset_check`, the
+/// one task that runs all of its checks); a check no task was written for stays pending.
+pub fn consume_check(
+    ledger: &mut Ledger,
+    table: &Translations,
+    c: &crate::ir::Check,
+    func: Option<&str>,
+) {
+    let Some(func) = func else { return };
+    let at = Anchor::head(func, format!("def {func}("));
+    ledger.consume(table, "check", &c.name, c.span, at.clone());
     if let Some(f) = c.extra.get("multi_asset_check").and_then(Value::as_str) {
-        ledger.record_as(
+        ledger.consume_as(
             table,
             "check",
             f,
             c.span,
-            Some(Fidelity::Approximate),
-            Some(format!(
+            at,
+            Fidelity::Approximate,
+            format!(
                 "one task runs every check of the `@multi_asset_check` `{f}`; a failed one raises"
-            )),
+            ),
         );
     }
 }

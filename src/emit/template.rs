@@ -196,6 +196,7 @@ pub fn record(
     ledger: &mut Ledger,
     table: &Translations,
     (dates, params): (&str, &str),
+    at: crate::report::Anchor,
 ) {
     let (fidelity, note) = if r.unrendered.is_empty() {
         let mut from = Vec::new();
@@ -224,14 +225,12 @@ pub fn record(
             ),
         )
     };
-    ledger.record_as(
-        table,
-        "extra",
-        &format!("{}.bash_command", node.id),
-        node.span,
-        Some(fidelity),
-        Some(note),
-    );
+    let subject = format!("{}.bash_command", node.id);
+    if fidelity == crate::report::Fidelity::None {
+        ledger.lose(table, "extra", &subject, node.span, note);
+    } else {
+        ledger.consume_as(table, "extra", &subject, node.span, at, fidelity, note);
+    }
 }
 
 /// `text` with f-string braces doubled.

@@ -156,25 +156,16 @@ pub fn record_brought(
                 target.id()
             )
         };
-        match ledger
-            .entries
-            .iter_mut()
-            .find(|e| e.subject == *id && e.construct.starts_with("node."))
-        {
+        match ledger.entries.iter_mut().find(|e| {
+            e.subject == *id && e.construct.starts_with("node.") && e.fidelity != Fidelity::None
+        }) {
             Some(e) => {
                 e.fidelity = Fidelity::Redesign;
                 e.note = note;
                 e.rule = format!("writer:{}", target.id());
             }
             None => {
-                ledger.record_as(
-                    table,
-                    "node.asset",
-                    id,
-                    crate::ir::Span::default(),
-                    Some(Fidelity::Redesign),
-                    Some(note),
-                );
+                ledger.lose(table, "node.asset", id, crate::ir::Span::default(), note);
             }
         }
     }

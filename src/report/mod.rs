@@ -1,8 +1,11 @@
 //! The loss/gain report: the ledger the writers fill while they write, and its renderings.
 
+mod anchor;
 mod constructs;
 mod operators;
 mod translations;
+
+pub use anchor::{Anchor, Output, Scope};
 
 pub use constructs::{
     ConstructRef, SpanKey, body_apis, constructs, node_id, partitions_id, policy_fields,
@@ -34,6 +37,11 @@ pub struct Entry {
     pub note: String,
     /// 1-based source line (0 when unknown).
     pub line: u32,
+    /// The generated line that implements it (`None` for `none` entries).
+    pub output: Option<Output>,
+    /// Where the writer said the code is, until the module text is final.
+    #[serde(skip)]
+    anchor: Option<Anchor>,
 }
 
 /// The ledger of one pipeline's port.
@@ -51,6 +59,16 @@ pub struct Ledger {
     /// sorted when finished, so a stale index falls back to a search).
     #[serde(skip)]
     seen: BTreeMap<(String, String), usize>,
+    /// Every construct of the pipeline: what `finish` denies when nothing consumed it.
+    #[serde(skip)]
+    pending: Vec<ConstructRef>,
+}
+
+impl Entry {
+    /// Points a restated entry at the code of another entry (see [`Ledger::anchor_of`]).
+    pub fn point(&mut self, at: Option<Anchor>) {
+        self.anchor = at;
+    }
 }
 
 impl Ledger {
@@ -62,22 +80,76 @@ impl Ledger {
             target: target.into(),
             entries: Vec::new(),
             seen: BTreeMap::new(),
+            pending: Vec::new(),
         }
     }
 
-    /// Records a construct as the translation table says; returns its fidelity.
-    pub fn record(
+    /// An empty ledger whose pending constructs are every construct of `p`.
+    pub fn for_pipeline(source: &str, p: &crate::ir::Pipeline, target: &str) -> Ledger {
+        let mut l = Ledger::new(source, &p.id, target);
+        l.pending = constructs(p);
+        l
+    }
+
+    /// Consumes a construct where the writer writes its code (`at`): the table decides its
+    /// fidelity and note; returns the fidelity.
+    pub fn consume(
         &mut self,
         table: &Translations,
         construct: &str,
         subject: &str,
         span: Span,
+        at: Anchor,
     ) -> Fidelity {
-        self.record_as(table, construct, subject, span, None, None)
+        self.push(table, construct, subject, span, None, None, Some(at))
     }
 
-    /// Records a construct with the writer's own fidelity and note where they differ from the table.
-    pub fn record_as(
+    /// Consumes a construct with the writer's own fidelity and note where the code it writes
+    /// differs from the table's row.
+    #[allow(clippy::too_many_arguments)]
+    pub fn consume_as(
+        &mut self,
+        table: &Translations,
+        construct: &str,
+        subject: &str,
+        span: Span,
+        at: Anchor,
+        fidelity: Fidelity,
+        note: String,
+    ) -> Fidelity {
+        self.push(
+            table,
+            construct,
+            subject,
+            span,
+            Some(fidelity),
+            Some(note),
+            Some(at),
+        )
+    }
+
+    /// Records a construct as lost, with the reason: no code is written for it.
+    pub fn lose(
+        &mut self,
+        table: &Translations,
+        construct: &str,
+        subject: &str,
+        span: Span,
+        why: String,
+    ) -> Fidelity {
+        self.push(
+            table,
+            construct,
+            subject,
+            span,
+            Some(Fidelity::None),
+            Some(why),
+            None,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(
         &mut self,
         table: &Translations,
         construct: &str,
@@ -85,6 +157,7 @@ impl Ledger {
         span: Span,
         fidelity: Option<Fidelity>,
         note: Option<String>,
+        at: Option<Anchor>,
     ) -> Fidelity {
         let key = (construct.to_string(), subject.to_string());
         if let Some(&at) = self.seen.get(&key) {
@@ -114,6 +187,8 @@ impl Ledger {
         } else {
             format!("translations:{construct}")
         };
+        // Code for a construct the table calls lost is still no port of it.
+        let anchor = at.filter(|_| fidelity != Fidelity::None);
         self.entries.push(Entry {
             code,
             construct: construct.into(),
@@ -122,6 +197,8 @@ impl Ledger {
             rule,
             note: note.unwrap_or(how),
             line: span.line,
+            output: None,
+            anchor,
         });
         fidelity
     }
@@ -132,31 +209,115 @@ impl Ledger {
             .contains_key(&(construct.to_string(), subject.to_string()))
     }
 
-    /// Default-deny: every construct of the pipeline that no writer rule recorded becomes an
-    /// entry of fidelity `none`; then the entries are sorted by line and code.
-    pub fn finish(&mut self, table: &Translations, all: &[ConstructRef]) {
-        for c in all {
+    /// Adds constructs to the pending set (a pass that brings new constructs into a pipeline).
+    pub fn expect(&mut self, more: impl IntoIterator<Item = ConstructRef>) {
+        self.pending.extend(more);
+    }
+
+    /// Default-deny: every pending construct no writer or pass consumed becomes an entry of
+    /// fidelity `none`; then the entries are sorted by line and code.
+    pub fn finish(&mut self, table: &Translations) {
+        let pending = std::mem::take(&mut self.pending);
+        for c in &pending {
             if !self.has(&c.id, &c.subject) {
                 let span = Span {
                     line: c.span.line,
                     col: c.span.col,
                     ..Span::default()
                 };
-                self.record_as(
+                self.lose(
                     table,
                     &c.id,
                     &c.subject,
                     span,
-                    Some(Fidelity::None),
-                    Some("no writer rule consumed it: it is not in the output".into()),
+                    "no writer rule consumed it: it is not in the output".into(),
                 );
                 if let Some(e) = self.entries.last_mut() {
                     e.rule = "default-deny".into();
                 }
             }
         }
+        self.pending = pending;
         self.entries
             .sort_by(|a, b| (a.line, &a.code, &a.subject).cmp(&(b.line, &b.code, &b.subject)));
+    }
+
+    /// Points every entry at its generated line in the final module `text` (written as
+    /// `path`); an entry whose anchor is not in the text claims code that is not there, and
+    /// becomes `none` (rule `anchor-not-found`).
+    pub fn resolve(&mut self, text: &str, path: &str) {
+        let lines: Vec<&str> = text.lines().collect();
+        for e in &mut self.entries {
+            let Some(at) = e.anchor.take() else {
+                // A claim without code is no port (a pass restated an entry it could not point at).
+                if e.fidelity != Fidelity::None {
+                    e.fidelity = Fidelity::None;
+                    e.rule = "no-output".into();
+                    e.note = format!("no code is written for it: {}", e.note);
+                }
+                continue;
+            };
+            match at.resolve(&lines) {
+                Some(line) => {
+                    e.output = Some(Output {
+                        path: path.into(),
+                        line,
+                    })
+                }
+                None => {
+                    e.fidelity = Fidelity::None;
+                    e.rule = "anchor-not-found".into();
+                    e.note = format!(
+                        "the writer's code for it (`{}`) is not in the output: {}",
+                        at.needles.join(" … "),
+                        e.note
+                    );
+                }
+            }
+        }
+    }
+
+    /// Records a construct whose code is where the code of another entry (`like`: construct,
+    /// subject) is; lost, with the same note, when that entry points at no code.
+    #[allow(clippy::too_many_arguments)]
+    pub fn consume_where(
+        &mut self,
+        table: &Translations,
+        construct: &str,
+        subject: &str,
+        span: Span,
+        like: (&str, &str),
+        fidelity: Option<Fidelity>,
+        note: String,
+    ) -> Fidelity {
+        match self.anchor_of(like.0, like.1) {
+            Some(at) => self.push(
+                table,
+                construct,
+                subject,
+                span,
+                fidelity,
+                Some(note),
+                Some(at),
+            ),
+            None => self.lose(table, construct, subject, span, note),
+        }
+    }
+
+    /// The anchor of an entry that points at code.
+    pub fn anchor_of(&self, construct: &str, subject: &str) -> Option<Anchor> {
+        self.entries
+            .iter()
+            .find(|e| e.construct == construct && e.subject == subject)
+            .filter(|e| e.fidelity != Fidelity::None)
+            .and_then(|e| e.anchor.clone())
+    }
+
+    /// Renames the generated file every output points at.
+    pub fn set_output_path(&mut self, path: &str) {
+        for o in self.entries.iter_mut().filter_map(|e| e.output.as_mut()) {
+            o.path = path.into();
+        }
     }
 
     /// The worst fidelity present.
@@ -260,15 +421,19 @@ impl Report {
     pub fn markdown(&self) -> String {
         let mut out = format!("# Port to {}\n\n", self.target);
         for l in &self.pipelines {
-            out.push_str(&format!("## {} ({})\n\n| code | construct | subject | fidelity | line | what happens |\n|---|---|---|---|--:|---|\n", inline(&l.pipeline), inline(&l.source)));
+            out.push_str(&format!("## {} ({})\n\n| code | construct | subject | fidelity | source → output | what happens |\n|---|---|---|---|---|---|\n", inline(&l.pipeline), inline(&l.source)));
             for e in &l.entries {
+                let at = match &e.output {
+                    Some(o) => format!("{} → {}:{}", e.line, md_cell(&o.path), o.line),
+                    None => e.line.to_string(),
+                };
                 out.push_str(&format!(
                     "| {} | {} | {} | {} | {} | {} |\n",
                     e.code,
                     e.construct,
                     md_cell(&e.subject),
                     e.fidelity.name(),
-                    e.line,
+                    at,
                     md_cell(&e.note)
                 ));
             }

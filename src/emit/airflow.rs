@@ -214,6 +214,20 @@ impl Writer for AirflowWriter {
                     {
                         o.push(Expr::kw("retries", Expr::raw("0")));
                     }
+                    // A policy the call overrides is written in `override(…)`, not in the head.
+                    for e in &o {
+                        let Expr::Keyword(k, _) = e else { continue };
+                        let field = match k.as_str() {
+                            "retries" => "policy.retries",
+                            "retry_delay" => "policy.retry_delay",
+                            "execution_timeout" => "policy.timeout",
+                            "pool" => "policy.pool",
+                            "owner" => "policy.owner",
+                            _ => continue,
+                        };
+                        let at = node_at.clone().then(format!("{k}="));
+                        ledger.repoint(field, &step.node.id, at);
+                    }
                     o
                 };
                 let stmt = step_statement(
@@ -1462,6 +1476,18 @@ fn dag_decorator(
                     note.into(),
                 );
             }
+        }
+        // The job's own partitions are the same key.
+        if let Some(parts) = &p.partitions {
+            ledger.consume_as(
+                table,
+                report::partitions_id(parts),
+                &p.id,
+                p.span,
+                head("params=").then("\"partition_key\""),
+                Fidelity::Approximate,
+                note.into(),
+            );
         }
     }
     if !objects.is_empty() {

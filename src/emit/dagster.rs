@@ -122,6 +122,34 @@ impl Writer for DagsterWriter {
                     if let Some(op) = op {
                         let at = Anchor::at(Scope::Head(op.name.clone()));
                         shared::consume_node(&mut ledger, table, step.node, &at);
+                        let n = step.node;
+                        let head = &op.decorator;
+                        consume_verbatim_policy(
+                            &mut ledger,
+                            table,
+                            &n.policy,
+                            &n.id,
+                            n.span,
+                            head,
+                            &at,
+                        );
+                        for k in n.extra.keys() {
+                            let kw = match k.as_str() {
+                                "dynamic_outputs" => "dg.DynamicOut(".to_string(),
+                                _ => format!("{k}="),
+                            };
+                            if head.contains(&kw) {
+                                ledger.consume_as(
+                                    table,
+                                    "extra",
+                                    &format!("{}.{k}", n.id),
+                                    n.span,
+                                    at.clone().then(kw),
+                                    Fidelity::Exact,
+                                    "written as in the source".into(),
+                                );
+                            }
+                        }
                         assets.push(op);
                     } else if let Some(name) = &name {
                         let at = Anchor::at(Scope::Head(name.clone()));
@@ -129,19 +157,29 @@ impl Writer for DagsterWriter {
                     }
                 }
                 // The partitions definition is written under the writer's name.
-                jobs.extend(texts.into_iter().map(|t| match &partitions {
-                    Some(name) => rename_partitions_def(&t, name),
-                    None => t,
-                }));
+                let written: Vec<String> = texts
+                    .into_iter()
+                    .map(|t| match &partitions {
+                        Some(name) => rename_partitions_def(&t, name),
+                        None => t,
+                    })
+                    .collect();
+                jobs.extend(written.iter().cloned());
                 job_names.push(job_fn.clone());
+                let job_text = written.last().cloned().unwrap_or_default();
+                let job_at = if job_text.starts_with('@') || job_text.starts_with("def ") {
+                    Anchor::at(Scope::Head(job_fn.clone()))
+                } else {
+                    Anchor::at(Scope::Statement(format!("{job_fn} = ")))
+                };
+                ledger.consume(table, "pipeline", &p.id, p.span, job_at.clone());
+                shared::consume_notes(&mut ledger, table, "pipeline", &p.extra, p.span, &job_at);
+                consume_op_job(&mut ledger, table, p, &written, &job_text, &job_at);
                 let triggers = Triggers {
                     schedules: &mut schedules,
                     sensors: &mut sensors,
                     statements: &mut jobs,
                 };
-                let job_at = Anchor::at(Scope::Head(job_fn.clone()));
-                ledger.consume(table, "pipeline", &p.id, p.span, job_at.clone());
-                shared::consume_notes(&mut ledger, table, "pipeline", &p.extra, p.span, &job_at);
                 triggers.add(
                     p,
                     &job_fn,
@@ -1881,7 +1919,7 @@ fn schedule(
         // The cron is not the partition cadence: a schedule function picks the partition of its tick.
         ledger.consume_as(
             table,
-            "schedule",
+            crate::report::schedule_id(s.kind),
             &p.id,
             p.span,
             Anchor::head(&var, "cron_schedule="),
@@ -2101,6 +2139,135 @@ fn op_composition(p: &Pipeline, from: Framework) -> Option<(Vec<String>, String)
     Some((texts, name))
 }
 
+/// The keyword a Dagster decorator or job has for a policy field, as the source wrote it.
+fn verbatim_keyword(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "policy.retries" => "max_retries=",
+        "policy.retry_delay" => "delay=",
+        "policy.backoff" => "backoff=",
+        "policy.jitter" => "jitter=",
+        "policy.timeout" => "dagster/max_runtime",
+        "policy.priority" => "dagster/priority",
+        "policy.pool" => "pool=",
+        "policy.owner" => "owners=",
+        _ => return None,
+    })
+}
+
+/// Consumes the fields of `pol` that `text` (a decorator or job copied as the source wrote it)
+/// has, at `at` then the field's keyword; a field the text does not have stays pending.
+fn consume_verbatim_policy(
+    ledger: &mut Ledger,
+    table: &Translations,
+    pol: &crate::ir::Policy,
+    subject: &str,
+    span: crate::ir::Span,
+    text: &str,
+    at: &Anchor,
+) {
+    for f in crate::report::policy_fields(pol) {
+        if let Some(kw) = verbatim_keyword(f).filter(|kw| text.contains(kw)) {
+            ledger.consume(table, f, subject, span, at.clone().then(kw));
+        }
+    }
+}
+
+/// Consumes what an op job copied as the source wrote it carries (`texts`: the graphs and the
+/// job, `job`: the job's text at `at`): description, tags, run config, the op retry policy,
+/// partitions, resources, and the mapped and collected calls of its graph.
+fn consume_op_job(
+    ledger: &mut Ledger,
+    table: &Translations,
+    p: &Pipeline,
+    texts: &[String],
+    job: &str,
+    at: &Anchor,
+) {
+    let span = p.span;
+    let kw = |k: &str| job.contains(k).then(|| at.clone().then(k));
+    if p.description.is_some()
+        && let Some(a) = kw("description=")
+    {
+        ledger.consume(table, "pipeline.description", &p.id, span, a);
+    }
+    if !p.tags.is_empty()
+        && let Some(a) = kw("tags=")
+    {
+        ledger.consume(table, "pipeline.tags", &p.id, span, a);
+    }
+    if let Some(parts) = &p.partitions
+        && let Some(a) = kw("partitions_def=")
+    {
+        ledger.consume(table, crate::report::partitions_id(parts), &p.id, span, a);
+    }
+    consume_verbatim_policy(ledger, table, &p.defaults, "defaults", span, job, at);
+    if p.extra.contains_key("config")
+        && let Some(a) = kw("config=")
+    {
+        let note = "run config written as in the source".to_string();
+        let subject = "pipeline.config";
+        ledger.consume_as(table, "extra", subject, span, a, Fidelity::Exact, note);
+    }
+    if let Some(g) = p.extra.get("graph").and_then(Value::as_str) {
+        let graph = identifier(g);
+        if texts.iter().any(|t| t.contains(&format!("def {graph}("))) {
+            let a = Anchor::at(Scope::Head(graph));
+            let note = "the graph written as in the source".to_string();
+            ledger.consume_as(
+                table,
+                "extra",
+                "pipeline.graph",
+                span,
+                a,
+                Fidelity::Exact,
+                note,
+            );
+        }
+    }
+    for g in &p.groups {
+        let graph = identifier(&g.id);
+        if texts.iter().any(|t| t.contains(&format!("def {graph}("))) {
+            let a = Anchor::at(Scope::Head(graph));
+            let id = match g.kind {
+                crate::ir::GroupKind::TaskGroup => "group.task_group",
+                crate::ir::GroupKind::SubFlow => "group.sub_flow",
+                crate::ir::GroupKind::AssetGroup => "group.asset_group",
+            };
+            ledger.consume(table, id, &g.id, g.span, a);
+        }
+    }
+    for r in &p.resources {
+        if let Some(a) = kw(&format!("\"{}\"", r.key)) {
+            ledger.consume(table, "resource", &r.key, r.span, a);
+        }
+    }
+    // A mapped or collected op: the graph line that maps or collects it, as the source wrote it.
+    let lines: Vec<&str> = texts.iter().flat_map(|t| t.lines()).collect();
+    for n in &p.nodes {
+        let Some(c) = &n.callable else { continue };
+        let call =
+            |l: &&&str| l.contains(&format!("({}", c.name)) || l.contains(&format!("{}(", c.name));
+        let line = |what: &str| {
+            lines
+                .iter()
+                .find(|l| l.contains(what) && call(l))
+                .map(|l| Anchor::at(Scope::Module).then(l.trim()))
+        };
+        if n.mapping.is_some()
+            && let Some(a) = line(".map(")
+        {
+            ledger.consume(table, "mapping", &n.id, n.span, a);
+        }
+        if n.extra.contains_key("collects")
+            && let Some(a) = line(".collect()")
+        {
+            let note = "collected as in the source".to_string();
+            let subject = format!("{}.collects", n.id);
+            ledger.consume_as(table, "extra", &subject, n.span, a, Fidelity::Exact, note);
+        }
+    }
+}
+
 /// An op function with its decorators as written.
 fn op_function(step: &Step) -> Option<FunctionCtx> {
     let c = step.node.callable.as_ref()?;
@@ -2170,24 +2337,91 @@ impl Triggers<'_> {
                     Anchor::statement(&format!("{name} = "), needle)
                 }
             };
+            // A time-partitioned job's schedule is its partition cadence at the cron's time.
+            let by_partitions = !text.contains("cron_schedule=");
+            let cron = if by_partitions {
+                "build_schedule_from_partitioned_job("
+            } else {
+                "cron_schedule="
+            };
             if let Some(s) = &p.schedule {
                 let id = crate::report::schedule_id(s.kind);
-                ledger.consume(table, id, &p.id, p.span, at("cron_schedule="));
-                if s.timezone.is_some() {
-                    let tz = at("execution_timezone=");
-                    ledger.consume(table, "schedule.timezone", &p.id, p.span, tz);
+                if by_partitions {
+                    ledger.consume_as(
+                        table,
+                        id,
+                        &p.id,
+                        p.span,
+                        at(cron),
+                        Fidelity::Exact,
+                        "the partition cadence at the cron's minute and hour".into(),
+                    );
+                } else {
+                    ledger.consume(table, id, &p.id, p.span, at(cron));
+                }
+                match &s.timezone {
+                    Some(_) if text.contains("execution_timezone=") => {
+                        let tz = at("execution_timezone=");
+                        ledger.consume(table, "schedule.timezone", &p.id, p.span, tz);
+                    }
+                    // The partitioned schedule keeps the partitions' timezone, UTC by default.
+                    Some(tz) if tz == "UTC" || tz == "Etc/UTC" => {
+                        ledger.consume_as(
+                            table,
+                            "schedule.timezone",
+                            &p.id,
+                            p.span,
+                            at(cron),
+                            Fidelity::Exact,
+                            "UTC, the timezone of the partitions the schedule follows".into(),
+                        );
+                    }
+                    _ => {}
                 }
                 let target = super::Target {
                     framework: Framework::Dagster,
                     version: 1,
                 };
                 if shared::traps(p, target).contains(&"trap.logical_date") {
-                    let cron = at("cron_schedule=");
-                    ledger.consume(table, "trap.logical_date", &p.id, p.span, cron);
+                    ledger.consume(table, "trap.logical_date", &p.id, p.span, at(cron));
                 }
+            }
+            if p.catchup == Some(false) {
+                // A Dagster schedule runs only its own ticks: no catchup, as the source asks.
+                ledger.consume_as(
+                    table,
+                    "catchup",
+                    &p.id,
+                    p.span,
+                    at(cron),
+                    Fidelity::Exact,
+                    "no catchup, as in the source: the schedule runs only its own ticks".into(),
+                );
             }
             self.schedules.push(name);
             self.statements.push(text);
+        } else {
+            let at = Anchor::at(Scope::Module).then(format!("{job} = "));
+            if let Some(s) = p
+                .schedule
+                .as_ref()
+                .filter(|s| s.kind == ScheduleKind::Manual)
+            {
+                // A job without a schedule runs when it is launched, as the source's did.
+                let id = crate::report::schedule_id(s.kind);
+                ledger.consume(table, id, &p.id, p.span, at.clone());
+            }
+            if p.catchup == Some(false) {
+                ledger.consume_as(
+                    table,
+                    "catchup",
+                    &p.id,
+                    p.span,
+                    at,
+                    Fidelity::Exact,
+                    "no catchup, as in the source: the job runs only when it is launched".into(),
+                );
+            }
         }
         for t in &p.sensors {
             if let Some(text) = sensor(t, job, from, names) {

@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::ir::{
     Edge, EdgeKind, Framework, Group, GroupKind, Node, NodeKind, Pipeline, SourceFile, Value,
 };
-use crate::report::{Fidelity, Ledger, Translations, constructs, node_id, policy_fields};
+use crate::report::{Anchor, Fidelity, Ledger, Translations, constructs, node_id, policy_fields};
 
 use crate::python::print as python;
 
@@ -287,6 +287,31 @@ fn record_calls(
         }
         for f in policy_fields(&s.policy) {
             let first = copies.iter().find(|c| ledger.anchor_of(f, &c.id).is_some());
+            // Else the keyword in the head of the first inlined step written.
+            let kw = match f {
+                "policy.retries" => Some("retries"),
+                "policy.retry_delay" => Some("delay"),
+                "policy.timeout" => Some("timeout"),
+                _ => None,
+            };
+            let head = kw.filter(|_| first.is_none()).and_then(|kw| {
+                copies
+                    .iter()
+                    .find_map(|c| ledger.anchor_of(node_id(c.kind), &c.id))
+                    .map(|a| a.then(kw))
+            });
+            if let Some(at) = head {
+                ledger.consume_as(
+                    table,
+                    f,
+                    &s.id,
+                    s.span,
+                    at,
+                    Fidelity::Approximate,
+                    "applies to each inlined step instead of the whole sub-flow".into(),
+                );
+                continue;
+            }
             ledger.consume_where(
                 table,
                 f,
@@ -359,6 +384,12 @@ fn record_calls(
                     e.fidelity = Fidelity::Approximate;
                     e.note = note;
                     e.rule = writer.clone();
+                }
+                // The asset's head has the call's retries.
+                None if b > 0 => {
+                    let at = Anchor::head(&python::identifier(&n.id), "max_retries=");
+                    let f = Fidelity::Approximate;
+                    ledger.consume_as(table, "policy.retries", &n.id, n.span, at, f, note);
                 }
                 None => {
                     ledger.lose(table, "policy.retries", &n.id, n.span, note);

@@ -225,9 +225,16 @@ pub fn traps(p: &Pipeline, target: Target) -> Vec<&'static str> {
     out
 }
 
-/// A ledger for one pipeline's port: every construct of `p` is pending from the start.
+/// A ledger for one pipeline's port: every construct of `p` and every semantic trap of the
+/// port is pending from the start (a trap no writer handled is reported all the same).
 pub fn ledger_for(file: &crate::ir::SourceFile, p: &Pipeline, target: Target) -> Ledger {
-    Ledger::for_pipeline(&file.path, p, target.framework.id())
+    let mut l = Ledger::for_pipeline(&file.path, p, target.framework.id());
+    l.expect(traps(p, target).into_iter().map(|id| report::ConstructRef {
+        id: id.into(),
+        subject: p.id.clone(),
+        span: p.span.into(),
+    }));
+    l
 }
 
 /// Consumes a policy field written at `at` for the node that set it and, when the value came
@@ -570,6 +577,9 @@ pub fn body_for(
             step.func
         );
         consume_uses(ledger, table, n, &step.func, &body, &uses);
+        if let Some(p) = module.0.filter(|_| to != Framework::Dagster) {
+            consume_body_checks(ledger, table, p, n, &step.func, &body);
+        }
         return (
             signature(&prefix, &params, &returns),
             python::indent_body(&body, 4).trim_end().to_string(),
@@ -630,6 +640,61 @@ pub fn consume_uses(
     }
 }
 
+/// Consumes the checks of `p` on node `n` whose results the step's final body (`body`, of
+/// function `func`) yields through `_check_result`, which raises when a check fails: the check
+/// runs in the asset's task, and a failing one (even of severity `warn`) fails that task.
+pub fn consume_body_checks(
+    ledger: &mut Ledger,
+    table: &Translations,
+    p: &Pipeline,
+    n: &Node,
+    func: &str,
+    body: &str,
+) {
+    if !body.contains("_check_result(") {
+        return;
+    }
+    for c in p.checks.iter().filter(|c| c.target == n.id) {
+        let needle = format!("check_name=\"{}\"", c.name);
+        if !body.contains(&needle) {
+            continue;
+        }
+        let at = Anchor::body(func, needle);
+        ledger.consume_as(
+            table,
+            "check",
+            &c.name,
+            c.span,
+            at.clone(),
+            Fidelity::Approximate,
+            "runs in the asset's task: `_check_result` raises when it fails, whatever its severity"
+                .into(),
+        );
+        if c.blocking {
+            let note = "a failed check fails the asset's task, so no downstream task runs (nor is \
+                        the asset's own output kept)";
+            ledger.consume_as(
+                table,
+                "check.blocking",
+                &c.name,
+                c.span,
+                at.clone(),
+                Fidelity::Approximate,
+                note.into(),
+            );
+            ledger.consume_as(
+                table,
+                "trap.blocking_check",
+                &p.id,
+                p.span,
+                at,
+                Fidelity::Approximate,
+                note.into(),
+            );
+        }
+    }
+}
+
 /// What a body has where a framework API use is implemented, most specific first.
 pub fn use_needles(construct: &str) -> &'static [&'static str] {
     match construct {
@@ -645,6 +710,11 @@ pub fn use_needles(construct: &str) -> &'static [&'static str] {
             "partition_time_window",
             "data_interval",
             "logical_date",
+            // The DAG's `ds` (a partition key become the run's date).
+            "= ds",
+            ": ds",
+            "(ds",
+            ", ds",
         ],
         "body.context" => &[
             "_run_bash(",
@@ -663,8 +733,15 @@ pub fn use_needles(construct: &str) -> &'static [&'static str] {
             "create_table_artifact",
             "metadata",
             "print(",
+            "_dynamic_output(",
+            "progress",
         ],
-        "body.check_result" => &["AssetCheckResult", "_check_result", "passed"],
+        "body.check_result" => &[
+            "AssetCheckResult",
+            "_check_result",
+            "_poke_result(",
+            "passed",
+        ],
         "body.xcom" => &["xcom_pull"],
         _ => &[],
     }

@@ -225,13 +225,15 @@ impl Ledger {
                     col: c.span.col,
                     ..Span::default()
                 };
-                self.lose(
-                    table,
-                    &c.id,
-                    &c.subject,
-                    span,
-                    "no writer rule consumed it: it is not in the output".into(),
-                );
+                // A trap is a warning about semantics: it stands even where no code handles it.
+                let why = match table.get(&c.id) {
+                    Some(t) if c.id.starts_with("trap.") => format!(
+                        "{}: no code in the output handles it, review by hand",
+                        t.rule(&self.target).how
+                    ),
+                    _ => "no writer rule consumed it: it is not in the output".into(),
+                };
+                self.lose(table, &c.id, &c.subject, span, why);
                 if let Some(e) = self.entries.last_mut() {
                     e.rule = "default-deny".into();
                 }
@@ -301,6 +303,19 @@ impl Ledger {
                 Some(at),
             ),
             None => self.lose(table, construct, subject, span, note),
+        }
+    }
+
+    /// Points an entry already recorded at other code (a writer that learns later where it
+    /// wrote it, e.g. a policy a reused task's call overrides); no entry, no change.
+    pub fn repoint(&mut self, construct: &str, subject: &str, at: Anchor) {
+        if let Some(e) = self
+            .entries
+            .iter_mut()
+            .find(|e| e.construct == construct && e.subject == subject)
+            .filter(|e| e.fidelity != Fidelity::None)
+        {
+            e.anchor = Some(at);
         }
     }
 

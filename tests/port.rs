@@ -85,29 +85,42 @@ fn every_construct_appears_in_the_report_exactly_once() {
 
 #[test]
 fn writers_consume_every_modelled_construct() {
-    // Default-deny catches what no writer rule read; for the corpus that may only be
-    // unmodelled arguments (`extra`), never an IR construct the writers should handle.
+    // The ledger's contract: every construct of a pipeline has exactly one row (consumed where
+    // its code is written, else denied), a claim points at its output and a `none` row at none.
     let table = Translations::builtin().unwrap();
-    let mut missed = BTreeMap::new();
+    let mut broken = Vec::new();
+    let mut claims = 0;
     for f in corpus() {
         for t in targets() {
             let (_, ledgers) = port_file(&f, t, &table).unwrap();
-            for l in &ledgers {
-                for e in l
-                    .entries
-                    .iter()
-                    .filter(|e| e.rule == "default-deny" && e.construct != "extra")
-                {
-                    missed
-                        .entry(format!("{} → {}", e.construct, t.label()))
-                        .or_insert_with(|| format!("{}:{} {}", f.path, e.line, e.subject));
+            for (p, l) in f.pipelines.iter().zip(&ledgers) {
+                let at = format!("{} → {} ({})", f.path, t.label(), p.id);
+                let mut rows: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+                for e in &l.entries {
+                    *rows.entry((&e.construct, &e.subject)).or_default() += 1;
+                    let claimed = e.fidelity != orchmig::report::Fidelity::None;
+                    claims += usize::from(claimed);
+                    if claimed != e.output.is_some() {
+                        broken.push(format!("{at}: `{}` {} {e:?}", e.construct, e.subject));
+                    }
+                    if e.construct.starts_with("trap.") && e.subject != p.id {
+                        broken.push(format!("{at}: trap `{}` on {}", e.construct, e.subject));
+                    }
+                }
+                for c in constructs(p) {
+                    let n = rows.get(&(c.id.as_str(), c.subject.as_str())).copied();
+                    if n != Some(1) {
+                        broken.push(format!("{at}: `{}` {} has {n:?} rows", c.id, c.subject));
+                    }
                 }
             }
         }
     }
+    assert!(claims > 0, "no port claims anything");
     assert!(
-        missed.is_empty(),
-        "constructs no writer rule consumed:\n{missed:#?}"
+        broken.is_empty(),
+        "ledger contract broken:\n{}",
+        broken.join("\n")
     );
 }
 

@@ -1,0 +1,155 @@
+//! Honest ports (issue 17): every row that claims a construct was ported points at an existing,
+//! non-blank, non-comment line of the generated file, and the false rows the issue lists (run
+//! tags, concurrency limits and work queues, owners that were never written) stay gone.
+
+use orchmig::emit::{Target, port_file};
+use orchmig::report::{Entry, Fidelity, Ledger, Translations};
+
+mod support;
+use support::corpus;
+
+/// Every corpus file ported to every framework: (source path, target, text, ledgers).
+fn ports() -> Vec<(String, Target, String, Vec<Ledger>)> {
+    let table = Translations::builtin().unwrap();
+    let mut out = Vec::new();
+    for f in corpus() {
+        for t in ["airflow", "dagster", "prefect"] {
+            let t = Target::parse(t).unwrap();
+            let (text, ledgers) = port_file(&f, t, &table)
+                .unwrap_or_else(|e| panic!("{} → {}: {e}", f.path, t.label()));
+            out.push((f.path.clone(), t, text, ledgers));
+        }
+    }
+    out
+}
+
+/// The generated line a claimed entry points at.
+fn output_line<'t>(text: &'t str, e: &Entry) -> Option<&'t str> {
+    let o = e.output.as_ref()?;
+    text.lines()
+        .nth(usize::try_from(o.line).ok()?.checked_sub(1)?)
+}
+
+/// The claimed (non-`none`) entries of a port.
+fn claims(ledgers: &[Ledger]) -> impl Iterator<Item = &Entry> {
+    ledgers
+        .iter()
+        .flat_map(|l| &l.entries)
+        .filter(|e| e.fidelity != Fidelity::None)
+}
+
+#[test]
+fn every_claimed_row_points_at_a_line_of_code_in_the_output() {
+    let mut bad = Vec::new();
+    let mut checked = 0;
+    for (path, t, text, ledgers) in ports() {
+        let file = std::path::Path::new(&path)
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap();
+        for e in claims(&ledgers) {
+            let what = format!(
+                "{path} → {}: {} `{}` {}",
+                t.label(),
+                e.code,
+                e.construct,
+                e.subject
+            );
+            let Some(o) = &e.output else {
+                bad.push(format!("{what}: no output"));
+                continue;
+            };
+            if o.path != file {
+                bad.push(format!("{what}: points into {} not {file}", o.path));
+            }
+            match output_line(&text, e).map(str::trim) {
+                None => bad.push(format!("{what}: line {} is past the end", o.line)),
+                Some("") => bad.push(format!("{what}: line {} is blank", o.line)),
+                Some(l) if l.starts_with('#') => {
+                    bad.push(format!("{what}: line {} is a comment: {l}", o.line))
+                }
+                Some(_) => checked += 1,
+            }
+        }
+    }
+    assert!(
+        checked > 1000,
+        "only {checked} claimed rows in the corpus ports"
+    );
+    assert!(
+        bad.is_empty(),
+        "rows that point at no code:\n{}",
+        bad.join("\n")
+    );
+}
+
+/// Asserts that every claimed row of `code` in ports to `target` points at a line that has
+/// `text`, and that the corpus has such a construct in a port to `target` at all.
+fn claims_only_what_is_written(target: &str, code: &str, text: &str) {
+    let mut seen = 0;
+    let mut bad = Vec::new();
+    for (path, t, out, ledgers) in ports() {
+        if t.framework.id() != target {
+            continue;
+        }
+        seen += ledgers
+            .iter()
+            .flat_map(|l| &l.entries)
+            .filter(|e| e.code == code)
+            .count();
+        for e in claims(&ledgers).filter(|e| e.code == code) {
+            let line = output_line(&out, e).unwrap_or("");
+            if !line.contains(text) || !out.contains(text) {
+                bad.push(format!(
+                    "{path}: {code} {} claims `{text}` at `{line}`",
+                    e.subject
+                ));
+            }
+        }
+    }
+    assert!(
+        seen > 0,
+        "no {code} construct in any port to {target}: the test checks nothing"
+    );
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn dagster_ports_claim_no_max_runtime_tag_they_do_not_write() {
+    claims_only_what_is_written("dagster", "OM066", "dagster/max_runtime");
+}
+
+#[test]
+fn dagster_ports_claim_no_priority_tag_they_do_not_write() {
+    claims_only_what_is_written("dagster", "OM070", "dagster/priority");
+}
+
+#[test]
+fn prefect_ports_claim_no_concurrency_limit_they_do_not_write() {
+    claims_only_what_is_written("prefect", "OM068", "concurrency");
+}
+
+#[test]
+fn prefect_ports_claim_no_work_queue_they_do_not_write() {
+    claims_only_what_is_written("prefect", "OM071", "work_queue");
+}
+
+#[test]
+fn dagster_ports_claim_owners_only_where_owners_is_written() {
+    for code in ["OM004", "OM072"] {
+        let mut bad = Vec::new();
+        for (path, t, out, ledgers) in ports() {
+            if t.framework.id() != "dagster" {
+                continue;
+            }
+            for e in claims(&ledgers).filter(|e| e.code == code && e.fidelity == Fidelity::Exact) {
+                let line = output_line(&out, e).unwrap_or("");
+                if !line.contains("owners=") {
+                    bad.push(format!("{path}: {code} {} exact at `{line}`", e.subject));
+                }
+            }
+        }
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+}

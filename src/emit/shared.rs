@@ -453,7 +453,15 @@ pub fn body_for(
                 "resource",
                 &n.id,
                 c.body_span,
-                Anchor::body(&step.func, locals.dropped[0].as_str()),
+                // The first local built in the body's prelude, else the dropped name's use.
+                Anchor::body(
+                    &step.func,
+                    locals
+                        .prelude
+                        .first()
+                        .and_then(|l| l.lines().next())
+                        .map_or(locals.dropped[0].as_str(), str::trim),
+                ),
                 Fidelity::Approximate,
                 format!(
                     "{} built in the body from the resource and config bindings",

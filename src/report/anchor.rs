@@ -113,10 +113,15 @@ fn scope_range(lines: &[&str], scope: &Scope) -> Option<(usize, usize)> {
         Scope::Head(name) | Scope::Body(name) => {
             let def = format!("def {name}(");
             let adef = format!("async def {name}(");
-            let at = lines.iter().position(|l| {
+            let is_def = |l: &&str| {
                 let t = l.trim_start();
                 t.starts_with(&def) || t.starts_with(&adef)
-            })?;
+            };
+            // A module-level function before a method or a nested function of the same name.
+            let at = lines
+                .iter()
+                .position(|l| indent(l) == 0 && is_def(l))
+                .or_else(|| lines.iter().position(is_def))?;
             let level = indent(lines[at]);
             // The signature ends at the first line at the def's level that ends with `:`.
             let sig_end = (at..lines.len())
@@ -176,5 +181,15 @@ mod tests {
             Some(22)
         );
         assert_eq!(at(Anchor::head("nowhere", "x")), None);
+        // A method of the same name earlier in the module is not the function.
+        let lines = [
+            "class C:",
+            "    def load(self):",
+            "        pass",
+            "",
+            "def load():",
+            "    x",
+        ];
+        assert_eq!(Anchor::body("load", "x").resolve(&lines), Some(6));
     }
 }

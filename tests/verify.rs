@@ -20,14 +20,6 @@ const KNOWN: &[(&str, &str)] = &[
         "the writer adds daily partitions for the logical date the bodies read, undeclared",
     ),
     (
-        "corpus/dagster/finance_close.py month_close_job → dagster",
-        "the schedule's Europe/London zone is not written back",
-    ),
-    (
-        "corpus/prefect/async_price_scraper.py async_price_scraper → prefect",
-        "the Interval schedule's timezone is not written back",
-    ),
-    (
         "corpus/prefect/quality_gate.py quality_gate → airflow",
         "the task in an `except RuntimeError:` handler becomes an unconditional task",
     ),

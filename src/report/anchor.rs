@@ -13,7 +13,7 @@ pub struct Output {
 }
 
 /// The part of a generated module an anchor is looked up in.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// The decorator and `def` line(s) of the function of this name.
     Head(String),
@@ -77,7 +77,17 @@ impl Anchor {
     /// The 1-based line of `text` the anchor points at: the last needle found, on a line that is
     /// neither blank nor a comment, inside the scope.
     pub fn resolve(&self, lines: &[&str]) -> Option<u32> {
-        let (start, end) = scope_range(lines, &self.scope)?;
+        self.resolve_with(lines, &mut Scopes::default())
+    }
+
+    /// [`Anchor::resolve`] with the ranges of the scopes already looked up in `lines` (a
+    /// module's entries share a few scopes; looking each up once keeps resolving linear).
+    pub fn resolve_with(&self, lines: &[&str], scopes: &mut Scopes) -> Option<u32> {
+        let (start, end) = *scopes
+            .0
+            .entry(self.scope.clone())
+            .or_insert_with(|| scope_range(lines, &self.scope))
+            .as_ref()?;
         let mut at = start;
         for needle in &self.needles {
             at = (at..end).find(|&i| {
@@ -88,6 +98,10 @@ impl Anchor {
         u32::try_from(at + 1).ok()
     }
 }
+
+/// The line ranges of the scopes looked up in one module text.
+#[derive(Debug, Default)]
+pub struct Scopes(std::collections::HashMap<Scope, Option<(usize, usize)>>);
 
 fn indent(line: &str) -> usize {
     line.len() - line.trim_start().len()

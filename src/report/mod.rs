@@ -5,7 +5,7 @@ mod constructs;
 mod operators;
 mod translations;
 
-pub use anchor::{Anchor, Output, Scope};
+pub use anchor::{Anchor, Output, Scope, Scopes};
 
 pub use constructs::{
     ConstructRef, SpanKey, body_apis, constructs, node_id, partitions_id, policy_fields,
@@ -249,6 +249,7 @@ impl Ledger {
     /// becomes `none` (rule `anchor-not-found`).
     pub fn resolve(&mut self, text: &str, path: &str) {
         let lines: Vec<&str> = text.lines().collect();
+        let mut scopes = anchor::Scopes::default();
         for e in &mut self.entries {
             let Some(at) = e.anchor.take() else {
                 // A claim without code is no port (a pass restated an entry it could not point at).
@@ -259,7 +260,7 @@ impl Ledger {
                 }
                 continue;
             };
-            match at.resolve(&lines) {
+            match at.resolve_with(&lines, &mut scopes) {
                 Some(line) => {
                     e.output = Some(Output {
                         path: path.into(),

@@ -74,34 +74,91 @@ impl Anchor {
         self
     }
 
-    /// The 1-based line of `text` the anchor points at: the last needle found, on a line that is
-    /// neither blank nor a comment, inside the scope.
+    /// The 1-based line of `lines` the anchor points at: the last needle found, on a line that
+    /// is neither blank nor a comment, inside the scope.
     pub fn resolve(&self, lines: &[&str]) -> Option<u32> {
-        self.resolve_with(lines, &mut Scopes::default())
-    }
-
-    /// [`Anchor::resolve`] with the ranges of the scopes already looked up in `lines` (a
-    /// module's entries share a few scopes; looking each up once keeps resolving linear).
-    pub fn resolve_with(&self, lines: &[&str], scopes: &mut Scopes) -> Option<u32> {
-        let (start, end) = *scopes
-            .0
-            .entry(self.scope.clone())
-            .or_insert_with(|| scope_range(lines, &self.scope))
-            .as_ref()?;
-        let mut at = start;
-        for needle in &self.needles {
-            at = (at..end).find(|&i| {
-                let t = lines[i].trim_start();
-                !t.is_empty() && !t.starts_with('#') && lines[i].contains(needle.as_str())
-            })?;
-        }
-        u32::try_from(at + 1).ok()
+        resolve_all(lines, &[self])[0]
     }
 }
 
-/// The line ranges of the scopes looked up in one module text.
-#[derive(Debug, Default)]
-pub struct Scopes(std::collections::HashMap<Scope, Option<(usize, usize)>>);
+/// [`Anchor::resolve`] for many anchors over one module text, in time linear in the text and
+/// the matches: each scope is found once and scanned once for all its anchors' needles
+/// (Aho-Corasick), then each needle is a binary search in the lines it occurs on. (A DAG of
+/// 10,000 tasks has 10,000 anchors in one scope; scanning it once per anchor was quadratic.)
+pub fn resolve_all(lines: &[&str], anchors: &[&Anchor]) -> Vec<Option<u32>> {
+    use std::collections::HashMap;
+    /// One scope: its range, its needles (pattern ids) and the lines each occurs on.
+    struct Index<'n> {
+        range: Option<(usize, usize)>,
+        ids: HashMap<&'n str, usize>,
+        lines: Vec<Vec<usize>>,
+    }
+    let defs = Defs::of(lines);
+    let mut scopes: HashMap<&Scope, Index> = HashMap::new();
+    for a in anchors {
+        let index = scopes.entry(&a.scope).or_insert_with(|| Index {
+            range: scope_range(lines, &defs, &a.scope),
+            ids: HashMap::new(),
+            lines: Vec::new(),
+        });
+        for n in &a.needles {
+            let next = index.ids.len();
+            index.ids.entry(n.as_str()).or_insert(next);
+        }
+    }
+    for index in scopes.values_mut() {
+        index.lines = vec![Vec::new(); index.ids.len()];
+        let Some((start, end)) = index.range else {
+            continue;
+        };
+        let mut patterns = vec![""; index.ids.len()];
+        for (n, &id) in &index.ids {
+            patterns[id] = n;
+        }
+        if patterns.is_empty() {
+            continue;
+        }
+        let code = |i: &usize| {
+            let t = lines[*i].trim_start();
+            !t.is_empty() && !t.starts_with('#')
+        };
+        // A small scope (a function's head or body) is searched directly; an automaton pays off
+        // only for a big one (a DAG body holding every task).
+        if (end - start) * patterns.len() <= 4096 {
+            for (id, needle) in patterns.iter().enumerate() {
+                index.lines[id] = (start..end)
+                    .filter(code)
+                    .filter(|&i| lines[i].contains(needle))
+                    .collect();
+            }
+            continue;
+        }
+        let Ok(ac) = aho_corasick::AhoCorasick::new(&patterns) else {
+            continue;
+        };
+        for i in (start..end).filter(code) {
+            for m in ac.find_overlapping_iter(lines[i]) {
+                let seen = &mut index.lines[m.pattern().as_usize()];
+                if seen.last() != Some(&i) {
+                    seen.push(i);
+                }
+            }
+        }
+    }
+    anchors
+        .iter()
+        .map(|a| {
+            let index = &scopes[&a.scope];
+            let (start, _) = index.range?;
+            let mut at = start;
+            for n in &a.needles {
+                let on = &index.lines[index.ids[n.as_str()]];
+                at = *on.get(on.partition_point(|&l| l < at))?;
+            }
+            u32::try_from(at + 1).ok()
+        })
+        .collect()
+}
 
 fn indent(line: &str) -> usize {
     line.len() - line.trim_start().len()
@@ -121,21 +178,42 @@ fn block_end(lines: &[&str], from: usize, level: usize, top: bool) -> usize {
         .unwrap_or(lines.len())
 }
 
+/// Where each function of a module is defined: name → (its first module-level `def` line, its
+/// first `def` line at any level). Built once per module text.
+#[derive(Default)]
+struct Defs(std::collections::HashMap<String, (Option<usize>, usize)>);
+
+impl Defs {
+    fn of(lines: &[&str]) -> Defs {
+        let mut defs: std::collections::HashMap<String, (Option<usize>, usize)> =
+            std::collections::HashMap::new();
+        for (i, l) in lines.iter().enumerate() {
+            let t = l.trim_start();
+            let Some(rest) = t
+                .strip_prefix("def ")
+                .or_else(|| t.strip_prefix("async def "))
+            else {
+                continue;
+            };
+            let Some(name) = rest.split_once('(').map(|(n, _)| n) else {
+                continue;
+            };
+            let entry = defs.entry(name.to_string()).or_insert((None, i));
+            if entry.0.is_none() && indent(l) == 0 {
+                entry.0 = Some(i);
+            }
+        }
+        Defs(defs)
+    }
+}
+
 /// The half-open line range of a scope.
-fn scope_range(lines: &[&str], scope: &Scope) -> Option<(usize, usize)> {
+fn scope_range(lines: &[&str], defs: &Defs, scope: &Scope) -> Option<(usize, usize)> {
     match scope {
         Scope::Head(name) | Scope::Body(name) => {
-            let def = format!("def {name}(");
-            let adef = format!("async def {name}(");
-            let is_def = |l: &&str| {
-                let t = l.trim_start();
-                t.starts_with(&def) || t.starts_with(&adef)
-            };
             // A module-level function before a method or a nested function of the same name.
-            let at = lines
-                .iter()
-                .position(|l| indent(l) == 0 && is_def(l))
-                .or_else(|| lines.iter().position(is_def))?;
+            let &(top, any) = defs.0.get(name.as_str())?;
+            let at = top.unwrap_or(any);
             let level = indent(lines[at]);
             // The signature ends at the first line at the def's level that ends with `:`.
             let sig_end = (at..lines.len())

@@ -5,7 +5,7 @@ mod constructs;
 mod operators;
 mod translations;
 
-pub use anchor::{Anchor, Output, Scope, Scopes};
+pub use anchor::{Anchor, Output, Scope};
 
 pub use constructs::{
     ConstructRef, SpanKey, body_apis, constructs, node_id, partitions_id, policy_fields,
@@ -249,9 +249,12 @@ impl Ledger {
     /// becomes `none` (rule `anchor-not-found`).
     pub fn resolve(&mut self, text: &str, path: &str) {
         let lines: Vec<&str> = text.lines().collect();
-        let mut scopes = anchor::Scopes::default();
-        for e in &mut self.entries {
-            let Some(at) = e.anchor.take() else {
+        let anchors: Vec<Option<Anchor>> =
+            self.entries.iter_mut().map(|e| e.anchor.take()).collect();
+        let present: Vec<&Anchor> = anchors.iter().flatten().collect();
+        let mut found = anchor::resolve_all(&lines, &present).into_iter();
+        for (e, at) in self.entries.iter_mut().zip(&anchors) {
+            let Some(at) = at else {
                 // A claim without code is no port (a pass restated an entry it could not point at).
                 if e.fidelity != Fidelity::None {
                     e.fidelity = Fidelity::None;
@@ -260,7 +263,7 @@ impl Ledger {
                 }
                 continue;
             };
-            match at.resolve_with(&lines, &mut scopes) {
+            match found.next().flatten() {
                 Some(line) => {
                     e.output = Some(Output {
                         path: path.into(),

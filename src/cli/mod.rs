@@ -5,6 +5,7 @@
 pub mod analyze;
 pub mod args;
 pub mod config;
+pub mod fit;
 pub mod graph;
 pub mod input;
 pub mod manual;
@@ -86,7 +87,20 @@ pub fn run(cli: Cli) -> i32 {
             format,
             matrix,
             target,
+            wide,
+            columns,
         } => {
+            let view = match analyze::TableView::new(wide, &columns) {
+                Ok(v) => v,
+                Err(e) => {
+                    ui::print_path_error(
+                        "--columns",
+                        &e,
+                        "pass ids from the list, e.g. --columns pipeline,shape,effort",
+                    );
+                    return EXIT_USAGE;
+                }
+            };
             let Some(paths) = paths_or_config(paths) else {
                 return EXIT_USAGE;
             };
@@ -99,6 +113,7 @@ pub fn run(cli: Cli) -> i32 {
                 format,
                 matrix_or_config(matrix).as_deref(),
                 target.as_deref(),
+                &view,
             )
         }
         Command::Ir { paths } => match paths_or_config(paths) {

@@ -117,6 +117,28 @@ fn analyze_fits_80_and_120_columns() {
     }
 }
 
+/// `matrix PATH` and `verify` fit the terminal too (their optional columns give way first).
+#[test]
+fn matrix_and_verify_fit_80_and_120_columns() {
+    for width in [80usize, 120] {
+        for args in [
+            &["matrix", "corpus/"][..],
+            &["verify", "corpus/airflow", "--to", "dagster"][..],
+        ] {
+            let out = orchmig()
+                .args(args)
+                .env("COLUMNS", width.to_string())
+                .output()
+                .unwrap();
+            let text = String::from_utf8(out.stdout).unwrap();
+            assert!(text.lines().count() > 5, "{args:?}: {text}");
+            for line in text.lines() {
+                assert!(line.chars().count() <= width, "{args:?} at {width}: {line:?}");
+            }
+        }
+    }
+}
+
 /// `--wide` shows every column with whole cells; `--columns` picks; an unknown id is a usage
 /// error that lists the known ones.
 #[test]

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::args::{AnalyzeFormat, Format};
-use super::fit::{Column, Cut};
 use super::input::{collect_files, read_reporting_all, report_reading};
 use super::output::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, write_stdout};
 use super::ui::print_path_error;
 use crate::frontend::{self, WalkError};
 use crate::ir::{Estate, Framework, Pipeline, ScheduleKind, Severity, SourceFile};
 use crate::matrix::Engine;
+use crate::text::fit::{self, Column, Cut};
 
 /// One inventory row.
 #[derive(Debug, Clone, Serialize)]
@@ -341,7 +341,7 @@ impl TableView {
         };
         Ok(TableView {
             columns: chosen,
-            width: super::fit::target_width(),
+            width: fit::target_width(),
         })
     }
 }
@@ -396,9 +396,9 @@ fn effort_text(r: &Row) -> String {
 /// Renders the inventory as a terminal table with the view's columns, then the estate summary.
 pub fn render_table(inv: &Inventory, view: &TableView) -> String {
     let columns: Vec<Column<'static, Row>> = view.columns.iter().map(|id| column(id)).collect();
-    let mut out = super::fit::render(&columns, &inv.pipelines, view.width);
+    let mut out = fit::render(&columns, &inv.pipelines, view.width);
     for line in summary_lines(inv).lines() {
-        out.push_str(&super::fit::wrap(line, view.width));
+        out.push_str(&fit::wrap(line, view.width));
     }
     out
 }

@@ -5,7 +5,6 @@
 pub mod analyze;
 pub mod args;
 pub mod config;
-pub mod fit;
 pub mod graph;
 pub mod input;
 pub mod manual;

@@ -22,6 +22,8 @@ pub struct Column<'r, R> {
     pub right: bool,
     /// How a long cell is shortened.
     pub cut: Cut,
+    /// Left out (last optional first) when the table cannot fit with it.
+    pub optional: bool,
     /// The cell of a row.
     pub cell: Box<dyn Fn(&R) -> String + 'r>,
 }
@@ -33,6 +35,7 @@ impl<'r, R> Column<'r, R> {
             header,
             right: false,
             cut: Cut::End,
+            optional: false,
             cell: Box::new(cell),
         }
     }
@@ -43,6 +46,7 @@ impl<'r, R> Column<'r, R> {
             header,
             right: true,
             cut: Cut::Never,
+            optional: false,
             cell: Box::new(move |r| cell(r).to_string()),
         }
     }
@@ -50,6 +54,12 @@ impl<'r, R> Column<'r, R> {
     /// The same column with another way of cutting.
     pub fn cut(mut self, cut: Cut) -> Self {
         self.cut = cut;
+        self
+    }
+
+    /// The same column, left out when the table cannot fit with it.
+    pub fn optional(mut self) -> Self {
+        self.optional = true;
         self
     }
 }
@@ -82,7 +92,7 @@ pub fn render<R>(columns: &[Column<'_, R>], rows: &[R], width: Option<usize>) ->
         .iter()
         .map(|r| columns.iter().map(|c| (c.cell)(r)).collect())
         .collect();
-    let mut widths: Vec<usize> = columns
+    let full: Vec<usize> = columns
         .iter()
         .enumerate()
         .map(|(i, c)| {
@@ -94,25 +104,43 @@ pub fn render<R>(columns: &[Column<'_, R>], rows: &[R], width: Option<usize>) ->
                 .unwrap_or(0)
         })
         .collect();
+    // Shown columns and their widths: shrink the widest cuttable ones; when that is not
+    // enough, leave out the last optional column and start again.
+    let mut shown: Vec<usize> = (0..columns.len()).collect();
+    let mut widths = full.clone();
     if let Some(limit) = width {
-        let mut total: usize = widths.iter().sum::<usize>() + BORDER_PER_COLUMN * columns.len() + 1;
-        while total > limit {
-            let widest = (0..columns.len())
-                .filter(|&i| {
-                    columns[i].cut != Cut::Never && widths[i] > min_width(columns[i].header)
-                })
-                .max_by_key(|&i| (widths[i], std::cmp::Reverse(i)));
-            let Some(i) = widest else { break };
-            widths[i] -= 1;
-            total -= 1;
+        loop {
+            widths = full.clone();
+            let mut total: usize = shown.iter().map(|&i| widths[i]).sum::<usize>()
+                + BORDER_PER_COLUMN * shown.len()
+                + 1;
+            while total > limit {
+                let widest = shown
+                    .iter()
+                    .copied()
+                    .filter(|&i| {
+                        columns[i].cut != Cut::Never && widths[i] > min_width(columns[i].header)
+                    })
+                    .max_by_key(|&i| (widths[i], std::cmp::Reverse(i)));
+                let Some(i) = widest else { break };
+                widths[i] -= 1;
+                total -= 1;
+            }
+            let optional = shown.iter().rposition(|&i| columns[i].optional);
+            match optional {
+                Some(k) if total > limit => {
+                    shown.remove(k);
+                }
+                _ => break,
+            }
         }
     }
     let mut table = Table::new();
     table.load_style(presets::UTF8_FULL_CONDENSED);
-    table.set_header(columns.iter().map(|c| c.header));
+    table.set_header(shown.iter().map(|&i| columns[i].header));
     for row in &cells {
-        table.add_row(row.iter().enumerate().map(|(i, text)| {
-            let cell = Cell::new(shorten(text, widths[i], columns[i].cut));
+        table.add_row(shown.iter().map(|&i| {
+            let cell = Cell::new(shorten(&row[i], widths[i], columns[i].cut));
             if columns[i].right {
                 cell.set_alignment(CellAlignment::Right)
             } else {
@@ -221,6 +249,18 @@ mod tests {
         assert!(out.contains("…/orders_etl.py:33"), "{out}");
         assert!(out.contains("a_rather_l"), "{out}");
         assert!(out.contains("12345"), "{out}");
+    }
+
+    #[test]
+    fn an_optional_column_is_left_out_when_nothing_else_fits() {
+        let mut cols = columns();
+        cols[2] = Column::number("nodes", |r: &(String, String, usize)| r.2).optional();
+        let out = render(&cols, &rows(), Some(28));
+        assert!(!out.contains("nodes"), "{out}");
+        for line in out.lines() {
+            assert!(line.chars().count() <= 28, "{line:?} in\n{out}");
+        }
+        assert!(render(&cols, &rows(), Some(60)).contains("nodes"));
     }
 
     #[test]

@@ -162,3 +162,42 @@ fn match_case_bodies_are_read_by_every_reader_with_an_opaque_entry() {
     ));
     assert_eq!(prefect.0, ["t", "t-2"]);
 }
+
+/// An `except` body that builds something runs only when the `try` body raises: Airflow and
+/// Dagster read it under an opaque entry (they used to drop it silently); a fallback import in
+/// an `except` does not undo the `try` body's binding.
+#[test]
+fn except_bodies_that_build_are_read_with_an_opaque_entry() {
+    let read = |text: String| {
+        let f = read_source("t.py", &text);
+        let ids: Vec<String> = f
+            .pipelines
+            .iter()
+            .flat_map(|p| p.nodes.iter().map(|n| n.id.clone()))
+            .collect();
+        let why: Vec<String> = f
+            .pipelines
+            .iter()
+            .flat_map(|p| &p.opaque)
+            .filter(|o| o.kind == "conditional")
+            .map(|o| o.why.clone())
+            .collect();
+        (ids, why)
+    };
+    let (ids, why) = read(format!(
+        "{AIRFLOW}with DAG('d'):\n    try:\n        EmptyOperator(task_id='a')\n    except ValueError:\n        EmptyOperator(task_id='b')\n"
+    ));
+    assert_eq!(ids, ["a", "b"]);
+    assert!(why.iter().any(|w| w.contains("`ValueError`")), "{why:?}");
+    let (ids, why) = read(format!(
+        "{DAGSTER}try:\n    import pandas\nexcept ImportError:\n    @dg.asset\n    def fallback(): return 1\n"
+    ));
+    assert_eq!(ids, ["fallback"]);
+    assert_eq!(why.len(), 1, "{why:?}");
+    // Nothing built in the except body: skipped, the try body's binding stands.
+    let (ids, why) = read(format!(
+        "{AIRFLOW}try:\n    from airflow.providers.standard.operators.empty import EmptyOperator as E\nexcept ImportError:\n    E = None\nwith DAG('d'):\n    E(task_id='a')\n"
+    ));
+    assert_eq!(ids, ["a"]);
+    assert!(why.is_empty(), "{why:?}");
+}

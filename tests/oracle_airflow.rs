@@ -41,6 +41,39 @@ fn every_corpus_dag_reads_as_airflow_reads_it() {
     );
 }
 
+/// Idioms learned from public DAGs written elsewhere, in files of our own
+/// (`tests/realworld/airflow/`): each must read exactly as DagBag reads it.
+#[test]
+fn real_world_idioms_read_as_airflow_reads_them() {
+    let files = corpus_files("tests/realworld/airflow");
+    assert!(!files.is_empty());
+    let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let oracle = airflow_oracle(&paths);
+    let mut diffs = Vec::new();
+    for f in &files {
+        let key = f.display().to_string();
+        let ir = orchmig::frontend::read_path(f);
+        assert!(
+            ir.diagnostics
+                .iter()
+                .all(|d| d.severity != orchmig::ir::Severity::Error),
+            "{key}: {:?}",
+            ir.diagnostics
+        );
+        diffs.extend(compare_airflow(
+            &key,
+            &oracle["files"][&key],
+            &ir,
+            Depth::Full,
+        ));
+    }
+    assert!(
+        diffs.is_empty(),
+        "orchmig and Airflow disagree:\n{}",
+        diffs.join("\n")
+    );
+}
+
 #[test]
 fn airflow_example_dags_read_like_dagbag() {
     let site = venv_root().join("airflow/lib/python3.11/site-packages/airflow");

@@ -92,6 +92,8 @@ pub(super) struct Interpreter<'c, 's, 'a> {
     module_dags: HashMap<String, usize>,
     /// Whether the unroll budget's warning was given (once a file).
     unroll_warned: bool,
+    /// The last number given to each id not known statically (`id`, `id-2`, …).
+    dynamic_ids: HashMap<String, usize>,
 }
 
 impl<'c, 's, 'a> Interpreter<'c, 's, 'a>
@@ -108,6 +110,7 @@ where
             group_stack: Vec::new(),
             module_dags: HashMap::new(),
             unroll_warned: false,
+            dynamic_ids: HashMap::new(),
         }
     }
 
@@ -188,7 +191,10 @@ where
             let options = call
                 .map(|c| self.eval_keywords(&c.arguments.keywords))
                 .unwrap_or_default();
-            obj = match self.qualified_symbol(func) {
+            let symbol = self
+                .qualified_symbol(func)
+                .or_else(|| self.dag_task_decorator(func));
+            obj = match symbol {
                 Some(Symbol::TaskDecorator(flavor)) => Obj::TaskFn(Rc::new(TaskFn {
                     def,
                     flavor,
@@ -226,6 +232,26 @@ where
             };
         }
         self.bind(def.name, obj);
+    }
+
+    /// `@dag.task` and `@dag.task.<flavor>` on a name bound to a DAG: the `@task` decorator.
+    fn dag_task_decorator(&self, func: &Expr) -> Option<Symbol> {
+        let Expr::Attribute(a) = func else {
+            return None;
+        };
+        let (owner, flavor) = match &*a.value {
+            Expr::Attribute(inner) if inner.attr.as_str() == "task" => {
+                (&*inner.value, Some(a.attr.to_string()))
+            }
+            _ if a.attr.as_str() == "task" => (&*a.value, None),
+            _ => return None,
+        };
+        match owner {
+            Expr::Name(n) if matches!(self.lookup(n.id.as_str()), Some(Obj::Dag(_))) => {
+                Some(Symbol::TaskDecorator(flavor))
+            }
+            _ => None,
+        }
     }
 
     // ----- expressions -------------------------------------------------------------------
@@ -1386,6 +1412,7 @@ where
             .iter()
             .find(|k| k.arg.as_deref() == Some("task_id"))
             .map(|k| (&k.value, self.core.ev.eval(&k.value)));
+        let dynamic = matches!(&raw_id, Some((_, v)) if !matches!(v, Value::Str(_)));
         let task_id = match raw_id {
             Some((_, Value::Str(s))) => s,
             Some((e, _)) => {
@@ -1399,7 +1426,16 @@ where
             }
             None => "<no task_id>".into(),
         };
-        let id = self.dags[dag].child_id(group.as_deref(), &task_id);
+        let mut id = self.dags[dag].child_id(group.as_deref(), &task_id);
+        // An id not known statically (built in a loop, say) is not a duplicate: number it.
+        if dynamic && self.dags[dag].has_id(&id) {
+            let base = id.clone();
+            let k = self.dynamic_ids.entry(base.clone()).or_insert(1);
+            while self.dags[dag].has_id(&id) {
+                *k += 1;
+                id = format!("{base}-{k}");
+            }
+        }
         let short = last_part(class).to_string();
         let mut node = Node::new(id.clone(), names::operator_kind(&short), span);
         node.group = group;

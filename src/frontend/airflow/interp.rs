@@ -234,6 +234,35 @@ where
         self.bind(def.name, obj);
     }
 
+    /// `zip(A, B, …)` over lists of tasks (or groups): one tuple per position, each element one
+    /// task, so `for g, t in zip(groups, loads): g >> t` wires each pair. `None` when any list
+    /// is not a list of tasks.
+    fn zipped_tasks(&mut self, iter: &'s Expr) -> Option<Vec<Obj<'s>>> {
+        let Expr::Call(c) = iter else { return None };
+        let Expr::Name(n) = &*c.func else { return None };
+        if n.id.as_str() != "zip" || c.arguments.args.is_empty() || !c.arguments.keywords.is_empty()
+        {
+            return None;
+        }
+        let mut lists = Vec::new();
+        for a in &c.arguments.args {
+            let obj = self.expr(a);
+            let Obj::Tasks { refs, .. } = obj else {
+                return None;
+            };
+            lists.push(refs);
+        }
+        let n = lists.iter().map(Vec::len).min()?;
+        Some(
+            (0..n)
+                .map(|i| Obj::Tasks {
+                    refs: lists.iter().map(|l| l[i].clone()).collect(),
+                    list: true,
+                })
+                .collect(),
+        )
+    }
+
     /// `@dag.task` and `@dag.task.<flavor>` on a name bound to a DAG: the `@task` decorator.
     fn dag_task_decorator(&self, func: &Expr) -> Option<Symbol> {
         let Expr::Attribute(a) = func else {
@@ -566,6 +595,12 @@ where
                         }
                     }
                     Some(Obj::TaskFn(Rc::new(f)))
+                }
+                // `group_fn.override(group_id=…)`: the same group function, renamed.
+                Obj::GroupFn(g) => {
+                    let (def, mut options) = (g.0, g.1.clone());
+                    options.extend(self.eval_keywords(&call.arguments.keywords));
+                    Some(Obj::GroupFn(Rc::new((def, options))))
                 }
                 _ => None,
             },
@@ -1644,6 +1679,9 @@ where
     ) -> Option<Vec<Obj<'s>>> {
         if spent {
             return None;
+        }
+        if let Some(items) = self.zipped_tasks(iter) {
+            return Some(items);
         }
         let items = match iterable {
             Obj::Tasks { .. } => self.sequence(iterable),

@@ -138,3 +138,34 @@ fn every_corpus_flow_runs_as_orchmig_reads_it() {
         diffs.join("\n")
     );
 }
+
+/// Idioms learned from public flows written elsewhere, in files of our own
+/// (`tests/realworld/prefect/`): each runs in Prefect as orchmig reads it.
+#[test]
+fn real_world_idioms_run_as_orchmig_reads_them() {
+    let (files, errors) =
+        orchmig::frontend::collect_files(&[PathBuf::from("tests/realworld/prefect")]);
+    assert!(errors.is_empty() && !files.is_empty(), "{errors:?}");
+    let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let oracle = prefect_oracle(&paths);
+    let mut diffs = Vec::new();
+    let mut used = BTreeSet::new();
+    for f in &files {
+        let key = f.display().to_string();
+        let ir = orchmig::frontend::read_path(f);
+        for d in &ir.diagnostics {
+            diffs.push(format!(
+                "{key}: diagnostics: {:?} {} {}",
+                d.severity, d.code, d.message
+            ));
+        }
+        let opaque: Vec<_> = ir.pipelines.iter().flat_map(|p| &p.opaque).collect();
+        assert!(opaque.is_empty(), "{key}: {opaque:?}");
+        diffs.extend(compare(&key, &oracle["files"][&key], &ir, &[], &mut used));
+    }
+    assert!(
+        diffs.is_empty(),
+        "orchmig and Prefect disagree:\n{}",
+        diffs.join("\n")
+    );
+}

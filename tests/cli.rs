@@ -133,7 +133,10 @@ fn matrix_and_verify_fit_80_and_120_columns() {
             let text = String::from_utf8(out.stdout).unwrap();
             assert!(text.lines().count() > 5, "{args:?}: {text}");
             for line in text.lines() {
-                assert!(line.chars().count() <= width, "{args:?} at {width}: {line:?}");
+                assert!(
+                    line.chars().count() <= width,
+                    "{args:?} at {width}: {line:?}"
+                );
             }
         }
     }

@@ -30,11 +30,18 @@ declare -A max_len=([read_bytes]=262144 [read_grammar]=65536 [port_estate]=65536
 # One build (skipped with ORCHMIG_FUZZ_NO_BUILD=1, to reuse the last one), then the binaries.
 [ "${ORCHMIG_FUZZ_NO_BUILD:-0}" = 1 ] || cargo +nightly fuzz build -O
 bin="target/x86_64-unknown-linux-gnu/release"
+# port_estate runs `orchmig port` in process: each run builds a rayon pool whose threads end
+# after the pool is dropped (rayon does not join them), and LeakSanitizer reports their
+# thread-exit records (64 bytes from __cxa_thread_atexit_impl) as leaks. Its memory is still
+# bounded by -rss_limit_mb. The timeout is wall-clock: at nice 19 beside builds an input that
+# takes 7 s of CPU under ASAN took 70 s, so it is generous (real hangs took minutes natively).
+declare -A extra=([read_bytes]="" [read_grammar]="" [port_estate]="-detect_leaks=0")
 fuzz_one() {
     local t="$1"
     mkdir -p "artifacts/$t"
-    nice -n 19 "$bin/$t" -artifact_prefix="artifacts/$t/" "corpus/$t" \
-        -max_total_time="$secs" -rss_limit_mb=4096 -timeout=60 \
+    # shellcheck disable=SC2086
+    nice -n 19 "$bin/$t" -artifact_prefix="artifacts/$t/" "corpus/$t" ${extra[$t]} \
+        -max_total_time="$secs" -rss_limit_mb=4096 -timeout=180 \
         -max_len="${max_len[$t]}" -close_fd_mask=1 -print_final_stats=1 > "logs/$t.log" 2>&1 \
         || echo "!! $t stopped with a finding: see logs/$t.log and artifacts/$t/"
     echo "== $t"

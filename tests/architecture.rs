@@ -38,7 +38,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
     ("matrix", &["matrix/"], &["ir", "diag", "text"]),
     ("diag", &["diag.rs"], &["ir", "text"]),
     ("python", &["python/"], &["ir", "text"]),
-    ("text", &["text.rs"], &[]),
+    ("text", &["text/"], &[]),
     ("ir", &["ir/"], &[]),
     // The library root only declares the modules.
     ("root", &["lib.rs"], &[]),

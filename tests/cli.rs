@@ -79,6 +79,109 @@ fn analyze_table_and_markdown_show_totals() {
         .stdout(predicate::str::starts_with("| pipeline | framework |"));
 }
 
+/// The terminal table fits the width it is given (`COLUMNS`), with the columns a review reads
+/// first; names and paths are cut with `…`, the answer columns and the line numbers are kept.
+#[test]
+fn analyze_fits_80_and_120_columns() {
+    for width in [80usize, 120] {
+        let out = orchmig()
+            .args(["analyze", "corpus/", "tests/bad/syntax_token.py"])
+            .env("COLUMNS", width.to_string())
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        for line in text.lines() {
+            assert!(line.chars().count() <= width, "{width}: {line:?}");
+        }
+        let header = text.lines().nth(1).unwrap();
+        for column in [
+            "pipeline",
+            "file:line",
+            "framework",
+            "shape",
+            "best fit",
+            "effort",
+        ] {
+            assert!(header.contains(column), "{header}");
+        }
+        assert!(!header.contains("retry %"), "{header}");
+        // Every data row keeps its line number and an answer.
+        assert!(text.contains(".py:33 "), "{text}");
+        for summary in ["shapes: ", "best fit: ", "effort to dagster: ", "estate: "] {
+            assert!(text.contains(summary), "{summary} missing:\n{text}");
+        }
+        assert!(
+            text.contains("error: tests/bad/syntax_token.py:6"),
+            "{text}"
+        );
+    }
+}
+
+/// `matrix PATH` and `verify` fit the terminal too (their optional columns give way first).
+#[test]
+fn matrix_and_verify_fit_80_and_120_columns() {
+    for width in [80usize, 120] {
+        for args in [
+            &["matrix", "corpus/"][..],
+            &["verify", "corpus/airflow", "--to", "dagster"][..],
+        ] {
+            let out = orchmig()
+                .args(args)
+                .env("COLUMNS", width.to_string())
+                .output()
+                .unwrap();
+            let text = String::from_utf8(out.stdout).unwrap();
+            assert!(text.lines().count() > 5, "{args:?}: {text}");
+            for line in text.lines() {
+                assert!(
+                    line.chars().count() <= width,
+                    "{args:?} at {width}: {line:?}"
+                );
+            }
+        }
+    }
+}
+
+/// `--wide` shows every column with whole cells; `--columns` picks; an unknown id is a usage
+/// error that lists the known ones.
+#[test]
+fn analyze_wide_and_chosen_columns() {
+    let wide = orchmig()
+        .args(["analyze", "corpus/airflow/orders_etl.py", "--wide"])
+        .env("COLUMNS", "80")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(wide.stdout).unwrap();
+    for column in [
+        "retry %",
+        "schedule",
+        "migration cost",
+        "@daily (Europe/Paris)",
+    ] {
+        assert!(text.contains(column), "{text}");
+    }
+    let chosen = orchmig()
+        .args([
+            "analyze",
+            "corpus/airflow/orders_etl.py",
+            "--columns",
+            "pipeline,nodes,effort",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(chosen.stdout).unwrap();
+    let header = text.lines().nth(1).unwrap();
+    assert!(header.contains("nodes") && header.contains("effort") && !header.contains("shape"));
+    orchmig()
+        .args(["analyze", "corpus/airflow", "--columns", "pipeline,colour"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("unknown column `colour`")
+                .and(predicate::str::contains("best-fit")),
+        );
+}
+
 #[test]
 fn ir_json_has_the_documented_contract() {
     let out = orchmig()

@@ -85,19 +85,17 @@ fn prefect_oracle(paths: &[&Path]) -> Json {
     })
 }
 
-#[test]
-fn every_corpus_flow_runs_as_orchmig_reads_it() {
-    let files = corpus_files();
-    assert!(
-        files.len() >= 12,
-        "the Prefect corpus has {} flow files, want at least 12",
-        files.len()
-    );
+/// The differences between what Prefect ran and what orchmig reads, for every file; the
+/// exceptions used are noted in `used`.
+fn differences(
+    files: &[PathBuf],
+    exceptions: &[Exception],
+    used: &mut BTreeSet<usize>,
+) -> Vec<String> {
     let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
     let oracle = prefect_oracle(&paths);
     let mut diffs = Vec::new();
-    let mut used = BTreeSet::new();
-    for f in &files {
+    for f in files {
         let key = f.display().to_string();
         let ir = orchmig::frontend::read_path(f);
         for d in &ir.diagnostics {
@@ -106,14 +104,22 @@ fn every_corpus_flow_runs_as_orchmig_reads_it() {
                 d.severity, d.code, d.message
             ));
         }
-        diffs.extend(compare(
-            &key,
-            &oracle["files"][&key],
-            &ir,
-            EXCEPTIONS,
-            &mut used,
-        ));
+        diffs.extend(compare(&key, &oracle["files"][&key], &ir, exceptions, used));
     }
+    eprintln!("oracle dropped inputs: {}", oracle["dropped"]);
+    diffs
+}
+
+#[test]
+fn every_corpus_flow_runs_as_orchmig_reads_it() {
+    let files = corpus_files();
+    assert!(
+        files.len() >= 12,
+        "the Prefect corpus has {} flow files, want at least 12",
+        files.len()
+    );
+    let mut used = BTreeSet::new();
+    let mut diffs = differences(&files, EXCEPTIONS, &mut used);
     for (i, e) in EXCEPTIONS.iter().enumerate() {
         if !used.contains(&i) {
             let (file, what, why) = match e {
@@ -131,7 +137,26 @@ fn every_corpus_flow_runs_as_orchmig_reads_it() {
             diffs.push(format!("corpus/prefect/{file}: stale exception ({what}: {why}): it no longer applies, remove it"));
         }
     }
-    eprintln!("oracle dropped inputs: {}", oracle["dropped"]);
+    assert!(
+        diffs.is_empty(),
+        "orchmig and Prefect disagree:\n{}",
+        diffs.join("\n")
+    );
+}
+
+/// Idioms learned from public flows written elsewhere, in files of our own
+/// (`tests/realworld/prefect/`): each runs in Prefect as orchmig reads it, with nothing opaque.
+#[test]
+fn real_world_idioms_run_as_orchmig_reads_them() {
+    let (files, errors) =
+        orchmig::frontend::collect_files(&[PathBuf::from("tests/realworld/prefect")]);
+    assert!(errors.is_empty() && !files.is_empty(), "{errors:?}");
+    for f in &files {
+        let ir = orchmig::frontend::read_path(f);
+        let opaque: Vec<_> = ir.pipelines.iter().flat_map(|p| &p.opaque).collect();
+        assert!(opaque.is_empty(), "{}: {opaque:?}", f.display());
+    }
+    let diffs = differences(&files, &[], &mut BTreeSet::new());
     assert!(
         diffs.is_empty(),
         "orchmig and Prefect disagree:\n{}",

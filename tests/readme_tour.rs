@@ -86,6 +86,7 @@ fn run_block(dir: &Path, block: &[Shown]) -> Vec<String> {
         .current_dir(dir)
         .env("PATH", path)
         .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
         .env_remove("ORCHMIG_THREADS")
         .output()
         .expect("sh runs");

@@ -36,11 +36,16 @@ pub fn named(data: &[u8]) -> (String, Vec<u8>) {
 /// Runs one file through `orchmig::robustness::run` and CPython's compiler on a sample of its
 /// ports; panics (the fuzzer's finding) on any broken promise.
 pub fn check(path: &str, bytes: Vec<u8>) {
+    let input = String::from_utf8_lossy(&bytes).into_owned();
     let done = orchmig::robustness::run(path, bytes);
     assert!(done.broken.is_empty(), "{path:?}: {:#?}", done.broken);
     for (label, text) in &done.outputs {
         if let Err(e) = cpython::compiles_sampled(text) {
-            panic!("{path:?}: the {label} port parses in orchmig but CPython refuses it: {e}");
+            // Syntax this CPython does not know yet (a 3.14 t-string, a 3.12 f-string) that the
+            // user wrote is copied as written: a finding only when CPython takes the input.
+            if cpython::compiles(&input).is_ok() {
+                panic!("{path:?}: the {label} port parses in orchmig but CPython refuses it: {e}");
+            }
         }
     }
 }

@@ -1,6 +1,5 @@
 //! `orchmig analyze`: the estate inventory — every pipeline, its shape and constructs, with totals.
 
-use comfy_table::{Cell, CellAlignment, Table, presets};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -12,6 +11,7 @@ use super::ui::print_path_error;
 use crate::frontend::{self, WalkError};
 use crate::ir::{Estate, Framework, Pipeline, ScheduleKind, Severity, SourceFile};
 use crate::matrix::Engine;
+use crate::text::fit::{self, Column, Cut};
 
 /// One inventory row.
 #[derive(Debug, Clone, Serialize)]
@@ -269,58 +269,183 @@ pub fn schedule_text(p: &Pipeline) -> String {
     }
 }
 
-/// Renders the inventory as a terminal table.
-pub fn render_table(inv: &Inventory) -> String {
-    let mut table = Table::new();
-    table.load_style(presets::UTF8_FULL_CONDENSED);
-    table.set_header([
-        "pipeline",
-        "framework",
-        "file:line",
-        "nodes",
-        "edges",
-        "schedule",
-        "partitions",
-        "mapped",
-        "sensors",
-        "groups",
-        "retry %",
-        "opaque",
-        "shape",
-        "best fit",
-        "migration cost",
-    ]);
-    for r in &inv.pipelines {
-        table.add_row(vec![
-            Cell::new(crate::text::inline(&r.pipeline)),
-            Cell::new(r.framework),
-            Cell::new(crate::text::inline(&r.location)),
-            num(r.nodes),
-            num(r.edges),
-            Cell::new(crate::text::inline(&r.schedule)),
-            Cell::new(r.partitions.as_deref().unwrap_or("-")),
-            num(r.mapped),
-            num(r.sensors),
-            num(r.groups),
-            num(r.retry_coverage as usize),
-            num(r.opaque),
-            Cell::new(&r.shape),
-            Cell::new(&r.best_fit),
-            Cell::new(migration_text(r)),
-        ]);
+/// Every column `analyze` can show, by the id `--columns` takes, in `--wide` order.
+pub const COLUMN_IDS: &[&str] = &[
+    "pipeline",
+    "framework",
+    "file",
+    "nodes",
+    "edges",
+    "schedule",
+    "partitions",
+    "mapped",
+    "sensors",
+    "groups",
+    "checks",
+    "retry",
+    "opaque",
+    "shape",
+    "best-fit",
+    "effort",
+    "migration",
+];
+
+/// The concise default: what a design review reads first.
+pub const DEFAULT_COLUMNS: &[&str] = &[
+    "pipeline",
+    "file",
+    "framework",
+    "shape",
+    "best-fit",
+    "effort",
+];
+
+/// What the terminal table shows: which columns, and the width to fit (none: whole cells).
+#[derive(Debug, Clone)]
+pub struct TableView {
+    /// Column ids from [`COLUMN_IDS`], in display order.
+    pub columns: Vec<&'static str>,
+    /// The width to fit, if any.
+    pub width: Option<usize>,
+}
+
+impl TableView {
+    /// The view `--wide` and `--columns` ask for: every column at full width, the chosen ones
+    /// fitted to the terminal, or the concise default fitted to it. An unknown id is an error
+    /// naming the known ones.
+    pub fn new(wide: bool, columns: &[String]) -> Result<TableView, String> {
+        if wide {
+            return Ok(TableView {
+                columns: COLUMN_IDS.to_vec(),
+                width: None,
+            });
+        }
+        let chosen = if columns.is_empty() {
+            DEFAULT_COLUMNS.to_vec()
+        } else {
+            columns
+                .iter()
+                .map(|c| {
+                    COLUMN_IDS
+                        .iter()
+                        .find(|id| **id == c.trim())
+                        .copied()
+                        .ok_or_else(|| {
+                            format!(
+                                "unknown column `{c}`; the columns are {}",
+                                COLUMN_IDS.join(", ")
+                            )
+                        })
+                })
+                .collect::<Result<_, _>>()?
+        };
+        Ok(TableView {
+            columns: chosen,
+            width: fit::target_width(),
+        })
     }
-    let mut out = table.to_string();
-    out.push('\n');
-    out.push_str(&summary_lines(inv));
+}
+
+impl Default for TableView {
+    fn default() -> Self {
+        TableView {
+            columns: DEFAULT_COLUMNS.to_vec(),
+            width: None,
+        }
+    }
+}
+
+/// The column of one id.
+fn column(id: &str) -> Column<'static, Row> {
+    let inline = crate::text::inline;
+    match id {
+        "pipeline" => Column::text("pipeline", move |r: &Row| inline(&r.pipeline)),
+        "framework" => Column::text("framework", |r: &Row| r.framework.to_string()).cut(Cut::Never),
+        "file" => Column::text("file:line", move |r: &Row| inline(&r.location)).cut(Cut::Start),
+        "nodes" => Column::number("nodes", |r: &Row| r.nodes),
+        "edges" => Column::number("edges", |r: &Row| r.edges),
+        "schedule" => Column::text("schedule", move |r: &Row| inline(&r.schedule)),
+        "partitions" => Column::text("partitions", |r: &Row| {
+            r.partitions.clone().unwrap_or_else(|| "-".into())
+        }),
+        "mapped" => Column::number("mapped", |r: &Row| r.mapped),
+        "sensors" => Column::number("sensors", |r: &Row| r.sensors),
+        "groups" => Column::number("groups", |r: &Row| r.groups),
+        "checks" => Column::number("checks", |r: &Row| r.checks),
+        "retry" => Column::number("retry %", |r: &Row| r.retry_coverage as usize),
+        "opaque" => Column::number("opaque", |r: &Row| r.opaque),
+        // The answer columns are never cut: names and files give way first.
+        "shape" => Column::text("shape", |r: &Row| r.shape.clone()).cut(Cut::Never),
+        "best-fit" => Column::text("best fit", |r: &Row| r.best_fit.clone()).cut(Cut::Never),
+        "effort" => Column::text("effort", effort_text).cut(Cut::Never),
+        _ => Column::text("migration cost", migration_text),
+    }
+}
+
+/// The cost of moving to the best fit (`→prefect low`), or `stay` when the pipeline is already
+/// written for it (the points of every target are in the `migration` column).
+fn effort_text(r: &Row) -> String {
+    if r.best_fit.is_empty() || r.best_fit == r.framework.to_string() {
+        return "stay".into();
+    }
+    r.migration
+        .get(&r.best_fit)
+        .map_or_else(String::new, |c| format!("→{} {}", r.best_fit, c.grade))
+}
+
+/// Renders the inventory as a terminal table with the view's columns, then the estate summary.
+pub fn render_table(inv: &Inventory, view: &TableView) -> String {
+    let columns: Vec<Column<'static, Row>> = view.columns.iter().map(|id| column(id)).collect();
+    let mut out = fit::render(&columns, &inv.pipelines, view.width);
+    for line in summary_lines(inv).lines() {
+        out.push_str(&fit::wrap(line, view.width));
+    }
     out
 }
 
-fn num(n: usize) -> Cell {
-    Cell::new(n).set_alignment(CellAlignment::Right)
+/// `a 3 · b 1`, largest count first, then by name.
+fn tally<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for i in items {
+        *counts
+            .entry(if i.is_empty() { "-" } else { i })
+            .or_default() += 1;
+    }
+    let mut v: Vec<_> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    v.iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
+/// The estate summary: shape mix, best fit, effort per target, totals and the files with errors.
 fn summary_lines(inv: &Inventory) -> String {
     let mut out = String::new();
+    if !inv.pipelines.is_empty() {
+        out.push_str(&format!(
+            "shapes: {}\n",
+            tally(inv.pipelines.iter().map(|r| r.shape.as_str()))
+        ));
+        out.push_str(&format!(
+            "best fit: {}\n",
+            tally(inv.pipelines.iter().map(|r| r.best_fit.as_str()))
+        ));
+        let mut targets: BTreeMap<&str, Vec<&crate::matrix::Cost>> = BTreeMap::new();
+        for r in &inv.pipelines {
+            for (t, c) in &r.migration {
+                targets.entry(t.as_str()).or_default().push(c);
+            }
+        }
+        for (t, costs) in targets {
+            let points: u32 = costs.iter().map(|c| c.points).sum();
+            out.push_str(&format!(
+                "effort to {t}: {} pipelines, {} ({points} points)\n",
+                costs.len(),
+                tally(costs.iter().map(|c| c.grade.as_str()))
+            ));
+        }
+    }
     for (fw, t) in &inv.by_framework {
         out.push_str(&format!(
             "{fw}: {} pipelines, {} nodes, {} edges, {} mapped, {} sensors, {} groups, {} opaque\n",
@@ -332,6 +457,16 @@ fn summary_lines(inv: &Inventory) -> String {
         "estate: {} pipelines in {} files ({} without pipelines, {} with errors); {} nodes, {} edges\n",
         t.pipelines, inv.files, inv.files_without_pipelines, inv.files_with_errors, t.nodes, t.edges
     ));
+    for f in &inv.diagnostics {
+        if let Some(d) = f.diagnostics.iter().find(|d| d.severity == Severity::Error) {
+            let at = d.line.map_or_else(String::new, |l| format!(":{l}"));
+            out.push_str(&format!(
+                "  error: {}{at}: {}\n",
+                crate::text::inline(&f.path),
+                crate::text::inline(&d.message)
+            ));
+        }
+    }
     out
 }
 
@@ -377,6 +512,7 @@ pub fn run(
     format: AnalyzeFormat,
     matrix_dir: Option<&std::path::Path>,
     target: Option<&str>,
+    view: &TableView,
 ) -> i32 {
     let target = match target.map(crate::emit::Target::parse) {
         Some(Ok(t)) => Some(t),
@@ -413,7 +549,7 @@ pub fn run(
         let (files, rows): (Vec<_>, Vec<_>) = read.into_iter().map(|r| (r.file, r.rows)).unzip();
         let code = report_reading(paths, &walk_errors, &files);
         let inv = inventory_of(files.iter().zip(rows));
-        write_stdout(&render_inventory(&inv, None, format));
+        write_stdout(&render_inventory(&inv, None, format, view));
         return code;
     }
     let (estate, walk_errors, mut code) = read_reporting_all(paths);
@@ -438,7 +574,7 @@ pub fn run(
         }
         Some(format) => {
             let inv = inventory(&estate, &engine);
-            render_inventory(&inv, port.as_ref(), format)
+            render_inventory(&inv, port.as_ref(), format, view)
         }
     };
     write_stdout(&text);
@@ -450,10 +586,11 @@ fn render_inventory(
     inv: &Inventory,
     port: Option<&crate::report::Report>,
     format: Format,
+    view: &TableView,
 ) -> String {
     match format {
         Format::Table => {
-            let mut t = render_table(inv);
+            let mut t = render_table(inv, view);
             if let Some(r) = port {
                 t.push_str(&format!("\nport to {}:\n{}", r.target, r.table()));
             }

@@ -67,6 +67,12 @@ pub enum Command {
         /// Also grade a port of every pipeline to this target (nothing is written). With --format sarif the default is `to` of orchmig.toml.
         #[arg(long, value_name = "TARGET")]
         target: Option<String>,
+        /// Table: every column, cells whole (the default is a concise table fitted to the terminal).
+        #[arg(long, conflicts_with = "columns")]
+        wide: bool,
+        /// Table: the columns to show, comma-separated: pipeline, framework, file, nodes, edges, schedule, partitions, mapped, sensors, groups, checks, retry, opaque, shape, best-fit, effort, migration.
+        #[arg(long, value_name = "LIST", value_delimiter = ',')]
+        columns: Vec<String>,
     },
     /// Print the neutral IR of the pipelines under the paths as JSON.
     #[command(

@@ -112,7 +112,7 @@ pub fn run(
             });
             serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
         }
-        _ => render::assessments_text(&items, md),
+        _ => render::assessments_text(&items, md, crate::text::fit::target_width()),
     };
     write_stdout(&text);
     code

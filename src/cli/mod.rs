@@ -86,7 +86,20 @@ pub fn run(cli: Cli) -> i32 {
             format,
             matrix,
             target,
+            wide,
+            columns,
         } => {
+            let view = match analyze::TableView::new(wide, &columns) {
+                Ok(v) => v,
+                Err(e) => {
+                    ui::print_path_error(
+                        "--columns",
+                        &e,
+                        "pass ids from the list, e.g. --columns pipeline,shape,effort",
+                    );
+                    return EXIT_USAGE;
+                }
+            };
             let Some(paths) = paths_or_config(paths) else {
                 return EXIT_USAGE;
             };
@@ -99,6 +112,7 @@ pub fn run(cli: Cli) -> i32 {
                 format,
                 matrix_or_config(matrix).as_deref(),
                 target.as_deref(),
+                &view,
             )
         }
         Command::Ir { paths } => match paths_or_config(paths) {

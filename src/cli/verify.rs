@@ -117,7 +117,7 @@ pub fn run(a: VerifyArgs) -> i32 {
             .unwrap_or_default()
                 + "\n"
         }
-        _ => render(&verdicts, &target.label()),
+        _ => render(&verdicts, &target.label(), crate::text::fit::target_width()),
     };
     write_stdout(&text);
     if verdicts.iter().any(|v| v.verdict == "mismatch") {

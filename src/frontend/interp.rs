@@ -429,8 +429,26 @@ pub trait Reader<'s, 'a: 's>: Sized {
         self.block(crate::python::orelse(i));
     }
 
-    /// One `except` clause of a `try` statement.
-    fn except_handler(&mut self, _h: &'s ast::ExceptHandler) {}
+    /// One `except` clause of a `try` statement. It runs only when the `try` body raises: where
+    /// it builds something it is read under an opaque `conditional` entry (as an unknown `if`);
+    /// otherwise it is skipped, so an `except ImportError: Op = None` fallback does not undo
+    /// the binding the `try` body made.
+    fn except_handler(&mut self, h: &'s ast::ExceptHandler) {
+        let ast::ExceptHandler::ExceptHandler(h) = h;
+        if !self.builds_in(&h.body) {
+            return;
+        }
+        let what = h.type_.as_deref().map_or_else(
+            || "an exception".to_string(),
+            |t| self.core().text(t).to_string(),
+        );
+        self.opaque(
+            "conditional",
+            h,
+            format!("runs only when the try body raises `{what}`; it was read"),
+        );
+        self.block(&h.body);
+    }
 
     /// A `match` statement, whose subject is not known statically: every case body is read,
     /// under an opaque `conditional` entry where they build something (as an unknown `if`).

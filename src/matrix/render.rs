@@ -197,49 +197,79 @@ pub fn ranking_text(m: &Matrix, r: &Ranking, md: bool) -> String {
     out
 }
 
-/// Per-pipeline assessments and the estate summary.
-pub fn assessments_text(items: &[(String, Assessment)], md: bool) -> String {
-    let header = [
-        "pipeline",
-        "framework",
-        "file:line",
-        "shape",
-        "evidence",
-        "airflow",
-        "dagster",
-        "prefect",
-        "recommended",
+/// The columns of [`assessment_row`].
+pub const ASSESSMENT_HEADER: [&str; 9] = [
+    "pipeline",
+    "framework",
+    "file:line",
+    "shape",
+    "evidence",
+    "airflow",
+    "dagster",
+    "prefect",
+    "recommended",
+];
+
+/// One pipeline's assessment as table cells, in [`ASSESSMENT_HEADER`] order.
+pub fn assessment_row(location: &str, a: &Assessment) -> Vec<String> {
+    let fit = |t: &str| {
+        a.ranking
+            .tools
+            .iter()
+            .find(|x| x.tool == t)
+            .map_or(String::new(), |x| format!("{:.2}", x.fit))
+    };
+    vec![
+        crate::text::inline(&a.pipeline),
+        a.framework.clone(),
+        crate::text::inline(location),
+        a.shape.clone(),
+        a.evidence
+            .iter()
+            .map(|e| e.rule.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        fit("airflow"),
+        fit("dagster"),
+        fit("prefect"),
+        a.ranking.recommended.clone(),
     ]
-    .map(String::from)
-    .to_vec();
-    let rows = items
+}
+
+/// Per-pipeline assessments and the estate summary: a Markdown table, or a terminal table fitted
+/// to `width` (pipeline names and evidence cut at the end, paths from the left).
+pub fn assessments_text(items: &[(String, Assessment)], md: bool, width: Option<usize>) -> String {
+    let rows: Vec<Vec<String>> = items
         .iter()
-        .map(|(loc, a)| {
-            let fit = |t: &str| {
-                a.ranking
-                    .tools
-                    .iter()
-                    .find(|x| x.tool == t)
-                    .map_or(String::new(), |x| format!("{:.2}", x.fit))
-            };
-            vec![
-                a.pipeline.clone(),
-                a.framework.clone(),
-                loc.clone(),
-                a.shape.clone(),
-                a.evidence
-                    .iter()
-                    .map(|e| e.rule.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                fit("airflow"),
-                fit("dagster"),
-                fit("prefect"),
-                a.ranking.recommended.clone(),
-            ]
-        })
+        .map(|(loc, a)| assessment_row(loc, a))
         .collect();
-    let mut out = render(header, rows, md);
+    let mut out = if md {
+        let header = ASSESSMENT_HEADER.map(String::from).to_vec();
+        render(header, rows, true)
+    } else {
+        use crate::text::fit::{Column, Cut, render as fitted};
+        let columns: Vec<Column<'_, Vec<String>>> = ASSESSMENT_HEADER
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let cut = match *h {
+                    "file:line" => Cut::Start,
+                    "pipeline" | "evidence" => Cut::End,
+                    _ => Cut::Never,
+                };
+                // `best fit`, as analyze says it, is narrower than `recommended`.
+                let header = if *h == "recommended" { "best fit" } else { h };
+                let column = Column::text(header, move |r: &Vec<String>| r[i].clone()).cut(cut);
+                // The evidence and the framework give way on a narrow terminal.
+                if matches!(*h, "evidence" | "framework") {
+                    column.optional()
+                } else {
+                    column
+                }
+            })
+            .collect();
+        fitted(&columns, &rows, width)
+    };
     let s = summary(items);
     out.push('\n');
     let shapes: Vec<String> = s.shapes.iter().map(|(k, v)| format!("{k} {v}")).collect();
@@ -248,16 +278,16 @@ pub fn assessments_text(items: &[(String, Assessment)], md: bool) -> String {
         .iter()
         .map(|(k, v)| format!("{k} {v}"))
         .collect();
-    out.push_str(&format!(
-        "{}shapes: {}\n",
-        if md { "- " } else { "" },
-        shapes.join(", ")
-    ));
-    out.push_str(&format!(
-        "{}recommended: {}\n",
-        if md { "- " } else { "" },
-        picks.join(", ")
-    ));
+    let bullet = if md { "- " } else { "" };
+    for line in [
+        format!("{bullet}shapes: {}", shapes.join(", ")),
+        format!("{bullet}recommended: {}", picks.join(", ")),
+    ] {
+        out.push_str(&crate::text::fit::wrap(
+            &line,
+            if md { None } else { width },
+        ));
+    }
     out
 }
 

@@ -312,8 +312,20 @@ impl<'s, 'a> Evaluator<'s, 'a> {
     }
 
     /// Calls of `str` methods on a known string.
-    fn str_method(&self, base: &str, method: &str, args: &[Value]) -> Option<Value> {
+    fn str_method(
+        &self,
+        base: &str,
+        method: &str,
+        args: &[Value],
+        kwargs: &BTreeMap<String, Value>,
+    ) -> Option<Value> {
         let s = |i: usize| args.get(i).and_then(Value::as_str);
+        if method == "format" {
+            return str_format(base, args, kwargs).map(Value::Str);
+        }
+        if !kwargs.is_empty() {
+            return None;
+        }
         Some(match method {
             "replace" => {
                 let (from, to) = (s(0)?, s(1)?);
@@ -413,16 +425,6 @@ impl<'s, 'a> Evaluator<'s, 'a> {
             .iter()
             .map(|a| self.eval_depth(a, d))
             .collect();
-        if let Expr::Attribute(a) = &*call.func
-            && let Value::Str(base) = self.eval_depth(&a.value, d)
-        {
-            return self
-                .str_method(&base, a.attr.as_str(), &args)
-                .unwrap_or_else(|| self.opaque(expr));
-        }
-        let Some(func) = self.imports.qualify(&call.func) else {
-            return self.opaque(expr);
-        };
         let mut kwargs = BTreeMap::new();
         for kw in &*call.arguments.keywords {
             match &kw.arg {
@@ -432,6 +434,16 @@ impl<'s, 'a> Evaluator<'s, 'a> {
                 None => return self.opaque(expr),
             }
         }
+        if let Expr::Attribute(a) = &*call.func
+            && let Value::Str(base) = self.eval_depth(&a.value, d)
+        {
+            return self
+                .str_method(&base, a.attr.as_str(), &args, &kwargs)
+                .unwrap_or_else(|| self.opaque(expr));
+        }
+        let Some(func) = self.imports.qualify(&call.func) else {
+            return self.opaque(expr);
+        };
         let known = match func.as_str() {
             "os.path.basename" => args
                 .first()
@@ -659,9 +671,91 @@ fn constant(e: &Expr) -> Option<Value> {
     })
 }
 
+/// `template.format(*args, **kwargs)` for plain fields (`{}`, `{0}`, `{name}`, `{{`); `None`
+/// for a format spec, a conversion, an attribute or index in a field, or a missing value.
+fn str_format(template: &str, args: &[Value], kwargs: &BTreeMap<String, Value>) -> Option<String> {
+    let mut out = String::new();
+    let mut auto = 0usize;
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                out.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                out.push('}');
+            }
+            '{' => {
+                let mut field = String::new();
+                loop {
+                    match chars.next()? {
+                        '}' => break,
+                        ch => field.push(ch),
+                    }
+                }
+                if field.contains([':', '!', '.', '[', '{']) {
+                    return None;
+                }
+                let value = if field.is_empty() {
+                    auto += 1;
+                    args.get(auto - 1)?
+                } else if let Ok(i) = field.parse::<usize>() {
+                    args.get(i)?
+                } else {
+                    kwargs.get(&field)?
+                };
+                out.push_str(&python_str(value)?);
+                if out.len() > MAX_STR {
+                    return None;
+                }
+            }
+            '}' => return None,
+            ch => out.push(ch),
+        }
+    }
+    Some(out)
+}
+
+/// `template % values` for `%s`, `%d`, `%i` and `%%` (a list stands for the tuple of values);
+/// `None` for other conversions, named fields or a count that does not match.
+fn percent_format(template: &str, values: &Value) -> Option<String> {
+    let values: Vec<&Value> = match values {
+        Value::List(v) => v.iter().collect(),
+        Value::Dict(_) => return None,
+        v => vec![v],
+    };
+    let mut next = values.into_iter();
+    let mut out = String::new();
+    let mut chars = template.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        match chars.next()? {
+            '%' => out.push('%'),
+            's' => out.push_str(&python_str(next.next()?)?),
+            'd' | 'i' => match next.next()? {
+                Value::Int(i) => out.push_str(&i.to_string()),
+                Value::Bool(b) => out.push_str(if *b { "1" } else { "0" }),
+                _ => return None,
+            },
+            _ => return None,
+        }
+        if out.len() > MAX_STR {
+            return None;
+        }
+    }
+    // Python raises when values are left over.
+    next.next().is_none().then_some(out)
+}
+
 fn binop(op: Operator, l: Value, r: Value) -> Option<Value> {
     use Value::*;
     Some(match (op, l, r) {
+        (Operator::Mod, Str(template), values) => Str(percent_format(&template, &values)?),
         (Operator::Add, Str(a), Str(b)) if a.len() + b.len() <= MAX_STR => Str(a + &b),
         (Operator::Add, List(mut a), List(b)) if a.len() + b.len() <= MAX_LIST => {
             a.extend(b);
@@ -733,6 +827,30 @@ pub fn python_str(v: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn str_format_and_percent_formatting_evaluate_plain_fields() {
+        let e = |x: &str| eval_with("N = 'eu'\nK = 3", x);
+        assert_eq!(e("'load_{}'.format(N)"), Value::Str("load_eu".into()));
+        assert_eq!(
+            e("'{0}_{0}_{k}'.format(N, k=K)"),
+            Value::Str("eu_eu_3".into())
+        );
+        assert_eq!(e("'{{x}}_{}'.format(K)"), Value::Str("{x}_3".into()));
+        assert_eq!(e("'check_%s' % N"), Value::Str("check_eu".into()));
+        assert_eq!(e("'%s_%d%%' % (N, K)"), Value::Str("eu_3%".into()));
+        // Specs, conversions and mismatched counts are not guessed.
+        for opaque in [
+            "'{:>5}'.format(N)",
+            "'{!r}'.format(N)",
+            "'%s %s' % N",
+            "'%r' % N",
+            "'{}{}'.format(N)",
+        ] {
+            assert!(matches!(e(opaque), Value::Expr(_)), "{opaque}");
+        }
+        assert_eq!(e("7 % 4"), Value::Int(3));
+    }
 
     fn eval_with(module: &str, expr: &str) -> Value {
         let text = format!("{module}\n__x__ = {expr}\n");

@@ -410,38 +410,46 @@ pub fn verify_file(
     Ok(out)
 }
 
-/// The verdicts as a table, then every difference.
-pub fn render(verdicts: &[Verdict], target: &str) -> String {
-    let mut t = comfy_table::Table::new();
-    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    t.set_header(vec!["source", "pipeline", "port", "verdict"]);
-    for v in verdicts {
-        t.add_row(vec![
-            v.source.clone(),
-            v.pipeline.clone(),
-            v.port.clone().unwrap_or_else(|| "—".into()),
-            v.sentence(),
-        ]);
-    }
-    let mut out = format!("{t}\n");
+/// The verdicts as a table fitted to `width` (paths cut from the left, names at the end), then
+/// every difference, wrapped to it.
+pub fn render(verdicts: &[Verdict], target: &str, width: Option<usize>) -> String {
+    use crate::text::fit::{Column, Cut, render as fitted, wrap};
+    let inline = crate::text::inline;
+    let columns = vec![
+        Column::text("source", move |v: &Verdict| inline(&v.source)).cut(Cut::Start),
+        Column::text("pipeline", move |v: &Verdict| inline(&v.pipeline)),
+        Column::text("port", move |v: &Verdict| {
+            v.port.as_deref().map_or_else(|| "—".into(), inline)
+        })
+        .optional(),
+        Column::text("verdict", |v: &Verdict| v.sentence()).cut(Cut::Never),
+    ];
+    let mut out = fitted(&columns, verdicts, width);
     for v in verdicts.iter().filter(|v| !v.differences.is_empty()) {
-        out.push_str(&format!("\n{} ({}) → {target}:\n", v.pipeline, v.source));
+        out.push_str(&format!(
+            "\n{} ({}) → {target}:\n",
+            inline(&v.pipeline),
+            inline(&v.source)
+        ));
         for d in &v.differences {
-            out.push_str(&format!(
-                "  [{}] {} {}: {}\n",
+            let line = format!(
+                "  [{}] {} {}: {}",
                 if d.declared { "declared" } else { "mismatch" },
                 d.aspect,
-                d.subject,
-                d.detail
-            ));
+                inline(&d.subject),
+                inline(&d.detail)
+            );
+            out.push_str(&wrap(&line, width));
         }
     }
     let bad = verdicts.iter().filter(|v| v.verdict == "mismatch").count();
-    out.push_str(&format!(
-        "\nverify → {target}: {} pipeline(s), {} faithful, {} faithful modulo declared losses, {bad} mismatch\n",
+    let line = format!(
+        "verify → {target}: {} pipeline(s), {} faithful, {} faithful modulo declared losses, {bad} mismatch",
         verdicts.len(),
         verdicts.iter().filter(|v| v.verdict == "faithful").count(),
         verdicts.iter().filter(|v| v.verdict == "declared").count(),
-    ));
+    );
+    out.push('\n');
+    out.push_str(&wrap(&line, width));
     out
 }

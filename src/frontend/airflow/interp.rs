@@ -92,6 +92,8 @@ pub(super) struct Interpreter<'c, 's, 'a> {
     module_dags: HashMap<String, usize>,
     /// Whether the unroll budget's warning was given (once a file).
     unroll_warned: bool,
+    /// The last number given to each id not known statically (`id`, `id-2`, …).
+    dynamic_ids: HashMap<String, usize>,
 }
 
 impl<'c, 's, 'a> Interpreter<'c, 's, 'a>
@@ -108,6 +110,7 @@ where
             group_stack: Vec::new(),
             module_dags: HashMap::new(),
             unroll_warned: false,
+            dynamic_ids: HashMap::new(),
         }
     }
 
@@ -188,7 +191,10 @@ where
             let options = call
                 .map(|c| self.eval_keywords(&c.arguments.keywords))
                 .unwrap_or_default();
-            obj = match self.qualified_symbol(func) {
+            let symbol = self
+                .qualified_symbol(func)
+                .or_else(|| self.dag_task_decorator(func));
+            obj = match symbol {
                 Some(Symbol::TaskDecorator(flavor)) => Obj::TaskFn(Rc::new(TaskFn {
                     def,
                     flavor,
@@ -226,6 +232,55 @@ where
             };
         }
         self.bind(def.name, obj);
+    }
+
+    /// `zip(A, B, …)` over lists of tasks (or groups): one tuple per position, each element one
+    /// task, so `for g, t in zip(groups, loads): g >> t` wires each pair. `None` when any list
+    /// is not a list of tasks.
+    fn zipped_tasks(&mut self, iter: &'s Expr) -> Option<Vec<Obj<'s>>> {
+        let Expr::Call(c) = iter else { return None };
+        let Expr::Name(n) = &*c.func else { return None };
+        if n.id.as_str() != "zip" || c.arguments.args.is_empty() || !c.arguments.keywords.is_empty()
+        {
+            return None;
+        }
+        let mut lists = Vec::new();
+        for a in &c.arguments.args {
+            let obj = self.expr(a);
+            let Obj::Tasks { refs, .. } = obj else {
+                return None;
+            };
+            lists.push(refs);
+        }
+        let n = lists.iter().map(Vec::len).min()?;
+        Some(
+            (0..n)
+                .map(|i| Obj::Tasks {
+                    refs: lists.iter().map(|l| l[i].clone()).collect(),
+                    list: true,
+                })
+                .collect(),
+        )
+    }
+
+    /// `@dag.task` and `@dag.task.<flavor>` on a name bound to a DAG: the `@task` decorator.
+    fn dag_task_decorator(&self, func: &Expr) -> Option<Symbol> {
+        let Expr::Attribute(a) = func else {
+            return None;
+        };
+        let (owner, flavor) = match &*a.value {
+            Expr::Attribute(inner) if inner.attr.as_str() == "task" => {
+                (&*inner.value, Some(a.attr.to_string()))
+            }
+            _ if a.attr.as_str() == "task" => (&*a.value, None),
+            _ => return None,
+        };
+        match owner {
+            Expr::Name(n) if matches!(self.lookup(n.id.as_str()), Some(Obj::Dag(_))) => {
+                Some(Symbol::TaskDecorator(flavor))
+            }
+            _ => None,
+        }
     }
 
     // ----- expressions -------------------------------------------------------------------
@@ -540,6 +595,12 @@ where
                         }
                     }
                     Some(Obj::TaskFn(Rc::new(f)))
+                }
+                // `group_fn.override(group_id=…)`: the same group function, renamed.
+                Obj::GroupFn(g) => {
+                    let (def, mut options) = (g.0, g.1.clone());
+                    options.extend(self.eval_keywords(&call.arguments.keywords));
+                    Some(Obj::GroupFn(Rc::new((def, options))))
                 }
                 _ => None,
             },
@@ -1386,6 +1447,7 @@ where
             .iter()
             .find(|k| k.arg.as_deref() == Some("task_id"))
             .map(|k| (&k.value, self.core.ev.eval(&k.value)));
+        let dynamic = matches!(&raw_id, Some((_, v)) if !matches!(v, Value::Str(_)));
         let task_id = match raw_id {
             Some((_, Value::Str(s))) => s,
             Some((e, _)) => {
@@ -1399,7 +1461,16 @@ where
             }
             None => "<no task_id>".into(),
         };
-        let id = self.dags[dag].child_id(group.as_deref(), &task_id);
+        let mut id = self.dags[dag].child_id(group.as_deref(), &task_id);
+        // An id not known statically (built in a loop, say) is not a duplicate: number it.
+        if dynamic && self.dags[dag].has_id(&id) {
+            let base = id.clone();
+            let k = self.dynamic_ids.entry(base.clone()).or_insert(1);
+            while self.dags[dag].has_id(&id) {
+                *k += 1;
+                id = format!("{base}-{k}");
+            }
+        }
         let short = last_part(class).to_string();
         let mut node = Node::new(id.clone(), names::operator_kind(&short), span);
         node.group = group;
@@ -1608,6 +1679,9 @@ where
     ) -> Option<Vec<Obj<'s>>> {
         if spent {
             return None;
+        }
+        if let Some(items) = self.zipped_tasks(iter) {
+            return Some(items);
         }
         let items = match iterable {
             Obj::Tasks { .. } => self.sequence(iterable),

@@ -16,6 +16,24 @@ fn nodes(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The node ids read from a source and the reasons of its `conditional` opaque entries.
+fn nodes_and_conditionals(text: &str) -> (Vec<String>, Vec<String>) {
+    let f = read_source("t.py", text);
+    let ids = f
+        .pipelines
+        .iter()
+        .flat_map(|p| p.nodes.iter().map(|n| n.id.clone()))
+        .collect();
+    let why = f
+        .pipelines
+        .iter()
+        .flat_map(|p| &p.opaque)
+        .filter(|o| o.kind == "conditional")
+        .map(|o| o.why.clone())
+        .collect();
+    (ids, why)
+}
+
 const AIRFLOW: &str = "from airflow.sdk import DAG\nfrom airflow.providers.standard.operators.empty import EmptyOperator\n";
 const PREFECT: &str = "from prefect import flow, task\n@task\ndef t(x): return x\n";
 const DAGSTER: &str = "import dagster as dg\n";
@@ -136,18 +154,8 @@ fn a_return_outside_any_function_is_a_syntax_error_in_every_reader() {
 #[test]
 fn match_case_bodies_are_read_by_every_reader_with_an_opaque_entry() {
     let read = |text: String| {
-        let f = read_source("t.py", &text);
-        let ids: Vec<String> = f
-            .pipelines
-            .iter()
-            .flat_map(|p| p.nodes.iter().map(|n| n.id.clone()))
-            .collect();
-        let conditional = f
-            .pipelines
-            .iter()
-            .flat_map(|p| &p.opaque)
-            .any(|o| o.kind == "conditional");
-        (ids, conditional)
+        let (ids, why) = nodes_and_conditionals(&text);
+        (ids, !why.is_empty())
     };
     let airflow = read(format!(
         "{AIRFLOW}import os\nwith DAG('d'):\n    match os.environ.get('M'):\n        case 'a':\n            EmptyOperator(task_id='a')\n        case _:\n            EmptyOperator(task_id='b')\n"
@@ -161,4 +169,28 @@ fn match_case_bodies_are_read_by_every_reader_with_an_opaque_entry() {
         "{PREFECT}import os\n@flow\ndef f():\n    match os.environ.get('M'):\n        case 'a':\n            t(1)\n        case _:\n            t(2)\n"
     ));
     assert_eq!(prefect.0, ["t", "t-2"]);
+}
+
+/// An `except` body that builds something runs only when the `try` body raises: Airflow and
+/// Dagster read it under an opaque entry (they used to drop it silently); a fallback import in
+/// an `except` does not undo the `try` body's binding.
+#[test]
+fn except_bodies_that_build_are_read_with_an_opaque_entry() {
+    let read = |text: String| nodes_and_conditionals(&text);
+    let (ids, why) = read(format!(
+        "{AIRFLOW}with DAG('d'):\n    try:\n        EmptyOperator(task_id='a')\n    except ValueError:\n        EmptyOperator(task_id='b')\n"
+    ));
+    assert_eq!(ids, ["a", "b"]);
+    assert!(why.iter().any(|w| w.contains("`ValueError`")), "{why:?}");
+    let (ids, why) = read(format!(
+        "{DAGSTER}try:\n    import pandas\nexcept ImportError:\n    @dg.asset\n    def fallback(): return 1\n"
+    ));
+    assert_eq!(ids, ["fallback"]);
+    assert_eq!(why.len(), 1, "{why:?}");
+    // Nothing built in the except body: skipped, the try body's binding stands.
+    let (ids, why) = read(format!(
+        "{AIRFLOW}try:\n    from airflow.providers.standard.operators.empty import EmptyOperator as E\nexcept ImportError:\n    E = None\nwith DAG('d'):\n    E(task_id='a')\n"
+    ));
+    assert_eq!(ids, ["a"]);
+    assert!(why.is_empty(), "{why:?}");
 }

@@ -75,6 +75,9 @@ pub(super) enum Obj<'s> {
     /// Deployments (pipeline index, deployment index).
     Deployments(Vec<(usize, usize)>),
     Sourced(Rc<Sourced>),
+    /// A dict of runs filled by `d[key] = task.submit(…)`: key → the node ids stored there
+    /// (`*` for keys not known statically).
+    Keyed(Rc<BTreeMap<String, Vec<String>>>),
 }
 
 impl Obj<'_> {
@@ -82,6 +85,11 @@ impl Obj<'_> {
         match self {
             Obj::Runs { refs, .. } => refs.clone(),
             Obj::Unmapped(inner) | Obj::AllowFailure(inner) => inner.refs(),
+            Obj::Keyed(map) => {
+                let mut refs: Vec<String> = map.values().flatten().cloned().collect();
+                dedup(&mut refs);
+                refs
+            }
             _ => Vec::new(),
         }
     }
@@ -186,6 +194,20 @@ where
             dedup(&mut refs);
             Obj::Runs { refs, list: false }
         }
+    }
+
+    /// True when a function body defines a task at its top level (a task factory).
+    fn defines_task(&self, body: &[Stmt]) -> bool {
+        body.iter().any(|st| match st {
+            Stmt::FunctionDef(d) => d.decorator_list.iter().any(|deco| {
+                let func = match &deco.expression {
+                    Expr::Call(c) => &*c.func,
+                    other => other,
+                };
+                self.symbol(func) == Some(Symbol::TaskDecorator)
+            }),
+            _ => false,
+        })
     }
 
     fn symbol(&self, func: &Expr) -> Option<Symbol> {
@@ -544,6 +566,15 @@ where
             },
             Expr::Subscript(s) => {
                 let base = self.expr(&s.value);
+                if let Obj::Keyed(map) = &base {
+                    // The runs stored under a known key; every run when the key is not known.
+                    let key = key_text(&self.core.ev.eval(&s.slice));
+                    let refs = match key.and_then(|k| map.get(&k)) {
+                        Some(refs) if !map.contains_key("*") => refs.clone(),
+                        _ => base.refs(),
+                    };
+                    return Obj::Runs { refs, list: false };
+                }
                 let index = self.expr(&s.slice);
                 let mut refs = base.refs();
                 refs.extend(index.refs());
@@ -765,7 +796,17 @@ where
             Obj::FlowFn(f) => self.subflow_node(&f, call),
             Obj::LocalFn(def) => self.inline(def, call),
             other => {
-                if self.build.is_some() && self.is_external(&call.func) {
+                if self.build.is_some() && matches!(&*call.func, Expr::Subscript(_) | Expr::Call(_))
+                {
+                    let name = self.src(&*call.func).to_string();
+                    self.opaque(
+                        "dynamic_call",
+                        call,
+                        format!(
+                            "`{name}` is chosen at run time; if it is a task or a flow, its run is not in the graph"
+                        ),
+                    );
+                } else if self.build.is_some() && self.is_external(&call.func) {
                     let name = self.src(&*call.func).to_string();
                     self.opaque(
                         "external_call",
@@ -828,6 +869,15 @@ where
             "with_options" | "submit" | "map" | "result" | "wait" | "serve" | "deploy"
             | "to_deployment" | "from_source" | "apply" | "build_from_flow" => {}
             "append" | "extend" | "add" | "insert" => return self.list_add(call, attr),
+            "values" => {
+                return match self.expr(&attr.value) {
+                    keyed @ Obj::Keyed(_) => Some(Obj::Runs {
+                        refs: keyed.refs(),
+                        list: true,
+                    }),
+                    _ => None,
+                };
+            }
             _ => return None,
         }
         if method == "build_from_flow" {
@@ -1288,6 +1338,14 @@ where
     /// Runs a local helper's body with its parameters bound to the call's arguments.
     fn inline(&mut self, def: FunctionDef<'s>, call: &'s ast::ExprCall) -> Obj<'s> {
         if self.build.is_none() {
+            // A task factory (`def make(name): @task(...) def t(): …; return t`) is followed
+            // outside flows too, so `clean = make("clean")` is a task; other helpers are not.
+            if self.defines_task(def.body) {
+                return match self.follow(&def, call).0 {
+                    task @ Obj::TaskFn(_) => task,
+                    _ => Obj::Value(Value::None),
+                };
+            }
             for a in &call.arguments.args {
                 self.expr(a);
             }
@@ -1549,8 +1607,33 @@ where
             Obj::Runs { refs, .. } => Some(refs.len()).filter(|&n| n <= budget),
             Obj::Deployments(d) => Some(d.len()).filter(|&n| n <= budget),
             Obj::Unmapped(o) | Obj::AllowFailure(o) => Self::weight_within(o, budget),
+            Obj::Keyed(m) => {
+                Some(m.values().map(Vec::len).sum::<usize>() + m.len()).filter(|&n| n <= budget)
+            }
             _ => Some(1),
         }
+    }
+
+    /// `runs[key] = task.submit(…)`: the dict remembers which runs went under which key.
+    fn bind_other(&mut self, target: &'s Expr, obj: Obj<'s>) {
+        let Expr::Subscript(sub) = target else {
+            return;
+        };
+        let Expr::Name(n) = &*sub.value else {
+            return;
+        };
+        let mut map = match self.lookup(n.id.as_str()) {
+            Some(Obj::Keyed(m)) => (*m).clone(),
+            Some(Obj::Value(Value::Dict(d))) if d.is_empty() => BTreeMap::new(),
+            _ => return,
+        };
+        let refs = obj.refs();
+        if refs.is_empty() && map.is_empty() {
+            return;
+        }
+        let key = key_text(&self.core.ev.eval(&sub.slice)).unwrap_or_else(|| "*".into());
+        map.entry(key).or_default().extend(refs);
+        self.bind(n.id.as_str(), Obj::Keyed(Rc::new(map)));
     }
 
     fn expr(&mut self, e: &'s Expr) -> Obj<'s> {
@@ -1732,6 +1815,15 @@ where
 fn collect_allow_failure(obj: &Obj, out: &mut Vec<String>) {
     if let Obj::AllowFailure(inner) = obj {
         out.extend(inner.refs());
+    }
+}
+
+/// A dict key as text: a string, or an integer written as Python writes it.
+fn key_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Str(s) => Some(s.clone()),
+        Value::Int(i) => Some(i.to_string()),
+        _ => None,
     }
 }
 

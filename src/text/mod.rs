@@ -1,6 +1,9 @@
-//! Text from user code made safe to show: in a terminal, a Markdown document or a comment, a
-//! name never carries a raw line end or control character (an escape sequence could clear the
-//! screen or retitle the terminal; a line end could start a new Markdown row or heading).
+//! Text shown to people: text from user code made safe to show in a terminal, a Markdown
+//! document or a comment (a name never carries a raw line end or control character: an escape
+//! sequence could clear the screen or retitle the terminal; a line end could start a new Markdown
+//! row or heading), and terminal tables fitted to the width (`fit`).
+
+pub mod fit;
 
 /// `s` on one line with every control character (C0, DEL, C1) and Unicode line or paragraph
 /// separator written as a visible escape: `\n`, `\r`, `\t`, `\x1b`, `\u2028`.

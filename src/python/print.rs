@@ -152,8 +152,12 @@ impl Expr {
         Expr::Raw(s.into())
     }
 
-    /// A keyword argument.
+    /// A keyword argument; with no name, the value as a positional argument (a positional
+    /// argument the source passed, say to `.expand(…)`, is never printed as `=value`).
     pub fn kw(name: &str, value: Expr) -> Expr {
+        if name.is_empty() {
+            return value;
+        }
         Expr::Keyword(name.to_string(), Box::new(value))
     }
 
@@ -495,6 +499,15 @@ mod tests {
         assert_eq!(string("say \"hi\""), "'say \"hi\"'");
         assert_eq!(string("it's \"x\""), "\"it's \\\"x\\\"\"");
         assert_eq!(string("a\nb"), "\"a\\nb\"");
+    }
+
+    #[test]
+    fn a_keyword_without_a_name_is_a_positional_argument() {
+        let call = Expr::call(
+            "op.expand",
+            vec![Expr::kw("", Expr::str("x")), Expr::kw("a", Expr::raw("1"))],
+        );
+        assert_eq!(call.format(0, 0), "op.expand(\"x\", a=1)");
     }
 
     #[test]

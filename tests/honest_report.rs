@@ -153,3 +153,34 @@ fn dagster_ports_claim_owners_only_where_owners_is_written() {
         assert!(bad.is_empty(), "{}", bad.join("\n"));
     }
 }
+
+/// Branches (issue 17's "a plain Python if in the flow" / "optional outputs" rows): the Dagster
+/// and Prefect writers write a branch task as a plain step, so they claim no branch at all.
+#[test]
+fn dagster_and_prefect_ports_claim_no_branch_they_do_not_write() {
+    let mut seen = 0;
+    let mut bad = Vec::new();
+    for (path, t, _, ledgers) in ports() {
+        if t.framework.id() == "airflow" {
+            continue;
+        }
+        for e in ledgers
+            .iter()
+            .flat_map(|l| &l.entries)
+            .filter(|e| matches!(e.construct.as_str(), "node.branch" | "node.short_circuit"))
+        {
+            seen += 1;
+            if e.fidelity != Fidelity::None {
+                bad.push(format!(
+                    "{path} → {}: {} {} {:?}",
+                    t.label(),
+                    e.construct,
+                    e.subject,
+                    e.fidelity
+                ));
+            }
+        }
+    }
+    assert!(seen > 0, "no branch in any port: the test checks nothing");
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}

@@ -11,7 +11,21 @@ use crate::report::{self, Anchor, Fidelity, Ledger, Translations};
 
 /// Consumes a node's kind, its operator category and its reader notes where its code is (`at`).
 pub fn consume_node(ledger: &mut Ledger, table: &Translations, n: &Node, at: &Anchor) {
-    ledger.consume(table, report::node_id(n.kind), &n.id, n.span, at.clone());
+    let kind = report::node_id(n.kind);
+    // Only an Airflow port writes a branch (`@task.branch`, the short-circuit operator); the
+    // Dagster and Prefect writers write the step as a plain step, so every downstream arm runs.
+    if matches!(kind, "node.branch" | "node.short_circuit") && !ledger.target.starts_with("airflow")
+    {
+        ledger.lose(
+            table,
+            kind,
+            &n.id,
+            n.span,
+            "the branch is not kept: the step is written as a plain step and every downstream arm runs; port the condition by hand".into(),
+        );
+    } else {
+        ledger.consume(table, kind, &n.id, n.span, at.clone());
+    }
     consume_notes(ledger, table, &n.id, &n.extra, n.span, at);
     if let Some(op) = &n.operator
         && let Some(category) = report::operator_category(&op.class)

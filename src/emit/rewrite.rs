@@ -552,9 +552,12 @@ fn insert_first(body: &str, line: &str) -> String {
 
 /// `"key"` → `"key:"`; another expression is kept as it is.
 fn colon(label: &str) -> String {
-    match label.strip_suffix('"') {
-        Some(head) if label.starts_with('"') && !label.contains('{') => format!("{head}:\""),
-        _ => label.to_string(),
+    // A plain string literal is read and printed anew (escaped), never edited as text: its
+    // raw bytes (a control character the user's literal held) do not reach new code.
+    let parsed = crate::python::parse::parse_expression(label);
+    match parsed.as_ref().and_then(crate::python::str_literal) {
+        Some(value) => crate::python::print::string(&format!("{value}:")),
+        None => label.to_string(),
     }
 }
 
@@ -802,6 +805,17 @@ mod tests {
         assert!(r.partition_key);
         assert!(!r.uses_context);
         assert!(r.needs.contains(&"_check_result"));
+    }
+
+    #[test]
+    fn an_artifact_key_is_printed_anew_with_its_control_characters_escaped() {
+        // The fuzzer's finding: the key's raw control bytes were copied into a new literal.
+        let r = rewrite(
+            "create_table_artifact(key=\"r\u{16}s\", table=rows)\ncreate_table_artifact(key='t', table=rows)\n",
+            Framework::Prefect,
+            Framework::Airflow,
+        );
+        assert_eq!(r.body, "print(\"r\\x16s:\", rows)\nprint(\"t:\", rows)\n");
     }
 
     #[test]

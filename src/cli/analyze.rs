@@ -346,15 +346,6 @@ impl TableView {
     }
 }
 
-impl Default for TableView {
-    fn default() -> Self {
-        TableView {
-            columns: DEFAULT_COLUMNS.to_vec(),
-            width: None,
-        }
-    }
-}
-
 /// The column of one id.
 fn column(id: &str) -> Column<'static, Row> {
     let inline = crate::text::inline;

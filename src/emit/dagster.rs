@@ -2386,18 +2386,14 @@ impl Triggers<'_> {
                     ledger.consume(table, "trap.logical_date", &p.id, p.span, at(cron));
                 }
             }
-            if p.catchup == Some(false) {
-                // A Dagster schedule runs only its own ticks: no catchup, as the source asks.
-                ledger.consume_as(
-                    table,
-                    "catchup",
-                    &p.id,
-                    p.span,
-                    at(cron),
-                    Fidelity::Exact,
-                    "no catchup, as in the source: the schedule runs only its own ticks".into(),
-                );
-            }
+            // A Dagster schedule runs only its own ticks: no catchup, as the source asks.
+            consume_no_catchup(
+                ledger,
+                table,
+                p,
+                at(cron),
+                "the schedule runs only its own ticks",
+            );
             self.schedules.push(name);
             self.statements.push(text);
         } else {
@@ -2411,17 +2407,13 @@ impl Triggers<'_> {
                 let id = crate::report::schedule_id(s.kind);
                 ledger.consume(table, id, &p.id, p.span, at.clone());
             }
-            if p.catchup == Some(false) {
-                ledger.consume_as(
-                    table,
-                    "catchup",
-                    &p.id,
-                    p.span,
-                    at,
-                    Fidelity::Exact,
-                    "no catchup, as in the source: the job runs only when it is launched".into(),
-                );
-            }
+            consume_no_catchup(
+                ledger,
+                table,
+                p,
+                at,
+                "the job runs only when it is launched",
+            );
         }
         for t in &p.sensors {
             if let Some(text) = sensor(t, job, from, names) {
@@ -2431,5 +2423,27 @@ impl Triggers<'_> {
                 self.statements.push(text);
             }
         }
+    }
+}
+
+/// `catchup=False` in the source: exact where `at` is, since what Dagster runs (`how`) has no
+/// catchup either.
+fn consume_no_catchup(
+    ledger: &mut Ledger,
+    table: &Translations,
+    p: &Pipeline,
+    at: Anchor,
+    how: &str,
+) {
+    if p.catchup == Some(false) {
+        ledger.consume_as(
+            table,
+            "catchup",
+            &p.id,
+            p.span,
+            at,
+            Fidelity::Exact,
+            format!("no catchup, as in the source: {how}"),
+        );
     }
 }

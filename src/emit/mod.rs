@@ -72,8 +72,6 @@ pub fn port_file(
         || "pipeline.py".into(),
         |n| n.to_string_lossy().into_owned(),
     );
-    for l in &mut ledgers {
-        l.resolve(&text, &name);
-    }
+    Ledger::resolve(&mut ledgers, &text, &name);
     Ok((text, ledgers))
 }

@@ -244,7 +244,7 @@ pub fn rewrite(body: &str, from: Framework, to: Framework) -> Rewritten {
     for r in RULES {
         // Whole names in code only: `mydg.MaterializeResult(` and a pattern inside a string
         // literal stay as written.
-        if !has_word(&out.body, r.pattern) {
+        if !out.body.contains(r.pattern) || !has_word(&out.body, r.pattern) {
             continue;
         }
         let replacement = match to {

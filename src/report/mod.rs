@@ -244,16 +244,21 @@ impl Ledger {
             .sort_by(|a, b| (a.line, &a.code, &a.subject).cmp(&(b.line, &b.code, &b.subject)));
     }
 
-    /// Points every entry at its generated line in the final module `text` (written as
-    /// `path`); an entry whose anchor is not in the text claims code that is not there, and
-    /// becomes `none` (rule `anchor-not-found`).
-    pub fn resolve(&mut self, text: &str, path: &str) {
+    /// Points every entry of the ledgers of one module at its generated line in the final
+    /// `text` (written as `path`), looking the module up once for all of them; an entry whose
+    /// anchor is not in the text claims code that is not there, and becomes `none` (rule
+    /// `anchor-not-found`).
+    pub fn resolve(ledgers: &mut [Ledger], text: &str, path: &str) {
         let lines: Vec<&str> = text.lines().collect();
-        let anchors: Vec<Option<Anchor>> =
-            self.entries.iter_mut().map(|e| e.anchor.take()).collect();
+        let anchors: Vec<Option<Anchor>> = ledgers
+            .iter_mut()
+            .flat_map(|l| l.entries.iter_mut())
+            .map(|e| e.anchor.take())
+            .collect();
         let present: Vec<&Anchor> = anchors.iter().flatten().collect();
         let mut found = anchor::resolve_all(&lines, &present).into_iter();
-        for (e, at) in self.entries.iter_mut().zip(&anchors) {
+        let entries = ledgers.iter_mut().flat_map(|l| l.entries.iter_mut());
+        for (e, at) in entries.zip(&anchors) {
             let Some(at) = at else {
                 // A claim without code is no port (a pass restated an entry it could not point at).
                 if e.fidelity != Fidelity::None {

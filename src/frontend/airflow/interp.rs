@@ -1447,9 +1447,8 @@ where
             .iter()
             .find(|k| k.arg.as_deref() == Some("task_id"))
             .map(|k| (&k.value, self.core.ev.eval(&k.value)));
-        let dynamic = matches!(&raw_id, Some((_, v)) if !matches!(v, Value::Str(_)));
-        let task_id = match raw_id {
-            Some((_, Value::Str(s))) => s,
+        let (task_id, dynamic) = match raw_id {
+            Some((_, Value::Str(s))) => (s, false),
             Some((e, _)) => {
                 let shown = self.ctx.src.slice(e.range()).to_string();
                 self.opaque(
@@ -1457,9 +1456,9 @@ where
                     e,
                     format!("the task id `{shown}` is not known statically"),
                 );
-                shown
+                (shown, true)
             }
-            None => "<no task_id>".into(),
+            None => ("<no task_id>".into(), false),
         };
         let mut id = self.dags[dag].child_id(group.as_deref(), &task_id);
         // An id not known statically (built in a loop, say) is not a duplicate: number it.

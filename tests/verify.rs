@@ -193,3 +193,59 @@ fn verify_with_the_python_runner_compares_step_outputs() {
         top.differences
     );
 }
+
+/// Behavioural differences come first and timing-only shifts are one line (each with `-v`, its
+/// seconds printed with one unit: "4.001ss" before); `--fail-on` fails a port whose report has
+/// rows of that class even when every difference is declared; an unknown class is a usage error.
+#[test]
+fn verify_lists_behaviour_first_counts_timing_shifts_and_fails_on_a_class() {
+    let args = [
+        "verify",
+        "corpus/airflow/data_quality_gate.py",
+        "--to",
+        "dagster",
+    ];
+    let out = orchmig().args(args).env("COLUMNS", "100").output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let behaviour = text
+        .find("[declared] trace alert_on_failure: state skipped became success")
+        .expect(&text);
+    let timing = text
+        .find("3 steps only ran at other virtual times (same states and attempts; -v lists them)")
+        .expect(&text);
+    assert!(behaviour < timing, "{text}");
+    assert!(!text.contains("] timing "), "{text}");
+
+    let out = orchmig()
+        .args(args)
+        .arg("-v")
+        .env("COLUMNS", "100")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("[declared] timing publish_ledger: virtual time 4.001s–5.001s became 4s–5s"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("ss–") && !text.contains("ss became"),
+        "{text}"
+    );
+
+    // The alert that now runs after a success is declared, so only --fail-on stops it.
+    orchmig()
+        .args(args)
+        .args(["--fail-on", "redesign"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "orchmig verify --fail-on redesign: the port report of one pipeline has rows of that class or worse: data_quality_gate (none)",
+        ));
+    orchmig()
+        .args(args)
+        .args(["--fail-on", "exact"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown fidelity class"));
+}

@@ -188,6 +188,10 @@ pub enum Command {
         /// Width of mapped steps whose collection is unknown (dry runner).
         #[arg(long, default_value_t = 3)]
         map_width: usize,
+        /// Exit 1 when a verified pipeline's port report has a row of this class or worse
+        /// (approximate, redesign or none), even when every difference is declared.
+        #[arg(long, value_name = "CLASS")]
+        fail_on: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -265,11 +269,14 @@ const VERIFY_HELP: &str = "Examples:
   orchmig verify corpus/airflow/orders_etl.py --to prefect
   orchmig verify corpus/dagster/orders_daily.py --to airflow --fail raw_orders:2
   orchmig verify corpus/prefect/quality_gate.py --to dagster --runner python
+  orchmig verify dags/ --to prefect --fail-on redesign        # CI: no redesign or loss either
 
 Differences the port's report declares (an approximation, a redesign, a loss) are listed as
-declared; any other difference is a mismatch.
+declared; any other difference is a mismatch. Behavioural differences come first; steps that
+only ran at other virtual times are counted on one line (-v lists them).
 
-Exit codes: 0 faithful (modulo declared losses); 1 a mismatch; 2 usage error or unreadable input.";
+Exit codes: 0 faithful (modulo declared losses); 1 a mismatch, or a report row of the --fail-on
+class or worse; 2 usage error or unreadable input.";
 
 /// The flags of `orchmig run`.
 #[derive(Debug, clap::Args)]

@@ -180,6 +180,7 @@ pub fn run(cli: Cli) -> i32 {
             runner,
             fail,
             map_width,
+            fail_on,
             format,
         } => {
             let Some(to) = to_or_config(to) else {
@@ -192,6 +193,7 @@ pub fn run(cli: Cli) -> i32 {
                 runner,
                 fail,
                 map_width,
+                fail_on,
                 format,
             })
         }

@@ -35,17 +35,9 @@ pub fn run(a: PortArgs) -> i32 {
         Ok(t) => t,
         Err(code) => return code,
     };
-    let fail_on = match a.fail_on.map(|f| (f, Fidelity::parse(f))) {
-        Some((_, Some(Fidelity::Exact))) | Some((_, None)) => {
-            print_path_error(
-                &format!("--fail-on {}", a.fail_on.unwrap_or("")),
-                "unknown fidelity class",
-                "use approximate, redesign or none",
-            );
-            return EXIT_USAGE;
-        }
-        Some((_, f)) => f,
-        None => None,
+    let fail_on = match super::ui::fail_on_or_exit(a.fail_on) {
+        Ok(f) => f,
+        Err(code) => return code,
     };
     let table = match super::ui::translations_or_exit() {
         Ok(t) => t,

@@ -108,6 +108,24 @@ pub fn target_or_exit(to: &str) -> Result<crate::emit::Target, i32> {
     })
 }
 
+/// The class `--fail-on` names (approximate, redesign or none), or its error printed and the
+/// usage exit code.
+pub fn fail_on_or_exit(text: Option<&str>) -> Result<Option<crate::report::Fidelity>, i32> {
+    use crate::report::Fidelity;
+    match text.map(|t| (t, Fidelity::parse(t))) {
+        None => Ok(None),
+        Some((_, Some(f))) if f != Fidelity::Exact => Ok(Some(f)),
+        Some((t, _)) => {
+            print_path_error(
+                &format!("--fail-on {t}"),
+                "unknown fidelity class",
+                "use approximate, redesign or none",
+            );
+            Err(super::output::EXIT_USAGE)
+        }
+    }
+}
+
 /// The built-in translation table, or its error printed and the usage exit code.
 pub fn translations_or_exit() -> Result<crate::report::Translations, i32> {
     crate::report::Translations::builtin().map_err(|e| {

@@ -24,6 +24,8 @@ pub struct VerifyArgs {
     pub fail: Vec<String>,
     /// Width of unknown mappings.
     pub map_width: usize,
+    /// `--fail-on`: a report class that fails the run even when declared.
+    pub fail_on: Option<String>,
     /// Output format.
     pub format: Format,
 }
@@ -32,6 +34,10 @@ pub struct VerifyArgs {
 pub fn run(a: VerifyArgs) -> i32 {
     let target = match super::ui::target_or_exit(&a.to) {
         Ok(t) => t,
+        Err(code) => return code,
+    };
+    let fail_on = match super::ui::fail_on_or_exit(a.fail_on.as_deref()) {
+        Ok(f) => f,
         Err(code) => return code,
     };
     if !matches!(a.runner.as_str(), "dry" | "python") {
@@ -117,11 +123,37 @@ pub fn run(a: VerifyArgs) -> i32 {
             .unwrap_or_default()
                 + "\n"
         }
-        _ => render(&verdicts, &target.label(), crate::text::fit::target_width()),
+        _ => render(
+            &verdicts,
+            &target.label(),
+            crate::text::fit::target_width(),
+            super::ui::verbosity() == super::ui::Verbosity::Verbose,
+        ),
     };
     write_stdout(&text);
     if verdicts.iter().any(|v| v.verdict == "mismatch") {
         code = EXIT_FINDINGS;
+    }
+    if let Some(f) = fail_on {
+        let over: Vec<String> = verdicts
+            .iter()
+            .filter(|v| v.worst >= f)
+            .map(|v| format!("{} ({})", crate::text::inline(&v.pipeline), v.worst.name()))
+            .collect();
+        if !over.is_empty() {
+            eprintln!(
+                "orchmig verify --fail-on {}: the port report of {} has rows of that class or worse: {}; read them in `orchmig port --to {}` (each says what to do)",
+                f.name(),
+                if over.len() == 1 {
+                    "one pipeline".to_string()
+                } else {
+                    format!("{} pipelines", over.len())
+                },
+                over.join(", "),
+                target.label()
+            );
+            code = EXIT_FINDINGS;
+        }
     }
     code
 }

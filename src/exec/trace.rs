@@ -138,9 +138,10 @@ pub fn fmt_seconds(s: f64) -> String {
     if s.fract() == 0.0 {
         format!("{s:.0}s")
     } else {
-        format!("{s:.3}s")
-            .trim_end_matches("0s")
+        // Trailing zeros go, the unit is added once ("4.001s" came out as "4.001ss").
+        format!("{s:.3}")
             .trim_end_matches('0')
+            .trim_end_matches('.')
             .to_string()
             + "s"
     }
@@ -163,5 +164,9 @@ mod tests {
         assert_eq!(fmt_seconds(12.0), "12s");
         assert_eq!(fmt_seconds(1.5), "1.5s");
         assert_eq!(fmt_seconds(0.25), "0.25s");
+        // A millisecond shift: one unit, not "4.001ss".
+        assert_eq!(fmt_seconds(4.001), "4.001s");
+        // Below the millisecond it rounds to whole seconds.
+        assert_eq!(fmt_seconds(3.0001), "3s");
     }
 }

@@ -9,7 +9,7 @@ use super::compare::{self, Difference, NodeMatch};
 use crate::emit::{Target, port_file};
 use crate::exec::{self, Record, RunArgs, Trace};
 use crate::ir::{Pipeline, SourceFile};
-use crate::report::{Ledger, Translations};
+use crate::report::{Fidelity, Ledger, Translations};
 
 /// How to verify: the runner, the faults and the mapping width of both runs.
 #[derive(Debug, Clone)]
@@ -46,6 +46,8 @@ pub struct Verdict {
     pub port: Option<String>,
     /// `faithful`, `declared` (faithful modulo declared losses) or `mismatch`.
     pub verdict: String,
+    /// The worst class among the pipeline's port report rows (`exact` without rows).
+    pub worst: Fidelity,
     /// Every difference.
     pub differences: Vec<Difference>,
 }
@@ -187,18 +189,21 @@ fn compare_traces(
                 if x.attempts != y.attempts {
                     what.push(format!("attempts {} became {}", x.attempts, y.attempts));
                 }
-                if x.start != y.start || x.end != y.end {
-                    what.push(format!(
+                let shift = (x.start != y.start || x.end != y.end).then(|| {
+                    format!(
                         "virtual time {}–{} became {}–{}",
                         t(x.start),
                         t(x.end),
                         t(y.start),
                         t(y.end)
-                    ));
-                }
+                    )
+                });
+                // A shift in virtual time alone is its own aspect: the step ran the same way.
+                let aspect = if what.is_empty() { TIMING } else { "trace" };
+                what.extend(shift);
                 if !what.is_empty() {
                     out.push(Difference {
-                        aspect: "trace".into(),
+                        aspect: aspect.into(),
                         subject: subject(&k),
                         detail: what.join(", "),
                         declared,
@@ -234,6 +239,9 @@ fn compare_traces(
     }
     out
 }
+
+/// The aspect of a difference in virtual start or end time only.
+pub const TIMING: &str = "timing";
 
 fn t(x: Option<f64>) -> String {
     x.map(crate::exec::trace::fmt_seconds)
@@ -318,6 +326,7 @@ pub fn verify_file(
             continue;
         }
         let ledger: Option<&Ledger> = ledgers.iter().find(|l| l.pipeline == p.id);
+        let worst = ledger.map_or(Fidelity::Exact, Ledger::worst);
         let mut diffs = Vec::new();
         if back.framework != Some(target.framework) {
             diffs.push(Difference {
@@ -355,6 +364,7 @@ pub fn verify_file(
                 pipeline: p.id.clone(),
                 port: None,
                 verdict: verdict_of(&diffs),
+                worst,
                 differences: diffs,
             });
             continue;
@@ -404,6 +414,7 @@ pub fn verify_file(
             pipeline: p.id.clone(),
             port: Some(q.id.clone()),
             verdict: verdict_of(&diffs),
+            worst,
             differences: diffs,
         });
     }
@@ -411,8 +422,14 @@ pub fn verify_file(
 }
 
 /// The verdicts as a table fitted to `width` (paths cut from the left, names at the end), then
-/// every difference, wrapped to it.
-pub fn render(verdicts: &[Verdict], target: &str, width: Option<usize>) -> String {
+/// the differences, wrapped to it: behaviour first, timing-only shifts counted on one line
+/// (listed one by one with `timing_details`).
+pub fn render(
+    verdicts: &[Verdict],
+    target: &str,
+    width: Option<usize>,
+    timing_details: bool,
+) -> String {
     use crate::text::fit::{Column, Cut, render as fitted, wrap};
     let inline = crate::text::inline;
     let columns = vec![
@@ -431,13 +448,32 @@ pub fn render(verdicts: &[Verdict], target: &str, width: Option<usize>) -> Strin
             inline(&v.pipeline),
             inline(&v.source)
         ));
-        for d in &v.differences {
+        // What behaves differently first, undeclared before declared; timing shifts on one line.
+        let (timing, mut shown): (Vec<&Difference>, Vec<&Difference>) =
+            v.differences.iter().partition(|d| d.aspect == TIMING);
+        shown.sort_by_key(|d| d.declared);
+        if timing_details {
+            shown.extend(&timing);
+        }
+        for d in shown {
             let line = format!(
                 "  [{}] {} {}: {}",
                 if d.declared { "declared" } else { "mismatch" },
                 d.aspect,
                 inline(&d.subject),
                 inline(&d.detail)
+            );
+            out.push_str(&wrap(&line, width));
+        }
+        if !timing.is_empty() && !timing_details {
+            let undeclared = match timing.iter().filter(|d| !d.declared).count() {
+                0 => String::new(),
+                k => format!(", {k} of them undeclared"),
+            };
+            let n = timing.len();
+            let line = format!(
+                "  {n} step{} only ran at other virtual times (same states and attempts{undeclared}; -v lists them)",
+                if n == 1 { "" } else { "s" }
             );
             out.push_str(&wrap(&line, width));
         }

@@ -302,6 +302,14 @@ impl<'s, 'a> Evaluator<'s, 'a> {
             }
         }
         match (self.eval_depth(&a.value, d), a.attr.as_str()) {
+            // `timedelta` fields as Python has them: whole days, then the seconds within the day
+            // (`timedelta(minutes=5).seconds` is 300; `timedelta(days=1).seconds` is 0).
+            (Value::Duration(s), "days") if s.is_finite() => {
+                Value::Int((s / 86_400.0).floor() as i64)
+            }
+            (Value::Duration(s), "seconds") if s.is_finite() => {
+                Value::Int((s.floor() as i64).rem_euclid(86_400))
+            }
             (Value::Call(c), attr) if c.func.ends_with("Path") => match (c.args.first(), attr) {
                 (Some(Value::Str(p)), "stem") => Value::Str(path_stem(p).to_string()),
                 (Some(Value::Str(p)), "name") => Value::Str(path_name(p).to_string()),
@@ -434,12 +442,22 @@ impl<'s, 'a> Evaluator<'s, 'a> {
                 None => return self.opaque(expr),
             }
         }
-        if let Expr::Attribute(a) = &*call.func
-            && let Value::Str(base) = self.eval_depth(&a.value, d)
-        {
-            return self
-                .str_method(&base, a.attr.as_str(), &args, &kwargs)
-                .unwrap_or_else(|| self.opaque(expr));
+        if let Expr::Attribute(a) = &*call.func {
+            match self.eval_depth(&a.value, d) {
+                Value::Str(base) => {
+                    return self
+                        .str_method(&base, a.attr.as_str(), &args, &kwargs)
+                        .unwrap_or_else(|| self.opaque(expr));
+                }
+                Value::Duration(s)
+                    if a.attr.as_str() == "total_seconds"
+                        && args.is_empty()
+                        && kwargs.is_empty() =>
+                {
+                    return Value::Float(s);
+                }
+                _ => {}
+            }
         }
         let Some(func) = self.imports.qualify(&call.func) else {
             return self.opaque(expr);
@@ -913,6 +931,22 @@ mod tests {
         assert_eq!(
             eval_with("import pendulum", "pendulum.duration(seconds=30) * 2"),
             Value::Duration(60.0)
+        );
+        // A duration's fields as numbers (`retry_delay_seconds=timedelta(minutes=5).seconds`
+        // was not evaluated, and the port retried at once).
+        let td = "from datetime import timedelta";
+        assert_eq!(
+            eval_with(td, "timedelta(minutes=5).seconds"),
+            Value::Int(300)
+        );
+        assert_eq!(
+            eval_with(td, "timedelta(days=1, seconds=7).seconds"),
+            Value::Int(7)
+        );
+        assert_eq!(eval_with(td, "timedelta(hours=49).days"), Value::Int(2));
+        assert_eq!(
+            eval_with(td, "timedelta(minutes=1, seconds=30).total_seconds()"),
+            Value::Float(90.0)
         );
     }
 

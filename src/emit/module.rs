@@ -394,8 +394,14 @@ impl Support {
 }
 
 /// Names a text refers to: identifiers, except attribute names (`x.name`) and keyword-argument
-/// names (`name=`), which never refer to a module-level binding.
+/// names (`name=`), which never refer to a module-level binding. Read from the tokens, so a
+/// name inside a string (a stub's message, a log line) carries no import.
 fn words(text: &str) -> std::collections::HashSet<String> {
+    crate::python::parse::referenced_names(text).unwrap_or_else(|| scanned_words(text))
+}
+
+/// [`words`] by a textual scan, for text too deeply nested to tokenise: strings count as code.
+fn scanned_words(text: &str) -> std::collections::HashSet<String> {
     // Comments name things without using them.
     let code: String = text
         .lines()

@@ -17,6 +17,40 @@ pub const MAX_NESTING: usize = 200;
 /// recursive walks must stay bounded.
 pub const MAX_EXPR_DEPTH: usize = 1000;
 
+/// The names a text of Python code refers to: its identifier tokens (so nothing inside a string
+/// literal or a comment, but the names in f-string replacement fields), except attribute names
+/// (`x.name`) and names followed by `=` (keyword arguments, assignment targets). `None` when the
+/// text is nested too deeply to tokenise safely (the caller falls back to a textual scan).
+pub fn referenced_names(text: &str) -> Option<std::collections::HashSet<String>> {
+    use ast::token::TokenKind;
+    if text.contains('\0') || too_deep(text).is_some() || too_long_chain(text).is_some() {
+        return None;
+    }
+    let parsed = parse_unchecked(text, ParseOptions::from(Mode::Module));
+    let tokens: Vec<_> = parsed
+        .tokens()
+        .iter()
+        .filter(|t| !t.kind().is_trivia())
+        .collect();
+    let mut out = std::collections::HashSet::new();
+    for (i, t) in tokens.iter().enumerate() {
+        if !(t.kind() == TokenKind::Name || t.kind().is_soft_keyword()) {
+            continue;
+        }
+        let after_dot = i > 0 && tokens[i - 1].kind() == TokenKind::Dot;
+        let before_equal = tokens
+            .get(i + 1)
+            .is_some_and(|n| n.kind() == TokenKind::Equal);
+        if !after_dot && !before_equal {
+            let range = t.range();
+            if let Some(name) = text.get(usize::from(range.start())..usize::from(range.end())) {
+                out.insert(name.to_string());
+            }
+        }
+    }
+    Some(out)
+}
+
 /// Parses a module, or explains why it cannot be parsed.
 pub fn parse_module(src: &SourceText) -> Result<Suite, Diagnostic> {
     parse(src, true)

@@ -77,7 +77,7 @@ impl Writer for PrefectWriter {
             let folded: Vec<bool> = plan
                 .steps
                 .iter()
-                .map(|s| s.node.kind == NodeKind::Empty)
+                .map(|s| matches!(s.node.kind, NodeKind::Empty | NodeKind::ExternalAsset))
                 .collect();
             // An async task is awaited, so its flow is async too.
             let is_async = plan.steps.iter().any(|s| awaited(s));
@@ -85,6 +85,16 @@ impl Writer for PrefectWriter {
             let mut calls: HashMap<String, usize> = HashMap::new();
             for (i, step) in plan.steps.iter().enumerate() {
                 if folded[i] {
+                    // An external asset is not a step: nothing in Prefect produces it.
+                    if step.node.kind == NodeKind::ExternalAsset {
+                        ledger.lose(
+                            table,
+                            "node.external_asset",
+                            &step.node.id,
+                            step.node.span,
+                            "not a step: the flow neither produces nor waits for it; its data must be there before the flow runs".into(),
+                        );
+                    }
                     continue;
                 }
                 let n = step.node;
@@ -214,7 +224,7 @@ impl Writer for PrefectWriter {
                 let target_var = plan
                     .steps
                     .iter()
-                    .find(|s| s.node.id == c.target)
+                    .find(|s| s.node.id == c.target && s.node.kind != NodeKind::ExternalAsset)
                     .map(|s| s.var.clone());
                 if let (Some(cb), Some(fname)) = (&c.callable, function) {
                     check_fns.insert(shared::check_task_name(c).to_string(), fname.clone());
@@ -546,20 +556,24 @@ fn call_args(plan: &Plan, step: &Step, folded: &[bool], mapped: bool) -> Vec<Exp
     let mut args = Vec::new();
     let mut named_waits: Vec<usize> = Vec::new();
     for input in &step.inputs {
+        // An external asset is not a step: its value is not passed (as in an Airflow port).
+        let var = |i: usize| {
+            if plan.steps[i].node.kind == NodeKind::ExternalAsset {
+                Expr::raw("None")
+            } else {
+                Expr::raw(plan.steps[i].var.clone())
+            }
+        };
         let value = match &input.source {
-            Source::Step(i) => Expr::raw(plan.steps[*i].var.clone()),
-            Source::Steps(list) => Expr::List(
-                list.iter()
-                    .map(|i| Expr::raw(plan.steps[*i].var.clone()))
-                    .collect(),
-            ),
+            Source::Step(i) => var(*i),
+            Source::Steps(list) => Expr::List(list.iter().map(|i| var(*i)).collect()),
             Source::Literal(v) => python::value(v),
             Source::Param(name) => Expr::raw(identifier(name)),
         };
         // A future cannot be indexed: a named output is read from the upstream's result, and the
         // upstream is waited for so that Prefect still records the dependency.
         let value = match (&input.output, &input.source) {
-            (Some(_), Source::Step(i)) => {
+            (Some(_), Source::Step(i)) if !folded[*i] => {
                 named_waits.push(*i);
                 input.select(Expr::raw(format!("{}.result()", plan.steps[*i].var)))
             }
@@ -596,21 +610,27 @@ fn call_args(plan: &Plan, step: &Step, folded: &[bool], mapped: bool) -> Vec<Exp
     args
 }
 
-/// A step's upstream as `wait_for` sees it: folded steps are replaced by their own upstreams.
+/// A step's upstream as `wait_for` sees it: folded steps are replaced by their own upstreams
+/// (iteratively, each step once: chains and diamonds of folded steps come from input).
 fn collect_waits(plan: &Plan, i: usize, folded: &[bool], out: &mut Vec<usize>) {
-    if !folded[i] {
-        out.push(i);
-        return;
-    }
-    let s = &plan.steps[i];
-    for &a in s.after.iter().chain(&s.extra_upstreams) {
-        collect_waits(plan, a, folded, out);
-    }
-    for input in &s.inputs {
-        match &input.source {
-            Source::Step(j) => collect_waits(plan, *j, folded, out),
-            Source::Steps(js) => js.iter().for_each(|j| collect_waits(plan, *j, folded, out)),
-            _ => {}
+    let mut todo = vec![i];
+    let mut seen: HashSet<usize> = HashSet::new();
+    while let Some(i) = todo.pop() {
+        if !seen.insert(i) {
+            continue;
+        }
+        if !folded[i] {
+            out.push(i);
+            continue;
+        }
+        let s = &plan.steps[i];
+        todo.extend(s.after.iter().chain(&s.extra_upstreams));
+        for input in &s.inputs {
+            match &input.source {
+                Source::Step(j) => todo.push(*j),
+                Source::Steps(js) => todo.extend(js),
+                _ => {}
+            }
         }
     }
 }

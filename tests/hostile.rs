@@ -393,3 +393,47 @@ fn values_doubled_through_shared_references_stop_at_the_value_budget() {
         }
     }
 }
+
+/// No-op steps between real ones: 40 layers of two `EmptyOperator`s, each wired to both of the
+/// next (2^40 paths), and a chain of 20,000 of them. The writers fold no-op steps into their
+/// neighbours' dependencies; the Prefect writer walked every path (the diamonds did not end in
+/// 20 s) and recursed once per link of the chain. Every target ports them within the budget.
+#[test]
+fn diamonds_and_long_chains_of_no_op_steps_port_in_every_target() {
+    let tmp = tempfile::tempdir().unwrap();
+    let head = "from airflow.sdk import DAG, task\nfrom airflow.providers.standard.operators.empty import EmptyOperator\n\n\n@task\ndef first():\n    return 1\n\n\n@task\ndef last():\n    return 2\n\n\n";
+    let mut diamonds =
+        format!("{head}with DAG(dag_id=\"diamonds\", schedule=None):\n    prev = [first()]\n");
+    for i in 0..40 {
+        diamonds.push_str(&format!(
+            "    layer = [EmptyOperator(task_id=\"a{i}\"), EmptyOperator(task_id=\"b{i}\")]\n    for p in prev:\n        p >> layer\n    prev = layer\n"
+        ));
+    }
+    diamonds.push_str("    prev >> last()\n");
+    std::fs::write(tmp.path().join("diamonds.py"), diamonds).unwrap();
+    let chain = format!(
+        "{head}with DAG(dag_id=\"chain\", schedule=None):\n    prev = first()\n    for i in range(20000):\n        step = EmptyOperator(task_id=f\"noop_{{i}}\")\n        prev >> step\n        prev = step\n    prev >> last()\n"
+    );
+    std::fs::write(tmp.path().join("chain.py"), chain).unwrap();
+    for file in ["diamonds.py", "chain.py"] {
+        for to in ["airflow", "dagster", "prefect"] {
+            let out = format!("out-{to}-{file}");
+            let (code, stderr) = orchmig(tmp.path(), &["port", file, "--to", to, "--out", &out]);
+            assert!(code <= 1, "{file} → {to}: {stderr}");
+            let name = std::fs::read_dir(tmp.path().join(&out))
+                .unwrap()
+                .filter_map(Result::ok)
+                .find(|e| e.path().extension().is_some_and(|x| x == "py"))
+                .unwrap_or_else(|| panic!("{file} → {to}: nothing written: {stderr}"));
+            let text = std::fs::read_to_string(name.path()).unwrap();
+            assert!(text.contains("def last"), "{file} → {to}");
+            if to == "prefect" {
+                // The last step still waits for the first, through every folded no-op.
+                assert!(
+                    text.contains("last.submit(wait_for=[first_out])"),
+                    "{file} → {to}: {text}"
+                );
+            }
+        }
+    }
+}

@@ -391,7 +391,7 @@ fn cycles_dangling_edges_and_duplicate_ids_name_their_line() {
 }
 
 #[test]
-fn an_operator_from_an_unknown_provider_is_ported_as_an_opaque_step_with_a_loss() {
+fn an_operator_from_an_unknown_provider_is_ported_as_a_step_that_raises_with_a_loss() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("out");
     let out = orchmig(&[
@@ -411,8 +411,11 @@ fn an_operator_from_an_unknown_provider_is_ported_as_an_opaque_step_with_a_loss(
         report.contains("| operator.unknown | fire | none | 7 |"),
         "{report}"
     );
+    // The step raises, naming the operator and its arguments: never an empty step.
     assert!(
-        ported.contains("LaunchOperator has no automatic port"),
+        ported.contains(
+            "raise NotImplementedError(\n        'orchmig has no port of LaunchOperator(payload=\"satellite\"): port this step by hand',"
+        ),
         "{ported}"
     );
     assert!(out_dir.join("orders_etl.py").exists());

@@ -184,3 +184,125 @@ fn dagster_and_prefect_ports_claim_no_branch_they_do_not_write() {
     assert!(seen > 0, "no branch in any port: the test checks nothing");
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+/// The `def` names of a generated module whose whole body is `pass`.
+fn empty_functions(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let head = l.trim_start();
+        let Some(rest) = head
+            .strip_prefix("def ")
+            .or_else(|| head.strip_prefix("async def "))
+        else {
+            continue;
+        };
+        let indent = l.len() - head.len();
+        // The signature may span lines: the body starts after the line ending with ':'.
+        let Some(end) = (i..lines.len()).find(|&j| lines[j].trim_end().ends_with(':')) else {
+            continue;
+        };
+        let body: Vec<&str> = lines[end + 1..]
+            .iter()
+            .take_while(|b| b.trim().is_empty() || b.len() - b.trim_start().len() > indent)
+            .map(|b| b.trim())
+            .filter(|b| !b.is_empty() && !b.starts_with('#'))
+            .collect();
+        if body == ["pass"] {
+            out.push(rest.split('(').next().unwrap_or(rest).to_string());
+        }
+    }
+    out
+}
+
+/// Honesty over coverage: no corpus port has a step whose body is only `pass` unless the
+/// source's own function was only `pass` (an operator with no port raises instead).
+#[test]
+fn no_port_leaves_a_step_empty_that_the_source_did_not() {
+    let table = Translations::builtin().unwrap();
+    let mut bad = Vec::new();
+    for f in corpus() {
+        let written_empty = f
+            .pipelines
+            .iter()
+            .flat_map(|p| &p.nodes)
+            .filter_map(|n| n.callable.as_ref())
+            .filter(|c| c.body.trim() == "pass")
+            .count();
+        for t in ["airflow", "dagster", "prefect"] {
+            let t = Target::parse(t).unwrap();
+            let (text, _) = port_file(&f, t, &table).unwrap();
+            let empty = empty_functions(&text);
+            if empty.len() > written_empty {
+                bad.push(format!("{} → {}: {empty:?}", f.path, t.label()));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "empty steps:\n{}", bad.join("\n"));
+}
+
+/// A DAG with an operator no writer ports (a provider SQL operator and a trigger).
+const UNPORTED: &str = r#"from airflow.sdk import DAG
+from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
+from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+
+with DAG(dag_id="nightly_sql", schedule=None):
+    load = SQLExecuteQueryOperator(
+        task_id="load", conn_id="warehouse", sql="INSERT INTO t SELECT 1", autocommit=True
+    )
+    kick = TriggerDagRunOperator(task_id="kick", trigger_dag_id="report")
+    load >> kick
+"#;
+
+#[test]
+fn an_operator_without_a_port_raises_naming_its_class_and_arguments() {
+    let table = Translations::builtin().unwrap();
+    let file = orchmig::frontend::read_source("dags/nightly_sql.py", UNPORTED);
+    assert_eq!(file.pipelines[0].nodes.len(), 2, "{:?}", file.diagnostics);
+    for t in ["dagster", "prefect"] {
+        let t = Target::parse(t).unwrap();
+        let (text, ledgers) = port_file(&file, t, &table).unwrap();
+        assert!(
+            text.contains(
+                "orchmig has no port of SQLExecuteQueryOperator(autocommit=True, conn_id=\"warehouse\", sql=\"INSERT INTO t SELECT 1\")"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "orchmig has no port of TriggerDagRunOperator(trigger_dag_id=\"report\")"
+            ),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("raise NotImplementedError(").count(),
+            2,
+            "{text}"
+        );
+        assert!(empty_functions(&text).is_empty(), "{text}");
+        // Neither step is claimed: every row about them is `none`, with what to do.
+        let rows: Vec<&Entry> = ledgers
+            .iter()
+            .flat_map(|l| &l.entries)
+            .filter(|e| e.subject == "load" || e.subject == "kick")
+            .collect();
+        assert!(rows.len() >= 2, "{rows:?}");
+        for e in rows {
+            assert_eq!(
+                e.fidelity,
+                Fidelity::None,
+                "{} → {}: {e:?}",
+                t.label(),
+                e.construct
+            );
+        }
+        assert!(
+            ledgers
+                .iter()
+                .flat_map(|l| &l.entries)
+                .any(|e| e.subject == "kick"
+                    && e.construct == "node.trigger"
+                    && e.note.contains("raises NotImplementedError"))
+        );
+    }
+}

@@ -9,9 +9,35 @@ use crate::ir::{Framework, Node, NodeKind, Partitions, Pipeline, Value};
 use crate::python::print::{self as python, Expr};
 use crate::report::{self, Anchor, Fidelity, Ledger, Translations};
 
+/// Operators whose work the Dagster and Prefect writers write as a body (any other operator's
+/// step raises `NotImplementedError`: see [`unported_operator`]).
+const PORTED_OPERATORS: &[&str] = &["BashOperator", "FileSensor"];
+
+/// The class of a step's operator when no writer ports it to `target` (an Airflow port keeps
+/// every operator as it is): the step is written to raise `NotImplementedError`, and its rows
+/// are `none`.
+pub fn unported_operator<'n>(n: &'n Node, target: &str) -> Option<&'n str> {
+    let op = n.operator.as_ref()?;
+    (n.callable.is_none()
+        && !target.starts_with("airflow")
+        && !PORTED_OPERATORS.contains(&op.class.as_str()))
+    .then_some(op.class.as_str())
+}
+
 /// Consumes a node's kind, its operator category and its reader notes where its code is (`at`).
 pub fn consume_node(ledger: &mut Ledger, table: &Translations, n: &Node, at: &Anchor) {
     let kind = report::node_id(n.kind);
+    if let Some(class) = unported_operator(n, &ledger.target) {
+        let why = format!(
+            "{class} has no automatic port: the step raises NotImplementedError; port it by hand"
+        );
+        ledger.lose(table, kind, &n.id, n.span, why.clone());
+        if let Some(category) = report::operator_category(class) {
+            ledger.lose(table, category, &n.id, n.span, why);
+        }
+        consume_notes(ledger, table, &n.id, &n.extra, n.span, at);
+        return;
+    }
     // Only an Airflow port writes a branch (`@task.branch`, the short-circuit operator); the
     // Dagster and Prefect writers write the step as a plain step, so every downstream arm runs.
     if matches!(kind, "node.branch" | "node.short_circuit") && !ledger.target.starts_with("airflow")
@@ -857,11 +883,37 @@ fn operator_body(
             let test = Expr::call("if not os.path.exists", vec![path]).format(0, 1);
             format!("{test}:\n    raise RuntimeError(\"waiting for the file\")\n")
         }
-        _ => format!(
-            "# {} has no automatic port; orchmig left this step empty.\npass\n",
-            op.class
-        ),
+        _ => unported_body(op),
     }
+}
+
+/// The longest argument value a stub's message quotes whole.
+const STUB_ARG_CHARS: usize = 60;
+
+/// The body of a step whose operator has no port: it raises `NotImplementedError` naming the
+/// operator class and its literal arguments, so a ported pipeline never succeeds silently.
+fn unported_body(op: &crate::ir::Operator) -> String {
+    let args: Vec<String> = op
+        .args
+        .iter()
+        .map(|(k, v)| {
+            let text = python::value(v).flat();
+            let text = if text.chars().count() > STUB_ARG_CHARS {
+                let cut: String = text.chars().take(STUB_ARG_CHARS).collect();
+                format!("{cut}…")
+            } else {
+                text
+            };
+            format!("{k}={text}")
+        })
+        .collect();
+    let message = format!(
+        "orchmig has no port of {}({}): port this step by hand",
+        op.class,
+        args.join(", ")
+    );
+    let raise = Expr::call("raise NotImplementedError", vec![Expr::str(&message)]);
+    format!("{}\n", raise.format(4, 0).replace("\n    ", "\n"))
 }
 
 /// The delay a source framework applies to retries that name none: Airflow waits 5 minutes

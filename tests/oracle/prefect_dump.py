@@ -14,6 +14,7 @@ the API, and one JSON document is printed on stdout:
         "flows": {"<key>": {
             "function": "<flow function>", "name": "<flow name>", "state": "COMPLETED",
             "error": "<why, when the state is not COMPLETED>",
+            "task_failures": ["<task run name>: <its state message>", ...],   # only when not COMPLETED
             "retries": int | null,
             "calls": [{"function": "<task or sub-flow function>", "line": int, "kind": "task" | "subflow",
                        "how": "call" | "submit" | "map", "runs": int,
@@ -512,6 +513,16 @@ def collect(paths: list[str]) -> tuple[dict, list]:
                 entry["state"] = fr.state_type.value if fr.state_type else None
                 if entry["state"] != "COMPLETED":
                     entry["error"] = failure or (fr.state.message if fr.state else None)
+                    # Which task runs failed, and why: a flow that stops at a failed task reports
+                    # only that a downstream result was never produced.
+                    entry["task_failures"] = sorted(
+                        f"{tr.name}: {tr.state.message}"
+                        for tr in task_runs_by_flow.get(run_id, [])
+                        if tr.state_type is not None
+                        and tr.state_type.value in ("FAILED", "CRASHED")
+                        and tr.state is not None
+                        and tr.state.message
+                    )
                 entry["retries"], _ = _policy(fr.empirical_policy)
                 entry["calls"] = _describe(fr, task_runs_by_flow, flow_runs_by_parent, flow_runs, dropped)
             files[p]["flows"][key] = entry

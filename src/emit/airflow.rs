@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::module::{FunctionCtx, Imports, PipelineCtx};
-use super::plan::{Names, Plan, Source, Step, unique};
+use super::plan::{Input, Names, Plan, Source, Step, unique};
 use super::rewrite::rewrite;
 use super::{Target, Writer, shared};
 use crate::ir::{
@@ -130,24 +130,30 @@ impl Writer for AirflowWriter {
                         shared::consume_node(&mut ledger, table, step.node, &node_at);
                     }
                     if step.node.mapping.is_some() {
-                        ledger.consume(
-                            table,
-                            "mapping",
-                            &step.node.id,
-                            step.node.span,
-                            Anchor::body(
-                                &dag_name,
-                                format!(
-                                    "{}.",
-                                    if step.node.operator.is_some() {
-                                        step.node.operator.as_ref().map_or("", |o| o.class.as_str())
-                                    } else {
-                                        step.func.as_str()
-                                    }
-                                ),
-                            )
-                            .then(".expand"),
-                        );
+                        let at = Anchor::body(
+                            &dag_name,
+                            format!(
+                                "{}.",
+                                if step.node.operator.is_some() {
+                                    step.node.operator.as_ref().map_or("", |o| o.class.as_str())
+                                } else {
+                                    step.func.as_str()
+                                }
+                            ),
+                        )
+                        .then(".expand");
+                        match step.inputs.iter().find_map(|i| mapped_param(p, i)) {
+                            Some(prm) => ledger.consume_as(
+                                table,
+                                "mapping",
+                                &step.node.id,
+                                step.node.span,
+                                at,
+                                Fidelity::Approximate,
+                                format!("mapped over the default of the `{}` parameter: Airflow cannot map over a DAG param, so a run's own value is not used", prm.name),
+                            ),
+                            None => ledger.consume(table, "mapping", &step.node.id, step.node.span, at),
+                        };
                     }
                 }
                 if let (Some(c), Some(_)) = (&step.node.callable, &step.node.operator) {
@@ -1134,7 +1140,10 @@ fn step_statement(
         ));
     }
     for input in &step.inputs {
-        let value = input.select(input_expr(plan, &input.source));
+        let value = match mapped_param(p, input).and_then(|prm| prm.default.as_ref()) {
+            Some(default) => python::value(default),
+            None => input.select(input_expr(plan, &input.source)),
+        };
         let kw = if input.param.is_empty() {
             value
         } else {
@@ -1207,6 +1216,17 @@ fn zipped_rows(p: &Pipeline, step: &Step) -> Option<Value> {
         })
         .collect();
     Some(Value::List(rows))
+}
+
+/// The pipeline parameter (with a default) a mapped input iterates over: Airflow cannot map over
+/// a DAG param (`expand` takes a list or an upstream's value), so the port maps over its default.
+fn mapped_param<'p>(p: &'p Pipeline, input: &Input) -> Option<&'p crate::ir::Param> {
+    let Source::Literal(Value::Expr(e)) = &input.source else {
+        return None;
+    };
+    p.params
+        .iter()
+        .find(|x| input.mapped && x.name == e.trim() && x.default.is_some())
 }
 
 /// `base.method(args)` where `base` may itself be a call (kept on the first line).

@@ -1110,8 +1110,9 @@ fn asset(
             {
                 data_params.push(input.param.clone());
             }
-            Source::Literal(v) if !input.mapped => {
-                // Pipeline parameters the expression reads are bound first.
+            Source::Literal(v) => {
+                // Pipeline parameters the expression reads are bound first (a mapped one's too:
+                // the asset's loop reads them).
                 if let Value::Expr(e) = v {
                     for prm in &plan.pipeline.params {
                         let bound = prelude
@@ -1122,9 +1123,10 @@ fn asset(
                         }
                     }
                 }
-                prelude.push(format!("{} = {}", input.param, python::value(v).flat()))
+                if !input.mapped {
+                    prelude.push(format!("{} = {}", input.param, python::value(v).flat()))
+                }
             }
-            Source::Literal(_) => {}
             Source::Param(name) => {
                 let local = if input.param.is_empty() {
                     name
@@ -1861,6 +1863,50 @@ fn node_partitions(
     Some(register(defs, pipeline, &expr))
 }
 
+/// The period of an interval schedule in whole seconds, when it is one.
+fn interval_seconds(s: &crate::ir::Schedule) -> Option<i64> {
+    let secs: f64 = s.value.as_deref()?.parse().ok()?;
+    (secs.is_finite() && secs >= 1.0 && secs.fract() == 0.0 && secs < 1e12).then_some(secs as i64)
+}
+
+/// The cron that fires every `secs` seconds exactly, if one does: a period that divides the
+/// hour or the day, a day, a week (`*/7` minutes would restart at each hour, `*/2` days at each
+/// month).
+fn interval_cron(secs: i64) -> Option<String> {
+    let (minutes, hours) = (secs / 60, secs / 3600);
+    Some(match secs {
+        60 => "* * * * *".into(),
+        _ if secs % 60 == 0 && minutes < 60 && 60 % minutes == 0 => format!("*/{minutes} * * * *"),
+        3600 => "0 * * * *".into(),
+        _ if secs % 3600 == 0 && hours < 24 && 24 % hours == 0 => format!("0 */{hours} * * *"),
+        86_400 => "0 0 * * *".into(),
+        604_800 => "0 0 * * 0".into(),
+        _ => return None,
+    })
+}
+
+/// A sensor that requests a run of `job` every `secs` seconds: the interval schedule of a
+/// pipeline whose period no cron has (10 s, 90 minutes, 2 days): `(name, statement)`.
+fn interval_sensor(p: &Pipeline, job: &str, secs: i64, names: &mut Names) -> (String, String) {
+    let var = unique(
+        &mut names.taken,
+        &format!("{}_every_{secs}s", identifier(&p.id)),
+    );
+    let kw = vec![
+        Expr::kw("job", Expr::raw(job.to_string())),
+        Expr::kw("minimum_interval_seconds", Expr::raw(secs.to_string())),
+        Expr::kw(
+            "default_status",
+            Expr::raw("dg.DefaultSensorStatus.RUNNING"),
+        ),
+    ];
+    let text = format!(
+        "{}\ndef {var}():\n    return dg.RunRequest()",
+        python::decorator("dg.sensor", kw)
+    );
+    (var, text)
+}
+
 /// The schedule of a job: `(name, statement)`.
 fn schedule(
     p: &Pipeline,
@@ -1874,21 +1920,8 @@ fn schedule(
     let var = unique(&mut names.taken, &format!("{}_schedule", identifier(&p.id)));
     let cron = match s.kind {
         ScheduleKind::Cron | ScheduleKind::Preset => s.cron()?,
-        ScheduleKind::Interval => {
-            let secs: f64 = s
-                .value
-                .as_deref()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(3600.0);
-            match secs as i64 {
-                60 => "* * * * *".into(),
-                n if n < 3600 && n % 60 == 0 => format!("*/{} * * * *", n / 60),
-                3600 => "0 * * * *".into(),
-                n if n % 86_400 == 0 => "0 0 * * *".into(),
-                n if n % 3600 == 0 => format!("0 */{} * * *", n / 3600),
-                _ => "0 * * * *".into(),
-            }
-        }
+        // An interval no cron has is an interval sensor (see `interval_sensor`).
+        ScheduleKind::Interval => interval_cron(interval_seconds(s)?)?,
         _ => return None,
     };
     let mut kw = vec![
@@ -2329,7 +2362,28 @@ impl Triggers<'_> {
         ledger: &mut Ledger,
         table: &Translations,
     ) {
-        if let Some((name, text)) = schedule(p, job, partitions, names, ledger, table) {
+        let interval = p
+            .schedule
+            .as_ref()
+            .filter(|s| s.kind == ScheduleKind::Interval)
+            .and_then(interval_seconds)
+            .filter(|&secs| interval_cron(secs).is_none());
+        if let Some(secs) = interval {
+            let (name, text) = interval_sensor(p, job, secs, names);
+            let at = Anchor::head(&name, "minimum_interval_seconds=");
+            ledger.consume_as(
+                table,
+                "schedule.interval",
+                &p.id,
+                p.span,
+                at.clone(),
+                Fidelity::Approximate,
+                format!("no cron fires every {secs} s: a sensor requests a run at that minimum interval (the sensor daemon's tick sets the precision)"),
+            );
+            consume_no_catchup(ledger, table, p, at, "the sensor requests only new runs");
+            self.sensors.push(name);
+            self.statements.push(text);
+        } else if let Some((name, text)) = schedule(p, job, partitions, names, ledger, table) {
             let at = |needle: &str| {
                 if text.starts_with('@') {
                     Anchor::head(&name, needle)

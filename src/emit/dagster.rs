@@ -2501,3 +2501,23 @@ fn consume_no_catchup(
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::interval_cron;
+
+    #[test]
+    fn an_interval_is_a_cron_only_when_the_cron_fires_at_exactly_that_period() {
+        assert_eq!(interval_cron(60).as_deref(), Some("* * * * *"));
+        assert_eq!(interval_cron(900).as_deref(), Some("*/15 * * * *"));
+        assert_eq!(interval_cron(3600).as_deref(), Some("0 * * * *"));
+        assert_eq!(interval_cron(21_600).as_deref(), Some("0 */6 * * *"));
+        assert_eq!(interval_cron(86_400).as_deref(), Some("0 0 * * *"));
+        assert_eq!(interval_cron(604_800).as_deref(), Some("0 0 * * 0"));
+        // `*/7` restarts at each hour, `0 */5` at each day, `*/2` days at each month; below a
+        // minute or off the minute no cron fires at all: these become interval sensors.
+        for secs in [10, 90, 420, 5_400, 18_000, 172_800, 1_209_600] {
+            assert_eq!(interval_cron(secs), None, "{secs} s");
+        }
+    }
+}

@@ -499,3 +499,31 @@ fn a_folded_no_op_join_keeps_every_upstream_in_dagster() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("deps=[b, c]"), "{text}");
 }
+
+/// A no-op join between real steps (`[a, b] >> join >> c`, `join` an EmptyOperator) is folded
+/// by the Dagster and Prefect writers, and `c` still waits for both `a` and `b` (a writer that
+/// kept only the join's first upstream let `c` run before `b`).
+#[test]
+fn a_folded_no_op_join_keeps_every_upstream_in_every_writer() {
+    let src = "from airflow.sdk import DAG, task\nfrom airflow.providers.standard.operators.empty import EmptyOperator\n\n\n@task\ndef a():\n    return 1\n\n\n@task\ndef b():\n    return 2\n\n\n@task\ndef c():\n    return 3\n\n\nwith DAG(dag_id=\"joined\", schedule=None):\n    join = EmptyOperator(task_id=\"join\")\n    [a(), b()] >> join >> c()\n";
+    let file = orchmig::frontend::read_source("dags/joined.py", src);
+    let table = Translations::builtin().unwrap();
+    for t in targets() {
+        let (text, _) = port_file(&file, t, &table).unwrap();
+        let back = orchmig::frontend::read_source("joined_port.py", &text);
+        let p = &back.pipelines[0];
+        // Through the join where a writer keeps it, directly where it folds it.
+        let reaches = |from: &str| {
+            let e = edges(p);
+            e.contains(&(from.into(), "c".into()))
+                || (e.contains(&(from.into(), "join".into()))
+                    && e.contains(&("join".into(), "c".into())))
+        };
+        assert!(
+            reaches("a") && reaches("b"),
+            "{}: {:?}\n{text}",
+            t.label(),
+            edges(p)
+        );
+    }
+}

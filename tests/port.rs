@@ -527,3 +527,29 @@ fn a_folded_no_op_join_keeps_every_upstream_in_every_writer() {
         );
     }
 }
+
+/// Two flows `main` in two files, declared `ingest` and `report`: their ports keep the declared
+/// names as DAG ids and job names (both were `main`, and Airflow refuses a second DAG `main`).
+#[test]
+fn declared_flow_names_are_kept_as_dag_ids_and_job_names() {
+    let table = Translations::builtin().unwrap();
+    for (name, ids) in [
+        ("ingest", ["ingest", "ingest"]),
+        ("report-v2", ["report-v2", "report_v2"]),
+    ] {
+        let src = format!(
+            "from prefect import flow, task\n\n\n@task\ndef step() -> int:\n    return 1\n\n\n@flow(name=\"{name}\")\ndef main() -> int:\n    return step()\n"
+        );
+        let file = orchmig::frontend::read_source(&format!("flows/{name}.py"), &src);
+        let (airflow, _) = port_file(&file, Target::parse("airflow").unwrap(), &table).unwrap();
+        assert!(
+            airflow.contains(&format!("dag_id=\"{}\"", ids[0])),
+            "{airflow}"
+        );
+        let (dagster, _) = port_file(&file, Target::parse("dagster").unwrap(), &table).unwrap();
+        assert!(
+            dagster.contains(&format!("name=\"{}\"", ids[1])),
+            "{dagster}"
+        );
+    }
+}

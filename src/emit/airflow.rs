@@ -238,6 +238,7 @@ impl Writer for AirflowWriter {
                 };
                 let stmt = step_statement(
                     &dag_name,
+                    file,
                     p,
                     &plan,
                     step,
@@ -999,6 +1000,7 @@ fn input_expr(plan: &Plan, s: &Source) -> Expr {
 #[allow(clippy::too_many_arguments)]
 fn step_statement(
     dag: &str,
+    file: &SourceFile,
     p: &Pipeline,
     plan: &Plan,
     step: &Step,
@@ -1025,11 +1027,17 @@ fn step_statement(
             .get("pipeline")
             .and_then(Value::as_str)
             .unwrap_or(&n.id);
+        // The called pipeline's DAG id, as its own DAG is written.
+        let dag_id = file
+            .pipelines
+            .iter()
+            .find(|q| q.id == callee)
+            .map_or_else(|| callee.to_string(), |q| airflow_key(shared::run_name(q)));
         let call = Expr::call(
             "TriggerDagRunOperator",
             vec![
                 Expr::kw("task_id", Expr::str(&label)),
-                Expr::kw("trigger_dag_id", Expr::str(callee)),
+                Expr::kw("trigger_dag_id", Expr::str(&dag_id)),
                 Expr::kw("wait_for_completion", Expr::raw("True")),
             ],
         );
@@ -1249,7 +1257,10 @@ fn dag_decorator(
     let at = p.span;
     ledger.consume(table, "pipeline", &p.id, at, head("@dag("));
     shared::consume_notes(ledger, table, "pipeline", &p.extra, at, &head("@dag("));
-    let mut kw = vec![Expr::kw("dag_id", Expr::str(&airflow_key(&p.id)))];
+    let mut kw = vec![Expr::kw(
+        "dag_id",
+        Expr::str(&airflow_key(shared::run_name(p))),
+    )];
     let time_parts = matches!(&p.partitions, Some(Partitions::Time { .. }))
         || p.nodes
             .iter()

@@ -465,7 +465,7 @@ impl Writer for DagsterWriter {
                 // Dagster names are `[A-Za-z0-9_]+` and not its reserved words: a dag_id such as
                 // `sales-daily.v2` or `class` would fail at load.
                 // A job and an asset (an op) of one name clash in Dagster's repository.
-                let mut job_name = key_name(&p.id);
+                let mut job_name = key_name(shared::run_name(p));
                 if file
                     .pipelines
                     .iter()

@@ -916,6 +916,17 @@ fn unported_body(op: &crate::ir::Operator) -> String {
     format!("{}\n", raise.format(4, 0).replace("\n    ", "\n"))
 }
 
+/// The name a pipeline runs under in its framework, which a port keeps as its DAG id or job
+/// name: a Prefect flow's declared name (`@flow(name=…)`, `.with_options(name=…)`; two flows
+/// `main` of two files named `ingest` and `report` would otherwise collide), else its id.
+pub fn run_name(p: &Pipeline) -> &str {
+    if p.framework == Some(Framework::Prefect) && !p.name.trim().is_empty() {
+        &p.name
+    } else {
+        &p.id
+    }
+}
+
 /// The delay a source framework applies to retries that name none: Airflow waits 5 minutes
 /// (`[core] default_task_retry_delay`); Dagster and Prefect retry at once.
 pub fn implicit_retry_delay(pipeline: &Pipeline, p: &crate::ir::Policy) -> Option<f64> {

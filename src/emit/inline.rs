@@ -19,7 +19,8 @@
 //!   is parsed: `x or fallback` takes the parameter's default, an f-string of parameters becomes a
 //!   Jinja template of `params`.
 //! - Every target: a step read once from a loop over a run-time result (`for t in tickets:
-//!   classify(t)`), fed by that one result, is a mapped call over it.
+//!   classify(t)`), fed by that one result, is a mapped call over it; so is a step called with
+//!   the loop variable of a loop over a flow parameter (`for r in regions: fetch(r)`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -93,8 +94,11 @@ pub fn writing_order(file: &SourceFile) -> Vec<usize> {
 }
 
 /// A step read once from a loop over a run-time result (`for t in tickets: classify(t)`), fed
-/// by that one result, is a mapped call over it: one run per element, as the loop made.
+/// by that one result, is a mapped call over it: one run per element, as the loop made. So is a
+/// step called with the loop variable of a loop over a flow parameter (`for r in regions:
+/// fetch(r)`; the port wrote `fetch(region=region)`, a name its flow never binds).
 fn map_dynamic_loops(p: &mut Pipeline) {
+    map_parameter_loops(p);
     let mapped: Vec<(usize, String, String)> = p
         .nodes
         .iter()
@@ -120,6 +124,54 @@ fn map_dynamic_loops(p: &mut Pipeline) {
                 param,
                 literal: None,
                 from_node: Some(from),
+            }],
+            partial: BTreeMap::new(),
+            kwargs: false,
+        });
+    }
+}
+
+/// The loop header a reader noted (`for region in regions:`) as (variable, iterable).
+fn loop_header(text: &str) -> Option<(&str, &str)> {
+    let rest = text.trim().strip_prefix("for ")?.strip_suffix(':')?;
+    let (var, over) = rest.split_once(" in ")?;
+    let ident = |s: &str| {
+        !s.is_empty()
+            && s.chars().all(|c| c.is_alphanumeric() || c == '_')
+            && !s.starts_with(|c: char| c.is_ascii_digit())
+    };
+    (ident(var.trim()) && ident(over.trim())).then(|| (var.trim(), over.trim()))
+}
+
+/// [`map_dynamic_loops`] for loops over a flow parameter: the argument that is the loop
+/// variable becomes the mapped one, over the parameter.
+fn map_parameter_loops(p: &mut Pipeline) {
+    let params: BTreeSet<String> = p.params.iter().map(|x| x.name.clone()).collect();
+    for n in p.nodes.iter_mut().filter(|n| n.mapping.is_none()) {
+        let Some(Value::Str(header)) = n.extra.get("dynamic_loop") else {
+            continue;
+        };
+        let Some((var, over)) = loop_header(header) else {
+            continue;
+        };
+        if !params.contains(over) {
+            continue;
+        }
+        let looped: Vec<String> = n
+            .args
+            .iter()
+            .filter(|(_, v)| matches!(v, Value::Expr(e) if e == var))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let [arg] = looped.as_slice() else { continue };
+        let over = over.to_string();
+        n.args.remove(arg);
+        n.extra.remove("dynamic_loop");
+        n.mapping = Some(crate::ir::Mapping {
+            over: vec![crate::ir::MappedArg {
+                param: arg.clone(),
+                literal: Some(Value::Expr(over)),
+                from_node: None,
             }],
             partial: BTreeMap::new(),
             kwargs: false,
@@ -176,7 +228,12 @@ fn record_loops(
         .iter()
         .filter(|n| !n.extra.contains_key("dynamic_loop") && loops.contains(n.id.as_str()))
         .filter_map(|n| {
-            let over = n.mapping.as_ref()?.over.first()?.from_node.clone()?;
+            let a = n.mapping.as_ref()?.over.first()?;
+            let over = match (&a.from_node, &a.literal) {
+                (Some(up), _) => format!("`{up}`'s result"),
+                (None, Some(Value::Expr(e))) => format!("the `{e}` parameter"),
+                _ => return None,
+            };
             Some((n, over))
         })
         .collect();
@@ -186,8 +243,14 @@ fn record_loops(
             .iter_mut()
             .find(|e| e.construct == "mapping" && e.subject == n.id && e.fidelity != Fidelity::None)
         {
+            let said = format!("one run per element of {over}, as the loop made");
+            // A writer's own caveat (an Airflow port maps over a parameter's default) stays.
+            e.note = if e.fidelity == Fidelity::Approximate {
+                format!("{said}; {}", e.note)
+            } else {
+                said
+            };
             e.fidelity = Fidelity::Approximate;
-            e.note = format!("one run per element of `{over}`'s result, as the loop made");
             e.rule = writer.to_string();
         }
         ledger.consume_where(
@@ -197,7 +260,7 @@ fn record_loops(
             n.span,
             ("mapping", &n.id),
             Some(Fidelity::Approximate),
-            format!("the loop over `{over}`'s result is a mapped call over it"),
+            format!("the loop over {over} is a mapped call over it"),
         );
     }
     let mapped = looped
@@ -213,7 +276,8 @@ fn record_loops(
             .filter(|e| e.construct == "opaque" && e.subject.starts_with("dynamic_loop@"))
         {
             e.fidelity = Fidelity::Approximate;
-            e.note = "the loop over a run-time result is written as a mapped call".into();
+            e.note =
+                "the loop over a value known only at run time is written as a mapped call".into();
             e.rule = writer.to_string();
             e.point(mapped.clone());
         }

@@ -556,3 +556,38 @@ fn every_diagnostic_of_the_bad_inputs_and_the_corpus_says_what_to_do() {
     }
     assert!(seen >= 6, "tests/bad has a diagnostic per file");
 }
+
+/// A file that cannot be read is not silently missing from the port report (issue 20): the
+/// Markdown and JSON reports list it with the line and words of its first error, and the other
+/// files are still ported.
+#[test]
+fn a_file_that_cannot_be_read_is_listed_in_the_port_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let out = orchmig(&[
+        "port",
+        "tests/bad/syntax_error.py",
+        GOOD,
+        "--to",
+        "dagster",
+        "--out",
+        s(&out_dir),
+    ]);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(out_dir.join("orders_etl.py").exists());
+    let md = std::fs::read_to_string(out_dir.join("orchmig-report.md")).unwrap();
+    assert!(md.contains("## Files not ported"), "{md}");
+    assert!(md.contains("| tests/bad/syntax_error.py | "), "{md}");
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out_dir.join("orchmig-report.json")).unwrap(),
+    )
+    .unwrap();
+    let unread = json["unread"].as_array().expect("unread files");
+    assert_eq!(unread.len(), 1, "{unread:?}");
+    assert_eq!(unread[0]["path"], "tests/bad/syntax_error.py");
+    assert!(unread[0]["line"].as_u64().unwrap() > 0, "{unread:?}");
+    assert!(
+        unread[0]["why"].as_str().unwrap().contains("syntax"),
+        "{unread:?}"
+    );
+}

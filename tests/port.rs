@@ -254,6 +254,7 @@ fn ported_code_is_snapshotted_with_its_report() {
                     target: t.label(),
                     pipelines: ledgers,
                     gains: Vec::new(),
+                    unread: Vec::new(),
                 };
                 insta::assert_snapshot!(
                     format!("port__{stem}__to_{}", t.framework.id()),

@@ -616,6 +616,7 @@ fn grade_port(
         target: target.label(),
         pipelines: Vec::new(),
         gains: Vec::new(),
+        unread: Vec::new(),
     };
     if let Some(table) = table {
         report.gains = table

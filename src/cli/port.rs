@@ -64,6 +64,7 @@ pub fn run(a: PortArgs) -> i32 {
     });
     let (read, ported): (Vec<_>, Vec<_>) = done.into_iter().unzip();
     let mut code = report_reading(a.paths, &walk_errors, &read);
+    let not_ported = unread(&read, &ported);
     let files: Vec<_> = read
         .iter()
         .zip(ported)
@@ -86,6 +87,7 @@ pub fn run(a: PortArgs) -> i32 {
             .get(target.framework.id())
             .cloned()
             .unwrap_or_default(),
+        unread: not_ported,
     };
     let mut outputs: Vec<(PathBuf, String)> = Vec::new();
     let mut counts: Vec<usize> = Vec::new();
@@ -102,6 +104,11 @@ pub fn run(a: PortArgs) -> i32 {
                     &e,
                     "report this to the orchmig developers; the other files were still ported",
                 );
+                report.unread.push(crate::report::Unread {
+                    path: f.path.clone(),
+                    line: 0,
+                    why: format!("the port failed: {e}"),
+                });
                 code = code.max(EXIT_FINDINGS);
             }
         }
@@ -301,6 +308,26 @@ fn finish(code: i32, report: &Report, fail_on: Option<Fidelity>) -> i32 {
         }
         _ => code.max(EXIT_OK),
     }
+}
+
+/// The files read with an error and no pipeline to port (`ported` is `None` for them): the report
+/// lists them, with their first error.
+fn unread<T>(read: &[crate::ir::SourceFile], ported: &[Option<T>]) -> Vec<crate::report::Unread> {
+    read.iter()
+        .zip(ported)
+        .filter(|(_, p)| p.is_none())
+        .filter_map(|(f, _)| {
+            let d = f
+                .diagnostics
+                .iter()
+                .find(|d| d.severity == crate::ir::Severity::Error)?;
+            Some(crate::report::Unread {
+                path: f.path.clone(),
+                line: d.line.unwrap_or(0),
+                why: d.message.clone(),
+            })
+        })
+        .collect()
 }
 
 /// True when `inner` is `outer` or below it (compared on canonical paths where they exist).

@@ -403,6 +403,20 @@ pub struct Report {
     pub pipelines: Vec<Ledger>,
     /// What the target gains.
     pub gains: Vec<String>,
+    /// Input files that were not ported, and why (read errors, a writer's error).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<Unread>,
+}
+
+/// An input file a port run did not port.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unread {
+    /// The file, as given.
+    pub path: String,
+    /// The line of the first error (0 when it has none).
+    pub line: u32,
+    /// Why.
+    pub why: String,
 }
 
 /// A pipeline's summary line.
@@ -475,6 +489,17 @@ impl Report {
                 g.counts["redesign"],
                 g.counts["none"]
             ));
+        }
+        if !self.unread.is_empty() {
+            out.push_str("\n## Files not ported\n\n| file | line | why |\n|---|--:|---|\n");
+            for u in &self.unread {
+                out.push_str(&format!(
+                    "| {} | {} | {} |\n",
+                    md_cell(&u.path),
+                    u.line,
+                    md_cell(&u.why)
+                ));
+            }
         }
         out.push_str(&format!(
             "\nGains in {}: {}.\n",

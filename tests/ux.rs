@@ -401,3 +401,36 @@ fn colour_on_a_terminal_unless_no_color() {
         "no colour with NO_COLOR"
     );
 }
+
+/// A long port shows its progress in every phase on a terminal (issue 20: the bar stopped after
+/// reading, and the port and write phases of a long run looked hung): 2,100 small DAG files
+/// show "reading and porting" and then "writing".
+#[test]
+fn a_long_port_shows_progress_while_porting_and_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let estate = dir.path().join("estate");
+    std::fs::create_dir(&estate).unwrap();
+    for i in 0..2100 {
+        std::fs::write(
+            estate.join(format!("d{i}.py")),
+            format!("from airflow.sdk import dag, task\n\n\n@task\ndef t():\n    return 1\n\n\n@dag(dag_id=\"d{i}\", schedule=None)\ndef d():\n    t()\n\n\nd()\n"),
+        )
+        .unwrap();
+    }
+    let bin = assert_cmd::cargo::cargo_bin("orchmig");
+    let out = std::process::Command::new("script")
+        .args(["-qec"])
+        .arg(format!(
+            "{} port {} --to prefect --out {} >/dev/null",
+            bin.display(),
+            estate.display(),
+            dir.path().join("ported").display()
+        ))
+        .arg("/dev/null")
+        .output()
+        .expect("script (util-linux / Debian bsdutils)");
+    let tty = String::from_utf8_lossy(&out.stdout);
+    assert!(tty.contains("orchmig: reading and porting "), "{tty}");
+    assert!(tty.contains("orchmig: writing "), "{tty}");
+    assert!(dir.path().join("ported/d2099.py").exists());
+}

@@ -33,7 +33,17 @@ pub fn threads() -> usize {
 /// Maps `f` over `items` on the reader pool, keeping the input order in the output whatever
 /// the thread count; each worker has the readers' large stack.
 pub fn map_ordered<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
-    let progress = progress_bar(items.len());
+    map_ordered_as("reading", items, f)
+}
+
+/// [`map_ordered`] whose progress bar (long runs in a terminal) names the phase (`reading`,
+/// `reading and porting`).
+pub fn map_ordered_as<T: Sync, R: Send>(
+    phase: &str,
+    items: &[T],
+    f: impl Fn(&T) -> R + Sync + Send,
+) -> Vec<R> {
+    let progress = phase_bar(phase, items.len());
     let run = || {
         items
             .par_iter()
@@ -58,13 +68,15 @@ pub fn map_ordered<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + S
     out
 }
 
-/// A bar on stderr for long runs in a terminal; hidden otherwise (pipes, CI, tests).
-fn progress_bar(len: usize) -> ProgressBar {
-    if len < PROGRESS_FROM || !std::io::stderr().is_terminal() {
+/// A bar on stderr naming a phase of a long run (`writing`), for `len` files, in a terminal;
+/// hidden otherwise (pipes, CI, tests) and for short runs.
+pub fn phase_bar(phase: &str, len: usize) -> ProgressBar {
+    if len < PROGRESS_FROM || !std::io::stderr().is_terminal() || super::ui::quiet() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("orchmig: {pos}/{len} files {wide_bar} {eta}") {
+    let template = format!("orchmig: {phase} {{pos}}/{{len}} files {{wide_bar}} {{eta}}");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
         bar.set_style(style);
     }
     bar

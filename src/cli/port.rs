@@ -55,7 +55,7 @@ pub fn run(a: PortArgs) -> i32 {
     }
     // Each file is read and written on the reader pool; only its output and ledgers outlive it.
     let (found, walk_errors) = super::input::collect_files(a.paths);
-    let done = super::parallel::map_ordered(&found, |p| {
+    let done = super::parallel::map_ordered_as("reading and porting", &found, |p| {
         let mut file = crate::frontend::read_path_here(p);
         let ported = (!file.pipelines.is_empty()).then(|| port_file(&file, target, &table));
         file.pipelines = Vec::new();
@@ -250,11 +250,13 @@ pub fn run(a: PortArgs) -> i32 {
     // written (a full disk fails here) are they renamed into place, so an estate is never left
     // half-updated.
     let mut staged = Vec::with_capacity(all.len() + 1);
+    let progress = super::parallel::phase_bar("writing", all.len() + 1);
     let stages = all
         .iter()
         .map(|(path, text)| (path, stage(path, |w| w.write_all(text.as_bytes()))))
         .chain([(&json_path, stage(&json_path, json))]);
     for (path, written) in stages {
+        progress.inc(1);
         match written {
             Ok(tmp) => staged.push((path, tmp)),
             Err(e) => {
@@ -267,6 +269,7 @@ pub fn run(a: PortArgs) -> i32 {
             }
         }
     }
+    progress.finish_and_clear();
     for (path, tmp) in staged {
         if let Err(e) = tmp.persist(path) {
             print_path_error(

@@ -1571,9 +1571,11 @@ fn asset_body(
                     .map(|i| i.param.as_str()),
             )
             .collect();
-        let items_expr = match first.and_then(|a| a.literal.clone()) {
-            Some(v) => python::value(&v),
-            None => Expr::raw(first.map(|a| a.param.clone()).unwrap_or_default()),
+        // Nothing mapped (`.map(x=unmapped(…))`, which Prefect refuses at run time): no call.
+        let items_expr = match (first, first.and_then(|a| a.literal.clone())) {
+            (_, Some(v)) => python::value(&v),
+            (Some(a), None) if !a.param.is_empty() => Expr::raw(a.param.clone()),
+            _ => Expr::raw("[]"),
         };
         let zipped: Vec<&crate::ir::MappedArg> =
             m.over.iter().filter(|a| !a.param.is_empty()).collect();

@@ -1199,7 +1199,17 @@ where
             Invocation::Map => {
                 node.extra
                     .insert("invocation".into(), Value::Str("map".into()));
-                node.mapping = Some(self.mapping(&args));
+                let m = self.mapping(&args);
+                if m.over.is_empty() {
+                    self.core.diagnostic(
+                        Severity::Warning,
+                        "map-without-iterable",
+                        span,
+                        "`.map()` has nothing to map over (every argument is unmapped): Prefect raises at run time".into(),
+                        "pass the iterable to map over, or call the task without .map()",
+                    );
+                }
+                node.mapping = Some(m);
             }
         }
         node.extra.extend(run_kw);

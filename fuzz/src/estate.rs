@@ -29,6 +29,17 @@ struct EstateFile {
     module: Module,
 }
 
+impl Estate {
+    /// Each file's name and text as the target writes them (for `render`).
+    pub fn rendered_files(&self) -> Vec<(String, String)> {
+        self.files
+            .iter()
+            .take(4)
+            .map(|f| (f.name.render(), f.module.render()))
+            .collect()
+    }
+}
+
 /// How the inputs are named on the command line.
 #[derive(Debug, Arbitrary, Clone, Copy)]
 enum InputForm {

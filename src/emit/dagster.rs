@@ -1624,7 +1624,14 @@ fn asset_body(
                 .collect();
             (format!("_one({})", args.join(", ")), "item".to_string())
         };
-        let items = items_expr.flat();
+        let mut items = items_expr.flat();
+        // An assignment expression may not be a comprehension's iterable (CPython refuses the
+        // module): such a collection is bound to a local first.
+        if items.contains(":=") {
+            text.push_str(&format!("_items = {items}\n"));
+            items = "_items".into();
+            items_expr = Expr::raw("_items");
+        }
         let one_line = format!("return [{call} for {target} in {items}]");
         let inner = format!("{call} for {target} in {items}");
         if 4 + one_line.len() <= python::LINE_LENGTH {

@@ -1,7 +1,8 @@
 //! The errors CPython raises when it *compiles* a module that parses: `return` or `yield`
 //! outside a function, `await` outside an async function, `break`/`continue` outside a loop,
-//! `nonlocal` at module level. `ruff_python_parser` accepts all of them, and a file CPython
-//! refuses must not be read (and ported) as if it loaded.
+//! `nonlocal` at module level, an assignment expression in a comprehension's iterable.
+//! `ruff_python_parser` accepts all of them, and a file CPython refuses must not be read (and
+//! ported) as if it loaded.
 
 use super::ast::visitor::{self, Visitor};
 use super::ast::{Expr, Ranged, Stmt, TextSize};
@@ -131,6 +132,28 @@ impl<'a> Visitor<'a> for Checker {
             Expr::Yield(_) | Expr::YieldFrom(_) if !self.in_function() => {
                 self.report(expr.start(), "'yield' outside function")
             }
+            // CPython refuses `:=` anywhere in an iterable of a comprehension, a lambda's body
+            // there included (3.11).
+            Expr::ListComp(_) | Expr::SetComp(_) | Expr::DictComp(_) | Expr::Generator(_) => {
+                let generators = match expr {
+                    Expr::ListComp(c) => &c.generators,
+                    Expr::SetComp(c) => &c.generators,
+                    Expr::DictComp(c) => &c.generators,
+                    Expr::Generator(c) => &c.generators,
+                    _ => unreachable!("matched above"),
+                };
+                for g in generators {
+                    let mut named = NamedIn { found: None };
+                    named.visit_expr(&g.iter);
+                    if let Some(at) = named.found {
+                        self.report(
+                            at,
+                            "assignment expression cannot be used in a comprehension iterable expression",
+                        );
+                    }
+                }
+                visitor::walk_expr(self, expr)
+            }
             Expr::Await(_) => match self.scope {
                 Scope::Function { is_async: true } => visitor::walk_expr(self, expr),
                 Scope::Function { is_async: false } => {
@@ -142,6 +165,24 @@ impl<'a> Visitor<'a> for Checker {
             },
             _ => visitor::walk_expr(self, expr),
         }
+    }
+}
+
+/// Finds the first assignment expression (`:=`) in an expression.
+struct NamedIn {
+    found: Option<TextSize>,
+}
+
+impl<'a> Visitor<'a> for NamedIn {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if self.found.is_some() {
+            return;
+        }
+        if let Expr::Named(n) = expr {
+            self.found = Some(n.start());
+            return;
+        }
+        visitor::walk_expr(self, expr)
     }
 }
 
@@ -187,6 +228,19 @@ mod tests {
                 "nonlocal x\n",
                 "nonlocal declaration not allowed at module level",
             ),
+            // Each checked against CPython 3.11's compile().
+            (
+                "[x for x in [(y := 1)]]\n",
+                "assignment expression cannot be used in a comprehension iterable expression",
+            ),
+            (
+                "{x: 1 for x in (lambda: (y := 1))()}\n",
+                "assignment expression cannot be used in a comprehension iterable expression",
+            ),
+            (
+                "(x for z in [1] for x in [[(y := z)] for q in z])\n",
+                "assignment expression cannot be used in a comprehension iterable expression",
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(error_of(text).map(|(_, m)| m), Some(want), "{text:?}");
@@ -203,6 +257,9 @@ mod tests {
             "for x in y:\n    if x:\n        continue\n    try:\n        break\n    finally:\n        pass\n",
             "while True:\n    match x:\n        case 1:\n            break\n",
             "def f():\n    x = 1\n    def g():\n        nonlocal x\n",
+            "[x for x in [1] if (y := x)]\n",
+            "[(y := x) for x in [1]]\n",
+            "f([(y := 1)])\n",
         ];
         for text in fine {
             assert_eq!(error_of(text), None, "{text:?}");

@@ -34,7 +34,14 @@ fn main() {
         }
         "port_estate" => {
             match orchmig_fuzz::estate::Estate::arbitrary_take_rest(Unstructured::new(&bytes)) {
-                Ok(estate) => format!("{estate:#?}\n").into_bytes(),
+                // The estate, then each file as `port_estate` writes it.
+                Ok(estate) => {
+                    let mut text = format!("{estate:#?}\n");
+                    for (name, module) in estate.rendered_files() {
+                        text.push_str(&format!("\n# ---- file {name:?} ----\n{module}"));
+                    }
+                    text.into_bytes()
+                }
                 Err(e) => {
                     eprintln!("{path}: not an estate input: {e}");
                     std::process::exit(1);

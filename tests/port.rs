@@ -554,3 +554,49 @@ fn declared_flow_names_are_kept_as_dag_ids_and_job_names() {
         );
     }
 }
+
+/// A port to the framework a file is already written for is a no-op (issue 20): the file is
+/// copied byte for byte, every report row is exact and points at its own line, the grade is
+/// `automatic` with no effort, in `port` and in `analyze --target`; `verify` calls it faithful.
+#[test]
+fn a_same_framework_port_is_a_copy_graded_automatic() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ported");
+    let src = "corpus/dagster/orders_daily.py";
+    orchmig()
+        .args(["port", src, "--to", "dagster", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(out.join("orders_daily.py")).unwrap(),
+        std::fs::read(src).unwrap()
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("orchmig-report.json")).unwrap()).unwrap();
+    let entries: Vec<&serde_json::Value> = report["pipelines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|l| l["entries"].as_array().unwrap())
+        .collect();
+    assert!(entries.len() > 5, "{report}");
+    for e in &entries {
+        assert_eq!(e["fidelity"], "exact", "{e}");
+        assert_eq!(e["output"]["path"], "orders_daily.py", "{e}");
+    }
+    let analyzed = orchmig()
+        .args(["analyze", src, "--target", "dagster", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&analyzed.stdout).unwrap();
+    for g in v["port"]["grades"].as_array().unwrap() {
+        assert_eq!(g["grade"], "automatic", "{g}");
+        assert_eq!(g["effort_minutes"], 0, "{g}");
+    }
+    orchmig()
+        .args(["verify", src, "--to", "dagster"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("faithful").and(predicate::str::contains("0 mismatch")));
+}

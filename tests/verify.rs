@@ -23,10 +23,6 @@ const KNOWN: &[(&str, &str)] = &[
         "corpus/prefect/quality_gate.py quality_gate → airflow",
         "the task in an `except RuntimeError:` handler becomes an unconditional task",
     ),
-    (
-        "corpus/prefect/quality_gate.py quality_gate → prefect",
-        "the task in an `except RuntimeError:` handler becomes an unconditional task",
-    ),
 ];
 
 #[test]

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::args::{AnalyzeFormat, Format};
 use super::input::{collect_files, read_reporting_all, report_reading};
@@ -625,7 +625,7 @@ fn grade_port(
             .cloned()
             .unwrap_or_default();
         for f in estate.files.iter().filter(|f| !f.pipelines.is_empty()) {
-            match crate::emit::port_file(f, target, table) {
+            match super::port::port_or_copy(f, Path::new(&f.path), target, table) {
                 Ok((_, ledgers)) => report.pipelines.extend(ledgers),
                 Err(e) => {
                     print_path_error(&f.path, &e, "the other files were still graded");

@@ -57,7 +57,7 @@ pub fn run(a: PortArgs) -> i32 {
     let (found, walk_errors) = super::input::collect_files(a.paths);
     let done = super::parallel::map_ordered_as("reading and porting", &found, |p| {
         let mut file = crate::frontend::read_path_here(p);
-        let ported = (!file.pipelines.is_empty()).then(|| port_file(&file, target, &table));
+        let ported = (!file.pipelines.is_empty()).then(|| port_or_copy(&file, p, target, &table));
         file.pipelines = Vec::new();
         file.support = Vec::new();
         (file, ported)
@@ -311,6 +311,23 @@ fn finish(code: i32, report: &Report, fail_on: Option<Fidelity>) -> i32 {
         }
         _ => code.max(EXIT_OK),
     }
+}
+
+/// Ports a file read from `path` as `orchmig port` does (issue 20): a file already written for
+/// the target is copied through unchanged, its report saying so; any other is written by the
+/// target's writer.
+pub(super) fn port_or_copy(
+    file: &crate::ir::SourceFile,
+    path: &Path,
+    target: crate::emit::Target,
+    table: &crate::report::Translations,
+) -> Result<(String, Vec<crate::report::Ledger>), String> {
+    if file.framework == Some(target.framework)
+        && let Ok(text) = std::fs::read_to_string(path)
+    {
+        return Ok(crate::emit::copy_through(file, &text, target, table));
+    }
+    port_file(file, target, table)
 }
 
 /// The files read with an error and no pipeline to port (`ported` is `None` for them): the report

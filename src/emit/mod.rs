@@ -26,6 +26,26 @@ pub use writer::Writer;
 use crate::ir::{Framework, SourceFile};
 use crate::report::{Ledger, Translations};
 
+/// The "port" of a file already written for the target: its own text, unchanged, with ledgers
+/// that say so (every construct exact, at its own line). `text` is the file's source.
+pub fn copy_through(
+    file: &SourceFile,
+    text: &str,
+    target: Target,
+    table: &Translations,
+) -> (String, Vec<Ledger>) {
+    let name = std::path::Path::new(&file.path).file_name().map_or_else(
+        || "pipeline.py".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let ledgers = file
+        .pipelines
+        .iter()
+        .map(|p| Ledger::copied(&file.path, p, &target.label(), table, &name))
+        .collect();
+    (text.to_string(), ledgers)
+}
+
 /// Ports one source file to a target: the module text and its ledgers.
 pub fn port_file(
     file: &SourceFile,

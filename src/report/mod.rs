@@ -91,6 +91,52 @@ impl Ledger {
         l
     }
 
+    /// The ledger of a pipeline whose file is already written for the target, so a port copies
+    /// it unchanged: every construct is exact and points at its own line of the copy (`output`
+    /// names the copy; a construct without a line points at the pipeline's).
+    pub fn copied(
+        source: &str,
+        p: &crate::ir::Pipeline,
+        target: &str,
+        table: &Translations,
+        output: &str,
+    ) -> Ledger {
+        let mut l = Ledger::new(source, &p.id, target);
+        let note = format!("already written for {target}: the file is copied unchanged");
+        for c in constructs(p) {
+            if l.has(&c.id, &c.subject) {
+                continue;
+            }
+            let code = table
+                .get(&c.id)
+                .map_or_else(|| "OM200".to_string(), |t| t.code.clone());
+            let line = if c.span.line > 0 {
+                c.span.line
+            } else {
+                p.span.line
+            };
+            l.seen
+                .insert((c.id.clone(), c.subject.clone()), l.entries.len());
+            l.entries.push(Entry {
+                code,
+                construct: c.id,
+                subject: c.subject,
+                fidelity: Fidelity::Exact,
+                rule: "copy".into(),
+                note: note.clone(),
+                line: c.span.line,
+                output: (line > 0).then(|| Output {
+                    path: output.to_string(),
+                    line,
+                }),
+                anchor: None,
+            });
+        }
+        l.entries
+            .sort_by(|a, b| (a.line, &a.code, &a.subject).cmp(&(b.line, &b.code, &b.subject)));
+        l
+    }
+
     /// Consumes a construct where the writer writes its code (`at`): the table decides its
     /// fidelity and note; returns the fidelity.
     pub fn consume(

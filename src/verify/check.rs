@@ -304,6 +304,27 @@ pub fn verify_file(
     opts: &Options,
     warn: &mut dyn FnMut(&str),
 ) -> Result<Vec<Verdict>, String> {
+    // A file already written for the target is copied through unchanged by `orchmig port`:
+    // its port is the file itself.
+    if file.framework == Some(target.framework) {
+        return Ok(file
+            .pipelines
+            .iter()
+            .filter(|p| {
+                opts.pipeline
+                    .as_deref()
+                    .is_none_or(|n| n == p.id || n == p.name)
+            })
+            .map(|p| Verdict {
+                source: file.path.clone(),
+                pipeline: p.id.clone(),
+                port: Some(p.id.clone()),
+                verdict: "faithful".into(),
+                worst: Fidelity::Exact,
+                differences: Vec::new(),
+            })
+            .collect());
+    }
     let (text, ledgers) = port_file(file, target, table)?;
     let back = crate::frontend::read_source(
         &format!("{} (ported to {})", file.path, target.label()),

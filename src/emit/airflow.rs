@@ -1553,12 +1553,17 @@ fn dag_signature(p: &Pipeline, name: &str, ledger: &mut Ledger, table: &Translat
             .map(|v| python::value(v).flat())
             .unwrap_or_else(|| "None".into());
         params.push(format!("{}={default}", identifier(&prm.name)));
-        ledger.consume(
+        // What is written is an argument of the @dag function (Airflow makes it a DAG param with
+        // its default), not the table's `params={…}`.
+        ledger.consume_as(
             table,
             "param",
             &prm.name,
             p.span,
             Anchor::head(name, format!("{}=", identifier(&prm.name))),
+            Fidelity::Exact,
+            "an argument of the @dag function with its default (Airflow makes it a DAG param)"
+                .into(),
         );
     }
     shared::signature(&format!("def {name}"), &params, "")

@@ -591,3 +591,40 @@ fn a_file_that_cannot_be_read_is_listed_in_the_port_report() {
         "{unread:?}"
     );
 }
+
+/// Never silent (issue 18): a file that imports a framework but gives no pipeline gets a warning
+/// at that import, in every command; `port` of it by name lists it as not ported and exits 1,
+/// while the same file found in a folder beside real pipelines (a helper module) is only warned
+/// about.
+#[test]
+fn a_framework_file_without_a_pipeline_is_a_warning_and_port_of_it_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let estate = dir.path().join("dags");
+    std::fs::create_dir(&estate).unwrap();
+    let helper = estate.join("helpers.py");
+    std::fs::write(
+        &helper,
+        "import os\nfrom airflow.sdk import task\n\n\n@task\ndef shared_cleanup():\n    return os.getcwd()\n",
+    )
+    .unwrap();
+    std::fs::copy(GOOD, estate.join("orders_etl.py")).unwrap();
+    let out = orchmig(&["analyze", s(&helper)]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("helpers.py:2")
+            && out.stderr.contains("imports airflow but orchmig read no pipeline"),
+        "{}",
+        out.stderr
+    );
+    let ported = dir.path().join("ported");
+    let out = orchmig(&["port", s(&helper), "--to", "prefect", "--out", s(&ported)]);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    let report = std::fs::read_to_string(ported.join("orchmig-report.md")).unwrap();
+    assert!(report.contains("## Files not ported"), "{report}");
+    assert!(report.contains("helpers.py | 2 |"), "{report}");
+    let folder = dir.path().join("folder");
+    let out = orchmig(&["port", s(&estate), "--to", "prefect", "--out", s(&folder)]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stderr.contains("no-pipeline"), "{}", out.stderr);
+    assert!(folder.join("orders_etl.py").exists());
+}

@@ -64,7 +64,14 @@ pub fn run(a: PortArgs) -> i32 {
     });
     let (read, ported): (Vec<_>, Vec<_>) = done.into_iter().unzip();
     let mut code = report_reading(a.paths, &walk_errors, &read);
-    let not_ported = unread(&read, &ported);
+    let not_ported = unread(&read, &ported, a.paths);
+    // A file named on the command line that gave no pipeline is not ported: say so (exit 1).
+    if not_ported
+        .iter()
+        .any(|u| a.paths.iter().any(|p| Path::new(&u.path) == p))
+    {
+        code = code.max(EXIT_FINDINGS);
+    }
     let files: Vec<_> = read
         .iter()
         .zip(ported)
@@ -330,17 +337,22 @@ pub(super) fn port_or_copy(
     port_file(file, target, table)
 }
 
-/// The files read with an error and no pipeline to port (`ported` is `None` for them): the report
-/// lists them, with their first error.
-fn unread<T>(read: &[crate::ir::SourceFile], ported: &[Option<T>]) -> Vec<crate::report::Unread> {
+/// The files with no pipeline to port (`ported` is `None` for them) that the report lists, with
+/// their first error: every file read with an error, and a file named in `paths` that imports
+/// a framework but gave no pipeline (a helper module found in a folder is not listed).
+fn unread<T>(
+    read: &[crate::ir::SourceFile],
+    ported: &[Option<T>],
+    paths: &[PathBuf],
+) -> Vec<crate::report::Unread> {
     read.iter()
         .zip(ported)
         .filter(|(_, p)| p.is_none())
         .filter_map(|(f, _)| {
-            let d = f
-                .diagnostics
-                .iter()
-                .find(|d| d.severity == crate::ir::Severity::Error)?;
+            let named = paths.iter().any(|p| Path::new(&f.path) == p);
+            let d = f.diagnostics.iter().find(|d| {
+                d.severity == crate::ir::Severity::Error || (named && d.code == "no-pipeline")
+            })?;
             Some(crate::report::Unread {
                 path: f.path.clone(),
                 line: d.line.unwrap_or(0),

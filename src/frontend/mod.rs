@@ -201,6 +201,8 @@ fn read_source_here(path: &str, text: &str) -> SourceFile {
     if !file.pipelines.is_empty() {
         file.support = support::support(&suite, &src, &imports);
         graph_ops_as_support(&mut file);
+    } else if let Some(d) = no_pipeline(&src, &suite, &frameworks, &file.diagnostics) {
+        file.diagnostics.push(d);
     }
     for pipeline in &mut file.pipelines {
         // Readers without their own budget: cut here, before any command walks the graph.
@@ -223,6 +225,41 @@ fn read_source_here(path: &str, text: &str) -> SourceFile {
         }
     }
     file
+}
+
+/// Never silent (issue 18): a file that imports a framework but gives no pipeline, and no
+/// error says why, gets a warning at its first import of that framework (a helper module is
+/// fine; a pipeline built in a way the reader cannot follow would otherwise vanish unnoticed).
+fn no_pipeline(
+    src: &SourceText,
+    suite: &[Stmt],
+    frameworks: &[Framework],
+    diagnostics: &[Diagnostic],
+) -> Option<Diagnostic> {
+    use crate::python::ast::Ranged;
+    let fw = *frameworks.first()?;
+    if diagnostics.iter().any(|d| d.severity == Severity::Error) {
+        return None;
+    }
+    let of_fw = |module: &str| module == fw.id() || module.starts_with(&format!("{}.", fw.id()));
+    let span = suite
+        .iter()
+        .find(|s| match s {
+            Stmt::Import(i) => i.names.iter().any(|a| of_fw(a.name.as_str())),
+            Stmt::ImportFrom(i) => i.module.as_ref().is_some_and(|m| of_fw(m.as_str())),
+            _ => false,
+        })
+        .map(|s| src.span(s.range()));
+    Some(Diagnostic {
+        severity: Severity::Warning,
+        code: "no-pipeline".into(),
+        line: span.map(|s| s.line),
+        span,
+        message: format!("this file imports {fw} but orchmig read no pipeline from it"),
+        help: Some(
+            "fine for a helper module; if it defines a pipeline, orchmig could not follow how (run `orchmig ir` on it, and report the idiom)".into(),
+        ),
+    })
 }
 
 /// A warning for each `from <framework module> import *`: the names it binds are unknown to a

@@ -612,7 +612,9 @@ fn a_framework_file_without_a_pipeline_is_a_warning_and_port_of_it_says_so() {
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(
         out.stderr.contains("helpers.py:2")
-            && out.stderr.contains("imports airflow but orchmig read no pipeline"),
+            && out
+                .stderr
+                .contains("imports airflow but orchmig read no pipeline"),
         "{}",
         out.stderr
     );

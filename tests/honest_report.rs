@@ -306,3 +306,22 @@ fn an_operator_without_a_port_raises_naming_its_class_and_arguments() {
         );
     }
 }
+
+/// A DAG made of no-op steps only has nothing Dagster can run: the port writes no asset, op or
+/// job for it, and its pipeline row is `none` (it claimed "a job per pipeline" at an empty
+/// `dg.Definitions()`).
+#[test]
+fn a_pipeline_the_dagster_port_writes_nothing_of_is_not_claimed() {
+    let src = "from airflow.sdk import DAG\nfrom airflow.providers.standard.operators.empty import EmptyOperator\n\nwith DAG(dag_id=\"skeleton\", schedule=None):\n    EmptyOperator(task_id=\"start\") >> EmptyOperator(task_id=\"end\")\n";
+    let file = orchmig::frontend::read_source("dags/skeleton.py", src);
+    let table = Translations::builtin().unwrap();
+    let (text, ledgers) = port_file(&file, Target::parse("dagster").unwrap(), &table).unwrap();
+    assert!(!text.contains("define_asset_job"), "{text}");
+    let row = ledgers[0]
+        .entries
+        .iter()
+        .find(|e| e.construct == "pipeline")
+        .unwrap();
+    assert_eq!(row.fidelity, Fidelity::None, "{row:?}");
+    assert!(claims(&ledgers).next().is_none(), "{ledgers:?}");
+}

@@ -534,7 +534,16 @@ impl Writer for DagsterWriter {
                     table,
                 );
             }
-            if !ledger.has("pipeline", &p.id) {
+            if selection.is_empty() && !ledger.has("pipeline", &p.id) {
+                // Nothing of it is written (every step a folded no-op): no claim at `defs`.
+                ledger.lose(
+                    table,
+                    "pipeline",
+                    &p.id,
+                    p.span,
+                    "no step of it is written (each was a no-op folded into its neighbours), so no asset, op or job is: the port has nothing of this pipeline".into(),
+                );
+            } else if !ledger.has("pipeline", &p.id) {
                 // Assets without a job: the pipeline is the assets in `Definitions`.
                 let at = Anchor::statement("defs = ", "dg.Definitions(");
                 ledger.consume(table, "pipeline", &p.id, p.span, at.clone());

@@ -325,3 +325,37 @@ fn a_pipeline_the_dagster_port_writes_nothing_of_is_not_claimed() {
     assert_eq!(row.fidelity, Fidelity::None, "{row:?}");
     assert!(claims(&ledgers).next().is_none(), "{ledgers:?}");
 }
+
+/// Airflow fills a task's context arguments (`ds=None`, `logical_date=None`) at run time; a
+/// Prefect port fills them from the flow run's scheduled start and says so (they arrived as
+/// `None`, silently).
+#[test]
+fn airflow_context_arguments_are_filled_in_a_prefect_port() {
+    let src = "import pendulum\nfrom airflow.sdk import dag, task\n\n\n@task\ndef report(ds=None, logical_date=None):\n    return f\"{ds} {logical_date}\"\n\n\n@dag(schedule=\"@daily\", start_date=pendulum.datetime(2024, 1, 1), catchup=False)\ndef daily_report():\n    report()\n\n\ndaily_report()\n";
+    let file = orchmig::frontend::read_source("dags/daily_report.py", src);
+    let table = Translations::builtin().unwrap();
+    let (text, ledgers) = port_file(&file, Target::parse("prefect").unwrap(), &table).unwrap();
+    assert!(
+        text.contains("from prefect.runtime import flow_run"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "    if ds is None:\n        ds = flow_run.scheduled_start_time.strftime(\"%Y-%m-%d\")"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "    if logical_date is None:\n        logical_date = flow_run.scheduled_start_time"
+        ),
+        "{text}"
+    );
+    let row = ledgers[0]
+        .entries
+        .iter()
+        .find(|e| e.construct == "body.context" && e.subject == "report")
+        .expect("a row for the filled context arguments");
+    assert_eq!(row.fidelity, Fidelity::Approximate, "{row:?}");
+    assert!(row.note.contains("`ds`, `logical_date`"), "{row:?}");
+}

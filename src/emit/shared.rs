@@ -557,6 +557,39 @@ pub fn body_for(
                 _ => {}
             }
         }
+        // Airflow fills a task's context arguments (`ds=None`) at run time; a Prefect flow
+        // passes nothing, so the body fills them from the flow run's scheduled start.
+        if from == Framework::Airflow && to == Framework::Prefect {
+            let filled: Vec<(&str, &str)> = c
+                .params
+                .iter()
+                .filter(|p| p.default.as_deref() == Some("None"))
+                .filter(|p| !step.inputs.iter().any(|i| i.param == p.name))
+                .filter_map(|p| {
+                    AIRFLOW_CONTEXT_ARGS
+                        .iter()
+                        .find(|(name, _)| *name == p.name)
+                        .copied()
+                })
+                .collect();
+            if !filled.is_empty() {
+                imports.name("prefect.runtime", "flow_run");
+                let lines: String = filled
+                    .iter()
+                    .map(|(name, value)| format!("if {name} is None:\n    {name} = {value}\n"))
+                    .collect();
+                rw.body = format!("{lines}{}", rw.body);
+                let names: Vec<String> = filled.iter().map(|(n, _)| format!("`{n}`")).collect();
+                uses.push((
+                    "body.context",
+                    Fidelity::Approximate,
+                    format!(
+                        "{} filled from the flow run's scheduled start when not passed (Airflow passes the data interval's start: see the logical-date row)",
+                        names.join(", ")
+                    ),
+                ));
+            }
+        }
         // Several outputs: a dict by output name, which the consumers index.
         if from == Framework::Dagster
             && to != Framework::Dagster
@@ -794,6 +827,21 @@ pub fn use_needles(construct: &str) -> &'static [&'static str] {
         _ => &[],
     }
 }
+
+/// Airflow's context arguments a task may take with a `None` default, and how a Prefect port
+/// fills each from the flow run's scheduled start (`flow_run` from `prefect.runtime`).
+const AIRFLOW_CONTEXT_ARGS: &[(&str, &str)] = &[
+    ("ds", "flow_run.scheduled_start_time.strftime(\"%Y-%m-%d\")"),
+    (
+        "ds_nodash",
+        "flow_run.scheduled_start_time.strftime(\"%Y%m%d\")",
+    ),
+    ("ts", "flow_run.scheduled_start_time.isoformat()"),
+    ("logical_date", "flow_run.scheduled_start_time"),
+    ("execution_date", "flow_run.scheduled_start_time"),
+    ("data_interval_start", "flow_run.scheduled_start_time"),
+    ("data_interval_end", "flow_run.scheduled_start_time"),
+];
 
 /// A `def` signature after the function name, wrapped like black when `prefix(params) returns:`
 /// does not fit (`prefix` is what precedes the parenthesis on the line, e.g. `def load`).

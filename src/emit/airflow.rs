@@ -1493,31 +1493,26 @@ fn dag_decorator(
             ));
         }
         objects.push((Expr::str("partition_key"), Expr::call("Param", args)));
-        let note =
-            "the partition key is the `partition_key` param: one run per key, the first by default";
-        for n in p.nodes.iter().filter(|n| shared::key_param(n)) {
-            if let Some(parts) = &n.partitions {
-                ledger.consume_as(
-                    table,
-                    report::partitions_id(parts),
-                    &n.id,
-                    n.span,
-                    head("params=").then("\"partition_key\""),
-                    Fidelity::Approximate,
-                    note.into(),
-                );
-            }
-        }
-        // The job's own partitions are the same key.
-        if let Some(parts) = &p.partitions {
+        // The keyed steps' partitions and the job's own are all the one `partition_key` param.
+        let keyed = p
+            .nodes
+            .iter()
+            .filter(|n| shared::key_param(n))
+            .filter_map(|n| Some((n.partitions.as_ref()?, n.id.as_str(), n.span)))
+            .chain(
+                p.partitions
+                    .as_ref()
+                    .map(|parts| (parts, p.id.as_str(), p.span)),
+            );
+        for (parts, subject, span) in keyed {
             ledger.consume_as(
                 table,
                 report::partitions_id(parts),
-                &p.id,
-                p.span,
+                subject,
+                span,
                 head("params=").then("\"partition_key\""),
                 Fidelity::Approximate,
-                note.into(),
+                "the partition key is the `partition_key` param: one run per key, the first by default".into(),
             );
         }
     }

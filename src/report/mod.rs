@@ -104,36 +104,38 @@ impl Ledger {
         let mut l = Ledger::new(source, &p.id, target);
         let note = format!("already written for {target}: the file is copied unchanged");
         for c in constructs(p) {
+            let span = Span {
+                line: c.span.line,
+                col: c.span.col,
+                ..Span::default()
+            };
+            // Each construct once: the table's code, exact, at its own line of the copy.
             if l.has(&c.id, &c.subject) {
                 continue;
             }
-            let code = table
-                .get(&c.id)
-                .map_or_else(|| "OM200".to_string(), |t| t.code.clone());
-            let line = if c.span.line > 0 {
-                c.span.line
-            } else {
-                p.span.line
-            };
-            l.seen
-                .insert((c.id.clone(), c.subject.clone()), l.entries.len());
-            l.entries.push(Entry {
-                code,
-                construct: c.id,
-                subject: c.subject,
-                fidelity: Fidelity::Exact,
-                rule: "copy".into(),
-                note: note.clone(),
-                line: c.span.line,
-                output: (line > 0).then(|| Output {
+            l.push(
+                table,
+                &c.id,
+                &c.subject,
+                span,
+                Some(Fidelity::Exact),
+                Some(note.clone()),
+                None,
+            );
+            if let Some(e) = l.entries.last_mut() {
+                let line = if c.span.line > 0 {
+                    c.span.line
+                } else {
+                    p.span.line
+                };
+                e.rule = "copy".into();
+                e.output = (line > 0).then(|| Output {
                     path: output.to_string(),
                     line,
-                }),
-                anchor: None,
-            });
+                });
+            }
         }
-        l.entries
-            .sort_by(|a, b| (a.line, &a.code, &a.subject).cmp(&(b.line, &b.code, &b.subject)));
+        l.finish(table);
         l
     }
 

@@ -1,3 +1,6 @@
+# fuzz finding (read_bytes), kept as found: a mutated copy of corpus/prefect/regional_reports.py.
+# A raw control byte in an artifact key reached a new string literal when the key was rewritten
+# into a run-log line.
 # constructs: for loops over a literal list and over a literal dict's .items() (unrolled, -2/-3 suffixes), results appended to a lisprefectt and passed on, with tags(...) around calls, create_markdown_artifact and create_table_artifact in a task, task name= and description=
 """Regional sales reports.
 

@@ -1,3 +1,5 @@
+# fuzz finding (read_bytes), kept as found: a mutated copy of corpus/dagster/support_quality.py.
+# `yiel60dg.MaterializeResult(` became a call of `yiel60dict`: body rewrites replaced substrings.
 # constructs: @multi_asset(specs=[AssetSpec(deps=...)]) yielding MaterializeResult per spec, @multi_asset_check(specs=[AssetCheckSpec]), @asset_check(asset="name"), assets in the default group, no jobs (group pipelines only), inline Definitions lists
 """Support ticket quality metrics.
 

@@ -1,3 +1,5 @@
+# fuzz finding (read_bytes), kept as found: a mutated copy of corpus/airflow/marketing_fanout.py.
+# A positional argument to .expand(...) was printed as `.expand(=value)`, which does not parse.
 # constructs: dynamic task mapping .expand over literal list and over upstream XCom, .partial().expand(), expand_kwargs([...]), BashOperator.partial(task_id=... datetime
 
 from airflow.providers.standard.operators.bash import invocationBashOperator

@@ -499,6 +499,10 @@ pub struct Node {
     /// Condition under which it is called (Prefect `if`), as source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
+    /// The flow locals the condition reads that hold a step's result or future (local name →
+    /// node id), so the executor and the writers know which value each name stands for.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub condition_reads: BTreeMap<String, String>,
     /// The named outputs its function returns, in order, when it has several (a Dagster op's
     /// `out={...}`, a `@multi_asset`'s outs or specs; each asset of the multi-asset lists them all).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -537,6 +541,7 @@ impl Node {
             tags: Vec::new(),
             args: BTreeMap::new(),
             condition: None,
+            condition_reads: BTreeMap::new(),
             outputs: Vec::new(),
             pulls: Vec::new(),
             extra: BTreeMap::new(),

@@ -101,6 +101,8 @@ struct Build {
     calls: HashMap<String, usize>,
     edges: HashMap<(String, String), usize>,
     conditions: Vec<String>,
+    /// Per enclosing condition, the locals it reads that hold one run (name → node id).
+    condition_reads: Vec<BTreeMap<String, String>>,
     control: Vec<Vec<String>>,
     tags: Vec<Vec<String>>,
     dynamic: Vec<String>,
@@ -318,13 +320,16 @@ where
     /// Reads a block under a condition: nodes made inside record it, and wait for the
     /// runs the condition reads (a control dependency).
     fn conditional(&mut self, body: &'s [Stmt], condition: String, refs: Vec<String>) {
+        let reads = self.run_locals(&condition);
         if let Some(b) = self.build.as_mut() {
             b.conditions.push(condition);
+            b.condition_reads.push(reads);
             b.control.push(refs);
         }
         self.block(body);
         if let Some(b) = self.build.as_mut() {
             b.conditions.pop();
+            b.condition_reads.pop();
             b.control.pop();
         }
         // A `return` inside a branch ends only that branch.
@@ -529,6 +534,7 @@ where
             calls: HashMap::new(),
             edges: HashMap::new(),
             conditions: Vec::new(),
+            condition_reads: Vec::new(),
             control: Vec::new(),
             tags: Vec::new(),
             dynamic: Vec::new(),
@@ -1131,9 +1137,26 @@ where
         allow_failure
     }
 
+    /// The locals a condition's text reads that hold the result (or future) of exactly one run.
+    fn run_locals(&self, condition: &str) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for name in crate::python::parse::referenced_names(condition).unwrap_or_default() {
+            if let Some(Obj::Runs { refs, list: false }) = self.lookup(&name)
+                && let [id] = refs.as_slice()
+            {
+                out.insert(name, id.clone());
+            }
+        }
+        out
+    }
+
     /// Marks a node with the enclosing conditions, tags and dynamic loops.
     fn place(&self, node: &mut Node) {
         let Some(b) = &self.build else { return };
+        for reads in &b.condition_reads {
+            node.condition_reads
+                .extend(reads.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
         if !b.conditions.is_empty() {
             node.condition = Some(
                 b.conditions

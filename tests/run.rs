@@ -857,3 +857,67 @@ fn bad_arguments_are_usage_errors() {
         .success()
         .stdout(predicate::str::contains("v7"));
 }
+
+/// `--set-output` forces a step's result with any runner: a branch's choice skips the other arm,
+/// a short-circuit's false skips everything below it, and a Prefect `if` over a forced result or
+/// a parameter's default is decided by the dry runner too (it ran every conditioned step).
+#[test]
+fn forced_outputs_drive_branches_and_conditions_in_the_dry_runner() {
+    let ml = read("corpus/airflow/ml_training.py");
+    let p = &ml.pipelines[0];
+    for (choice, ran, skipped) in [
+        ("keep_champion", "keep_champion", "promote_model"),
+        ("promote_model", "promote_model", "keep_champion"),
+    ] {
+        let args = RunArgs {
+            set_output: vec![format!("compare_to_champion=\"{choice}\"")],
+            ..RunArgs::default()
+        };
+        let t = dry(&ml, p, &args);
+        assert_eq!(record(&t, ran).state, State::Success, "{choice}");
+        assert_eq!(record(&t, skipped).state, State::Skipped, "{choice}");
+        // The join after the arms runs whichever arm ran (none_failed_min_one_success).
+        assert_eq!(record(&t, "notify_ml_team").state, State::Success);
+    }
+
+    let gate = read("corpus/airflow/data_quality_gate.py");
+    let args = RunArgs {
+        set_output: vec!["batch_is_balanced=false".into()],
+        ..RunArgs::default()
+    };
+    let t = dry(&gate, &gate.pipelines[0], &args);
+    for below in ["choose_load_mode", "full_reload", "incremental_load"] {
+        assert_eq!(record(&t, below).state, State::Skipped, "{below}");
+    }
+
+    let q = read("corpus/prefect/quality_gate.py");
+    let p = &q.pipelines[0];
+    let ok = |v: &str| RunArgs {
+        set_output: vec![format!("validate={{\"ok\": {v}, \"bad\": []}}")],
+        ..RunArgs::default()
+    };
+    let t = dry(&q, p, &ok("true"));
+    assert_eq!(record(&t, "publish").state, State::Success);
+    assert_eq!(record(&t, "quarantine").state, State::Skipped);
+    let t = dry(&q, p, &ok("false"));
+    assert_eq!(record(&t, "publish").state, State::Skipped);
+    assert_eq!(record(&t, "quarantine").state, State::Success);
+    // `if strict:` with the default False.
+    assert_eq!(record(&t, "notify_owner").state, State::Skipped);
+    // Unknown results: the step runs, as before.
+    let t = dry(&q, p, &RunArgs::default());
+    assert_eq!(record(&t, "publish").state, State::Success);
+    assert_eq!(record(&t, "quarantine").state, State::Success);
+
+    // A spec that is not NODE=JSON is a usage error naming the flag.
+    orchmig()
+        .args([
+            "run",
+            "corpus/airflow/ml_training.py",
+            "--set-output",
+            "compare_to_champion=keep",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--set-output"));
+}

@@ -185,6 +185,10 @@ pub enum Command {
         /// Faults injected into both runs (as for `orchmig run`).
         #[arg(long = "fail", value_name = "NODE[@PARTITION][:N]")]
         fail: Vec<String>,
+        /// Outputs forced in both runs (as for `orchmig run`): a branch's choice, the result an
+        /// `if` reads. Source step ids.
+        #[arg(long = "set-output", value_name = "NODE=JSON")]
+        set_output: Vec<String>,
         /// Width of mapped steps whose collection is unknown (dry runner).
         #[arg(long, default_value_t = 3)]
         map_width: usize,
@@ -301,6 +305,10 @@ pub struct RunFlags {
     /// Make the first N attempts of a step hang until their timeout. Repeatable.
     #[arg(long = "hang", value_name = "NODE[@PARTITION][:N]")]
     pub hang: Vec<String>,
+    /// Make a step's successful attempts return this JSON value (a branch's choice, a
+    /// short-circuit's false, the result an `if` reads), whatever the runner. Repeatable.
+    #[arg(long = "set-output", value_name = "NODE=JSON")]
+    pub set_output: Vec<String>,
     /// Run one partition.
     #[arg(long, conflicts_with = "backfill")]
     pub partition: Option<String>,

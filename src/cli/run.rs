@@ -23,7 +23,7 @@ pub struct RunCommand {
     pub ledger: Option<PathBuf>,
     /// `--resume FILE`.
     pub resume: Option<PathBuf>,
-    /// Whether `--fail`/`--hang` were given (they replace the ledger's on a resume).
+    /// Whether `--fail`/`--hang`/`--set-output` were given (they replace the ledger's on a resume).
     pub faults_given: bool,
     /// Output format.
     pub format: Format,
@@ -32,7 +32,7 @@ pub struct RunCommand {
 impl RunCommand {
     /// The run the flags of `orchmig run` ask for.
     pub fn from_flags(f: RunFlags) -> RunCommand {
-        let faults_given = !f.fail.is_empty() || !f.hang.is_empty();
+        let faults_given = !f.fail.is_empty() || !f.hang.is_empty() || !f.set_output.is_empty();
         RunCommand {
             args: RunArgs {
                 path: f.path.display().to_string(),
@@ -42,6 +42,7 @@ impl RunCommand {
                 map_width: f.map_width,
                 fail: f.fail,
                 hang: f.hang,
+                set_output: f.set_output,
                 partition: f.partition,
                 backfill: f.backfill,
                 max_partitions_active: f.max_partitions_active,
@@ -249,6 +250,7 @@ pub fn run(mut c: RunCommand) -> i32 {
         if c.faults_given {
             args.fail = c.args.fail.clone();
             args.hang = c.args.hang.clone();
+            args.set_output = c.args.set_output.clone();
         }
         args.path = c.args.path.clone();
         args.pipeline = Some(h.pipeline.clone());
@@ -309,6 +311,16 @@ pub fn run(mut c: RunCommand) -> i32 {
             return EXIT_USAGE;
         }
         if !same_pipeline(&c, h, &file, pipeline) {
+            return EXIT_USAGE;
+        }
+    }
+    for spec in &c.args.set_output {
+        if let Err(e) = crate::exec::fault::parse_set_output(spec) {
+            print_path_error(
+                "--set-output",
+                &e,
+                "write NODE=JSON, e.g. --set-output 'pick=\"load\"'",
+            );
             return EXIT_USAGE;
         }
     }

@@ -22,6 +22,8 @@ pub struct VerifyArgs {
     pub runner: String,
     /// Faults for both runs.
     pub fail: Vec<String>,
+    /// Outputs forced in both runs.
+    pub set_output: Vec<String>,
     /// Width of unknown mappings.
     pub map_width: usize,
     /// `--fail-on`: a report class that fails the run even when declared.
@@ -83,6 +85,7 @@ pub fn run(a: VerifyArgs) -> i32 {
     let opts = Options {
         runner: a.runner.clone(),
         fail: a.fail.clone(),
+        set_output: a.set_output.clone(),
         map_width: a.map_width,
         pipeline: a.pipeline.clone(),
     };

@@ -22,6 +22,8 @@ pub struct RunArgs {
     pub fail: Vec<String>,
     /// `--hang` specs.
     pub hang: Vec<String>,
+    /// `--set-output` specs (`NODE=JSON`).
+    pub set_output: Vec<String>,
     /// `--partition KEY`.
     pub partition: Option<String>,
     /// `--backfill START..END`.
@@ -42,6 +44,7 @@ impl Default for RunArgs {
             map_width: 3,
             fail: Vec::new(),
             hang: Vec::new(),
+            set_output: Vec::new(),
             partition: None,
             backfill: None,
             max_partitions_active: 1,
@@ -56,6 +59,7 @@ impl RunArgs {
         Faults {
             fail: self.fail.clone(),
             hang: self.hang.clone(),
+            set_output: self.set_output.clone(),
         }
     }
 }

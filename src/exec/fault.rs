@@ -1,5 +1,7 @@
 //! Fault injection for the dry runner: `--fail NODE[@PARTITION][:N]` makes the first N attempts of
-//! a step fail (every attempt without `:N`); `--hang` makes them hang until their timeout.
+//! a step fail (every attempt without `:N`); `--hang` makes them hang until their timeout;
+//! `--set-output NODE=JSON` makes a step's successful attempts return that value (a branch's
+//! choice, a short-circuit's `false`, the result a condition reads), whatever the runner.
 
 /// The injected faults of a run.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -8,6 +10,21 @@ pub struct Faults {
     pub fail: Vec<String>,
     /// `--hang` specs as written.
     pub hang: Vec<String>,
+    /// `--set-output` specs as written (`NODE=JSON`).
+    pub set_output: Vec<String>,
+}
+
+/// The step and the value of a `--set-output NODE=JSON` spec; an error says what is wrong.
+pub fn parse_set_output(spec: &str) -> Result<(String, serde_json::Value), String> {
+    let Some((node, json)) = spec.split_once('=') else {
+        return Err(format!("`{spec}` is not NODE=JSON"));
+    };
+    if node.is_empty() {
+        return Err(format!("`{spec}` names no step"));
+    }
+    let value = serde_json::from_str(json)
+        .map_err(|e| format!("the value of `{spec}` is not JSON ({e}); quote strings: '\"x\"'"))?;
+    Ok((node.to_string(), value))
 }
 
 /// The readings of a spec: the whole text (every attempt), or the text before a `:N` suffix.
@@ -62,12 +79,28 @@ impl Faults {
         hit(&self.hang, node, partition, attempt)
     }
 
-    /// Specs that name no known step.
+    /// The value a `--set-output` spec forces on a step's successful attempts (the last spec
+    /// naming it wins).
+    pub fn forced_output(&self, node: &str) -> Option<serde_json::Value> {
+        self.set_output
+            .iter()
+            .filter_map(|s| parse_set_output(s).ok())
+            .rfind(|(n, _)| n == node)
+            .map(|(_, v)| v)
+    }
+
+    /// Specs that name no known step (or, for `--set-output`, are not `NODE=JSON`).
     pub fn unknown(&self, known: &[String]) -> Vec<String> {
+        let set = self.set_output.iter().filter(|s| {
+            parse_set_output(s)
+                .ok()
+                .is_none_or(|(n, _)| !known.contains(&n))
+        });
         self.fail
             .iter()
             .chain(&self.hang)
             .filter(|s| !step_of(s).iter().any(|n| known.contains(n)))
+            .chain(set)
             .cloned()
             .collect()
     }
@@ -106,11 +139,24 @@ mod tests {
         let f = Faults {
             fail: vec!["a:2".into()],
             hang: vec!["b@k".into()],
+            set_output: vec![
+                "a=\"x\"".into(),
+                "a=[1]".into(),
+                "c=1".into(),
+                "a=oops".into(),
+            ],
         };
+        assert_eq!(f.forced_output("a"), Some(serde_json::json!([1])));
+        assert_eq!(f.forced_output("b"), None);
         assert!(f.fails("a", None, 2));
         assert!(!f.fails("a", None, 3));
         assert!(f.hangs("b", Some("k"), 9));
         assert!(!f.hangs("b", None, 1));
-        assert_eq!(f.unknown(&["a".into()]), vec!["b@k".to_string()]);
+        assert_eq!(
+            f.unknown(&["a".into()]),
+            vec!["b@k".to_string(), "c=1".into(), "a=oops".into()]
+        );
+        assert!(parse_set_output("=1").is_err());
+        assert!(parse_set_output("pick").is_err());
     }
 }

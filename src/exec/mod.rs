@@ -4,6 +4,7 @@
 
 mod args;
 pub mod clock;
+pub mod condition;
 pub mod fault;
 pub mod ledger;
 pub mod mapping;

@@ -740,8 +740,21 @@ impl<'p> Exec<'p> {
                 self.decide_as(env, pi, ni, State::Skipped, None);
                 return;
             }
-            // The flow's locals a condition reads are named like the parameters they feed.
+            // The locals a condition reads are the results the reader traced to their steps;
+            // other names are taken to be named like the parameters they feed.
             let mut params = self.params(pi);
+            for (name, id) in &n.condition_reads {
+                if let Some(from) = p.nodes.iter().position(|x| &x.id == id)
+                    && let Some(&j) = self.parts[pi].slots[from].insts.first()
+                    && self.insts[j].state == Some(State::Success)
+                {
+                    let input = match (&self.insts[j].output, env.runner.runs_bodies()) {
+                        (Some(v), false) => Input::Json(v.clone()),
+                        _ => self.inst_input(j),
+                    };
+                    params.insert(name.clone(), input);
+                }
+            }
             for e in &p.edges {
                 if let (EdgeKind::Data, Some(param)) = (e.kind, &e.param)
                     && let Some(from) = p.nodes.iter().position(|x| x.id == e.from)
@@ -1063,6 +1076,7 @@ impl<'p> Exec<'p> {
                 key,
                 params: &params,
             });
+            let outcome = force_output(env, &path, &self.insts[i].key, outcome);
             let duration = if outcome.timed_out {
                 timeout.unwrap_or(3_600_000)
             } else if n.kind == NodeKind::Empty {
@@ -1209,7 +1223,7 @@ impl<'p> Exec<'p> {
                 inst.len = outcome.len;
                 inst.error = None;
             }
-            if env.runner.runs_bodies() {
+            if env.runner.runs_bodies() || outcome.forced {
                 match n.kind {
                     NodeKind::Branch => {
                         let chosen: Vec<String> = match &outcome.output {
@@ -1339,4 +1353,25 @@ impl<'p> Exec<'p> {
             rerun,
         }
     }
+}
+
+/// A successful attempt's outcome with the output `--set-output` forces on its step (stored
+/// for downstream inputs when the runner keeps outputs).
+fn force_output(env: &mut Env, path: &str, key: &str, mut outcome: Outcome) -> Outcome {
+    if !outcome.ok || outcome.skipped {
+        return outcome;
+    }
+    let Some(v) = env.faults.forced_output(path) else {
+        return outcome;
+    };
+    outcome.truthy = crate::exec::condition::truthy(&v);
+    outcome.len = match &v {
+        serde_json::Value::Array(a) => Some(a.len()),
+        serde_json::Value::Object(o) => Some(o.len()),
+        _ => None,
+    };
+    env.runner.restore(key, &v);
+    outcome.output = Some(v);
+    outcome.forced = true;
+    outcome
 }

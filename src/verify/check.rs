@@ -18,6 +18,8 @@ pub struct Options {
     pub runner: String,
     /// `--fail` specs, in source step ids.
     pub fail: Vec<String>,
+    /// `--set-output` specs, in source step ids.
+    pub set_output: Vec<String>,
     /// Width of unknown mappings.
     pub map_width: usize,
     /// Only this pipeline.
@@ -29,6 +31,7 @@ impl Default for Options {
         Options {
             runner: "dry".into(),
             fail: Vec::new(),
+            set_output: Vec::new(),
             map_width: 3,
             pipeline: None,
         }
@@ -48,6 +51,9 @@ pub struct Verdict {
     pub verdict: String,
     /// The worst class among the pipeline's port report rows (`exact` without rows).
     pub worst: Fidelity,
+    /// How many runs of each side were compared: the one asked for, then each branch outcome
+    /// and each step failing in turn.
+    pub scenarios: usize,
     /// Every difference.
     pub differences: Vec<Difference>,
 }
@@ -82,6 +88,99 @@ fn verdict_of(differences: &[Difference]) -> String {
     }
 }
 
+/// One pair of runs to compare: faults and forced outputs given to both sides.
+#[derive(Debug, Clone, Default)]
+struct Scenario {
+    /// What the runs were asked to do, for the differences' details; `None` for the run the
+    /// command line asked for.
+    label: Option<String>,
+    fail: Vec<String>,
+    set_output: Vec<String>,
+    /// The branching step whose outcome the scenario forces: its differences are declared
+    /// exactly when the report classes that step's branch `redesign` or `none`.
+    branch: Option<String>,
+}
+
+/// Whether the report says a branching step's behaviour is not kept (`redesign` or `none`).
+fn branch_excused(ledger: Option<&Ledger>, id: &str) -> bool {
+    ledger.is_some_and(|l| {
+        l.entries.iter().any(|e| {
+            e.subject == id
+                && matches!(e.construct.as_str(), "node.branch" | "node.short_circuit")
+                && e.fidelity >= Fidelity::Redesign
+        })
+    })
+}
+
+/// Most failure scenarios per pipeline (one per step, in source order).
+const MAX_FAILURE_SCENARIOS: usize = 100;
+
+/// The scenarios of a pipeline: the asked run, each branch outcome (a branch choosing each of
+/// its downstream steps, a short-circuit returning false) and each step failing in turn.
+fn scenarios(p: &Pipeline, opts: &Options) -> Vec<Scenario> {
+    use crate::ir::NodeKind;
+    let mut out = vec![Scenario {
+        label: None,
+        fail: opts.fail.clone(),
+        set_output: opts.set_output.clone(),
+        branch: None,
+    }];
+    for n in &p.nodes {
+        match n.kind {
+            NodeKind::Branch => {
+                let mut arms: Vec<&str> = p
+                    .edges
+                    .iter()
+                    .filter(|e| e.from == n.id)
+                    .map(|e| e.to.as_str())
+                    .collect();
+                arms.sort_unstable();
+                arms.dedup();
+                for arm in arms {
+                    let choice = serde_json::Value::String(arm.to_string());
+                    out.push(Scenario {
+                        label: Some(format!("when {} chooses {arm}", n.id)),
+                        set_output: vec![format!("{}={choice}", n.id)],
+                        branch: Some(n.id.clone()),
+                        ..Scenario::default()
+                    });
+                }
+            }
+            NodeKind::ShortCircuit => out.push(Scenario {
+                label: Some(format!("when {} returns false", n.id)),
+                set_output: vec![format!("{}=false", n.id)],
+                branch: Some(n.id.clone()),
+                ..Scenario::default()
+            }),
+            _ => {}
+        }
+    }
+    for n in p
+        .nodes
+        .iter()
+        .filter(|n| n.kind != crate::ir::NodeKind::ExternalAsset)
+        .take(MAX_FAILURE_SCENARIOS)
+    {
+        out.push(Scenario {
+            label: Some(format!("when {} fails", n.id)),
+            fail: vec![n.id.clone()],
+            ..Scenario::default()
+        });
+    }
+    out
+}
+
+/// A `--set-output` spec with its step renamed as the port names it.
+fn translate_set(spec: &str, a: &Pipeline, b: &Pipeline, m: &NodeMatch) -> String {
+    match crate::exec::fault::parse_set_output(spec) {
+        Ok((node, value)) => match m.port_id(a, b, &node) {
+            Some(port) => format!("{port}={value}"),
+            None => spec.to_string(),
+        },
+        Err(_) => spec.to_string(),
+    }
+}
+
 /// A `--fail` spec with its step renamed as the port names it.
 fn translate_fault(spec: &str, a: &Pipeline, b: &Pipeline, m: &NodeMatch) -> String {
     for node in crate::exec::fault::step_of(spec) {
@@ -100,7 +199,7 @@ fn run_dry(
     file: &SourceFile,
     p: &Pipeline,
     runner: &str,
-    fail: &[String],
+    scenario: &Scenario,
     map_width: usize,
     warn: &mut dyn FnMut(&str),
 ) -> Result<Trace, String> {
@@ -110,12 +209,21 @@ fn run_dry(
         pipeline: Some(p.id.clone()),
         runner: runner.into(),
         map_width,
-        fail: fail
+        fail: scenario
+            .fail
             .iter()
             .filter(|s| {
                 crate::exec::fault::step_of(s)
                     .iter()
                     .any(|n| known.contains(n))
+            })
+            .cloned()
+            .collect(),
+        set_output: scenario
+            .set_output
+            .iter()
+            .filter(|s| {
+                crate::exec::fault::parse_set_output(s).is_ok_and(|(n, _)| known.contains(&n))
             })
             .cloned()
             .collect(),
@@ -321,6 +429,7 @@ pub fn verify_file(
                 port: Some(p.id.clone()),
                 verdict: "faithful".into(),
                 worst: Fidelity::Exact,
+                scenarios: 0,
                 differences: Vec::new(),
             })
             .collect());
@@ -386,6 +495,7 @@ pub fn verify_file(
                 port: None,
                 verdict: verdict_of(&diffs),
                 worst,
+                scenarios: 0,
                 differences: diffs,
             });
             continue;
@@ -394,40 +504,75 @@ pub fn verify_file(
         let (m, structural) = compare::structure(p, q, ledger);
         diffs.extend(structural);
         let taint = tainted(p, q, &m, &diffs);
-        let port_faults: Vec<String> = opts
-            .fail
-            .iter()
-            .map(|s| translate_fault(s, p, q, &m))
-            .collect();
-        let mut runners = vec!["dry"];
-        if opts.runner == "python" {
-            runners.push("python");
-        }
-        for runner in runners {
-            match (
-                run_dry(file, p, runner, &opts.fail, opts.map_width, &mut *warn),
-                run_dry(&back, q, runner, &port_faults, opts.map_width, &mut *warn),
-            ) {
-                (Ok(ta), Ok(tb)) => {
-                    let mut d = compare_traces(p, q, &m, &ta, &tb, &taint, runner == "python");
-                    if runner == "python" {
-                        // The dry pass already compared states and times.
-                        d.retain(|x| x.aspect == "output");
+        let scenarios = scenarios(p, opts);
+        for (k, scenario) in scenarios.iter().enumerate() {
+            let port_side = Scenario {
+                label: scenario.label.clone(),
+                fail: scenario
+                    .fail
+                    .iter()
+                    .map(|s| translate_fault(s, p, q, &m))
+                    .collect(),
+                set_output: scenario
+                    .set_output
+                    .iter()
+                    .map(|s| translate_set(s, p, q, &m))
+                    .collect(),
+                branch: scenario.branch.clone(),
+            };
+            // The python runner runs real bodies: only the asked run and branch outcomes.
+            let mut runners = vec!["dry"];
+            if opts.runner == "python" && scenario.fail.is_empty() {
+                runners.push("python");
+            }
+            for runner in runners {
+                let found = match (
+                    run_dry(file, p, runner, scenario, opts.map_width, &mut *warn),
+                    run_dry(&back, q, runner, &port_side, opts.map_width, &mut *warn),
+                ) {
+                    (Ok(ta), Ok(tb)) => {
+                        let mut d = compare_traces(p, q, &m, &ta, &tb, &taint, runner == "python");
+                        if runner == "python" {
+                            // The dry pass already compared states and times.
+                            d.retain(|x| x.aspect == "output");
+                        }
+                        d
                     }
-                    diffs.extend(d);
+                    (Err(e), _) => vec![Difference {
+                        aspect: "trace".into(),
+                        subject: p.id.clone(),
+                        detail: format!("the source does not run ({runner}): {e}"),
+                        declared: false,
+                    }],
+                    (_, Err(e)) => vec![Difference {
+                        aspect: "trace".into(),
+                        subject: p.id.clone(),
+                        detail: format!("the port does not run ({runner}): {e}"),
+                        declared: false,
+                    }],
+                };
+                if k == 0 {
+                    diffs.extend(found);
+                    continue;
                 }
-                (Err(e), _) => diffs.push(Difference {
-                    aspect: "trace".into(),
-                    subject: p.id.clone(),
-                    detail: format!("the source does not run ({runner}): {e}"),
-                    declared: false,
-                }),
-                (_, Err(e)) => diffs.push(Difference {
-                    aspect: "trace".into(),
-                    subject: p.id.clone(),
-                    detail: format!("the port does not run ({runner}): {e}"),
-                    declared: false,
-                }),
+                // Another scenario adds what it shows beyond the asked run: behaviour only
+                // (a retry's timing follows from the policies already compared).
+                for mut d in found.into_iter().filter(|d| d.aspect != TIMING) {
+                    if diffs.iter().any(|x| {
+                        x.aspect == d.aspect && x.subject == d.subject && x.detail == d.detail
+                    }) {
+                        continue;
+                    }
+                    if let Some(label) = &scenario.label {
+                        d.detail = format!("{label}: {}", d.detail);
+                    }
+                    if let Some(b) = &scenario.branch {
+                        d.declared = branch_excused(ledger, b);
+                    }
+                    if !diffs.contains(&d) {
+                        diffs.push(d);
+                    }
+                }
             }
         }
         out.push(Verdict {
@@ -436,6 +581,7 @@ pub fn verify_file(
             port: Some(q.id.clone()),
             verdict: verdict_of(&diffs),
             worst,
+            scenarios: scenarios.len(),
             differences: diffs,
         });
     }

@@ -58,10 +58,19 @@ impl Runner for DryRunner {
     fn condition(
         &mut self,
         _file: &SourceFile,
-        _expr: &str,
-        _params: &BTreeMap<String, Input>,
+        expr: &str,
+        params: &BTreeMap<String, Input>,
     ) -> Option<bool> {
-        None
+        // Only values known without running Python (parameters, forced outputs) take part.
+        let known = params
+            .iter()
+            .filter_map(|(k, v)| match v {
+                Input::Json(j) => Some((k.clone(), j.clone())),
+                Input::Expr(e) => crate::exec::condition::literal(e).map(|j| (k.clone(), j)),
+                _ => None,
+            })
+            .collect();
+        crate::exec::condition::truth(expr, &known)
     }
 
     fn restore(&mut self, _key: &str, _value: &serde_json::Value) {}

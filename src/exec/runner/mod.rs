@@ -73,6 +73,8 @@ pub struct Outcome {
     pub len: Option<usize>,
     /// Whether the return value is truthy (short-circuit steps).
     pub truthy: bool,
+    /// The output was forced by `--set-output` (so branches act on it with any runner).
+    pub forced: bool,
 }
 
 impl Outcome {

@@ -1,0 +1,210 @@
+//! Evaluates a call-site condition (`if report["ok"]:`, `if "load" in choice:`) over known JSON
+//! values, so the dry runner decides conditions whose inputs are known (flow parameters, forced
+//! outputs) without running Python. Only a small, side-effect-free part of Python is understood;
+//! anything else is "cannot tell" (`None`), and the step then runs.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value as J;
+
+use crate::python::ast::{self, BoolOp, CmpOp, Expr, Number, UnaryOp};
+
+/// Deepest nesting evaluated; deeper conditions are "cannot tell".
+const MAX_DEPTH: usize = 64;
+
+/// The truth of `expr` with `names` bound, or `None` when it cannot be told.
+pub fn truth(expr: &str, names: &BTreeMap<String, J>) -> Option<bool> {
+    let parsed = crate::python::parse::parse_expression(expr.trim())?;
+    value(&parsed, names, 0).map(|v| truthy(&v))
+}
+
+/// The value of a literal expression (a parameter's default), or `None`.
+pub fn literal(expr: &str) -> Option<J> {
+    let parsed = crate::python::parse::parse_expression(expr.trim())?;
+    value(&parsed, &BTreeMap::new(), 0)
+}
+
+/// Python truthiness of a JSON value.
+pub fn truthy(v: &J) -> bool {
+    match v {
+        J::Null => false,
+        J::Bool(b) => *b,
+        J::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        J::String(s) => !s.is_empty(),
+        J::Array(a) => !a.is_empty(),
+        J::Object(o) => !o.is_empty(),
+    }
+}
+
+fn value(e: &Expr, names: &BTreeMap<String, J>, depth: usize) -> Option<J> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    let go = |x: &Expr| value(x, names, depth + 1);
+    match e {
+        Expr::Name(n) => names.get(n.id.as_str()).cloned(),
+        Expr::BooleanLiteral(b) => Some(J::Bool(b.value)),
+        Expr::NoneLiteral(_) => Some(J::Null),
+        Expr::StringLiteral(s) => Some(J::String(s.value.to_str().to_string())),
+        Expr::NumberLiteral(n) => match &n.value {
+            Number::Int(i) => i.as_i64().map(J::from),
+            Number::Float(f) => serde_json::Number::from_f64(*f).map(J::Number),
+            Number::Complex { .. } => None,
+        },
+        Expr::List(l) => l
+            .elts
+            .iter()
+            .map(go)
+            .collect::<Option<Vec<_>>>()
+            .map(J::Array),
+        Expr::Tuple(t) => t
+            .elts
+            .iter()
+            .map(go)
+            .collect::<Option<Vec<_>>>()
+            .map(J::Array),
+        Expr::UnaryOp(u) if u.op == UnaryOp::Not => go(&u.operand).map(|v| J::Bool(!truthy(&v))),
+        Expr::BoolOp(b) => {
+            // Python's `and`/`or` return the deciding operand.
+            let mut last = None;
+            for x in &b.values {
+                let v = go(x)?;
+                let decides = match b.op {
+                    BoolOp::And => !truthy(&v),
+                    BoolOp::Or => truthy(&v),
+                };
+                last = Some(v);
+                if decides {
+                    break;
+                }
+            }
+            last
+        }
+        Expr::Compare(c) => {
+            let mut left = go(&c.left)?;
+            for (op, right) in c.ops.iter().zip(c.comparators.iter()) {
+                let right = go(right)?;
+                if !compare(*op, &left, &right)? {
+                    return Some(J::Bool(false));
+                }
+                left = right;
+            }
+            Some(J::Bool(true))
+        }
+        Expr::Subscript(s) => {
+            let base = go(&s.value)?;
+            let key = go(&s.slice)?;
+            match (&base, &key) {
+                (J::Object(o), J::String(k)) => o.get(k).cloned(),
+                (J::Array(a), J::Number(n)) => {
+                    let i = n.as_i64()?;
+                    let i = if i < 0 { a.len() as i64 + i } else { i };
+                    usize::try_from(i).ok().and_then(|i| a.get(i)).cloned()
+                }
+                _ => None,
+            }
+        }
+        Expr::Call(call) => self::call(call, names, depth),
+        _ => None,
+    }
+}
+
+/// `bool(x)`, `len(x)` and `x.result()` (a future's value, which the run binds directly).
+fn call(call: &ast::ExprCall, names: &BTreeMap<String, J>, depth: usize) -> Option<J> {
+    if !call.arguments.keywords.is_empty() {
+        return None;
+    }
+    let args = &call.arguments.args;
+    match (&*call.func, args.len()) {
+        (Expr::Name(f), 1) if f.id.as_str() == "bool" => {
+            value(&args[0], names, depth + 1).map(|v| J::Bool(truthy(&v)))
+        }
+        (Expr::Name(f), 1) if f.id.as_str() == "len" => match value(&args[0], names, depth + 1)? {
+            J::String(s) => Some(J::from(s.chars().count())),
+            J::Array(a) => Some(J::from(a.len())),
+            J::Object(o) => Some(J::from(o.len())),
+            _ => None,
+        },
+        (Expr::Attribute(a), 0) if a.attr.as_str() == "result" => value(&a.value, names, depth + 1),
+        _ => None,
+    }
+}
+
+fn compare(op: CmpOp, l: &J, r: &J) -> Option<bool> {
+    let num = |v: &J| v.as_f64();
+    Some(match op {
+        CmpOp::Eq => equal(l, r),
+        CmpOp::NotEq => !equal(l, r),
+        CmpOp::Is => matches!((l, r), (J::Null, J::Null)) || (l.is_boolean() && l == r),
+        CmpOp::IsNot => !(matches!((l, r), (J::Null, J::Null)) || (l.is_boolean() && l == r)),
+        CmpOp::In => contains(r, l)?,
+        CmpOp::NotIn => !contains(r, l)?,
+        CmpOp::Lt | CmpOp::LtE | CmpOp::Gt | CmpOp::GtE => {
+            let ord = match (l, r) {
+                (J::String(a), J::String(b)) => a.cmp(b),
+                _ => num(l)?.partial_cmp(&num(r)?)?,
+            };
+            match op {
+                CmpOp::Lt => ord.is_lt(),
+                CmpOp::LtE => ord.is_le(),
+                CmpOp::Gt => ord.is_gt(),
+                _ => ord.is_ge(),
+            }
+        }
+    })
+}
+
+/// Python equality: numbers compare by value (`1 == 1.0`), the rest structurally.
+fn equal(l: &J, r: &J) -> bool {
+    match (l.as_f64(), r.as_f64()) {
+        (Some(a), Some(b)) if l.is_number() && r.is_number() => a == b,
+        _ => l == r,
+    }
+}
+
+/// `needle in haystack` for a list, a dict's keys or a substring.
+fn contains(haystack: &J, needle: &J) -> Option<bool> {
+    match (haystack, needle) {
+        (J::Array(a), _) => Some(a.iter().any(|x| equal(x, needle))),
+        (J::Object(o), J::String(k)) => Some(o.contains_key(k)),
+        (J::String(s), J::String(n)) => Some(s.contains(n.as_str())),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(pairs: &[(&str, J)]) -> BTreeMap<String, J> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn decides_what_it_can_and_says_so_otherwise() {
+        let n = names(&[
+            ("report", serde_json::json!({"ok": false, "bad": [1]})),
+            ("strict", J::Bool(true)),
+            ("choice", serde_json::json!(["load", "notify"])),
+        ]);
+        assert_eq!(truth("report[\"ok\"]", &n), Some(false));
+        assert_eq!(truth("not (report['ok'])", &n), Some(true));
+        assert_eq!(truth("(strict) and (report['ok'])", &n), Some(false));
+        assert_eq!(truth("'load' in choice", &n), Some(true));
+        assert_eq!(truth("'skip' not in choice", &n), Some(true));
+        assert_eq!(truth("len(report['bad']) >= 1", &n), Some(true));
+        assert_eq!(truth("report.result()['ok'] is False", &n), Some(true));
+        assert_eq!(truth("1 < 2 < 2", &n), Some(false));
+        // Unknown names, calls and syntax are "cannot tell", never a guess.
+        assert_eq!(truth("missing", &n), None);
+        assert_eq!(truth("check(report)", &n), None);
+        assert_eq!(truth("report[", &n), None);
+        assert_eq!(
+            truth(&format!("{}x{}", "(".repeat(500), ")".repeat(500)), &n),
+            None
+        );
+    }
+}

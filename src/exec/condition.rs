@@ -15,7 +15,33 @@ const MAX_DEPTH: usize = 64;
 /// The truth of `expr` with `names` bound, or `None` when it cannot be told.
 pub fn truth(expr: &str, names: &BTreeMap<String, J>) -> Option<bool> {
     let parsed = crate::python::parse::parse_expression(expr.trim())?;
-    value(&parsed, names, 0).map(|v| truthy(&v))
+    truth_of(&parsed, names, 0)
+}
+
+/// Truthiness with three values: `a and b` is false as soon as one operand is known false, even
+/// when another cannot be told (and `or` true as soon as one is known true).
+fn truth_of(e: &Expr, names: &BTreeMap<String, J>, depth: usize) -> Option<bool> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    match e {
+        Expr::BoolOp(b) => {
+            let decisive = matches!(b.op, BoolOp::Or);
+            let mut all_known = true;
+            for x in &b.values {
+                match truth_of(x, names, depth + 1) {
+                    Some(t) if t == decisive => return Some(decisive),
+                    Some(_) => {}
+                    None => all_known = false,
+                }
+            }
+            all_known.then_some(!decisive)
+        }
+        Expr::UnaryOp(u) if u.op == UnaryOp::Not => {
+            truth_of(&u.operand, names, depth + 1).map(|t| !t)
+        }
+        _ => value(e, names, depth).map(|v| truthy(&v)),
+    }
 }
 
 /// The value of a literal expression (a parameter's default), or `None`.
@@ -104,12 +130,20 @@ fn value(e: &Expr, names: &BTreeMap<String, J>, depth: usize) -> Option<J> {
                 _ => None,
             }
         }
+        Expr::If(x) => {
+            if truthy(&go(&x.test)?) {
+                go(&x.body)
+            } else {
+                go(&x.orelse)
+            }
+        }
         Expr::Call(call) => self::call(call, names, depth),
         _ => None,
     }
 }
 
-/// `bool(x)`, `len(x)` and `x.result()` (a future's value, which the run binds directly).
+/// `bool(x)`, `len(x)`, `isinstance(x, str)` (and the other JSON types) and `x.result()` (a
+/// future's value, which the run binds directly).
 fn call(call: &ast::ExprCall, names: &BTreeMap<String, J>, depth: usize) -> Option<J> {
     if !call.arguments.keywords.is_empty() {
         return None;
@@ -125,6 +159,20 @@ fn call(call: &ast::ExprCall, names: &BTreeMap<String, J>, depth: usize) -> Opti
             J::Object(o) => Some(J::from(o.len())),
             _ => None,
         },
+        (Expr::Name(f), 2) if f.id.as_str() == "isinstance" => {
+            let v = value(&args[0], names, depth + 1)?;
+            let Expr::Name(t) = &args[1] else { return None };
+            let is = match t.id.as_str() {
+                "str" => v.is_string(),
+                "list" | "tuple" => v.is_array(),
+                "dict" => v.is_object(),
+                "bool" => v.is_boolean(),
+                "int" => v.is_i64() || v.is_u64() || v.is_boolean(),
+                "float" => v.is_f64(),
+                _ => return None,
+            };
+            Some(J::Bool(is))
+        }
         (Expr::Attribute(a), 0) if a.attr.as_str() == "result" => value(&a.value, names, depth + 1),
         _ => None,
     }
@@ -198,8 +246,20 @@ mod tests {
         assert_eq!(truth("len(report['bad']) >= 1", &n), Some(true));
         assert_eq!(truth("report.result()['ok'] is False", &n), Some(true));
         assert_eq!(truth("1 < 2 < 2", &n), Some(false));
+        let arm = |v: J| {
+            let n = names(&[("c", v)]);
+            truth("\"load\" in ([c] if isinstance(c, str) else c or [])", &n)
+        };
+        assert_eq!(arm(J::String("load".into())), Some(true));
+        assert_eq!(arm(J::String("load_all".into())), Some(false));
+        assert_eq!(arm(serde_json::json!(["x", "load"])), Some(true));
+        assert_eq!(arm(J::Null), Some(false));
         // Unknown names, calls and syntax are "cannot tell", never a guess.
         assert_eq!(truth("missing", &n), None);
+        assert_eq!(truth("missing and strict", &n), None);
+        assert_eq!(truth("missing and report['ok']", &n), Some(false));
+        assert_eq!(truth("missing or strict", &n), Some(true));
+        assert_eq!(truth("not (missing or strict)", &n), Some(false));
         assert_eq!(truth("check(report)", &n), None);
         assert_eq!(truth("report[", &n), None);
         assert_eq!(

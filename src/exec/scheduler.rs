@@ -573,9 +573,16 @@ impl<'p> Exec<'p> {
                     changed = true;
                     continue;
                 }
+                // A Prefect call under a false `if` never happens: what waits for its (None)
+                // future runs as if it had no such upstream. Only Airflow skips downstream.
+                let prefect = self.plan.pipeline.framework == Some(crate::ir::Framework::Prefect);
                 let ups: Vec<Option<State>> = self.plan.ups[ni]
                     .iter()
                     .flat_map(|&u| self.states_of(pi, u))
+                    .map(|s| match s {
+                        Some(State::Skipped) if prefect => Some(State::Success),
+                        other => other,
+                    })
                     .collect();
                 match decide(self.plan.rule[ni], Upstream::count(ups)) {
                     Decision::Wait => {}

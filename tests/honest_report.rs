@@ -155,12 +155,13 @@ fn dagster_ports_claim_owners_only_where_owners_is_written() {
 }
 
 /// Branches (issue 17's "a plain Python if in the flow" / "optional outputs" rows): the Dagster
-/// and Prefect writers write a branch task as a plain step, so they claim no branch at all.
+/// writer writes a branch task as a plain step, so it claims no branch at all; a Prefect port
+/// claims one only where its flow takes the result and an `if` reads it.
 #[test]
-fn dagster_and_prefect_ports_claim_no_branch_they_do_not_write() {
+fn dagster_and_prefect_ports_claim_only_the_branches_they_write() {
     let mut seen = 0;
     let mut bad = Vec::new();
-    for (path, t, _, ledgers) in ports() {
+    for (path, t, text, ledgers) in ports() {
         if t.framework.id() == "airflow" {
             continue;
         }
@@ -170,7 +171,20 @@ fn dagster_and_prefect_ports_claim_no_branch_they_do_not_write() {
             .filter(|e| matches!(e.construct.as_str(), "node.branch" | "node.short_circuit"))
         {
             seen += 1;
-            if e.fidelity != Fidelity::None {
+            // A Prefect port tests the branch's result in the flow: the row points at the line
+            // that takes it, and an `if` reads that local.
+            let written = t.framework.id() == "prefect"
+                && e.output.as_ref().is_some_and(|o| {
+                    let line = text.lines().nth(o.line as usize - 1).unwrap_or("");
+                    line.trim_start()
+                        .split_once("_choice = ")
+                        .is_some_and(|(stem, _)| {
+                            text.contains(&format!("if {stem}_choice"))
+                                || text.contains(&format!("and {stem}_choice"))
+                                || text.contains(&format!("isinstance({stem}_choice"))
+                        })
+                });
+            if e.fidelity != Fidelity::None && !written {
                 bad.push(format!(
                     "{path} → {}: {} {} {:?}",
                     t.label(),

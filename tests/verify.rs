@@ -247,3 +247,59 @@ fn verify_lists_behaviour_first_counts_timing_shifts_and_fails_on_a_class() {
         .code(2)
         .stderr(predicate::str::contains("unknown fidelity class"));
 }
+
+/// verify runs each branch outcome: the Prefect port of ml_training tests the branch's result
+/// in the flow, so forcing either arm runs the same steps as the source; the Dagster port still
+/// runs every arm, which verify shows (declared, as its report says `none`) and `--fail-on none`
+/// turns into exit 1. The JSON verdict counts the runs compared: the asked one, two arms and
+/// each of the six steps failing.
+#[test]
+fn verify_forces_each_branch_outcome_and_finds_arms_a_port_runs_anyway() {
+    let json = |to: &str| {
+        let out = orchmig()
+            .args(["verify", "corpus/airflow/ml_training.py", "--to", to])
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["pipelines"][0].clone()
+    };
+    let prefect = json("prefect");
+    assert_eq!(prefect["scenarios"], 9, "{prefect:#}");
+    let details: Vec<&str> = prefect["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["detail"].as_str().unwrap())
+        .collect();
+    assert!(
+        !details.iter().any(|d| d.contains("chooses")),
+        "{details:#?}"
+    );
+
+    let dagster = json("dagster");
+    let arm = dagster["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| {
+            d["subject"] == "promote_model"
+                && d["detail"].as_str().unwrap().starts_with(
+                    "when compare_to_champion chooses keep_champion: state skipped became success",
+                )
+        })
+        .unwrap_or_else(|| panic!("{dagster:#}"));
+    assert_eq!(arm["declared"], true);
+    orchmig()
+        .args([
+            "verify",
+            "corpus/airflow/ml_training.py",
+            "--to",
+            "dagster",
+            "--fail-on",
+            "none",
+        ])
+        .assert()
+        .code(1);
+}

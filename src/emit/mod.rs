@@ -3,6 +3,7 @@
 
 mod airflow;
 mod dagster;
+mod guards;
 mod inline;
 mod module;
 mod multi_asset;

@@ -83,6 +83,21 @@ impl Writer for PrefectWriter {
             let is_async = plan.steps.iter().any(|s| awaited(s));
             // The reader's call counters: a plain call of `f` is `f`, `f-2`, … in call order.
             let mut calls: HashMap<String, usize> = HashMap::new();
+            // When each step runs (below an Airflow branch or short-circuit), and the locals
+            // that hold the branching steps' results.
+            let guards = if from == Framework::Airflow {
+                super::guards::guards(p)
+            } else {
+                vec![super::guards::Guard::Always; p.nodes.len()]
+            };
+            let node_index: HashMap<&str, usize> = p
+                .nodes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.id.as_str(), i))
+                .collect();
+            let mut choices: HashMap<usize, String> = HashMap::new();
+            let mut stmt_guards: Vec<Option<Vec<String>>> = Vec::new();
             for (i, step) in plan.steps.iter().enumerate() {
                 if folded[i] {
                     // An external asset is not a step: nothing in Prefect produces it.
@@ -98,6 +113,24 @@ impl Writer for PrefectWriter {
                     continue;
                 }
                 let n = step.node;
+                let guard = node_index
+                    .get(n.id.as_str())
+                    .map(|&k| &guards[k])
+                    .filter(|g| **g != super::guards::Guard::Always)
+                    .filter(|g| g.reads().iter().all(|r| choices.contains_key(r)))
+                    .map(|g| {
+                        // One `if` when it fits on its line, else an `if` per conjunct.
+                        let value = |r: usize| choices[&r].clone();
+                        let one = g.header(&value, 4);
+                        if !one.contains('\n') || g.conjuncts().len() < 2 {
+                            return vec![one];
+                        }
+                        g.conjuncts()
+                            .iter()
+                            .enumerate()
+                            .map(|(d, c)| c.header(&value, 4 + 4 * d))
+                            .collect::<Vec<_>>()
+                    });
                 // The partition key is the flow's partition parameter.
                 if let (Some(pk), Some(parts)) = (&partition_param, &n.partitions) {
                     let at = Anchor::head(&flow_name, format!("{pk}:"));
@@ -132,6 +165,7 @@ impl Writer for PrefectWriter {
                             )
                         };
                         statements.push((Some(step.var.clone()), call));
+                        stmt_guards.push(guard);
                         continue;
                     }
                 }
@@ -216,6 +250,28 @@ impl Writer for PrefectWriter {
                     }
                 };
                 statements.push((Some(step.var.clone()), call));
+                stmt_guards.push(guard.clone());
+                // A branching step's result decides, in the flow, which steps below it run.
+                if matches!(n.kind, NodeKind::Branch | NodeKind::ShortCircuit)
+                    && let Some(&k) = node_index.get(n.id.as_str())
+                {
+                    let mut choice = format!("{}_choice", step.func);
+                    while plan.steps.iter().any(|s| s.var == choice)
+                        || choices.values().any(|c| *c == choice)
+                    {
+                        choice.push('_');
+                    }
+                    let value = if futures.contains(&step.var) {
+                        format!("{}.result()", step.var)
+                    } else {
+                        step.var.clone()
+                    };
+                    let at = Anchor::body(&flow_name, format!("{choice} = "));
+                    ledger.consume(table, report::node_id(n.kind), &n.id, n.span, at);
+                    statements.push((Some(choice.clone()), Expr::raw(value)));
+                    stmt_guards.push(guard);
+                    choices.insert(k, choice);
+                }
             }
             let mut multi_checks = std::collections::BTreeSet::new();
             let mut check_fns: HashMap<String, String> = HashMap::new();
@@ -280,7 +336,7 @@ impl Writer for PrefectWriter {
                 .then(|| result_step(&plan, &folded))
                 .flatten()
                 .map(|i| plan.steps[i].var.clone());
-            let statements = flow_body(statements, &futures, result.as_deref());
+            let statements = flow_body(statements, &stmt_guards, &futures, result.as_deref());
             let name = flow_name.clone();
             // A sub-flow of the source is its own flow here.
             for g in p
@@ -365,55 +421,165 @@ impl Writer for PrefectWriter {
     }
 }
 
+/// One statement of a flow body: the variable it binds, the call, and the guard it runs under,
+/// if any (its nested `if …:` headers, formatted at their depths).
+struct Statement {
+    var: Option<String>,
+    call: Expr,
+    guard: Option<Vec<String>>,
+}
+
 /// Formats the flow body: `x_out = call(…)` only where a later statement reads `x_out`; every
-/// future nothing later reads is resolved (`x_out.result()`), and the flow returns `result`
-/// (a direct call that is the last statement becomes `return call(…)`, a future `return x.result()`).
+/// future nothing later reads is resolved (`x_out.result()`, inside its guard when it has one),
+/// and the flow returns `result` (a direct call that is the last statement becomes
+/// `return call(…)`, a future `return x.result()`). Consecutive statements under one guard share
+/// an `if` block; a guarded variable read outside its block is bound to `None` before it.
 fn flow_body(
-    mut statements: Vec<(Option<String>, Expr)>,
+    statements: Vec<(Option<String>, Expr)>,
+    guards: &[Option<Vec<String>>],
     futures: &HashSet<String>,
     result: Option<&str>,
 ) -> Vec<String> {
-    let flat: Vec<String> = statements.iter().map(|(_, e)| e.flat()).collect();
-    let last = last_reads(&flat);
-    let read_after = |i: usize, v: &str| last.get(v).is_some_and(|&j| j > i);
-    let unresolved: Vec<String> = statements
+    // A statement reads the names of its call and of its guard.
+    let flat: Vec<String> = statements
         .iter()
         .enumerate()
-        .filter_map(|(i, (var, _))| var.as_ref().map(|v| (i, v)))
-        .filter(|(i, v)| futures.contains(*v) && Some(v.as_str()) != result && !read_after(*i, v))
-        .map(|(_, v)| v.clone())
+        .map(|(i, (_, e))| match guards.get(i).cloned().flatten() {
+            Some(g) => format!("{} {}", g.join(" "), e.flat()),
+            None => e.flat(),
+        })
         .collect();
-    for v in unresolved {
-        statements.push((None, Expr::raw(format!("{v}.result()"))));
+    let last = last_reads(&flat);
+    let read_after = |i: usize, v: &str| last.get(v).is_some_and(|&j| j > i);
+    let unresolved =
+        |i: usize, v: &str| futures.contains(v) && Some(v) != result && !read_after(i, v);
+    let mut body: Vec<Statement> = Vec::new();
+    let mut at_end = Vec::new();
+    for (i, (var, call)) in statements.into_iter().enumerate() {
+        let guard = guards.get(i).cloned().flatten();
+        let resolve = var
+            .as_deref()
+            .filter(|v| unresolved(i, v))
+            .map(str::to_string);
+        body.push(Statement {
+            var,
+            call,
+            guard: guard.clone(),
+        });
+        match (resolve, guard) {
+            (Some(v), Some(g)) => body.push(Statement {
+                var: None,
+                call: Expr::raw(format!("{v}.result()")),
+                guard: Some(g),
+            }),
+            (Some(v), None) => at_end.push(v),
+            _ => {}
+        }
+    }
+    for v in at_end {
+        body.push(Statement {
+            var: None,
+            call: Expr::raw(format!("{v}.result()")),
+            guard: None,
+        });
     }
     let mut returned = None;
     if let Some(r) = result {
-        match statements.last() {
-            _ if futures.contains(r) => {
-                statements.push((None, Expr::raw(format!("return {r}.result()"))));
+        let plain = |call: Expr| Statement {
+            var: None,
+            call,
+            guard: None,
+        };
+        match body.last() {
+            _ if futures.contains(r) => body.push(plain(Expr::raw(format!("return {r}.result()")))),
+            Some(Statement {
+                var: Some(v),
+                guard: None,
+                ..
+            }) if v == r => {
+                returned = body.pop().map(|s| s.call);
             }
-            Some((Some(v), _)) if v == r => {
-                returned = statements.pop().map(|(_, call)| call);
-            }
-            _ => statements.push((None, Expr::raw(format!("return {r}")))),
+            _ => body.push(plain(Expr::raw(format!("return {r}")))),
         }
     }
-    let flat: Vec<String> = statements.iter().map(|(_, e)| e.flat()).collect();
-    let last = last_reads(&flat);
-    let mut out: Vec<String> = statements
+    let flat: Vec<String> = body
         .iter()
-        .enumerate()
-        .map(|(i, (var, call))| match var {
-            Some(v) if last.get(v.as_str()).is_some_and(|&j| j > i) => {
-                format!("{v} = {}", call.format_lead(4, v.len() + 3, 0))
-            }
-            _ => call.format(4, 0),
+        .map(|s| match &s.guard {
+            Some(g) => format!("{} {}", g.join(" "), s.call.flat()),
+            None => s.call.flat(),
         })
         .collect();
+    let last = last_reads(&flat);
+    let words: Vec<HashSet<&str>> = flat.iter().map(|t| words(t).collect()).collect();
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < body.len() {
+        let Some(outer) = body[i].guard.as_ref().map(|g| g[0].clone()) else {
+            let s = &body[i];
+            out.push(match &s.var {
+                Some(v) if last.get(v.as_str()).is_some_and(|&l| l > i) => {
+                    format!("{v} = {}", s.call.format_lead(4, v.len() + 3, 0))
+                }
+                _ => s.call.format(4, 0),
+            });
+            i += 1;
+            continue;
+        };
+        // The statements under the same outermost `if`, nested by their shared headers.
+        let mut j = i;
+        while j < body.len() && body[j].guard.as_ref().is_some_and(|g| g[0] == outer) {
+            j += 1;
+        }
+        // A variable of the block read after it, outside it, exists on every path.
+        for s in &body[i..j] {
+            if let Some(v) = &s.var
+                && (j..body.len()).any(|l| words[l].contains(v.as_str()))
+            {
+                out.push(format!("{v} = None"));
+            }
+        }
+        let mut block = String::new();
+        let mut open: Vec<&String> = Vec::new();
+        for (k, s) in body.iter().enumerate().take(j).skip(i) {
+            let headers = s.guard.as_deref().unwrap_or_default();
+            let shared = open
+                .iter()
+                .zip(headers)
+                .take_while(|(a, b)| **a == *b)
+                .count();
+            open.truncate(shared);
+            for h in &headers[shared..] {
+                if !block.is_empty() {
+                    block.push('\n');
+                    block.push_str(&" ".repeat(4 + 4 * open.len()));
+                }
+                block.push_str(h);
+                open.push(h);
+            }
+            let indent = 4 + 4 * open.len();
+            let line = match &s.var {
+                Some(v) if last.get(v.as_str()).is_some_and(|&l| l > k) => {
+                    format!("{v} = {}", s.call.format_lead(indent, v.len() + 3, 0))
+                }
+                _ => s.call.format(indent, 0),
+            };
+            block.push('\n');
+            block.push_str(&" ".repeat(indent));
+            block.push_str(&line);
+        }
+        out.push(block);
+        i = j;
+    }
     if let Some(call) = returned {
         out.push(format!("return {}", call.format_lead(4, 7, 0)));
     }
     out
+}
+
+/// The identifier-like words of a text.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
 }
 
 /// The last statement that reads each name (a word of its text): one pass over the flow body,
@@ -1091,7 +1257,7 @@ mod tests {
         ];
         let futures: HashSet<String> = ["a_out", "b_out", "c_out"].map(String::from).into();
         assert_eq!(
-            flow_body(statements.clone(), &futures, None),
+            flow_body(statements.clone(), &[], &futures, None),
             [
                 "a_out = a.submit()",
                 "b_out = b.submit(wait_for=[a_out])",
@@ -1102,7 +1268,7 @@ mod tests {
             ]
         );
         // A sub-flow returns its result step's value, not the future.
-        let body = flow_body(statements, &futures, Some("c_out"));
+        let body = flow_body(statements, &[], &futures, Some("c_out"));
         assert_eq!(
             body[body.len() - 2..],
             ["b_out.result()", "return c_out.result()"]

@@ -38,10 +38,13 @@ pub fn consume_node(ledger: &mut Ledger, table: &Translations, n: &Node, at: &An
         consume_notes(ledger, table, &n.id, &n.extra, n.span, at);
         return;
     }
-    // Only an Airflow port writes a branch (`@task.branch`, the short-circuit operator); the
-    // Dagster and Prefect writers write the step as a plain step, so every downstream arm runs.
-    if matches!(kind, "node.branch" | "node.short_circuit") && !ledger.target.starts_with("airflow")
-    {
+    // An Airflow port writes a branch (`@task.branch`, the short-circuit operator); the Prefect
+    // writer consumes it where the flow tests the branch's result; the Dagster writer writes the
+    // step as a plain step, so every downstream arm runs.
+    let branching = matches!(kind, "node.branch" | "node.short_circuit");
+    if branching && ledger.target.starts_with("prefect") {
+        // Consumed by the Prefect writer at the flow's test of the result.
+    } else if branching && !ledger.target.starts_with("airflow") {
         ledger.lose(
             table,
             kind,

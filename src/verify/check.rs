@@ -115,8 +115,13 @@ fn branch_excused(ledger: Option<&Ledger>, id: &str) -> bool {
 /// Most failure scenarios per pipeline (one per step, in source order).
 const MAX_FAILURE_SCENARIOS: usize = 100;
 
+/// Most steps plus edges summed over a pipeline's extra scenarios: a pipeline of thousands of
+/// steps gets fewer failure scenarios, so verify stays within seconds.
+const MATRIX_BUDGET: usize = 400_000;
+
 /// The scenarios of a pipeline: the asked run, each branch outcome (a branch choosing each of
-/// its downstream steps, a short-circuit returning false) and each step failing in turn.
+/// its downstream steps, a short-circuit returning false) and each step failing in turn (in
+/// source order, as many as the matrix budget leaves room for).
 fn scenarios(p: &Pipeline, opts: &Options) -> Vec<Scenario> {
     use crate::ir::NodeKind;
     let mut out = vec![Scenario {
@@ -155,11 +160,14 @@ fn scenarios(p: &Pipeline, opts: &Options) -> Vec<Scenario> {
             _ => {}
         }
     }
+    let size = (p.nodes.len() + p.edges.len()).max(1);
+    let room = (MATRIX_BUDGET / size).saturating_sub(out.len() - 1);
+    out.truncate(1 + (MATRIX_BUDGET / size).min(out.len() - 1));
     for n in p
         .nodes
         .iter()
         .filter(|n| n.kind != crate::ir::NodeKind::ExternalAsset)
-        .take(MAX_FAILURE_SCENARIOS)
+        .take(MAX_FAILURE_SCENARIOS.min(room))
     {
         out.push(Scenario {
             label: Some(format!("when {} fails", n.id)),

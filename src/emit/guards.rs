@@ -1,0 +1,572 @@
+//! Guards: when a step of an Airflow pipeline runs, as a condition over the results of its
+//! branching steps. A branch's arms run when it chooses them; a step below an arm runs as its
+//! trigger rule says when an upstream is skipped (all_success needs every upstream to have run,
+//! none_failed_min_one_success one of them); everything below a short-circuit runs only when it
+//! returned a truthy value (Airflow's default `ignore_downstream_trigger_rules=True`). Writers
+//! whose target has no branch write a guard as a conditional around the call.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::ir::{NodeKind, Pipeline, Value};
+use crate::python::ast::{self, Expr as PyExpr, Stmt};
+use crate::python::print::string;
+
+/// One test a guard makes of a branching step's result.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Atom {
+    /// The branch step (node index) chose this task id.
+    Arm {
+        /// The branch's node index.
+        branch: usize,
+        /// The chosen task id.
+        arm: String,
+        /// The branch's callable returns one id (a string), never a list.
+        single: bool,
+    },
+    /// The branch step (node index), which returns one id, chose one of these task ids.
+    OneOf {
+        /// The branch's node index.
+        branch: usize,
+        /// The task ids, sorted.
+        arms: Vec<String>,
+    },
+    /// The short-circuit step (node index) returned a truthy value.
+    Truthy {
+        /// The short-circuit's node index.
+        node: usize,
+    },
+}
+
+/// When a step runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Guard {
+    /// Whatever the branches chose.
+    Always,
+    /// When one test holds.
+    Atom(Atom),
+    /// When every part holds.
+    All(Vec<Guard>),
+    /// When any part holds.
+    Any(Vec<Guard>),
+}
+
+impl Guard {
+    fn all(parts: Vec<Guard>) -> Guard {
+        let mut flat: Vec<Guard> = Vec::new();
+        for g in parts {
+            match g {
+                Guard::Always => {}
+                Guard::All(inner) => flat.extend(inner),
+                other => flat.push(other),
+            }
+        }
+        dedup(&mut flat);
+        match flat.len() {
+            0 => Guard::Always,
+            1 => flat.remove(0),
+            _ => Guard::All(flat),
+        }
+    }
+
+    fn any(parts: Vec<Guard>) -> Guard {
+        if parts.is_empty() || parts.contains(&Guard::Always) {
+            return Guard::Always;
+        }
+        let mut flat: Vec<Guard> = Vec::new();
+        for g in parts {
+            match g {
+                Guard::Any(inner) => flat.extend(inner),
+                other => flat.push(other),
+            }
+        }
+        dedup(&mut flat);
+        if flat.len() == 1 {
+            return flat.remove(0);
+        }
+        // Arms of one single-id branch: one membership test.
+        let single_arms: Option<(usize, Vec<String>)> =
+            flat.iter()
+                .try_fold((usize::MAX, Vec::new()), |(b, mut arms), g| match g {
+                    Guard::Atom(Atom::Arm {
+                        branch,
+                        arm,
+                        single: true,
+                    }) if b == usize::MAX || b == *branch => {
+                        arms.push(arm.clone());
+                        Some((*branch, arms))
+                    }
+                    Guard::Atom(Atom::OneOf { branch, arms: more })
+                        if b == usize::MAX || b == *branch =>
+                    {
+                        arms.extend(more.iter().cloned());
+                        Some((*branch, arms))
+                    }
+                    _ => None,
+                });
+        if let Some((branch, mut arms)) = single_arms {
+            arms.sort();
+            arms.dedup();
+            return Guard::Atom(Atom::OneOf { branch, arms });
+        }
+        // Conjuncts every alternative shares are factored out: (a and b) or (a and c) is
+        // a and (b or c).
+        let conjuncts = |g: &Guard| match g {
+            Guard::All(inner) => inner.clone(),
+            other => vec![other.clone()],
+        };
+        let first = conjuncts(&flat[0]);
+        let common: Vec<Guard> = first
+            .into_iter()
+            .filter(|c| flat.iter().all(|g| conjuncts(g).contains(c)))
+            .collect();
+        if common.is_empty() {
+            return Guard::Any(flat);
+        }
+        let rest: Vec<Guard> = flat
+            .iter()
+            .map(|g| {
+                Guard::all(
+                    conjuncts(g)
+                        .into_iter()
+                        .filter(|c| !common.contains(c))
+                        .collect(),
+                )
+            })
+            .collect();
+        let mut all = common;
+        all.push(Guard::any(rest));
+        Guard::all(all)
+    }
+
+    /// The branching steps (node indices) whose result the guard reads.
+    pub fn reads(&self) -> BTreeSet<usize> {
+        let mut out = BTreeSet::new();
+        self.collect(&mut out);
+        out
+    }
+
+    fn collect(&self, out: &mut BTreeSet<usize>) {
+        match self {
+            Guard::Always => {}
+            Guard::Atom(Atom::Arm { branch, .. }) => {
+                out.insert(*branch);
+            }
+            Guard::Atom(Atom::Truthy { node }) | Guard::Atom(Atom::OneOf { branch: node, .. }) => {
+                out.insert(*node);
+            }
+            Guard::All(parts) | Guard::Any(parts) => {
+                for p in parts {
+                    p.collect(out);
+                }
+            }
+        }
+    }
+
+    /// The guard as a Python condition, `value(i)` naming the local that holds step `i`'s result.
+    pub fn python(&self, value: &dyn Fn(usize) -> String) -> String {
+        match self {
+            Guard::Always => "True".into(),
+            Guard::Atom(Atom::Arm {
+                branch,
+                arm,
+                single,
+            }) => {
+                let c = value(*branch);
+                if *single {
+                    format!("{c} == {}", string(arm))
+                } else {
+                    // Airflow takes a branch's result as one id, or a list of ids, or none.
+                    format!(
+                        "{} in ([{c}] if isinstance({c}, str) else {c} or [])",
+                        string(arm)
+                    )
+                }
+            }
+            Guard::Atom(Atom::OneOf { branch, arms }) => format!(
+                "{} in ({})",
+                value(*branch),
+                arms.iter()
+                    .map(|a| string(a))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Guard::Atom(Atom::Truthy { node }) => value(*node),
+            Guard::All(parts) => join(parts, " and ", value),
+            Guard::Any(parts) => join(parts, " or ", value),
+        }
+    }
+}
+
+impl Guard {
+    /// The parts that must all hold (the guard itself when it is not a conjunction).
+    pub fn conjuncts(&self) -> Vec<Guard> {
+        match self {
+            Guard::All(parts) => parts.clone(),
+            Guard::Always => Vec::new(),
+            other => vec![other.clone()],
+        }
+    }
+
+    /// `if {condition}:` at `indent` (continuation lines with their indentation), wrapped as
+    /// ruff wraps a condition too long for the line: a long `x in (…)` split inside its
+    /// brackets, alternatives one per line inside parentheses. A conjunction is written as
+    /// nested `if`s (see [`Guard::conjuncts`]), so its parts are headers of their own.
+    pub fn header(&self, value: &dyn Fn(usize) -> String, indent: usize) -> String {
+        let flat = self.python(value);
+        let width = |s: &str| s.chars().count();
+        let limit = crate::python::print::LINE_LENGTH;
+        if indent + 4 + width(&flat) <= limit {
+            return format!("if {flat}:");
+        }
+        let pad = |n: usize| " ".repeat(n);
+        match self {
+            Guard::Atom(Atom::Arm {
+                branch,
+                arm,
+                single: false,
+            }) => {
+                // `"x" in (…)`: the conditional expression on one line when it fits, else
+                // split at `if` and `else`.
+                let c = value(*branch);
+                let one = format!("[{c}] if isinstance({c}, str) else {c} or []");
+                let inner = if indent + 4 + width(&one) <= limit {
+                    format!("{}{one}", pad(indent + 4))
+                } else {
+                    let p = pad(indent + 4);
+                    format!("{p}[{c}]\n{p}if isinstance({c}, str)\n{p}else {c} or []")
+                };
+                format!("if {} in (\n{inner}\n{}):", string(arm), pad(indent))
+            }
+            Guard::Any(parts) | Guard::All(parts) => {
+                let op = if matches!(self, Guard::Any(_)) {
+                    "or "
+                } else {
+                    "and "
+                };
+                let lines: Vec<String> = parts
+                    .iter()
+                    .enumerate()
+                    .map(|(k, part)| {
+                        let lead = if k == 0 { "" } else { op };
+                        match part {
+                            Guard::All(_) | Guard::Any(_) => {
+                                format!("{}{lead}({})", pad(indent + 4), part.python(value))
+                            }
+                            _ => format!("{}{lead}{}", pad(indent + 4), part.python(value)),
+                        }
+                    })
+                    .collect();
+                format!("if (\n{}\n{}):", lines.join("\n"), pad(indent))
+            }
+            _ => format!("if {flat}:"),
+        }
+    }
+}
+
+/// Parts joined by `and`/`or`; a nested group is parenthesised, a test is not (comparisons bind
+/// tighter than both).
+fn join(parts: &[Guard], op: &str, value: &dyn Fn(usize) -> String) -> String {
+    parts
+        .iter()
+        .map(|p| match p {
+            Guard::All(_) | Guard::Any(_) => format!("({})", p.python(value)),
+            _ => p.python(value),
+        })
+        .collect::<Vec<_>>()
+        .join(op)
+}
+
+fn dedup(v: &mut Vec<Guard>) {
+    let mut seen: Vec<Guard> = Vec::new();
+    v.retain(|g| {
+        if seen.contains(g) {
+            false
+        } else {
+            seen.push(g.clone());
+            true
+        }
+    });
+}
+
+/// Whether a pipeline has a branching step (so its steps may need guards).
+pub fn has_branches(p: &Pipeline) -> bool {
+    p.nodes
+        .iter()
+        .any(|n| matches!(n.kind, NodeKind::Branch | NodeKind::ShortCircuit))
+}
+
+/// The guard of every node of an Airflow pipeline, by node index (`Always` everywhere when it has
+/// no branching step, or when its edges form a cycle).
+pub fn guards(p: &Pipeline) -> Vec<Guard> {
+    let n = p.nodes.len();
+    let mut out = vec![Guard::Always; n];
+    if !has_branches(p) {
+        return out;
+    }
+    let index: HashMap<&str, usize> = p
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (x.id.as_str(), i))
+        .collect();
+    let mut ups: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut downs: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for e in &p.edges {
+        if let (Some(&a), Some(&b)) = (index.get(e.from.as_str()), index.get(e.to.as_str()))
+            && a != b
+            && !ups[b].contains(&a)
+        {
+            ups[b].push(a);
+            downs[a].push(b);
+        }
+    }
+    let Some(order) = topological(&ups, &downs) else {
+        return out;
+    };
+    // Everything below a short-circuit that ignores downstream trigger rules.
+    let mut below_short: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (s, node) in p.nodes.iter().enumerate() {
+        if node.kind == NodeKind::ShortCircuit && ignores_downstream_rules(node) {
+            let mut stack = downs[s].clone();
+            let mut seen = vec![false; n];
+            while let Some(d) = stack.pop() {
+                if std::mem::replace(&mut seen[d], true) {
+                    continue;
+                }
+                below_short[d].push(s);
+                stack.extend(downs[d].iter().copied());
+            }
+        }
+    }
+    for i in order {
+        let node = &p.nodes[i];
+        let parts: Vec<Guard> = ups[i]
+            .iter()
+            .map(|&u| {
+                let own = match p.nodes[u].kind {
+                    NodeKind::Branch => Guard::Atom(Atom::Arm {
+                        branch: u,
+                        arm: node.id.clone(),
+                        single: returns_one_id(&p.nodes[u]),
+                    }),
+                    NodeKind::ShortCircuit if !ignores_downstream_rules(&p.nodes[u]) => {
+                        Guard::Atom(Atom::Truthy { node: u })
+                    }
+                    _ => Guard::Always,
+                };
+                Guard::all(vec![out[u].clone(), own])
+            })
+            .collect();
+        let rule = node
+            .trigger_rule
+            .clone()
+            .or(p.effective_policy(node).trigger_rule);
+        let from_ups = match rule.as_deref() {
+            None | Some("all_success") | Some("none_skipped") => Guard::all(parts),
+            Some("none_failed_min_one_success") | Some("one_success") | Some("one_done") => {
+                Guard::any(parts)
+            }
+            // Rules that run whatever was skipped above (none_failed, all_done, always, the
+            // failure rules): the branches decide nothing for them.
+            _ => Guard::Always,
+        };
+        let shorts = below_short[i]
+            .iter()
+            .map(|&s| Guard::Atom(Atom::Truthy { node: s }));
+        out[i] = Guard::all(std::iter::once(from_ups).chain(shorts).collect());
+    }
+    out
+}
+
+/// Kahn's order; `None` on a cycle.
+fn topological(ups: &[Vec<usize>], downs: &[Vec<usize>]) -> Option<Vec<usize>> {
+    let mut indegree: Vec<usize> = ups.iter().map(Vec::len).collect();
+    let mut ready: Vec<usize> = (0..ups.len()).filter(|&i| indegree[i] == 0).collect();
+    ready.reverse();
+    let mut order = Vec::with_capacity(ups.len());
+    while let Some(i) = ready.pop() {
+        order.push(i);
+        for &d in &downs[i] {
+            indegree[d] -= 1;
+            if indegree[d] == 0 {
+                ready.push(d);
+            }
+        }
+    }
+    (order.len() == ups.len()).then_some(order)
+}
+
+/// Airflow's short-circuit default skips everything below it, whatever its trigger rules.
+fn ignores_downstream_rules(n: &crate::ir::Node) -> bool {
+    let set = n
+        .operator
+        .as_ref()
+        .and_then(|o| o.args.get("ignore_downstream_trigger_rules"))
+        .or_else(|| n.extra.get("ignore_downstream_trigger_rules"));
+    !matches!(set, Some(Value::Bool(false)))
+}
+
+/// Whether a branch's callable returns one task id: annotated `-> str`, or every `return` gives a
+/// string literal (or a conditional expression of them).
+fn returns_one_id(n: &crate::ir::Node) -> bool {
+    let Some(c) = &n.callable else { return false };
+    if c.returns.as_deref().map(str::trim) == Some("str") {
+        return true;
+    }
+    let Some(body) = crate::python::parse::parse_suite(&c.body) else {
+        return false;
+    };
+    let mut returns = Vec::new();
+    collect_returns(&body, &mut returns, 0);
+    !returns.is_empty() && returns.iter().all(|r| r.is_some_and(is_id_literal))
+}
+
+fn collect_returns<'a>(body: &'a [Stmt], out: &mut Vec<Option<&'a PyExpr>>, depth: usize) {
+    if depth > 32 {
+        out.push(None);
+        return;
+    }
+    for s in body {
+        match s {
+            Stmt::Return(r) => out.push(r.value.as_deref()),
+            Stmt::If(i) => {
+                collect_returns(&i.body, out, depth + 1);
+                for clause in &i.elif_else_clauses {
+                    collect_returns(&clause.body, out, depth + 1);
+                }
+            }
+            Stmt::For(ast::StmtFor { body, orelse, .. })
+            | Stmt::While(ast::StmtWhile { body, orelse, .. }) => {
+                collect_returns(body, out, depth + 1);
+                collect_returns(orelse, out, depth + 1);
+            }
+            Stmt::With(w) => collect_returns(&w.body, out, depth + 1),
+            Stmt::Try(t) => {
+                collect_returns(&t.body, out, depth + 1);
+                for h in &t.handlers {
+                    let ast::ExceptHandler::ExceptHandler(h) = h;
+                    collect_returns(&h.body, out, depth + 1);
+                }
+                collect_returns(&t.orelse, out, depth + 1);
+                collect_returns(&t.finalbody, out, depth + 1);
+            }
+            Stmt::Match(m) => {
+                for case in &m.cases {
+                    collect_returns(&case.body, out, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn is_id_literal(e: &PyExpr) -> bool {
+    match e {
+        PyExpr::StringLiteral(_) => true,
+        PyExpr::If(x) => is_id_literal(&x.body) && is_id_literal(&x.orelse),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(src: &str) -> Pipeline {
+        let f = crate::frontend::read_source("g.py", src);
+        assert!(
+            f.diagnostics
+                .iter()
+                .all(|d| d.severity != crate::ir::Severity::Error)
+        );
+        f.pipelines.into_iter().next().expect("a pipeline")
+    }
+
+    fn at(p: &Pipeline, g: &[Guard], id: &str) -> String {
+        let i = p.nodes.iter().position(|n| n.id == id).unwrap();
+        g[i].python(&|j| format!("{}_v", p.nodes[j].id))
+    }
+
+    #[test]
+    fn arms_joins_and_short_circuits_get_the_conditions_airflow_runs_them_under() {
+        let p = read(
+            r#"
+from airflow.sdk import dag, task
+from airflow.providers.standard.operators.empty import EmptyOperator
+
+@dag(schedule=None)
+def d():
+    @task.branch
+    def pick() -> str:
+        return "a"
+
+    @task.branch
+    def many():
+        return ["x", "y"]
+
+    @task
+    def a(): ...
+    @task
+    def b(): ...
+    @task
+    def after_a(): ...
+    @task(trigger_rule="none_failed_min_one_success")
+    def join(): ...
+    @task(trigger_rule="all_done")
+    def cleanup(): ...
+    @task.short_circuit
+    def gate():
+        return True
+    @task
+    def below(): ...
+    @task(trigger_rule="all_done")
+    def far_below(): ...
+    @task
+    def x(): ...
+
+    p = pick()
+    ta, tb = a(), b()
+    p >> [ta, tb]
+    ta >> after_a()
+    [ta, tb] >> join() >> cleanup()
+    gate() >> below() >> far_below()
+    many() >> x()
+
+d()
+"#,
+        );
+        let g = guards(&p);
+        assert_eq!(at(&p, &g, "a"), r#"pick_v == "a""#);
+        assert_eq!(at(&p, &g, "after_a"), r#"pick_v == "a""#);
+        assert_eq!(at(&p, &g, "join"), r#"pick_v in ("a", "b")"#);
+        assert_eq!(at(&p, &g, "cleanup"), "True");
+        assert_eq!(at(&p, &g, "pick"), "True");
+        // Below a short-circuit, even an all_done step is skipped (Airflow's default).
+        assert_eq!(at(&p, &g, "below"), "gate_v");
+        assert_eq!(at(&p, &g, "far_below"), "gate_v");
+        // Shared conditions are factored out of alternatives.
+        let gate = Guard::Atom(Atom::Truthy { node: 0 });
+        let arm = |a: &str| {
+            Guard::Atom(Atom::Arm {
+                branch: 1,
+                arm: a.into(),
+                single: true,
+            })
+        };
+        let join = Guard::any(vec![
+            Guard::all(vec![gate.clone(), arm("x")]),
+            Guard::all(vec![gate.clone(), arm("y")]),
+        ]);
+        let name = |i: usize| ["g", "b"][i].to_string();
+        assert_eq!(join.python(&name), r#"g and b in ("x", "y")"#);
+        assert_eq!(
+            Guard::all(vec![join, gate]).python(&name),
+            r#"g and b in ("x", "y")"#
+        );
+        // A branch that may return a list is read as Airflow reads it.
+        assert_eq!(
+            at(&p, &g, "x"),
+            r#""x" in ([many_v] if isinstance(many_v, str) else many_v or [])"#
+        );
+    }
+}

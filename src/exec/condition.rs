@@ -44,6 +44,11 @@ fn truth_of(e: &Expr, names: &BTreeMap<String, J>, depth: usize) -> Option<bool>
     }
 }
 
+/// The value of an expression over known names, or `None` when it cannot be told.
+pub fn evaluate(expr: &Expr, names: &BTreeMap<String, J>) -> Option<J> {
+    value(expr, names, 0)
+}
+
 /// The value of a literal expression (a parameter's default), or `None`.
 pub fn literal(expr: &str) -> Option<J> {
     let parsed = crate::python::parse::parse_expression(expr.trim())?;

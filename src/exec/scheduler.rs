@@ -741,9 +741,12 @@ impl<'p> Exec<'p> {
         let p = self.plan.pipeline;
         let n = &p.nodes[ni];
         if let Some(cond) = &n.condition {
-            // An exception handler (`except E:`) runs only when its try body raised, which a
-            // run of the modelled steps does not do.
-            if cond.trim_start().starts_with("except") {
+            // An exception handler (`except E:`) runs only when its try body raised: when the
+            // body made runs, its one_failed rule already said one failed; else nothing
+            // modelled raises.
+            if cond.trim_start().starts_with("except")
+                && n.trigger_rule.as_deref() != Some("one_failed")
+            {
                 self.decide_as(env, pi, ni, State::Skipped, None);
                 return;
             }
@@ -1230,7 +1233,7 @@ impl<'p> Exec<'p> {
                 inst.len = outcome.len;
                 inst.error = None;
             }
-            if env.runner.runs_bodies() || outcome.forced {
+            if env.runner.runs_bodies() || outcome.known {
                 match n.kind {
                     NodeKind::Branch => {
                         let chosen: Vec<String> = match &outcome.output {
@@ -1252,7 +1255,23 @@ impl<'p> Exec<'p> {
                         }
                     }
                     NodeKind::ShortCircuit if !outcome.truthy => {
-                        let below = self.plan.downstream_closure(self.plan.downs[ni].clone());
+                        // `ignore_downstream_trigger_rules=False` skips the direct downstream
+                        // only; what follows decides by its trigger rules (Airflow's default
+                        // skips everything below).
+                        let direct = matches!(
+                            n.extra.get("ignore_downstream_trigger_rules"),
+                            Some(Value::Bool(false))
+                        ) || n.operator.as_ref().is_some_and(|o| {
+                            matches!(
+                                o.args.get("ignore_downstream_trigger_rules"),
+                                Some(Value::Bool(false))
+                            )
+                        });
+                        let below = if direct {
+                            self.plan.downs[ni].iter().copied().collect()
+                        } else {
+                            self.plan.downstream_closure(self.plan.downs[ni].clone())
+                        };
                         let ranks = below.iter().map(|&d| self.plan.rank[d]);
                         self.parts[pi].dirty.extend(ranks);
                         self.parts[pi].forced_skip.extend(below);
@@ -1379,6 +1398,6 @@ fn force_output(env: &mut Env, path: &str, key: &str, mut outcome: Outcome) -> O
     };
     env.runner.restore(key, &v);
     outcome.output = Some(v);
-    outcome.forced = true;
+    outcome.known = true;
     outcome
 }

@@ -429,6 +429,16 @@ pub trait Reader<'s, 'a: 's>: Sized {
         self.block(crate::python::orelse(i));
     }
 
+    /// A `try` statement: its body, each handler, then `else` and `finally`.
+    fn try_stmt(&mut self, t: &'s ast::StmtTry) {
+        self.block(&t.body);
+        for h in &t.handlers {
+            self.except_handler(h);
+        }
+        self.block(&t.orelse);
+        self.block(&t.finalbody);
+    }
+
     /// One `except` clause of a `try` statement. It runs only when the `try` body raises: where
     /// it builds something it is read under an opaque `conditional` entry (as an unknown `if`);
     /// otherwise it is skipped, so an `except ImportError: Op = None` fallback does not undo
@@ -655,14 +665,7 @@ pub trait Reader<'s, 'a: 's>: Sized {
             Stmt::For(f) => self.for_loop(f, stmt),
             Stmt::While(w) => self.while_loop(w, stmt),
             Stmt::With(w) => self.with_stmt(w),
-            Stmt::Try(t) => {
-                self.block(&t.body);
-                for h in &t.handlers {
-                    self.except_handler(h);
-                }
-                self.block(&t.orelse);
-                self.block(&t.finalbody);
-            }
+            Stmt::Try(t) => self.try_stmt(t),
             Stmt::Match(m) => self.match_stmt(m),
             _ => {}
         }

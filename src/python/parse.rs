@@ -400,6 +400,12 @@ pub fn parse_suite(text: &str) -> Option<Suite> {
     parse_module(&SourceText::new("<string>", text)).ok()
 }
 
+/// Parses a function body's text with no file behind it (a callable's body in the IR); `None`
+/// on an error.
+pub fn parse_body_text(text: &str) -> Option<Suite> {
+    parse_body(&SourceText::new("<body>", text)).ok()
+}
+
 /// Parses one expression (a call site already read from a parsed module); `None` if it is not one.
 pub fn parse_expression(text: &str) -> Option<Expr> {
     if too_deep(text).is_some() {

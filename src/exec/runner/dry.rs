@@ -12,6 +12,9 @@ use crate::ir::SourceFile;
 pub struct DryRunner {
     faults: Faults,
     sleep_ms: u64,
+    /// Outputs known by key: forced ones, restored ones and those computed from bodies that
+    /// only return an expression.
+    outputs: BTreeMap<String, serde_json::Value>,
 }
 
 impl DryRunner {
@@ -22,7 +25,56 @@ impl DryRunner {
             .and_then(|v| v.parse::<u64>().ok())
             .unwrap_or(0)
             .min(10_000);
-        DryRunner { faults, sleep_ms }
+        DryRunner {
+            faults,
+            sleep_ms,
+            outputs: BTreeMap::new(),
+        }
+    }
+}
+
+impl DryRunner {
+    /// The result of a step whose body only returns an expression (after an optional
+    /// docstring) that can be told from known inputs: a gate's `return bool(report["ok"])`, a
+    /// branch's `return "load"`. Anything else is unknown, as before.
+    fn pure_output(&self, a: &Attempt) -> Option<serde_json::Value> {
+        use crate::python::ast::Stmt;
+        let c = a.node.callable.as_ref().filter(|c| !c.is_async)?;
+        if a.node.operator.is_some() || a.node.mapping.is_some() {
+            return None;
+        }
+        let body = crate::python::parse::parse_body_text(&c.body)?;
+        let stmts: Vec<&Stmt> = body
+            .iter()
+            .filter(|s| !matches!(s, Stmt::Expr(e) if e.value.is_string_literal_expr()))
+            .collect();
+        let [Stmt::Return(r)] = stmts.as_slice() else {
+            return None;
+        };
+        let expr = r.value.as_deref()?;
+        let mut names = BTreeMap::new();
+        for p in &c.params {
+            if let Some(v) = p
+                .default
+                .as_deref()
+                .and_then(crate::exec::condition::literal)
+            {
+                names.insert(p.name.clone(), v);
+            }
+        }
+        for (param, input) in &a.inputs {
+            let v = match input {
+                Input::Json(v) => Some(v.clone()),
+                Input::Output(k) => self.outputs.get(k).cloned(),
+                Input::Expr(e) => crate::exec::condition::literal(e),
+                _ => None,
+            };
+            match v {
+                Some(v) => names.insert(param.clone(), v),
+                None => names.remove(param),
+            };
+        }
+        crate::exec::condition::evaluate(expr, &names)
     }
 }
 
@@ -52,7 +104,19 @@ impl Runner for DryRunner {
                 a.attempt
             ));
         }
-        Outcome::success()
+        let mut outcome = Outcome::success();
+        if let Some(v) = self.pure_output(a) {
+            self.outputs.insert(a.key.clone(), v.clone());
+            outcome.truthy = crate::exec::condition::truthy(&v);
+            outcome.len = match &v {
+                serde_json::Value::Array(x) => Some(x.len()),
+                serde_json::Value::Object(x) => Some(x.len()),
+                _ => None,
+            };
+            outcome.output = Some(v);
+            outcome.known = true;
+        }
+        outcome
     }
 
     fn condition(
@@ -73,5 +137,7 @@ impl Runner for DryRunner {
         crate::exec::condition::truth(expr, &known)
     }
 
-    fn restore(&mut self, _key: &str, _value: &serde_json::Value) {}
+    fn restore(&mut self, key: &str, value: &serde_json::Value) {
+        self.outputs.insert(key.to_string(), value.clone());
+    }
 }

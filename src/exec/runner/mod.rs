@@ -73,8 +73,9 @@ pub struct Outcome {
     pub len: Option<usize>,
     /// Whether the return value is truthy (short-circuit steps).
     pub truthy: bool,
-    /// The output was forced by `--set-output` (so branches act on it with any runner).
-    pub forced: bool,
+    /// The output is known without the python runner (forced by `--set-output`, or computed by
+    /// the dry runner from a body that only returns an expression), so branches act on it.
+    pub known: bool,
 }
 
 impl Outcome {

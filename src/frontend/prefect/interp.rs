@@ -115,6 +115,8 @@ pub(super) struct Interpreter<'c, 's, 'a> {
     pipelines: Vec<Pipeline>,
     flows: Vec<Rc<FlowDef<'s>>>,
     build: Option<Build>,
+    /// The runs each enclosing `try` body made, innermost last.
+    try_runs: Vec<Vec<String>>,
 }
 
 impl<'c, 's, 'a> Interpreter<'c, 's, 'a>
@@ -129,6 +131,7 @@ where
             pipelines: Vec::new(),
             flows: Vec::new(),
             build: None,
+            try_runs: Vec::new(),
         }
     }
 
@@ -1153,6 +1156,15 @@ where
     /// Marks a node with the enclosing conditions, tags and dynamic loops.
     fn place(&self, node: &mut Node) {
         let Some(b) = &self.build else { return };
+        // In an `except` handler of a `try` whose body made runs: it runs when one failed.
+        let in_handler = b
+            .conditions
+            .iter()
+            .zip(&b.control)
+            .any(|(c, refs)| c.starts_with("except ") && !refs.is_empty());
+        if in_handler && node.trigger_rule.is_none() {
+            node.trigger_rule = Some("one_failed".into());
+        }
         for reads in &b.condition_reads {
             node.condition_reads
                 .extend(reads.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -1759,13 +1771,42 @@ where
         self.both_branches(i);
     }
 
+    /// A `try` in a flow: the runs its body makes are what its handlers wait on.
+    fn try_stmt(&mut self, t: &'s ast::StmtTry) {
+        let count = |me: &Self| {
+            me.build
+                .as_ref()
+                .map_or(0, |b| me.pipelines[b.pipeline].nodes.len())
+        };
+        let before = count(self);
+        self.block(&t.body);
+        let body_runs: Vec<String> = match &self.build {
+            Some(b) => self.pipelines[b.pipeline].nodes[before..]
+                .iter()
+                .map(|n| n.id.clone())
+                .collect(),
+            None => Vec::new(),
+        };
+        self.try_runs.push(body_runs);
+        for h in &t.handlers {
+            self.except_handler(h);
+        }
+        self.try_runs.pop();
+        self.block(&t.orelse);
+        self.block(&t.finalbody);
+    }
+
+    /// An `except` handler's calls run only when its `try` body raised: they wait for the
+    /// body's runs and run when one of them failed (`one_failed`); with no run in the body,
+    /// what raises is not a step, and the handler is kept under its condition only.
     fn except_handler(&mut self, h: &'s ast::ExceptHandler) {
         let ast::ExceptHandler::ExceptHandler(h) = h;
         let what = h
             .type_
             .as_ref()
             .map_or("an exception".to_string(), |t| self.src(&**t).to_string());
-        self.conditional(&h.body, format!("except {what}"), Vec::new());
+        let body_runs = self.try_runs.last().cloned().unwrap_or_default();
+        self.conditional(&h.body, format!("except {what}"), body_runs);
     }
 
     fn match_stmt(&mut self, m: &'s ast::StmtMatch) {

@@ -14,16 +14,10 @@ use support::corpus;
 
 /// Ports whose verify finds undeclared differences today, keyed `file pipeline → target`, with
 /// what differs. An entry that verifies now fails the test: remove it.
-const KNOWN: &[(&str, &str)] = &[
-    (
-        "corpus/airflow/customer_churn_report.py customer_churn_report → dagster",
-        "the writer adds daily partitions for the logical date the bodies read, undeclared",
-    ),
-    (
-        "corpus/prefect/quality_gate.py quality_gate → airflow",
-        "the task in an `except RuntimeError:` handler becomes an unconditional task",
-    ),
-];
+const KNOWN: &[(&str, &str)] = &[(
+    "corpus/airflow/customer_churn_report.py customer_churn_report → dagster",
+    "the writer adds daily partitions for the logical date the bodies read, undeclared",
+)];
 
 #[test]
 fn the_whole_corpus_verifies_in_every_direction_but_the_known_gaps() {
@@ -84,20 +78,22 @@ fn verify_prints_a_verdict_and_exits_by_it() {
         .assert()
         .success()
         .stdout(predicate::str::contains("faithful").and(predicate::str::contains("0 mismatch")));
-    // A known gap: the task in an `except` handler runs unconditionally in Airflow.
+    // A known gap: the Dagster port runs the calls a Prefect `if` guards unconditionally; its
+    // report says so (`none`), so verify calls the differences declared and --fail-on none fails.
     orchmig()
         .args([
             "verify",
             "corpus/prefect/quality_gate.py",
             "--to",
-            "airflow",
+            "dagster",
+            "--fail-on",
+            "none",
         ])
         .assert()
         .code(1)
-        .stdout(
-            predicate::str::contains("[mismatch] trace notify_owner-2")
-                .and(predicate::str::contains("MISMATCH")),
-        );
+        .stdout(predicate::str::contains(
+            "[declared] trace notify_owner-2: state skipped became success",
+        ));
     let out = orchmig()
         .args([
             "verify",
@@ -302,4 +298,51 @@ fn verify_forces_each_branch_outcome_and_finds_arms_a_port_runs_anyway() {
         ])
         .assert()
         .code(1);
+}
+
+/// A Prefect `if` on a task result becomes, in Airflow, a short-circuit gate upstream of the
+/// call: with the result forced either way, the port runs the same arm as the flow (the dry
+/// runner evaluates the condition and the gate's one-line body alike); the `except` handler
+/// waits for the try body with one_failed, so it runs exactly when the body's task fails.
+#[test]
+fn prefect_conditions_port_to_airflow_gates_that_take_the_same_arm() {
+    let table = Translations::builtin().unwrap();
+    let file = orchmig::frontend::read_path(std::path::Path::new("corpus/prefect/quality_gate.py"));
+    let target = Target::parse("airflow").unwrap();
+    for (ok, ran, skipped) in [
+        ("true", "publish", "quarantine"),
+        ("false", "quarantine", "publish"),
+    ] {
+        let opts = Options {
+            set_output: vec![format!("validate={{\"ok\": {ok}, \"bad\": []}}")],
+            ..Options::default()
+        };
+        let v = verify_file(&file, target, &table, &opts, &mut |_| {}).unwrap();
+        assert_eq!(v[0].verdict, "declared", "{ok}: {:#?}", v[0].differences);
+        // Nothing about the arms differs, declared or not.
+        for step in [ran, skipped] {
+            assert!(
+                !v[0]
+                    .differences
+                    .iter()
+                    .any(|d| d.subject == step && d.aspect == "trace"),
+                "{ok}: {:#?}",
+                v[0].differences
+            );
+        }
+    }
+    // The handler: the source and the port agree when the try body's task fails.
+    let opts = Options {
+        fail: vec!["cleanup_staging".into()],
+        ..Options::default()
+    };
+    let v = verify_file(&file, target, &table, &opts, &mut |_| {}).unwrap();
+    assert!(
+        !v[0]
+            .differences
+            .iter()
+            .any(|d| d.subject == "notify_owner-2"),
+        "{:#?}",
+        v[0].differences
+    );
 }

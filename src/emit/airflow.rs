@@ -57,12 +57,29 @@ impl Writer for AirflowWriter {
         let from = file.framework.unwrap_or(Framework::Airflow);
         // The decorator policy of each task function, to see what a later call overrides.
         let mut decorated: BTreeMap<String, Vec<Expr>> = BTreeMap::new();
+        let mut decorated_rule: BTreeMap<String, Option<String>> = BTreeMap::new();
         let config = super::resources::config_classes(&file.support);
         let assets = AssetConsts::new(file);
         for p in &file.pipelines {
             let mut ledger = shared::ledger_for(file, p, target);
             let dag_name = unique(&mut names.taken, &identifier(&p.id));
-            let plan = Plan::new(p, &mut names);
+            let mut plan = Plan::new(p, &mut names);
+            // A Prefect flow's calls under conditions: short-circuit gates, except handlers.
+            let conditions = if from == Framework::Prefect {
+                let module: std::collections::HashSet<String> = file
+                    .support
+                    .iter()
+                    .flat_map(|i| i.binds.iter().cloned())
+                    .collect();
+                super::guards::prefect_conditions(p, &module)
+            } else {
+                super::guards::Conditions::default()
+            };
+            for &k in &conditions.tolerant {
+                if let Some(step) = plan.steps.iter_mut().find(|s| s.node.id == p.nodes[k].id) {
+                    step.trigger_rule = Some("none_failed".into());
+                }
+            }
             let mut body = Body::default();
             let written = |g: &crate::ir::Group| {
                 p.nodes
@@ -206,6 +223,7 @@ impl Writer for AirflowWriter {
                 );
                 let overrides: Vec<Expr> = if step.defines {
                     decorated.insert(step.func.clone(), own);
+                    decorated_rule.insert(step.func.clone(), step.trigger_rule.clone());
                     Vec::new()
                 } else {
                     let base = decorated.get(&step.func).cloned().unwrap_or_default();
@@ -233,6 +251,22 @@ impl Writer for AirflowWriter {
                         };
                         let at = node_at.clone().then(format!("{k}="));
                         ledger.repoint(field, &step.node.id, at);
+                    }
+                    // A call's own trigger rule (an except handler's one_failed).
+                    let base_rule = decorated_rule.get(&step.func).cloned().flatten();
+                    if step.trigger_rule != base_rule {
+                        let rule = step.trigger_rule.as_deref().unwrap_or("all_success");
+                        o.push(Expr::kw("trigger_rule", Expr::str(rule)));
+                        if step.node.trigger_rule.is_some() {
+                            let at = node_at.clone().then("trigger_rule=");
+                            ledger.consume(
+                                table,
+                                "trigger_rule",
+                                &step.node.id,
+                                step.node.span,
+                                at,
+                            );
+                        }
                     }
                     o
                 };
@@ -302,6 +336,92 @@ impl Writer for AirflowWriter {
                 }
                 let written = check_fns.get(shared::check_task_name(c)).cloned();
                 shared::consume_check(&mut ledger, table, c, written.as_deref());
+            }
+            // Each gate evaluates its condition in a short-circuit task upstream of the steps
+            // it guards; handlers wait for their try body with one_failed.
+            let var_of = |i: usize| {
+                plan.steps
+                    .iter()
+                    .find(|s| s.node.id == p.nodes[i].id)
+                    .map(|s| s.var.clone())
+            };
+            for gate in &conditions.gates {
+                let guarded: Vec<String> = gate.nodes.iter().filter_map(|&i| var_of(i)).collect();
+                let first = plan
+                    .steps
+                    .iter()
+                    .find(|s| s.node.id == p.nodes[gate.nodes[0]].id)
+                    .map_or("step", |s| s.func.as_str());
+                let fname = unique(&mut names.taken, &format!("{first}_condition"));
+                let mut params: Vec<String> = gate.reads.iter().map(|(n, _)| n.clone()).collect();
+                params.extend(gate.params.iter().cloned());
+                imports.name(sdk(target), "task");
+                tasks.push(FunctionCtx {
+                    decorator: "@task.short_circuit(ignore_downstream_trigger_rules=False)".into(),
+                    name: fname.clone(),
+                    signature: shared::signature(&format!("def {fname}"), &params, " -> bool"),
+                    body: if gate.condition.starts_with("not ") {
+                        format!("    return {}", gate.condition)
+                    } else {
+                        format!("    return bool({})", gate.condition)
+                    },
+                    is_async: false,
+                });
+                let mut args: Vec<Expr> = gate
+                    .reads
+                    .iter()
+                    .filter_map(|(n, j)| var_of(*j).map(|v| Expr::kw(n, Expr::raw(v))))
+                    .collect();
+                args.extend(
+                    gate.params
+                        .iter()
+                        .map(|n| Expr::kw(n, Expr::raw(n.clone()))),
+                );
+                let gate_var = format!("{fname}_out");
+                body.lines.push(Line::Text(format!(
+                    "    {gate_var} = {}",
+                    Expr::call(&fname, args).format_lead(4, gate_var.len() + 3, 0)
+                )));
+                let right = if guarded.len() == 1 {
+                    guarded[0].clone()
+                } else {
+                    Expr::List(guarded.iter().map(|v| Expr::raw(v.clone())).collect())
+                        .format(4, 4 + gate_var.len())
+                };
+                body.lines
+                    .push(Line::Text(format!("    {gate_var} >> {right}")));
+                for &i in &gate.nodes {
+                    let n = &p.nodes[i];
+                    let at = Anchor::body(&dag_name, format!("{fname}("));
+                    ledger.consume(table, "node.condition", &n.id, n.span, at);
+                }
+            }
+            for &i in &conditions.handlers {
+                let n = &p.nodes[i];
+                let label = plan
+                    .steps
+                    .iter()
+                    .find(|s| s.node.id == n.id)
+                    .map(|s| task_label(p, s))
+                    .unwrap_or_else(|| n.id.clone());
+                let at = Anchor::body(&dag_name, format!("task_id={}", python::string(&label)))
+                    .then("trigger_rule=");
+                ledger.consume_as(
+                    table,
+                    "node.condition",
+                    &n.id,
+                    n.span,
+                    at,
+                    Fidelity::Approximate,
+                    format!(
+                        "trigger_rule one_failed after the try body's tasks: it runs when any of them fails, whatever the exception (the flow caught `{}`)",
+                        n.condition.as_deref().unwrap_or("except").trim_start_matches("except ")
+                    ),
+                );
+            }
+            for (i, why) in &conditions.lost {
+                let n = &p.nodes[*i];
+                ledger.lose(table, "node.condition", &n.id, n.span, why.clone());
             }
             // Order-only dependencies are wired once every task exists.
             let mut order: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
@@ -671,15 +791,17 @@ fn task_def(
         let at = at.clone().then("retry_exponential_backoff");
         ledger.consume(table, "trap.backoff_curve", &p.id, p.span, at);
     }
-    if let Some(tr) = &node.trigger_rule {
+    if let Some(tr) = &step.trigger_rule {
         kwargs.push(Expr::kw("trigger_rule", Expr::str(tr)));
-        ledger.consume(
-            table,
-            "trigger_rule",
-            &node.id,
-            node.span,
-            at.clone().then("trigger_rule="),
-        );
+        if node.trigger_rule.is_some() {
+            ledger.consume(
+                table,
+                "trigger_rule",
+                &node.id,
+                node.span,
+                at.clone().then("trigger_rule="),
+            );
+        }
     }
     kwargs.extend(assets.kwargs(node, imports, target));
     assets.consume(node, ledger, table, &at);
@@ -1085,15 +1207,17 @@ fn step_statement(
         kwargs.extend(policy_kwargs(
             from, &n.policy, &n.id, n.span, ledger, table, imports, &at,
         ));
-        if let Some(tr) = &n.trigger_rule {
+        if let Some(tr) = &step.trigger_rule {
             kwargs.push(Expr::kw("trigger_rule", Expr::str(tr)));
-            ledger.consume(
-                table,
-                "trigger_rule",
-                &n.id,
-                n.span,
-                at.clone().then("trigger_rule="),
-            );
+            if n.trigger_rule.is_some() {
+                ledger.consume(
+                    table,
+                    "trigger_rule",
+                    &n.id,
+                    n.span,
+                    at.clone().then("trigger_rule="),
+                );
+            }
         }
         if let Some(s) = &n.sensor {
             if let Some(m) = &s.mode {

@@ -1,11 +1,13 @@
-//! Guards: when a step of an Airflow pipeline runs, as a condition over the results of its
+//! Guards and gates. Guards: when a step of an Airflow pipeline runs, as a condition over the results of its
 //! branching steps. A branch's arms run when it chooses them; a step below an arm runs as its
 //! trigger rule says when an upstream is skipped (all_success needs every upstream to have run,
 //! none_failed_min_one_success one of them); everything below a short-circuit runs only when it
 //! returned a truthy value (Airflow's default `ignore_downstream_trigger_rules=True`). Writers
-//! whose target has no branch write a guard as a conditional around the call.
+//! whose target has no branch write a guard as a conditional around the call. Gates: the other
+//! way, a Prefect call under an `if` becomes, in Airflow, a short-circuit task that evaluates
+//! the condition upstream of the step.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::ir::{NodeKind, Pipeline, Value};
 use crate::python::ast::{self, Expr as PyExpr, Stmt};
@@ -413,7 +415,7 @@ fn returns_one_id(n: &crate::ir::Node) -> bool {
     if c.returns.as_deref().map(str::trim) == Some("str") {
         return true;
     }
-    let Some(body) = crate::python::parse::parse_suite(&c.body) else {
+    let Some(body) = crate::python::parse::parse_body_text(&c.body) else {
         return false;
     };
     let mut returns = Vec::new();
@@ -466,6 +468,141 @@ fn is_id_literal(e: &PyExpr) -> bool {
         PyExpr::If(x) => is_id_literal(&x.body) && is_id_literal(&x.orelse),
         _ => false,
     }
+}
+
+/// A short-circuit task an Airflow port runs before the steps a Prefect `if` guards.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gate {
+    /// The condition, as the flow wrote it.
+    pub condition: String,
+    /// The flow locals it reads that hold a run's result: (local name, node index).
+    pub reads: Vec<(String, usize)>,
+    /// The flow parameters it reads.
+    pub params: Vec<String>,
+    /// The guarded node indices, in node order.
+    pub nodes: Vec<usize>,
+}
+
+/// How the calls under conditions of a Prefect flow are written in an Airflow port.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Conditions {
+    /// One gate per distinct condition that can be evaluated in a task.
+    pub gates: Vec<Gate>,
+    /// Calls in `except` handlers that wait for their `try` body's runs (`one_failed`).
+    pub handlers: Vec<usize>,
+    /// Conditioned calls that cannot be ported, with why.
+    pub lost: Vec<(usize, String)>,
+    /// Steps that must run when an upstream was skipped by a gate (`none_failed`): the guarded
+    /// steps and what waits for them, when they set no trigger rule of their own.
+    pub tolerant: BTreeSet<usize>,
+}
+
+/// Names a gate's body may use besides its parameters: Python's builtins that conditions use.
+const BUILTINS: &[&str] = &[
+    "abs",
+    "all",
+    "any",
+    "bool",
+    "dict",
+    "float",
+    "int",
+    "isinstance",
+    "len",
+    "list",
+    "max",
+    "min",
+    "round",
+    "set",
+    "sorted",
+    "str",
+    "sum",
+    "tuple",
+];
+
+/// The conditions of a Prefect pipeline as an Airflow port writes them; `module` holds the
+/// names the module's support code binds (they stay importable in the gate's body).
+pub fn prefect_conditions(p: &Pipeline, module: &HashSet<String>) -> Conditions {
+    let mut out = Conditions::default();
+    let params: HashSet<&str> = p.params.iter().map(|x| x.name.as_str()).collect();
+    for (i, n) in p.nodes.iter().enumerate() {
+        let Some(cond) = n.condition.as_deref() else {
+            continue;
+        };
+        if cond.starts_with("except ") {
+            if n.trigger_rule.as_deref() == Some("one_failed") {
+                out.handlers.push(i);
+            } else {
+                out.lost.push((
+                    i,
+                    format!("the `{cond}` handler runs when code that is no task raises, which no trigger rule sees: port it by hand"),
+                ));
+            }
+            continue;
+        }
+        if cond.starts_with("match ") {
+            out.lost.push((
+                i,
+                format!("`{cond}` is not written: port the match by hand"),
+            ));
+            continue;
+        }
+        let names = crate::python::parse::referenced_names(cond);
+        let mut names: Vec<String> = names.map(|n| n.into_iter().collect()).unwrap_or_default();
+        names.sort();
+        let mut reads = Vec::new();
+        let mut used = Vec::new();
+        let mut unknown = Vec::new();
+        for name in names {
+            if let Some(id) = n.condition_reads.get(&name)
+                && let Some(j) = p.nodes.iter().position(|x| &x.id == id)
+            {
+                reads.push((name, j));
+            } else if params.contains(name.as_str()) {
+                used.push(name);
+            } else if !module.contains(&name) && !BUILTINS.contains(&name.as_str()) {
+                unknown.push(name);
+            }
+        }
+        if !unknown.is_empty() {
+            out.lost.push((
+                i,
+                format!(
+                    "`{cond}` reads {} of the flow, which no task returns: the step runs unconditionally; port the condition by hand",
+                    unknown.join(", ")
+                ),
+            ));
+            continue;
+        }
+        match out.gates.iter_mut().find(|g| g.condition == cond) {
+            Some(g) => g.nodes.push(i),
+            None => out.gates.push(Gate {
+                condition: cond.to_string(),
+                reads,
+                params: used,
+                nodes: vec![i],
+            }),
+        }
+    }
+    let guarded: BTreeSet<usize> = out.gates.iter().flat_map(|g| g.nodes.clone()).collect();
+    let index: HashMap<&str, usize> = p
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (x.id.as_str(), i))
+        .collect();
+    let mut tolerant = guarded.clone();
+    for e in &p.edges {
+        if let (Some(&a), Some(&b)) = (index.get(e.from.as_str()), index.get(e.to.as_str()))
+            && guarded.contains(&a)
+        {
+            tolerant.insert(b);
+        }
+    }
+    out.tolerant = tolerant
+        .into_iter()
+        .filter(|&i| p.nodes[i].trigger_rule.is_none())
+        .collect();
+    out
 }
 
 #[cfg(test)]

@@ -64,6 +64,9 @@ pub struct Step<'p> {
     pub extra_upstreams: Vec<usize>,
     /// True for the first step of a callable: it defines the function, later calls reuse it.
     pub defines: bool,
+    /// The trigger rule to write: the node's own, or one a writer's lowering sets (an Airflow
+    /// port's `none_failed` below a gate).
+    pub trigger_rule: Option<String>,
 }
 
 /// The steps of a pipeline in dependency order.
@@ -120,6 +123,7 @@ impl<'p> Plan<'p> {
                 after: Vec::new(),
                 extra_upstreams: Vec::new(),
                 defines,
+                trigger_rule: node.trigger_rule.clone(),
             });
         }
         // Inputs from edges.

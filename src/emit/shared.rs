@@ -55,6 +55,21 @@ pub fn consume_node(ledger: &mut Ledger, table: &Translations, n: &Node, at: &An
     } else {
         ledger.consume(table, kind, &n.id, n.span, at.clone());
     }
+    if let Some(c) = &n.condition
+        && ledger.target.starts_with("dagster")
+    {
+        ledger.lose(
+            table,
+            "node.condition",
+            &n.id,
+            n.span,
+            if c.starts_with("except ") {
+                format!("the step runs whether or not its try body raised (`{c}`): port the handler by hand")
+            } else {
+                format!("the step runs whether or not `{c}` holds: test the condition in the asset by hand")
+            },
+        );
+    }
     consume_notes(ledger, table, &n.id, &n.extra, n.span, at);
     if let Some(op) = &n.operator
         && let Some(category) = report::operator_category(&op.class)

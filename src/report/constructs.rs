@@ -222,6 +222,9 @@ pub fn constructs(p: &Pipeline) -> Vec<ConstructRef> {
         if n.trigger_rule.is_some() {
             push(&mut out, "trigger_rule", &n.id, n.span);
         }
+        if n.condition.is_some() {
+            push(&mut out, "node.condition", &n.id, n.span);
+        }
         if n.mapping.is_some() {
             push(&mut out, "mapping", &n.id, n.span);
         }

@@ -280,8 +280,16 @@ pub fn structure(
     let mut added_ids = BTreeSet::new();
     for &j in &m.added {
         let n = &b.nodes[j];
+        // A gate the port adds before steps whose condition the report declares.
+        let gate = n.kind == crate::ir::NodeKind::ShortCircuit
+            && b.edges.iter().any(|e| {
+                e.from == n.id
+                    && m.source_id(a, b, &e.to)
+                        .is_some_and(|s| decl.about(s, &["node.condition"]))
+            });
         let declared = checks.contains(&normal(&n.id)) && decl.about(&n.id, &["check"])
-            || decl.about(&n.id, &[]);
+            || decl.about(&n.id, &[])
+            || gate;
         diff(
             "nodes",
             &n.id,
@@ -450,7 +458,11 @@ pub fn structure(
                 "trigger_rule",
                 &x.id,
                 format!("{} became {}", ra.name(), rb.name()),
-                decl.about(&x.id, &["trigger", "trap."]),
+                // A step under a declared condition, or waiting for one, tolerates its skip.
+                decl.about(&x.id, &["trigger", "trap.", "node.condition"])
+                    || a.edges
+                        .iter()
+                        .any(|e| e.to == x.id && decl.about(&e.from, &["node.condition"])),
             );
         }
     }

@@ -12,6 +12,35 @@ use crate::python::ast::{self, BoolOp, CmpOp, Expr, Number, UnaryOp};
 /// Deepest nesting evaluated; deeper conditions are "cannot tell".
 const MAX_DEPTH: usize = 64;
 
+use crate::ir::STATE_METHODS;
+
+/// The key under which a run's final state (`success`, `failed`, `upstream_failed`,
+/// `skipped`) is bound for a local that holds its future or state.
+pub fn state_key(name: &str) -> String {
+    format!("\u{0}state:{name}")
+}
+
+/// Whether a condition tests a run's state (`x.state.is_failed()`, `s.is_completed()`): the
+/// executor decides it from the run's states, whatever the runner.
+pub fn reads_states(expr: &str) -> bool {
+    STATE_METHODS
+        .iter()
+        .any(|m| expr.contains(&format!(".{m}(")))
+}
+
+/// The state bound for the local an expression names (`x` or `x.state`), if any.
+fn state_of<'n>(e: &Expr, names: &'n BTreeMap<String, J>) -> Option<&'n str> {
+    let name = match e {
+        Expr::Name(n) => n.id.as_str(),
+        Expr::Attribute(a) if a.attr.as_str() == "state" => match &*a.value {
+            Expr::Name(n) => n.id.as_str(),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    names.get(&state_key(name)).and_then(J::as_str)
+}
+
 /// The truth of `expr` with `names` bound, or `None` when it cannot be told.
 pub fn truth(expr: &str, names: &BTreeMap<String, J>) -> Option<bool> {
     let parsed = crate::python::parse::parse_expression(expr.trim())?;
@@ -111,6 +140,16 @@ fn value(e: &Expr, names: &BTreeMap<String, J>, depth: usize) -> Option<J> {
             }
             last
         }
+        // A local bound to a run's future is None exactly when the call did not happen.
+        Expr::Compare(c)
+            if c.ops.len() == 1
+                && matches!(c.ops[0], CmpOp::Is | CmpOp::IsNot)
+                && c.comparators[0].is_none_literal_expr()
+                && state_of(&c.left, names).is_some() =>
+        {
+            let none = state_of(&c.left, names) == Some("skipped");
+            Some(J::Bool(if c.ops[0] == CmpOp::Is { none } else { !none }))
+        }
         Expr::Compare(c) => {
             let mut left = go(&c.left)?;
             for (op, right) in c.ops.iter().zip(c.comparators.iter()) {
@@ -164,6 +203,14 @@ fn call(call: &ast::ExprCall, names: &BTreeMap<String, J>, depth: usize) -> Opti
             J::Object(o) => Some(J::from(o.len())),
             _ => None,
         },
+        (Expr::Attribute(a), 0) if STATE_METHODS.contains(&a.attr.as_str()) => {
+            let state = state_of(&a.value, names)?;
+            Some(J::Bool(match a.attr.as_str() {
+                "is_failed" => matches!(state, "failed" | "upstream_failed"),
+                "is_completed" => state == "success",
+                _ => false,
+            }))
+        }
         (Expr::Name(f), 2) if f.id.as_str() == "isinstance" => {
             let v = value(&args[0], names, depth + 1)?;
             let Expr::Name(t) = &args[1] else { return None };
@@ -261,6 +308,22 @@ mod tests {
         assert_eq!(arm(J::Null), Some(false));
         // Unknown names, calls and syntax are "cannot tell", never a guess.
         assert_eq!(truth("missing", &n), None);
+        let runs = names(&[
+            (&state_key("a_out"), J::String("failed".into())),
+            (&state_key("b_out"), J::String("skipped".into())),
+            (&state_key("c"), J::String("success".into())),
+        ]);
+        assert_eq!(truth("a_out.state.is_failed()", &runs), Some(true));
+        assert_eq!(
+            truth("c.is_completed() and not c.is_failed()", &runs),
+            Some(true)
+        );
+        assert_eq!(
+            truth("b_out is not None and b_out.state.is_failed()", &runs),
+            Some(false)
+        );
+        assert_eq!(truth("d.state.is_failed()", &runs), None);
+        assert!(reads_states("x.state.is_failed()") && !reads_states("x.failed"));
         assert_eq!(truth("missing and strict", &n), None);
         assert_eq!(truth("missing and report['ok']", &n), Some(false));
         assert_eq!(truth("missing or strict", &n), Some(true));

@@ -776,7 +776,34 @@ impl<'p> Exec<'p> {
                         .or_insert_with(|| self.inst_input(j));
                 }
             }
-            if env.runner.condition(env.file, cond, &params) == Some(false) {
+            // A condition on runs' states (`x.state.is_failed()`) is decided here, from the
+            // states, whatever the runner.
+            let by_states = crate::exec::condition::reads_states(cond).then(|| {
+                let mut names = BTreeMap::new();
+                for (name, id) in &n.condition_reads {
+                    let Some(from) = p.nodes.iter().position(|x| &x.id == id) else {
+                        continue;
+                    };
+                    let Some(&j) = self.parts[pi].slots[from].insts.first() else {
+                        continue;
+                    };
+                    if let Some(state) = self.insts[j].state {
+                        names.insert(
+                            crate::exec::condition::state_key(name),
+                            serde_json::Value::String(state.to_string()),
+                        );
+                    }
+                    if let Some(v) = &self.insts[j].output {
+                        names.insert(name.clone(), v.clone());
+                    }
+                }
+                crate::exec::condition::truth(cond, &names)
+            });
+            let holds = match by_states.flatten() {
+                Some(t) => Some(t),
+                None => env.runner.condition(env.file, cond, &params),
+            };
+            if holds == Some(false) {
                 self.decide_as(env, pi, ni, State::Skipped, None);
                 return;
             }

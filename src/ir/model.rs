@@ -518,7 +518,18 @@ pub struct Node {
     pub span: Span,
 }
 
+/// The methods of a Prefect state (or of a future's `.state`) a flow's condition may test.
+pub const STATE_METHODS: &[&str] = &["is_failed", "is_completed", "is_crashed", "is_cancelled"];
+
 impl Node {
+    /// Whether its condition tests a run's state (`x.state.is_failed()`, `s.is_completed()`),
+    /// so it waits for those runs to finish however they end.
+    pub fn condition_reads_states(&self) -> bool {
+        self.condition
+            .as_deref()
+            .is_some_and(|c| STATE_METHODS.iter().any(|m| c.contains(&format!(".{m}("))))
+    }
+
     /// A bare node of a kind at a span; readers fill in the rest.
     pub fn new(id: impl Into<String>, kind: NodeKind, span: Span) -> Node {
         Node {

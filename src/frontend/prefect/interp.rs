@@ -1183,6 +1183,10 @@ where
                     .collect::<Vec<_>>()
                     .join(" and "),
             );
+            // A call that tests runs' states waits for them however they end.
+            if node.condition_reads_states() && node.trigger_rule.is_none() {
+                node.trigger_rule = Some("all_done".into());
+            }
         }
         for t in b.tags.iter().flatten() {
             if !node.tags.contains(t) {

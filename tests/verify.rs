@@ -92,7 +92,7 @@ fn verify_prints_a_verdict_and_exits_by_it() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains(
-            "[declared] trace notify_owner-2: state skipped became success",
+            "[declared] trace notify_owner: state skipped became success",
         ));
     let out = orchmig()
         .args([
@@ -201,7 +201,7 @@ fn verify_lists_behaviour_first_counts_timing_shifts_and_fails_on_a_class() {
     assert!(out.status.success(), "{out:?}");
     let text = String::from_utf8(out.stdout).unwrap();
     let behaviour = text
-        .find("[declared] trace alert_on_failure: state skipped became success")
+        .find("[declared] trace choose_load_mode: when batch_is_balanced returns false:")
         .expect(&text);
     let timing = text
         .find("3 steps only ran at other virtual times (same states and attempts; -v lists them)")
@@ -227,7 +227,8 @@ fn verify_lists_behaviour_first_counts_timing_shifts_and_fails_on_a_class() {
         .any(|w| w[0].is_ascii_digit() && &w[1..] == b"ss");
     assert!(!doubled, "{text}");
 
-    // The alert that now runs after a success is declared, so only --fail-on stops it.
+    // The branches the Dagster port runs whatever they return are declared (`none` rows), so
+    // only --fail-on stops it.
     orchmig()
         .args(args)
         .args(["--fail-on", "redesign"])
@@ -345,4 +346,32 @@ fn prefect_conditions_port_to_airflow_gates_that_take_the_same_arm() {
         "{:#?}",
         v[0].differences
     );
+}
+
+/// An Airflow step for failures (`one_failed`) is called in a Prefect port only when an upstream
+/// run failed: the flow waits for them and tests their states (it ran after every success
+/// before, and would page someone daily). verify agrees with the source with no fault and with
+/// each step failing in turn; the port text shows the test.
+#[test]
+fn a_failure_alert_runs_in_a_prefect_port_only_after_a_failure() {
+    let table = Translations::builtin().unwrap();
+    let file =
+        orchmig::frontend::read_path(std::path::Path::new("corpus/airflow/data_quality_gate.py"));
+    let target = Target::parse("prefect").unwrap();
+    let v = verify_file(&file, target, &table, &Options::default(), &mut |_| {}).unwrap();
+    let about_alert: Vec<&str> = v[0]
+        .differences
+        .iter()
+        .filter(|d| d.subject == "alert_on_failure" && d.aspect == "trace")
+        .map(|d| d.detail.as_str())
+        .collect();
+    assert!(about_alert.is_empty(), "{about_alert:#?}");
+    let (text, _) = orchmig::emit::port_file(&file, target, &table).unwrap();
+    assert!(
+        text.contains(
+            "incremental_load_out is not None and incremental_load_out.state.is_failed()"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("allow_failure(full_reload_out)"), "{text}");
 }

@@ -80,6 +80,61 @@ impl Writer for AirflowWriter {
                     step.trigger_rule = Some("none_failed".into());
                 }
             }
+            for &(k, rule) in &conditions.rules {
+                let n = &p.nodes[k];
+                if let Some(step) = plan.steps.iter_mut().find(|s| s.node.id == n.id) {
+                    step.trigger_rule = Some(rule.into());
+                    // In the task's decorator, or in the call's override(…) for a reused task.
+                    let at = if step.defines {
+                        Anchor::head(&step.func, "trigger_rule=")
+                    } else {
+                        Anchor::body(&dag_name, "trigger_rule=").then(python::string(rule))
+                    };
+                    let note = format!(
+                        "trigger_rule=\"{rule}\": the flow's `{}` tests the states of every run the step waits for",
+                        n.condition.as_deref().unwrap_or("")
+                    );
+                    ledger.consume_as(
+                        table,
+                        "node.condition",
+                        &n.id,
+                        n.span,
+                        at.clone(),
+                        Fidelity::Approximate,
+                        note,
+                    );
+                    // The tested runs' `return_state=True`: their state is what the rule reads.
+                    for id in n.condition_reads.values() {
+                        if let Some(t) = p.nodes.iter().find(|x| &x.id == id)
+                            && t.extra.contains_key("return_state")
+                        {
+                            ledger.consume_as(
+                                table,
+                                "extra",
+                                &format!("{id}.return_state"),
+                                t.span,
+                                at.clone(),
+                                Fidelity::Exact,
+                                format!(
+                                    "the run's state, which the trigger rule of {} reads",
+                                    n.id
+                                ),
+                            );
+                        }
+                    }
+                    if n.trigger_rule.is_some() {
+                        ledger.consume_as(
+                            table,
+                            "trigger_rule",
+                            &n.id,
+                            n.span,
+                            at,
+                            Fidelity::Approximate,
+                            format!("written as {rule}, which the state test amounts to"),
+                        );
+                    }
+                }
+            }
             let mut body = Body::default();
             let written = |g: &crate::ir::Group| {
                 p.nodes

@@ -209,7 +209,81 @@ impl Writer for DagsterWriter {
                 })
                 .collect();
             let mut selection: IndexSet<String> = IndexSet::new();
+            // Steps meant for a failure, written as failure hooks of the job (never as assets
+            // that would run after every success).
+            let hooked = failure_hooks(p, &plan, &roles);
+            let mut hooks: Vec<String> = Vec::new();
             for (i, step) in plan.steps.iter().enumerate() {
+                if hooked.contains(&i) {
+                    let n = step.node;
+                    let takes_values = step.inputs.iter().any(|x| {
+                        matches!(
+                            x.source,
+                            Source::Step(_) | Source::Steps(_) | Source::Param(_)
+                        )
+                    });
+                    if !takes_values {
+                        ledger.consume_as(
+                            table,
+                            crate::report::node_id(n.kind),
+                            &n.id,
+                            n.span,
+                            Anchor::at(Scope::Head(step.func.clone())),
+                            Fidelity::Redesign,
+                            "a @dg.failure_hook with the step's body, attached to the job".into(),
+                        );
+                    }
+                    let mut a = asset(
+                        &plan,
+                        step,
+                        &[],
+                        &facts,
+                        from,
+                        None,
+                        &file_assets,
+                        &mut imports,
+                        &mut helpers,
+                        &mut ledger,
+                        table,
+                    );
+                    // A hook gets only its context: a body that needs an upstream's value is not
+                    // written at all (as an asset it would run after every success).
+                    let hookable = !takes_values && a.signature.starts_with("()");
+                    let at = Anchor::at(Scope::Head(step.func.clone()));
+                    let (fidelity, note) = if hookable {
+                        (
+                            Fidelity::Redesign,
+                            "a @dg.failure_hook of the job: it runs after a step of the job fails (once per failed step, whichever step), never after a success",
+                        )
+                    } else {
+                        (
+                            Fidelity::None,
+                            "not written: as an asset it would run after every success, and a failure hook gets no upstream value; call it from a failure hook or a run-failure sensor by hand",
+                        )
+                    };
+                    let present = [
+                        ("trigger_rule", n.trigger_rule.is_some()),
+                        ("node.condition", n.condition.is_some()),
+                    ];
+                    for (construct, _) in present.iter().filter(|(_, p)| *p) {
+                        ledger.consume_as(
+                            table,
+                            construct,
+                            &n.id,
+                            n.span,
+                            at.clone(),
+                            fidelity,
+                            note.to_string(),
+                        );
+                    }
+                    if hookable {
+                        a.decorator = "@dg.failure_hook".into();
+                        a.signature = "(context: dg.HookContext)".into();
+                        assets.push(a);
+                        hooks.push(step.func.clone());
+                    }
+                    continue;
+                }
                 match roles[i] {
                     Role::Folded => {
                         // Folded: its dependencies pass through to its neighbours; no code.
@@ -496,6 +570,12 @@ impl Writer for DagsterWriter {
                         Expr::Dict(p.tags.iter().map(|t| tag_pair(t)).collect()),
                     ));
                 }
+                if !hooks.is_empty() {
+                    kw.push(Expr::kw(
+                        "hooks",
+                        Expr::raw(format!("{{{}}}", hooks.join(", "))),
+                    ));
+                }
                 let call = Expr::call("dg.define_asset_job", kw);
                 jobs.push(format!("{var} = {}", call.format_lead(0, var.len() + 3, 0)));
                 let job = |needle: &str| Anchor::statement(&format!("{var} = "), needle);
@@ -717,6 +797,50 @@ fn frontiers(plan: &Plan, roles: &[Role]) -> Vec<Vec<usize>> {
         out.push(mine);
     }
     out
+}
+
+/// The steps a Dagster port writes as failure hooks: asset steps meant for a failure (an
+/// Airflow `one_failed`/`all_failed` rule, a Prefect test of `state.is_failed()`) that nothing
+/// reads; one whose body needs an upstream's value is not written at all.
+fn failure_hooks(p: &Pipeline, plan: &Plan, roles: &[Role]) -> std::collections::BTreeSet<usize> {
+    let read: std::collections::BTreeSet<usize> = plan
+        .steps
+        .iter()
+        .flat_map(|s| {
+            s.inputs
+                .iter()
+                .flat_map(|i| match &i.source {
+                    Source::Step(j) => vec![*j],
+                    Source::Steps(js) => js.clone(),
+                    _ => Vec::new(),
+                })
+                .chain(s.after.iter().copied())
+                .chain(s.extra_upstreams.iter().copied())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    plan.steps
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| {
+            let n = s.node;
+            let rule = n
+                .trigger_rule
+                .clone()
+                .or_else(|| p.effective_policy(n).trigger_rule);
+            let for_failure = matches!(rule.as_deref(), Some("one_failed" | "all_failed"))
+                || (n.condition_reads_states()
+                    && n.condition
+                        .as_deref()
+                        .is_some_and(|c| c.contains("is_failed")));
+            for_failure
+                && s.defines
+                && matches!(roles[*i], Role::Asset)
+                && !read.contains(i)
+                && n.mapping.is_none()
+        })
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// A step's role; `has_down` says whether another step reads its node.

@@ -32,6 +32,8 @@ pub enum Atom {
         /// The task ids, sorted.
         arms: Vec<String>,
     },
+    /// A test written as is (a run's state in a flow: `x.state.is_failed()`).
+    Raw(String),
     /// The short-circuit step (node index) returned a truthy value.
     Truthy {
         /// The short-circuit's node index.
@@ -53,7 +55,8 @@ pub enum Guard {
 }
 
 impl Guard {
-    fn all(parts: Vec<Guard>) -> Guard {
+    /// Every part holds.
+    pub fn all(parts: Vec<Guard>) -> Guard {
         let mut flat: Vec<Guard> = Vec::new();
         for g in parts {
             match g {
@@ -70,7 +73,8 @@ impl Guard {
         }
     }
 
-    fn any(parts: Vec<Guard>) -> Guard {
+    /// Some part holds.
+    pub fn any(parts: Vec<Guard>) -> Guard {
         if parts.is_empty() || parts.contains(&Guard::Always) {
             return Guard::Always;
         }
@@ -149,7 +153,7 @@ impl Guard {
 
     fn collect(&self, out: &mut BTreeSet<usize>) {
         match self {
-            Guard::Always => {}
+            Guard::Always | Guard::Atom(Atom::Raw(_)) => {}
             Guard::Atom(Atom::Arm { branch, .. }) => {
                 out.insert(*branch);
             }
@@ -193,6 +197,7 @@ impl Guard {
                     .join(", ")
             ),
             Guard::Atom(Atom::Truthy { node }) => value(*node),
+            Guard::Atom(Atom::Raw(text)) => text.clone(),
             Guard::All(parts) => join(parts, " and ", value),
             Guard::Any(parts) => join(parts, " or ", value),
         }
@@ -239,6 +244,33 @@ impl Guard {
                 };
                 format!("if {} in (\n{inner}\n{}):", string(arm), pad(indent))
             }
+            // Two groups: ruff splits the last one's brackets when what precedes them fits
+            // (`if (a and b) or (\n    c and d\n):`), else both in turn.
+            Guard::Any(parts) | Guard::All(parts)
+                if parts.len() == 2
+                    && parts
+                        .iter()
+                        .all(|x| matches!(x, Guard::All(_) | Guard::Any(_))) =>
+            {
+                let op = if matches!(self, Guard::Any(_)) {
+                    "or"
+                } else {
+                    "and"
+                };
+                let head = format!("if ({}) {op} (", parts[0].python(value));
+                let last = parts[1].inside(value, indent + 4);
+                if indent + width(&head) <= limit {
+                    return format!("{head}\n{}{last}\n{}):", pad(indent + 4), pad(indent));
+                }
+                format!(
+                    "if (\n{}{}\n{}) {op} (\n{}{last}\n{}):",
+                    pad(indent + 4),
+                    parts[0].inside(value, indent + 4),
+                    pad(indent),
+                    pad(indent + 4),
+                    pad(indent)
+                )
+            }
             Guard::Any(parts) | Guard::All(parts) => {
                 let op = if matches!(self, Guard::Any(_)) {
                     "or "
@@ -252,7 +284,18 @@ impl Guard {
                         let lead = if k == 0 { "" } else { op };
                         match part {
                             Guard::All(_) | Guard::Any(_) => {
-                                format!("{}{lead}({})", pad(indent + 4), part.python(value))
+                                let flat = format!("{lead}({})", part.python(value));
+                                if indent + 4 + width(&flat) <= limit {
+                                    format!("{}{flat}", pad(indent + 4))
+                                } else {
+                                    format!(
+                                        "{}{lead}(\n{}{}\n{})",
+                                        pad(indent + 4),
+                                        pad(indent + 8),
+                                        part.inside(value, indent + 8),
+                                        pad(indent + 4)
+                                    )
+                                }
                             }
                             _ => format!("{}{lead}{}", pad(indent + 4), part.python(value)),
                         }
@@ -262,6 +305,55 @@ impl Guard {
             }
             _ => format!("if {flat}:"),
         }
+    }
+}
+
+impl Guard {
+    /// The condition inside brackets at `indent` (first line without its indentation): on one
+    /// line when it fits, else one operand per line, each after the first led by its operator,
+    /// a group that does not fit split in its own brackets.
+    fn inside(&self, value: &dyn Fn(usize) -> String, indent: usize) -> String {
+        let flat = self.python(value);
+        let limit = crate::python::print::LINE_LENGTH;
+        let width = |s: &str| s.chars().count();
+        if indent + width(&flat) <= limit {
+            return flat;
+        }
+        let (parts, op) = match self {
+            Guard::All(p) => (p, "and "),
+            Guard::Any(p) => (p, "or "),
+            _ => return flat,
+        };
+        let pad = |n: usize| " ".repeat(n);
+        parts
+            .iter()
+            .enumerate()
+            .map(|(k, part)| {
+                let lead = if k == 0 { "" } else { op };
+                let text = match part {
+                    Guard::All(_) | Guard::Any(_) => {
+                        let g = format!("{lead}({})", part.python(value));
+                        if indent + width(&g) <= limit {
+                            g
+                        } else {
+                            format!(
+                                "{lead}(\n{}{}\n{})",
+                                pad(indent + 4),
+                                part.inside(value, indent + 4),
+                                pad(indent)
+                            )
+                        }
+                    }
+                    _ => format!("{lead}{}", part.python(value)),
+                };
+                if k == 0 {
+                    text
+                } else {
+                    format!("{}{text}", pad(indent))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -490,6 +582,9 @@ pub struct Conditions {
     pub gates: Vec<Gate>,
     /// Calls in `except` handlers that wait for their `try` body's runs (`one_failed`).
     pub handlers: Vec<usize>,
+    /// Calls under a test of runs' states, written as a trigger rule over those runs
+    /// (`x.state.is_failed()` is one_failed, `a.is_failed() and b.is_failed()` all_failed).
+    pub rules: Vec<(usize, &'static str)>,
     /// Conditioned calls that cannot be ported, with why.
     pub lost: Vec<(usize, String)>,
     /// Steps that must run when an upstream was skipped by a gate (`none_failed`): the guarded
@@ -519,6 +614,59 @@ const BUILTINS: &[&str] = &[
     "tuple",
 ];
 
+/// The trigger rule a test of runs' states amounts to, when the tested runs are all the step's
+/// upstreams: `x.is_failed()` (or `x.state.is_failed()`) and `or`s of them are one_failed,
+/// `and`s all_failed; `x.is_completed()` and `and`s of it all_success.
+fn state_rule(cond: &str, n: &crate::ir::Node, p: &Pipeline) -> Option<&'static str> {
+    let e = crate::python::parse::parse_expression(cond)?;
+    let (parts, op): (Vec<&PyExpr>, Option<ast::BoolOp>) = match &e {
+        PyExpr::BoolOp(b) => (b.values.iter().collect(), Some(b.op)),
+        other => (vec![other], None),
+    };
+    let mut tested = BTreeSet::new();
+    let mut method = None;
+    for part in parts {
+        let PyExpr::Call(c) = part else { return None };
+        let PyExpr::Attribute(a) = &*c.func else {
+            return None;
+        };
+        if !c.arguments.args.is_empty() || !c.arguments.keywords.is_empty() {
+            return None;
+        }
+        let base = match &*a.value {
+            PyExpr::Name(x) => x.id.as_str(),
+            PyExpr::Attribute(s) if s.attr.as_str() == "state" => match &*s.value {
+                PyExpr::Name(x) => x.id.as_str(),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let id = n.condition_reads.get(base)?;
+        tested.insert(id.as_str());
+        let m = a.attr.as_str();
+        if method.is_some_and(|x| x != m) {
+            return None;
+        }
+        method = Some(m);
+    }
+    // Every upstream of the step is tested, or the rule would fire on another's failure.
+    let ups: BTreeSet<&str> = p
+        .edges
+        .iter()
+        .filter(|e| e.to == n.id)
+        .map(|e| e.from.as_str())
+        .collect();
+    if ups != tested {
+        return None;
+    }
+    match (method?, op) {
+        ("is_failed", None | Some(ast::BoolOp::Or)) => Some("one_failed"),
+        ("is_failed", Some(ast::BoolOp::And)) => Some("all_failed"),
+        ("is_completed", None | Some(ast::BoolOp::And)) => Some("all_success"),
+        _ => None,
+    }
+}
+
 /// The conditions of a Prefect pipeline as an Airflow port writes them; `module` holds the
 /// names the module's support code binds (they stay importable in the gate's body).
 pub fn prefect_conditions(p: &Pipeline, module: &HashSet<String>) -> Conditions {
@@ -536,6 +684,18 @@ pub fn prefect_conditions(p: &Pipeline, module: &HashSet<String>) -> Conditions 
                     i,
                     format!("the `{cond}` handler runs when code that is no task raises, which no trigger rule sees: port it by hand"),
                 ));
+            }
+            continue;
+        }
+        if n.condition_reads_states() {
+            match state_rule(cond, n, p) {
+                Some(rule) => out.rules.push((i, rule)),
+                None => out.lost.push((
+                    i,
+                    format!(
+                        "`{cond}` tests runs' states in a way no trigger rule says: port it by hand"
+                    ),
+                )),
             }
             continue;
         }
@@ -706,4 +866,72 @@ d()
             r#""x" in ([many_v] if isinstance(many_v, str) else many_v or [])"#
         );
     }
+
+    /// Long conditions are wrapped as ruff formats them (each expected text was checked with
+    /// `ruff format --check`): two groups split at the last bracket when the head fits, more
+    /// groups one per line, plain alternatives one per line.
+    #[test]
+    fn long_conditions_wrap_as_ruff_formats_them() {
+        let raw = |s: &str| Guard::Atom(Atom::Raw(s.into()));
+        let failed = |v: &str| {
+            Guard::all(vec![
+                raw(&format!("{v} is not None")),
+                raw(&format!("{v}.state.is_failed()")),
+            ])
+        };
+        let cases = [
+            Guard::any(vec![
+                failed("full_reload_out"),
+                failed("incremental_load_out"),
+            ]),
+            Guard::any(vec![failed("a_out"), failed("b_out")]),
+            Guard::any(vec![
+                failed("a_very_long_name_of_a_future_out_here"),
+                failed("another_very_long_name_future_out_x"),
+                failed("c"),
+            ]),
+            Guard::any(vec![
+                raw("full_reload_out.state.is_failed()"),
+                raw("incremental_load_out.state.is_failed()"),
+                raw("x_out.state.is_failed()"),
+            ]),
+        ];
+        let mut text = String::from("def f():\n");
+        for c in cases {
+            text.push_str(&format!(
+                "    {}\n        pass\n",
+                c.header(&|_| String::new(), 4)
+            ));
+        }
+        assert_eq!(text, EXPECTED_WRAPS);
+    }
+
+    const EXPECTED_WRAPS: &str = r#"def f():
+    if (full_reload_out is not None and full_reload_out.state.is_failed()) or (
+        incremental_load_out is not None and incremental_load_out.state.is_failed()
+    ):
+        pass
+    if (a_out is not None and a_out.state.is_failed()) or (
+        b_out is not None and b_out.state.is_failed()
+    ):
+        pass
+    if (
+        (
+            a_very_long_name_of_a_future_out_here is not None
+            and a_very_long_name_of_a_future_out_here.state.is_failed()
+        )
+        or (
+            another_very_long_name_future_out_x is not None
+            and another_very_long_name_future_out_x.state.is_failed()
+        )
+        or (c is not None and c.state.is_failed())
+    ):
+        pass
+    if (
+        full_reload_out.state.is_failed()
+        or incremental_load_out.state.is_failed()
+        or x_out.state.is_failed()
+    ):
+        pass
+"#;
 }

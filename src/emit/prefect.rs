@@ -97,6 +97,8 @@ impl Writer for PrefectWriter {
                 .map(|(i, n)| (n.id.as_str(), i))
                 .collect();
             let mut choices: HashMap<usize, String> = HashMap::new();
+            // Variables of calls under an `if`: None where the call did not happen.
+            let mut maybe_none: HashSet<String> = HashSet::new();
             let mut stmt_guards: Vec<Option<Vec<String>>> = Vec::new();
             for (i, step) in plan.steps.iter().enumerate() {
                 if folded[i] {
@@ -113,24 +115,11 @@ impl Writer for PrefectWriter {
                     continue;
                 }
                 let n = step.node;
-                let guard = node_index
+                let mut guard_of: Option<super::guards::Guard> = node_index
                     .get(n.id.as_str())
-                    .map(|&k| &guards[k])
-                    .filter(|g| **g != super::guards::Guard::Always)
-                    .filter(|g| g.reads().iter().all(|r| choices.contains_key(r)))
-                    .map(|g| {
-                        // One `if` when it fits on its line, else an `if` per conjunct.
-                        let value = |r: usize| choices[&r].clone();
-                        let one = g.header(&value, 4);
-                        if !one.contains('\n') || g.conjuncts().len() < 2 {
-                            return vec![one];
-                        }
-                        g.conjuncts()
-                            .iter()
-                            .enumerate()
-                            .map(|(d, c)| c.header(&value, 4 + 4 * d))
-                            .collect::<Vec<_>>()
-                    });
+                    .map(|&k| guards[k].clone())
+                    .filter(|g| *g != super::guards::Guard::Always)
+                    .filter(|g| g.reads().iter().all(|r| choices.contains_key(r)));
                 // The partition key is the flow's partition parameter.
                 if let (Some(pk), Some(parts)) = (&partition_param, &n.partitions) {
                     let at = Anchor::head(&flow_name, format!("{pk}:"));
@@ -165,7 +154,7 @@ impl Writer for PrefectWriter {
                             )
                         };
                         statements.push((Some(step.var.clone()), call));
-                        stmt_guards.push(guard);
+                        stmt_guards.push(guard_of.as_ref().map(|g| if_headers(g, &choices)));
                         continue;
                     }
                 }
@@ -205,6 +194,51 @@ impl Writer for PrefectWriter {
                 }
                 let args = call_args(&plan, step, &folded, mapped);
                 let mut args = args;
+                // An Airflow rule that runs after failures: the step waits with allow_failure,
+                // and the flow tests its upstream runs' states (never inverted: a step meant for
+                // a failure is not called after a success).
+                if from == Framework::Airflow {
+                    let rule = n
+                        .trigger_rule
+                        .clone()
+                        .or_else(|| p.effective_policy(n).trigger_rule);
+                    if let Some(test) =
+                        failure_rule(rule.as_deref(), &mut args, &maybe_none, &mut imports)
+                    {
+                        let (waited, cond, how) = test;
+                        if let Some(waited) = waited {
+                            statements.push((None, waited));
+                            stmt_guards.push(None);
+                        }
+                        if let Some(cond) = cond {
+                            guard_of = Some(match guard_of {
+                                Some(g) => super::guards::Guard::all(vec![g, cond]),
+                                None => cond,
+                            });
+                        }
+                        if n.trigger_rule.is_some() || p.defaults.trigger_rule.is_some() {
+                            let at = Anchor::body(&flow_name, step.func.as_str());
+                            let subject = if n.trigger_rule.is_some() {
+                                n.id.as_str()
+                            } else {
+                                "defaults"
+                            };
+                            ledger.consume_as(
+                                table,
+                                "trigger_rule",
+                                subject,
+                                n.span,
+                                at,
+                                Fidelity::Approximate,
+                                how,
+                            );
+                        }
+                    }
+                }
+                let guard = guard_of.as_ref().map(|g| if_headers(g, &choices));
+                if guard.is_some() {
+                    maybe_none.insert(step.var.clone());
+                }
                 template_args(&plan, step, &mut args);
                 params_arg(&flow_name, p, step, &mut args, &mut ledger, table);
                 if let Some(pk) = &partition_param
@@ -419,6 +453,104 @@ impl Writer for PrefectWriter {
         let text = super::templates::render("prefect/module.py.j2", &ctx)?;
         Ok((text, ledgers))
     }
+}
+
+/// The `if` headers of a guard in a flow body: one when it fits on its line, else one per
+/// conjunct, nested.
+fn if_headers(g: &super::guards::Guard, choices: &HashMap<usize, String>) -> Vec<String> {
+    let value = |r: usize| choices.get(&r).cloned().unwrap_or_default();
+    let one = g.header(&value, 4);
+    if !one.contains('\n') || g.conjuncts().len() < 2 {
+        return vec![one];
+    }
+    g.conjuncts()
+        .iter()
+        .enumerate()
+        .map(|(d, c)| c.header(&value, 4 + 4 * d))
+        .collect()
+}
+
+/// A failure-driven trigger rule written in a flow: the `wait(…)` statement before the call,
+/// the condition on the upstream runs' states, and the report's note; `None` for rules a flow
+/// runs as it is. The call's `wait_for` entries are wrapped in `allow_failure`.
+#[allow(clippy::type_complexity)]
+fn failure_rule(
+    rule: Option<&str>,
+    args: &mut [Expr],
+    maybe_none: &HashSet<String>,
+    imports: &mut Imports,
+) -> Option<(Option<Expr>, Option<super::guards::Guard>, String)> {
+    use super::guards::{Atom, Guard};
+    let rule = rule?;
+    if !matches!(rule, "one_failed" | "all_failed" | "all_done" | "always") {
+        return None;
+    }
+    let mut waited: Vec<String> = Vec::new();
+    for a in args.iter_mut() {
+        if let Expr::Keyword(k, v) = a
+            && k == "wait_for"
+            && let Expr::List(items) = v.as_mut()
+        {
+            for item in items.iter_mut() {
+                waited.push(item.flat());
+                *item = Expr::call("allow_failure", vec![item.clone()]);
+            }
+        }
+    }
+    if waited.is_empty() {
+        return None;
+    }
+    imports.name("prefect", "allow_failure");
+    if matches!(rule, "all_done" | "always") {
+        return Some((
+            None,
+            None,
+            "allow_failure in wait_for: it runs however its upstream runs end".into(),
+        ));
+    }
+    imports.name("prefect.futures", "wait");
+    let some_none = waited.iter().any(|v| maybe_none.contains(v));
+    let list = format!("[{}]", waited.join(", "));
+    let wait = if some_none {
+        Expr::call(
+            "wait",
+            vec![Expr::raw(format!("[f for f in {list} if f is not None]"))],
+        )
+    } else {
+        Expr::call("wait", vec![Expr::raw(list)])
+    };
+    let atoms: Vec<Guard> = waited
+        .iter()
+        .map(|v| {
+            let failed = Guard::Atom(Atom::Raw(format!("{v}.state.is_failed()")));
+            if maybe_none.contains(v) {
+                Guard::all(vec![
+                    Guard::Atom(Atom::Raw(format!("{v} is not None"))),
+                    failed,
+                ])
+            } else {
+                failed
+            }
+        })
+        .collect();
+    let (cond, how) = if rule == "one_failed" {
+        (
+            Guard::any(atoms),
+            "called only when one of its upstream runs failed",
+        )
+    } else {
+        (
+            Guard::all(atoms),
+            "called only when all of its upstream runs failed",
+        )
+    };
+    Some((
+        Some(wait),
+        Some(cond),
+        format!(
+            "{how}: the flow waits for them, tests state.is_failed() and the call waits with allow_failure"
+        ),
+    ))
 }
 
 /// One statement of a flow body: the variable it binds, the call, and the guard it runs under,

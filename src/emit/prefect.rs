@@ -97,6 +97,15 @@ impl Writer for PrefectWriter {
                 .map(|(i, n)| (n.id.as_str(), i))
                 .collect();
             let mut choices: HashMap<usize, String> = HashMap::new();
+            // The branching steps whose result a written (not folded) step's guard reads.
+            let decides: HashSet<usize> = plan
+                .steps
+                .iter()
+                .zip(&folded)
+                .filter(|(_, f)| !**f)
+                .filter_map(|(s, _)| node_index.get(s.node.id.as_str()))
+                .flat_map(|&j| guards[j].reads())
+                .collect();
             // Variables of calls under an `if`: None where the call did not happen.
             let mut maybe_none: HashSet<String> = HashSet::new();
             let mut stmt_guards: Vec<Option<Vec<String>>> = Vec::new();
@@ -285,11 +294,36 @@ impl Writer for PrefectWriter {
                 };
                 statements.push((Some(step.var.clone()), call));
                 stmt_guards.push(guard.clone());
-                // A branching step's result decides, in the flow, which steps below it run.
+                // A branching step's result decides, in the flow, which steps below it run;
+                // when every step it decides is a folded no-op, nothing reads it.
                 if matches!(n.kind, NodeKind::Branch | NodeKind::ShortCircuit)
                     && let Some(&k) = node_index.get(n.id.as_str())
+                    && !decides.contains(&k)
                 {
-                    let mut choice = format!("{}_choice", step.func);
+                    ledger.consume_as(
+                        table,
+                        report::node_id(n.kind),
+                        &n.id,
+                        n.span,
+                        Anchor::body(&flow_name, step.var.as_str()),
+                        Fidelity::Exact,
+                        "every step it decides is a no-op, folded away: nothing written depends on its result".into(),
+                    );
+                    if n.extra.contains_key("ignore_downstream_trigger_rules") {
+                        ledger.consume_as(
+                            table,
+                            "extra",
+                            &format!("{}.ignore_downstream_trigger_rules", n.id),
+                            n.span,
+                            Anchor::body(&flow_name, step.var.as_str()),
+                            Fidelity::Exact,
+                            "nothing written below it: what it skips is folded away".into(),
+                        );
+                    }
+                } else if matches!(n.kind, NodeKind::Branch | NodeKind::ShortCircuit)
+                    && let Some(&k) = node_index.get(n.id.as_str())
+                {
+                    let mut choice = format!("{}_choice", step.var.trim_end_matches("_out"));
                     while plan.steps.iter().any(|s| s.var == choice)
                         || choices.values().any(|c| *c == choice)
                     {
@@ -301,7 +335,18 @@ impl Writer for PrefectWriter {
                         step.var.clone()
                     };
                     let at = Anchor::body(&flow_name, format!("{choice} = "));
-                    ledger.consume(table, report::node_id(n.kind), &n.id, n.span, at);
+                    ledger.consume(table, report::node_id(n.kind), &n.id, n.span, at.clone());
+                    if n.extra.contains_key("ignore_downstream_trigger_rules") {
+                        ledger.consume_as(
+                            table,
+                            "extra",
+                            &format!("{}.ignore_downstream_trigger_rules", n.id),
+                            n.span,
+                            at,
+                            Fidelity::Exact,
+                            "the ifs below it follow it: only its direct downstream, or everything below".into(),
+                        );
+                    }
                     statements.push((Some(choice.clone()), Expr::raw(value)));
                     stmt_guards.push(guard);
                     choices.insert(k, choice);
@@ -662,10 +707,19 @@ fn flow_body(
         while j < body.len() && body[j].guard.as_ref().is_some_and(|g| g[0] == outer) {
             j += 1;
         }
-        // A variable of the block read after it, outside it, exists on every path.
-        for s in &body[i..j] {
-            if let Some(v) = &s.var
-                && (j..body.len()).any(|l| words[l].contains(v.as_str()))
+        // A variable bound under some `if`s and read later outside them (after the block, or
+        // in a sibling block inside it) exists on every path.
+        let within = |inner: &Option<Vec<String>>, outer: &Option<Vec<String>>| match (inner, outer)
+        {
+            (Some(a), Some(b)) => a.starts_with(b),
+            (None, Some(_)) => false,
+            (_, None) => true,
+        };
+        for k in i..j {
+            if let Some(v) = &body[k].var
+                && ((k + 1)..body.len()).any(|l| {
+                    words[l].contains(v.as_str()) && !within(&body[l].guard, &body[k].guard)
+                })
             {
                 out.push(format!("{v} = None"));
             }
@@ -1404,6 +1458,30 @@ mod tests {
         assert_eq!(
             body[body.len() - 2..],
             ["b_out.result()", "return c_out.result()"]
+        );
+    }
+
+    /// A variable bound in a nested `if` and read in a sibling `if` of the same outer block is
+    /// bound to None first (an example DAG's chained branches raised UnboundLocalError).
+    #[test]
+    fn a_variable_of_a_nested_block_read_in_a_sibling_block_is_bound_first() {
+        let g = |h: &[&str]| Some(h.iter().map(|x| x.to_string()).collect::<Vec<_>>());
+        let statements = vec![
+            (Some("x_out".to_string()), submit("x", vec![])),
+            (
+                Some("y_out".to_string()),
+                submit("y", vec![Expr::kw("wait_for", Expr::raw("[x_out]"))]),
+            ),
+        ];
+        let guards = vec![g(&["if a:", "if b:"]), g(&["if a:", "if c:"])];
+        let futures: HashSet<String> = ["x_out", "y_out"].map(String::from).into();
+        let body = flow_body(statements, &guards, &futures, None);
+        assert_eq!(
+            body,
+            [
+                "x_out = None",
+                "if a:\n        if b:\n            x_out = x.submit()\n        if c:\n            y_out = y.submit(wait_for=[x_out])\n            y_out.result()",
+            ]
         );
     }
 }

@@ -7,7 +7,7 @@
 //! way, a Prefect call under an `if` becomes, in Airflow, a short-circuit task that evaluates
 //! the condition upstream of the step.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 
 use crate::ir::{NodeKind, Pipeline, Value};
 use crate::python::ast::{self, Expr as PyExpr, Stmt};
@@ -397,12 +397,7 @@ pub fn guards(p: &Pipeline) -> Vec<Guard> {
     if !has_branches(p) {
         return out;
     }
-    let index: HashMap<&str, usize> = p
-        .nodes
-        .iter()
-        .enumerate()
-        .map(|(i, x)| (x.id.as_str(), i))
-        .collect();
+    let index = p.node_index();
     let mut ups: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut downs: Vec<Vec<usize>> = vec![Vec::new(); n];
     for e in &p.edges {
@@ -744,12 +739,7 @@ pub fn prefect_conditions(p: &Pipeline, module: &HashSet<String>) -> Conditions 
         }
     }
     let guarded: BTreeSet<usize> = out.gates.iter().flat_map(|g| g.nodes.clone()).collect();
-    let index: HashMap<&str, usize> = p
-        .nodes
-        .iter()
-        .enumerate()
-        .map(|(i, x)| (x.id.as_str(), i))
-        .collect();
+    let index = p.node_index();
     let mut tolerant = guarded.clone();
     for e in &p.edges {
         if let (Some(&a), Some(&b)) = (index.get(e.from.as_str()), index.get(e.to.as_str()))

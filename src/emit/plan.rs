@@ -484,12 +484,7 @@ pub fn unique(taken: &mut HashMap<String, usize>, base: &str) -> String {
 fn source_order_topo(p: &Pipeline) -> Vec<usize> {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
-    let index: HashMap<&str, usize> = p
-        .nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.id.as_str(), i))
-        .collect();
+    let index = p.node_index();
     let mut indegree = vec![0usize; p.nodes.len()];
     let mut down: Vec<Vec<usize>> = vec![Vec::new(); p.nodes.len()];
     for e in &p.edges {

@@ -90,12 +90,7 @@ impl Writer for PrefectWriter {
             } else {
                 vec![super::guards::Guard::Always; p.nodes.len()]
             };
-            let node_index: HashMap<&str, usize> = p
-                .nodes
-                .iter()
-                .enumerate()
-                .map(|(i, n)| (n.id.as_str(), i))
-                .collect();
+            let node_index = p.node_index();
             let mut choices: HashMap<usize, String> = HashMap::new();
             // The branching steps whose result a written (not folded) step's guard reads.
             let decides: HashSet<usize> = plan
@@ -309,17 +304,14 @@ impl Writer for PrefectWriter {
                         Fidelity::Exact,
                         "every step it decides is a no-op, folded away: nothing written depends on its result".into(),
                     );
-                    if n.extra.contains_key("ignore_downstream_trigger_rules") {
-                        ledger.consume_as(
-                            table,
-                            "extra",
-                            &format!("{}.ignore_downstream_trigger_rules", n.id),
-                            n.span,
-                            Anchor::body(&flow_name, step.var.as_str()),
-                            Fidelity::Exact,
-                            "nothing written below it: what it skips is folded away".into(),
-                        );
-                    }
+                    let at = Anchor::body(&flow_name, step.var.as_str());
+                    consume_scope_option(
+                        &mut ledger,
+                        table,
+                        n,
+                        at,
+                        "nothing written below it: what it skips is folded away",
+                    );
                 } else if matches!(n.kind, NodeKind::Branch | NodeKind::ShortCircuit)
                     && let Some(&k) = node_index.get(n.id.as_str())
                 {
@@ -336,17 +328,13 @@ impl Writer for PrefectWriter {
                     };
                     let at = Anchor::body(&flow_name, format!("{choice} = "));
                     ledger.consume(table, report::node_id(n.kind), &n.id, n.span, at.clone());
-                    if n.extra.contains_key("ignore_downstream_trigger_rules") {
-                        ledger.consume_as(
-                            table,
-                            "extra",
-                            &format!("{}.ignore_downstream_trigger_rules", n.id),
-                            n.span,
-                            at,
-                            Fidelity::Exact,
-                            "the ifs below it follow it: only its direct downstream, or everything below".into(),
-                        );
-                    }
+                    consume_scope_option(
+                        &mut ledger,
+                        table,
+                        n,
+                        at,
+                        "the ifs below it follow it: only its direct downstream, or everything below",
+                    );
                     statements.push((Some(choice.clone()), Expr::raw(value)));
                     stmt_guards.push(guard);
                     choices.insert(k, choice);
@@ -497,6 +485,28 @@ impl Writer for PrefectWriter {
         };
         let text = super::templates::render("prefect/module.py.j2", &ctx)?;
         Ok((text, ledgers))
+    }
+}
+
+/// Consumes a short-circuit's `ignore_downstream_trigger_rules` (what its `if`s cover) at `at`.
+fn consume_scope_option(
+    ledger: &mut Ledger,
+    table: &Translations,
+    n: &crate::ir::Node,
+    at: Anchor,
+    how: &str,
+) {
+    if n.extra.contains_key("ignore_downstream_trigger_rules") {
+        let subject = format!("{}.ignore_downstream_trigger_rules", n.id);
+        ledger.consume_as(
+            table,
+            "extra",
+            &subject,
+            n.span,
+            at,
+            Fidelity::Exact,
+            how.into(),
+        );
     }
 }
 

@@ -190,6 +190,15 @@ impl Pipeline {
             .or_else(|| self.nodes.iter().find_map(|n| n.partitions.as_ref()))
     }
 
+    /// Each node's index by id (readers keep ids unique; of duplicates, the last).
+    pub fn node_index(&self) -> std::collections::HashMap<&str, usize> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id.as_str(), i))
+            .collect()
+    }
+
     /// The policy a node runs with: its own settings over its groups' over the pipeline defaults.
     pub fn effective_policy(&self, node: &Node) -> Policy {
         let mut policy = node.policy.clone();

@@ -600,3 +600,22 @@ fn a_same_framework_port_is_a_copy_graded_automatic() {
         .success()
         .stdout(predicate::str::contains("faithful").and(predicate::str::contains("0 mismatch")));
 }
+
+/// A Dagster check runs after the asset it checks in Airflow and Prefect ports, also when its
+/// function takes no value (a `@multi_asset_check` reads nothing): it raced the asset before.
+#[test]
+fn a_check_that_takes_no_value_still_runs_after_the_assets_it_checks() {
+    let table = Translations::builtin().unwrap();
+    let file =
+        orchmig::frontend::read_path(std::path::Path::new("corpus/dagster/support_quality.py"));
+    let (airflow, _) = port_file(&file, Target::parse("airflow").unwrap(), &table).unwrap();
+    assert!(
+        airflow.contains("    ticket_metrics_out >> metric_checks_out\n"),
+        "{airflow}"
+    );
+    let (prefect, _) = port_file(&file, Target::parse("prefect").unwrap(), &table).unwrap();
+    assert!(
+        prefect.contains("metric_checks.submit(wait_for=[ticket_metrics_out])"),
+        "{prefect}"
+    );
+}

@@ -384,10 +384,44 @@ impl Writer for AirflowWriter {
                         .iter()
                         .map(|_| Expr::raw(target_var.clone().unwrap_or_else(|| "None".into())))
                         .collect();
-                    body.lines.push(Line::Text(format!(
-                        "    {}",
-                        Expr::call(&fname, args).format(4, 0)
-                    )));
+                    // A check that takes no value still runs after the assets it checks.
+                    let assigned: std::collections::HashSet<&str> = body
+                        .lines
+                        .iter()
+                        .filter_map(|l| match l {
+                            Line::Assign { var, .. } => Some(var.as_str()),
+                            _ => None,
+                        })
+                        .collect();
+                    let mut targets: Vec<String> = Vec::new();
+                    if params.is_empty() {
+                        for id in shared::checked_steps(p, c) {
+                            if let Some(s) = plan.steps.iter().find(|s| s.node.id == id)
+                                && assigned.contains(s.var.as_str())
+                                && !targets.contains(&s.var)
+                            {
+                                targets.push(s.var.clone());
+                            }
+                        }
+                    }
+                    let call = Expr::call(&fname, args);
+                    if targets.is_empty() {
+                        body.lines
+                            .push(Line::Text(format!("    {}", call.format(4, 0))));
+                    } else {
+                        let var = unique(&mut names.taken, &format!("{fname}_out"));
+                        body.lines.push(Line::Text(format!(
+                            "    {var} = {}",
+                            call.format_lead(4, var.len() + 3, 0)
+                        )));
+                        let left = if targets.len() == 1 {
+                            targets[0].clone()
+                        } else {
+                            Expr::List(targets.iter().map(|t| Expr::raw(t.clone())).collect())
+                                .format(4, 4 + var.len())
+                        };
+                        body.lines.push(Line::Text(format!("    {left} >> {var}")));
+                    }
                 }
                 let written = check_fns.get(shared::check_task_name(c)).cloned();
                 shared::consume_check(&mut ledger, table, c, written.as_deref());

@@ -382,10 +382,29 @@ impl Writer for PrefectWriter {
                         body: python::indent_body(&rw.body, 4).trim_end().to_string(),
                         is_async: false,
                     });
-                    let args: Vec<Expr> = params
+                    let mut args: Vec<Expr> = params
                         .iter()
                         .map(|_| Expr::raw(target_var.clone().unwrap_or_else(|| "None".into())))
                         .collect();
+                    // A check that takes no value still runs after the assets it checks.
+                    if params.is_empty() {
+                        let written: HashSet<&str> = statements
+                            .iter()
+                            .filter_map(|(v, _)| v.as_deref())
+                            .collect();
+                        let targets: Vec<Expr> = shared::checked_steps(p, c)
+                            .into_iter()
+                            .filter_map(|id| plan.steps.iter().find(|s| s.node.id == id))
+                            .map(|s| s.var.as_str())
+                            .filter(|v| written.contains(v))
+                            .collect::<indexmap::IndexSet<_>>()
+                            .into_iter()
+                            .map(Expr::raw)
+                            .collect();
+                        if !targets.is_empty() {
+                            args.push(Expr::kw("wait_for", Expr::List(targets)));
+                        }
+                    }
                     let mut var = format!("{fname}_out");
                     while plan.steps.iter().any(|s| s.var == var) {
                         var.push_str("_check");

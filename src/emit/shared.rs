@@ -24,6 +24,23 @@ pub fn unported_operator<'n>(n: &'n Node, target: &str) -> Option<&'n str> {
     .then_some(op.class.as_str())
 }
 
+/// The asset ids a check's function checks: its own target, or, for one function of a
+/// `@multi_asset_check`, the targets of every check it runs (in check order).
+pub fn checked_steps<'p>(p: &'p Pipeline, c: &'p crate::ir::Check) -> Vec<&'p str> {
+    let group = c.extra.get("multi_asset_check").and_then(Value::as_str);
+    let mut out: Vec<&str> = Vec::new();
+    for x in &p.checks {
+        let same = match group {
+            Some(g) => x.extra.get("multi_asset_check").and_then(Value::as_str) == Some(g),
+            None => std::ptr::eq(x, c),
+        };
+        if same && !out.contains(&x.target.as_str()) {
+            out.push(x.target.as_str());
+        }
+    }
+    out
+}
+
 /// Consumes a node's kind, its operator category and its reader notes where its code is (`at`).
 pub fn consume_node(ledger: &mut Ledger, table: &Translations, n: &Node, at: &Anchor) {
     let kind = report::node_id(n.kind);

@@ -437,3 +437,35 @@ fn diamonds_and_long_chains_of_no_op_steps_port_in_every_target() {
         }
     }
 }
+
+/// Branches under joins under branches, hundreds deep: the Prefect port writes each guard as an
+/// `if` while it stays small, and past the guard budget keeps no branch and says so, in well
+/// under the CPU bound (a guard could double at each layer of a diamond of joins).
+#[test]
+fn deeply_nested_branches_stay_within_the_guard_budget() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dag = |layers: usize| {
+        format!(
+            "from airflow.sdk import dag, task\n\n\n@dag(schedule=None)\ndef nested():\n    @task.branch\n    def pick() -> str:\n        return \"x0\"\n\n    @task\n    def step():\n        return 1\n\n    @task(trigger_rule=\"none_failed_min_one_success\")\n    def join():\n        return 2\n\n    prev = pick.override(task_id=\"start\")()\n    for i in range({layers}):\n        b = pick.override(task_id=f\"b{{i}}\")()\n        x = step.override(task_id=f\"x{{i}}\")()\n        y = step.override(task_id=f\"y{{i}}\")()\n        j = join.override(task_id=f\"j{{i}}\")()\n        prev >> b >> [x, y] >> j\n        prev = j\n\n\nnested()\n"
+        )
+    };
+    for (layers, kept) in [(20, true), (400, false)] {
+        let name = format!("nested_{layers}.py");
+        std::fs::write(tmp.path().join(&name), dag(layers)).unwrap();
+        let out = format!("out_{layers}");
+        let (code, stderr) = orchmig(
+            tmp.path(),
+            &["port", &name, "--to", "prefect", "--out", &out],
+        );
+        assert!(code <= 1, "{layers}: exited {code}: {stderr}");
+        let text = std::fs::read_to_string(tmp.path().join(&out).join(&name)).unwrap();
+        let report =
+            std::fs::read_to_string(tmp.path().join(&out).join("orchmig-report.md")).unwrap();
+        assert_eq!(text.contains("if b0_choice"), kept, "{layers}");
+        assert_eq!(
+            report.contains("nests branches and joins past"),
+            !kept,
+            "{layers}"
+        );
+    }
+}

@@ -389,13 +389,44 @@ pub fn has_branches(p: &Pipeline) -> bool {
         .any(|n| matches!(n.kind, NodeKind::Branch | NodeKind::ShortCircuit))
 }
 
+/// Most tests in one guard, and most nesting: past them (branches under joins under branches,
+/// hundreds deep, or a diamond of joins whose guards double at each layer) no `if` is written.
+const GUARD_WEIGHT: usize = 256;
+const GUARD_DEPTH: usize = 24;
+
+/// Most steps times short-circuits visited when finding what each short-circuit skips.
+const CLOSURE_BUDGET: usize = 4_000_000;
+
+impl Guard {
+    /// Its tests, counted (saturating), and its nesting depth.
+    fn size(&self) -> (usize, usize) {
+        match self {
+            Guard::Always => (0, 0),
+            Guard::Atom(_) => (1, 1),
+            Guard::All(parts) | Guard::Any(parts) => parts.iter().fold((0, 0), |(w, d), p| {
+                let (pw, pd) = p.size();
+                (w.saturating_add(pw), d.max(pd + 1))
+            }),
+        }
+    }
+}
+
 /// The guard of every node of an Airflow pipeline, by node index (`Always` everywhere when it has
-/// no branching step, or when its edges form a cycle).
-pub fn guards(p: &Pipeline) -> Vec<Guard> {
+/// no branching step, or when its edges form a cycle); `None` when a guard would pass the
+/// weight or depth budget, or finding what the short-circuits skip would pass its budget.
+pub fn guards(p: &Pipeline) -> Option<Vec<Guard>> {
     let n = p.nodes.len();
     let mut out = vec![Guard::Always; n];
     if !has_branches(p) {
-        return out;
+        return Some(out);
+    }
+    let shorts = p
+        .nodes
+        .iter()
+        .filter(|x| x.kind == NodeKind::ShortCircuit)
+        .count();
+    if shorts.saturating_mul(n + p.edges.len()) > CLOSURE_BUDGET {
+        return None;
     }
     let index = p.node_index();
     let mut ups: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -410,7 +441,7 @@ pub fn guards(p: &Pipeline) -> Vec<Guard> {
         }
     }
     let Some(order) = topological(&ups, &downs) else {
-        return out;
+        return Some(out);
     };
     // Everything below a short-circuit that ignores downstream trigger rules.
     let mut below_short: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -459,12 +490,17 @@ pub fn guards(p: &Pipeline) -> Vec<Guard> {
             // failure rules): the branches decide nothing for them.
             _ => Guard::Always,
         };
-        let shorts = below_short[i]
+        let closure = below_short[i]
             .iter()
             .map(|&s| Guard::Atom(Atom::Truthy { node: s }));
-        out[i] = Guard::all(std::iter::once(from_ups).chain(shorts).collect());
+        let g = Guard::all(std::iter::once(from_ups).chain(closure).collect());
+        let (weight, depth) = g.size();
+        if weight > GUARD_WEIGHT || depth > GUARD_DEPTH {
+            return None;
+        }
+        out[i] = g;
     }
-    out
+    Some(out)
 }
 
 /// Kahn's order; `None` on a cycle.
@@ -822,7 +858,7 @@ def d():
 d()
 "#,
         );
-        let g = guards(&p);
+        let g = guards(&p).expect("within the budget");
         assert_eq!(at(&p, &g, "a"), r#"pick_v == "a""#);
         assert_eq!(at(&p, &g, "after_a"), r#"pick_v == "a""#);
         assert_eq!(at(&p, &g, "join"), r#"pick_v in ("a", "b")"#);

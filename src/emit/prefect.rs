@@ -85,11 +85,15 @@ impl Writer for PrefectWriter {
             let mut calls: HashMap<String, usize> = HashMap::new();
             // When each step runs (below an Airflow branch or short-circuit), and the locals
             // that hold the branching steps' results.
-            let guards = if from == Framework::Airflow {
+            let computed = if from == Framework::Airflow {
                 super::guards::guards(p)
             } else {
-                vec![super::guards::Guard::Always; p.nodes.len()]
+                Some(vec![super::guards::Guard::Always; p.nodes.len()])
             };
+            // Past the guard budget no `if` is written: the branches are lost, and say so.
+            let too_deep = computed.is_none();
+            let guards =
+                computed.unwrap_or_else(|| vec![super::guards::Guard::Always; p.nodes.len()]);
             let node_index = p.node_index();
             let mut choices: HashMap<usize, String> = HashMap::new();
             // The branching steps whose result a written (not folded) step's guard reads.
@@ -291,7 +295,15 @@ impl Writer for PrefectWriter {
                 stmt_guards.push(guard.clone());
                 // A branching step's result decides, in the flow, which steps below it run;
                 // when every step it decides is a folded no-op, nothing reads it.
-                if matches!(n.kind, NodeKind::Branch | NodeKind::ShortCircuit)
+                if matches!(n.kind, NodeKind::Branch | NodeKind::ShortCircuit) && too_deep {
+                    ledger.lose(
+                        table,
+                        report::node_id(n.kind),
+                        &n.id,
+                        n.span,
+                        "the branch is not kept: its pipeline nests branches and joins past what orchmig writes as ifs, so every step below it runs; port the branching by hand".into(),
+                    );
+                } else if matches!(n.kind, NodeKind::Branch | NodeKind::ShortCircuit)
                     && let Some(&k) = node_index.get(n.id.as_str())
                     && !decides.contains(&k)
                 {

@@ -440,7 +440,7 @@ pub fn guards(p: &Pipeline) -> Option<Vec<Guard>> {
             downs[a].push(b);
         }
     }
-    let Some(order) = topological(&ups, &downs) else {
+    let Some(order) = crate::ir::graph::PipelineGraph::new(p).topological_order() else {
         return Some(out);
     };
     // Everything below a short-circuit that ignores downstream trigger rules.
@@ -501,24 +501,6 @@ pub fn guards(p: &Pipeline) -> Option<Vec<Guard>> {
         out[i] = g;
     }
     Some(out)
-}
-
-/// Kahn's order; `None` on a cycle.
-fn topological(ups: &[Vec<usize>], downs: &[Vec<usize>]) -> Option<Vec<usize>> {
-    let mut indegree: Vec<usize> = ups.iter().map(Vec::len).collect();
-    let mut ready: Vec<usize> = (0..ups.len()).filter(|&i| indegree[i] == 0).collect();
-    ready.reverse();
-    let mut order = Vec::with_capacity(ups.len());
-    while let Some(i) = ready.pop() {
-        order.push(i);
-        for &d in &downs[i] {
-            indegree[d] -= 1;
-            if indegree[d] == 0 {
-                ready.push(d);
-            }
-        }
-    }
-    (order.len() == ups.len()).then_some(order)
 }
 
 /// Airflow's short-circuit default skips everything below it, whatever its trigger rules.

@@ -538,7 +538,7 @@ impl PipelineDef {
         if self.grouped {
             let _ = writeln!(out, "    @task_group\n    def group_1():");
         }
-        for (t, n) in self.tasks.iter().zip(&names) {
+        for (k, (t, n)) in self.tasks.iter().zip(&names).enumerate() {
             let mut o = Vec::new();
             if let Some(r) = &t.retries {
                 o.push(format!("retries={}", r.render(0)));
@@ -549,10 +549,20 @@ impl PipelineDef {
             if let Some(d) = &t.display {
                 o.push(format!("task_id={}", d.literal()));
             }
+            // Branching and failure rules, from the shape already decoded: the first task
+            // branches or short-circuits, the last one runs on a failure.
+            let flavour = match (k, names.len() >= 2, names.len() % 3) {
+                (0, true, 0) => ".branch",
+                (0, true, 1) => ".short_circuit",
+                _ => "",
+            };
+            if k + 1 == names.len() && names.len() % 2 == 0 {
+                o.push("trigger_rule=\"one_failed\"".into());
+            }
             let params = params(&t.params);
             let _ = writeln!(
                 out,
-                "{indent}@task({})\n{indent}def {n}({params}):",
+                "{indent}@task{flavour}({})\n{indent}def {n}({params}):",
                 o.join(", ")
             );
             body(&t.body, &format!("{indent}    "), out);
@@ -810,10 +820,25 @@ impl PipelineDef {
             } else {
                 format!("wait_for=[{}]", waits.join(", "))
             };
+            // Calls under a condition on the first run's result or state, from the shape
+            // already decoded.
+            let first = &names[0];
+            let lead = match (i, names.len() >= 2, i % 3) {
+                (0, _, _) | (_, false, _) => "    ",
+                (_, true, 1) => {
+                    let _ = writeln!(out, "    if {first}_f:");
+                    "        "
+                }
+                (_, true, 2) => {
+                    let _ = writeln!(out, "    if {first}_f.state.is_failed():");
+                    "        "
+                }
+                _ => "    ",
+            };
             if call == "submit" {
-                let _ = writeln!(out, "    {n}_f = {n}.submit({wait})");
+                let _ = writeln!(out, "{lead}{n}_f = {n}.submit({wait})");
             } else {
-                let _ = writeln!(out, "    {n}_f = {n}({wait})");
+                let _ = writeln!(out, "{lead}{n}_f = {n}({wait})");
             }
         }
         if let Some((i, items)) = &self.mapped

@@ -257,6 +257,7 @@ const RUN_HELP: &str = "Examples:
   orchmig run corpus/dagster/orders_daily.py --backfill 2024-03-01..2024-03-30 --ledger run.jsonl
   orchmig run corpus/dagster/orders_daily.py --resume run.jsonl
   orchmig run corpus/prefect/quality_gate.py --runner python
+  orchmig run corpus/airflow/ml_training.py --set-output 'compare_to_champion=\"keep_champion\"'
   orchmig run corpus/airflow/finance_reconciliation.py --schedule-preview 5 --from 2024-03-29
 
 Time is virtual: attempts take 1s, retries wait their policy's delay, nothing sleeps.
@@ -274,10 +275,14 @@ const VERIFY_HELP: &str = "Examples:
   orchmig verify corpus/dagster/orders_daily.py --to airflow --fail raw_orders:2
   orchmig verify corpus/prefect/quality_gate.py --to dagster --runner python
   orchmig verify dags/ --to prefect --fail-on redesign        # CI: no redesign or loss either
+  orchmig verify corpus/prefect/quality_gate.py --to airflow --set-output 'validate={\"ok\": false}'
 
+Both runs are compared as asked, under every branch outcome (each branch choosing each of its
+downstream steps, each short-circuit returning false) and with each step failing in turn.
 Differences the port's report declares (an approximation, a redesign, a loss) are listed as
-declared; any other difference is a mismatch. Behavioural differences come first; steps that
-only ran at other virtual times are counted on one line (-v lists them).
+declared (under a forced branch outcome, only when the report says the branch is redesign or
+none); any other difference is a mismatch. Behavioural differences come first; steps that only
+ran at other virtual times are counted on one line (-v lists them).
 
 Exit codes: 0 faithful (modulo declared losses); 1 a mismatch, or a report row of the --fail-on
 class or worse; 2 usage error or unreadable input.";

@@ -117,7 +117,7 @@ const MAX_FAILURE_SCENARIOS: usize = 100;
 
 /// Most steps plus edges summed over a pipeline's extra scenarios: a pipeline of thousands of
 /// steps gets fewer failure scenarios, so verify stays within seconds.
-const MATRIX_BUDGET: usize = 400_000;
+const MATRIX_BUDGET: usize = 100_000;
 
 /// The scenarios of a pipeline: the asked run, each branch outcome (a branch choosing each of
 /// its downstream steps, a short-circuit returning false) and each step failing in turn (in

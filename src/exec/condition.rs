@@ -20,14 +20,6 @@ pub fn state_key(name: &str) -> String {
     format!("\u{0}state:{name}")
 }
 
-/// Whether a condition tests a run's state (`x.state.is_failed()`, `s.is_completed()`): the
-/// executor decides it from the run's states, whatever the runner.
-pub fn reads_states(expr: &str) -> bool {
-    STATE_METHODS
-        .iter()
-        .any(|m| expr.contains(&format!(".{m}(")))
-}
-
 /// The state bound for the local an expression names (`x` or `x.state`), if any.
 fn state_of<'n>(e: &Expr, names: &'n BTreeMap<String, J>) -> Option<&'n str> {
     let name = match e {
@@ -111,14 +103,7 @@ fn value(e: &Expr, names: &BTreeMap<String, J>, depth: usize) -> Option<J> {
             Number::Float(f) => serde_json::Number::from_f64(*f).map(J::Number),
             Number::Complex { .. } => None,
         },
-        Expr::List(l) => l
-            .elts
-            .iter()
-            .map(go)
-            .collect::<Option<Vec<_>>>()
-            .map(J::Array),
-        Expr::Tuple(t) => t
-            .elts
+        Expr::List(ast::ExprList { elts, .. }) | Expr::Tuple(ast::ExprTuple { elts, .. }) => elts
             .iter()
             .map(go)
             .collect::<Option<Vec<_>>>()
@@ -323,7 +308,10 @@ mod tests {
             Some(false)
         );
         assert_eq!(truth("d.state.is_failed()", &runs), None);
-        assert!(reads_states("x.state.is_failed()") && !reads_states("x.failed"));
+        assert!(
+            crate::ir::tests_run_states("x.state.is_failed()")
+                && !crate::ir::tests_run_states("x.failed")
+        );
         assert_eq!(truth("missing and strict", &n), None);
         assert_eq!(truth("missing and report['ok']", &n), Some(false));
         assert_eq!(truth("missing or strict", &n), Some(true));

@@ -751,18 +751,35 @@ impl<'p> Exec<'p> {
                 return;
             }
             // The locals a condition reads are the results the reader traced to their steps;
-            // other names are taken to be named like the parameters they feed.
+            // other names are taken to be named like the parameters they feed. A condition on
+            // runs' states (`x.state.is_failed()`) is decided here, from the states, whatever
+            // the runner.
+            let by_states = n.condition_reads_states();
             let mut params = self.params(pi);
+            let mut states = BTreeMap::new();
             for (name, id) in &n.condition_reads {
-                if let Some(from) = p.nodes.iter().position(|x| &x.id == id)
-                    && let Some(&j) = self.parts[pi].slots[from].insts.first()
-                    && self.insts[j].state == Some(State::Success)
-                {
-                    let input = match (&self.insts[j].output, env.runner.runs_bodies()) {
+                let Some(from) = p.nodes.iter().position(|x| &x.id == id) else {
+                    continue;
+                };
+                let Some(&j) = self.parts[pi].slots[from].insts.first() else {
+                    continue;
+                };
+                let inst = &self.insts[j];
+                if inst.state == Some(State::Success) {
+                    let input = match (&inst.output, env.runner.runs_bodies()) {
                         (Some(v), false) => Input::Json(v.clone()),
                         _ => self.inst_input(j),
                     };
                     params.insert(name.clone(), input);
+                }
+                if by_states {
+                    if let Some(state) = inst.state {
+                        let key = crate::exec::condition::state_key(name);
+                        states.insert(key, serde_json::Value::String(state.to_string()));
+                    }
+                    if let Some(v) = &inst.output {
+                        states.insert(name.clone(), v.clone());
+                    }
                 }
             }
             for e in &p.edges {
@@ -776,29 +793,7 @@ impl<'p> Exec<'p> {
                         .or_insert_with(|| self.inst_input(j));
                 }
             }
-            // A condition on runs' states (`x.state.is_failed()`) is decided here, from the
-            // states, whatever the runner.
-            let by_states = crate::exec::condition::reads_states(cond).then(|| {
-                let mut names = BTreeMap::new();
-                for (name, id) in &n.condition_reads {
-                    let Some(from) = p.nodes.iter().position(|x| &x.id == id) else {
-                        continue;
-                    };
-                    let Some(&j) = self.parts[pi].slots[from].insts.first() else {
-                        continue;
-                    };
-                    if let Some(state) = self.insts[j].state {
-                        names.insert(
-                            crate::exec::condition::state_key(name),
-                            serde_json::Value::String(state.to_string()),
-                        );
-                    }
-                    if let Some(v) = &self.insts[j].output {
-                        names.insert(name.clone(), v.clone());
-                    }
-                }
-                crate::exec::condition::truth(cond, &names)
-            });
+            let by_states = by_states.then(|| crate::exec::condition::truth(cond, &states));
             let holds = match by_states.flatten() {
                 Some(t) => Some(t),
                 None => env.runner.condition(env.file, cond, &params),

@@ -530,13 +530,19 @@ pub struct Node {
 /// The methods of a Prefect state (or of a future's `.state`) a flow's condition may test.
 pub const STATE_METHODS: &[&str] = &["is_failed", "is_completed", "is_crashed", "is_cancelled"];
 
+/// Whether a condition's text tests a run's state (`x.state.is_failed()`, `s.is_completed()`):
+/// the executor decides it from the runs' states, whatever the runner.
+pub fn tests_run_states(condition: &str) -> bool {
+    STATE_METHODS
+        .iter()
+        .any(|m| condition.contains(&format!(".{m}(")))
+}
+
 impl Node {
     /// Whether its condition tests a run's state (`x.state.is_failed()`, `s.is_completed()`),
     /// so it waits for those runs to finish however they end.
     pub fn condition_reads_states(&self) -> bool {
-        self.condition
-            .as_deref()
-            .is_some_and(|c| STATE_METHODS.iter().any(|m| c.contains(&format!(".{m}("))))
+        self.condition.as_deref().is_some_and(tests_run_states)
     }
 
     /// A bare node of a kind at a span; readers fill in the rest.

@@ -15,6 +15,8 @@ pub struct DryRunner {
     /// Outputs known by key: forced ones, restored ones and those computed from bodies that
     /// only return an expression.
     outputs: BTreeMap<String, serde_json::Value>,
+    /// Per (pipeline, node index): the expression its body only returns, if so.
+    returned: std::collections::HashMap<(String, usize), Option<crate::python::ast::Expr>>,
 }
 
 impl DryRunner {
@@ -29,6 +31,7 @@ impl DryRunner {
             faults,
             sleep_ms,
             outputs: BTreeMap::new(),
+            returned: std::collections::HashMap::new(),
         }
     }
 }
@@ -36,22 +39,18 @@ impl DryRunner {
 impl DryRunner {
     /// The result of a step whose body only returns an expression (after an optional
     /// docstring) that can be told from known inputs: a gate's `return bool(report["ok"])`, a
-    /// branch's `return "load"`. Anything else is unknown, as before.
-    fn pure_output(&self, a: &Attempt) -> Option<serde_json::Value> {
-        use crate::python::ast::Stmt;
+    /// branch's `return "load"`. Anything else is unknown, as before. A step's body is parsed
+    /// once per run, not once per attempt.
+    fn pure_output(&mut self, a: &Attempt) -> Option<serde_json::Value> {
         let c = a.node.callable.as_ref().filter(|c| !c.is_async)?;
         if a.node.operator.is_some() || a.node.mapping.is_some() {
             return None;
         }
-        let body = crate::python::parse::parse_body_text(&c.body)?;
-        let stmts: Vec<&Stmt> = body
-            .iter()
-            .filter(|s| !matches!(s, Stmt::Expr(e) if e.value.is_string_literal_expr()))
-            .collect();
-        let [Stmt::Return(r)] = stmts.as_slice() else {
-            return None;
-        };
-        let expr = r.value.as_deref()?;
+        let expr = self
+            .returned
+            .entry((a.pipeline.id.clone(), a.node_index))
+            .or_insert_with(|| returned_expr(&c.body))
+            .as_ref()?;
         let mut names = BTreeMap::new();
         for p in &c.params {
             if let Some(v) = p
@@ -76,6 +75,20 @@ impl DryRunner {
         }
         crate::exec::condition::evaluate(expr, &names)
     }
+}
+
+/// The expression a body only returns (after an optional docstring), if that is all it does.
+fn returned_expr(body: &str) -> Option<crate::python::ast::Expr> {
+    use crate::python::ast::Stmt;
+    let body = crate::python::parse::parse_body_text(body)?;
+    let stmts: Vec<&Stmt> = body
+        .iter()
+        .filter(|s| !matches!(s, Stmt::Expr(e) if e.value.is_string_literal_expr()))
+        .collect();
+    let [Stmt::Return(r)] = stmts.as_slice() else {
+        return None;
+    };
+    r.value.as_deref().cloned()
 }
 
 impl Runner for DryRunner {

@@ -271,38 +271,13 @@ impl Guard {
                     pad(indent)
                 )
             }
-            Guard::Any(parts) | Guard::All(parts) => {
-                let op = if matches!(self, Guard::Any(_)) {
-                    "or "
-                } else {
-                    "and "
-                };
-                let lines: Vec<String> = parts
-                    .iter()
-                    .enumerate()
-                    .map(|(k, part)| {
-                        let lead = if k == 0 { "" } else { op };
-                        match part {
-                            Guard::All(_) | Guard::Any(_) => {
-                                let flat = format!("{lead}({})", part.python(value));
-                                if indent + 4 + width(&flat) <= limit {
-                                    format!("{}{flat}", pad(indent + 4))
-                                } else {
-                                    format!(
-                                        "{}{lead}(\n{}{}\n{})",
-                                        pad(indent + 4),
-                                        pad(indent + 8),
-                                        part.inside(value, indent + 8),
-                                        pad(indent + 4)
-                                    )
-                                }
-                            }
-                            _ => format!("{}{lead}{}", pad(indent + 4), part.python(value)),
-                        }
-                    })
-                    .collect();
-                format!("if (\n{}\n{}):", lines.join("\n"), pad(indent))
-            }
+            // More alternatives: one per line inside parentheses.
+            Guard::Any(_) | Guard::All(_) => format!(
+                "if (\n{}{}\n{}):",
+                pad(indent + 4),
+                self.inside(value, indent + 4),
+                pad(indent)
+            ),
             _ => format!("if {flat}:"),
         }
     }

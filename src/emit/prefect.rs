@@ -210,15 +210,17 @@ impl Writer for PrefectWriter {
                         .trigger_rule
                         .clone()
                         .or_else(|| p.effective_policy(n).trigger_rule);
-                    if let Some(test) =
-                        failure_rule(rule.as_deref(), &mut args, &maybe_none, &mut imports)
+                    if let Some(FailureRule {
+                        wait,
+                        condition,
+                        how,
+                    }) = failure_rule(rule.as_deref(), &mut args, &maybe_none, &mut imports)
                     {
-                        let (waited, cond, how) = test;
-                        if let Some(waited) = waited {
+                        if let Some(waited) = wait {
                             statements.push((None, waited));
                             stmt_guards.push(None);
                         }
-                        if let Some(cond) = cond {
+                        if let Some(cond) = condition {
                             guard_of = Some(match guard_of {
                                 Some(g) => super::guards::Guard::all(vec![g, cond]),
                                 None => cond,
@@ -556,16 +558,24 @@ fn if_headers(g: &super::guards::Guard, choices: &HashMap<usize, String>) -> Vec
         .collect()
 }
 
-/// A failure-driven trigger rule written in a flow: the `wait(…)` statement before the call,
-/// the condition on the upstream runs' states, and the report's note; `None` for rules a flow
-/// runs as it is. The call's `wait_for` entries are wrapped in `allow_failure`.
-#[allow(clippy::type_complexity)]
+/// How a flow writes an Airflow trigger rule that runs after failures.
+struct FailureRule {
+    /// The `wait(…)` statement before the call (a rule that tests states).
+    wait: Option<Expr>,
+    /// The condition on the upstream runs' states the call is under.
+    condition: Option<super::guards::Guard>,
+    /// The report's note.
+    how: String,
+}
+
+/// A failure-driven trigger rule written in a flow; `None` for rules a flow runs as it is. The
+/// call's `wait_for` entries are wrapped in `allow_failure`.
 fn failure_rule(
     rule: Option<&str>,
     args: &mut [Expr],
     maybe_none: &HashSet<String>,
     imports: &mut Imports,
-) -> Option<(Option<Expr>, Option<super::guards::Guard>, String)> {
+) -> Option<FailureRule> {
     use super::guards::{Atom, Guard};
     let rule = rule?;
     if !matches!(rule, "one_failed" | "all_failed" | "all_done" | "always") {
@@ -588,11 +598,11 @@ fn failure_rule(
     }
     imports.name("prefect", "allow_failure");
     if matches!(rule, "all_done" | "always") {
-        return Some((
-            None,
-            None,
-            "allow_failure in wait_for: it runs however its upstream runs end".into(),
-        ));
+        return Some(FailureRule {
+            wait: None,
+            condition: None,
+            how: "allow_failure in wait_for: it runs however its upstream runs end".into(),
+        });
     }
     imports.name("prefect.futures", "wait");
     let some_none = waited.iter().any(|v| maybe_none.contains(v));
@@ -630,13 +640,13 @@ fn failure_rule(
             "called only when all of its upstream runs failed",
         )
     };
-    Some((
-        Some(wait),
-        Some(cond),
-        format!(
+    Some(FailureRule {
+        wait: Some(wait),
+        condition: Some(cond),
+        how: format!(
             "{how}: the flow waits for them, tests state.is_failed() and the call waits with allow_failure"
         ),
-    ))
+    })
 }
 
 /// One statement of a flow body: the variable it binds, the call, and the guard it runs under,

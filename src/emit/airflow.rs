@@ -64,6 +64,7 @@ impl Writer for AirflowWriter {
             let mut ledger = shared::ledger_for(file, p, target);
             let dag_name = unique(&mut names.taken, &identifier(&p.id));
             let mut plan = Plan::new(p, &mut names);
+            plan.bind_run_loggers(target.framework);
             // A Prefect flow's calls under conditions: short-circuit gates, except handlers.
             let conditions = if from == Framework::Prefect {
                 let module: std::collections::HashSet<String> = file

@@ -83,6 +83,7 @@ impl Writer for DagsterWriter {
         for p in &file.pipelines {
             let mut ledger = shared::ledger_for(file, p, target);
             let mut plan = Plan::new(p, &mut names);
+            plan.bind_run_loggers(target.framework);
             // Every step is its own asset: a function called at several places in one pipeline
             // gets one asset function per call (a function shared with an earlier pipeline is reused).
             let mut seen: HashSet<String> = HashSet::new();

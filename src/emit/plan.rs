@@ -67,6 +67,9 @@ pub struct Step<'p> {
     /// The trigger rule to write: the node's own, or one a writer's lowering sets (an Airflow
     /// port's `none_failed` below a gate).
     pub trigger_rule: Option<String>,
+    /// Parameters bound in the body instead of passed by the caller, with the statement that
+    /// binds each (`logger = get_run_logger()`: a run logger cannot travel as an argument).
+    pub body_locals: Vec<(String, String)>,
 }
 
 /// The steps of a pipeline in dependency order.
@@ -76,6 +79,30 @@ pub struct Plan<'p> {
     pub pipeline: &'p Pipeline,
     /// Steps, upstream first.
     pub steps: Vec<Step<'p>>,
+}
+
+impl Plan<'_> {
+    /// Moves run-logger arguments (`load(rows, get_run_logger())` in a Prefect flow) into the
+    /// step's body for another target, where the body's rewriting gives it the target's logger:
+    /// a logger is no value an Airflow DAG or a Dagster asset can be passed.
+    pub fn bind_run_loggers(&mut self, to: Framework) {
+        if to == Framework::Prefect {
+            return;
+        }
+        for s in &mut self.steps {
+            let Some(c) = &s.node.callable else { continue };
+            s.inputs.retain(|i| {
+                let logger = matches!(&i.source, Source::Literal(Value::Call(call))
+                    if call.func == "get_run_logger" || call.func.ends_with(".get_run_logger"))
+                    && c.params.iter().any(|p| p.name == i.param);
+                if logger {
+                    s.body_locals
+                        .push((i.param.clone(), format!("{} = get_run_logger()", i.param)));
+                }
+                !logger
+            });
+        }
+    }
 }
 
 impl<'p> Plan<'p> {
@@ -124,6 +151,7 @@ impl<'p> Plan<'p> {
                 extra_upstreams: Vec::new(),
                 defines,
                 trigger_rule: node.trigger_rule.clone(),
+                body_locals: Vec::new(),
             });
         }
         // Inputs from edges.
@@ -394,6 +422,9 @@ const RESERVED_ANY: &[&str] = &[
     "_multi_partition_key",
     "_run_bash",
     "_Settings",
+    "_concurrency",
+    "_rate_limit",
+    "_Unlimited",
 ];
 
 /// The module-level names a target's writer imports (see `RESERVED_ANY` for the common ones).

@@ -487,6 +487,34 @@ fn prefect_calls(out: &mut Rewritten, to: Framework) {
                 .push(("body.output_metadata", Fidelity::Approximate, note.into()));
         }
     }
+    // Global concurrency limits and rate limits: the target's step takes no slot.
+    let mut limited = false;
+    for prefix in [
+        "prefect.concurrency.sync.",
+        "prefect.concurrency.asyncio.",
+        "",
+    ] {
+        for func in ["concurrency", "rate_limit"] {
+            let call = format!("{prefix}{func}(");
+            if has_word(&out.body, &call) {
+                out.body = replace_words(&out.body, &call, &format!("_{func}("));
+                limited = true;
+            }
+        }
+    }
+    if limited {
+        out.needs.push("_concurrency");
+        let note = match to {
+            Framework::Airflow => {
+                "Prefect's concurrency and rate limits are not enforced (`_concurrency` and `_rate_limit` hold no slot and never wait): give the task an Airflow pool"
+            }
+            _ => {
+                "Prefect's concurrency and rate limits are not enforced (`_concurrency` and `_rate_limit` hold no slot and never wait): give the asset a Dagster pool"
+            }
+        };
+        out.uses
+            .push(("body.concurrency", Fidelity::Redesign, note.into()));
+    }
     // `flow_run.name`, `runtime.flow_run.name`, `prefect.runtime.flow_run.name`.
     for prefix in ["prefect.runtime.", "runtime."] {
         out.body = replace_words(&out.body, &format!("{prefix}flow_run."), "flow_run.");
@@ -534,7 +562,7 @@ fn prefect_calls(out: &mut Rewritten, to: Framework) {
 }
 
 /// The body with `line` as its first statement (after a docstring).
-fn insert_first(body: &str, line: &str) -> String {
+pub fn insert_first(body: &str, line: &str) -> String {
     let mask = code_mask(body);
     let trimmed = body.trim_start();
     let lead = body.len() - trimmed.len();
@@ -769,6 +797,26 @@ mod tests {
         let (body, still) = airflow_params("x = params.get(\"other\")\n", &names, "config.");
         assert_eq!(body, "x = params.get(\"other\")\n");
         assert!(still);
+    }
+
+    #[test]
+    fn prefect_limits_become_unenforced_helpers_with_a_redesign_row() {
+        let body = "async with concurrency(\"api\", occupy=2):\n    x = 1\nrate_limit(\"db\")\nmax_concurrency(3)\n";
+        for to in [Framework::Airflow, Framework::Dagster] {
+            let r = rewrite(body, Framework::Prefect, to);
+            assert_eq!(
+                r.body,
+                "async with _concurrency(\"api\", occupy=2):\n    x = 1\n_rate_limit(\"db\")\nmax_concurrency(3)\n"
+            );
+            assert!(r.needs.contains(&"_concurrency"));
+            assert!(r.uses.iter().any(|(c, f, note)| *c == "body.concurrency"
+                && *f == Fidelity::Redesign
+                && note.contains("pool")));
+        }
+        // Only Prefect has these: a function of the same name elsewhere is the user's own.
+        let r = rewrite(body, Framework::Airflow, Framework::Dagster);
+        assert_eq!(r.body, body);
+        assert!(!r.uses.iter().any(|(c, _, _)| *c == "body.concurrency"));
     }
 
     #[test]

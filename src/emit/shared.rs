@@ -470,11 +470,16 @@ pub fn body_for(
 ) -> (String, String, bool) {
     let n = step.node;
     if let Some(c) = &n.callable {
+        // Parameters the caller no longer passes are bound first in the body.
+        let mut source_body = c.body.clone();
+        for (_, statement) in step.body_locals.iter().rev() {
+            source_body = super::rewrite::insert_first(&source_body, statement);
+        }
         // Airflow has no partition key of its own: a static or multi partition key is a param.
         let keyed = to == Framework::Airflow && key_param(n);
-        let mut rw = if keyed && c.body.contains("context.partition_key") {
+        let mut rw = if keyed && source_body.contains("context.partition_key") {
             let mut rw = rewrite(
-                &c.body.replace("context.partition_key", "partition_key"),
+                &source_body.replace("context.partition_key", "partition_key"),
                 from,
                 to,
             );
@@ -488,7 +493,7 @@ pub fn body_for(
             ));
             rw
         } else {
-            rewrite(&c.body, from, to)
+            rewrite(&source_body, from, to)
         };
         // A multi-partition key keeps its keys by dimension.
         if let Some(Partitions::Multi { dimensions }) = &n.partitions
@@ -566,6 +571,7 @@ pub fn body_for(
             .iter()
             .filter(|p| to == Framework::Dagster || p.name != "context")
             .filter(|p| !locals.dropped.contains(&p.name))
+            .filter(|p| !step.body_locals.iter().any(|(name, _)| *name == p.name))
             .map(param_text)
             .collect();
         if rw.partition_key {
@@ -861,6 +867,12 @@ pub fn use_needles(construct: &str) -> &'static [&'static str] {
             "passed",
         ],
         "body.xcom" => &["xcom_pull"],
+        "body.concurrency" => &[
+            "_concurrency(",
+            "_rate_limit(",
+            "concurrency(",
+            "rate_limit(",
+        ],
         _ => &[],
     }
 }
@@ -1056,6 +1068,7 @@ const HELPERS: &[&str] = &[
     "_multi_partition_key",
     "_outputs",
     "_run_bash",
+    "_concurrency",
 ];
 
 /// Provides what a rewritten body needs (`Rewritten::needs`): an import or a module helper.

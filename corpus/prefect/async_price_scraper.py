@@ -1,4 +1,4 @@
-# constructs: async @flow and async @task, await, asyncio.gather over a list comprehension on a literal list (unrolled), async task with timeout_seconds and retries, serve(schedules=[Interval(...)]) with anchor and timezone
+# constructs: async @flow and async @task, await, asyncio.gather over a list comprehension on a literal list (unrolled), async task with timeout_seconds and retries, serve(schedules=[Interval(...)]) with anchor and timezone, a global concurrency limit (async) and a rate limit
 """Competitor price scraper (offline fixture).
 
 Fetches prices for a few products concurrently from an in-memory catalogue and stores
@@ -9,6 +9,8 @@ import asyncio
 from datetime import datetime, timedelta
 
 from prefect import flow, task
+from prefect.concurrency.asyncio import concurrency
+from prefect.concurrency.sync import rate_limit
 from prefect.schedules import Interval
 
 CATALOGUE = {
@@ -21,7 +23,8 @@ PRODUCTS = ["kettle", "toaster", "blender"]
 
 @task(retries=2, retry_delay_seconds=1, timeout_seconds=10)
 async def fetch_offers(product: str) -> dict:
-    await asyncio.sleep(0)
+    async with concurrency("price-api", occupy=1):
+        await asyncio.sleep(0)
     return {"product": product, "offers": list(CATALOGUE[product])}
 
 
@@ -35,6 +38,7 @@ async def cheapest(offers: list[dict]) -> list[dict]:
 
 @task
 def store(best: list[dict]) -> dict:
+    rate_limit("warehouse-writes")
     return {"stored": len(best)}
 
 

@@ -1,4 +1,4 @@
-# constructs: a loop over a task result (dynamic loop, read once and reported opaque), a while loop without runs, a local helper returning a derived value, create_link_artifact and create_progress_artifact in tasks, get_run_logger in the flow body
+# constructs: a loop over a task result (dynamic loop, read once and reported opaque), a while loop without runs, a local helper returning a derived value, create_link_artifact and create_progress_artifact in tasks, get_run_logger in the flow body, the flow's logger passed to a task
 """Support ticket digest.
 
 Classifies the open tickets one by one and builds a digest for the support leads.
@@ -33,9 +33,10 @@ def classify(ticket: dict) -> dict:
 
 
 @task
-def build_digest(labelled: list[dict], queue: str) -> dict:
+def build_digest(labelled: list[dict], queue: str, logger) -> dict:
     create_link_artifact(key="support-board", link="https://support.example.com/board")
     urgent = [t["id"] for t in labelled if t["urgent"]]
+    logger.info("%d urgent tickets in %s", len(urgent), queue)
     return {"queue": queue, "urgent": urgent, "n": len(labelled)}
 
 
@@ -54,4 +55,4 @@ def support_digest(queue: str = "tier-1") -> dict:
     for ticket in tickets:
         labelled.append(classify(ticket))
     logger.info("page size %s", page_size(tickets))
-    return build_digest(labelled, queue)
+    return build_digest(labelled, queue, logger)

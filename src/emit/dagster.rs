@@ -997,11 +997,13 @@ fn reads_params(plan: &Plan, step: &Step) -> bool {
     if p.framework != Some(Framework::Airflow) || p.params.is_empty() {
         return false;
     }
-    let takes = step
-        .node
-        .callable
-        .as_ref()
-        .is_some_and(|c| c.params.iter().any(|x| x.name == "params"));
+    // A `params` argument, or the params of the run context (`context["params"]`).
+    let takes = step.node.callable.as_ref().is_some_and(|c| {
+        c.params.iter().any(|x| x.name == "params")
+            || ["[\"params\"]", "['params']"]
+                .iter()
+                .any(|k| c.body.contains(k))
+    });
     takes
         || template::shell_command(plan, step, &|n| n.to_string())
             .is_some_and(|r| !template::params(&r).is_empty())
@@ -1301,6 +1303,27 @@ fn asset(
                     ("ds" | "logical_date" | "partition_key", Some(_)) => {
                         "context.partition_key".to_string()
                     }
+                    // Airflow's context arguments come from the Dagster run.
+                    (name, _)
+                        if from == Framework::Airflow
+                            && default == "None"
+                            && shared::AIRFLOW_CONTEXT_ARGS.iter().any(|(a, _)| *a == name) =>
+                    {
+                        shared::need(imports, helpers, "_airflow_context_dagster");
+                        ledger.consume_as(
+                            table,
+                            "body.context",
+                            &n.id,
+                            c.body_span,
+                            Anchor::body(&step.func, "_airflow_context("),
+                            Fidelity::Approximate,
+                            format!("`{name}` is built from the Dagster run by `_airflow_context` (the logical date is the partition's start, else the scheduled tick, else now)"),
+                        );
+                        format!(
+                            "_airflow_context(context)[{}]",
+                            crate::python::print::string(name)
+                        )
+                    }
                     _ => default.clone(),
                 };
                 prelude.push(format!("{} = {value}", prm.name));
@@ -1520,7 +1543,11 @@ fn asset(
         table,
     );
     let mut params: Vec<String> = Vec::new();
-    if uses_context || prelude.iter().any(|l| l.contains("context.")) {
+    if uses_context
+        || prelude
+            .iter()
+            .any(|l| l.contains("context.") || l.contains("(context)"))
+    {
         params.push("context: dg.AssetExecutionContext".into());
     }
     // A mapped input holds the list of elements.
@@ -1660,7 +1687,12 @@ fn asset_body(
     // A rendered shell command replaces the operator's body; Airflow params read the config.
     let inner = match shell {
         Some(b) => python::indent_body(b, 4).trim_end().to_string(),
-        None if !params.is_empty() => super::rewrite::airflow_params(&inner, params, "config.").0,
+        None if !params.is_empty() => super::rewrite::airflow_params(&inner, params, "config.")
+            .0
+            .replace(
+                "_airflow_context(context)",
+                "_airflow_context(context, config.model_dump())",
+            ),
         None => inner,
     };
     let uses_context = inner

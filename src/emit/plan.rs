@@ -425,6 +425,8 @@ const RESERVED_ANY: &[&str] = &[
     "_concurrency",
     "_rate_limit",
     "_Unlimited",
+    "_airflow_context",
+    "_AirflowContext",
 ];
 
 /// The module-level names a target's writer imports (see `RESERVED_ANY` for the common ones).

@@ -352,6 +352,37 @@ pub fn airflow_params(body: &str, names: &[String], prefix: &str) -> (String, bo
     (out, still)
 }
 
+/// An Airflow body's run context for a Dagster or Prefect target: the `**context` dict the
+/// task took (named `kwargs_name`) and each `get_current_context()` become
+/// `_airflow_context(…)`, a dict of the same keys built from the target's run (a key it does not
+/// build raises `NotImplementedError`). In a Dagster asset, whose `context` is Dagster's, the
+/// Airflow dict is the local `airflow_context`. `None` when the body reads neither.
+pub fn airflow_context(body: &str, kwargs_name: Option<&str>, to: Framework) -> Option<String> {
+    let call = match to {
+        Framework::Dagster => "_airflow_context(context)",
+        _ => "_airflow_context()",
+    };
+    let mut out = body.to_string();
+    let mut changed = false;
+    if let Some(name) = kwargs_name.filter(|n| has_word(body, n)) {
+        let local = if to == Framework::Dagster && name == "context" {
+            out = replace_words(&out, "context", "airflow_context");
+            "airflow_context"
+        } else {
+            name
+        };
+        out = insert_first(&out, &format!("{local} = {call}"));
+        changed = true;
+    }
+    for api in ["airflow.sdk.get_current_context()", "get_current_context()"] {
+        if has_word(&out, api) {
+            out = replace_words(&out, api, call);
+            changed = true;
+        }
+    }
+    changed.then_some(out)
+}
+
 /// A Prefect artifact call: function, positional parameters, the parameter holding the content.
 const ARTIFACTS: &[(&str, &[&str], &str)] = &[
     (
@@ -817,6 +848,28 @@ mod tests {
         let r = rewrite(body, Framework::Airflow, Framework::Dagster);
         assert_eq!(r.body, body);
         assert!(!r.uses.iter().any(|(c, _, _)| *c == "body.concurrency"));
+    }
+
+    #[test]
+    fn airflow_run_context_is_built_from_the_target_run() {
+        let body = "floor = context[\"params\"][\"min\"]\nctx = get_current_context()\nprint(ctx[\"ds\"], \"context\")\n";
+        // Prefect: the `**context` dict and get_current_context() are the helper's dict.
+        let p = airflow_context(body, Some("context"), Framework::Prefect).unwrap();
+        assert_eq!(
+            p,
+            "context = _airflow_context()\nfloor = context[\"params\"][\"min\"]\nctx = _airflow_context()\nprint(ctx[\"ds\"], \"context\")\n"
+        );
+        // Dagster: `context` is Dagster's, so the Airflow dict is another local (strings kept).
+        let d = airflow_context(body, Some("context"), Framework::Dagster).unwrap();
+        assert_eq!(
+            d,
+            "airflow_context = _airflow_context(context)\nfloor = airflow_context[\"params\"][\"min\"]\nctx = _airflow_context(context)\nprint(ctx[\"ds\"], \"context\")\n"
+        );
+        // A body that reads neither is left alone.
+        assert_eq!(
+            airflow_context("return 1\n", Some("kwargs"), Framework::Prefect),
+            None
+        );
     }
 
     #[test]

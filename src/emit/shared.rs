@@ -475,6 +475,23 @@ pub fn body_for(
         for (_, statement) in step.body_locals.iter().rev() {
             source_body = super::rewrite::insert_first(&source_body, statement);
         }
+        // Airflow's run context (`**context`, `get_current_context()`) is built from the
+        // target's run.
+        let kwargs_name = c
+            .params
+            .iter()
+            .find_map(|p| p.name.strip_prefix("**"))
+            .filter(|_| from == Framework::Airflow && to != Framework::Airflow);
+        let airflow_context = (from == Framework::Airflow && to != Framework::Airflow)
+            .then(|| super::rewrite::airflow_context(&source_body, kwargs_name, to))
+            .flatten();
+        let bound_kwargs = kwargs_name.filter(|k| {
+            airflow_context.is_some()
+                && crate::python::parse::referenced_names(&c.body).is_some_and(|w| w.contains(*k))
+        });
+        if let Some(b) = &airflow_context {
+            source_body = b.clone();
+        }
         // Airflow has no partition key of its own: a static or multi partition key is a param.
         let keyed = to == Framework::Airflow && key_param(n);
         let mut rw = if keyed && source_body.contains("context.partition_key") {
@@ -551,6 +568,27 @@ pub fn body_for(
                 ),
             );
         }
+        if airflow_context.is_some() {
+            let (helper, run) = match to {
+                Framework::Dagster => (
+                    "_airflow_context_dagster",
+                    "the Dagster run (the logical date is the partition's start, else the scheduled tick, else now)",
+                ),
+                _ => (
+                    "_airflow_context_prefect",
+                    "the Prefect flow run (the logical date is its scheduled start; params are the flow's parameters)",
+                ),
+            };
+            self::need(imports, helpers, helper);
+            if to == Framework::Prefect {
+                rw.uses_context = false;
+            }
+            rw.uses.push((
+                "body.context",
+                Fidelity::Approximate,
+                format!("Airflow's context values (ds, logical_date, run_id, params, …) are built by `_airflow_context` from {run}; a key it does not build raises NotImplementedError"),
+            ));
+        }
         // Body uses are consumed once the body is final, at the line that has them.
         let mut uses = rw.uses.clone();
         for need in &rw.needs {
@@ -572,6 +610,7 @@ pub fn body_for(
             .filter(|p| to == Framework::Dagster || p.name != "context")
             .filter(|p| !locals.dropped.contains(&p.name))
             .filter(|p| !step.body_locals.iter().any(|(name, _)| *name == p.name))
+            .filter(|p| bound_kwargs.is_none_or(|k| p.name.strip_prefix("**") != Some(k)))
             .map(param_text)
             .collect();
         if rw.partition_key {
@@ -841,6 +880,7 @@ pub fn use_needles(construct: &str) -> &'static [&'static str] {
             ", ds",
         ],
         "body.context" => &[
+            "_airflow_context(",
             "_run_bash(",
             "get_current_context(",
             "flow_run.",
@@ -879,7 +919,7 @@ pub fn use_needles(construct: &str) -> &'static [&'static str] {
 
 /// Airflow's context arguments a task may take with a `None` default, and how a Prefect port
 /// fills each from the flow run's scheduled start (`flow_run` from `prefect.runtime`).
-const AIRFLOW_CONTEXT_ARGS: &[(&str, &str)] = &[
+pub const AIRFLOW_CONTEXT_ARGS: &[(&str, &str)] = &[
     ("ds", "flow_run.scheduled_start_time.strftime(\"%Y-%m-%d\")"),
     (
         "ds_nodash",
@@ -1069,6 +1109,8 @@ const HELPERS: &[&str] = &[
     "_outputs",
     "_run_bash",
     "_concurrency",
+    "_airflow_context_dagster",
+    "_airflow_context_prefect",
 ];
 
 /// Provides what a rewritten body needs (`Rewritten::needs`): an import or a module helper.

@@ -388,8 +388,26 @@ impl Writer for DagsterWriter {
             }
             let mut multi_checks = std::collections::BTreeSet::new();
             let mut multi_fns: BTreeMap<String, String> = BTreeMap::new();
-            if plan.steps.iter().any(|s| reads_params(&plan, s)) {
+            if plan
+                .steps
+                .iter()
+                .any(|s| s.defines && reads_params(&plan, s))
+            {
                 definitions.push(config_class(p, &mut ledger, table));
+            } else if let Some(reader) = plan.steps.iter().find(|s| reads_params(&plan, s)) {
+                // Every asset that reads them is another pipeline's (a flow variant's): their
+                // run config carries the parameters.
+                for prm in &p.params {
+                    ledger.consume_as(
+                        table,
+                        "param",
+                        &prm.name,
+                        p.span,
+                        Anchor::body(&reader.func, "config"),
+                        Fidelity::Approximate,
+                        "read by assets this job shares with another pipeline: set it in their run config (its default is that pipeline's)".into(),
+                    );
+                }
             }
             for c in &p.checks {
                 // The checks of one `@multi_asset_check` are one function, written once.
@@ -994,7 +1012,26 @@ fn asset_key(facts: &StepFacts, step: &Step) -> String {
 /// in its shell command): it then takes the pipeline's config class.
 fn reads_params(plan: &Plan, step: &Step) -> bool {
     let p = plan.pipeline;
-    if p.framework != Some(Framework::Airflow) || p.params.is_empty() {
+    if p.params.is_empty() {
+        return false;
+    }
+    // A Prefect flow parameter the step is passed (the partition parameter is the partition key).
+    if p.framework == Some(Framework::Prefect) {
+        let partition = match &p.partitions {
+            Some(Partitions::Parameter { name }) => Some(name.as_str()),
+            _ => None,
+        };
+        return step.inputs.iter().any(|i| match &i.source {
+            Source::Param(name) => Some(name.as_str()) != partition && config_field(name),
+            Source::Literal(Value::Expr(e)) => p.params.iter().any(|prm| {
+                Some(prm.name.as_str()) != partition
+                    && config_field(&prm.name)
+                    && super::inline::mentions(e, &prm.name)
+            }),
+            _ => false,
+        });
+    }
+    if p.framework != Some(Framework::Airflow) {
         return false;
     }
     // A `params` argument, or the params of the run context (`context["params"]`).
@@ -1026,26 +1063,42 @@ fn config_class_name(p: &Pipeline) -> String {
     identifier(&name)
 }
 
-/// The run config class of an Airflow pipeline's params: one field per param, its default kept.
+/// The run config class of a pipeline's params (Airflow params, Prefect flow parameters): one
+/// field per param, its default kept (a Prefect partition parameter is the partition key).
 fn config_class(p: &Pipeline, ledger: &mut Ledger, table: &Translations) -> String {
     let name = config_class_name(p);
+    let prefect = p.framework == Some(Framework::Prefect);
+    let what = if prefect {
+        "flow parameters"
+    } else {
+        "Airflow params"
+    };
     let mut text = format!(
         "class {name}(dg.Config):\n    {}\n\n",
-        python::docstring(&format!("The run parameters of {} (Airflow params).", p.id))
+        python::docstring(&format!("The run parameters of {} ({what}).", p.id))
     );
     for prm in &p.params {
+        if matches!(&p.partitions, Some(Partitions::Parameter { name: pn }) if *pn == prm.name)
+            || (prefect && !config_field(&prm.name))
+        {
+            continue;
+        }
         let by_type = match prm.r#type.as_deref() {
-            Some("integer" | "int") => Some("int"),
-            Some("number" | "float") => Some("float"),
-            Some("string" | "str") => Some("str"),
-            Some("boolean" | "bool") => Some("bool"),
+            Some("integer" | "int") => Some("int".to_string()),
+            Some("number" | "float") => Some("float".to_string()),
+            Some("string" | "str") => Some("str".to_string()),
+            Some("boolean" | "bool") => Some("bool".to_string()),
+            // A Prefect annotation of builtin types (`list[str]`, `dict[str, int] | None`).
+            Some(t) if prefect && builtin_annotation(t) => Some(t.to_string()),
             _ => None,
         };
         let ann = by_type.or(match &prm.default {
-            Some(Value::Int(_)) => Some("int"),
-            Some(Value::Float(_)) => Some("float"),
-            Some(Value::Bool(_)) => Some("bool"),
-            Some(Value::Str(_)) => Some("str"),
+            Some(Value::Int(_)) => Some("int".into()),
+            Some(Value::Float(_)) => Some("float".into()),
+            Some(Value::Bool(_)) => Some("bool".into()),
+            Some(Value::Str(_)) => Some("str".into()),
+            Some(Value::List(_)) => Some("list".into()),
+            Some(Value::Dict(_)) => Some("dict".into()),
             _ => None,
         });
         let field = match (ann, &prm.default) {
@@ -1067,12 +1120,53 @@ fn config_class(p: &Pipeline, ledger: &mut Ledger, table: &Translations) -> Stri
             p.span,
             Anchor::statement(&format!("class {name}"), format!("{}:", identifier(&prm.name))),
             Fidelity::Approximate,
-            format!(
-                "a field of `{name}` (dg.Config) with its default: each asset that reads it takes the config (set per asset in the run config); Param's schema checks are not kept"
-            ),
+            if prefect {
+                format!(
+                    "a field of `{name}` (dg.Config) with its default: each asset that reads it takes the config (set per asset in the run config)"
+                )
+            } else {
+                format!(
+                    "a field of `{name}` (dg.Config) with its default: each asset that reads it takes the config (set per asset in the run config); Param's schema checks are not kept"
+                )
+            },
         );
     }
     text.trim_end().to_string()
+}
+
+/// Whether a flow parameter can be a field of a `dg.Config` class: pydantic warns when a field
+/// shadows one of the model's own attributes (`schema`, `json`, `model_dump`, …), so such a
+/// parameter keeps its default as a constant instead.
+fn config_field(name: &str) -> bool {
+    const TAKEN: &[&str] = &[
+        "construct",
+        "copy",
+        "dict",
+        "from_orm",
+        "json",
+        "parse_file",
+        "parse_obj",
+        "parse_raw",
+        "schema",
+        "schema_json",
+        "to_config_schema",
+        "to_fields_dict",
+        "update_forward_refs",
+        "validate",
+    ];
+    !name.starts_with("model_") && !name.starts_with('_') && !TAKEN.contains(&name)
+}
+
+/// Whether an annotation names builtin types only (`list[str]`, `dict[str, int] | None`), so a
+/// Config field can carry it as written.
+fn builtin_annotation(t: &str) -> bool {
+    const BUILTINS: &[&str] = &[
+        "int", "float", "str", "bool", "list", "dict", "tuple", "set", "None", "Any",
+    ];
+    t.len() <= 200
+        && t.split(|c: char| "[], |".contains(c))
+            .filter(|w| !w.is_empty())
+            .all(|w| BUILTINS.contains(&w) && w != "Any")
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1111,7 +1205,17 @@ fn asset(
         kw.push(Expr::kw("name", Expr::str(&asset_key(facts, step))));
     }
     // A pipeline parameter's value in an asset: the partition key or its default.
+    let config = reads_params(plan, step).then(|| config_class_name(plan.pipeline));
     let param_value = |name: &str| {
+        // A Prefect flow parameter is a field of the run config.
+        if from == Framework::Prefect
+            && config.is_some()
+            && config_field(name)
+            && plan.pipeline.params.iter().any(|x| x.name == name)
+            && !matches!(&plan.pipeline.partitions, Some(Partitions::Parameter { name: pn }) if pn == name)
+        {
+            return format!("config.{}", identifier(name));
+        }
         let default = plan
             .pipeline
             .params
@@ -1169,15 +1273,14 @@ fn asset(
         };
         shell_body = Some(template::shell_body(r, date));
     }
-    let config = reads_params(plan, step).then(|| config_class_name(plan.pipeline));
     let param_names: Vec<String> = match &config {
-        Some(_) => plan
+        Some(_) if from == Framework::Airflow => plan
             .pipeline
             .params
             .iter()
             .map(|x| x.name.clone())
             .collect(),
-        None => Vec::new(),
+        _ => Vec::new(),
     };
     for input in &step.inputs {
         match &input.source {
@@ -2679,7 +2782,17 @@ fn consume_no_catchup(
 
 #[cfg(test)]
 mod tests {
-    use super::interval_cron;
+    use super::{builtin_annotation, config_field, interval_cron};
+
+    #[test]
+    fn flow_parameters_become_config_fields_unless_pydantic_reserves_the_name() {
+        assert!(config_field("stores") && config_field("batch_id"));
+        for taken in ["schema", "json", "model_name", "_private"] {
+            assert!(!config_field(taken), "{taken}");
+        }
+        assert!(builtin_annotation("list[str]") && builtin_annotation("dict[str, int] | None"));
+        assert!(!builtin_annotation("pd.DataFrame") && !builtin_annotation("Any"));
+    }
 
     #[test]
     fn an_interval_is_a_cron_only_when_the_cron_fires_at_exactly_that_period() {

@@ -1645,6 +1645,32 @@ fn dag_decorator(
     for d in &p.deployments {
         ledger.consume(table, "deployment", &d.name, d.span, head("@dag("));
     }
+    // A DAG has one schedule, and its scheduled runs take the params' defaults.
+    for ds in p.deployment_schedules() {
+        let what = shared::schedule_text(ds.schedule);
+        if !ds.main {
+            ledger.consume_as(
+                table,
+                "schedule.additional",
+                &ds.subject(),
+                ds.deployment.span,
+                head("schedule="),
+                Fidelity::Redesign,
+                format!("an Airflow DAG has one schedule: `{what}` of deployment `{}` is not written; add a DAG for it", ds.deployment.name),
+            );
+        }
+        if !ds.parameters.is_empty() {
+            ledger.consume_as(
+                table,
+                "schedule.parameters",
+                &ds.subject(),
+                ds.deployment.span,
+                head("@dag("),
+                Fidelity::Redesign,
+                format!("the runs of `{what}` take {}; the DAG's scheduled runs take its params' defaults: make them the defaults or trigger the runs with that conf", shared::parameters_text(&ds.parameters)),
+            );
+        }
+    }
     if let Some(o) = &p.owner
         && p.defaults.owner.is_none()
     {

@@ -180,6 +180,7 @@ impl Writer for DagsterWriter {
                     schedules: &mut schedules,
                     sensors: &mut sensors,
                     statements: &mut jobs,
+                    run_config: None,
                 };
                 triggers.add(
                     p,
@@ -618,16 +619,38 @@ impl Writer for DagsterWriter {
                     ledger.consume(table, id, &p.id, p.span, job("partitions_def="));
                 }
                 job_names.push(var.clone());
+                let configured = ConfiguredAssets::new(&plan);
+                let main_config = p
+                    .deployment_schedules()
+                    .into_iter()
+                    .find(|ds| ds.main)
+                    .and_then(|ds| configured.run_config(&ds.parameters));
                 let triggers = Triggers {
                     schedules: &mut schedules,
                     sensors: &mut sensors,
                     statements: &mut jobs,
+                    run_config: main_config,
                 };
                 triggers.add(
                     p,
                     &var,
                     partitions.as_deref(),
                     from,
+                    &mut names,
+                    &mut ledger,
+                    table,
+                );
+                let triggers = Triggers {
+                    schedules: &mut schedules,
+                    sensors: &mut sensors,
+                    statements: &mut jobs,
+                    run_config: None,
+                };
+                triggers.add_deployment_schedules(
+                    p,
+                    &var,
+                    partitions.as_deref(),
+                    &configured,
                     &mut names,
                     &mut ledger,
                     table,
@@ -2186,15 +2209,17 @@ fn interval_sensor(p: &Pipeline, job: &str, secs: i64, names: &mut Names) -> (St
 }
 
 /// The schedule of a job: `(name, statement)`.
+#[allow(clippy::too_many_arguments)]
 fn schedule(
     p: &Pipeline,
+    s: &crate::ir::Schedule,
     job: &str,
     partitions: Option<&str>,
+    run_config: Option<&Expr>,
     names: &mut Names,
     ledger: &mut Ledger,
     table: &Translations,
 ) -> Option<(String, String)> {
-    let s = p.schedule.as_ref()?;
     let var = unique(&mut names.taken, &format!("{}_schedule", identifier(&p.id)));
     let cron = match s.kind {
         ScheduleKind::Cron | ScheduleKind::Preset => s.cron()?,
@@ -2291,6 +2316,13 @@ fn schedule(
                 .collect(),
         )
     } else {
+        if let Some(rc) = run_config {
+            kw.push(Expr::kw("run_config", rc.clone()));
+        }
+        // A job's second schedule needs a name of its own (the default is the job's).
+        if !p.schedule.as_ref().is_some_and(|own| std::ptr::eq(own, s)) {
+            kw.insert(0, Expr::kw("name", Expr::str(&var)));
+        }
         Expr::call("dg.ScheduleDefinition", kw)
     };
     Some((
@@ -2620,14 +2652,254 @@ fn rename_partitions_def(text: &str, name: &str) -> String {
     format!("{}{name}{}", &text[..start], &text[start + len..])
 }
 
+/// The assets of a pipeline that take its run config class, and the fields it has.
+struct ConfiguredAssets {
+    /// Function (op) names of the assets that take the config.
+    functions: Vec<String>,
+    /// The config class's fields.
+    fields: Vec<String>,
+    /// The parameter that is the partition key, if any.
+    partition: Option<String>,
+}
+
+impl ConfiguredAssets {
+    /// The assets of `plan` written here that read the pipeline's params.
+    fn new(plan: &Plan) -> ConfiguredAssets {
+        let p = plan.pipeline;
+        let functions = plan
+            .steps
+            .iter()
+            .filter(|s| s.defines && reads_params(plan, s))
+            .map(|s| s.func.clone())
+            .collect();
+        let fields = p
+            .params
+            .iter()
+            .filter(|x| !matches!(&p.partitions, Some(Partitions::Parameter { name }) if *name == x.name))
+            .map(|x| x.name.clone())
+            .collect();
+        let partition = match &p.partitions {
+            Some(Partitions::Parameter { name }) => Some(name.clone()),
+            _ => None,
+        };
+        ConfiguredAssets {
+            functions,
+            fields,
+            partition,
+        }
+    }
+
+    /// `{"ops": {asset: {"config": {...}}}}` for the given parameters the config has, if any.
+    fn run_config(&self, parameters: &BTreeMap<String, Value>) -> Option<Expr> {
+        let values: Vec<(Expr, Expr)> = parameters
+            .iter()
+            .filter(|(k, _)| self.fields.contains(k))
+            .map(|(k, v)| (Expr::str(k), python::value(v)))
+            .collect();
+        if values.is_empty() || self.functions.is_empty() {
+            return None;
+        }
+        let ops = self
+            .functions
+            .iter()
+            .map(|f| {
+                let config = Expr::Dict(vec![(Expr::str("config"), Expr::Dict(values.clone()))]);
+                (Expr::str(f), config)
+            })
+            .collect();
+        Some(Expr::Dict(vec![(Expr::str("ops"), Expr::Dict(ops))]))
+    }
+
+    /// The parameters of `given` no asset reads (the partition key is read: see `partition`).
+    fn unread(&self, given: &BTreeMap<String, Value>) -> Vec<String> {
+        given
+            .keys()
+            .filter(|k| self.partition.as_ref() != Some(*k))
+            .filter(|k| self.functions.is_empty() || !self.fields.contains(k))
+            .cloned()
+            .collect()
+    }
+}
+
 /// Where a job's schedule and sensors go: their names for `Definitions`, their statements.
 struct Triggers<'a> {
     schedules: &'a mut Vec<String>,
     sensors: &'a mut Vec<String>,
     statements: &'a mut Vec<String>,
+    /// The run config of the schedule's runs (a Prefect schedule's parameters).
+    run_config: Option<Expr>,
 }
 
 impl Triggers<'_> {
+    /// Writes the further schedules of a Prefect pipeline's deployments as ScheduleDefinitions of
+    /// its job, and each schedule's run parameters as the run config of the assets that read them.
+    #[allow(clippy::too_many_arguments)]
+    fn add_deployment_schedules(
+        self,
+        p: &Pipeline,
+        job: &str,
+        partitions: Option<&str>,
+        configured: &ConfiguredAssets,
+        names: &mut Names,
+        ledger: &mut Ledger,
+        table: &Translations,
+    ) {
+        let main_name = self.schedules.last().cloned();
+        for d in &p.deployments {
+            ledger.consume_as(
+                table,
+                "deployment",
+                &d.name,
+                d.span,
+                Anchor::statement("defs = ", "dg.Definitions("),
+                Fidelity::Approximate,
+                "the module's Definitions (a code location), with a schedule per deployment schedule"
+                    .into(),
+            );
+        }
+        for ds in p.deployment_schedules() {
+            let what = shared::schedule_text(ds.schedule);
+            let subject = ds.subject();
+            let span = ds.deployment.span;
+            let run_config = configured.run_config(&ds.parameters);
+            let written = if ds.main {
+                main_name.clone().filter(|_| run_config.is_some())
+            } else if partitions.is_some() {
+                ledger.consume_as(
+                    table,
+                    "schedule.additional",
+                    &subject,
+                    span,
+                    Anchor::statement(&format!("{job} = "), "dg.define_asset_job("),
+                    Fidelity::Redesign,
+                    format!("`{what}` of deployment `{}` is not written: the job is partitioned, so add a schedule that picks the partition of each tick by hand", ds.deployment.name),
+                );
+                None
+            } else if let Some((name, text)) = schedule(
+                p,
+                ds.schedule,
+                job,
+                None,
+                run_config.as_ref(),
+                names,
+                ledger,
+                table,
+            ) {
+                ledger.consume(
+                    table,
+                    "schedule.additional",
+                    &subject,
+                    span,
+                    Anchor::statement(&format!("{name} = "), "cron_schedule="),
+                );
+                self.schedules.push(name.clone());
+                self.statements.push(text);
+                Some(name)
+            } else {
+                ledger.consume_as(
+                    table,
+                    "schedule.additional",
+                    &subject,
+                    span,
+                    Anchor::statement(&format!("{job} = "), "dg.define_asset_job("),
+                    Fidelity::Redesign,
+                    format!("`{what}` of deployment `{}` is not written: no cron fires at that cadence, so add a sensor for it by hand", ds.deployment.name),
+                );
+                None
+            };
+            if ds.parameters.is_empty() {
+                continue;
+            }
+            // The partition parameter is the partition key: the schedule picks it per tick.
+            if let Some(key) = configured
+                .partition
+                .as_ref()
+                .and_then(|k| ds.parameters.get(k).map(|v| (k, v)))
+            {
+                ledger.consume_as(
+                    table,
+                    "schedule.parameters",
+                    &subject,
+                    span,
+                    Anchor::statement(&format!("{job} = "), "dg.define_asset_job("),
+                    Fidelity::Approximate,
+                    format!(
+                        "`{}` is the partition key: the runs of `{what}` take each tick's partition, not {}={}",
+                        key.0,
+                        key.0,
+                        python::value(key.1).flat()
+                    ),
+                );
+                continue;
+            }
+            let unread = configured.unread(&ds.parameters);
+            match written.filter(|_| run_config.is_some()) {
+                Some(name) if unread.is_empty() => {
+                    ledger.consume(
+                        table,
+                        "schedule.parameters",
+                        &subject,
+                        span,
+                        Anchor::statement(&format!("{name} = "), "run_config="),
+                    );
+                }
+                Some(name) => {
+                    ledger.consume_as(
+                        table,
+                        "schedule.parameters",
+                        &subject,
+                        span,
+                        Anchor::statement(&format!("{name} = "), "run_config="),
+                        Fidelity::Approximate,
+                        format!(
+                            "the run config of the assets that read them; no asset reads {}",
+                            unread.join(", ")
+                        ),
+                    );
+                }
+                None if !ds.main => {
+                    ledger.consume_as(
+                        table,
+                        "schedule.parameters",
+                        &subject,
+                        span,
+                        Anchor::statement(&format!("{job} = "), "dg.define_asset_job("),
+                        Fidelity::Redesign,
+                        format!(
+                            "the runs of `{what}` take {}: that schedule is not written (see its row)",
+                            shared::parameters_text(&ds.parameters)
+                        ),
+                    );
+                }
+                None if unread.len() == ds.parameters.len() => {
+                    ledger.consume_as(
+                        table,
+                        "schedule.parameters",
+                        &subject,
+                        span,
+                        Anchor::statement(&format!("{job} = "), "dg.define_asset_job("),
+                        Fidelity::Approximate,
+                        format!(
+                            "no asset reads {}: the runs of `{what}` need no run config",
+                            unread.join(", ")
+                        ),
+                    );
+                }
+                None => {
+                    ledger.consume_as(
+                    table,
+                    "schedule.parameters",
+                    &subject,
+                    span,
+                    Anchor::statement(&format!("{job} = "), "dg.define_asset_job("),
+                    Fidelity::Redesign,
+                    format!("the runs of `{what}` take {}, which this partitioned schedule does not pass: set them in its run config by hand", shared::parameters_text(&ds.parameters)),
+                    );
+                }
+            }
+        }
+    }
+
     /// Writes the schedule and the sensors of pipeline `p` for the job `job`.
     #[allow(clippy::too_many_arguments)]
     fn add(
@@ -2661,7 +2933,18 @@ impl Triggers<'_> {
             consume_no_catchup(ledger, table, p, at, "the sensor requests only new runs");
             self.sensors.push(name);
             self.statements.push(text);
-        } else if let Some((name, text)) = schedule(p, job, partitions, names, ledger, table) {
+        } else if let Some((name, text)) = p.schedule.as_ref().and_then(|s| {
+            schedule(
+                p,
+                s,
+                job,
+                partitions,
+                self.run_config.as_ref(),
+                names,
+                ledger,
+                table,
+            )
+        }) {
             let at = |needle: &str| {
                 if text.starts_with('@') {
                     Anchor::head(&name, needle)

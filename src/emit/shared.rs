@@ -1055,6 +1055,29 @@ fn unported_body(op: &crate::ir::Operator) -> String {
 
 /// The name a pipeline runs under in its framework, which a port keeps as its DAG id or job
 /// name: a Prefect flow's declared name (`@flow(name=…)`, `.with_options(name=…)`; two flows
+/// A schedule as a report names it: `cron 0 6 * * *`, `every 14400 s`.
+pub fn schedule_text(s: &crate::ir::Schedule) -> String {
+    let value = s.value.as_deref().unwrap_or("");
+    let base = match s.kind {
+        crate::ir::ScheduleKind::Interval => format!("every {value} s"),
+        crate::ir::ScheduleKind::Cron => format!("cron {value}"),
+        _ => value.to_string(),
+    };
+    match &s.timezone {
+        Some(tz) => format!("{base} ({tz})"),
+        None => base,
+    }
+}
+
+/// Run parameters as a report names them: `limit=5, region="eu"`.
+pub fn parameters_text(parameters: &std::collections::BTreeMap<String, Value>) -> String {
+    parameters
+        .iter()
+        .map(|(k, v)| format!("{k}={}", python::value(v).flat()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `main` of two files named `ingest` and `report` would otherwise collide), else its id.
 pub fn run_name(p: &Pipeline) -> &str {
     if p.framework == Some(Framework::Prefect) && !p.name.trim().is_empty() {

@@ -260,6 +260,7 @@ mod tests {
                 value: Some(value.into()),
                 timezone: tz.map(str::to_string),
                 assets: Vec::new(),
+                parameters: Default::default(),
             }),
             ..Pipeline::default()
         }

@@ -182,7 +182,57 @@ pub struct Pipeline {
     pub opaque: Vec<Opaque>,
 }
 
+/// One schedule of a pipeline's deployments, with the run parameters its runs take.
+#[derive(Debug, Clone)]
+pub struct DeploymentSchedule<'p> {
+    /// The deployment that declares it.
+    pub deployment: &'p Deployment,
+    /// Its place among the deployment's schedules (0 for the first).
+    pub index: usize,
+    /// The schedule.
+    pub schedule: &'p Schedule,
+    /// The deployment's parameters, overridden by the schedule's own.
+    pub parameters: BTreeMap<String, Value>,
+    /// Whether it is the pipeline's own schedule (`Pipeline::schedule`).
+    pub main: bool,
+}
+
+impl DeploymentSchedule<'_> {
+    /// The report subject: `deployment#2` for its second schedule.
+    pub fn subject(&self) -> String {
+        format!("{}#{}", self.deployment.name, self.index + 1)
+    }
+}
+
 impl Pipeline {
+    /// Every schedule its deployments declare, in source order; the first equal to the
+    /// pipeline's own schedule is `main`.
+    pub fn deployment_schedules(&self) -> Vec<DeploymentSchedule<'_>> {
+        let mut out = Vec::new();
+        let mut main_seen = false;
+        for d in &self.deployments {
+            let all: Vec<&Schedule> = if d.schedules.is_empty() {
+                d.schedule.iter().collect()
+            } else {
+                d.schedules.iter().collect()
+            };
+            for (index, s) in all.into_iter().enumerate() {
+                let main = !main_seen && self.schedule.as_ref() == Some(s);
+                main_seen |= main;
+                let mut parameters = d.parameters.clone();
+                parameters.extend(s.parameters.iter().map(|(k, v)| (k.clone(), v.clone())));
+                out.push(DeploymentSchedule {
+                    deployment: d,
+                    index,
+                    schedule: s,
+                    parameters,
+                    main,
+                });
+            }
+        }
+        out
+    }
+
     /// The partition definition of a pipeline: its own, else that of its first partitioned node.
     pub fn partition_definition(&self) -> Option<&Partitions> {
         self.partitions
@@ -236,6 +286,9 @@ pub struct Schedule {
     /// Asset names for asset-triggered schedules.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assets: Vec<String>,
+    /// The run parameters this schedule's runs take (a Prefect `Cron(..., parameters={...})`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, Value>,
 }
 
 /// The kinds of schedule the IR knows.

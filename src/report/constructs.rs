@@ -269,6 +269,24 @@ pub fn constructs(p: &Pipeline) -> Vec<ConstructRef> {
     for r in &p.resources {
         push(&mut out, "resource", &r.key, r.span);
     }
+    for ds in p.deployment_schedules() {
+        if !ds.main {
+            push(
+                &mut out,
+                "schedule.additional",
+                ds.subject(),
+                ds.deployment.span,
+            );
+        }
+        if !ds.parameters.is_empty() {
+            push(
+                &mut out,
+                "schedule.parameters",
+                ds.subject(),
+                ds.deployment.span,
+            );
+        }
+    }
     for d in &p.deployments {
         push(&mut out, "deployment", &d.name, d.span);
     }

@@ -174,6 +174,7 @@ pub fn schedule(value: &Value, timezone: Option<String>) -> Schedule {
         value,
         timezone: timezone.clone(),
         assets: Vec::new(),
+        parameters: Default::default(),
     };
     match value {
         Value::None => make(ScheduleKind::Manual, None),
@@ -217,6 +218,7 @@ pub fn schedule(value: &Value, timezone: Option<String>) -> Schedule {
                     value: Some(cron.to_string()),
                     timezone: tz,
                     assets: Vec::new(),
+                    parameters: Default::default(),
                 },
                 ("DeltaTriggerTimetable" | "DeltaDataIntervalTimetable", _) => {
                     match c
@@ -251,6 +253,7 @@ pub fn asset_schedule(mut names: Vec<String>, timezone: Option<String>) -> Sched
         value: Some(names.join(",")),
         timezone,
         assets: names,
+        parameters: Default::default(),
     }
 }
 

@@ -523,6 +523,7 @@ fn schedule_of(
             value: Some(cron),
             timezone,
             assets: Vec::new(),
+            parameters: Default::default(),
         },
     ))
 }

@@ -111,6 +111,9 @@ pub fn schedule_object(value: &Value) -> Option<Schedule> {
                 .map(str::to_string);
             let mut s = simple_schedule(kind, first?)?;
             s.timezone = timezone;
+            if let Some(Value::Dict(m)) = c.kwargs.get("parameters") {
+                s.parameters = m.clone();
+            }
             Some(s)
         }
         Value::Dict(m) => {
@@ -122,6 +125,9 @@ pub fn schedule_object(value: &Value) -> Option<Schedule> {
                 .get("timezone")
                 .and_then(Value::as_str)
                 .map(str::to_string);
+            if let Some(Value::Dict(p)) = m.get("parameters") {
+                s.parameters = p.clone();
+            }
             Some(s)
         }
         _ => None,
@@ -141,6 +147,7 @@ pub fn simple_schedule(kind: &str, value: &Value) -> Option<Schedule> {
         value: Some(value),
         timezone: None,
         assets: Vec::new(),
+        parameters: Default::default(),
     })
 }
 
@@ -274,6 +281,16 @@ mod tests {
             (ScheduleKind::Cron, Some("0 6 * * *"))
         );
         assert_eq!(s.timezone.as_deref(), Some("UTC"));
+        assert!(s.parameters.is_empty());
+        // A schedule's own run parameters are kept with it.
+        let mut given = BTreeMap::new();
+        given.insert("limit".to_string(), Value::Int(5));
+        let with = call(
+            "prefect.schedules.Interval",
+            vec![Value::Duration(14400.0)],
+            &[("parameters", Value::Dict(given.clone()))],
+        );
+        assert_eq!(schedule_object(&with).unwrap().parameters, given);
         let mut kw = BTreeMap::new();
         kw.insert("interval".to_string(), Value::Duration(3600.0));
         kw.insert(

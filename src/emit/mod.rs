@@ -2,6 +2,7 @@
 //! decision in the port's ledger.
 
 mod airflow;
+mod automation;
 mod dagster;
 mod guards;
 mod inline;
@@ -64,6 +65,8 @@ pub fn port_file(
     let inlined = outputs::merge_multi_assets(&inlined, target.framework);
     // Nor XCom: a body's pull of another task's value becomes a parameter fed by that task.
     let (inlined, passed) = pulls::pass_pulled_values(inlined, target.framework);
+    // Nor automation conditions: assets that run on a cron give their pipeline that schedule.
+    let (inlined, automated) = automation::schedules_from_conditions(inlined, target.framework);
     let order = match target.framework {
         Framework::Dagster => inline::writing_order(file),
         _ => (0..file.pipelines.len()).collect(),
@@ -88,6 +91,7 @@ pub fn port_file(
     pulls::record_passed(&passed, &mut ledgers, table, target.framework);
     outputs::record_merged(file, &mut ledgers, table, target.framework);
     inline::record_inlined(file, &inlined, &mut ledgers, table, target.framework);
+    automation::record_conditions(file, &automated, &mut ledgers, target.framework);
     // Every entry points at its generated line, looked up in the final text.
     let name = std::path::Path::new(&file.path).file_name().map_or_else(
         || "pipeline.py".into(),

@@ -251,6 +251,29 @@ impl Ledger {
         fidelity
     }
 
+    /// Gives an existing entry a new class and note, and the code that implements it (a pass
+    /// that runs after the writer, which knows better what the written code means).
+    pub fn reclassify(
+        &mut self,
+        construct: &str,
+        subject: &str,
+        fidelity: Fidelity,
+        note: String,
+        at: Option<Anchor>,
+    ) {
+        let target = self.target.clone();
+        if let Some(e) = self
+            .entries
+            .iter_mut()
+            .find(|e| e.construct == construct && e.subject == subject)
+        {
+            e.fidelity = fidelity;
+            e.note = note;
+            e.rule = format!("writer:{target}");
+            e.anchor = at.filter(|_| fidelity != Fidelity::None);
+        }
+    }
+
     /// True when a construct instance has an entry.
     pub fn has(&self, construct: &str, subject: &str) -> bool {
         self.seen

@@ -427,6 +427,8 @@ const RESERVED_ANY: &[&str] = &[
     "_Unlimited",
     "_airflow_context",
     "_AirflowContext",
+    "_dagster_context",
+    "_DagsterContext",
 ];
 
 /// The module-level names a target's writer imports (see `RESERVED_ANY` for the common ones).

@@ -383,6 +383,46 @@ pub fn airflow_context(body: &str, kwargs_name: Option<&str>, to: Framework) -> 
     changed.then_some(out)
 }
 
+/// The attributes of Dagster's context a stand-in provides in another target.
+pub const DAGSTER_CONTEXT_FIELDS: &[&str] = &["run_id", "run", "job_name", "asset_key"];
+
+/// A Dagster body that still reads `context` after rewriting, for an Airflow or Prefect target:
+/// the body with `context = _dagster_context("asset")` first (a stand-in built from the target's
+/// run; another attribute raises `NotImplementedError`), and the attributes it reads that the
+/// stand-in lacks. `None` when the body does not read `context`.
+pub fn dagster_context(body: &str, asset: &str) -> Option<(String, Vec<String>)> {
+    if !has_word(body, "context") {
+        return None;
+    }
+    let mask = code_mask(body);
+    let mut missing: Vec<String> = Vec::new();
+    let mut from = 0;
+    while let Some(off) = body[from..].find("context.") {
+        let at = from + off;
+        from = at + "context.".len();
+        let whole =
+            at == 0 || !body[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.');
+        if !whole || !mask.get(at).copied().unwrap_or(false) {
+            continue;
+        }
+        let attr: String = body[from..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if !attr.is_empty()
+            && !DAGSTER_CONTEXT_FIELDS.contains(&attr.as_str())
+            && !missing.contains(&attr)
+        {
+            missing.push(attr);
+        }
+    }
+    let line = format!(
+        "context = _dagster_context({})",
+        crate::python::print::string(asset)
+    );
+    Some((insert_first(body, &line), missing))
+}
+
 /// A Prefect artifact call: function, positional parameters, the parameter holding the content.
 const ARTIFACTS: &[(&str, &[&str], &str)] = &[
     (

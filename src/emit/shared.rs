@@ -516,8 +516,11 @@ pub fn body_for(
         if let Some(Partitions::Multi { dimensions }) = &n.partitions
             && to != Framework::Dagster
             && rw.partition_key
-            && rw.body.contains("partition_key.keys_by_dimension")
+            && (rw.body.contains("keys_by_dimension") || rw.body.contains("MultiPartitionKey"))
         {
+            for name in ["dg.MultiPartitionKey", "dagster.MultiPartitionKey"] {
+                rw.body = rw.body.replace(name, "_MultiPartitionKey");
+            }
             let names: Vec<Expr> = dimensions.iter().map(|(d, _)| Expr::str(d)).collect();
             let call = Expr::call(
                 "_multi_partition_key",
@@ -593,6 +596,35 @@ pub fn body_for(
         let mut uses = rw.uses.clone();
         for need in &rw.needs {
             self::need(imports, helpers, need);
+        }
+        // What a Dagster body still reads of `context` comes from a stand-in built from the run.
+        if rw.uses_context
+            && from == Framework::Dagster
+            && let Some((body, missing)) = super::rewrite::dagster_context(&rw.body, &n.id)
+        {
+            rw.body = body;
+            rw.uses_context = false;
+            let helper = match to {
+                Framework::Airflow => "_dagster_context_airflow",
+                _ => "_dagster_context_prefect",
+            };
+            self::need(imports, helpers, helper);
+            if missing.is_empty() {
+                rw.uses.push((
+                    "body.context",
+                    Fidelity::Approximate,
+                    format!("Dagster's context is a stand-in built from the run (`_dagster_context`: {})", super::rewrite::DAGSTER_CONTEXT_FIELDS.join(", ")),
+                ));
+            } else {
+                let names: Vec<String> = missing.iter().map(|m| format!("`context.{m}`")).collect();
+                ledger.lose(
+                    table,
+                    "body.framework_call",
+                    &n.id,
+                    c.body_span,
+                    format!("the body reads {}, which the target has no port of: the stand-in raises NotImplementedError naming it; port it by hand", names.join(", ")),
+                );
+            }
         }
         if rw.uses_context {
             ledger.lose(
@@ -740,6 +772,21 @@ pub fn body_for(
             step.func
         );
         consume_uses(ledger, table, n, &step.func, &body, &uses);
+        // A graph asset's ops are plain functions its body calls.
+        if from == Framework::Dagster
+            && to != Framework::Dagster
+            && n.extra.contains_key("graph_ops")
+        {
+            ledger.consume_as(
+                table,
+                "extra",
+                &format!("{}.graph_ops", n.id),
+                c.body_span,
+                Anchor::body(&step.func, "("),
+                Fidelity::Approximate,
+                "the graph's ops are plain functions this step calls: one task, no per-op retries, outputs or In/Out types".into(),
+            );
+        }
         if let Some(p) = module.0.filter(|_| to != Framework::Dagster) {
             consume_body_checks(ledger, table, p, n, &step.func, &body);
         }
@@ -1134,6 +1181,8 @@ const HELPERS: &[&str] = &[
     "_concurrency",
     "_airflow_context_dagster",
     "_airflow_context_prefect",
+    "_dagster_context_airflow",
+    "_dagster_context_prefect",
 ];
 
 /// Provides what a rewritten body needs (`Rewritten::needs`): an import or a module helper.

@@ -610,7 +610,7 @@ pub fn body_for(
             };
             self::need(imports, helpers, helper);
             if missing.is_empty() {
-                rw.uses.push((
+                uses.push((
                     "body.context",
                     Fidelity::Approximate,
                     format!("Dagster's context is a stand-in built from the run (`_dagster_context`: {})", super::rewrite::DAGSTER_CONTEXT_FIELDS.join(", ")),

@@ -1,4 +1,4 @@
-# constructs: MultiPartitionsDefinition(date x region), DynamicPartitionsDefinition(name=), ConfigurableResource typed param (not a dep), required_resource_keys, Config param, AssetSelection & | - with tag/groups/downstream, resources by key, context.partition_key.keys_by_dimension
+# constructs: MultiPartitionsDefinition(date x region), DynamicPartitionsDefinition(name=), ConfigurableResource typed param (not a dep), required_resource_keys, Config param, AssetSelection & | - with tag/groups/downstream, resources by key, context.partition_key.keys_by_dimension through an isinstance check on dg.MultiPartitionKey, context.run.run_id and context.asset_key in a log line
 """Feature store for the churn model.
 
 Daily customer features are computed per region (a date x region multi-partition); model versions
@@ -42,7 +42,12 @@ class ScoringConfig(dg.Config):
 def customer_features(
     context: dg.AssetExecutionContext, warehouse: FeatureWarehouse
 ) -> list[dict]:
-    keys = context.partition_key.keys_by_dimension
+    key = context.partition_key
+    assert isinstance(key, dg.MultiPartitionKey), "keyed by date and region"
+    keys = key.keys_by_dimension
+    context.log.info(
+        "building %s in run %s", context.asset_key.to_user_string(), context.run.run_id
+    )
     return [dict(row, day=keys["date"]) for row in warehouse.customers(keys["region"])]
 
 

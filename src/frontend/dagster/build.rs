@@ -672,7 +672,22 @@ fn asset_job(
             }
         }
     }
-    fill_assets(m, g, &r.checks, &nodes, &mut p);
+    // `.without_checks()`: those assets' checks are not part of the job.
+    let unchecked = match sel {
+        Ok(Some(s)) => s.without_checks(&g.infos),
+        _ => BTreeSet::new(),
+    };
+    let checks: Vec<usize> = r
+        .checks
+        .iter()
+        .copied()
+        .filter(|&c| {
+            g.pos_of_key
+                .get(&m.cat.checks[c].asset)
+                .is_none_or(|pos| !unchecked.contains(pos))
+        })
+        .collect();
+    fill_assets(m, g, &checks, &nodes, &mut p);
     p.partitions = job_partitions(m, g, job, &selected).map(|d| d.partitions);
     (p, nodes)
 }

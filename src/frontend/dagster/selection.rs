@@ -55,6 +55,8 @@ pub enum Selection {
     Sub(Box<Selection>, Box<Selection>),
     /// Complement (within every asset).
     Not(Box<Selection>),
+    /// The same assets, without their checks (`.without_checks()`).
+    WithoutChecks(Box<Selection>),
 }
 
 /// What resolution needs to know about one asset.
@@ -188,6 +190,21 @@ impl Selection {
                 let a = a.resolve(assets);
                 all().filter(|i| !a.contains(i)).collect()
             }
+            Selection::WithoutChecks(of) => of.resolve(assets),
+        }
+    }
+
+    /// The selected assets whose checks the selection leaves out (`.without_checks()` on a part
+    /// of it); their checks are not part of the job.
+    pub fn without_checks(&self, assets: &[AssetInfo]) -> BTreeSet<usize> {
+        match self {
+            Selection::WithoutChecks(of) => of.resolve(assets),
+            Selection::Or(parts) | Selection::And(parts) => parts
+                .iter()
+                .flat_map(|p| p.without_checks(assets))
+                .collect(),
+            Selection::Sub(a, _) => a.without_checks(assets),
+            _ => BTreeSet::new(),
         }
     }
 }

@@ -323,3 +323,18 @@ fn named_outputs_of_ops_and_multi_assets() {
         .unwrap();
     assert_eq!(crate::ir::multi_asset_output(b).as_deref(), Some("b"));
 }
+
+#[test]
+fn a_job_selected_without_checks_leaves_the_checks_out() {
+    let f = read(
+        "import dagster as dg\n\
+         @dg.asset\ndef orders(): return [1]\n\
+         @dg.asset_check(asset=orders)\ndef orders_not_empty(orders): return dg.AssetCheckResult(passed=bool(orders))\n\
+         fast = dg.define_asset_job('fast', selection=dg.AssetSelection.assets(orders).without_checks())\n\
+         full = dg.define_asset_job('full', selection=dg.AssetSelection.assets(orders))\n\
+         defs = dg.Definitions(assets=[orders], asset_checks=[orders_not_empty], jobs=[fast, full])\n",
+    );
+    assert_eq!(ids(pipeline(&f, "fast")), ["orders"]);
+    assert!(pipeline(&f, "fast").checks.is_empty());
+    assert_eq!(pipeline(&f, "full").checks.len(), 1);
+}

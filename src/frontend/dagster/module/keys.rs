@@ -300,7 +300,8 @@ where
             "sinks" => Selection::Sinks(of),
             "roots" | "sources" => Selection::Roots(of),
             "required_multi_asset_neighbors" => Selection::RequiredNeighbors(of),
-            "materializable" | "without_checks" => base,
+            "materializable" => base,
+            "without_checks" => Selection::WithoutChecks(of),
             _ => {
                 return Obj::Value(Value::Expr(self.ctx.src.slice(c.range()).to_string()));
             }

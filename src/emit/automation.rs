@@ -169,7 +169,14 @@ pub fn record_conditions(
                 ),
             };
             let subject = format!("{}.automation_condition", n.id);
-            let at = at.clone().filter(|_| fidelity == Fidelity::Approximate);
+            // What has no code of its own points at the pipeline's function.
+            let at = match fidelity {
+                Fidelity::Approximate => at.clone(),
+                _ => Some(
+                    Anchor::at(Scope::Module)
+                        .then(format!("def {}(", crate::python::print::identifier(&p.id))),
+                ),
+            };
             ledger.reclassify("extra", &subject, fidelity, note, at);
         }
     }

@@ -92,6 +92,7 @@ pub fn port_file(
     outputs::record_merged(file, &mut ledgers, table, target.framework);
     inline::record_inlined(file, &inlined, &mut ledgers, table, target.framework);
     automation::record_conditions(file, &automated, &mut ledgers, target.framework);
+    resources::record_resources(file, &mut ledgers, target.framework);
     // Every entry points at its generated line, looked up in the final text.
     let name = std::path::Path::new(&file.path).file_name().map_or_else(
         || "pipeline.py".into(),

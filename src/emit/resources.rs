@@ -130,6 +130,74 @@ pub fn config_classes(support: &[crate::ir::SupportItem]) -> Vec<String> {
         .collect()
 }
 
+/// Records what each of a Dagster pipeline's resources becomes in an Airflow or Prefect port
+/// (`file` is the source as read): a user's resource class is a settings object built in each
+/// step that uses it; a Dagster integration's class stays imported from its Dagster package;
+/// an IO manager gives way to the target's own passing of values.
+pub fn record_resources(
+    file: &crate::ir::SourceFile,
+    ledgers: &mut [crate::report::Ledger],
+    target: Framework,
+) {
+    use crate::report::{Anchor, Fidelity, Scope};
+    if file.framework != Some(Framework::Dagster) || target == Framework::Dagster {
+        return;
+    }
+    let passing = match target {
+        Framework::Airflow => "XCom",
+        _ => "task results",
+    };
+    for (i, p) in file.pipelines.iter().enumerate() {
+        let Some(ledger) = ledgers.get_mut(i) else {
+            continue;
+        };
+        for r in &p.resources {
+            let class = r.class.as_deref().unwrap_or("");
+            let name = crate::python::imports::last_part(class);
+            let package = class.split('.').next().unwrap_or("");
+            let built = format!("{} = {name}(", r.key);
+            let used = p.nodes.iter().any(|n| {
+                n.callable.as_ref().is_some_and(|c| {
+                    c.params.iter().any(|x| x.name == r.key)
+                        || c.body.contains(&format!("context.resources.{}", r.key))
+                })
+            });
+            let (fidelity, note, at) = if r.key == "io_manager" || name.ends_with("IOManager") {
+                (
+                    Fidelity::None,
+                    format!(
+                        "values pass by {passing}: the IO manager's storage (`{name}`) is not used; read and write that storage in the steps if other code reads it"
+                    ),
+                    None,
+                )
+            } else if !used {
+                (
+                    Fidelity::None,
+                    "no step of this pipeline uses it: nothing of it is written".to_string(),
+                    None,
+                )
+            } else if package == "dagster" || package.starts_with("dagster_") {
+                (
+                    Fidelity::Redesign,
+                    format!(
+                        "`{name}` is Dagster's (`{package}`): each step that uses it builds one, so the port needs that package installed; replace it with the target's connection"
+                    ),
+                    Some(Anchor::at(Scope::Module).then(&built)),
+                )
+            } else {
+                (
+                    Fidelity::Approximate,
+                    format!(
+                        "a plain settings object built in each step that uses it (`{name}(...)`), with no resource lifecycle (setup, teardown)"
+                    ),
+                    Some(Anchor::at(Scope::Module).then(&built)),
+                )
+            };
+            ledger.reclassify("resource", &r.key, fidelity, note, at);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

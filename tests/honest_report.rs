@@ -154,9 +154,9 @@ fn dagster_ports_claim_owners_only_where_owners_is_written() {
     }
 }
 
-/// Branches (issue 17's "a plain Python if in the flow" / "optional outputs" rows): the Dagster
-/// writer writes a branch task as a plain step, so it claims no branch at all; a Prefect port
-/// claims one only where its flow takes the result and an `if` reads it.
+/// Branches (issue 17's "a plain Python if in the flow" / "optional outputs" rows): a Prefect
+/// port claims one only where its flow takes the result and an `if` reads it; a Dagster port only
+/// where an asset below the branch returns early on its result.
 #[test]
 fn dagster_and_prefect_ports_claim_only_the_branches_they_write() {
     let mut seen = 0;
@@ -184,7 +184,28 @@ fn dagster_and_prefect_ports_claim_only_the_branches_they_write() {
                                 || text.contains(&format!("isinstance({stem}_choice"))
                         })
                 });
-            if e.fidelity != Fidelity::None && !written {
+            // A Dagster port tests the branch's result at the top of each asset below it: the
+            // row points at the branch asset, and another asset returns early on its value.
+            let tested = t.framework.id() == "dagster"
+                && e.output.as_ref().is_some_and(|o| {
+                    let name = text
+                        .lines()
+                        .skip(o.line as usize - 1)
+                        .find_map(|l| l.strip_prefix("def "))
+                        .and_then(|l| l.split('(').next())
+                        .unwrap_or("");
+                    !name.is_empty()
+                        && [
+                            format!("if not {name}:"),
+                            format!("if {name} != "),
+                            format!("if {name} not in "),
+                            format!("_chosen({name}, "),
+                            format!("_chosen(\n        {name}, "),
+                        ]
+                        .iter()
+                        .any(|test| text.contains(test.as_str()))
+                });
+            if e.fidelity != Fidelity::None && !written && !tested {
                 bad.push(format!(
                     "{path} → {}: {} {} {:?}",
                     t.label(),

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use indexmap::IndexSet;
 use serde::Serialize;
 
+use super::guards::Guard;
 use super::module::{FunctionCtx, Imports};
 use super::multi_asset::members as multi_members;
 use super::plan::{Names, Plan, Source, Step, unique};
@@ -769,6 +770,11 @@ struct StepFacts {
     /// `identifier(node id)` → the first step function with that key, and whether another
     /// function has the same key.
     keys: HashMap<String, (String, bool)>,
+    /// Per step: when its work runs, over the results of an Airflow pipeline's branches and
+    /// short-circuits (by step index); `Always` everywhere else.
+    guards: Vec<Guard>,
+    /// Whether the guards of a pipeline that branches were written (within their budget).
+    guarded: bool,
 }
 
 impl StepFacts {
@@ -806,8 +812,46 @@ impl StepFacts {
             resolved,
             frontier,
             keys,
+            guarded: super::guards::has_branches(plan.pipeline)
+                && super::guards::guards(plan.pipeline).is_some(),
+            guards: step_guards(plan),
         }
     }
+}
+
+/// Each step's guard (see [`StepFacts::guards`]), its atoms renumbered from node indices to step
+/// indices; `Always` for every step when the pipeline does not branch or its guards pass their
+/// budget.
+fn step_guards(plan: &Plan) -> Vec<Guard> {
+    let p = plan.pipeline;
+    let always = || vec![Guard::Always; plan.steps.len()];
+    if p.framework != Some(Framework::Airflow) || !super::guards::has_branches(p) {
+        return always();
+    }
+    let Some(by_node) = super::guards::guards(p) else {
+        return always();
+    };
+    let step_of: HashMap<&str, usize> = plan
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.node.id.as_str(), i))
+        .collect();
+    let node_step: Vec<Option<usize>> = p
+        .nodes
+        .iter()
+        .map(|n| step_of.get(n.id.as_str()).copied())
+        .collect();
+    plan.steps
+        .iter()
+        .map(|s| {
+            p.nodes
+                .iter()
+                .position(|n| std::ptr::eq(n, s.node))
+                .and_then(|i| by_node[i].renumber(&|u| node_step[u]))
+                .unwrap_or(Guard::Always)
+        })
+        .collect()
 }
 
 /// [`StepFacts::frontier`] of every step, in one pass over the steps (upstream first; an
@@ -1209,6 +1253,21 @@ fn asset(
     let n = step.node;
     let at = Anchor::at(Scope::Head(step.func.clone()));
     shared::consume_node(ledger, table, n, &at);
+    // A branch is kept in the tests of the assets below it, when they could be written.
+    if matches!(n.kind, NodeKind::Branch | NodeKind::ShortCircuit) {
+        let kind = crate::report::node_id(n.kind);
+        if facts.guarded {
+            ledger.consume(table, kind, &n.id, n.span, at.clone());
+        } else {
+            ledger.lose(
+                table,
+                kind,
+                &n.id,
+                n.span,
+                "the pipeline's branches are past the guard budget: every asset below it does its work; port the condition by hand".into(),
+            );
+        }
+    }
     let mut kw: Vec<Expr> = Vec::new();
     let multi = members.len() > 1;
     if multi {
@@ -1465,6 +1524,26 @@ fn asset(
             }
         }
     }
+    // A guarded step reads the results of the branches its guard tests (instead of only
+    // waiting for them).
+    // (A failure step becomes a failure hook, which runs only when a step failed.)
+    let failure_rule = matches!(n.trigger_rule.as_deref(), Some("one_failed" | "all_failed"));
+    let guard = plan
+        .steps
+        .iter()
+        .position(|s| std::ptr::eq(s, step))
+        .map(|k| &facts.guards[k])
+        .filter(|g| **g != Guard::Always && !failure_rule);
+    if let Some(g) = guard {
+        for j in g.reads() {
+            let name = plan.steps[j].func.clone();
+            if !data_params.contains(&name) {
+                ins.push((Expr::str(&name), asset_in(plan, facts, j, from)));
+                data_params.push(name.clone());
+            }
+            deps.retain(|(f, _)| *f != name);
+        }
+    }
     if !ins.is_empty() {
         kw.push(Expr::kw("ins", Expr::Dict(ins)));
     }
@@ -1668,6 +1747,34 @@ fn asset(
         ledger,
         table,
     );
+    // The guard decides whether the work runs; the asset materialises None when it does not.
+    let body = match guard {
+        Some(g) => {
+            let tests = g.early_returns(&|j| plan.steps[j].func.clone(), 4);
+            if tests.contains("_chosen(") {
+                shared::need(imports, helpers, "_chosen");
+            }
+            format!("{tests}{body}")
+        }
+        None => body,
+    };
+    // Inputs from a guarded upstream may be None.
+    let maybe_none: Vec<String> = step
+        .inputs
+        .iter()
+        .filter_map(|i| match i.source {
+            Source::Step(j) => facts.resolved[j]
+                .filter(|&up| facts.guards[up] != Guard::Always)
+                .map(|up| {
+                    if i.param.is_empty() {
+                        plan.steps[up].func.clone()
+                    } else {
+                        i.param.clone()
+                    }
+                }),
+            _ => None,
+        })
+        .collect();
     let mut params: Vec<String> = Vec::new();
     if uses_context
         || prelude
@@ -1696,6 +1803,7 @@ fn asset(
                 }
             })
             .filter(|a| !a.contains("Context"))
+            .filter(|_| !maybe_none.contains(p))
             .map_or_else(|| p.clone(), |a| format!("{p}: {a}"))
     }));
     // Airflow params: the pipeline's run config class.
@@ -1718,11 +1826,12 @@ fn asset(
             format!("config: {}", cfg.annotation.as_deref().unwrap_or("")),
         );
     }
-    // A mapped asset returns the list of results, whatever one call returns.
+    // A mapped asset returns the list of results, whatever one call returns; a guarded one may
+    // return None.
     let returns = n
         .callable
         .as_ref()
-        .filter(|_| n.mapping.is_none())
+        .filter(|_| n.mapping.is_none() && guard.is_none())
         .and_then(|c| c.returns.clone())
         .filter(|r| {
             from == Framework::Dagster

@@ -144,6 +144,41 @@ impl Guard {
         Guard::all(all)
     }
 
+    /// The same guard over other indices (`map` gives each branching node's new index); `None`
+    /// when a node has none.
+    pub fn renumber(&self, map: &dyn Fn(usize) -> Option<usize>) -> Option<Guard> {
+        Some(match self {
+            Guard::Always => Guard::Always,
+            Guard::Atom(Atom::Raw(r)) => Guard::Atom(Atom::Raw(r.clone())),
+            Guard::Atom(Atom::Arm {
+                branch,
+                arm,
+                single,
+            }) => Guard::Atom(Atom::Arm {
+                branch: map(*branch)?,
+                arm: arm.clone(),
+                single: *single,
+            }),
+            Guard::Atom(Atom::OneOf { branch, arms }) => Guard::Atom(Atom::OneOf {
+                branch: map(*branch)?,
+                arms: arms.clone(),
+            }),
+            Guard::Atom(Atom::Truthy { node }) => Guard::Atom(Atom::Truthy { node: map(*node)? }),
+            Guard::All(parts) => Guard::All(
+                parts
+                    .iter()
+                    .map(|g| g.renumber(map))
+                    .collect::<Option<Vec<_>>>()?,
+            ),
+            Guard::Any(parts) => Guard::Any(
+                parts
+                    .iter()
+                    .map(|g| g.renumber(map))
+                    .collect::<Option<Vec<_>>>()?,
+            ),
+        })
+    }
+
     /// The branching steps (node indices) whose result the guard reads.
     pub fn reads(&self) -> BTreeSet<usize> {
         let mut out = BTreeSet::new();
@@ -334,6 +369,138 @@ impl Guard {
 
 /// Parts joined by `and`/`or`; a nested group is parenthesised, a test is not (comparisons bind
 /// tighter than both).
+impl Guard {
+    /// The guard as early returns at the top of a body at `indent`: one
+    /// `if <conjunct does not hold>:\n    return None` per conjunct, so that each test stays
+    /// short; a branch that may return several ids is tested with `_chosen(result, *ids)`.
+    pub fn early_returns(&self, value: &dyn Fn(usize) -> String, indent: usize) -> String {
+        let pad = " ".repeat(indent);
+        let limit = crate::python::print::LINE_LENGTH;
+        let mut out = String::new();
+        for c in self.conjuncts() {
+            let test = match &c {
+                Guard::Atom(Atom::Truthy { node }) => format!("not {}", value(*node)),
+                Guard::Atom(Atom::Arm {
+                    branch,
+                    arm,
+                    single: true,
+                }) => format!("{} != {}", value(*branch), string(arm)),
+                Guard::Atom(Atom::OneOf { .. }) => {
+                    c.compact(value).replacen(" in (", " not in (", 1)
+                }
+                _ => {
+                    let inner = c.compact(value);
+                    if inner.starts_with("_chosen(") {
+                        format!("not {inner}")
+                    } else {
+                        format!("not ({inner})")
+                    }
+                }
+            };
+            let line = format!("if {test}:");
+            let single_call = test
+                .strip_prefix("not _chosen(")
+                .and_then(|rest| rest.strip_suffix(')'))
+                .filter(|args| !args.contains('('));
+            let header = if indent + line.chars().count() <= limit {
+                line
+            } else if let Some(args) = single_call {
+                // One call too long: its arguments inside its parentheses, one per line
+                // (with a trailing comma) when they do not fit on one.
+                let inner_pad = " ".repeat(indent + 4);
+                if indent + 4 + args.chars().count() <= limit {
+                    format!("if not _chosen(\n{inner_pad}{args}\n{pad}):")
+                } else {
+                    let each: Vec<String> = args
+                        .split(", ")
+                        .map(|a| format!("{inner_pad}{a},"))
+                        .collect();
+                    format!("if not _chosen(\n{}\n{pad}):", each.join("\n"))
+                }
+            } else {
+                // Too long: the alternatives (or parts) one per line inside the parentheses.
+                let (op, parts) = match &c {
+                    Guard::Any(parts) => (" or ", c.any_parts(parts, value)),
+                    Guard::All(parts) => (
+                        " and ",
+                        parts.iter().map(|p| p.compact_operand(value)).collect(),
+                    ),
+                    _ => ("", vec![c.compact(value)]),
+                };
+                let inner_pad = " ".repeat(indent + 4);
+                let lines: Vec<String> = parts
+                    .iter()
+                    .enumerate()
+                    .map(|(k, part)| {
+                        if k == 0 {
+                            format!("{inner_pad}{part}")
+                        } else {
+                            format!("{inner_pad}{}{part}", op.trim_start())
+                        }
+                    })
+                    .collect();
+                format!("if not (\n{}\n{pad}):", lines.join("\n"))
+            };
+            out.push_str(&format!("{pad}{header}\n{pad}    return None\n"));
+        }
+        out
+    }
+
+    /// The guard as Python for [`Guard::early_returns`]: like [`Guard::python`], but a branch
+    /// that may return several ids is `_chosen(result, "a", "b")`, its arms in one call.
+    fn compact(&self, value: &dyn Fn(usize) -> String) -> String {
+        match self {
+            Guard::Atom(Atom::Arm {
+                branch,
+                arm,
+                single: false,
+            }) => format!("_chosen({}, {})", value(*branch), string(arm)),
+            Guard::All(parts) => parts
+                .iter()
+                .map(|p| p.compact_operand(value))
+                .collect::<Vec<_>>()
+                .join(" and "),
+            Guard::Any(parts) => self.any_parts(parts, value).join(" or "),
+            other => other.python(value),
+        }
+    }
+
+    /// A part of a larger condition: a group in parentheses.
+    fn compact_operand(&self, value: &dyn Fn(usize) -> String) -> String {
+        match self {
+            Guard::All(_) | Guard::Any(_) => format!("({})", self.compact(value)),
+            other => other.compact(value),
+        }
+    }
+
+    /// The alternatives of an `Any`, the arms of one multi-id branch merged into one `_chosen`.
+    fn any_parts(&self, parts: &[Guard], value: &dyn Fn(usize) -> String) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut merged: Vec<(usize, Vec<String>, usize)> = Vec::new();
+        for p in parts {
+            if let Guard::Atom(Atom::Arm {
+                branch,
+                arm,
+                single: false,
+            }) = p
+            {
+                if let Some(m) = merged.iter_mut().find(|m| m.0 == *branch) {
+                    m.1.push(string(arm));
+                    continue;
+                }
+                merged.push((*branch, vec![string(arm)], out.len()));
+                out.push(String::new());
+                continue;
+            }
+            out.push(p.compact_operand(value));
+        }
+        for (branch, arms, at) in merged {
+            out[at] = format!("_chosen({}, {})", value(branch), arms.join(", "));
+        }
+        out
+    }
+}
+
 fn join(parts: &[Guard], op: &str, value: &dyn Fn(usize) -> String) -> String {
     parts
         .iter()

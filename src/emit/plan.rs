@@ -429,6 +429,7 @@ const RESERVED_ANY: &[&str] = &[
     "_AirflowContext",
     "_dagster_context",
     "_DagsterContext",
+    "_chosen",
 ];
 
 /// The module-level names a target's writer imports (see `RESERVED_ANY` for the common ones).

@@ -59,8 +59,9 @@ pub fn consume_node(ledger: &mut Ledger, table: &Translations, n: &Node, at: &An
     // writer consumes it where the flow tests the branch's result; the Dagster writer writes the
     // step as a plain step, so every downstream arm runs.
     let branching = matches!(kind, "node.branch" | "node.short_circuit");
-    if branching && ledger.target.starts_with("prefect") {
-        // Consumed by the Prefect writer at the flow's test of the result.
+    if branching && (ledger.target.starts_with("prefect") || ledger.target.starts_with("dagster")) {
+        // Consumed by the Prefect writer at the flow's test of the result, by the Dagster writer
+        // where the assets below it test it.
     } else if branching && !ledger.target.starts_with("airflow") {
         ledger.lose(
             table,
@@ -1183,6 +1184,7 @@ const HELPERS: &[&str] = &[
     "_airflow_context_prefect",
     "_dagster_context_airflow",
     "_dagster_context_prefect",
+    "_chosen",
 ];
 
 /// Provides what a rewritten body needs (`Rewritten::needs`): an import or a module helper.

@@ -211,6 +211,20 @@ fn call(call: &ast::ExprCall, names: &BTreeMap<String, J>, depth: usize) -> Opti
             Some(J::Bool(is))
         }
         (Expr::Attribute(a), 0) if a.attr.as_str() == "result" => value(&a.value, names, depth + 1),
+        // A ported branch's test: did it choose one of these ids (one id, a list, or none)?
+        (Expr::Name(f), n) if f.id.as_str() == "_chosen" && n >= 1 => {
+            let chosen = match value(&args[0], names, depth + 1)? {
+                J::String(s) => vec![J::String(s)],
+                J::Array(a) => a,
+                J::Null => Vec::new(),
+                _ => return None,
+            };
+            let mut any = false;
+            for id in &args[1..] {
+                any |= chosen.contains(&value(id, names, depth + 1)?);
+            }
+            Some(J::Bool(any))
+        }
         _ => None,
     }
 }

@@ -185,6 +185,18 @@ impl<'p> Plan<'p> {
             });
             priority.push(eff.priority.unwrap_or(1));
         }
+        // A Dagster asset whose condition does not hold still materialises (None), so what
+        // depends on it runs unless something failed.
+        if p.framework == Some(crate::ir::Framework::Dagster) {
+            for (i, node) in p.nodes.iter().enumerate() {
+                if rule[i] == TriggerRule::AllSuccess
+                    && node.trigger_rule.is_none()
+                    && ups[i].iter().any(|&u| p.nodes[u].condition.is_some())
+                {
+                    rule[i] = TriggerRule::NoneFailed;
+                }
+            }
+        }
         Ok(Plan {
             pipeline: p,
             order,

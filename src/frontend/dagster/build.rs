@@ -611,6 +611,18 @@ fn fill_assets(
             });
         }
     }
+    // A guarded asset's condition reads its inputs: each name is the asset that feeds it.
+    for node in &mut p.nodes {
+        let Some(cond) = &node.condition else {
+            continue;
+        };
+        let words = crate::python::parse::referenced_names(cond).unwrap_or_default();
+        for e in p.edges.iter().filter(|e| e.to == node.id) {
+            if let Some(param) = e.param.as_ref().filter(|x| words.contains(*x)) {
+                node.condition_reads.insert(param.clone(), e.from.clone());
+            }
+        }
+    }
     for &c in checks {
         let check = &m.cat.checks[c];
         if g.pos_of_key

@@ -11,7 +11,51 @@ where
         let mut node = Node::new("", NodeKind::Asset, span);
         node.callable = Some(def.to_callable(self.ctx.src));
         node.description = def.docstring();
+        node.condition = self.guard(def);
         AssetDef::new(node, definition, false)
+    }
+
+    /// The condition of an asset whose body starts by returning None unless it holds
+    /// (`if not cond: return None`, one such test per part, as orchmig writes a branch's arms):
+    /// its work runs only when every part holds.
+    fn guard(&self, def: &FunctionDef<'s>) -> Option<String> {
+        let mut parts: Vec<String> = Vec::new();
+        for stmt in def.body {
+            let ast::Stmt::If(i) = stmt else { break };
+            let returns_none = matches!(
+                i.body.as_slice(),
+                [ast::Stmt::Return(r)] if r.value.as_deref().is_none_or(|v| v.is_none_literal_expr())
+            );
+            if !returns_none || !i.elif_else_clauses.is_empty() {
+                break;
+            }
+            // `if not cond:` holds when `cond` does; any other test `t` when `not (t)` does.
+            let part = match i.test.as_ref() {
+                ast::Expr::UnaryOp(u) if u.op == ast::UnaryOp::Not => {
+                    self.ctx.src.slice(u.operand.range()).trim().to_string()
+                }
+                t => format!("not ({})", self.ctx.src.slice(t.range()).trim()),
+            };
+            // Over several lines: in parentheses, on one line, so that it parses alone.
+            let part = if part.contains('\n') {
+                let joined: Vec<&str> = part.lines().map(str::trim).collect();
+                format!("({})", joined.join(" "))
+            } else {
+                part
+            };
+            parts.push(part);
+        }
+        match parts.len() {
+            0 => None,
+            1 => parts.pop(),
+            _ => Some(
+                parts
+                    .iter()
+                    .map(|p| format!("({p})"))
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+            ),
+        }
     }
 
     /// Applies an option shared by `@asset`, `@multi_asset`, `AssetOut` and `AssetSpec`.

@@ -309,9 +309,49 @@ fn verify_forces_each_branch_outcome_and_finds_arms_a_port_runs_anyway() {
 /// waits for the try body with one_failed, so it runs exactly when the body's task fails.
 #[test]
 fn prefect_conditions_port_to_airflow_gates_that_take_the_same_arm() {
+    arms_of_quality_gate_agree("airflow");
     let table = Translations::builtin().unwrap();
     let file = orchmig::frontend::read_path(std::path::Path::new("corpus/prefect/quality_gate.py"));
     let target = Target::parse("airflow").unwrap();
+    // The handler: the source and the port agree when the try body's task fails.
+    let opts = Options {
+        fail: vec!["cleanup_staging".into()],
+        ..Options::default()
+    };
+    let v = verify_file(&file, target, &table, &opts, &mut |_| {}).unwrap();
+    assert!(
+        !v[0]
+            .differences
+            .iter()
+            .any(|d| d.subject == "notify_owner-2"),
+        "{:#?}",
+        v[0].differences
+    );
+}
+
+/// In a Dagster port the same `if` is tested at the top of the asset, which reads the result:
+/// forcing it either way runs the same arm as the flow (both arms did their work before, and
+/// the rows said `none`).
+#[test]
+fn prefect_conditions_port_to_dagster_assets_that_take_the_same_arm() {
+    arms_of_quality_gate_agree("dagster");
+    let out = orchmig()
+        .args(["port", "corpus/prefect/quality_gate.py", "--to", "dagster"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("    if not (report[\"ok\"]):\n        return None\n"),
+        "{text}"
+    );
+}
+
+/// With `validate`'s result forced either way, the port of quality_gate to `to` runs the same
+/// arm as the flow: nothing about the arms differs, declared or not.
+fn arms_of_quality_gate_agree(to: &str) {
+    let table = Translations::builtin().unwrap();
+    let file = orchmig::frontend::read_path(std::path::Path::new("corpus/prefect/quality_gate.py"));
+    let target = Target::parse(to).unwrap();
     for (ok, ran, skipped) in [
         ("true", "publish", "quarantine"),
         ("false", "quarantine", "publish"),
@@ -329,25 +369,11 @@ fn prefect_conditions_port_to_airflow_gates_that_take_the_same_arm() {
                     .differences
                     .iter()
                     .any(|d| d.subject == step && d.aspect == "trace"),
-                "{ok}: {:#?}",
+                "{to} {ok}: {:#?}",
                 v[0].differences
             );
         }
     }
-    // The handler: the source and the port agree when the try body's task fails.
-    let opts = Options {
-        fail: vec!["cleanup_staging".into()],
-        ..Options::default()
-    };
-    let v = verify_file(&file, target, &table, &opts, &mut |_| {}).unwrap();
-    assert!(
-        !v[0]
-            .differences
-            .iter()
-            .any(|d| d.subject == "notify_owner-2"),
-        "{:#?}",
-        v[0].differences
-    );
 }
 
 /// An Airflow step for failures (`one_failed`) is called in a Prefect port only when an upstream

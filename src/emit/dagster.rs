@@ -819,6 +819,65 @@ impl StepFacts {
     }
 }
 
+/// A condition as an asset tests it: (flow local, the step feeding it) pairs, the flow
+/// parameters it reads, and the early-return text.
+type ConditionTest = (Vec<(String, usize)>, Vec<String>, String);
+
+/// A Prefect flow's condition on a call, as the asset tests it: the flow locals it reads with the
+/// step that feeds each, the flow parameters it reads (bound first), and the early return
+/// (`    if not (cond):\n        return None\n`). `None` when it reads another name, a local
+/// the asset already takes from another step, or does not fit the line.
+fn prefect_condition(
+    plan: &Plan,
+    step: &Step,
+    facts: &StepFacts,
+    cond: &str,
+) -> Option<ConditionTest> {
+    let p = plan.pipeline;
+    let words = crate::python::parse::referenced_names(cond)?;
+    let mut reads = Vec::new();
+    let mut bound = Vec::new();
+    let mut names: Vec<&String> = words.iter().collect();
+    names.sort();
+    for name in names {
+        if let Some(id) = step.node.condition_reads.get(name.as_str()) {
+            let j = plan.steps.iter().position(|s| s.node.id == *id)?;
+            // The asset's own parameter of that name must be the same step's value.
+            let taken = step.inputs.iter().find(|i| i.param == *name);
+            if let Some(i) = taken
+                && !matches!(i.source, Source::Step(k) if k == j || facts.resolved[k] == Some(j))
+            {
+                return None;
+            }
+            reads.push((name.clone(), j));
+        } else if p.params.iter().any(|x| x.name == *name) {
+            bound.push(name.clone());
+        } else if !matches!(
+            name.as_str(),
+            "len" | "bool" | "isinstance" | "str" | "int" | "None" | "True" | "False"
+        ) {
+            return None;
+        }
+    }
+    let trimmed = cond.trim();
+    let test = match trimmed
+        .strip_prefix("not (")
+        .and_then(|r| r.strip_suffix(')'))
+    {
+        Some(inner) if crate::python::parse::parse_expression(inner).is_some() => {
+            format!("if {inner}:")
+        }
+        _ if trimmed.chars().all(|c| c.is_alphanumeric() || c == '_')
+            && !trimmed.starts_with(|c: char| c.is_ascii_digit()) =>
+        {
+            format!("if not {trimmed}:")
+        }
+        _ => format!("if not ({trimmed}):"),
+    };
+    (4 + test.chars().count() <= python::LINE_LENGTH && !test.contains('\n'))
+        .then(|| (reads, bound, format!("    {test}\n        return None\n")))
+}
+
 /// Each step's guard (see [`StepFacts::guards`]), its atoms renumbered from node indices to step
 /// indices; `Always` for every step when the pipeline does not branch or its guards pass their
 /// budget.
@@ -1088,15 +1147,24 @@ fn reads_params(plan: &Plan, step: &Step) -> bool {
             Some(Partitions::Parameter { name }) => Some(name.as_str()),
             _ => None,
         };
-        return step.inputs.iter().any(|i| match &i.source {
-            Source::Param(name) => Some(name.as_str()) != partition && config_field(name),
-            Source::Literal(Value::Expr(e)) => p.params.iter().any(|prm| {
+        // (A parameter the call's condition tests counts too.)
+        let tested = step.node.condition.as_deref().is_some_and(|c| {
+            p.params.iter().any(|prm| {
                 Some(prm.name.as_str()) != partition
                     && config_field(&prm.name)
-                    && super::inline::mentions(e, &prm.name)
-            }),
-            _ => false,
+                    && super::inline::mentions(c, &prm.name)
+            })
         });
+        return tested
+            || step.inputs.iter().any(|i| match &i.source {
+                Source::Param(name) => Some(name.as_str()) != partition && config_field(name),
+                Source::Literal(Value::Expr(e)) => p.params.iter().any(|prm| {
+                    Some(prm.name.as_str()) != partition
+                        && config_field(&prm.name)
+                        && super::inline::mentions(e, &prm.name)
+                }),
+                _ => false,
+            });
     }
     if p.framework != Some(Framework::Airflow) {
         return false;
@@ -1544,6 +1612,49 @@ fn asset(
             deps.retain(|(f, _)| *f != name);
         }
     }
+    // A Prefect call under an `if`: the asset tests the condition first, reading what it reads.
+    let mut condition_test: Option<String> = None;
+    if let Some(cond) = n.condition.as_deref().filter(|c| {
+        from == Framework::Prefect
+            && !failure_rule
+            && !c.starts_with("except ")
+            && !n.condition_reads_states()
+    }) {
+        match prefect_condition(plan, step, facts, cond) {
+            Some((reads, bound, test)) => {
+                for (local, j) in reads {
+                    if !data_params.contains(&local) {
+                        ins.push((Expr::str(&local), asset_in(plan, facts, j, from)));
+                        data_params.push(local);
+                    }
+                    deps.retain(|(f, _)| *f != plan.steps[j].func);
+                }
+                let binds: String = bound
+                    .iter()
+                    .map(|name| format!("    {name} = {}\n", param_value(name)))
+                    .collect();
+                condition_test = Some(format!("{binds}{test}"));
+                ledger.consume_as(
+                    table,
+                    "node.condition",
+                    &n.id,
+                    n.span,
+                    Anchor::body(&step.func, "return None"),
+                    Fidelity::Approximate,
+                    format!("`{cond}` is tested at the top of the asset, which reads what it reads: when it does not hold, the asset materialises None (Prefect made no call)"),
+                );
+            }
+            None => {
+                ledger.lose(
+                    table,
+                    "node.condition",
+                    &n.id,
+                    n.span,
+                    format!("the step runs whether or not `{cond}` holds (it reads more than the flow's results and parameters): test the condition in the asset by hand"),
+                );
+            }
+        }
+    }
     if !ins.is_empty() {
         kw.push(Expr::kw("ins", Expr::Dict(ins)));
     }
@@ -1747,6 +1858,10 @@ fn asset(
         ledger,
         table,
     );
+    let body = match &condition_test {
+        Some(test) => format!("{test}{body}"),
+        None => body,
+    };
     // The guard decides whether the work runs; the asset materialises None when it does not.
     let body = match guard {
         Some(g) => {
@@ -1831,7 +1946,7 @@ fn asset(
     let returns = n
         .callable
         .as_ref()
-        .filter(|_| n.mapping.is_none() && guard.is_none())
+        .filter(|_| n.mapping.is_none() && guard.is_none() && condition_test.is_none())
         .and_then(|c| c.returns.clone())
         .filter(|r| {
             from == Framework::Dagster

@@ -338,3 +338,33 @@ fn a_job_selected_without_checks_leaves_the_checks_out() {
     assert!(pipeline(&f, "fast").checks.is_empty());
     assert_eq!(pipeline(&f, "full").checks.len(), 1);
 }
+
+#[test]
+fn leading_early_returns_are_the_assets_condition_over_its_inputs() {
+    let f = read(
+        "import dagster as dg\n\
+         @dg.asset\ndef choose(): return 'a'\n\
+         @dg.asset\ndef gate(): return True\n\
+         @dg.asset(ins={'choose': dg.AssetIn('choose'), 'gate': dg.AssetIn('gate')})\n\
+         def arm(choose, gate):\n    if not gate:\n        return None\n    if choose != 'a':\n        return None\n    return 1\n\
+         @dg.asset\ndef plain(choose):\n    if choose:\n        print(choose)\n    return 2\n\
+         defs = dg.Definitions(assets=[choose, gate, arm, plain])\n",
+    );
+    let p = &f.pipelines[0];
+    let arm = p.nodes.iter().find(|n| n.id == "arm").unwrap();
+    assert_eq!(
+        arm.condition.as_deref(),
+        Some("(gate) and (not (choose != 'a'))")
+    );
+    assert_eq!(
+        arm.condition_reads.get("choose").map(String::as_str),
+        Some("choose")
+    );
+    assert_eq!(
+        arm.condition_reads.get("gate").map(String::as_str),
+        Some("gate")
+    );
+    // An `if` that does work is no guard.
+    let plain = p.nodes.iter().find(|n| n.id == "plain").unwrap();
+    assert!(plain.condition.is_none());
+}

@@ -775,6 +775,10 @@ struct StepFacts {
     guards: Vec<Guard>,
     /// Whether the guards of a pipeline that branches were written (within their budget).
     guarded: bool,
+    /// Each step's index, by its node.
+    step_of: HashMap<*const Node, usize>,
+    /// Each step's index, by its node's id (the first step of an id).
+    step_by_id: HashMap<String, usize>,
 }
 
 impl StepFacts {
@@ -807,14 +811,27 @@ impl StepFacts {
                 }
             }
         }
+        let (guards, guarded) = step_guards(plan);
         StepFacts {
             roles,
             resolved,
             frontier,
             keys,
-            guarded: super::guards::has_branches(plan.pipeline)
-                && super::guards::guards(plan.pipeline).is_some(),
-            guards: step_guards(plan),
+            guarded,
+            guards,
+            step_of: plan
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (std::ptr::from_ref(s.node), i))
+                .collect(),
+            step_by_id: plan
+                .steps
+                .iter()
+                .enumerate()
+                .rev()
+                .map(|(i, s)| (s.node.id.clone(), i))
+                .collect(),
         }
     }
 }
@@ -841,7 +858,7 @@ fn prefect_condition(
     names.sort();
     for name in names {
         if let Some(id) = step.node.condition_reads.get(name.as_str()) {
-            let j = plan.steps.iter().position(|s| s.node.id == *id)?;
+            let j = *facts.step_by_id.get(id)?;
             // The asset's own parameter of that name must be the same step's value.
             let taken = step.inputs.iter().find(|i| i.param == *name);
             if let Some(i) = taken
@@ -879,38 +896,48 @@ fn prefect_condition(
 }
 
 /// Each step's guard (see [`StepFacts::guards`]), its atoms renumbered from node indices to step
-/// indices; `Always` for every step when the pipeline does not branch or its guards pass their
-/// budget.
-fn step_guards(plan: &Plan) -> Vec<Guard> {
+/// indices, and whether the pipeline branches and its guards are within their budget (`Always`
+/// for every step otherwise).
+fn step_guards(plan: &Plan) -> (Vec<Guard>, bool) {
     let p = plan.pipeline;
     let always = || vec![Guard::Always; plan.steps.len()];
-    if p.framework != Some(Framework::Airflow) || !super::guards::has_branches(p) {
-        return always();
+    if !super::guards::has_branches(p) {
+        return (always(), false);
     }
     let Some(by_node) = super::guards::guards(p) else {
-        return always();
+        return (always(), false);
     };
+    if p.framework != Some(Framework::Airflow) {
+        return (always(), true);
+    }
     let step_of: HashMap<&str, usize> = plan
         .steps
         .iter()
         .enumerate()
         .map(|(i, s)| (s.node.id.as_str(), i))
         .collect();
+    let node_of: HashMap<*const Node, usize> = p
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (std::ptr::from_ref(n), i))
+        .collect();
     let node_step: Vec<Option<usize>> = p
         .nodes
         .iter()
         .map(|n| step_of.get(n.id.as_str()).copied())
         .collect();
-    plan.steps
+    let guards = plan
+        .steps
         .iter()
         .map(|s| {
-            p.nodes
-                .iter()
-                .position(|n| std::ptr::eq(n, s.node))
-                .and_then(|i| by_node[i].renumber(&|u| node_step[u]))
+            node_of
+                .get(&std::ptr::from_ref(s.node))
+                .and_then(|&i| by_node[i].renumber(&|u| node_step[u]))
                 .unwrap_or(Guard::Always)
         })
-        .collect()
+        .collect();
+    (guards, true)
 }
 
 /// [`StepFacts::frontier`] of every step, in one pass over the steps (upstream first; an
@@ -1596,11 +1623,10 @@ fn asset(
     // waiting for them).
     // (A failure step becomes a failure hook, which runs only when a step failed.)
     let failure_rule = matches!(n.trigger_rule.as_deref(), Some("one_failed" | "all_failed"));
-    let guard = plan
-        .steps
-        .iter()
-        .position(|s| std::ptr::eq(s, step))
-        .map(|k| &facts.guards[k])
+    let guard = facts
+        .step_of
+        .get(&std::ptr::from_ref(step.node))
+        .map(|&k| &facts.guards[k])
         .filter(|g| **g != Guard::Always && !failure_rule);
     if let Some(g) = guard {
         for j in g.reads() {

@@ -67,6 +67,11 @@ pub struct Plan<'p> {
     pub priority: Vec<i64>,
     /// Trigger rules that were not recognised (run as all_success).
     pub warnings: Vec<String>,
+    /// Each node's index by id (the first node of an id).
+    pub index_of: HashMap<String, usize>,
+    /// The upstream whose value each parameter name carries: the first data edge feeding a
+    /// parameter of that name, anywhere in the pipeline (a condition's names read it).
+    pub param_source: HashMap<String, usize>,
 }
 
 /// Which named output of an upstream a data edge reads: the edge's output, or (an asset of a
@@ -197,6 +202,15 @@ impl<'p> Plan<'p> {
                 }
             }
         }
+        let mut param_source: HashMap<String, usize> = HashMap::new();
+        for e in &p.edges {
+            if let (EdgeKind::Data, Some(param)) = (e.kind, &e.param)
+                && let Some(&from) = index.get(e.from.as_str())
+            {
+                param_source.entry(param.clone()).or_insert(from);
+            }
+        }
+        let index_of = index.iter().map(|(k, v)| ((*k).to_string(), *v)).collect();
         Ok(Plan {
             pipeline: p,
             order,
@@ -208,6 +222,8 @@ impl<'p> Plan<'p> {
             rule,
             priority,
             warnings,
+            index_of,
+            param_source,
         })
     }
 
@@ -770,7 +786,7 @@ impl<'p> Exec<'p> {
             let mut params = self.params(pi);
             let mut states = BTreeMap::new();
             for (name, id) in &n.condition_reads {
-                let Some(from) = p.nodes.iter().position(|x| &x.id == id) else {
+                let Some(&from) = self.plan.index_of.get(id) else {
                     continue;
                 };
                 let Some(&j) = self.parts[pi].slots[from].insts.first() else {
@@ -794,15 +810,12 @@ impl<'p> Exec<'p> {
                     }
                 }
             }
-            for e in &p.edges {
-                if let (EdgeKind::Data, Some(param)) = (e.kind, &e.param)
-                    && let Some(from) = p.nodes.iter().position(|x| x.id == e.from)
+            for name in crate::python::parse::referenced_names(cond).unwrap_or_default() {
+                if let Some(&from) = self.plan.param_source.get(&name)
                     && let Some(&j) = self.parts[pi].slots[from].insts.first()
                     && self.insts[j].state == Some(State::Success)
                 {
-                    params
-                        .entry(param.clone())
-                        .or_insert_with(|| self.inst_input(j));
+                    params.entry(name).or_insert_with(|| self.inst_input(j));
                 }
             }
             let by_states = by_states.then(|| crate::exec::condition::truth(cond, &states));

@@ -225,7 +225,7 @@ impl Writer for DagsterWriter {
                     if !takes_values {
                         ledger.consume_as(
                             table,
-                            crate::report::node_id(n.kind),
+                            crate::report::node_construct(n),
                             &n.id,
                             n.span,
                             Anchor::at(Scope::Head(step.func.clone())),
@@ -295,7 +295,7 @@ impl Writer for DagsterWriter {
                         }
                         ledger.consume_as(
                             table,
-                            crate::report::node_id(step.node.kind),
+                            crate::report::node_construct(step.node),
                             &step.node.id,
                             step.node.span,
                             Anchor::statement(&format!("{} = ", step.func), "dg.AssetSpec("),
@@ -339,7 +339,7 @@ impl Writer for DagsterWriter {
                         checks.push(fname);
                         ledger.consume_as(
                             table,
-                            crate::report::node_id(step.node.kind),
+                            crate::report::node_construct(step.node),
                             &step.node.id,
                             step.node.span,
                             at.clone(),

@@ -27,7 +27,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::ir::{
     Edge, EdgeKind, Framework, Group, GroupKind, Node, NodeKind, Pipeline, SourceFile, Value,
 };
-use crate::report::{Anchor, Fidelity, Ledger, Translations, constructs, node_id, policy_fields};
+use crate::report::{
+    Anchor, Fidelity, Ledger, Translations, constructs, node_construct, policy_fields,
+};
 
 use crate::python::print as python;
 
@@ -332,12 +334,12 @@ fn record_calls(
         } else {
             copies
                 .iter()
-                .map(|c| (node_id(c.kind).to_string(), c.id.clone()))
+                .map(|c| (node_construct(c).to_string(), c.id.clone()))
                 .find(|(k, id)| ledger.anchor_of(k, id).is_some())
                 .unwrap_or_default()
         };
         let like = (like.0.as_str(), like.1.as_str());
-        ledger.consume_where(table, node_id(s.kind), &s.id, s.span, like, None, how);
+        ledger.consume_where(table, node_construct(s), &s.id, s.span, like, None, how);
         if !ledger.has("group.sub_flow", &s.id) {
             ledger.consume_where(
                 table,
@@ -361,7 +363,7 @@ fn record_calls(
             let head = kw.filter(|_| first.is_none()).and_then(|kw| {
                 copies
                     .iter()
-                    .find_map(|c| ledger.anchor_of(node_id(c.kind), &c.id))
+                    .find_map(|c| ledger.anchor_of(node_construct(c), &c.id))
                     .map(|a| a.then(kw))
             });
             if let Some(at) = head {

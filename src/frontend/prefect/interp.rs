@@ -117,6 +117,8 @@ struct Build<'s> {
     last_made: Vec<String>,
     /// A side-effecting generated step the next runs made wait for.
     effect: Option<String>,
+    /// Edges not kept past the edge budget, and where the first was made.
+    cut: Option<(usize, Span)>,
 }
 
 /// Interprets one module.
@@ -557,6 +559,7 @@ where
             definitions: HashMap::new(),
             last_made: Vec::new(),
             effect: None,
+            cut: None,
         });
         let saved_names = self.core.ev.names.clone();
         self.core.scopes.push(HashMap::new());
@@ -570,7 +573,11 @@ where
         self.core.returned = None;
         self.core.scopes.pop();
         self.core.ev.names = saved_names;
-        self.build = None;
+        if let Some((count, span)) = self.build.take().and_then(|b| b.cut) {
+            self.core
+                .diagnostics
+                .push(crate::frontend::edge_budget(span, count));
+        }
     }
 
     // ----- expressions -------------------------------------------------------------------
@@ -1040,6 +1047,13 @@ where
                 edge.kind = EdgeKind::Data;
                 edge.param = param;
             }
+            return;
+        }
+        // Past the pipeline's edge budget nothing more is kept (a list of thousands of runs
+        // read by thousands of statements): counted, and reported once the flow is read.
+        if p.edges.len() >= crate::ir::edge_budget(p.nodes.len()) {
+            let (count, _) = b.cut.get_or_insert((0, span));
+            *count += 1;
             return;
         }
         b.edges.insert(key, p.edges.len());

@@ -544,3 +544,22 @@ fn ten_thousand_flow_statements_and_deep_expressions_stay_bounded() {
             .any(|e| e.from == "v9999" && e.to == "print_step")
     );
 }
+
+#[test]
+fn a_list_of_runs_read_by_thousands_of_statements_stays_within_the_edge_budget() {
+    let mut text =
+        format!("{HEAD}{PROBE}@flow\ndef wide():\n    rows = [extract(i) for i in range(100)]\n");
+    for i in 0..2_000 {
+        text.push_str(&format!("    v{i} = len(rows) + {i}\n"));
+    }
+    let start = std::time::Instant::now();
+    let f = read(&text);
+    assert!(start.elapsed().as_secs() < 20, "{:?}", start.elapsed());
+    let p = pipeline(&f, "wide");
+    assert!(p.edges.len() <= crate::ir::edge_budget(p.nodes.len()));
+    assert!(
+        f.diagnostics.iter().any(|d| d.code == "edge-budget"),
+        "{:?}",
+        f.diagnostics
+    );
+}

@@ -67,8 +67,9 @@ pub fn inline_sub_flows(file: &SourceFile, target: Framework) -> SourceFile {
     out
 }
 
-/// The order to write a file's pipelines in: a caller before the sub-flows it calls (so that
-/// the assets a sub-flow's job selects are written as the caller wires them), else source order.
+/// The order to write a file's pipelines in: a caller before the sub-flows it calls, a task-less
+/// one run as a step included (so that the assets a sub-flow's job selects are written as the
+/// caller wires them), else source order.
 pub fn writing_order(file: &SourceFile) -> Vec<usize> {
     fn visit(file: &SourceFile, i: usize, seen: &mut Vec<bool>, out: &mut Vec<usize>) {
         if seen[i] {
@@ -77,10 +78,11 @@ pub fn writing_order(file: &SourceFile) -> Vec<usize> {
         seen[i] = true;
         let me = &file.pipelines[i];
         for (j, q) in file.pipelines.iter().enumerate() {
-            let calls_me = q
-                .nodes
-                .iter()
-                .any(|n| callee(file, n).is_some_and(|c| c.id == me.id));
+            let calls_me = q.nodes.iter().any(|n| {
+                callee(file, n).is_some_and(|c| c.id == me.id)
+                    || (n.flavor.as_deref() == Some(crate::ir::SUB_FLOW_STEP)
+                        && n.extra.get("pipeline").and_then(Value::as_str) == Some(me.id.as_str()))
+            });
             if calls_me && j != i {
                 visit(file, j, seen, out);
             }

@@ -23,7 +23,8 @@
 //!   flow parameter is a generated step (`Task`, flavour `flow_code`; `interp/flow_code.rs`) that
 //!   later reads of what it assigns get their data edge from; an expression statement keeps its
 //!   place among the calls around it (order edges). A sub-flow that calls no task or sub-flow is
-//!   one step (flavour `sub_flow`) running its function, with no group. `if __name__ == "__main__":` is read for
+//!   one step (flavour `sub_flow`) running its function, with no group; its own pipeline is its
+//!   whole body as one `flow_code` step. `if __name__ == "__main__":` is read for
 //!   deployments only. A `prefect.yaml` beside the file adds its deployments.
 
 mod interp;

@@ -436,8 +436,11 @@ fn a_sub_flow_that_calls_no_task_is_one_step_returning_its_value() {
         edges(p),
         [("summarise".into(), "audit".into(), EdgeKind::Data)]
     );
-    // The task-less flow is still a pipeline of its own.
-    assert!(pipeline(&f, "summarise").nodes.is_empty());
+    // The task-less flow is still a pipeline of its own: its body, one generated step.
+    let own = pipeline(&f, "summarise");
+    assert_eq!(node_ids(own), ["summarise"]);
+    assert_eq!(flavor(own, "summarise"), Some(crate::ir::FLOW_CODE));
+    assert_eq!(own.nodes[0].args.get("x"), Some(&Value::Expr("x".into())));
 }
 
 #[test]

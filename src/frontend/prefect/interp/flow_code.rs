@@ -684,7 +684,8 @@ where
     }
 
     /// After every flow is read: each call of a sub-flow that calls no task or sub-flow (only
-    /// its own code) is one step that runs the sub-flow's function, not an empty group.
+    /// its own code) is one step that runs the sub-flow's function, not an empty group, and the
+    /// flow's own pipeline is that one step.
     pub(super) fn sub_flow_steps(&mut self) {
         let task_less: HashSet<String> = self
             .pipelines
@@ -717,6 +718,34 @@ where
             }
             p.groups
                 .retain(|g| !(g.kind == GroupKind::SubFlow && dropped.contains(&g.id)));
+        }
+        // Such a flow, run on its own, is that one step too: its whole body (so a port of it is
+        // not an empty pipeline), its parameters the run's.
+        for flow in self.flows.clone() {
+            let Some(p) = self.pipelines.get_mut(flow.pipeline) else {
+                continue;
+            };
+            // A flow that does nothing (`pass`, a docstring) has no step to run.
+            let does_something = flow.def.body.iter().any(|st| match st {
+                Stmt::Pass(_) => false,
+                Stmt::Expr(e) => {
+                    !(e.value.is_string_literal_expr() || e.value.is_ellipsis_literal_expr())
+                }
+                _ => true,
+            });
+            if !task_less.contains(&p.id) || !does_something {
+                continue;
+            }
+            let mut node = Node::new(flow.def.name, NodeKind::Task, p.span);
+            node.flavor = Some(FLOW_CODE.into());
+            node.callable = Some(flow.def.to_callable(self.ctx.src));
+            node.args = p
+                .params
+                .iter()
+                .map(|x| (x.name.clone(), Value::Expr(x.name.clone())))
+                .collect();
+            p.nodes = vec![node];
+            p.edges.clear();
         }
     }
 }

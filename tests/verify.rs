@@ -403,3 +403,121 @@ fn a_failure_alert_runs_in_a_prefect_port_only_after_a_failure() {
     );
     assert!(text.contains("allow_failure(full_reload_out)"), "{text}");
 }
+
+/// A flow that computes on a task's result in its body and passes the value on.
+const FLOW_CODE: &str = r#"from prefect import flow, task
+
+
+@task
+def extract(day: str) -> list[int]:
+    return [1, 2, 3]
+
+
+@task
+def audit(n: int) -> int:
+    return n
+
+
+def helper(x):
+    return x * 2
+
+
+@flow(name="ctx-flow")
+def ctx_flow(day: str = "2024-01-01"):
+    rows = extract(day)
+    total = sum(rows)
+    doubled = helper(total)
+    audit(doubled)
+"#;
+
+/// A sub-flow that calls no task, whose value a task reads.
+const TASK_LESS_SUB_FLOW: &str = r#"from prefect import flow, task
+
+
+@task
+def audit(n: int) -> int:
+    return n
+
+
+@flow
+def summarise(x: int = 0) -> int:
+    return x + 1
+
+
+@flow
+def parent():
+    y = summarise(3)
+    audit(y)
+"#;
+
+/// What `audit` returned in a python run of a file's pipeline.
+fn audit_output(path: &std::path::Path, pipeline: Option<&str>) -> serde_json::Value {
+    let mut cmd = orchmig();
+    cmd.arg("run")
+        .arg(path)
+        .args(["--runner", "python", "--format", "json"]);
+    if let Some(p) = pipeline {
+        cmd.args(["--pipeline", p]);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    run["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["node"] == "audit")
+        .map(|r| r["output"].clone())
+        .unwrap_or_else(|| panic!("no audit in {run:#}"))
+}
+
+/// Code in a Prefect flow body (`total = sum(rows)`, `helper(total)`) is a generated step, so
+/// `audit` gets the value the flow computed, not `extract`'s rows; a sub-flow that calls no task
+/// is one step whose value reaches `audit` (it arrived as None through an empty task group). The
+/// source, and its port to every target run again from the written file, agree, and verify with
+/// the python runner finds the ports faithful.
+#[test]
+fn flow_body_code_reaches_the_task_that_reads_it_in_every_target() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text, pipeline, want) in [
+        ("ctx.py", FLOW_CODE, None, serde_json::json!(12)),
+        (
+            "sub.py",
+            TASK_LESS_SUB_FLOW,
+            Some("parent"),
+            serde_json::json!(4),
+        ),
+    ] {
+        let src = dir.path().join(name);
+        std::fs::write(&src, text).unwrap();
+        assert_eq!(audit_output(&src, pipeline), want, "{name} (source)");
+        for t in ["airflow", "dagster", "prefect"] {
+            let out = dir
+                .path()
+                .join(format!("{t}-{}", name.trim_end_matches(".py")));
+            orchmig()
+                .arg("port")
+                .arg(&src)
+                .args(["--to", t, "--out"])
+                .arg(&out)
+                .assert()
+                .success();
+            assert_eq!(
+                audit_output(&out.join(name), pipeline),
+                want,
+                "{name} → {t}: {}",
+                std::fs::read_to_string(out.join(name)).unwrap_or_default()
+            );
+            orchmig()
+                .arg("verify")
+                .arg(&src)
+                .args(["--to", t, "--runner", "python"])
+                .assert()
+                .success();
+        }
+    }
+}

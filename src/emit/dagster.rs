@@ -228,7 +228,7 @@ impl Writer for DagsterWriter {
                     if !takes_values {
                         ledger.consume_as(
                             table,
-                            crate::report::node_id(n.kind),
+                            crate::report::node_construct(n),
                             &n.id,
                             n.span,
                             Anchor::at(Scope::Head(step.func.clone())),
@@ -298,7 +298,7 @@ impl Writer for DagsterWriter {
                         }
                         ledger.consume_as(
                             table,
-                            crate::report::node_id(step.node.kind),
+                            crate::report::node_construct(step.node),
                             &step.node.id,
                             step.node.span,
                             Anchor::statement(&format!("{} = ", step.func), "dg.AssetSpec("),
@@ -342,7 +342,7 @@ impl Writer for DagsterWriter {
                         checks.push(fname);
                         ledger.consume_as(
                             table,
-                            crate::report::node_id(step.node.kind),
+                            crate::report::node_construct(step.node),
                             &step.node.id,
                             step.node.span,
                             at.clone(),
@@ -2204,6 +2204,15 @@ fn asset_body(
             uses_context,
         );
     }
+    // A docstring stays the body's first statement, before the locals.
+    let inner = match leading_docstring(&inner) {
+        Some((doc, rest)) if !prelude.is_empty() => {
+            text.push_str(&doc);
+            text.push('\n');
+            rest
+        }
+        _ => inner,
+    };
     // A local the body never reads is not written (ruff F841).
     let read = |name: &str, rest: &[String]| {
         std::iter::once(inner.as_str())
@@ -2222,6 +2231,26 @@ fn asset_body(
     }
     text.push_str(&inner);
     (text.trim_end().to_string(), uses_context)
+}
+
+/// A body's leading docstring and the rest, both indented as the body is; `None` when it does
+/// not start with one.
+fn leading_docstring(inner: &str) -> Option<(String, String)> {
+    use crate::python::ast::{Ranged, Stmt};
+    let text = crate::python::source::dedent(inner);
+    let suite = crate::python::parse::parse_body_text(&text)?;
+    let (first, second) = (suite.first()?, suite.get(1)?);
+    let Stmt::Expr(e) = first else { return None };
+    if !e.value.is_string_literal_expr() {
+        return None;
+    }
+    let doc = text.get(..usize::from(first.range().end()))?;
+    let rest = text.get(usize::from(second.range().start())..)?;
+    let rest = rest.trim_end();
+    Some((
+        python::indent_body(doc, 4).trim_end().to_string(),
+        python::indent_body(rest, 4).trim_end().to_string(),
+    ))
 }
 
 #[allow(clippy::too_many_arguments)]

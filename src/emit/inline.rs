@@ -27,7 +27,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::ir::{
     Edge, EdgeKind, Framework, Group, GroupKind, Node, NodeKind, Pipeline, SourceFile, Value,
 };
-use crate::report::{Anchor, Fidelity, Ledger, Translations, constructs, node_id, policy_fields};
+use crate::report::{
+    Anchor, Fidelity, Ledger, Translations, constructs, node_construct, policy_fields,
+};
 
 use crate::python::print as python;
 
@@ -65,8 +67,9 @@ pub fn inline_sub_flows(file: &SourceFile, target: Framework) -> SourceFile {
     out
 }
 
-/// The order to write a file's pipelines in: a caller before the sub-flows it calls (so that
-/// the assets a sub-flow's job selects are written as the caller wires them), else source order.
+/// The order to write a file's pipelines in: a caller before the sub-flows it calls, a task-less
+/// one run as a step included (so that the assets a sub-flow's job selects are written as the
+/// caller wires them), else source order.
 pub fn writing_order(file: &SourceFile) -> Vec<usize> {
     fn visit(file: &SourceFile, i: usize, seen: &mut Vec<bool>, out: &mut Vec<usize>) {
         if seen[i] {
@@ -75,10 +78,11 @@ pub fn writing_order(file: &SourceFile) -> Vec<usize> {
         seen[i] = true;
         let me = &file.pipelines[i];
         for (j, q) in file.pipelines.iter().enumerate() {
-            let calls_me = q
-                .nodes
-                .iter()
-                .any(|n| callee(file, n).is_some_and(|c| c.id == me.id));
+            let calls_me = q.nodes.iter().any(|n| {
+                callee(file, n).is_some_and(|c| c.id == me.id)
+                    || (n.flavor.as_deref() == Some(crate::ir::SUB_FLOW_STEP)
+                        && n.extra.get("pipeline").and_then(Value::as_str) == Some(me.id.as_str()))
+            });
             if calls_me && j != i {
                 visit(file, j, seen, out);
             }
@@ -332,12 +336,12 @@ fn record_calls(
         } else {
             copies
                 .iter()
-                .map(|c| (node_id(c.kind).to_string(), c.id.clone()))
+                .map(|c| (node_construct(c).to_string(), c.id.clone()))
                 .find(|(k, id)| ledger.anchor_of(k, id).is_some())
                 .unwrap_or_default()
         };
         let like = (like.0.as_str(), like.1.as_str());
-        ledger.consume_where(table, node_id(s.kind), &s.id, s.span, like, None, how);
+        ledger.consume_where(table, node_construct(s), &s.id, s.span, like, None, how);
         if !ledger.has("group.sub_flow", &s.id) {
             ledger.consume_where(
                 table,
@@ -361,7 +365,7 @@ fn record_calls(
             let head = kw.filter(|_| first.is_none()).and_then(|kw| {
                 copies
                     .iter()
-                    .find_map(|c| ledger.anchor_of(node_id(c.kind), &c.id))
+                    .find_map(|c| ledger.anchor_of(node_construct(c), &c.id))
                     .map(|a| a.then(kw))
             });
             if let Some(at) = head {

@@ -43,7 +43,7 @@ pub fn checked_steps<'p>(p: &'p Pipeline, c: &'p crate::ir::Check) -> Vec<&'p st
 
 /// Consumes a node's kind, its operator category and its reader notes where its code is (`at`).
 pub fn consume_node(ledger: &mut Ledger, table: &Translations, n: &Node, at: &Anchor) {
-    let kind = report::node_id(n.kind);
+    let kind = report::node_construct(n);
     if let Some(class) = unported_operator(n, &ledger.target) {
         let why = format!(
             "{class} has no automatic port: the step raises NotImplementedError; port it by hand"
@@ -90,6 +90,18 @@ pub fn consume_node(ledger: &mut Ledger, table: &Translations, n: &Node, at: &An
             } else {
                 format!("the step runs whether or not `{c}` holds: test the condition in the asset by hand")
             },
+        );
+    }
+    // A sub-flow run as one step names its flow; whatever the target, the step runs its function.
+    if n.flavor.as_deref() == Some(crate::ir::SUB_FLOW_STEP) && n.extra.contains_key("pipeline") {
+        ledger.consume_as(
+            table,
+            "extra",
+            &format!("{}.pipeline", n.id),
+            n.span,
+            at.clone(),
+            Fidelity::Exact,
+            "names the sub-flow whose function the step runs".into(),
         );
     }
     consume_notes(ledger, table, &n.id, &n.extra, n.span, at);

@@ -122,6 +122,19 @@ impl<'a> FunctionDef<'a> {
     }
 }
 
+/// The source text of a statement, dedented as a function body would be (from the start of its
+/// line when only indentation comes before it, so continuation lines keep their shape).
+pub fn statement_text(src: &SourceText, range: TextRange) -> String {
+    let start = u32::from(range.start());
+    let line_start = line_start_offset(src, start);
+    let indent_only = src
+        .text
+        .get(line_start as usize..start as usize)
+        .is_some_and(|t| t.trim().is_empty());
+    let from = if indent_only { line_start } else { start };
+    dedent(src.slice(TextRange::new(from.into(), range.end())))
+}
+
 fn line_start_offset(src: &SourceText, offset: u32) -> u32 {
     let text = &src.text.as_bytes()[..(offset as usize).min(src.text.len())];
     text.iter()

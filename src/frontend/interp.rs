@@ -380,6 +380,12 @@ pub trait Reader<'s, 'a: 's>: Sized {
     /// A target that is not a name, tuple, list or starred name (a subscript, an attribute).
     fn bind_other(&mut self, _target: &'s Expr, _obj: Self::Obj) {}
 
+    /// Any statement, before the core's rule for its kind: true when the reader read it whole
+    /// (the core then does not), false to let the core run it.
+    fn own_stmt(&mut self, _stmt: &'s Stmt) -> bool {
+        false
+    }
+
     /// An expression statement.
     fn expr_stmt(&mut self, e: &'s Expr) {
         self.expr(e);
@@ -638,6 +644,9 @@ pub trait Reader<'s, 'a: 's>: Sized {
     /// Runs one statement: every statement kind is dispatched here, once.
     fn stmt(&mut self, stmt: &'s Stmt) {
         self.core_mut().at = stmt.range();
+        if self.own_stmt(stmt) {
+            return;
+        }
         match stmt {
             Stmt::Expr(e) => self.expr_stmt(&e.value),
             Stmt::Assign(a) => self.assign(a),

@@ -516,7 +516,8 @@ pub struct Node {
     pub name: Option<String>,
     /// The kind of step.
     pub kind: NodeKind,
-    /// Decorator flavour (`bash`, `virtualenv`, `sensor`, …) or the operator category.
+    /// Decorator flavour (`bash`, `virtualenv`, `sensor`, …) or the operator category; on a
+    /// task the reader generated from a flow's own code, [`FLOW_CODE`] or [`SUB_FLOW_STEP`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flavor: Option<String>,
     /// The Python function behind it.
@@ -580,6 +581,16 @@ pub struct Node {
     pub span: Span,
 }
 
+/// The flavour of a task generated from flow-body code that is not a task call (Prefect
+/// `total = sum(rows)`, `print(total)`): its callable's parameters are the names the code reads,
+/// its body the statement (after the definitions of the plain locals it reads), then `return`
+/// of the name it assigns.
+pub const FLOW_CODE: &str = "flow_code";
+
+/// The flavour of a task that runs a sub-flow calling no task or sub-flow: its callable is the
+/// sub-flow's function, its result the sub-flow's return value (`extra.pipeline` names the flow).
+pub const SUB_FLOW_STEP: &str = "sub_flow";
+
 /// The methods of a Prefect state (or of a future's `.state`) a flow's condition may test.
 pub const STATE_METHODS: &[&str] = &["is_failed", "is_completed", "is_crashed", "is_cancelled"];
 
@@ -596,6 +607,13 @@ impl Node {
     /// so it waits for those runs to finish however they end.
     pub fn condition_reads_states(&self) -> bool {
         self.condition.as_deref().is_some_and(tests_run_states)
+    }
+
+    /// Whether the reader generated it from a flow's own code ([`FLOW_CODE`] or
+    /// [`SUB_FLOW_STEP`]) rather than from a task the source declares.
+    pub fn is_generated(&self) -> bool {
+        self.kind == NodeKind::Task
+            && matches!(self.flavor.as_deref(), Some(FLOW_CODE | SUB_FLOW_STEP))
     }
 
     /// A bare node of a kind at a span; readers fill in the rest.

@@ -1,6 +1,8 @@
 //! Every construct instance present in a pipeline's IR: what a port must account for.
 
-use crate::ir::{NodeKind, Partitions, Pipeline, Policy, ScheduleKind, Span};
+use crate::ir::{
+    FLOW_CODE, Node, NodeKind, Partitions, Pipeline, Policy, SUB_FLOW_STEP, ScheduleKind, Span,
+};
 
 /// One construct instance: the translation-table id, what it is about, and where.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -77,6 +79,16 @@ pub fn node_id(kind: NodeKind) -> &'static str {
         NodeKind::Empty => "node.empty",
         NodeKind::Trigger => "node.trigger",
         NodeKind::SubPipeline => "node.sub_pipeline",
+    }
+}
+
+/// The construct id of a node: its kind's, or for a task the reader generated from a flow's own
+/// code, that code's (`node.flow_code`, `node.sub_flow_step`).
+pub fn node_construct(n: &Node) -> &'static str {
+    match (n.kind, n.flavor.as_deref()) {
+        (NodeKind::Task, Some(FLOW_CODE)) => "node.flow_code",
+        (NodeKind::Task, Some(SUB_FLOW_STEP)) => "node.sub_flow_step",
+        (kind, _) => node_id(kind),
     }
 }
 
@@ -204,7 +216,7 @@ pub fn constructs(p: &Pipeline) -> Vec<ConstructRef> {
         push(&mut out, "extra", format!("pipeline.{k}"), at);
     }
     for n in &p.nodes {
-        push(&mut out, node_id(n.kind), &n.id, n.span);
+        push(&mut out, node_construct(n), &n.id, n.span);
         if let Some(op) = &n.operator {
             if let Some(category) = crate::report::operator_category(&op.class) {
                 push(&mut out, category, &n.id, n.span);

@@ -8,8 +8,8 @@ mod translations;
 pub use anchor::{Anchor, Output, Scope};
 
 pub use constructs::{
-    ConstructRef, SpanKey, body_apis, constructs, node_id, partitions_id, policy_fields,
-    schedule_id,
+    ConstructRef, SpanKey, body_apis, constructs, node_construct, node_id, partitions_id,
+    policy_fields, schedule_id,
 };
 pub use operators::{OperatorInfo, lookup as operator_info, operator_category};
 pub use translations::{Construct, Fidelity, TargetRule, Translations};

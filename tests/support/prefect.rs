@@ -8,7 +8,10 @@
 //!   run-time value (`extra.dynamic_loop`, reported opaque) takes every call of its site;
 //! - recorded upstreams (after the dump's filtering rule) ↔ edges, both reduced transitively, with
 //!   kind `data` or `order` (`wait_for`);
-//! - retries and retry delays ↔ the node's effective policy; sub-flow calls ↔ `SubPipeline` nodes,
+//! - steps orchmig generated from the flow's own code (`flow_code`) are no Prefect runs: they and
+//!   their edges are left out (Prefect records no input that a flow computed);
+//! - retries and retry delays ↔ the node's effective policy; sub-flow calls ↔ `SubPipeline` nodes
+//!   and the steps of sub-flows that call no task (`sub_flow`),
 //!   flow retries ↔ `run_policy`; mapped calls ↔ nodes with a mapping (and the run count ↔ the
 //!   length of a literal it maps over).
 //!
@@ -18,7 +21,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use orchmig::ir::{EdgeKind, NodeKind, Pipeline, SourceFile, Value};
+use orchmig::ir::{EdgeKind, FLOW_CODE, NodeKind, Pipeline, SUB_FLOW_STEP, SourceFile, Value};
 use serde_json::Value as Json;
 
 /// A difference static reading cannot avoid.
@@ -131,7 +134,17 @@ pub fn compare(
         // Match calls to nodes.
         let mut owner: Vec<Option<usize>> = vec![None; calls.len()];
         let mut not_run: BTreeSet<&str> = BTreeSet::new();
+        let generated_ids: BTreeSet<&str> = p
+            .nodes
+            .iter()
+            .filter(|n| n.flavor.as_deref() == Some(FLOW_CODE))
+            .map(|n| n.id.as_str())
+            .collect();
+        let generated = |id: &str| generated_ids.contains(id);
         for (ni, node) in p.nodes.iter().enumerate() {
+            if generated(&node.id) {
+                continue;
+            }
             let function = node.callable.as_ref().map_or("", |c| c.name.as_str());
             let dynamic = node.extra.contains_key("dynamic_loop");
             let fits = |c: &Json| {
@@ -182,7 +195,9 @@ pub fn compare(
             let node = &p.nodes[ni];
             let nat = format!("{at}.{}", node.id);
             let is_sub = c["kind"].as_str() == Some("subflow");
-            if is_sub != (node.kind == NodeKind::SubPipeline) {
+            let sub_flow =
+                node.kind == NodeKind::SubPipeline || node.flavor.as_deref() == Some(SUB_FLOW_STEP);
+            if is_sub != sub_flow {
                 diffs.push(format!(
                     "{nat}: kind: prefect {}, orchmig {:?}",
                     c["kind"], node.kind
@@ -288,12 +303,16 @@ pub fn compare(
         }
         let mut mine = Graph::new();
         for n in &p.nodes {
-            if !not_run.contains(n.id.as_str()) {
+            if !not_run.contains(n.id.as_str()) && !generated(&n.id) {
                 mine.entry(n.id.clone()).or_default();
             }
         }
         for e in &p.edges {
-            if not_run.contains(e.from.as_str()) || not_run.contains(e.to.as_str()) {
+            if not_run.contains(e.from.as_str())
+                || not_run.contains(e.to.as_str())
+                || generated(&e.from)
+                || generated(&e.to)
+            {
                 continue;
             }
             let excused = exceptions.iter().position(|x| {

@@ -77,18 +77,23 @@ impl DryRunner {
     }
 }
 
-/// The expression a body only returns (after an optional docstring), if that is all it does.
+/// The expression a body only returns (after an optional docstring), if that is all it does;
+/// `x = EXPR` then `return x` (a generated step's shape) returns `EXPR`.
 fn returned_expr(body: &str) -> Option<crate::python::ast::Expr> {
-    use crate::python::ast::Stmt;
+    use crate::python::ast::{Expr, Stmt};
     let body = crate::python::parse::parse_body_text(body)?;
     let stmts: Vec<&Stmt> = body
         .iter()
         .filter(|s| !matches!(s, Stmt::Expr(e) if e.value.is_string_literal_expr()))
         .collect();
-    let [Stmt::Return(r)] = stmts.as_slice() else {
-        return None;
-    };
-    r.value.as_deref().cloned()
+    match stmts.as_slice() {
+        [Stmt::Return(r)] => r.value.as_deref().cloned(),
+        [Stmt::Assign(a), Stmt::Return(r)] => match (a.targets.as_slice(), r.value.as_deref()) {
+            ([Expr::Name(t)], Some(Expr::Name(x))) if t.id == x.id => Some((*a.value).clone()),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 impl Runner for DryRunner {

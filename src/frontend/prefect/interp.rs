@@ -21,6 +21,8 @@ use crate::ir::{
 };
 use crate::python::literal::weight_within;
 
+mod flow_code;
+
 /// Most iterations unrolled from one loop over a literal; longer loops are read once.
 pub const MAX_UNROLL: usize = 100;
 /// Most loop iterations unrolled in one module (nested loops multiply); past it loops are read once.
@@ -96,7 +98,7 @@ impl Obj<'_> {
 }
 
 /// The flow whose body is being read.
-struct Build {
+struct Build<'s> {
     pipeline: usize,
     calls: HashMap<String, usize>,
     edges: HashMap<(String, String), usize>,
@@ -106,6 +108,17 @@ struct Build {
     control: Vec<Vec<String>>,
     tags: Vec<Vec<String>>,
     dynamic: Vec<String>,
+    /// Every node id made so far.
+    taken: std::collections::HashSet<String>,
+    /// The statement that last defined each plain local (an assignment, an import, a `def`),
+    /// carried into a generated step that reads the local.
+    definitions: HashMap<String, &'s Stmt>,
+    /// The last runs the latest statement that made runs made (nothing downstream of them in it).
+    last_made: Vec<String>,
+    /// A side-effecting generated step the next runs made wait for.
+    effect: Option<String>,
+    /// Edges not kept past the edge budget, and where the first was made.
+    cut: Option<(usize, Span)>,
 }
 
 /// Interprets one module.
@@ -114,7 +127,7 @@ pub(super) struct Interpreter<'c, 's, 'a> {
     core: Core<'s, 'a, Obj<'s>>,
     pipelines: Vec<Pipeline>,
     flows: Vec<Rc<FlowDef<'s>>>,
-    build: Option<Build>,
+    build: Option<Build<'s>>,
     /// The runs each enclosing `try` body made, innermost last.
     try_runs: Vec<Vec<String>>,
 }
@@ -145,6 +158,7 @@ where
         for i in 0..self.flows.len() {
             self.read_flow(i);
         }
+        self.sub_flow_steps();
     }
 
     /// The pipelines and the diagnostics.
@@ -541,6 +555,11 @@ where
             control: Vec::new(),
             tags: Vec::new(),
             dynamic: Vec::new(),
+            taken: std::collections::HashSet::new(),
+            definitions: HashMap::new(),
+            last_made: Vec::new(),
+            effect: None,
+            cut: None,
         });
         let saved_names = self.core.ev.names.clone();
         self.core.scopes.push(HashMap::new());
@@ -554,7 +573,11 @@ where
         self.core.returned = None;
         self.core.scopes.pop();
         self.core.ev.names = saved_names;
-        self.build = None;
+        if let Some((count, span)) = self.build.take().and_then(|b| b.cut) {
+            self.core
+                .diagnostics
+                .push(crate::frontend::edge_budget(span, count));
+        }
     }
 
     // ----- expressions -------------------------------------------------------------------
@@ -1026,6 +1049,13 @@ where
             }
             return;
         }
+        // Past the pipeline's edge budget nothing more is kept (a list of thousands of runs
+        // read by thousands of statements): counted, and reported once the flow is read.
+        if p.edges.len() >= crate::ir::edge_budget(p.nodes.len()) {
+            let (count, _) = b.cut.get_or_insert((0, span));
+            *count += 1;
+            return;
+        }
         b.edges.insert(key, p.edges.len());
         p.edges.push(Edge {
             from: from.to_string(),
@@ -1319,7 +1349,8 @@ where
     }
 
     fn push_node(&mut self, node: Node) {
-        if let Some(b) = &self.build {
+        if let Some(b) = self.build.as_mut() {
+            b.taken.insert(node.id.clone());
             self.pipelines[b.pipeline].nodes.push(node);
         }
     }
@@ -1687,6 +1718,12 @@ where
 
     fn expr(&mut self, e: &'s Expr) -> Obj<'s> {
         self.expression(e)
+    }
+
+    /// A flow body's simple statements: the calls they make, and the generated step of code
+    /// that computes on the run's values (`flow_code.rs`).
+    fn own_stmt(&mut self, stmt: &'s Stmt) -> bool {
+        self.flow_statement(stmt)
     }
 
     fn record_opaque(&mut self, entry: Opaque) {

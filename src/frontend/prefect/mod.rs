@@ -18,7 +18,13 @@
 //! - Calls under `if`/`else` are kept with `node.condition`; runs read by a condition become
 //!   order edges (a control dependency). Local helpers are followed, imported ones are opaque.
 //! - Data edges come from arguments (nested calls, bound variables, values derived from
-//!   results); `wait_for=[…]` gives order edges. `if __name__ == "__main__":` is read for
+//!   results); `wait_for=[…]` gives order edges.
+//! - A flow-body statement that is no task or sub-flow call but computes on a run's result or a
+//!   flow parameter is a generated step (`Task`, flavour `flow_code`; `interp/flow_code.rs`) that
+//!   later reads of what it assigns get their data edge from; an expression statement keeps its
+//!   place among the calls around it (order edges). A sub-flow that calls no task or sub-flow is
+//!   one step (flavour `sub_flow`) running its function, with no group; its own pipeline is its
+//!   whole body as one `flow_code` step. `if __name__ == "__main__":` is read for
 //!   deployments only. A `prefect.yaml` beside the file adds its deployments.
 
 mod interp;

@@ -100,7 +100,7 @@ fn submit_map_unmapped_and_wait_for() {
 #[test]
 fn subflows_are_nodes_with_their_own_policy_and_group() {
     let f = read(&format!(
-        "{HEAD}@task\ndef t(): return [1]\n@flow(retries=2, timeout_seconds=60, name='child-flow')\ndef child(rows=None): return rows\n@flow\ndef parent():\n    rows = t()\n    child(rows)\n    child.with_options(retries=5)(rows)\n"
+        "{HEAD}@task\ndef t(): return [1]\n@task\ndef keep(rows): return rows\n@flow(retries=2, timeout_seconds=60, name='child-flow')\ndef child(rows=None): return keep(rows)\n@flow\ndef parent():\n    rows = t()\n    child(rows)\n    child.with_options(retries=5)(rows)\n"
     ));
     assert_eq!(ids(&f), ["child", "parent"]);
     let p = pipeline(&f, "parent");
@@ -177,8 +177,15 @@ fn local_helpers_are_followed_imported_ones_are_opaque() {
         "{HEAD}from mylib import enrich\n@task\ndef t(x): return [x]\ndef helper(x):\n    return t(x)\n@flow\ndef h():\n    a = helper(1)\n    b = helper(a)\n    enrich(b)\n"
     ));
     let p = pipeline(&f, "h");
-    assert_eq!(node_ids(p), ["t", "t-2"]);
-    assert_eq!(edges(p), [("t".into(), "t-2".into(), EdgeKind::Data)]);
+    // The imported call reads a run: it is flow code, run as a generated step.
+    assert_eq!(node_ids(p), ["t", "t-2", "enrich_step"]);
+    assert_eq!(
+        edges(p),
+        [
+            ("t".into(), "t-2".into(), EdgeKind::Data),
+            ("t-2".into(), "enrich_step".into(), EdgeKind::Data),
+        ]
+    );
     let o = p
         .opaque
         .iter()
@@ -361,4 +368,201 @@ fn a_call_named_by_with_options_takes_that_name() {
     );
     assert_eq!(p.nodes[1].policy.retries, Some(2));
     assert_eq!(p.nodes[0].name.as_deref(), Some("Count lines"));
+}
+
+fn flavor<'a>(p: &'a Pipeline, id: &str) -> Option<&'a str> {
+    node(p, id).flavor.as_deref()
+}
+
+const PROBE: &str = "@task\ndef extract(day): return [1, 2, 3]\n@task\ndef audit(n): return n\ndef helper(x):\n    return x * 2\n";
+
+#[test]
+fn flow_code_becomes_a_generated_step_that_feeds_later_calls() {
+    let f = read(&format!(
+        "{HEAD}{PROBE}@flow(name='ctx-flow')\ndef ctx_flow(day: str = '2024-01-01'):\n    rows = extract(day)\n    total = sum(rows)\n    doubled = helper(total)\n    audit(doubled)\n"
+    ));
+    let p = pipeline(&f, "ctx_flow");
+    assert_eq!(node_ids(p), ["extract", "total", "doubled", "audit"]);
+    assert_eq!(flavor(p, "total"), Some(crate::ir::FLOW_CODE));
+    assert_eq!(flavor(p, "extract"), None);
+    let total = node(p, "total");
+    assert_eq!(total.kind, NodeKind::Task);
+    let c = total
+        .callable
+        .as_ref()
+        .expect("a generated step has a callable");
+    assert_eq!(c.name, "total");
+    assert_eq!(c.body, "total = sum(rows)\nreturn total");
+    let params: Vec<&str> = c.params.iter().map(|x| x.name.as_str()).collect();
+    assert_eq!(params, ["rows"]);
+    assert_eq!(
+        edges(p),
+        [
+            ("doubled".into(), "audit".into(), EdgeKind::Data),
+            ("extract".into(), "total".into(), EdgeKind::Data),
+            ("total".into(), "doubled".into(), EdgeKind::Data),
+        ]
+    );
+    let into_audit = p
+        .edges
+        .iter()
+        .find(|e| e.to == "audit")
+        .expect("audit is fed");
+    assert_eq!(into_audit.param.as_deref(), Some("n"));
+    assert!(p.opaque.is_empty(), "{:?}", p.opaque);
+}
+
+#[test]
+fn a_sub_flow_that_calls_no_task_is_one_step_returning_its_value() {
+    let f = read(&format!(
+        "{HEAD}{PROBE}@flow(retries=2)\ndef summarise(x: int) -> int:\n    return x + 1\n@flow\ndef parent():\n    y = summarise(3)\n    audit(y)\n"
+    ));
+    let p = pipeline(&f, "parent");
+    assert_eq!(node_ids(p), ["summarise", "audit"]);
+    let s = node(p, "summarise");
+    assert_eq!(s.kind, NodeKind::Task);
+    assert_eq!(s.flavor.as_deref(), Some(crate::ir::SUB_FLOW_STEP));
+    assert_eq!(s.group, None);
+    assert!(p.groups.is_empty(), "{:?}", p.groups);
+    assert_eq!(s.policy.retries, Some(2));
+    assert_eq!(s.args.get("x"), Some(&Value::Int(3)));
+    let c = s.callable.as_ref().expect("the sub-flow's function");
+    assert_eq!(
+        (c.name.as_str(), c.body.trim()),
+        ("summarise", "return x + 1")
+    );
+    assert_eq!(s.extra["pipeline"], Value::Str("summarise".into()));
+    assert_eq!(
+        edges(p),
+        [("summarise".into(), "audit".into(), EdgeKind::Data)]
+    );
+    // The task-less flow is still a pipeline of its own: its body, one generated step.
+    let own = pipeline(&f, "summarise");
+    assert_eq!(node_ids(own), ["summarise"]);
+    assert_eq!(flavor(own, "summarise"), Some(crate::ir::FLOW_CODE));
+    assert_eq!(own.nodes[0].args.get("x"), Some(&Value::Expr("x".into())));
+}
+
+#[test]
+fn side_effects_keep_their_place_among_the_calls() {
+    let f = read(&format!(
+        "{HEAD}{PROBE}@flow\ndef effects(day='d'):\n    rows = extract(day)\n    print(len(rows))\n    audit(1)\n    print(day)\n"
+    ));
+    let p = pipeline(&f, "effects");
+    assert_eq!(
+        node_ids(p),
+        ["extract", "print_step", "audit", "print_step_2"]
+    );
+    assert_eq!(
+        edges(p),
+        [
+            ("audit".into(), "print_step_2".into(), EdgeKind::Order),
+            ("extract".into(), "print_step".into(), EdgeKind::Data),
+            ("print_step".into(), "audit".into(), EdgeKind::Order),
+        ]
+    );
+    let second = node(p, "print_step_2");
+    assert_eq!(second.args.get("day"), Some(&Value::Expr("day".into())));
+    assert_eq!(
+        second.callable.as_ref().map(|c| c.body.as_str()),
+        Some("print(day)")
+    );
+}
+
+#[test]
+fn parameters_literals_and_plain_locals_reach_the_generated_step() {
+    let f = read(&format!(
+        "{HEAD}from prefect import get_run_logger\n{PROBE}@flow\ndef locals_flow(day: str = 'd'):\n    logger = get_run_logger()\n    suffix = 'eu'\n    rows = extract(day)\n    label = f'{{day}}-{{suffix}}-{{len(rows)}}'\n    logger.info('label %s', label)\n    audit(label)\n"
+    ));
+    let p = pipeline(&f, "locals_flow");
+    assert_eq!(node_ids(p), ["extract", "label", "logger_info", "audit"]);
+    let label = node(p, "label");
+    assert_eq!(label.args.get("day"), Some(&Value::Expr("day".into())));
+    assert_eq!(label.args.get("suffix"), Some(&Value::Str("eu".into())));
+    let c = node(p, "logger_info").callable.as_ref().expect("callable");
+    assert_eq!(
+        c.body,
+        "logger = get_run_logger()\nlogger.info('label %s', label)"
+    );
+    let params: Vec<&str> = c.params.iter().map(|x| x.name.as_str()).collect();
+    assert_eq!(params, ["label"]);
+    assert!(
+        p.edges
+            .iter()
+            .any(|e| e.from == "label" && e.to == "audit" && e.kind == EdgeKind::Data)
+    );
+}
+
+#[test]
+fn routing_statements_and_constants_stay_as_they_were() {
+    let f = read(&format!(
+        "{HEAD}from prefect.futures import as_completed\n{PROBE}@flow\ndef routes():\n    limit = 10\n    f = extract.submit('d')\n    rows = f.result()\n    ms = audit.map([1, 2])\n    done = [m.result() for m in as_completed(ms)]\n    out = []\n    out.append(rows)\n    audit(done + out)\n"
+    ));
+    let p = pipeline(&f, "routes");
+    assert_eq!(node_ids(p), ["extract", "audit", "audit-2"]);
+    assert!(p.nodes.iter().all(|n| n.flavor.is_none()));
+}
+
+#[test]
+fn what_cannot_be_a_step_is_an_opaque_entry_with_its_line() {
+    let f = read(&format!(
+        "{HEAD}{PROBE}@flow\ndef odd(day='d'):\n    rows = extract(day)\n    first, rest = rows[0], rows[1:]\n    head, *tail = sorted(rows)\n    y = audit(rows) + 1\n    for r in rows:\n        total = r * 2\n    with open(day) as fh:\n        size = len(fh.read()) + len(rows)\n"
+    ));
+    let p = pipeline(&f, "odd");
+    let lines: Vec<u32> = p
+        .opaque
+        .iter()
+        .filter(|o| o.kind == "flow_code")
+        .map(|o| o.line)
+        .collect();
+    assert_eq!(lines, [11, 12, 13, 15, 17], "{:?}", p.opaque);
+    assert!(
+        p.nodes.iter().all(|n| n.flavor.is_none()),
+        "{:?}",
+        node_ids(p)
+    );
+}
+
+#[test]
+fn ten_thousand_flow_statements_and_deep_expressions_stay_bounded() {
+    let mut text = format!("{HEAD}{PROBE}@flow\ndef big():\n    rows = extract('d')\n");
+    for i in 0..10_000 {
+        text.push_str(&format!("    v{i} = len(rows) + {i}\n"));
+    }
+    text.push_str(&format!(
+        "    deep = {}rows{}\n",
+        "len(".repeat(150),
+        ")".repeat(150)
+    ));
+    text.push_str("    print(v9999, deep)\n");
+    let start = std::time::Instant::now();
+    let f = read(&text);
+    assert!(start.elapsed().as_secs() < 20, "{:?}", start.elapsed());
+    let p = pipeline(&f, "big");
+    assert_eq!(p.nodes.len(), 10_003);
+    assert_eq!(flavor(p, "deep"), Some(crate::ir::FLOW_CODE));
+    assert!(
+        p.edges
+            .iter()
+            .any(|e| e.from == "v9999" && e.to == "print_step")
+    );
+}
+
+#[test]
+fn a_list_of_runs_read_by_thousands_of_statements_stays_within_the_edge_budget() {
+    let mut text =
+        format!("{HEAD}{PROBE}@flow\ndef wide():\n    rows = [extract(i) for i in range(100)]\n");
+    for i in 0..2_000 {
+        text.push_str(&format!("    v{i} = len(rows) + {i}\n"));
+    }
+    let start = std::time::Instant::now();
+    let f = read(&text);
+    assert!(start.elapsed().as_secs() < 20, "{:?}", start.elapsed());
+    let p = pipeline(&f, "wide");
+    assert!(p.edges.len() <= crate::ir::edge_budget(p.nodes.len()));
+    assert!(
+        f.diagnostics.iter().any(|d| d.code == "edge-budget"),
+        "{:?}",
+        f.diagnostics
+    );
 }

@@ -40,7 +40,9 @@ import sys
 import threading
 import traceback
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "oracle"))
+sys.path.insert(
+    0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "oracle")
+)
 
 import airflow_dump  # noqa: E402
 
@@ -65,7 +67,9 @@ class Watchdog:
         if self.done.wait(seconds):
             return
         while not self.done.is_set():
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.main), ctypes.py_object(RunTimeout))
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                ctypes.c_ulong(self.main), ctypes.py_object(RunTimeout)
+            )
             self.done.wait(1)
 
     def __enter__(self):
@@ -88,10 +92,16 @@ def explain(exc: BaseException) -> str:
     """An exception with the innermost line of the DAG file it passed through."""
     text = f"{type(exc).__name__}: {exc}".rstrip()
     copy = RUNNING["copy"]
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if copy and os.path.samefile(f.filename, copy)]
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if copy and os.path.samefile(f.filename, copy)
+    ]
     if frames:
         f = frames[-1]
-        text += f"\n  at {RUNNING['path']}:{f.lineno} in {f.name}: {(f.line or '').strip()}"
+        text += (
+            f"\n  at {RUNNING['path']}:{f.lineno} in {f.name}: {(f.line or '').strip()}"
+        )
     return text
 
 
@@ -118,7 +128,9 @@ def _install_patches(errors: dict) -> None:
     def run_task_in_process(ti, task, client=None):
         result = original(ti=ti, task=task, client=client)
         if result.error is not None:
-            errors.setdefault((ti.dag_id, ti.task_id, ti.map_index), explain(result.error))
+            errors.setdefault(
+                (ti.dag_id, ti.task_id, ti.map_index), explain(result.error)
+            )
         return result
 
     supervisor.run_task_in_process = run_task_in_process
@@ -154,18 +166,24 @@ def asset_conflicts(dags) -> list[str]:
     out: list[str] = []
     for where, name, uri in found:
         if name in by_name and by_name[name][0] != uri:
-            out.append(f"{where}: Asset(name={name!r}, uri={uri!r}): the name is already "
-                       f"Asset(uri={by_name[name][0]!r}) in {by_name[name][1]}")
+            out.append(
+                f"{where}: Asset(name={name!r}, uri={uri!r}): the name is already "
+                f"Asset(uri={by_name[name][0]!r}) in {by_name[name][1]}"
+            )
         elif uri in by_uri and by_uri[uri][0] != name:
-            out.append(f"{where}: Asset(name={name!r}, uri={uri!r}): the URI is already "
-                       f"Asset(name={by_uri[uri][0]!r}) in {by_uri[uri][1]}")
+            out.append(
+                f"{where}: Asset(name={name!r}, uri={uri!r}): the URI is already "
+                f"Asset(name={by_uri[uri][0]!r}) in {by_uri[uri][1]}"
+            )
         by_name.setdefault(name, (uri, where))
         by_uri.setdefault(uri, (name, where))
     return sorted(set(out))
 
 
 def _no_waiting_triggers(dag) -> None:
-    from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+    from airflow.providers.standard.operators.trigger_dagrun import (
+        TriggerDagRunOperator,
+    )
 
     for task in dag.tasks:
         if isinstance(task, TriggerDagRunOperator):
@@ -204,8 +222,12 @@ def run_file(DagBag, path: str, dags_folder: str, errors: dict) -> dict:
             with Watchdog(RUN_TIMEOUT):
                 dr = dag.test()
             entry["state"] = str(getattr(dr.state, "value", dr.state))
-            for ti in sorted(dr.get_task_instances(), key=lambda t: (t.task_id, t.map_index)):
-                key = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
+            for ti in sorted(
+                dr.get_task_instances(), key=lambda t: (t.task_id, t.map_index)
+            ):
+                key = (
+                    ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
+                )
                 entry["tasks"][key] = str(getattr(ti.state, "value", ti.state))
         except RunTimeout:
             entry["state"] = "timeout"
@@ -252,14 +274,22 @@ def main(argv: list[str]) -> int:
             entry["asset_conflicts"] = []
             if not entry["import_errors"]:
                 bag = DagBag(dag_folder=path, safe_mode=False)
-                entry["asset_conflicts"] = asset_conflicts(bag.dags[d] for d in sorted(bag.dags))
+                entry["asset_conflicts"] = asset_conflicts(
+                    bag.dags[d] for d in sorted(bag.dags)
+                )
             # With conflicting assets, which one Airflow activates is arbitrary (the order of
             # objects in sets), so a run would pass or fail by chance: it is not made.
             if not entry["import_errors"] and not entry["asset_conflicts"]:
                 try:
                     entry["runs"] = run_file(DagBag, path, dags_folder, errors)
                 except Exception:  # noqa: BLE001
-                    entry["runs"] = {"*": {"state": "error", "error": tail(traceback.format_exc()), "tasks": {}}}
+                    entry["runs"] = {
+                        "*": {
+                            "state": "error",
+                            "error": tail(traceback.format_exc()),
+                            "tasks": {},
+                        }
+                    }
             files[path] = entry
             print(f"conformance: airflow ran {path}", file=sys.stderr, flush=True)
     finally:

@@ -23,7 +23,9 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "oracle"))
+sys.path.insert(
+    0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "oracle")
+)
 
 import prefect_dump  # noqa: E402 - sets PREFECT_HOME etc. before Prefect is imported
 

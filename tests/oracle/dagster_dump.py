@@ -61,7 +61,9 @@ def _expand_paths(args: list[str]) -> list[str]:
         if os.path.isdir(arg):
             found = []
             for root, dirs, files in os.walk(arg):
-                dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not d.startswith("."))
+                dirs[:] = sorted(
+                    d for d in dirs if d != "__pycache__" and not d.startswith(".")
+                )
                 for name in files:
                     if name.endswith(".py"):
                         found.append(os.path.join(root, name))
@@ -103,7 +105,8 @@ def normalise_partitions(dg, pdef):
         return {
             "kind": "multi",
             "dimensions": {
-                d.name: normalise_partitions(dg, d.partitions_def) for d in pdef.partitions_defs
+                d.name: normalise_partitions(dg, d.partitions_def)
+                for d in pdef.partitions_defs
             },
         }
     return {"kind": "other:" + type(pdef).__name__}
@@ -121,7 +124,9 @@ def _unresolved_asset_job(dg):
 
 def _loose_definitions(dg, ns):
     def pick(*types):
-        return [v for k, v in ns.items() if not k.startswith("__") and isinstance(v, types)]
+        return [
+            v for k, v in ns.items() if not k.startswith("__") and isinstance(v, types)
+        ]
 
     return dg.Definitions(
         assets=pick(dg.AssetsDefinition, dg.AssetSpec, dg.SourceAsset),
@@ -271,7 +276,9 @@ def _failure(what: str, result, failed_checks) -> str | None:
         if err is None:
             return f"{what}: step {event.step_key} failed"
         text = f"{what}: step {event.step_key} failed: {err.message.strip()}"
-        own = [f for f in map(_frame, err.stack) if f and not f[0].startswith(_LIBRARIES)]
+        own = [
+            f for f in map(_frame, err.stack) if f and not f[0].startswith(_LIBRARIES)
+        ]
         if own:
             path, line, function, source = own[-1]
             text += f"\n  at {path}:{line} in {function}: {source}"
@@ -289,27 +296,48 @@ def _materialize(dg, defs, base: str) -> dict:
     ok = True
     resources = dict(defs.resources or {})
     for key, res in list(resources.items()):
-        if isinstance(res, dg.FilesystemIOManager):  # keep every file the run writes in `base`
+        if isinstance(
+            res, dg.FilesystemIOManager
+        ):  # keep every file the run writes in `base`
             resources[key] = dg.FilesystemIOManager(base_dir=os.path.join(base, key))
-    resources["io_manager"] = dg.FilesystemIOManager(base_dir=os.path.join(base, "io_manager"))
+    resources["io_manager"] = dg.FilesystemIOManager(
+        base_dir=os.path.join(base, "io_manager")
+    )
     graph = defs.resolve_asset_graph()
     declared = _declared_keys(dg, defs)
     import contextlib
 
-    scope = contextlib.nullcontext(SHARED_INSTANCE) if SHARED_INSTANCE is not None else dg.instance_for_test()
+    scope = (
+        contextlib.nullcontext(SHARED_INSTANCE)
+        if SHARED_INSTANCE is not None
+        else dg.instance_for_test()
+    )
     with scope as instance:
         repo = defs.get_repository_def()
         for job in sorted(repo.get_all_jobs(), key=lambda j: j.name):
-            if job.name.startswith("__ASSET_JOB") or job.asset_layer.selected_asset_keys:
+            if (
+                job.name.startswith("__ASSET_JOB")
+                or job.asset_layer.selected_asset_keys
+            ):
                 continue
-            pk = _partition_key(dg, instance, job.partitions_def) if job.partitions_def else None
-            result = job.execute_in_process(instance=instance, partition_key=pk, raise_on_error=False)
+            pk = (
+                _partition_key(dg, instance, job.partitions_def)
+                if job.partitions_def
+                else None
+            )
+            result = job.execute_in_process(
+                instance=instance, partition_key=pk, raise_on_error=False
+            )
             ok &= result.success
             what = f"job {job.name}{' [' + str(pk) + ']' if pk else ''}"
             runs.append(f"{what}: {'success' if result.success else 'FAILED'}")
             errors.extend(e for e in [_failure(what, result, [])] if e)
         # Group materialisable declared assets by partitions definition, in dependency order.
-        order = [k for k in graph.toposorted_asset_keys if k in declared and graph.get(k).is_materializable]
+        order = [
+            k
+            for k in graph.toposorted_asset_keys
+            if k in declared and graph.get(k).is_materializable
+        ]
         groups: list[tuple[object, list]] = []
         for key in order:
             pdef = graph.get(key).partitions_def
@@ -333,7 +361,9 @@ def _materialize(dg, defs, base: str) -> dict:
             evaluations = result.get_asset_check_evaluations()
             failed = [e.check_name for e in evaluations if not e.passed]
             ok &= result.success and not failed
-            what = f"materialize {len(keys)} asset(s){' [' + str(pk) + ']' if pk else ''}"
+            what = (
+                f"materialize {len(keys)} asset(s){' [' + str(pk) + ']' if pk else ''}"
+            )
             runs.append(
                 f"{what}: {'success' if result.success else 'FAILED'}, "
                 f"{len(evaluations) - len(failed)}/{len(evaluations)} checks passed"
@@ -341,9 +371,16 @@ def _materialize(dg, defs, base: str) -> dict:
             errors.extend(e for e in [_failure(what, result, failed)] if e)
         # Then every asset job, reading what the pass above stored.
         for job in sorted(repo.get_all_jobs(), key=lambda j: j.name):
-            if job.name.startswith("__ASSET_JOB") or not job.asset_layer.selected_asset_keys:
+            if (
+                job.name.startswith("__ASSET_JOB")
+                or not job.asset_layer.selected_asset_keys
+            ):
                 continue
-            pk = _partition_key(dg, instance, job.partitions_def) if job.partitions_def else None
+            pk = (
+                _partition_key(dg, instance, job.partitions_def)
+                if job.partitions_def
+                else None
+            )
             result = job.execute_in_process(
                 instance=instance,
                 partition_key=pk,
@@ -380,7 +417,11 @@ def load_file(dg, path: str, run: bool) -> dict:
             result["materialize"] = materialize(dg, defs)
         except Exception:  # noqa: BLE001
             error = "".join(traceback.format_exception_only(sys.exc_info()[1])).strip()
-            result["materialize"] = {"ok": False, "runs": [traceback.format_exc()], "errors": [error]}
+            result["materialize"] = {
+                "ok": False,
+                "runs": [traceback.format_exc()],
+                "errors": [error],
+            }
     return result
 
 

@@ -103,7 +103,9 @@ from prefect import Flow, Task  # noqa: E402
 from prefect.client.orchestration import get_client  # noqa: E402
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
-_SITE: contextvars.ContextVar = contextvars.ContextVar("orchmig_call_site", default=None)
+_SITE: contextvars.ContextVar = contextvars.ContextVar(
+    "orchmig_call_site", default=None
+)
 _INVOCATIONS = itertools.count()
 _CORPUS: set[str] = set()
 # task run id -> {"file", "line", "function", "how", "kind", "invocation"}
@@ -216,7 +218,11 @@ def _install() -> None:
             return link(state, result, run_type)
         # Inputs a task hands back inside its result keep the link they had (their producer's).
         task = TaskRunContext.get()
-        given = {id(v) for v in (task.parameters or {}).values()} if task is not None else set()
+        given = (
+            {id(v) for v in (task.parameters or {}).values()}
+            if task is not None
+            else set()
+        )
         if isinstance(result, dict):
             inner = list(result.values())
         elif isinstance(result, (list, tuple, set)):
@@ -224,7 +230,9 @@ def _install() -> None:
         else:
             inner = []
         with _LOCK:
-            echoed = {id(v): ctx.run_results.get(id(v)) for v in inner if id(v) in given}
+            echoed = {
+                id(v): ctx.run_results.get(id(v)) for v in inner if id(v) in given
+            }
             out = link(state, result, run_type)
             for key, before in echoed.items():
                 if before is None:
@@ -241,7 +249,11 @@ def _install() -> None:
             children = list(result)
         else:
             children = []
-        for obj in [result, *children, *(result.keys() if isinstance(result, dict) else [])]:
+        for obj in [
+            result,
+            *children,
+            *(result.keys() if isinstance(result, dict) else []),
+        ]:
             if id(obj) in foreign:
                 ctx.run_results.pop(id(obj), None)
         return out
@@ -283,7 +295,11 @@ def _explain(exc: BaseException) -> str:
     import traceback
 
     text = f"{type(exc).__name__}: {exc}"
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) in _CORPUS]
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if os.path.abspath(f.filename) in _CORPUS
+    ]
     if frames:
         f = frames[-1]
         text += f"\n  at {f.filename}:{f.lineno} in {f.name}: {(f.line or '').strip()}"
@@ -341,7 +357,11 @@ def _settle(client, expected: set[str], deadline: float) -> list:
     while True:
         runs = _read_all(client, client.read_task_runs)
         ids = {str(r.id) for r in runs}
-        final = all(r.state is not None and r.state.is_final() for r in runs if str(r.id) in expected)
+        final = all(
+            r.state is not None and r.state.is_final()
+            for r in runs
+            if str(r.id) in expected
+        )
         if expected <= ids and final and len(runs) == last:
             stable += 1
             if stable >= 2:
@@ -351,12 +371,17 @@ def _settle(client, expected: set[str], deadline: float) -> list:
         last = len(runs)
         if time.time() > deadline:
             missing = len(expected - ids)
-            print(f"orchmig oracle: gave up settling, {missing} task runs missing", file=sys.stderr)
+            print(
+                f"orchmig oracle: gave up settling, {missing} task runs missing",
+                file=sys.stderr,
+            )
             return runs
         time.sleep(0.5)
 
 
-def _describe(flow_run, task_runs_by_flow, flow_runs_by_parent, flow_runs, dropped) -> list[dict]:
+def _describe(
+    flow_run, task_runs_by_flow, flow_runs_by_parent, flow_runs, dropped
+) -> list[dict]:
     """The calls of one flow run, in call order, with upstream calls."""
     runs = task_runs_by_flow.get(str(flow_run.id), [])
     calls: dict[int, dict] = {}
@@ -434,7 +459,9 @@ def _describe(flow_run, task_runs_by_flow, flow_runs_by_parent, flow_runs, dropp
         out.append(call)
     _reduce(out, dropped)
     for call in out:
-        call["upstream"] = [{"call": c, "kind": k} for c, k in sorted(call["upstream"].items())]
+        call["upstream"] = [
+            {"call": c, "kind": k} for c, k in sorted(call["upstream"].items())
+        ]
     return out
 
 
@@ -456,7 +483,9 @@ def _reduce(calls: list[dict], dropped: dict) -> None:
         anc(i)
     for call in calls:
         ups = call["upstream"]
-        redundant = {u for u in ups for v in ups if v != u and u in ancestors.get(v, set())}
+        redundant = {
+            u for u in ups for v in ups if v != u and u in ancestors.get(v, set())
+        }
         for u in redundant:
             del ups[u]
             dropped["shortcut"] += 1
@@ -486,7 +515,16 @@ def collect(paths: list[str]) -> tuple[dict, list]:
         for p, key, fl in loaded:
             try:
                 state = _run(fl)
-                top.append((p, key, fl, str(state.state_details.flow_run_id), None, _failure(state)))
+                top.append(
+                    (
+                        p,
+                        key,
+                        fl,
+                        str(state.state_details.flow_run_id),
+                        None,
+                        _failure(state),
+                    )
+                )
             except Exception as e:
                 top.append((p, key, fl, None, _explain(e), None))
         with get_client(sync_client=True) as client:
@@ -494,7 +532,8 @@ def collect(paths: list[str]) -> tuple[dict, list]:
             all_flow_runs = _read_all(client, client.read_flow_runs)
             flow_names = {str(f.id): f.name for f in client.read_flows(limit=200)}
         flow_runs = {
-            str(fr.id): {"run": fr, "flow_name": flow_names.get(str(fr.flow_id), "")} for fr in all_flow_runs
+            str(fr.id): {"run": fr, "flow_name": flow_names.get(str(fr.flow_id), "")}
+            for fr in all_flow_runs
         }
         task_runs_by_flow: dict[str, list] = {}
         for tr in task_runs:
@@ -502,9 +541,17 @@ def collect(paths: list[str]) -> tuple[dict, list]:
         flow_runs_by_parent: dict[str, list] = {}
         for fr in all_flow_runs:
             if fr.parent_task_run_id:
-                flow_runs_by_parent.setdefault(str(fr.parent_task_run_id), []).append(fr)
+                flow_runs_by_parent.setdefault(str(fr.parent_task_run_id), []).append(
+                    fr
+                )
         for p, key, fl, run_id, error, failure in top:
-            entry = {"function": fl.fn.__name__, "name": fl.name, "state": None, "retries": None, "calls": []}
+            entry = {
+                "function": fl.fn.__name__,
+                "name": fl.name,
+                "state": None,
+                "retries": None,
+                "calls": [],
+            }
             if error is not None or run_id not in flow_runs:
                 entry["state"] = "ERROR"
                 entry["error"] = error or "no flow run recorded"
@@ -524,7 +571,9 @@ def collect(paths: list[str]) -> tuple[dict, list]:
                         and tr.state.message
                     )
                 entry["retries"], _ = _policy(fr.empirical_policy)
-                entry["calls"] = _describe(fr, task_runs_by_flow, flow_runs_by_parent, flow_runs, dropped)
+                entry["calls"] = _describe(
+                    fr, task_runs_by_flow, flow_runs_by_parent, flow_runs, dropped
+                )
             files[p]["flows"][key] = entry
     sys.stdout = real_stdout
     return {"files": files, "dropped": dropped}, loaded

@@ -18,6 +18,8 @@ the API, and one JSON document is printed on stdout:
             "retries": int | null,
             "calls": [{"function": "<task or sub-flow function>", "line": int, "kind": "task" | "subflow",
                        "how": "call" | "submit" | "map", "runs": int,
+                       "states": ["<state type of each run>", ...],
+                       "attempt": int,   # the flow run's attempt that made the call (1 + retries)
                        "retries": int | null, "retry_delays": [float],
                        "upstream": [{"call": int, "kind": "data" | "order"}],
                        "subflow": {"name", "state", "retries", "tasks": {"<function>": int}} | null}]}}}},
@@ -64,7 +66,8 @@ Counts of dropped inputs are reported under "dropped".
 
 Settling: task runs created by the in-process engine reach the API asynchronously (as events), so
 after all flows ran the script polls the API until every task run it saw being created is there
-with a final state and the count has stopped changing (or 45 s pass; then it reports what it has).
+with a final state (or still PENDING: a task whose upstream failed never starts) and no run or
+state has changed over the last polls (or 45 s pass; then it reports what it has).
 
 Everything Prefect logs goes to stderr. Exit code 0 even when a flow fails (its state is in the
 JSON); 2 for bad usage.
@@ -110,6 +113,8 @@ _INVOCATIONS = itertools.count()
 _CORPUS: set[str] = set()
 # task run id -> {"file", "line", "function", "how", "kind", "invocation"}
 SITES: dict[str, dict] = {}
+# Every call site entry, in call order (also those whose runs are not created yet).
+CALLS: list[dict] = []
 _LOCK = threading.Lock()
 # Result objects linked to runs, kept alive so their id() is never reused (see the rule above).
 _PINNED: list = []
@@ -128,7 +133,7 @@ def _site(function: str, how: str, kind: str) -> dict | None:
     where = _caller()
     if where is None:
         return None
-    return {
+    site = {
         "file": where[0],
         "line": where[1],
         "function": function,
@@ -136,6 +141,9 @@ def _site(function: str, how: str, kind: str) -> dict | None:
         "kind": kind,
         "invocation": next(_INVOCATIONS),
     }
+    with _LOCK:
+        CALLS.append(site)
+    return site
 
 
 def _with_site(site, call):
@@ -352,23 +360,25 @@ def _read_all(client, reader, **filters) -> list:
 
 
 def _settle(client, expected: set[str], deadline: float) -> list:
-    last = -1
+    last = None
     stable = 0
     while True:
         runs = _read_all(client, client.read_task_runs)
         ids = {str(r.id) for r in runs}
+        seen = sorted((str(r.id), str(r.state_type)) for r in runs)
+        # A task run whose upstream failed stays PENDING ("NotReady"): it never starts.
         final = all(
-            r.state is not None and r.state.is_final()
+            r.state is not None and (r.state.is_final() or r.state.is_pending())
             for r in runs
             if str(r.id) in expected
         )
-        if expected <= ids and final and len(runs) == last:
+        if expected <= ids and final and seen == last:
             stable += 1
             if stable >= 2:
                 return runs
         else:
             stable = 0
-        last = len(runs)
+        last = seen
         if time.time() > deadline:
             missing = len(expected - ids)
             print(
@@ -399,6 +409,8 @@ def _describe(
                 "kind": site["kind"],
                 "how": site["how"],
                 "runs": 0,
+                "states": [],
+                "attempt": 0,
                 "retries": None,
                 "retry_delays": [],
                 "run_ids": [],
@@ -406,6 +418,8 @@ def _describe(
             },
         )
         call["runs"] += 1
+        call["states"].append(tr.state_type.value if tr.state_type else "NONE")
+        call["attempt"] = max(call["attempt"], tr.flow_run_run_count or 0)
         call["run_ids"].append(str(tr.id))
         run_call[str(tr.id)] = inv
         retries, delays = _policy(tr.empirical_policy)
@@ -455,6 +469,7 @@ def _describe(
                     if ups.get(index[source]) != "data":
                         ups[index[source]] = kind
         call = {k: v for k, v in call.items() if k != "run_ids"}
+        call["states"] = sorted(call["states"])
         call["upstream"] = ups
         out.append(call)
     _reduce(out, dropped)
@@ -491,9 +506,11 @@ def _reduce(calls: list[dict], dropped: dict) -> None:
             dropped["shortcut"] += 1
 
 
-def collect(paths: list[str]) -> tuple[dict, list]:
+def collect(paths: list[str], fault_pass=None) -> tuple[dict, list]:
     """Loads and runs every flow of the files; returns the JSON document and the loaded flows
-    as (path, key, Flow) triples."""
+    as (path, key, Flow) triples. `fault_pass()`, when given, runs under the same harness after
+    every flow ran and returns more runs, [(path, key, Flow, flow run id, error, failure)]: they
+    are read back like the others and reported under the file's "faulted": {"flows": ...}."""
     for p in paths:
         _CORPUS.add(os.path.abspath(p))
     _install()
@@ -527,6 +544,7 @@ def collect(paths: list[str]) -> tuple[dict, list]:
                 )
             except Exception as e:
                 top.append((p, key, fl, None, _explain(e), None))
+        extra = fault_pass() if fault_pass is not None else []
         with get_client(sync_client=True) as client:
             task_runs = _settle(client, set(SITES), time.time() + 45)
             all_flow_runs = _read_all(client, client.read_flow_runs)
@@ -544,7 +562,8 @@ def collect(paths: list[str]) -> tuple[dict, list]:
                 flow_runs_by_parent.setdefault(str(fr.parent_task_run_id), []).append(
                     fr
                 )
-        for p, key, fl, run_id, error, failure in top:
+        tagged = [(False, *t) for t in top] + [(True, *t) for t in extra]
+        for faulted, p, key, fl, run_id, error, failure in tagged:
             entry = {
                 "function": fl.fn.__name__,
                 "name": fl.name,
@@ -574,7 +593,10 @@ def collect(paths: list[str]) -> tuple[dict, list]:
                 entry["calls"] = _describe(
                     fr, task_runs_by_flow, flow_runs_by_parent, flow_runs, dropped
                 )
-            files[p]["flows"][key] = entry
+            if faulted:
+                files[p].setdefault("faulted", {"flows": {}})["flows"][key] = entry
+            else:
+                files[p]["flows"][key] = entry
     sys.stdout = real_stdout
     return {"files": files, "dropped": dropped}, loaded
 

@@ -27,6 +27,18 @@ every DAG of the file gets its own `dag.test()` instead); a run that takes longe
 seconds (a sensor that never succeeds) is interrupted and reported as failed. SIGALRM cannot be
 used for that: Airflow's own execution_timeout takes it over.
 
+Injected failures (tests/conformance/faults.py): with ORCHMIG_FAULTS set, every file of its plan
+runs a second time, each DAG with the plan's task failing, reported under the file as
+
+    "faulted": {"runs": {...as "runs"...}}
+
+The task fails where the task runner would call its operator: `task_runner._execute_task` is
+wrapped and raises RuntimeError("orchmig: injected failure") for an armed (dag id, task id),
+before `execute` (or a TaskFlow callable) runs, on every attempt. Patching the operator's
+`execute` on the loaded DAG would not do: under `dag.test()` a mapped task runs as a copy made
+by unmapping it (verified: the copies ran their own `execute`), while the runner's call sees
+every task instance, mapped ones included. Retry delays are zero as above, so retries do not sleep.
+
 Everything Airflow prints goes to stderr. Exit code 0 even when files fail (it is in the JSON).
 """
 
@@ -45,6 +57,7 @@ sys.path.insert(
 )
 
 import airflow_dump  # noqa: E402
+import faults  # noqa: E402
 
 RUN_TIMEOUT = 120
 TAIL = 12
@@ -134,6 +147,21 @@ def _install_patches(errors: dict) -> None:
         return result
 
     supervisor.run_task_in_process = run_task_in_process
+
+    import airflow.sdk.execution_time.task_runner as task_runner
+
+    execute_task = task_runner._execute_task
+
+    def _execute_task(context, ti, log):
+        if (ti.dag_id, ti.task_id) in ARMED:
+            raise RuntimeError(faults.MESSAGE)
+        return execute_task(context=context, ti=ti, log=log)
+
+    task_runner._execute_task = _execute_task
+
+
+# (dag id, task id) of the tasks made to fail in the run being made.
+ARMED: set = set()
 
 
 def asset_conflicts(dags) -> list[str]:
@@ -268,6 +296,7 @@ def main(argv: list[str]) -> int:
         errors: dict = {}
         _install_patches(errors)
         db.initdb()
+        plan = faults.load_plan()
         for path in argv:
             entry = airflow_dump.load_file(DagBag, path)
             entry["runs"] = {}
@@ -292,6 +321,35 @@ def main(argv: list[str]) -> int:
                     }
             files[path] = entry
             print(f"conformance: airflow ran {path}", file=sys.stderr, flush=True)
+        for path, file_plan in sorted(plan.items()):
+            entry = files.get(path)
+            if entry is None or entry["import_errors"] or entry["asset_conflicts"]:
+                continue
+            ARMED.clear()
+            ARMED.update(
+                (dag_id, p["fail"]["id"])
+                for dag_id, p in file_plan.items()
+                if p.get("fail")
+            )
+            try:
+                entry["faulted"] = {"runs": run_file(DagBag, path, dags_folder, errors)}
+            except Exception:  # noqa: BLE001
+                entry["faulted"] = {
+                    "runs": {
+                        "*": {
+                            "state": "error",
+                            "error": tail(traceback.format_exc()),
+                            "tasks": {},
+                        }
+                    }
+                }
+            finally:
+                ARMED.clear()
+            print(
+                f"conformance: airflow ran {path} with a failure",
+                file=sys.stderr,
+                flush=True,
+            )
     finally:
         sys.stderr.flush()
         os.dup2(real_stdout_fd, 1)

@@ -21,9 +21,23 @@
 //!   checks passing, every asset job executed; Prefect: every flow called with its defaults, to
 //!   completion (its structure is what the runs recorded, so it is not reached when a run fails).
 //!
-//! The work is batched: ONE python process per framework runs every file of its target
+//! Then **which steps ran**, port against source, in the real frameworks (tests/conformance/
+//! behaviour.rs): the source's runs are those of its port to its own framework (a byte copy,
+//! checked). Each pipeline runs twice: with no fault, and with one step failing on every
+//! attempt — the step chosen from orchmig's IR of the source (`behaviour::fault_step`: one whose
+//! failure a downstream trigger rule or state test reacts to, else the first with a downstream
+//! step), injected the same way in source and port (tests/conformance/faults.py). For every
+//! port to another framework and both scenarios, each step's outcome (success, failed, not run)
+//! and the pipeline's final state must equal the source's, unless `orchmig verify SOURCE --to
+//! TARGET [--pipeline P --fail STEP] --format json` declares that difference for the same run.
+//! The report gets a table of these comparisons (same / declared difference / undeclared) and
+//! every difference with verify's words.
+//!
+//! The work is batched: ONE python process per framework runs every file of its target, then
+//! runs them again with the injected failures of the plan it is given (ORCHMIG_FAULTS)
 //! (tests/conformance/{airflow,dagster,prefect}_check.py: one Airflow metadata DB, one Dagster
-//! instance, one Prefect test harness), and the three frameworks run in parallel. A failure never stops the batch: every
+//! instance, one Prefect test harness), and the three frameworks (and the verify calls) run in
+//! parallel. A failure never stops the batch: every
 //! cell is filled in, and a table of the run is printed at the end (also written to
 //! `$CARGO_TARGET_TMPDIR/conformance-report.md`, every cell as JSON in `conformance-report.json`,
 //! the frameworks' logs beside them in `conformance-<target>.log`).
@@ -31,7 +45,10 @@
 //! Every cell must pass. [`KNOWN_FAILURES`] (empty today) is where a failure could be allowed
 //! while a writer is fixed: a listed failure is allowed, an unlisted one fails the test, and a
 //! listed one that passes now fails the test too (remove it), so the list only shrinks.
+//! [`KNOWN_DIVERGENCES`] does the same for undeclared differences in which steps ran.
 
+#[path = "conformance/behaviour.rs"]
+mod behaviour;
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -42,7 +59,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use behaviour::{Diff, Fault};
 use orchmig::ir::{Estate, SourceFile};
+use orchmig::verify::compare::match_pipelines;
 use serde_json::Value as Json;
 use support::dagster::compare_dagster;
 use support::prefect::{self, Exception};
@@ -176,6 +195,166 @@ const PREFECT_NOT_RUN: &[Exception] = &[
         to: "publish",
         why: "publish runs only after the flow body read validate's result in `if report[\"ok\"]`",
     },
+];
+
+/// A difference in which steps ran, between a source and its port in the real frameworks, that
+/// the test allows today although `orchmig verify` does not declare it (for the writer engineer).
+struct KnownDivergence {
+    /// The corpus file, as `corpus/<framework>/<name>.py`.
+    file: &'static str,
+    /// The target framework.
+    target: &'static str,
+    /// The scenario.
+    fault: Fault,
+    /// What the source does and what the port does.
+    why: &'static str,
+}
+
+/// Shorthand for a [`KnownDivergence`] entry.
+const fn diverges(
+    file: &'static str,
+    target: &'static str,
+    fault: Fault,
+    why: &'static str,
+) -> KnownDivergence {
+    KnownDivergence {
+        file,
+        target,
+        fault,
+        why,
+    }
+}
+
+/// Undeclared differences in which steps ran (or comparisons that could not be made), by file,
+/// target and scenario. Like [`KNOWN_FAILURES`] it may only shrink: an entry whose comparison
+/// is now the same as the source's (or declared) fails the test.
+const KNOWN_DIVERGENCES: &[KnownDivergence] = &[
+    diverges(
+        "corpus/airflow/asset_pipeline.py",
+        "dagster",
+        Fault::None,
+        "trigger_crm_export (TriggerDagRunOperator) has no port: the step raises NotImplementedError (report row none) and the run fails; verify's dry run lets the stub succeed",
+    ),
+    diverges(
+        "corpus/airflow/asset_pipeline.py",
+        "prefect",
+        Fault::None,
+        "trigger_crm_export (TriggerDagRunOperator) has no port: the task raises NotImplementedError (report row none) and the flow fails; verify's dry run lets the stub succeed",
+    ),
+    diverges(
+        "corpus/airflow/data_quality_gate.py",
+        "dagster",
+        Fault::None,
+        "the Dagster writer does not branch: choose_load_mode picks incremental_load in Airflow, full_reload is skipped; the port materialises both arms. verify's asked run cannot tell which arm the branch takes, so it runs both in the source too",
+    ),
+    diverges(
+        "corpus/airflow/data_quality_gate.py",
+        "dagster",
+        Fault::Injected,
+        "the failed step full_reload is the branch arm Airflow skips, so the source succeeds; the port runs it (no branching), it fails, and not_a_bank_holiday, publish_ledger and the run fail",
+    ),
+    diverges(
+        "corpus/airflow/marketing_fanout.py",
+        "prefect",
+        Fault::Injected,
+        "active_campaigns fails: Airflow still runs the independent segment_sizes, convert, convert__1 and export_audience; the port maps cost_per_click over active_campaigns' future, Task.map resolves it in the flow body, the failure raises there and nothing after it is submitted",
+    ),
+    diverges(
+        "corpus/airflow/sensor_gated_load.py",
+        "dagster",
+        Fault::None,
+        "settle (TimeDeltaSensor) has no port: the asset raises NotImplementedError (report row none), parse_and_load does not run; verify's dry run lets the stub succeed",
+    ),
+    diverges(
+        "corpus/airflow/sensor_gated_load.py",
+        "dagster",
+        Fault::Injected,
+        "settle (TimeDeltaSensor) is a stub that raises NotImplementedError in the port, while Airflow's sensor succeeds; verify's dry run lets the stub succeed",
+    ),
+    diverges(
+        "corpus/airflow/sensor_gated_load.py",
+        "prefect",
+        Fault::None,
+        "settle (TimeDeltaSensor) has no port: the task raises NotImplementedError (report row none), parse_and_load does not run; verify's dry run lets the stub succeed",
+    ),
+    diverges(
+        "corpus/airflow/sensor_gated_load.py",
+        "prefect",
+        Fault::Injected,
+        "settle (TimeDeltaSensor) is a stub that raises NotImplementedError in the port, while Airflow's sensor succeeds; verify's dry run lets the stub succeed",
+    ),
+    diverges(
+        "corpus/prefect/endpoint_heartbeat.py",
+        "airflow",
+        Fault::Injected,
+        "probe fails: in Prefect summarise(results) never runs (its task run stays PENDING) and the flow still ends COMPLETED; in the port summarise is upstream_failed and the DAG run fails. verify compares no final state",
+    ),
+    diverges(
+        "corpus/prefect/endpoint_heartbeat.py",
+        "dagster",
+        Fault::Injected,
+        "probe fails: in Prefect summarise(results) never runs (its task run stays PENDING) and the flow still ends COMPLETED; a failed step fails the Dagster run. verify compares no final state",
+    ),
+    diverges(
+        "corpus/prefect/log_rollup.py",
+        "airflow",
+        Fault::Injected,
+        "read_log fails: the flow calls each host's tasks directly, so the first failure raises in the flow body and read_log-2/-3, parse-2/-3 are never called; the port makes each call an independent task, and they run",
+    ),
+    diverges(
+        "corpus/prefect/log_rollup.py",
+        "dagster",
+        Fault::Injected,
+        "read_log fails: the flow calls each host's tasks directly, so the first failure raises in the flow body and read_log-2/-3, parse-2/-3 are never called; the port makes each call an independent asset, and they run",
+    ),
+    diverges(
+        "corpus/prefect/quality_gate.py",
+        "dagster",
+        Fault::None,
+        "the Dagster writer does not branch on `if report[\"ok\"]`: the else arm quarantine runs in the port, never in the source; verify's dry run cannot evaluate the condition",
+    ),
+    diverges(
+        "corpus/prefect/quality_gate.py",
+        "dagster",
+        Fault::Injected,
+        "quarantine runs in the port (no branching); audit fails: the source flow goes on (return_state, allow_failure) and completes, a failed step fails the Dagster run",
+    ),
+    diverges(
+        "corpus/prefect/regional_reports.py",
+        "airflow",
+        Fault::Injected,
+        "region_report fails: the loop calls it directly, the failure raises in the flow body and region_report-2/-3 are never called; the port's region_report-2/-3 are independent tasks and run",
+    ),
+    diverges(
+        "corpus/prefect/regional_reports.py",
+        "dagster",
+        Fault::Injected,
+        "region_report fails: the loop calls it directly, the failure raises in the flow body and region_report-2/-3 are never called; the port's region_report-2/-3 are independent assets and run",
+    ),
+    diverges(
+        "corpus/prefect/snapshot_guard.py",
+        "airflow",
+        Fault::Injected,
+        "check_snapshot fails: the flow tests its state, pages on call and returns: COMPLETED; the port runs page_on_call too but the DAG run is failed (a failed task and upstream_failed leaves). verify compares no final state",
+    ),
+    diverges(
+        "corpus/prefect/snapshot_guard.py",
+        "dagster",
+        Fault::None,
+        "the Dagster writer does not branch on `if verdict[\"complete\"]`: the else arm set_aside runs in the port, never in the source; verify's dry run cannot evaluate the condition",
+    ),
+    diverges(
+        "corpus/prefect/warehouse_backfill.py",
+        "airflow",
+        Fault::Injected,
+        "stage_slice fails: the loop calls it directly, the failure raises in the flow body (on every flow retry) and stage_slice-2/-3 are never called; the port's are independent tasks and run",
+    ),
+    diverges(
+        "corpus/prefect/warehouse_backfill.py",
+        "dagster",
+        Fault::Injected,
+        "stage_slice fails: the loop calls it directly, the failure raises in the flow body (on every flow retry) and stage_slice-2/-3 are never called; the port's are independent assets and run",
+    ),
 ];
 
 /// The result of one check.
@@ -699,6 +878,8 @@ struct Batch {
     took: Duration,
     /// Indices of [`PREFECT_NOT_RUN`] entries that applied.
     used: BTreeSet<usize>,
+    /// The check script's entry of each port, by port key (none when the batch failed).
+    entries: BTreeMap<String, Json>,
 }
 
 /// Checks every port of one target: ruff, then the framework's batch, then the comparisons.
@@ -706,6 +887,7 @@ fn check_target(
     target: &'static str,
     ports: &[&Port],
     ir: &BTreeMap<String, SourceFile>,
+    faults: &Path,
     work: &Path,
     log: &Path,
 ) -> Batch {
@@ -738,6 +920,7 @@ fn check_target(
     let tmp = work.join(format!("{target}-tmp"));
     std::fs::create_dir_all(&tmp).expect("framework temp dir");
     env.push(("TMPDIR", tmp.display().to_string()));
+    env.push(("ORCHMIG_FAULTS", faults.display().to_string()));
     let present: Vec<&Port> = ports.iter().copied().filter(|p| p.path.exists()).collect();
     let json = if present.is_empty() {
         Err("orchmig port wrote no file".to_string())
@@ -792,10 +975,19 @@ fn check_target(
             }
         }
     }
+    let entries = match &json {
+        Ok(json) => ports
+            .iter()
+            .map(|p| (p.key(), json["files"][&p.key()].clone()))
+            .filter(|(_, e)| !e.is_null())
+            .collect(),
+        Err(_) => BTreeMap::new(),
+    };
     Batch {
         rows,
         took: start.elapsed(),
         used,
+        entries,
     }
 }
 
@@ -946,9 +1138,6 @@ fn indent(text: &str) -> String {
         .join("\n")
 }
 
-/// Ports the corpus, checks every emitted file in its framework (one thread and one python
-/// process per framework), prints and writes the report, and fails on any failure that
-/// [`KNOWN_FAILURES`] does not list and on any listed one that passes.
 /// Where the README's feature table starts and ends.
 const FEATURES_BEGIN: &str = "<!-- feature table: written by tests/conformance.rs -->";
 const FEATURES_END: &str = "<!-- end of feature table -->";
@@ -1052,40 +1241,481 @@ fn check_feature_table(want: &str) -> Option<String> {
     Some("README.md's feature table is not what this run shows: run `ORCHMIG_UPDATE_DOCS=1 cargo test --test conformance` and review the diff".into())
 }
 
+/// The framework a corpus file is written for (`corpus/<framework>/<name>.py`).
+fn framework_of(source: &str) -> &str {
+    source.split('/').nth(1).unwrap_or_default()
+}
+
+/// For each corpus file, the key of its port to its own framework: a byte-for-byte copy (`orchmig
+/// port` copies such files; checked here), so its runs are the source's runs.
+fn own_ports(ports: &[Port]) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for p in ports.iter().filter(|p| p.target == framework_of(&p.source)) {
+        let copied = std::fs::read(&p.path).ok() == std::fs::read(&p.source).ok();
+        assert!(
+            copied,
+            "{} is not a copy of {}: the source's runs would not be its own",
+            p.path.display(),
+            p.source
+        );
+        out.insert(p.source.clone(), p.key());
+    }
+    out
+}
+
+/// Writes the fault plan of every port of one target (tests/conformance/faults.py) and returns
+/// its path; a port whose source or itself orchmig did not read has no plan.
+fn write_plan(
+    target: &str,
+    ports: &[Port],
+    irs: &BTreeMap<&str, BTreeMap<String, SourceFile>>,
+    own: &BTreeMap<String, String>,
+    work: &Path,
+) -> PathBuf {
+    let mut files = serde_json::Map::new();
+    for p in ports.iter().filter(|p| p.target == target) {
+        let source = own
+            .get(&p.source)
+            .and_then(|k| irs[framework_of(&p.source)].get(k));
+        if let (Some(source), Some(port)) = (source, irs[target].get(&p.key())) {
+            files.insert(p.key(), behaviour::file_plan(source, port));
+        }
+    }
+    let path = work.join(format!("{target}-faults.json"));
+    let plan = serde_json::json!({ "files": files });
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&plan).expect("plan JSON"),
+    )
+    .expect("write the fault plan");
+    path
+}
+
+/// verify's differences for one scenario of one port, by source pipeline id, or why there are none.
+type Verified = Result<BTreeMap<String, Vec<Json>>, String>;
+
+/// Runs `orchmig verify … --format json` and returns its differences by pipeline.
+fn verify(args: &[&str]) -> Verified {
+    let out = orchmig()
+        .arg("verify")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .map_err(|e| format!("could not run orchmig verify: {e}"))?;
+    let json: Json = serde_json::from_slice(&out.stdout).map_err(|e| {
+        format!(
+            "orchmig verify {} printed no JSON ({e}): {}",
+            args.join(" "),
+            clip(&String::from_utf8_lossy(&out.stderr))
+        )
+    })?;
+    Ok(behaviour::verify_differences(&json))
+}
+
+/// verify's word on every port to another framework: with no fault (one call per file), and with
+/// each pipeline's fault step failing (`--pipeline P --fail STEP`, one call per pipeline).
+fn verify_everything(
+    ports: &[Port],
+    irs: &BTreeMap<&str, BTreeMap<String, SourceFile>>,
+    own: &BTreeMap<String, String>,
+) -> BTreeMap<(String, &'static str, Fault), Verified> {
+    let mut out = BTreeMap::new();
+    for p in ports.iter().filter(|p| p.target != framework_of(&p.source)) {
+        out.insert(
+            (p.source.clone(), p.target, Fault::None),
+            verify(&[&p.source, "--to", p.target]),
+        );
+        let Some(source) = own
+            .get(&p.source)
+            .and_then(|k| irs[framework_of(&p.source)].get(k))
+        else {
+            continue;
+        };
+        let mut faulted: Verified = Ok(BTreeMap::new());
+        for pipeline in &source.pipelines {
+            let Some(step) = behaviour::fault_step(pipeline) else {
+                continue;
+            };
+            let found = verify(&[
+                &p.source,
+                "--to",
+                p.target,
+                "--pipeline",
+                &pipeline.id,
+                "--fail",
+                &step,
+            ]);
+            faulted = match (faulted, found) {
+                (Ok(mut all), Ok(one)) => {
+                    all.extend(one.into_iter().filter(|(id, _)| *id == pipeline.id));
+                    Ok(all)
+                }
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            };
+        }
+        out.insert((p.source.clone(), p.target, Fault::Injected), faulted);
+    }
+    out
+}
+
+/// Where a port's runs stand against its source's, in one scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Verdict {
+    /// Every step did the same, and the pipelines ended alike.
+    Same,
+    /// Every difference is one verify declares.
+    Declared,
+    /// A run to compare is missing (the reason is in the cell).
+    NotCompared,
+    /// Some difference is not declared.
+    Undeclared,
+}
+
+/// One comparison cell: a corpus file's runs against its port's, in one scenario.
+struct Behaviour {
+    /// The corpus file, as `corpus/<framework>/<name>.py`.
+    source: String,
+    /// The target framework.
+    target: &'static str,
+    /// The scenario.
+    fault: Fault,
+    /// `pipeline: step` of each injected failure (source ids).
+    failed: Vec<String>,
+    /// Per source pipeline: the differences, or why the runs could not be compared.
+    pipelines: Vec<(String, Result<Vec<Diff>, String>)>,
+}
+
+impl Behaviour {
+    /// The cell's verdict: the worst of its pipelines'.
+    fn verdict(&self) -> Verdict {
+        self.pipelines
+            .iter()
+            .map(|(_, r)| match r {
+                Err(_) => Verdict::NotCompared,
+                Ok(d) if d.iter().any(|d| d.declared_by.is_none()) => Verdict::Undeclared,
+                Ok(d) if !d.is_empty() => Verdict::Declared,
+                Ok(_) => Verdict::Same,
+            })
+            .max()
+            .unwrap_or(Verdict::Same)
+    }
+
+    /// Every difference and missing comparison, one per line.
+    fn details(&self) -> String {
+        let mut out = Vec::new();
+        for (pipeline, r) in &self.pipelines {
+            match r {
+                Err(e) => out.push(format!("{pipeline}: not compared: {e}")),
+                Ok(diffs) => {
+                    for d in diffs {
+                        let how = match &d.declared_by {
+                            Some(v) => format!("declared ({v})"),
+                            None => "UNDECLARED".to_string(),
+                        };
+                        out.push(format!(
+                            "{pipeline}: {}: source {}, port {} · {how}",
+                            d.subject, d.source, d.port
+                        ));
+                    }
+                }
+            }
+        }
+        out.join("\n")
+    }
+}
+
+/// The IR files, entries and verify answers the comparisons read, by framework.
+struct Evidence<'a> {
+    /// orchmig's reading of every port, by target and port key.
+    irs: &'a BTreeMap<&'a str, BTreeMap<String, SourceFile>>,
+    /// The check scripts' entries, by target and port key.
+    entries: &'a BTreeMap<&'a str, BTreeMap<String, Json>>,
+    /// The key of each corpus file's copy (its own framework's port).
+    own: &'a BTreeMap<String, String>,
+    /// verify's differences by (corpus file, target, scenario).
+    verified: &'a BTreeMap<(String, &'static str, Fault), Verified>,
+}
+
+/// Compares the runs of every port to another framework with its source's, in both scenarios.
+fn behaviours(ports: &[Port], ev: &Evidence) -> Vec<Behaviour> {
+    let mut out = Vec::new();
+    for p in ports.iter().filter(|p| p.target != framework_of(&p.source)) {
+        let from = framework_of(&p.source);
+        let own = ev.own.get(&p.source);
+        let source_ir = own.and_then(|k| ev.irs[from].get(k));
+        let port_ir = ev.irs[p.target].get(&p.key());
+        let source_entry = own.and_then(|k| ev.entries[from].get(k));
+        let port_entry = ev.entries[p.target].get(&p.key());
+        for fault in Fault::ALL {
+            let mut cell = Behaviour {
+                source: p.source.clone(),
+                target: p.target,
+                fault,
+                failed: Vec::new(),
+                pipelines: Vec::new(),
+            };
+            let (Some(src), Some(port)) = (source_ir, port_ir) else {
+                cell.pipelines.push((
+                    "*".into(),
+                    Err("orchmig did not read the source or the port".into()),
+                ));
+                out.push(cell);
+                continue;
+            };
+            let verified = &ev.verified[&(p.source.clone(), p.target, fault)];
+            for (i, j) in match_pipelines(src, port) {
+                let sp = &src.pipelines[i];
+                let step = behaviour::fault_step(sp);
+                if fault == Fault::Injected {
+                    match &step {
+                        Some(step) => cell.failed.push(format!("{}: {step}", sp.id)),
+                        None => continue,
+                    }
+                }
+                let said = match verified {
+                    Ok(by) => by.get(&sp.id).cloned().unwrap_or_default(),
+                    Err(e) => {
+                        cell.pipelines.push((sp.id.clone(), Err(e.clone())));
+                        continue;
+                    }
+                };
+                let result = match j {
+                    None => {
+                        let declared = said.iter().any(|d| {
+                            d["aspect"].as_str() == Some("pipeline")
+                                && d["declared"].as_bool() == Some(true)
+                        });
+                        Ok(vec![Diff {
+                            subject: "pipeline".into(),
+                            source: "runs".into(),
+                            port: "absent".into(),
+                            declared_by: declared.then(|| "verify: no pipeline in the port".into()),
+                        }])
+                    }
+                    Some(j) => {
+                        let q = &port.pipelines[j];
+                        let runs = (
+                            source_entry
+                                .ok_or("the source was not run".to_string())
+                                .and_then(|e| behaviour::run_of(from, e, fault, sp)),
+                            port_entry
+                                .ok_or("the port was not run".to_string())
+                                .and_then(|e| behaviour::run_of(p.target, e, fault, q)),
+                        );
+                        match runs {
+                            (Ok(a), Ok(b)) => Ok(behaviour::compare(sp, q, &a, &b, &said)),
+                            (Err(e), _) => Err(format!("source: {e}")),
+                            (_, Err(e)) => Err(format!("port: {e}")),
+                        }
+                    }
+                };
+                cell.pipelines.push((sp.id.clone(), result));
+            }
+            out.push(cell);
+        }
+    }
+    out
+}
+
+/// The report's section on which steps ran (a table per file and target, then every difference),
+/// and the problems: undeclared differences and missing comparisons that
+/// [`KNOWN_DIVERGENCES`] does not list, and listed ones that no longer happen.
+fn behaviour_report(cells: &[Behaviour]) -> (String, Vec<String>) {
+    let known = |c: &Behaviour| {
+        KNOWN_DIVERGENCES
+            .iter()
+            .position(|k| k.file == c.source && k.target == c.target && k.fault == c.fault)
+    };
+    let mut problems = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut counts = BTreeMap::<&str, usize>::new();
+    let mut table = String::from(
+        "| corpus file | target | no fault | injected failure | failed step |\n|---|---|---|---|---|\n",
+    );
+    let mut details = String::new();
+    let mut rows: BTreeMap<(&str, &str), Vec<&Behaviour>> = BTreeMap::new();
+    for c in cells {
+        rows.entry((c.source.as_str(), c.target))
+            .or_default()
+            .push(c);
+    }
+    for ((source, target), row) in rows {
+        let mut line = format!("| {source} | {target} |");
+        let mut failed = String::new();
+        for fault in Fault::ALL {
+            let Some(c) = row.iter().find(|c| c.fault == fault) else {
+                line.push_str(" — |");
+                continue;
+            };
+            if fault == Fault::Injected {
+                failed = c.failed.join("; ");
+            }
+            let listed = known(c);
+            if let Some(i) = listed {
+                seen.insert(i);
+            }
+            let verdict = c.verdict();
+            let word = match (verdict, listed) {
+                (Verdict::Same, None) => "same",
+                (Verdict::Declared, None) => "declared difference",
+                (Verdict::Same | Verdict::Declared, Some(_)) => {
+                    problems.push(format!(
+                        "{source} → {target} ({}): the runs agree now: remove it from KNOWN_DIVERGENCES",
+                        fault.label()
+                    ));
+                    "agrees (listed!)"
+                }
+                (Verdict::Undeclared, Some(_)) => "undeclared (known)",
+                (Verdict::NotCompared, Some(_)) => "not compared (known)",
+                (Verdict::Undeclared | Verdict::NotCompared, None) => {
+                    problems.push(format!(
+                        "{source} → {target} ({}): the port's run differs from the source's and verify does not declare it:\n{}",
+                        fault.label(),
+                        indent(&c.details())
+                    ));
+                    if verdict == Verdict::Undeclared {
+                        "UNDECLARED DIFFERENCE"
+                    } else {
+                        "NOT COMPARED"
+                    }
+                }
+            };
+            *counts.entry(word).or_default() += 1;
+            let _ = write!(line, " {word} |");
+            if verdict != Verdict::Same {
+                let why = listed.map_or(String::new(), |i| {
+                    format!("    (listed: {})\n", KNOWN_DIVERGENCES[i].why)
+                });
+                let _ = writeln!(
+                    details,
+                    "- {source} → {target} · {} · {word}\n{why}{}",
+                    fault.label(),
+                    indent(&c.details())
+                );
+            }
+        }
+        let _ = writeln!(line, " {failed} |");
+        table.push_str(&line);
+    }
+    for (i, k) in KNOWN_DIVERGENCES.iter().enumerate() {
+        if !seen.contains(&i) {
+            problems.push(format!(
+                "KNOWN_DIVERGENCES names {} → {} ({}), which is not a comparison of this run: remove it",
+                k.file,
+                k.target,
+                k.fault.label()
+            ));
+        }
+    }
+    let totals: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
+    let mut out = String::from("\n## Which steps ran: ports against their sources\n\n");
+    let _ = writeln!(
+        out,
+        "Each port to another framework and its source (the corpus file, run in its own framework) \
+         ran with no fault and with one step of each pipeline failing; a difference in a step's \
+         outcome (success, failed, not run) or in the final state is declared when `orchmig verify` \
+         declares it for the same run.\n\nComparisons: {} ({}).\n",
+        cells.len(),
+        totals.join(", ")
+    );
+    out.push_str(&table);
+    if !details.is_empty() {
+        out.push_str("\n### Differences\n\n");
+        out.push_str(&details);
+    }
+    (out, problems)
+}
+
+/// The comparison cells as JSON, in the format of [`cells_json`] (`check`: `steps, no fault` or
+/// `steps, injected failure`; `outcome`: same, declared, undeclared, not compared).
+fn behaviour_json(cells: &[Behaviour]) -> Vec<Json> {
+    cells
+        .iter()
+        .map(|c| {
+            let outcome = match c.verdict() {
+                Verdict::Same => "same",
+                Verdict::Declared => "declared",
+                Verdict::NotCompared => "not compared",
+                Verdict::Undeclared => "undeclared",
+            };
+            let details = c.details();
+            serde_json::json!({
+                "file": c.source, "target": c.target,
+                "check": format!("steps, {}", c.fault.label()),
+                "outcome": outcome,
+                "failed": c.failed,
+                "error": if details.is_empty() { Json::Null } else { Json::from(details) },
+            })
+        })
+        .collect()
+}
+
+/// Ports the corpus, checks every emitted file in its framework (one thread and one python
+/// process per framework), compares which steps ran in each port with its source, prints and
+/// writes the report, and fails on any failure or undeclared difference that
+/// [`KNOWN_FAILURES`] or [`KNOWN_DIVERGENCES`] does not list and on any listed one that passes.
 #[test]
 fn every_port_loads_structures_and_runs_in_its_framework() {
     let started = Instant::now();
     let work = tempfile::tempdir().expect("work dir");
     let (ports, port_errors) = port_everything(work.path());
     let logs = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let batches: Vec<(&str, Batch)> = std::thread::scope(|s| {
+    let irs: BTreeMap<&str, BTreeMap<String, SourceFile>> = FRAMEWORKS
+        .iter()
+        .map(|&t| (t, read_ports(work.path(), t)))
+        .collect();
+    let own = own_ports(&ports);
+    let (batches, verified) = std::thread::scope(|s| {
         let handles: Vec<_> = FRAMEWORKS
             .iter()
             .map(|&target| {
                 let mine: Vec<&Port> = ports.iter().filter(|p| p.target == target).collect();
                 let work = work.path();
                 let log = logs.join(format!("conformance-{target}.log"));
-                s.spawn(move || {
-                    let ir = read_ports(work, target);
-                    (target, check_target(target, &mine, &ir, work, &log))
-                })
+                let plan = write_plan(target, &ports, &irs, &own, work);
+                let ir = &irs[target];
+                s.spawn(move || (target, check_target(target, &mine, ir, &plan, work, &log)))
             })
             .collect();
-        handles
+        let verifying = s.spawn(|| {
+            let start = Instant::now();
+            (verify_everything(&ports, &irs, &own), start.elapsed())
+        });
+        let batches: Vec<(&str, Batch)> = handles
             .into_iter()
             .map(|h| h.join().expect("a framework thread panicked"))
-            .collect()
+            .collect();
+        (
+            batches,
+            verifying.join().expect("the verify thread panicked"),
+        )
     });
+    let (verified, verify_took) = verified;
     let mut rows = BTreeMap::new();
     let mut times = Vec::new();
     let mut used = BTreeSet::new();
+    let mut entries = BTreeMap::new();
     for (target, batch) in batches {
         rows.extend(batch.rows);
         times.push((target, batch.took));
         used.extend(batch.used);
+        entries.insert(target, batch.entries);
     }
+    times.push(("verify", verify_took));
     times.push(("total", started.elapsed()));
-    let (text, mut problems) = report(&ports, &rows, &times, &port_errors);
+    let cells = behaviours(
+        &ports,
+        &Evidence {
+            irs: &irs,
+            entries: &entries,
+            own: &own,
+            verified: &verified,
+        },
+    );
+    let (mut text, mut problems) = report(&ports, &rows, &times, &port_errors);
+    let (steps_text, steps_problems) = behaviour_report(&cells);
+    text.push_str(&steps_text);
+    problems.extend(steps_problems);
     for (i, e) in PREFECT_NOT_RUN.iter().enumerate() {
         if !used.contains(&i) {
             let (Exception::NotRun { file, node, .. }
@@ -1102,9 +1732,13 @@ fn every_port_loads_structures_and_runs_in_its_framework() {
     )));
     let path = logs.join("conformance-report.md");
     std::fs::write(&path, &text).expect("write the report");
+    let mut json = cells_json(&ports, &rows);
+    if let Json::Array(all) = &mut json {
+        all.extend(behaviour_json(&cells));
+    }
     std::fs::write(
         logs.join("conformance-report.json"),
-        serde_json::to_string_pretty(&cells_json(&ports, &rows)).expect("report JSON"),
+        serde_json::to_string_pretty(&json).expect("report JSON"),
     )
     .expect("write the JSON report");
     // Straight to stderr, past the test harness's capture: the table is the point of the run.

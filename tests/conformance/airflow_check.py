@@ -27,6 +27,18 @@ every DAG of the file gets its own `dag.test()` instead); a run that takes longe
 seconds (a sensor that never succeeds) is interrupted and reported as failed. SIGALRM cannot be
 used for that: Airflow's own execution_timeout takes it over.
 
+Injected failures (tests/conformance/faults.py): with ORCHMIG_FAULTS set, every file of its plan
+runs a second time, each DAG with the plan's task failing, reported under the file as
+
+    "faulted": {"runs": {...as "runs"...}}
+
+The task fails where the task runner would call its operator: `task_runner._execute_task` is
+wrapped and raises RuntimeError("orchmig: injected failure") for an armed (dag id, task id),
+before `execute` (or a TaskFlow callable) runs, on every attempt. Patching the operator's
+`execute` on the loaded DAG would not do: under `dag.test()` a mapped task runs as a copy made
+by unmapping it (verified: the copies ran their own `execute`), while the runner's call sees
+every task instance, mapped ones included. Retry delays are zero as above, so retries do not sleep.
+
 Everything Airflow prints goes to stderr. Exit code 0 even when files fail (it is in the JSON).
 """
 
@@ -40,9 +52,12 @@ import sys
 import threading
 import traceback
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "oracle"))
+sys.path.insert(
+    0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "oracle")
+)
 
 import airflow_dump  # noqa: E402
+import faults  # noqa: E402
 
 RUN_TIMEOUT = 120
 TAIL = 12
@@ -65,7 +80,9 @@ class Watchdog:
         if self.done.wait(seconds):
             return
         while not self.done.is_set():
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.main), ctypes.py_object(RunTimeout))
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                ctypes.c_ulong(self.main), ctypes.py_object(RunTimeout)
+            )
             self.done.wait(1)
 
     def __enter__(self):
@@ -88,10 +105,16 @@ def explain(exc: BaseException) -> str:
     """An exception with the innermost line of the DAG file it passed through."""
     text = f"{type(exc).__name__}: {exc}".rstrip()
     copy = RUNNING["copy"]
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if copy and os.path.samefile(f.filename, copy)]
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if copy and os.path.samefile(f.filename, copy)
+    ]
     if frames:
         f = frames[-1]
-        text += f"\n  at {RUNNING['path']}:{f.lineno} in {f.name}: {(f.line or '').strip()}"
+        text += (
+            f"\n  at {RUNNING['path']}:{f.lineno} in {f.name}: {(f.line or '').strip()}"
+        )
     return text
 
 
@@ -118,10 +141,27 @@ def _install_patches(errors: dict) -> None:
     def run_task_in_process(ti, task, client=None):
         result = original(ti=ti, task=task, client=client)
         if result.error is not None:
-            errors.setdefault((ti.dag_id, ti.task_id, ti.map_index), explain(result.error))
+            errors.setdefault(
+                (ti.dag_id, ti.task_id, ti.map_index), explain(result.error)
+            )
         return result
 
     supervisor.run_task_in_process = run_task_in_process
+
+    import airflow.sdk.execution_time.task_runner as task_runner
+
+    execute_task = task_runner._execute_task
+
+    def _execute_task(context, ti, log):
+        if (ti.dag_id, ti.task_id) in ARMED:
+            raise RuntimeError(faults.MESSAGE)
+        return execute_task(context=context, ti=ti, log=log)
+
+    task_runner._execute_task = _execute_task
+
+
+# (dag id, task id) of the tasks made to fail in the run being made.
+ARMED: set = set()
 
 
 def asset_conflicts(dags) -> list[str]:
@@ -154,18 +194,24 @@ def asset_conflicts(dags) -> list[str]:
     out: list[str] = []
     for where, name, uri in found:
         if name in by_name and by_name[name][0] != uri:
-            out.append(f"{where}: Asset(name={name!r}, uri={uri!r}): the name is already "
-                       f"Asset(uri={by_name[name][0]!r}) in {by_name[name][1]}")
+            out.append(
+                f"{where}: Asset(name={name!r}, uri={uri!r}): the name is already "
+                f"Asset(uri={by_name[name][0]!r}) in {by_name[name][1]}"
+            )
         elif uri in by_uri and by_uri[uri][0] != name:
-            out.append(f"{where}: Asset(name={name!r}, uri={uri!r}): the URI is already "
-                       f"Asset(name={by_uri[uri][0]!r}) in {by_uri[uri][1]}")
+            out.append(
+                f"{where}: Asset(name={name!r}, uri={uri!r}): the URI is already "
+                f"Asset(name={by_uri[uri][0]!r}) in {by_uri[uri][1]}"
+            )
         by_name.setdefault(name, (uri, where))
         by_uri.setdefault(uri, (name, where))
     return sorted(set(out))
 
 
 def _no_waiting_triggers(dag) -> None:
-    from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+    from airflow.providers.standard.operators.trigger_dagrun import (
+        TriggerDagRunOperator,
+    )
 
     for task in dag.tasks:
         if isinstance(task, TriggerDagRunOperator):
@@ -204,8 +250,12 @@ def run_file(DagBag, path: str, dags_folder: str, errors: dict) -> dict:
             with Watchdog(RUN_TIMEOUT):
                 dr = dag.test()
             entry["state"] = str(getattr(dr.state, "value", dr.state))
-            for ti in sorted(dr.get_task_instances(), key=lambda t: (t.task_id, t.map_index)):
-                key = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
+            for ti in sorted(
+                dr.get_task_instances(), key=lambda t: (t.task_id, t.map_index)
+            ):
+                key = (
+                    ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
+                )
                 entry["tasks"][key] = str(getattr(ti.state, "value", ti.state))
         except RunTimeout:
             entry["state"] = "timeout"
@@ -246,22 +296,60 @@ def main(argv: list[str]) -> int:
         errors: dict = {}
         _install_patches(errors)
         db.initdb()
+        plan = faults.load_plan()
         for path in argv:
             entry = airflow_dump.load_file(DagBag, path)
             entry["runs"] = {}
             entry["asset_conflicts"] = []
             if not entry["import_errors"]:
                 bag = DagBag(dag_folder=path, safe_mode=False)
-                entry["asset_conflicts"] = asset_conflicts(bag.dags[d] for d in sorted(bag.dags))
+                entry["asset_conflicts"] = asset_conflicts(
+                    bag.dags[d] for d in sorted(bag.dags)
+                )
             # With conflicting assets, which one Airflow activates is arbitrary (the order of
             # objects in sets), so a run would pass or fail by chance: it is not made.
             if not entry["import_errors"] and not entry["asset_conflicts"]:
                 try:
                     entry["runs"] = run_file(DagBag, path, dags_folder, errors)
                 except Exception:  # noqa: BLE001
-                    entry["runs"] = {"*": {"state": "error", "error": tail(traceback.format_exc()), "tasks": {}}}
+                    entry["runs"] = {
+                        "*": {
+                            "state": "error",
+                            "error": tail(traceback.format_exc()),
+                            "tasks": {},
+                        }
+                    }
             files[path] = entry
             print(f"conformance: airflow ran {path}", file=sys.stderr, flush=True)
+        for path, file_plan in sorted(plan.items()):
+            entry = files.get(path)
+            if entry is None or entry["import_errors"] or entry["asset_conflicts"]:
+                continue
+            ARMED.clear()
+            ARMED.update(
+                (dag_id, p["fail"]["id"])
+                for dag_id, p in file_plan.items()
+                if p.get("fail")
+            )
+            try:
+                entry["faulted"] = {"runs": run_file(DagBag, path, dags_folder, errors)}
+            except Exception:  # noqa: BLE001
+                entry["faulted"] = {
+                    "runs": {
+                        "*": {
+                            "state": "error",
+                            "error": tail(traceback.format_exc()),
+                            "tasks": {},
+                        }
+                    }
+                }
+            finally:
+                ARMED.clear()
+            print(
+                f"conformance: airflow ran {path} with a failure",
+                file=sys.stderr,
+                flush=True,
+            )
     finally:
         sys.stderr.flush()
         os.dup2(real_stdout_fd, 1)

@@ -18,8 +18,16 @@ Prints exactly one JSON document on stdout:
         "schedules": {"<name>": {"cron": str, "timezone": str | null, "job": str | null}},
         "sensors": {"<name>": {"jobs": [name, ...], "asset": key | null}},
         "materialize": null | {"ok": bool, "runs": [str, ...],   # only with --materialize
-                               "errors": [str, ...]}
+                               "errors": [str, ...],
+                               "jobs": {"<job>": STEPS},          # each job's run
+                               "assets": STEPS}                   # the passes over all assets
     }}}
+
+STEPS is what one run (or several, merged) did: {"state": "success" | "failure", "steps":
+{"<step>": "success" | "failed" | "skipped"}, "assets": {"<key/path>": "success" | "failed"},
+"hooks": {"<hook>": "success" | "failed"}}: steps by step key with a dynamic mapping key removed
+(a mapped step is failed when one of its copies failed), assets by materialisation (or by their
+step's failure), hooks that ran (a step that did not start has no entry).
 
 PARTITIONS is {"kind": "time", "cron", "start", "end", "timezone", "fmt"} (start and end formatted
 with fmt, end null when open), {"kind": "static", "keys": [...]}, {"kind": "dynamic", "name"} or
@@ -61,7 +69,9 @@ def _expand_paths(args: list[str]) -> list[str]:
         if os.path.isdir(arg):
             found = []
             for root, dirs, files in os.walk(arg):
-                dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not d.startswith("."))
+                dirs[:] = sorted(
+                    d for d in dirs if d != "__pycache__" and not d.startswith(".")
+                )
                 for name in files:
                     if name.endswith(".py"):
                         found.append(os.path.join(root, name))
@@ -103,7 +113,8 @@ def normalise_partitions(dg, pdef):
         return {
             "kind": "multi",
             "dimensions": {
-                d.name: normalise_partitions(dg, d.partitions_def) for d in pdef.partitions_defs
+                d.name: normalise_partitions(dg, d.partitions_def)
+                for d in pdef.partitions_defs
             },
         }
     return {"kind": "other:" + type(pdef).__name__}
@@ -121,7 +132,9 @@ def _unresolved_asset_job(dg):
 
 def _loose_definitions(dg, ns):
     def pick(*types):
-        return [v for k, v in ns.items() if not k.startswith("__") and isinstance(v, types)]
+        return [
+            v for k, v in ns.items() if not k.startswith("__") and isinstance(v, types)
+        ]
 
     return dg.Definitions(
         assets=pick(dg.AssetsDefinition, dg.AssetSpec, dg.SourceAsset),
@@ -232,13 +245,17 @@ def _partition_key(dg, instance, pdef):
     return pdef.get_partition_keys()[0]
 
 
-def materialize(dg, defs) -> dict:
-    """Runs every op job and materialises every declared asset; see the module docstring."""
+def materialize(dg, defs, arm=None, plan=None) -> dict:
+    """Runs every op job and materialises every declared asset; see the module docstring.
+    `arm(name)` is called before each job's run; `plan` ({pipeline: {"nodes": [...]}}, see
+    tests/conformance/faults.py) adds a run per pipeline that is not a job, over its assets."""
     import shutil
 
+    jobs = {j.name for j in defs.get_repository_def().get_all_jobs()}
+    groups = {name: p["nodes"] for name, p in (plan or {}).items() if name not in jobs}
     base = tempfile.mkdtemp(prefix="orchmig-dagster-io-")
     try:
-        return _materialize(dg, defs, base)
+        return _materialize(dg, defs, base, arm, groups)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -249,6 +266,13 @@ _LIBRARIES = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_
 # One materialisation instance for every file, when set (tests/conformance/dagster_check.py
 # sets it: creating an instance costs seconds); otherwise each file gets its own.
 SHARED_INSTANCE = None
+
+# Pipelines by file (tests/conformance/faults.py's plan), when set: each pipeline that is not a
+# job gets a run of its own assets (reported under "jobs").
+PLAN: dict = {}
+
+# Called as FAULT_PASS(dg, files) after every file was loaded and run, when set.
+FAULT_PASS = None
 
 
 def _frame(text: str):
@@ -271,7 +295,9 @@ def _failure(what: str, result, failed_checks) -> str | None:
         if err is None:
             return f"{what}: step {event.step_key} failed"
         text = f"{what}: step {event.step_key} failed: {err.message.strip()}"
-        own = [f for f in map(_frame, err.stack) if f and not f[0].startswith(_LIBRARIES)]
+        own = [
+            f for f in map(_frame, err.stack) if f and not f[0].startswith(_LIBRARIES)
+        ]
         if own:
             path, line, function, source = own[-1]
             text += f"\n  at {path}:{line} in {function}: {source}"
@@ -283,33 +309,131 @@ def _failure(what: str, result, failed_checks) -> str | None:
     return None
 
 
-def _materialize(dg, defs, base: str) -> dict:
+_STEP_STATES = {
+    "STEP_SUCCESS": "success",
+    "STEP_FAILURE": "failed",
+    "STEP_SKIPPED": "skipped",
+}
+_HOOK_STATES = {"HOOK_COMPLETED": "success", "HOOK_ERRORED": "failed"}
+_RANK = {"skipped": 0, "success": 1, "failed": 2}
+
+
+def steps_of(result, into: dict | None = None) -> dict:
+    """What a run did (STEPS in the module docstring), merged into `into` when given."""
+    import re
+
+    out = (
+        into
+        if into is not None
+        else {"state": "success", "steps": {}, "assets": {}, "hooks": {}}
+    )
+    if not result.success:
+        out["state"] = "failure"
+    failed_steps = set()
+
+    def put(table: dict, key: str, state: str) -> None:
+        if _RANK[state] >= _RANK.get(table.get(key), -1):
+            table[key] = state
+
+    for ev in result.all_events:
+        kind = ev.event_type_value
+        step = re.sub(r"\[[^\]]*\]$", "", ev.step_key or "")
+        if kind in _STEP_STATES:
+            put(out["steps"], step, _STEP_STATES[kind])
+            if kind == "STEP_FAILURE":
+                failed_steps.add(ev.step_key)
+        elif ev.is_step_materialization and ev.asset_key is not None:
+            put(out["assets"], _key(ev.asset_key), "success")
+        elif kind in _HOOK_STATES:
+            m = re.search(r'hook "([^"]+)"', ev.message or "")
+            if m:
+                put(out["hooks"], m.group(1), _HOOK_STATES[kind])
+    # A failed step's assets failed (a step that materialised some keys before failing keeps them).
+    for step_key in failed_steps:
+        for key in _keys_of_step(result.job_def, re.sub(r"\[[^\]]*\]$", "", step_key)):
+            out["assets"].setdefault(key, "failed")
+    return out
+
+
+def _keys_of_step(job, step: str) -> list[str]:
+    """The selected asset keys a step of a job produces ([] for an op, or when unknown)."""
+    from dagster._core.definitions.dependency import NodeHandle
+
+    layer = job.asset_layer
+    try:
+        assets_def = layer.get_assets_def_for_node(NodeHandle.from_string(step))
+    except Exception:  # noqa: BLE001 - an op of an op job, or a graph's inner step
+        return []
+    if assets_def is None:
+        return []
+    return sorted(_key(k) for k in assets_def.keys if k in layer.selected_asset_keys)
+
+
+def _materialize(dg, defs, base: str, arm=None, extra=None) -> dict:
+    """The runs of a file (see the module docstring). `arm(name)` is called before each job's run
+    (with None before the passes over all assets); `extra` are more runs, {name: [asset key,
+    ...]}, each materialising those assets (in dependency order, one run per partitions
+    definition) after everything else, reported under "jobs"."""
+    arm = arm or (lambda name: None)
     runs: list[str] = []
     errors: list[str] = []
+    jobs: dict = {}
+    everything_steps: dict = {
+        "state": "success",
+        "steps": {},
+        "assets": {},
+        "hooks": {},
+    }
     ok = True
     resources = dict(defs.resources or {})
     for key, res in list(resources.items()):
-        if isinstance(res, dg.FilesystemIOManager):  # keep every file the run writes in `base`
+        if isinstance(
+            res, dg.FilesystemIOManager
+        ):  # keep every file the run writes in `base`
             resources[key] = dg.FilesystemIOManager(base_dir=os.path.join(base, key))
-    resources["io_manager"] = dg.FilesystemIOManager(base_dir=os.path.join(base, "io_manager"))
+    resources["io_manager"] = dg.FilesystemIOManager(
+        base_dir=os.path.join(base, "io_manager")
+    )
     graph = defs.resolve_asset_graph()
     declared = _declared_keys(dg, defs)
     import contextlib
 
-    scope = contextlib.nullcontext(SHARED_INSTANCE) if SHARED_INSTANCE is not None else dg.instance_for_test()
+    scope = (
+        contextlib.nullcontext(SHARED_INSTANCE)
+        if SHARED_INSTANCE is not None
+        else dg.instance_for_test()
+    )
     with scope as instance:
         repo = defs.get_repository_def()
         for job in sorted(repo.get_all_jobs(), key=lambda j: j.name):
-            if job.name.startswith("__ASSET_JOB") or job.asset_layer.selected_asset_keys:
+            if (
+                job.name.startswith("__ASSET_JOB")
+                or job.asset_layer.selected_asset_keys
+            ):
                 continue
-            pk = _partition_key(dg, instance, job.partitions_def) if job.partitions_def else None
-            result = job.execute_in_process(instance=instance, partition_key=pk, raise_on_error=False)
+            pk = (
+                _partition_key(dg, instance, job.partitions_def)
+                if job.partitions_def
+                else None
+            )
+            arm(job.name)
+            try:
+                result = job.execute_in_process(
+                    instance=instance, partition_key=pk, raise_on_error=False
+                )
+            finally:
+                arm(None)
+            jobs[job.name] = steps_of(result)
             ok &= result.success
             what = f"job {job.name}{' [' + str(pk) + ']' if pk else ''}"
             runs.append(f"{what}: {'success' if result.success else 'FAILED'}")
             errors.extend(e for e in [_failure(what, result, [])] if e)
         # Group materialisable declared assets by partitions definition, in dependency order.
-        order = [k for k in graph.toposorted_asset_keys if k in declared and graph.get(k).is_materializable]
+        order = [
+            k
+            for k in graph.toposorted_asset_keys
+            if k in declared and graph.get(k).is_materializable
+        ]
         groups: list[tuple[object, list]] = []
         for key in order:
             pdef = graph.get(key).partitions_def
@@ -330,10 +454,13 @@ def _materialize(dg, defs, base: str) -> dict:
                 resources=resources,
                 raise_on_error=False,
             )
+            steps_of(result, everything_steps)
             evaluations = result.get_asset_check_evaluations()
             failed = [e.check_name for e in evaluations if not e.passed]
             ok &= result.success and not failed
-            what = f"materialize {len(keys)} asset(s){' [' + str(pk) + ']' if pk else ''}"
+            what = (
+                f"materialize {len(keys)} asset(s){' [' + str(pk) + ']' if pk else ''}"
+            )
             runs.append(
                 f"{what}: {'success' if result.success else 'FAILED'}, "
                 f"{len(evaluations) - len(failed)}/{len(evaluations)} checks passed"
@@ -341,15 +468,27 @@ def _materialize(dg, defs, base: str) -> dict:
             errors.extend(e for e in [_failure(what, result, failed)] if e)
         # Then every asset job, reading what the pass above stored.
         for job in sorted(repo.get_all_jobs(), key=lambda j: j.name):
-            if job.name.startswith("__ASSET_JOB") or not job.asset_layer.selected_asset_keys:
+            if (
+                job.name.startswith("__ASSET_JOB")
+                or not job.asset_layer.selected_asset_keys
+            ):
                 continue
-            pk = _partition_key(dg, instance, job.partitions_def) if job.partitions_def else None
-            result = job.execute_in_process(
-                instance=instance,
-                partition_key=pk,
-                raise_on_error=False,
-                resources=resources,
+            pk = (
+                _partition_key(dg, instance, job.partitions_def)
+                if job.partitions_def
+                else None
             )
+            arm(job.name)
+            try:
+                result = job.execute_in_process(
+                    instance=instance,
+                    partition_key=pk,
+                    raise_on_error=False,
+                    resources=resources,
+                )
+            finally:
+                arm(None)
+            jobs[job.name] = steps_of(result)
             evaluations = result.get_asset_check_evaluations()
             failed = [e.check_name for e in evaluations if not e.passed]
             ok &= result.success and not failed
@@ -359,7 +498,42 @@ def _materialize(dg, defs, base: str) -> dict:
                 f"{len(evaluations) - len(failed)}/{len(evaluations)} checks passed"
             )
             errors.extend(e for e in [_failure(what, result, failed)] if e)
-    return {"ok": ok, "runs": runs, "errors": errors}
+        # Then the extra runs, each over its own assets, reading what the passes above stored.
+        for name, wanted in sorted((extra or {}).items()):
+            keys = [k for k in order if _key(k) in set(wanted)]
+            merged: dict = {"state": "success", "steps": {}, "assets": {}, "hooks": {}}
+            by_pdef: list[tuple[object, list]] = []
+            for key in keys:
+                pdef = graph.get(key).partitions_def
+                for g in by_pdef:
+                    if g[0] == pdef:
+                        g[1].append(key)
+                        break
+                else:
+                    by_pdef.append((pdef, [key]))
+            for pdef, part in by_pdef:
+                pk = _partition_key(dg, instance, pdef) if pdef is not None else None
+                arm(name)
+                try:
+                    result = dg.materialize(
+                        everything,
+                        selection=dg.AssetSelection.assets(*part),
+                        partition_key=pk,
+                        instance=instance,
+                        resources=resources,
+                        raise_on_error=False,
+                    )
+                finally:
+                    arm(None)
+                steps_of(result, merged)
+            jobs[name] = merged
+    return {
+        "ok": ok,
+        "runs": runs,
+        "errors": errors,
+        "jobs": jobs,
+        "assets": everything_steps,
+    }
 
 
 def load_file(dg, path: str, run: bool) -> dict:
@@ -377,10 +551,14 @@ def load_file(dg, path: str, run: bool) -> dict:
         return {"import_error": traceback.format_exc()}
     if run:
         try:
-            result["materialize"] = materialize(dg, defs)
+            result["materialize"] = materialize(dg, defs, plan=PLAN.get(path))
         except Exception:  # noqa: BLE001
             error = "".join(traceback.format_exception_only(sys.exc_info()[1])).strip()
-            result["materialize"] = {"ok": False, "runs": [traceback.format_exc()], "errors": [error]}
+            result["materialize"] = {
+                "ok": False,
+                "runs": [traceback.format_exc()],
+                "errors": [error],
+            }
     return result
 
 
@@ -425,6 +603,8 @@ def main(argv: list[str]) -> int:
                     files[path] = {"import_error": f"No such file: {path}"}
                     continue
                 files[path] = load_file(dg, path, run)
+            if FAULT_PASS is not None:
+                FAULT_PASS(dg, files)
     finally:
         sys.stderr.flush()
         os.dup2(real_stdout_fd, 1)

@@ -18,6 +18,8 @@ the API, and one JSON document is printed on stdout:
             "retries": int | null,
             "calls": [{"function": "<task or sub-flow function>", "line": int, "kind": "task" | "subflow",
                        "how": "call" | "submit" | "map", "runs": int,
+                       "states": ["<state type of each run>", ...],
+                       "attempt": int,   # the flow run's attempt that made the call (1 + retries)
                        "retries": int | null, "retry_delays": [float],
                        "upstream": [{"call": int, "kind": "data" | "order"}],
                        "subflow": {"name", "state", "retries", "tasks": {"<function>": int}} | null}]}}}},
@@ -64,7 +66,8 @@ Counts of dropped inputs are reported under "dropped".
 
 Settling: task runs created by the in-process engine reach the API asynchronously (as events), so
 after all flows ran the script polls the API until every task run it saw being created is there
-with a final state and the count has stopped changing (or 45 s pass; then it reports what it has).
+with a final state (or still PENDING: a task whose upstream failed never starts) and no run or
+state has changed over the last polls (or 45 s pass; then it reports what it has).
 
 Everything Prefect logs goes to stderr. Exit code 0 even when a flow fails (its state is in the
 JSON); 2 for bad usage.
@@ -103,11 +106,15 @@ from prefect import Flow, Task  # noqa: E402
 from prefect.client.orchestration import get_client  # noqa: E402
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 
-_SITE: contextvars.ContextVar = contextvars.ContextVar("orchmig_call_site", default=None)
+_SITE: contextvars.ContextVar = contextvars.ContextVar(
+    "orchmig_call_site", default=None
+)
 _INVOCATIONS = itertools.count()
 _CORPUS: set[str] = set()
 # task run id -> {"file", "line", "function", "how", "kind", "invocation"}
 SITES: dict[str, dict] = {}
+# Every call site entry, in call order (also those whose runs are not created yet).
+CALLS: list[dict] = []
 _LOCK = threading.Lock()
 # Result objects linked to runs, kept alive so their id() is never reused (see the rule above).
 _PINNED: list = []
@@ -126,7 +133,7 @@ def _site(function: str, how: str, kind: str) -> dict | None:
     where = _caller()
     if where is None:
         return None
-    return {
+    site = {
         "file": where[0],
         "line": where[1],
         "function": function,
@@ -134,6 +141,9 @@ def _site(function: str, how: str, kind: str) -> dict | None:
         "kind": kind,
         "invocation": next(_INVOCATIONS),
     }
+    with _LOCK:
+        CALLS.append(site)
+    return site
 
 
 def _with_site(site, call):
@@ -216,7 +226,11 @@ def _install() -> None:
             return link(state, result, run_type)
         # Inputs a task hands back inside its result keep the link they had (their producer's).
         task = TaskRunContext.get()
-        given = {id(v) for v in (task.parameters or {}).values()} if task is not None else set()
+        given = (
+            {id(v) for v in (task.parameters or {}).values()}
+            if task is not None
+            else set()
+        )
         if isinstance(result, dict):
             inner = list(result.values())
         elif isinstance(result, (list, tuple, set)):
@@ -224,7 +238,9 @@ def _install() -> None:
         else:
             inner = []
         with _LOCK:
-            echoed = {id(v): ctx.run_results.get(id(v)) for v in inner if id(v) in given}
+            echoed = {
+                id(v): ctx.run_results.get(id(v)) for v in inner if id(v) in given
+            }
             out = link(state, result, run_type)
             for key, before in echoed.items():
                 if before is None:
@@ -241,7 +257,11 @@ def _install() -> None:
             children = list(result)
         else:
             children = []
-        for obj in [result, *children, *(result.keys() if isinstance(result, dict) else [])]:
+        for obj in [
+            result,
+            *children,
+            *(result.keys() if isinstance(result, dict) else []),
+        ]:
             if id(obj) in foreign:
                 ctx.run_results.pop(id(obj), None)
         return out
@@ -283,7 +303,11 @@ def _explain(exc: BaseException) -> str:
     import traceback
 
     text = f"{type(exc).__name__}: {exc}"
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) in _CORPUS]
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if os.path.abspath(f.filename) in _CORPUS
+    ]
     if frames:
         f = frames[-1]
         text += f"\n  at {f.filename}:{f.lineno} in {f.name}: {(f.line or '').strip()}"
@@ -336,27 +360,38 @@ def _read_all(client, reader, **filters) -> list:
 
 
 def _settle(client, expected: set[str], deadline: float) -> list:
-    last = -1
+    last = None
     stable = 0
     while True:
         runs = _read_all(client, client.read_task_runs)
         ids = {str(r.id) for r in runs}
-        final = all(r.state is not None and r.state.is_final() for r in runs if str(r.id) in expected)
-        if expected <= ids and final and len(runs) == last:
+        seen = sorted((str(r.id), str(r.state_type)) for r in runs)
+        # A task run whose upstream failed stays PENDING ("NotReady"): it never starts.
+        final = all(
+            r.state is not None and (r.state.is_final() or r.state.is_pending())
+            for r in runs
+            if str(r.id) in expected
+        )
+        if expected <= ids and final and seen == last:
             stable += 1
             if stable >= 2:
                 return runs
         else:
             stable = 0
-        last = len(runs)
+        last = seen
         if time.time() > deadline:
             missing = len(expected - ids)
-            print(f"orchmig oracle: gave up settling, {missing} task runs missing", file=sys.stderr)
+            print(
+                f"orchmig oracle: gave up settling, {missing} task runs missing",
+                file=sys.stderr,
+            )
             return runs
         time.sleep(0.5)
 
 
-def _describe(flow_run, task_runs_by_flow, flow_runs_by_parent, flow_runs, dropped) -> list[dict]:
+def _describe(
+    flow_run, task_runs_by_flow, flow_runs_by_parent, flow_runs, dropped
+) -> list[dict]:
     """The calls of one flow run, in call order, with upstream calls."""
     runs = task_runs_by_flow.get(str(flow_run.id), [])
     calls: dict[int, dict] = {}
@@ -374,6 +409,8 @@ def _describe(flow_run, task_runs_by_flow, flow_runs_by_parent, flow_runs, dropp
                 "kind": site["kind"],
                 "how": site["how"],
                 "runs": 0,
+                "states": [],
+                "attempt": 0,
                 "retries": None,
                 "retry_delays": [],
                 "run_ids": [],
@@ -381,6 +418,8 @@ def _describe(flow_run, task_runs_by_flow, flow_runs_by_parent, flow_runs, dropp
             },
         )
         call["runs"] += 1
+        call["states"].append(tr.state_type.value if tr.state_type else "NONE")
+        call["attempt"] = max(call["attempt"], tr.flow_run_run_count or 0)
         call["run_ids"].append(str(tr.id))
         run_call[str(tr.id)] = inv
         retries, delays = _policy(tr.empirical_policy)
@@ -430,11 +469,14 @@ def _describe(flow_run, task_runs_by_flow, flow_runs_by_parent, flow_runs, dropp
                     if ups.get(index[source]) != "data":
                         ups[index[source]] = kind
         call = {k: v for k, v in call.items() if k != "run_ids"}
+        call["states"] = sorted(call["states"])
         call["upstream"] = ups
         out.append(call)
     _reduce(out, dropped)
     for call in out:
-        call["upstream"] = [{"call": c, "kind": k} for c, k in sorted(call["upstream"].items())]
+        call["upstream"] = [
+            {"call": c, "kind": k} for c, k in sorted(call["upstream"].items())
+        ]
     return out
 
 
@@ -456,15 +498,19 @@ def _reduce(calls: list[dict], dropped: dict) -> None:
         anc(i)
     for call in calls:
         ups = call["upstream"]
-        redundant = {u for u in ups for v in ups if v != u and u in ancestors.get(v, set())}
+        redundant = {
+            u for u in ups for v in ups if v != u and u in ancestors.get(v, set())
+        }
         for u in redundant:
             del ups[u]
             dropped["shortcut"] += 1
 
 
-def collect(paths: list[str]) -> tuple[dict, list]:
+def collect(paths: list[str], fault_pass=None) -> tuple[dict, list]:
     """Loads and runs every flow of the files; returns the JSON document and the loaded flows
-    as (path, key, Flow) triples."""
+    as (path, key, Flow) triples. `fault_pass()`, when given, runs under the same harness after
+    every flow ran and returns more runs, [(path, key, Flow, flow run id, error, failure)]: they
+    are read back like the others and reported under the file's "faulted": {"flows": ...}."""
     for p in paths:
         _CORPUS.add(os.path.abspath(p))
     _install()
@@ -486,15 +532,26 @@ def collect(paths: list[str]) -> tuple[dict, list]:
         for p, key, fl in loaded:
             try:
                 state = _run(fl)
-                top.append((p, key, fl, str(state.state_details.flow_run_id), None, _failure(state)))
+                top.append(
+                    (
+                        p,
+                        key,
+                        fl,
+                        str(state.state_details.flow_run_id),
+                        None,
+                        _failure(state),
+                    )
+                )
             except Exception as e:
                 top.append((p, key, fl, None, _explain(e), None))
+        extra = fault_pass() if fault_pass is not None else []
         with get_client(sync_client=True) as client:
             task_runs = _settle(client, set(SITES), time.time() + 45)
             all_flow_runs = _read_all(client, client.read_flow_runs)
             flow_names = {str(f.id): f.name for f in client.read_flows(limit=200)}
         flow_runs = {
-            str(fr.id): {"run": fr, "flow_name": flow_names.get(str(fr.flow_id), "")} for fr in all_flow_runs
+            str(fr.id): {"run": fr, "flow_name": flow_names.get(str(fr.flow_id), "")}
+            for fr in all_flow_runs
         }
         task_runs_by_flow: dict[str, list] = {}
         for tr in task_runs:
@@ -502,9 +559,18 @@ def collect(paths: list[str]) -> tuple[dict, list]:
         flow_runs_by_parent: dict[str, list] = {}
         for fr in all_flow_runs:
             if fr.parent_task_run_id:
-                flow_runs_by_parent.setdefault(str(fr.parent_task_run_id), []).append(fr)
-        for p, key, fl, run_id, error, failure in top:
-            entry = {"function": fl.fn.__name__, "name": fl.name, "state": None, "retries": None, "calls": []}
+                flow_runs_by_parent.setdefault(str(fr.parent_task_run_id), []).append(
+                    fr
+                )
+        tagged = [(False, *t) for t in top] + [(True, *t) for t in extra]
+        for faulted, p, key, fl, run_id, error, failure in tagged:
+            entry = {
+                "function": fl.fn.__name__,
+                "name": fl.name,
+                "state": None,
+                "retries": None,
+                "calls": [],
+            }
             if error is not None or run_id not in flow_runs:
                 entry["state"] = "ERROR"
                 entry["error"] = error or "no flow run recorded"
@@ -524,8 +590,13 @@ def collect(paths: list[str]) -> tuple[dict, list]:
                         and tr.state.message
                     )
                 entry["retries"], _ = _policy(fr.empirical_policy)
-                entry["calls"] = _describe(fr, task_runs_by_flow, flow_runs_by_parent, flow_runs, dropped)
-            files[p]["flows"][key] = entry
+                entry["calls"] = _describe(
+                    fr, task_runs_by_flow, flow_runs_by_parent, flow_runs, dropped
+                )
+            if faulted:
+                files[p].setdefault("faulted", {"flows": {}})["flows"][key] = entry
+            else:
+                files[p]["flows"][key] = entry
     sys.stdout = real_stdout
     return {"files": files, "dropped": dropped}, loaded
 

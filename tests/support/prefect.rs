@@ -86,6 +86,31 @@ fn json_u64(v: &Json) -> u64 {
     v.as_u64().unwrap_or(0)
 }
 
+/// Which node made each recorded call of a flow run (the dump's `calls`, in call order): the
+/// first node, in node order, whose callable has the call's function and whose span holds its
+/// line; a node takes one call, or every call of its site when read from a dynamic loop.
+pub fn call_owners(p: &Pipeline, calls: &[Json]) -> Vec<Option<usize>> {
+    let mut owner: Vec<Option<usize>> = vec![None; calls.len()];
+    for (ni, node) in p.nodes.iter().enumerate() {
+        let function = node.callable.as_ref().map_or("", |c| c.name.as_str());
+        let dynamic = node.extra.contains_key("dynamic_loop");
+        let fits = |c: &Json| {
+            let line = json_u64(&c["line"]) as u32;
+            c["function"].as_str() == Some(function)
+                && (node.span.line..=node.span.end_line).contains(&line)
+        };
+        for (ci, c) in calls.iter().enumerate() {
+            if owner[ci].is_none() && fits(c) {
+                owner[ci] = Some(ni);
+                if !dynamic {
+                    break;
+                }
+            }
+        }
+    }
+    owner
+}
+
 /// Every difference between the oracle's runs of one file and orchmig's IR of it.
 ///
 /// `exceptions` are the differences to excuse; the index of each one that applied is put in
@@ -131,8 +156,7 @@ pub fn compare(
             ));
         }
         let calls = flow["calls"].as_array().cloned().unwrap_or_default();
-        // Match calls to nodes.
-        let mut owner: Vec<Option<usize>> = vec![None; calls.len()];
+        let owner = call_owners(p, &calls);
         let mut not_run: BTreeSet<&str> = BTreeSet::new();
         let generated_ids: BTreeSet<&str> = p
             .nodes
@@ -146,23 +170,7 @@ pub fn compare(
                 continue;
             }
             let function = node.callable.as_ref().map_or("", |c| c.name.as_str());
-            let dynamic = node.extra.contains_key("dynamic_loop");
-            let fits = |c: &Json| {
-                let line = json_u64(&c["line"]) as u32;
-                c["function"].as_str() == Some(function)
-                    && (node.span.line..=node.span.end_line).contains(&line)
-            };
-            let mut took = 0;
-            for (ci, c) in calls.iter().enumerate() {
-                if owner[ci].is_none() && fits(c) {
-                    owner[ci] = Some(ni);
-                    took += 1;
-                    if !dynamic {
-                        break;
-                    }
-                }
-            }
-            if took == 0 {
+            if !owner.contains(&Some(ni)) {
                 let excused = exceptions.iter().position(|e| {
                     matches!(e, Exception::NotRun { file, flow, node: n, .. }
                         if excuses(file, path) && *flow == flow_id.as_str() && *n == node.id)

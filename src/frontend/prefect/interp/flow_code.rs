@@ -274,22 +274,23 @@ where
             .map(|e| (e.from.clone(), e.to.clone()))
             .collect();
         let made_set: HashSet<&str> = made.iter().map(String::as_str).collect();
+        // The runs with an edge in from (out to) another run of this statement: one pass.
+        let mut fed: HashSet<&str> = HashSet::new();
+        let mut feeding: HashSet<&str> = HashSet::new();
+        for (f, t) in &inner {
+            if made_set.contains(f.as_str()) && made_set.contains(t.as_str()) {
+                fed.insert(t.as_str());
+                feeding.insert(f.as_str());
+            }
+        }
         let firsts: Vec<String> = made
             .iter()
-            .filter(|m| {
-                !inner
-                    .iter()
-                    .any(|(f, t)| t == *m && made_set.contains(f.as_str()))
-            })
+            .filter(|m| !fed.contains(m.as_str()))
             .cloned()
             .collect();
         let lasts: Vec<String> = made
             .iter()
-            .filter(|m| {
-                !inner
-                    .iter()
-                    .any(|(f, t)| f == *m && made_set.contains(t.as_str()))
-            })
+            .filter(|m| !feeding.contains(m.as_str()))
             .cloned()
             .collect();
         let pending = self.build.as_mut().and_then(|b| b.effect.take());

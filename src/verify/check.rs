@@ -374,10 +374,29 @@ fn short(v: Option<&serde_json::Value>) -> String {
 }
 
 /// Steps whose trace may differ because of a declared structural difference: the steps the
-/// report declares something about, and everything downstream of them (in the source's graph).
-fn tainted(a: &Pipeline, b: &Pipeline, m: &NodeMatch, diffs: &[Difference]) -> HashSet<String> {
+/// report declares something about (a structural difference, or a step the report says has no
+/// port), and everything downstream of them (in the source's graph).
+fn tainted(
+    a: &Pipeline,
+    b: &Pipeline,
+    m: &NodeMatch,
+    diffs: &[Difference],
+    ledger: Option<&Ledger>,
+) -> HashSet<String> {
     let mut seeds: Vec<usize> = Vec::new();
-    let index = |id: &str| a.nodes.iter().position(|n| n.id == id);
+    let index_of = a.node_index();
+    let index = |id: &str| index_of.get(id).copied();
+    // A step the report says has no port (a stub that raises): its run differs, declared.
+    if let Some(l) = ledger {
+        for e in l.entries.iter().filter(|e| {
+            e.fidelity == crate::report::Fidelity::None
+                && (e.construct.starts_with("node.") || e.construct.starts_with("operator."))
+        }) {
+            if let Some(i) = index(&e.subject) {
+                seeds.push(i);
+            }
+        }
+    }
     for d in diffs.iter().filter(|d| d.declared) {
         for part in d.subject.split(" → ") {
             if let Some(i) = index(part) {
@@ -511,7 +530,7 @@ pub fn verify_file(
         let q = &back.pipelines[j];
         let (m, structural) = compare::structure(p, q, ledger);
         diffs.extend(structural);
-        let taint = tainted(p, q, &m, &diffs);
+        let taint = tainted(p, q, &m, &diffs, ledger);
         let scenarios = scenarios(p, opts);
         for (k, scenario) in scenarios.iter().enumerate() {
             let port_side = Scenario {

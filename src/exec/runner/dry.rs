@@ -1,5 +1,5 @@
-//! The dry runner: every attempt succeeds unless a `--fail` fault names it; `--hang` makes it
-//! hang until its timeout. Deterministic; `ORCHMIG_DRY_SLEEP_MS` adds a real pause per attempt
+//! The dry runner: every attempt succeeds unless a `--fail` fault names it or its body raises
+//! `NotImplementedError` first (a stub); `--hang` makes it hang until its timeout. Deterministic; `ORCHMIG_DRY_SLEEP_MS` adds a real pause per attempt
 //! (only for tests that kill a run in the middle).
 
 use std::collections::BTreeMap;
@@ -77,6 +77,31 @@ impl DryRunner {
     }
 }
 
+/// Whether a body raises `NotImplementedError` before doing anything else, past its early
+/// returns (`if …: return None`, a ported guard): a step orchmig wrote as a stub fails.
+fn raises_first(body: &str) -> bool {
+    let mut in_guard = false;
+    for line in body.lines() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let top = !line.starts_with([' ', '\t']);
+        if !top {
+            // Continuation of a guard's test or its `return None`.
+            if in_guard {
+                continue;
+            }
+            return false;
+        }
+        if line.starts_with("if ") || line.starts_with(')') {
+            in_guard = true;
+            continue;
+        }
+        return line.starts_with("raise NotImplementedError(");
+    }
+    false
+}
+
 /// The expression a body only returns (after an optional docstring), if that is all it does;
 /// `x = EXPR` then `return x` (a generated step's shape) returns `EXPR`.
 fn returned_expr(body: &str) -> Option<crate::python::ast::Expr> {
@@ -122,6 +147,13 @@ impl Runner for DryRunner {
                 a.attempt
             ));
         }
+        if let Some(c) = &a.node.callable
+            && raises_first(&c.body)
+        {
+            return Outcome::failure(
+                "the step raises NotImplementedError first (a step orchmig has no port of)",
+            );
+        }
         let mut outcome = Outcome::success();
         if let Some(v) = self.pure_output(a) {
             self.outputs.insert(a.key.clone(), v.clone());
@@ -157,5 +189,27 @@ impl Runner for DryRunner {
 
     fn restore(&mut self, key: &str, value: &serde_json::Value) {
         self.outputs.insert(key.to_string(), value.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::raises_first;
+
+    #[test]
+    fn a_stub_raises_first_past_its_early_returns() {
+        assert!(raises_first(
+            "raise NotImplementedError(\n    \"no port\"\n)\n"
+        ));
+        assert!(raises_first(
+            "if not (\n    a\n    and b\n):\n    return None\nif c != \"x\":\n    return None\nraise NotImplementedError(\"no port\")\n"
+        ));
+        assert!(!raises_first(
+            "x = 1\nraise NotImplementedError(\"later\")\n"
+        ));
+        assert!(!raises_first(
+            "if x:\n    print(x)\n    raise NotImplementedError()\n"
+        ));
+        assert!(!raises_first("return 1\n"));
     }
 }

@@ -230,58 +230,10 @@ const fn diverges(
 /// is now the same as the source's (or declared) fails the test.
 const KNOWN_DIVERGENCES: &[KnownDivergence] = &[
     diverges(
-        "corpus/airflow/asset_pipeline.py",
-        "dagster",
-        Fault::None,
-        "trigger_crm_export (TriggerDagRunOperator) has no port: the step raises NotImplementedError (report row none) and the run fails; verify's dry run lets the stub succeed",
-    ),
-    diverges(
-        "corpus/airflow/asset_pipeline.py",
-        "prefect",
-        Fault::None,
-        "trigger_crm_export (TriggerDagRunOperator) has no port: the task raises NotImplementedError (report row none) and the flow fails; verify's dry run lets the stub succeed",
-    ),
-    diverges(
-        "corpus/airflow/data_quality_gate.py",
-        "dagster",
-        Fault::None,
-        "the Dagster writer does not branch: choose_load_mode picks incremental_load in Airflow, full_reload is skipped; the port materialises both arms. verify's asked run cannot tell which arm the branch takes, so it runs both in the source too",
-    ),
-    diverges(
-        "corpus/airflow/data_quality_gate.py",
-        "dagster",
-        Fault::Injected,
-        "the failed step full_reload is the branch arm Airflow skips, so the source succeeds; the port runs it (no branching), it fails, and not_a_bank_holiday, publish_ledger and the run fail",
-    ),
-    diverges(
         "corpus/airflow/marketing_fanout.py",
         "prefect",
         Fault::Injected,
         "active_campaigns fails: Airflow still runs the independent segment_sizes, convert, convert__1 and export_audience; the port maps cost_per_click over active_campaigns' future, Task.map resolves it in the flow body, the failure raises there and nothing after it is submitted",
-    ),
-    diverges(
-        "corpus/airflow/sensor_gated_load.py",
-        "dagster",
-        Fault::None,
-        "settle (TimeDeltaSensor) has no port: the asset raises NotImplementedError (report row none), parse_and_load does not run; verify's dry run lets the stub succeed",
-    ),
-    diverges(
-        "corpus/airflow/sensor_gated_load.py",
-        "dagster",
-        Fault::Injected,
-        "settle (TimeDeltaSensor) is a stub that raises NotImplementedError in the port, while Airflow's sensor succeeds; verify's dry run lets the stub succeed",
-    ),
-    diverges(
-        "corpus/airflow/sensor_gated_load.py",
-        "prefect",
-        Fault::None,
-        "settle (TimeDeltaSensor) has no port: the task raises NotImplementedError (report row none), parse_and_load does not run; verify's dry run lets the stub succeed",
-    ),
-    diverges(
-        "corpus/airflow/sensor_gated_load.py",
-        "prefect",
-        Fault::Injected,
-        "settle (TimeDeltaSensor) is a stub that raises NotImplementedError in the port, while Airflow's sensor succeeds; verify's dry run lets the stub succeed",
     ),
     diverges(
         "corpus/prefect/endpoint_heartbeat.py",
@@ -308,18 +260,6 @@ const KNOWN_DIVERGENCES: &[KnownDivergence] = &[
         "read_log fails: the flow calls each host's tasks directly, so the first failure raises in the flow body and read_log-2/-3, parse-2/-3 are never called; the port makes each call an independent asset, and they run",
     ),
     diverges(
-        "corpus/prefect/quality_gate.py",
-        "dagster",
-        Fault::None,
-        "the Dagster writer does not branch on `if report[\"ok\"]`: the else arm quarantine runs in the port, never in the source; verify's dry run cannot evaluate the condition",
-    ),
-    diverges(
-        "corpus/prefect/quality_gate.py",
-        "dagster",
-        Fault::Injected,
-        "quarantine runs in the port (no branching); audit fails: the source flow goes on (return_state, allow_failure) and completes, a failed step fails the Dagster run",
-    ),
-    diverges(
         "corpus/prefect/regional_reports.py",
         "airflow",
         Fault::Injected,
@@ -336,12 +276,6 @@ const KNOWN_DIVERGENCES: &[KnownDivergence] = &[
         "airflow",
         Fault::Injected,
         "check_snapshot fails: the flow tests its state, pages on call and returns: COMPLETED; the port runs page_on_call too but the DAG run is failed (a failed task and upstream_failed leaves). verify compares no final state",
-    ),
-    diverges(
-        "corpus/prefect/snapshot_guard.py",
-        "dagster",
-        Fault::None,
-        "the Dagster writer does not branch on `if verdict[\"complete\"]`: the else arm set_aside runs in the port, never in the source; verify's dry run cannot evaluate the condition",
     ),
     diverges(
         "corpus/prefect/warehouse_backfill.py",

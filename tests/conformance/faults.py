@@ -75,8 +75,27 @@ def install(is_armed_step) -> None:
     builtins.__orchmig_fault__ = __orchmig_fault__
 
 
+def _early_return(stmt) -> bool:
+    """`if …: return None` with no else: a ported branch's test, which decides whether the
+    step runs at all (a skipped task never starts, so its fault never fires)."""
+    return (
+        isinstance(stmt, ast.If)
+        and not stmt.orelse
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], ast.Return)
+        and (
+            stmt.body[0].value is None
+            or (
+                isinstance(stmt.body[0].value, ast.Constant)
+                and stmt.body[0].value.value is None
+            )
+        )
+    )
+
+
 class _Inject(ast.NodeTransformer):
-    """Puts `__orchmig_fault__("<name>")` first in every function."""
+    """Puts `__orchmig_fault__("<name>")` first in every function (after its docstring and
+    the early returns of a ported branch's test)."""
 
     def _visit(self, node):
         self.generic_visit(node)
@@ -88,6 +107,8 @@ class _Inject(ast.NodeTransformer):
             and isinstance(getattr(first, "value", None), ast.Constant)
             else 0
         )
+        while at < len(body) and _early_return(body[at]):
+            at += 1
         anchor = body[at] if at < len(body) else first
         call = ast.Expr(
             ast.Call(

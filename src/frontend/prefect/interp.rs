@@ -1027,6 +1027,19 @@ where
         })
     }
 
+    /// Order edges into step `id` from the runs its enclosing conditions read (a call under
+    /// `if x:` waits for the run whose result `x` holds).
+    fn wait_for_control(&mut self, id: &str, span: Span) {
+        let control: Vec<String> = self
+            .build
+            .as_ref()
+            .map(|b| b.control.iter().flatten().cloned().collect())
+            .unwrap_or_default();
+        for r in control {
+            self.add_edge(&r, id, EdgeKind::Order, None, span);
+        }
+    }
+
     fn add_edge(
         &mut self,
         from: &str,
@@ -1159,14 +1172,7 @@ where
             }
             collect_allow_failure(w, &mut allow_failure);
         }
-        let control: Vec<String> = self
-            .build
-            .as_ref()
-            .map(|b| b.control.iter().flatten().cloned().collect())
-            .unwrap_or_default();
-        for r in control {
-            self.add_edge(&r, id, EdgeKind::Order, None, span);
-        }
+        self.wait_for_control(id, span);
         allow_failure
     }
 

@@ -521,14 +521,7 @@ where
                 self.add_edge(&r, &id, EdgeKind::Data, Some(param.clone()), span);
             }
         }
-        let control: Vec<String> = self
-            .build
-            .as_ref()
-            .map(|b| b.control.iter().flatten().cloned().collect())
-            .unwrap_or_default();
-        for r in control {
-            self.add_edge(&r, &id, EdgeKind::Order, None, span);
-        }
+        self.wait_for_control(&id, span);
         id
     }
 

@@ -3036,22 +3036,28 @@ impl Triggers<'_> {
                     .into(),
             );
         }
+        let at_job = Anchor::statement(&format!("{job} = "), "dg.define_asset_job(");
         for ds in p.deployment_schedules() {
             let what = shared::schedule_text(ds.schedule);
             let subject = ds.subject();
             let span = ds.deployment.span;
+            // A row of this schedule.
+            let row = |ledger: &mut Ledger, construct: &str, at: Anchor, fidelity, note: String| {
+                ledger.consume_as(table, construct, &subject, span, at, fidelity, note);
+            };
             let run_config = configured.run_config(&ds.parameters);
             let written = if ds.main {
                 main_name.clone().filter(|_| run_config.is_some())
             } else if partitions.is_some() {
-                ledger.consume_as(
-                    table,
+                row(
+                    ledger,
                     "schedule.additional",
-                    &subject,
-                    span,
-                    Anchor::statement(&format!("{job} = "), "dg.define_asset_job("),
+                    at_job.clone(),
                     Fidelity::Redesign,
-                    format!("`{what}` of deployment `{}` is not written: the job is partitioned, so add a schedule that picks the partition of each tick by hand", ds.deployment.name),
+                    format!(
+                        "`{what}` of deployment `{}` is not written: the job is partitioned, so add a schedule that picks the partition of each tick by hand",
+                        ds.deployment.name
+                    ),
                 );
                 None
             } else if let Some((name, text)) = schedule(
@@ -3075,14 +3081,15 @@ impl Triggers<'_> {
                 self.statements.push(text);
                 Some(name)
             } else {
-                ledger.consume_as(
-                    table,
+                row(
+                    ledger,
                     "schedule.additional",
-                    &subject,
-                    span,
-                    Anchor::statement(&format!("{job} = "), "dg.define_asset_job("),
+                    at_job.clone(),
                     Fidelity::Redesign,
-                    format!("`{what}` of deployment `{}` is not written: no cron fires at that cadence, so add a sensor for it by hand", ds.deployment.name),
+                    format!(
+                        "`{what}` of deployment `{}` is not written: no cron fires at that cadence, so add a sensor for it by hand",
+                        ds.deployment.name
+                    ),
                 );
                 None
             };
@@ -3095,12 +3102,10 @@ impl Triggers<'_> {
                 .as_ref()
                 .and_then(|k| ds.parameters.get(k).map(|v| (k, v)))
             {
-                ledger.consume_as(
-                    table,
+                row(
+                    ledger,
                     "schedule.parameters",
-                    &subject,
-                    span,
-                    Anchor::statement(&format!("{job} = "), "dg.define_asset_job("),
+                    at_job.clone(),
                     Fidelity::Approximate,
                     format!(
                         "`{}` is the partition key: the runs of `{what}` take each tick's partition, not {}={}",
@@ -3123,11 +3128,9 @@ impl Triggers<'_> {
                     );
                 }
                 Some(name) => {
-                    ledger.consume_as(
-                        table,
+                    row(
+                        ledger,
                         "schedule.parameters",
-                        &subject,
-                        span,
                         Anchor::statement(&format!("{name} = "), "run_config="),
                         Fidelity::Approximate,
                         format!(
@@ -3137,12 +3140,10 @@ impl Triggers<'_> {
                     );
                 }
                 None if !ds.main => {
-                    ledger.consume_as(
-                        table,
+                    row(
+                        ledger,
                         "schedule.parameters",
-                        &subject,
-                        span,
-                        Anchor::statement(&format!("{job} = "), "dg.define_asset_job("),
+                        at_job.clone(),
                         Fidelity::Redesign,
                         format!(
                             "the runs of `{what}` take {}: that schedule is not written (see its row)",
@@ -3151,12 +3152,10 @@ impl Triggers<'_> {
                     );
                 }
                 None if unread.len() == ds.parameters.len() => {
-                    ledger.consume_as(
-                        table,
+                    row(
+                        ledger,
                         "schedule.parameters",
-                        &subject,
-                        span,
-                        Anchor::statement(&format!("{job} = "), "dg.define_asset_job("),
+                        at_job.clone(),
                         Fidelity::Approximate,
                         format!(
                             "no asset reads {}: the runs of `{what}` need no run config",
@@ -3165,14 +3164,15 @@ impl Triggers<'_> {
                     );
                 }
                 None => {
-                    ledger.consume_as(
-                    table,
-                    "schedule.parameters",
-                    &subject,
-                    span,
-                    Anchor::statement(&format!("{job} = "), "dg.define_asset_job("),
-                    Fidelity::Redesign,
-                    format!("the runs of `{what}` take {}, which this partitioned schedule does not pass: set them in its run config by hand", shared::parameters_text(&ds.parameters)),
+                    row(
+                        ledger,
+                        "schedule.parameters",
+                        at_job.clone(),
+                        Fidelity::Redesign,
+                        format!(
+                            "the runs of `{what}` take {}, which this partitioned schedule does not pass: set them in its run config by hand",
+                            shared::parameters_text(&ds.parameters)
+                        ),
                     );
                 }
             }

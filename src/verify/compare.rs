@@ -123,6 +123,10 @@ pub fn match_nodes(a: &Pipeline, b: &Pipeline) -> NodeMatch {
     }
 }
 
+/// Most distinct starts times source edges walked when checking that a port-only edge
+/// changes no order (past it, every port-only edge is listed).
+const ORDER_CHECK_BUDGET: usize = 2_000_000;
+
 /// The port's declarations: which subjects and constructs its report lists as not exact.
 pub struct Declared<'l> {
     entries: Vec<&'l crate::report::Entry>,
@@ -317,7 +321,37 @@ pub fn structure(
             declared,
         );
     }
-    for (f, t) in port.difference(&src) {
+    // A port-only edge between steps the source already orders (a path from one to the other,
+    // like a Dagster asset reading the result of a branch above it) changes no order: it is no
+    // difference. Reachability is computed once per distinct start, within a budget.
+    let only: Vec<&(String, String)> = port.difference(&src).collect();
+    let starts: BTreeSet<&str> = only.iter().map(|(f, _)| f.as_str()).collect();
+    let mut below: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    if starts.len().saturating_mul(src.len().max(1)) <= ORDER_CHECK_BUDGET {
+        let mut succ: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (f, t) in &src {
+            succ.entry(f.as_str()).or_default().push(t.as_str());
+        }
+        for &start in &starts {
+            let mut seen: BTreeSet<&str> = BTreeSet::new();
+            let mut stack = vec![start];
+            while let Some(x) = stack.pop() {
+                for &y in succ.get(x).map_or(&[][..], Vec::as_slice) {
+                    if seen.insert(y) {
+                        stack.push(y);
+                    }
+                }
+            }
+            below.insert(start, seen);
+        }
+    }
+    for (f, t) in only {
+        if below
+            .get(f.as_str())
+            .is_some_and(|b| b.contains(t.as_str()))
+        {
+            continue;
+        }
         let declared = decl.about(f, &["edge", "node.", "trap."])
             || decl.about(t, &["edge", "node.", "trap."]);
         diff(

@@ -1170,10 +1170,7 @@ fn reads_params(plan: &Plan, step: &Step) -> bool {
     }
     // A Prefect flow parameter the step is passed (the partition parameter is the partition key).
     if p.framework == Some(Framework::Prefect) {
-        let partition = match &p.partitions {
-            Some(Partitions::Parameter { name }) => Some(name.as_str()),
-            _ => None,
-        };
+        let partition = p.partition_parameter();
         // (A parameter the call's condition tests counts too.)
         let tested = step.node.condition.as_deref().is_some_and(|c| {
             p.params.iter().any(|prm| {
@@ -1240,7 +1237,7 @@ fn config_class(p: &Pipeline, ledger: &mut Ledger, table: &Translations) -> Stri
         python::docstring(&format!("The run parameters of {} ({what}).", p.id))
     );
     for prm in &p.params {
-        if matches!(&p.partitions, Some(Partitions::Parameter { name: pn }) if *pn == prm.name)
+        if p.partition_parameter() == Some(prm.name.as_str())
             || (prefect && !config_field(&prm.name))
         {
             continue;
@@ -1389,7 +1386,7 @@ fn asset(
             && config.is_some()
             && config_field(name)
             && plan.pipeline.params.iter().any(|x| x.name == name)
-            && !matches!(&plan.pipeline.partitions, Some(Partitions::Parameter { name: pn }) if pn == name)
+            && plan.pipeline.partition_parameter() != Some(name)
         {
             return format!("config.{}", identifier(name));
         }
@@ -1399,7 +1396,7 @@ fn asset(
             .iter()
             .find(|x| x.name == name)
             .and_then(|x| x.default.clone());
-        let is_partition = matches!(&plan.pipeline.partitions, Some(Partitions::Parameter { name: pn }) if pn == name);
+        let is_partition = plan.pipeline.partition_parameter() == Some(name);
         if is_partition && partitions.is_some() {
             "context.partition_key".to_string()
         } else {
@@ -2954,13 +2951,10 @@ impl ConfiguredAssets {
         let fields = p
             .params
             .iter()
-            .filter(|x| !matches!(&p.partitions, Some(Partitions::Parameter { name }) if *name == x.name))
+            .filter(|x| p.partition_parameter() != Some(x.name.as_str()))
             .map(|x| x.name.clone())
             .collect();
-        let partition = match &p.partitions {
-            Some(Partitions::Parameter { name }) => Some(name.clone()),
-            _ => None,
-        };
+        let partition = p.partition_parameter().map(str::to_string);
         ConfiguredAssets {
             functions,
             fields,
@@ -3048,50 +3042,51 @@ impl Triggers<'_> {
             let run_config = configured.run_config(&ds.parameters);
             let written = if ds.main {
                 main_name.clone().filter(|_| run_config.is_some())
-            } else if partitions.is_some() {
-                row(
-                    ledger,
-                    "schedule.additional",
-                    at_job.clone(),
-                    Fidelity::Redesign,
-                    format!(
-                        "`{what}` of deployment `{}` is not written: the job is partitioned, so add a schedule that picks the partition of each tick by hand",
-                        ds.deployment.name
-                    ),
-                );
-                None
-            } else if let Some((name, text)) = schedule(
-                p,
-                ds.schedule,
-                job,
-                None,
-                run_config.as_ref(),
-                names,
-                ledger,
-                table,
-            ) {
-                ledger.consume(
-                    table,
-                    "schedule.additional",
-                    &subject,
-                    span,
-                    Anchor::statement(&format!("{name} = "), "cron_schedule="),
-                );
-                self.schedules.push(name.clone());
-                self.statements.push(text);
-                Some(name)
             } else {
-                row(
-                    ledger,
-                    "schedule.additional",
-                    at_job.clone(),
-                    Fidelity::Redesign,
-                    format!(
-                        "`{what}` of deployment `{}` is not written: no cron fires at that cadence, so add a sensor for it by hand",
-                        ds.deployment.name
-                    ),
-                );
-                None
+                let made = if partitions.is_some() {
+                    Err(
+                        "the job is partitioned, so add a schedule that picks the partition of each tick by hand",
+                    )
+                } else {
+                    schedule(
+                        p,
+                        ds.schedule,
+                        job,
+                        None,
+                        run_config.as_ref(),
+                        names,
+                        ledger,
+                        table,
+                    )
+                    .ok_or("no cron fires at that cadence, so add a sensor for it by hand")
+                };
+                match made {
+                    Ok((name, text)) => {
+                        ledger.consume(
+                            table,
+                            "schedule.additional",
+                            &subject,
+                            span,
+                            Anchor::statement(&format!("{name} = "), "cron_schedule="),
+                        );
+                        self.schedules.push(name.clone());
+                        self.statements.push(text);
+                        Some(name)
+                    }
+                    Err(why) => {
+                        row(
+                            ledger,
+                            "schedule.additional",
+                            at_job.clone(),
+                            Fidelity::Redesign,
+                            format!(
+                                "`{what}` of deployment `{}` is not written: {why}",
+                                ds.deployment.name
+                            ),
+                        );
+                        None
+                    }
+                }
             };
             if ds.parameters.is_empty() {
                 continue;

@@ -205,6 +205,14 @@ impl DeploymentSchedule<'_> {
 }
 
 impl Pipeline {
+    /// The flow parameter that is its partition key (a Prefect `day`), if any.
+    pub fn partition_parameter(&self) -> Option<&str> {
+        match &self.partitions {
+            Some(Partitions::Parameter { name }) => Some(name.as_str()),
+            _ => None,
+        }
+    }
+
     /// Every schedule its deployments declare, in source order; the first equal to the
     /// pipeline's own schedule is `main`.
     pub fn deployment_schedules(&self) -> Vec<DeploymentSchedule<'_>> {

@@ -72,6 +72,8 @@ pub struct Plan<'p> {
     /// The upstream whose value each parameter name carries: the first data edge feeding a
     /// parameter of that name, anywhere in the pipeline (a condition's names read it).
     pub param_source: HashMap<String, usize>,
+    /// The names each node's condition reads (empty without one), parsed once.
+    pub condition_names: Vec<Vec<String>>,
 }
 
 /// Which named output of an upstream a data edge reads: the edge's output, or (an asset of a
@@ -211,6 +213,21 @@ impl<'p> Plan<'p> {
             }
         }
         let index_of = index.iter().map(|(k, v)| ((*k).to_string(), *v)).collect();
+        let condition_names = p
+            .nodes
+            .iter()
+            .map(|n| {
+                n.condition
+                    .as_deref()
+                    .and_then(crate::python::parse::referenced_names)
+                    .map(|names| {
+                        let mut v: Vec<String> = names.into_iter().collect();
+                        v.sort();
+                        v
+                    })
+                    .unwrap_or_default()
+            })
+            .collect();
         Ok(Plan {
             pipeline: p,
             order,
@@ -224,6 +241,7 @@ impl<'p> Plan<'p> {
             warnings,
             index_of,
             param_source,
+            condition_names,
         })
     }
 
@@ -810,12 +828,14 @@ impl<'p> Exec<'p> {
                     }
                 }
             }
-            for name in crate::python::parse::referenced_names(cond).unwrap_or_default() {
-                if let Some(&from) = self.plan.param_source.get(&name)
+            for name in &self.plan.condition_names[ni] {
+                if let Some(&from) = self.plan.param_source.get(name)
                     && let Some(&j) = self.parts[pi].slots[from].insts.first()
                     && self.insts[j].state == Some(State::Success)
                 {
-                    params.entry(name).or_insert_with(|| self.inst_input(j));
+                    params
+                        .entry(name.clone())
+                        .or_insert_with(|| self.inst_input(j));
                 }
             }
             let by_states = by_states.then(|| crate::exec::condition::truth(cond, &states));

@@ -620,7 +620,12 @@ impl Writer for DagsterWriter {
                     ledger.consume(table, id, &p.id, p.span, job("partitions_def="));
                 }
                 job_names.push(var.clone());
-                let configured = ConfiguredAssets::new(&plan);
+                // (Only deployments' schedules take run config: no work for other pipelines.)
+                let configured = if p.deployments.is_empty() {
+                    ConfiguredAssets::default()
+                } else {
+                    ConfiguredAssets::new(&plan)
+                };
                 let main_config = p
                     .deployment_schedules()
                     .into_iter()
@@ -2929,6 +2934,7 @@ fn rename_partitions_def(text: &str, name: &str) -> String {
 }
 
 /// The assets of a pipeline that take its run config class, and the fields it has.
+#[derive(Default)]
 struct ConfiguredAssets {
     /// Function (op) names of the assets that take the config.
     functions: Vec<String>,

@@ -248,46 +248,10 @@ const KNOWN_DIVERGENCES: &[KnownDivergence] = &[
         "probe fails: in Prefect summarise(results) never runs (its task run stays PENDING) and the flow still ends COMPLETED; a failed step fails the Dagster run. verify compares no final state",
     ),
     diverges(
-        "corpus/prefect/log_rollup.py",
-        "airflow",
-        Fault::Injected,
-        "read_log fails: the flow calls each host's tasks directly, so the first failure raises in the flow body and read_log-2/-3, parse-2/-3 are never called; the port makes each call an independent task, and they run",
-    ),
-    diverges(
-        "corpus/prefect/log_rollup.py",
-        "dagster",
-        Fault::Injected,
-        "read_log fails: the flow calls each host's tasks directly, so the first failure raises in the flow body and read_log-2/-3, parse-2/-3 are never called; the port makes each call an independent asset, and they run",
-    ),
-    diverges(
-        "corpus/prefect/regional_reports.py",
-        "airflow",
-        Fault::Injected,
-        "region_report fails: the loop calls it directly, the failure raises in the flow body and region_report-2/-3 are never called; the port's region_report-2/-3 are independent tasks and run",
-    ),
-    diverges(
-        "corpus/prefect/regional_reports.py",
-        "dagster",
-        Fault::Injected,
-        "region_report fails: the loop calls it directly, the failure raises in the flow body and region_report-2/-3 are never called; the port's region_report-2/-3 are independent assets and run",
-    ),
-    diverges(
         "corpus/prefect/snapshot_guard.py",
         "airflow",
         Fault::Injected,
         "check_snapshot fails: the flow tests its state, pages on call and returns: COMPLETED; the port runs page_on_call too but the DAG run is failed (a failed task and upstream_failed leaves). verify compares no final state",
-    ),
-    diverges(
-        "corpus/prefect/warehouse_backfill.py",
-        "airflow",
-        Fault::Injected,
-        "stage_slice fails: the loop calls it directly, the failure raises in the flow body (on every flow retry) and stage_slice-2/-3 are never called; the port's are independent tasks and run",
-    ),
-    diverges(
-        "corpus/prefect/warehouse_backfill.py",
-        "dagster",
-        Fault::Injected,
-        "stage_slice fails: the loop calls it directly, the failure raises in the flow body (on every flow retry) and stage_slice-2/-3 are never called; the port's are independent assets and run",
     ),
 ];
 

@@ -1077,6 +1077,8 @@ mod tests {
                 e("check", "draft", "accounts"),
                 e("check", "draft-2", "accounts"),
                 e("check", "report", "accounts"),
+                // The second sub-flow call is made once the first returned (order only).
+                ("draft".into(), "draft-2".into(), None),
                 e("draft", "report", "english"),
                 e("draft-2", "report", "local"),
                 e("fetch", "check", "signups"),

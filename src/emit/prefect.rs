@@ -8,8 +8,9 @@
 //! reads, so it waits for its last tasks and fails when one of them fails or could not run
 //! (Prefect 3.9 completes a flow whose unresolved futures failed); a flow that another flow calls
 //! returns its result step's value (`return x.result()`), not a future. Sub-flow calls (flows
-//! have no `.submit()`) and awaited async tasks stay direct calls; Prefect resolves the futures
-//! passed to them.
+//! have no `.submit()`) stay direct calls; Prefect resolves the futures passed to them. Async
+//! tasks are submitted too (their flow stays async): awaiting each in turn would run calls the
+//! source gathers one after another, and stop at the first failure.
 
 use std::collections::{HashMap, HashSet};
 
@@ -79,8 +80,9 @@ impl Writer for PrefectWriter {
                 .iter()
                 .map(|s| matches!(s.node.kind, NodeKind::Empty | NodeKind::ExternalAsset))
                 .collect();
-            // An async task is awaited, so its flow is async too.
-            let is_async = plan.steps.iter().any(|s| awaited(s));
+            // A flow that runs async tasks stays async (its tasks are submitted like the others:
+            // awaiting each in turn would run gathered calls one after another).
+            let is_async = plan.steps.iter().any(|s| async_task(s));
             // The reader's call counters: a plain call of `f` is `f`, `f-2`, … in call order.
             let mut calls: HashMap<String, usize> = HashMap::new();
             // When each step runs (below an Airflow branch or short-circuit), and the locals
@@ -273,26 +275,14 @@ impl Writer for PrefectWriter {
                 if mapped {
                     imports_unmapped(&mut imports, &args);
                 }
-                let call = match (awaited(step), options.is_empty()) {
-                    (true, true) => Expr::call(&format!("await {}", step.func), args),
-                    (true, false) => Expr::CallOn(
-                        Box::new(Expr::call(
-                            &format!("await {}.with_options", step.func),
-                            options,
-                        )),
-                        args,
-                    ),
-                    (false, plain) => {
-                        futures.insert(step.var.clone());
-                        let callee = if plain {
-                            Expr::raw(step.func.clone())
-                        } else {
-                            Expr::call(&format!("{}.with_options", step.func), options)
-                        };
-                        let how = if mapped { "map" } else { "submit" };
-                        Expr::Method(Box::new(callee), how.into(), args)
-                    }
+                futures.insert(step.var.clone());
+                let callee = if options.is_empty() {
+                    Expr::raw(step.func.clone())
+                } else {
+                    Expr::call(&format!("{}.with_options", step.func), options)
                 };
+                let how = if mapped { "map" } else { "submit" };
+                let call = Expr::Method(Box::new(callee), how.into(), args);
                 statements.push((Some(step.var.clone()), call));
                 stmt_guards.push(guard.clone());
                 // A branching step's result decides, in the flow, which steps below it run;
@@ -862,8 +852,8 @@ fn result_step(plan: &Plan, folded: &[bool]) -> Option<usize> {
         .find(|&i| !folded[i] && !read(i))
 }
 
-/// A step called with `await`: an async task that is not mapped.
-fn awaited(step: &Step) -> bool {
+/// A step that runs an async task (not a sub-flow, not mapped).
+fn async_task(step: &Step) -> bool {
     step.node.kind != NodeKind::SubPipeline
         && step.node.mapping.is_none()
         && step.node.callable.as_ref().is_some_and(|c| c.is_async)

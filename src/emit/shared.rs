@@ -314,18 +314,9 @@ pub fn traps(p: &Pipeline, target: Target) -> Vec<&'static str> {
     {
         out.push("trap.catchup_default");
     }
-    // A Prefect task called directly raises in the flow when it fails: nothing after it runs.
-    let direct = |n: &crate::ir::Node| {
-        n.kind == crate::ir::NodeKind::Task
-            && !n.is_generated()
-            && !n.extra.contains_key("invocation")
-            && !matches!(n.extra.get("return_state"), Some(Value::Bool(true)))
-    };
-    if p.framework == Some(Framework::Prefect)
-        && foreign
-        && p.nodes.len() > 1
-        && p.nodes.iter().any(direct)
-    {
+    // A Prefect call that raises in the flow when it fails stops the flow: the reader orders
+    // the runs after it, except where the graph cannot (its `unordered_raises`).
+    if p.framework == Some(Framework::Prefect) && foreign && !p.unordered_raises.is_empty() {
         out.push("trap.fail_fast");
     }
     out

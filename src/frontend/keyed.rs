@@ -67,6 +67,7 @@ mod tests {
         let outputs: Vec<(String, Option<String>)> = p
             .edges
             .iter()
+            .filter(|e| e.kind == crate::ir::EdgeKind::Data)
             .map(|e| (e.to.clone(), e.output.clone()))
             .collect();
         assert_eq!(

@@ -180,6 +180,11 @@ pub struct Pipeline {
     pub extra: BTreeMap<String, Value>,
     /// Constructs the reader saw but could not model.
     pub opaque: Vec<Opaque>,
+    /// Prefect calls whose failure stops the flow but that a later run does not wait for (it is
+    /// under another `if`, fed by a submitted task, or the later run has a trigger rule): the
+    /// edges cannot say that the run never happens when the call fails.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unordered_raises: Vec<String>,
 }
 
 /// One schedule of a pipeline's deployments, with the run parameters its runs take.

@@ -7,7 +7,8 @@
 //!   order (`t`, `t-2`, … for calls on the same line, as in loops); a node read from a loop over a
 //!   run-time value (`extra.dynamic_loop`, reported opaque) takes every call of its site;
 //! - recorded upstreams (after the dump's filtering rule) ↔ edges, both reduced transitively, with
-//!   kind `data` or `order` (`wait_for`);
+//!   kind `data` or `order` (`wait_for`); an order edge from a direct call that Prefect did not
+//!   record is the flow body's sequence (the run is made once the call returned), left out;
 //! - steps orchmig generated from the flow's own code (`flow_code`) are no Prefect runs: they and
 //!   their edges are left out (Prefect records no input that a flow computed);
 //! - retries and retry delays ↔ the node's effective policy; sub-flow calls ↔ `SubPipeline` nodes
@@ -309,6 +310,15 @@ pub fn compare(
                 entry.insert((up, kind));
             }
         }
+        let direct: BTreeSet<&str> = p
+            .nodes
+            .iter()
+            .filter(|n| {
+                matches!(n.kind, NodeKind::Task | NodeKind::SubPipeline)
+                    && !n.extra.contains_key("invocation")
+            })
+            .map(|n| n.id.as_str())
+            .collect();
         let mut mine = Graph::new();
         for n in &p.nodes {
             if !not_run.contains(n.id.as_str()) && !generated(&n.id) {
@@ -329,6 +339,15 @@ pub fn compare(
             });
             if let Some(i) = excused {
                 used.insert(i);
+                continue;
+            }
+            // The order of calls in the flow body (a run made after a direct call returned,
+            // which orchmig keeps so that nothing runs after a call that raised) is no input
+            // Prefect records.
+            let recorded = their
+                .get(&e.to)
+                .is_some_and(|ups| ups.iter().any(|(u, _)| *u == e.from));
+            if e.kind == EdgeKind::Order && !recorded && direct.contains(e.from.as_str()) {
                 continue;
             }
             let kind = match e.kind {

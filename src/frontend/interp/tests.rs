@@ -122,6 +122,7 @@ fn a_tuple_target_over_a_list_of_runs_takes_one_run_each_in_prefect() {
     let mut edges: Vec<(&str, &str)> = p
         .edges
         .iter()
+        .filter(|e| e.kind == crate::ir::EdgeKind::Data)
         .map(|e| (e.from.as_str(), e.to.as_str()))
         .collect();
     edges.sort();

@@ -21,6 +21,7 @@ use crate::ir::{
 };
 use crate::python::literal::weight_within;
 
+mod fail_fast;
 mod flow_code;
 
 /// Most iterations unrolled from one loop over a literal; longer loops are read once.
@@ -119,6 +120,8 @@ struct Build<'s> {
     effect: Option<String>,
     /// Edges not kept past the edge budget, and where the first was made.
     cut: Option<(usize, Span)>,
+    /// The calls that raise into the flow body, which later runs wait for.
+    raising: super::raising::Raising,
 }
 
 /// Interprets one module.
@@ -130,6 +133,11 @@ pub(super) struct Interpreter<'c, 's, 'a> {
     build: Option<Build<'s>>,
     /// The runs each enclosing `try` body made, innermost last.
     try_runs: Vec<Vec<String>>,
+    /// How many `try` bodies with handlers enclose the statement read (a failure there is caught).
+    try_bodies: usize,
+    /// The call an `await` was last seen on: an async task's call runs (and raises) in turn
+    /// only when it is awaited at once, not gathered.
+    awaited: Option<TextRange>,
 }
 
 impl<'c, 's, 'a> Interpreter<'c, 's, 'a>
@@ -145,6 +153,8 @@ where
             flows: Vec::new(),
             build: None,
             try_runs: Vec::new(),
+            try_bodies: 0,
+            awaited: None,
         }
     }
 
@@ -560,6 +570,7 @@ where
             last_made: Vec::new(),
             effect: None,
             cut: None,
+            raising: super::raising::Raising::default(),
         });
         let saved_names = self.core.ev.names.clone();
         self.core.scopes.push(HashMap::new());
@@ -573,6 +584,10 @@ where
         self.core.returned = None;
         self.core.scopes.pop();
         self.core.ev.names = saved_names;
+        if let Some(b) = &self.build {
+            let p = &mut self.pipelines[b.pipeline];
+            p.unordered_raises = b.raising.unordered(p);
+        }
         if let Some((count, span)) = self.build.take().and_then(|b| b.cut) {
             self.core
                 .diagnostics
@@ -589,7 +604,12 @@ where
                 None => Obj::Value(self.core.ev.eval(e)),
             },
             Expr::Call(call) => self.call(call),
-            Expr::Await(a) => self.expr(&a.value),
+            Expr::Await(a) => {
+                if let Expr::Call(c) = &*a.value {
+                    self.awaited = Some(c.range());
+                }
+                self.expr(&a.value)
+            }
             Expr::Attribute(a) => match self.expr(&a.value) {
                 Obj::Runs { refs, .. } => Obj::Runs { refs, list: false },
                 Obj::TaskFn(t) if a.attr.as_str() == "fn" => Obj::LocalFn(t.def),
@@ -1287,11 +1307,15 @@ where
                 node.mapping = Some(m);
             }
         }
+        let in_turn = !t.def.is_async || self.awaited == Some(call.range());
+        let raises = how == Invocation::Call && in_turn && !Self::returns_state(&run_kw);
         node.extra.extend(run_kw);
         self.place(&mut node);
         self.push_node(node);
+        let edges_before = self.edge_count();
         let allow_failure = self.wire(&id, &args, &wait_for, span);
         self.mark_allow_failure(&id, allow_failure);
+        self.follow_raising(&id, raises, edges_before);
         Obj::Runs {
             refs: vec![id],
             list: how == Invocation::Map,
@@ -1354,6 +1378,13 @@ where
         }
     }
 
+    /// How many edges the flow being read has so far.
+    fn edge_count(&self) -> usize {
+        self.build
+            .as_ref()
+            .map_or(0, |b| self.pipelines[b.pipeline].edges.len())
+    }
+
     fn push_node(&mut self, node: Node) {
         if let Some(b) = self.build.as_mut() {
             b.taken.insert(node.id.clone());
@@ -1399,6 +1430,7 @@ where
         node.policy = policy.clone();
         node.group = Some(id.clone());
         node.extra.insert("pipeline".into(), Value::Str(child_id));
+        let raises = !Self::returns_state(&run_kw);
         node.extra.extend(run_kw);
         self.place(&mut node);
         let group_span = self.span(f.def.range);
@@ -1413,8 +1445,10 @@ where
             });
         }
         self.push_node(node);
+        let edges_before = self.edge_count();
         let allow_failure = self.wire(&id, &args, &wait_for, span);
         self.mark_allow_failure(&id, allow_failure);
+        self.follow_raising(&id, raises, edges_before);
         Obj::Runs {
             refs: vec![id],
             list: false,
@@ -1826,7 +1860,10 @@ where
                 .map_or(0, |b| me.pipelines[b.pipeline].nodes.len())
         };
         let before = count(self);
+        let catches = !t.handlers.is_empty();
+        self.try_bodies += usize::from(catches);
         self.block(&t.body);
+        self.try_bodies -= usize::from(catches);
         let body_runs: Vec<String> = match &self.build {
             Some(b) => self.pipelines[b.pipeline].nodes[before..]
                 .iter()

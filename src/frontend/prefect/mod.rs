@@ -30,6 +30,7 @@
 mod interp;
 mod names;
 mod options;
+mod raising;
 mod scan;
 mod yaml;
 

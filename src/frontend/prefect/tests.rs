@@ -141,7 +141,7 @@ fn literal_loops_unroll_dynamic_loops_are_opaque() {
     let ups: Vec<String> = p
         .edges
         .iter()
-        .filter(|e| e.to == "total")
+        .filter(|e| e.to == "total" && e.kind == EdgeKind::Data)
         .map(|e| e.from.clone())
         .collect();
     assert_eq!(ups, ["fetch", "fetch-2"]);
@@ -160,7 +160,7 @@ fn conditions_are_recorded_and_branches_merged() {
     let into_c: Vec<&str> = p
         .edges
         .iter()
-        .filter(|e| e.to == "c")
+        .filter(|e| e.to == "c" && e.kind == EdgeKind::Data)
         .map(|e| e.from.as_str())
         .collect();
     assert_eq!(into_c, ["a", "b"]);
@@ -565,4 +565,91 @@ fn a_list_of_runs_read_by_thousands_of_statements_stays_within_the_edge_budget()
         "{:?}",
         f.diagnostics
     );
+}
+
+/// The order edges of a flow, sorted.
+fn order_edges(p: &Pipeline) -> Vec<(&str, &str)> {
+    let mut v: Vec<(&str, &str)> = p
+        .edges
+        .iter()
+        .filter(|e| e.kind == EdgeKind::Order)
+        .map(|e| (e.from.as_str(), e.to.as_str()))
+        .collect();
+    v.sort();
+    v
+}
+
+const FAIL_FAST_TASKS: &str = "@task\ndef a(): return 1\n@task\ndef b(x=None): return 1\n@task\ndef c(x=None): return 1\n@task\ndef d(x=None): return 1\n";
+
+#[test]
+fn each_run_waits_for_the_last_direct_call_before_it() {
+    // A direct call raises its failure in the flow: Prefect makes no run after it. A submitted
+    // run does not raise, so the direct call after it waits for the direct call before both.
+    let f = read(&format!(
+        "{HEAD}{FAIL_FAST_TASKS}@flow\ndef f():\n    a()\n    s = b.submit()\n    c()\n    d(s)\n"
+    ));
+    let p = pipeline(&f, "f");
+    assert_eq!(
+        order_edges(p),
+        [("a", "b"), ("a", "c"), ("c", "d")],
+        "{:?}",
+        p.edges
+    );
+    assert!(p.unordered_raises.is_empty());
+}
+
+#[test]
+fn calls_whose_failure_is_caught_are_not_waited_for() {
+    // `return_state=True` and a `try` with a handler keep a failure out of the flow body; a
+    // run that waits for failures (allow_failure) is not ordered after the calls before it,
+    // which the pipeline then lists as not followed.
+    let f = read(&format!(
+        "{HEAD}{FAIL_FAST_TASKS}@flow\ndef f():\n    st = a(return_state=True)\n    try:\n        b()\n    except ValueError:\n        pass\n    c()\n    fut = a.submit()\n    d(wait_for=[allow_failure(fut)])\n"
+    ));
+    let p = pipeline(&f, "f");
+    assert_eq!(
+        order_edges(p),
+        [("a-2", "d"), ("c", "a-2")],
+        "{:?}",
+        p.edges
+    );
+    assert_eq!(p.unordered_raises, ["c"]);
+}
+
+#[test]
+fn a_call_under_an_if_is_waited_for_inside_it_only() {
+    let f = read(&format!(
+        "{HEAD}{FAIL_FAST_TASKS}@flow\ndef f(full: bool = False):\n    a()\n    if full:\n        b()\n        c()\n    else:\n        c()\n    d()\n"
+    ));
+    let p = pipeline(&f, "f");
+    assert_eq!(
+        order_edges(p),
+        [("a", "b"), ("a", "c-2"), ("a", "d"), ("b", "c")],
+        "{:?}",
+        p.edges
+    );
+    // In the port `d` runs when `b` or `c` (under `if full`) or `c-2` (under `else`) failed,
+    // where the flow would have stopped: all three are listed (`c-2` excludes `b` and `c`,
+    // and `c` is downstream of `b`, so `d` is the run each of them misses).
+    assert_eq!(p.unordered_raises, ["b", "c", "c-2"]);
+}
+
+#[test]
+fn a_direct_call_fed_by_a_submitted_run_is_not_waited_for() {
+    // When the submitted run fails, Prefect leaves the direct call not run and goes on.
+    let f = read(&format!(
+        "{HEAD}{FAIL_FAST_TASKS}@flow\ndef f():\n    s = a.submit()\n    x = b(s)\n    c(x)\n    d()\n"
+    ));
+    let p = pipeline(&f, "f");
+    assert_eq!(order_edges(p), Vec::<(&str, &str)>::new(), "{:?}", p.edges);
+    assert_eq!(p.unordered_raises, ["b", "c"]);
+}
+
+#[test]
+fn gathered_async_calls_run_together_and_awaited_ones_in_turn() {
+    let f = read(&format!(
+        "import asyncio\n{HEAD}@task\nasync def a(n): return n\n@flow\nasync def f():\n    xs = await asyncio.gather(a(1), a(2))\n    await a(3)\n    await a(4)\n"
+    ));
+    let p = pipeline(&f, "f");
+    assert_eq!(order_edges(p), [("a-3", "a-4")], "{:?}", p.edges);
 }

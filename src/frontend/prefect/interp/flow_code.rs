@@ -516,12 +516,14 @@ where
         node.args = g.args;
         self.place(&mut node);
         self.push_node(node);
+        let edges_before = self.edge_count();
         for (param, refs) in g.edges {
             for r in refs {
                 self.add_edge(&r, &id, EdgeKind::Data, Some(param.clone()), span);
             }
         }
         self.wait_for_control(&id, span);
+        self.follow_raising(&id, true, edges_before);
         id
     }
 

@@ -230,12 +230,6 @@ const fn diverges(
 /// is now the same as the source's (or declared) fails the test.
 const KNOWN_DIVERGENCES: &[KnownDivergence] = &[
     diverges(
-        "corpus/airflow/marketing_fanout.py",
-        "prefect",
-        Fault::Injected,
-        "active_campaigns fails: Airflow still runs the independent segment_sizes, convert, convert__1 and export_audience; the port maps cost_per_click over active_campaigns' future, Task.map resolves it in the flow body, the failure raises there and nothing after it is submitted",
-    ),
-    diverges(
         "corpus/prefect/endpoint_heartbeat.py",
         "airflow",
         Fault::Injected,

@@ -109,7 +109,11 @@ impl<'p> Plan<'p> {
     /// Orders the nodes (source order on cycles) and resolves inputs; `taken` holds function
     /// names already used in the module and is updated.
     pub fn new(p: &'p Pipeline, names: &mut Names) -> Plan<'p> {
-        let order = source_order_topo(p);
+        Plan::in_order(p, names, source_order_topo(p))
+    }
+
+    /// The plan of `p` with its steps in `order` (a topological order of its nodes' indexes).
+    pub fn in_order(p: &'p Pipeline, names: &mut Names, order: Vec<usize>) -> Plan<'p> {
         let mut index_of: HashMap<&str, usize> = HashMap::new();
         let mut steps: Vec<Step<'p>> = Vec::new();
         for &i in &order {
@@ -517,6 +521,43 @@ pub fn unique(taken: &mut HashMap<String, usize>, base: &str) -> String {
 
 /// A topological order that keeps source order wherever dependencies allow (Kahn's algorithm
 /// with the smallest ready node first); on a cycle, the remaining nodes follow in source order.
+/// The nodes of `p` upstream first, each step that maps over another step's result, and
+/// everything below it, after the rest: a Prefect flow resolves a mapped iterable in its body,
+/// so when the step that makes it failed the flow raises there and submits nothing after it,
+/// while the source runs every step that does not depend on it.
+pub fn maps_last(p: &Pipeline) -> Vec<usize> {
+    let order = source_order_topo(p);
+    let index = p.node_index();
+    let mut down: Vec<Vec<usize>> = vec![Vec::new(); p.nodes.len()];
+    for e in &p.edges {
+        if let (Some(&a), Some(&b)) = (index.get(e.from.as_str()), index.get(e.to.as_str())) {
+            down[a].push(b);
+        }
+    }
+    let mut late = vec![false; p.nodes.len()];
+    let mut todo: Vec<usize> = (0..p.nodes.len())
+        .filter(|&i| {
+            p.nodes[i]
+                .mapping
+                .as_ref()
+                .is_some_and(|m| m.over.iter().any(|a| a.from_node.is_some()))
+        })
+        .collect();
+    for &i in &todo {
+        late[i] = true;
+    }
+    while let Some(i) = todo.pop() {
+        for &d in &down[i] {
+            if !late[d] {
+                late[d] = true;
+                todo.push(d);
+            }
+        }
+    }
+    let (early, after): (Vec<usize>, Vec<usize>) = order.into_iter().partition(|&i| !late[i]);
+    early.into_iter().chain(after).collect()
+}
+
 fn source_order_topo(p: &Pipeline) -> Vec<usize> {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
@@ -549,4 +590,21 @@ fn source_order_topo(p: &Pipeline) -> Vec<usize> {
     }
     order.extend((0..p.nodes.len()).filter(|&i| !done[i]));
     order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::maps_last;
+    use crate::frontend::read_source;
+
+    #[test]
+    fn a_map_over_a_step_result_and_what_it_feeds_come_after_the_other_steps() {
+        let src = "from airflow.sdk import dag, task\n@dag(schedule=None)\ndef d():\n    @task\n    def ids(): return [1]\n    @task\n    def each(i): return i\n    @task\n    def total(xs): return sum(xs)\n    @task\n    def other(): return 0\n    @task\n    def later(x): return x\n    total(each.expand(i=ids()))\n    later(other())\nd()\n";
+        let p = &read_source("d.py", src).pipelines[0];
+        let order: Vec<&str> = maps_last(p)
+            .into_iter()
+            .map(|i| p.nodes[i].id.as_str())
+            .collect();
+        assert_eq!(order, ["ids", "other", "later", "each", "total"]);
+    }
 }

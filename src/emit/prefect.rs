@@ -66,7 +66,13 @@ impl Writer for PrefectWriter {
         let config = super::resources::config_classes(&file.support);
         for p in &file.pipelines {
             let mut ledger = shared::ledger_for(file, p, target);
-            let plan = Plan::new(p, &mut names);
+            // Another framework runs what does not depend on a failed step that a map reads;
+            // the flow raises at the `.map()`, so every other step is submitted before it.
+            let plan = if from == Framework::Prefect {
+                Plan::new(p, &mut names)
+            } else {
+                Plan::in_order(p, &mut names, super::plan::maps_last(p))
+            };
             let flow_name = flow_names
                 .get(&p.id)
                 .cloned()

@@ -53,8 +53,76 @@ fn examples() -> String {
     out
 }
 
+/// One row of the code table: the code, the construct, and its class and note per target.
+fn table_row(c: &orchmig::report::Construct) -> String {
+    let cell = |r: &orchmig::report::TargetRule| {
+        format!("{}: {}", r.fidelity.name(), r.how).replace('|', "\\|")
+    };
+    format!(
+        "| `{}` | {} (`{}`) | {} | {} | {} |",
+        c.code,
+        c.title,
+        c.id,
+        cell(&c.airflow),
+        cell(&c.dagster),
+        cell(&c.prefect)
+    )
+}
+
+/// The code table's rows in code order (what matrix/translations.toml says of each code).
+fn table() -> Vec<String> {
+    let t = Translations::builtin().unwrap();
+    let mut all: Vec<&orchmig::report::Construct> = t.all().collect();
+    all.sort_by(|a, b| a.code.cmp(&b.code));
+    all.into_iter().map(table_row).collect()
+}
+
+/// The code table says what matrix/translations.toml says of each code (rewritten in place
+/// with `ORCHMIG_UPDATE_DOCS=1`).
+fn check_table() {
+    let path = PathBuf::from("docs/codes.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let rows: Vec<&str> = doc
+        .split(MARKER)
+        .next()
+        .unwrap_or(&doc)
+        .lines()
+        .filter(|l| l.starts_with("| `OM"))
+        .collect();
+    let want = table();
+    if std::env::var_os("ORCHMIG_UPDATE_DOCS").is_some() && rows != want {
+        // The table's rows are the consecutive `| \`OM…` lines before the examples.
+        let (head, tail) = doc.split_at(doc.find(MARKER).unwrap_or(doc.len()));
+        let lines: Vec<&str> = head.lines().collect();
+        let first = lines.iter().position(|l| l.starts_with("| `OM")).unwrap();
+        let last = lines.iter().rposition(|l| l.starts_with("| `OM")).unwrap();
+        let mut out: Vec<String> = lines[..first].iter().map(|l| l.to_string()).collect();
+        out.extend(want.iter().cloned());
+        out.extend(lines[last + 1..].iter().map(|l| l.to_string()));
+        std::fs::write(&path, format!("{}\n{tail}", out.join("\n"))).unwrap();
+        return;
+    }
+    let stale: Vec<String> = want
+        .iter()
+        .filter(|w| !rows.contains(&w.as_str()))
+        .cloned()
+        .collect();
+    assert!(
+        stale.is_empty() && rows.len() == want.len(),
+        "docs/codes.md's code table differs from matrix/translations.toml (run `ORCHMIG_UPDATE_DOCS=1 cargo test --test codes_doc`):\n{}",
+        stale.join("\n")
+    );
+}
+
+/// One test, so the table and the examples are rewritten one after the other.
 #[test]
-fn codes_doc_examples_are_current() {
+fn codes_doc_table_and_examples_are_current() {
+    check_table();
+    check_examples();
+}
+
+/// The examples section is the first entry of each code when the corpus is ported.
+fn check_examples() {
     let path = PathBuf::from("docs/codes.md");
     let doc = std::fs::read_to_string(&path).unwrap();
     let head = doc

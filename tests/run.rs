@@ -735,7 +735,8 @@ def flaky():
     )
     .unwrap();
     let (v, code) = json_run(&[path.to_str().unwrap(), "--runner", "python"]);
-    assert_eq!(code, 1, "{v}");
+    // No failure of a submitted task reaches the flow body: Prefect completes the flow.
+    assert_eq!((v["state"].as_str(), code), (Some("success"), 0), "{v}");
     let rec = |node: &str| {
         v["records"]
             .as_array()
@@ -921,4 +922,47 @@ fn forced_outputs_drive_branches_and_conditions_in_the_dry_runner() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--set-output"));
+}
+
+#[test]
+fn each_framework_decides_the_final_state_of_a_run_with_a_failed_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    // Prefect: a submitted task's failure that the body never resolves leaves the flow
+    // COMPLETED; a direct call's failure raises in the body and fails it.
+    let prefect = write(
+        "flows.py",
+        "from prefect import flow, task\n@task\ndef probe(): return 1\n@task\ndef tally(): return 2\n@flow\ndef quiet():\n    probe.submit()\n    tally()\n@flow\ndef loud():\n    probe()\n    tally()\n",
+    );
+    let (v, code) = json_run(&[&prefect, "--pipeline", "quiet", "--fail", "probe"]);
+    assert_eq!((v["state"].as_str(), code), (Some("success"), 0), "{v}");
+    let (v, code) = json_run(&[&prefect, "--pipeline", "loud", "--fail", "probe"]);
+    assert_eq!((v["state"].as_str(), code), (Some("failed"), 1), "{v}");
+    // …and Prefect makes no run after it: `tally` never ran.
+    let tally = v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["node"] == "tally")
+        .unwrap();
+    assert_eq!(tally["state"], "upstream_failed", "{v}");
+    // Airflow: the leaves decide; a leaf that runs after the failure and succeeds makes the
+    // DAG run succeed.
+    let airflow = write(
+        "dag.py",
+        "from airflow.sdk import dag, task\n@dag(schedule=None)\ndef d():\n    @task\n    def work(): return 1\n    @task(trigger_rule='all_done')\n    def cleanup(): return 2\n    work() >> cleanup()\nd()\n",
+    );
+    let (v, code) = json_run(&[&airflow, "--fail", "work"]);
+    assert_eq!((v["state"].as_str(), code), (Some("success"), 0), "{v}");
+    // Dagster: any failed step fails the run.
+    let dagster = write(
+        "assets.py",
+        "import dagster as dg\n@dg.asset\ndef raw(): return 1\n@dg.asset\ndef other(): return 2\n",
+    );
+    let (v, code) = json_run(&[&dagster, "--fail", "raw"]);
+    assert_eq!((v["state"].as_str(), code), (Some("failed"), 1), "{v}");
 }

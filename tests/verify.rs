@@ -524,3 +524,71 @@ fn flow_body_code_reaches_the_task_that_reads_it_in_every_target() {
         }
     }
 }
+
+/// verify's differences for one inline source file ported to `to`, run with `--fail` steps.
+fn verify_text(name: &str, src: &str, to: &str, fail: &[&str]) -> orchmig::verify::check::Verdict {
+    let table = Translations::builtin().unwrap();
+    let file = orchmig::frontend::read_source(name, src);
+    let opts = Options {
+        fail: fail.iter().map(|s| s.to_string()).collect(),
+        ..Options::default()
+    };
+    let target = Target::parse(to).unwrap();
+    let mut v = verify_file(&file, target, &table, &opts, &mut |_| {}).unwrap();
+    v.remove(0)
+}
+
+#[test]
+fn a_direct_call_that_fails_stops_the_prefect_flow_and_its_port() {
+    // Prefect makes no run after a direct call that raised; the ports wait for it, so the
+    // independent `b` runs in neither (before, the ports ran it: an undeclared trace difference).
+    let src = "from prefect import flow, task\n@task\ndef a(): return 1\n@task\ndef b(): return 2\n@flow\ndef f():\n    a()\n    b()\n";
+    for to in ["airflow", "dagster"] {
+        let v = verify_text("f.py", src, to, &["a"]);
+        assert_eq!(v.mismatches(), 0, "{to}: {:#?}", v.differences);
+        assert!(
+            !v.differences.iter().any(|d| d.subject == "b"),
+            "{to}: {:#?}",
+            v.differences
+        );
+    }
+}
+
+#[test]
+fn a_prefect_flow_that_completes_although_a_task_failed_is_a_declared_final_state_difference() {
+    // The submitted task's failure never reaches the flow body: Prefect completes the flow, the
+    // DAG run (a failed leaf) and the Dagster run (a failed step) fail. verify compares the final
+    // states and the report's trap.final_state row (redesign) declares the difference.
+    let src = "from prefect import flow, task\n@task\ndef probe(): return 1\n@task\ndef other(): return 2\n@flow\ndef f():\n    probe.submit()\n    other()\n";
+    for to in ["airflow", "dagster"] {
+        let v = verify_text("f.py", src, to, &["probe"]);
+        let finals: Vec<_> = v
+            .differences
+            .iter()
+            .filter(|d| d.aspect == "final_state")
+            .collect();
+        assert_eq!(finals.len(), 1, "{to}: {:#?}", v.differences);
+        assert_eq!(finals[0].detail, "the run's success became failed");
+        assert!(finals[0].declared, "{to}: {:#?}", finals);
+        assert_eq!(v.verdict, "declared");
+    }
+    // The CI gate fails on it: the construct is a redesign.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.py");
+    std::fs::write(&path, src).unwrap();
+    orchmig()
+        .args([
+            "verify",
+            path.to_str().unwrap(),
+            "--to",
+            "airflow",
+            "--fail",
+            "probe",
+        ])
+        .args(["--fail-on", "redesign"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "[declared] final_state final state: the run's success became failed",
+        ));
+}

@@ -319,7 +319,43 @@ pub fn traps(p: &Pipeline, target: Target) -> Vec<&'static str> {
     if p.framework == Some(Framework::Prefect) && foreign && !p.unordered_raises.is_empty() {
         out.push("trap.fail_fast");
     }
+    if foreign && quiet_failures(p, target.framework) {
+        out.push("trap.final_state");
+    }
     out
+}
+
+/// Whether a step of `p` can fail while `p`'s run still succeeds where the run of its port to
+/// `to` would fail (exec::final_state): a Prefect run whose failure does not reach the flow
+/// body (submitted and never resolved, `return_state=True`, caught), or an Airflow step that
+/// runs after a failure (a leaf that succeeds then decides the DAG run) in a Dagster port, or
+/// in a Prefect port that reads a branching task's result.
+fn quiet_failures(p: &Pipeline, to: Framework) -> bool {
+    match (p.framework, to) {
+        (Some(Framework::Prefect), Framework::Airflow | Framework::Dagster) => p
+            .nodes
+            .iter()
+            .any(|n| !n.is_generated() && !p.flow_raises.contains_key(&n.id)),
+        (Some(Framework::Airflow), Framework::Dagster) => p.nodes.iter().any(runs_after_failure),
+        // The Prefect port reads a branching task's result in the flow: when the task failed,
+        // the flow raises there, where the DAG ran the steps waiting for failures.
+        (Some(Framework::Airflow), Framework::Prefect) => {
+            p.nodes
+                .iter()
+                .any(|n| matches!(n.kind, NodeKind::Branch | NodeKind::ShortCircuit))
+                && p.nodes.iter().any(runs_after_failure)
+        }
+        _ => false,
+    }
+}
+
+/// Whether an Airflow step's trigger rule runs it after an upstream failed (all_done,
+/// one_failed, …), so a leaf that succeeds then can make the DAG run succeed.
+fn runs_after_failure(n: &crate::ir::Node) -> bool {
+    !matches!(
+        n.trigger_rule.as_deref(),
+        None | Some("all_success" | "none_failed" | "none_failed_min_one_success" | "all_skipped")
+    )
 }
 
 /// A ledger for one pipeline's port: every construct of `p` and every semantic trap of the

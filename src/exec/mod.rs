@@ -6,6 +6,7 @@ mod args;
 pub mod clock;
 pub mod condition;
 pub mod fault;
+pub mod final_state;
 pub mod ledger;
 pub mod mapping;
 pub mod partitions;

@@ -331,7 +331,7 @@ pub struct RunSpec<'p> {
 pub struct RunOutcome {
     /// Records of what ran (restored steps excluded), in trace order.
     pub records: Vec<Record>,
-    /// True when no instance failed or was upstream_failed.
+    /// Whether the run succeeded by its framework's rule (exec::final_state).
     pub ok: bool,
     /// Virtual time of the last event.
     pub end: Millis,
@@ -1385,13 +1385,15 @@ impl<'p> Exec<'p> {
             .enumerate()
             .map(|(i, p)| (p.key.clone(), i))
             .collect();
-        let mut ok = true;
+        let ok = super::final_state::succeeded(
+            self.plan.pipeline,
+            self.insts
+                .iter()
+                .map(|inst| (inst.node, inst.state.unwrap_or(State::Skipped))),
+        );
         let mut rerun = 0;
         for inst in &self.insts {
             let state = inst.state.unwrap_or(State::Skipped);
-            if matches!(state, State::Failed | State::UpstreamFailed) {
-                ok = false;
-            }
             if inst.restored {
                 continue;
             }

@@ -185,6 +185,22 @@ pub struct Pipeline {
     /// edges cannot say that the run never happens when the call fails.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unordered_raises: Vec<String>,
+    /// Prefect: the runs whose failure reaches the flow body, and how; the flow run fails when
+    /// one of them does, and stays COMPLETED when only other runs failed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub flow_raises: BTreeMap<String, Raise>,
+}
+
+/// How a Prefect run's failure reaches its flow body (and fails the flow run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Raise {
+    /// A direct call outside a `try`: its own failure raises; when an upstream failed,
+    /// Prefect leaves it not run and the flow goes on.
+    Itself,
+    /// A future the body resolves (`.result()`): its failure, or its not running because an
+    /// upstream failed, raises.
+    Result,
 }
 
 /// One schedule of a pipeline's deployments, with the run parameters its runs take.

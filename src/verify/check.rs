@@ -356,6 +356,37 @@ fn compare_traces(
     out
 }
 
+/// The difference in final state between a source run and its port's (each decided by its
+/// framework's rule, exec::final_state), if any: declared when the report classes the trap
+/// `trap.final_state` redesign or none, or when it follows from step differences that are all
+/// declared.
+fn final_state(
+    ta: &Trace,
+    tb: &Trace,
+    steps: &[Difference],
+    ledger: Option<&Ledger>,
+) -> Option<Difference> {
+    if ta.state == tb.state {
+        return None;
+    }
+    let behaviour: Vec<&Difference> = steps.iter().filter(|d| d.aspect != TIMING).collect();
+    let follows = !behaviour.is_empty() && behaviour.iter().all(|d| d.declared);
+    let trap = ledger.is_some_and(|l| {
+        l.entries
+            .iter()
+            .any(|e| e.construct == "trap.final_state" && e.fidelity >= Fidelity::Redesign)
+    });
+    Some(Difference {
+        aspect: FINAL_STATE.into(),
+        subject: "final state".into(),
+        detail: format!("the run's {} became {}", ta.state, tb.state),
+        declared: follows || trap,
+    })
+}
+
+/// The aspect of a difference in the run's final state.
+pub const FINAL_STATE: &str = "final_state";
+
 /// The aspect of a difference in virtual start or end time only.
 pub const TIMING: &str = "timing";
 
@@ -562,6 +593,14 @@ pub fn verify_file(
                         if runner == "python" {
                             // The dry pass already compared states and times.
                             d.retain(|x| x.aspect == "output");
+                        } else if let Some(mut f) = final_state(&ta, &tb, &d, ledger) {
+                            // A step the port folds away (a no-op) cannot fail there.
+                            f.declared |= scenario.fail.iter().any(|s| {
+                                crate::exec::fault::step_of(s)
+                                    .iter()
+                                    .any(|n| m.port_id(p, q, n).is_none())
+                            });
+                            d.push(f);
                         }
                         d
                     }

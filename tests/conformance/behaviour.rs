@@ -14,7 +14,8 @@
 //!   does not have is "absent"), then the pipeline's final state; a step difference is declared
 //!   when verify's run of the same scenario (no fault, or `--fail` the same step) lists a
 //!   declared `trace` or `nodes` difference about that step, and a final state difference is
-//!   declared when it comes with step differences that are all declared.
+//!   declared when it comes with step differences that are all declared, or when verify declares
+//!   its own final state difference for the run (`trap.final_state`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -412,11 +413,21 @@ pub fn compare(p: &Pipeline, q: &Pipeline, a: &Run, b: &Run, verify: &[Json]) ->
     if a.succeeded != b.succeeded {
         let all_declared = !out.is_empty() && out.iter().all(|d| d.declared_by.is_some());
         let state = |ok: bool| if ok { "success" } else { "failed" };
+        // verify's own final-state difference for the same run, declared (trap.final_state).
+        let verify_says = verify.iter().find(|d| {
+            d["declared"].as_bool() == Some(true)
+                && d["aspect"].as_str() == Some("final_state")
+                && !d["detail"].as_str().unwrap_or("").starts_with("when ")
+        });
         out.push(Diff {
             subject: "final state".into(),
             source: state(a.succeeded).into(),
             port: state(b.succeeded).into(),
-            declared_by: all_declared.then(|| "follows from the declared step differences".into()),
+            declared_by: if all_declared {
+                Some("follows from the declared step differences".into())
+            } else {
+                verify_says.map(|d| format!("final state: {}", d["detail"].as_str().unwrap_or("")))
+            },
         });
     }
     out

@@ -964,7 +964,17 @@ where
             }
             ("submit", Obj::TaskFn(t)) => self.task_node(&t, call, Invocation::Submit),
             ("map", Obj::TaskFn(t)) => self.task_node(&t, call, Invocation::Map),
-            ("result", Obj::Runs { refs, list }) => Obj::Runs { refs, list },
+            ("result", Obj::Runs { refs, list }) => {
+                // The `.result()` of a state a call returned (`return_state=True`) follows a
+                // test of that state, which orchmig does not follow past an early return.
+                let futures: Vec<String> = refs
+                    .iter()
+                    .filter(|r| !self.returns_state_of(r))
+                    .cloned()
+                    .collect();
+                self.flow_raises(&futures, crate::ir::Raise::Result);
+                Obj::Runs { refs, list }
+            }
             ("wait", Obj::Runs { .. }) => Obj::Value(Value::None),
             ("serve" | "deploy" | "to_deployment", Obj::FlowFn(f)) => {
                 let d = self.deployment(f.pipeline, &f.options, call, method, None);

@@ -4,7 +4,7 @@
 
 use super::Interpreter;
 use crate::frontend::prefect::raising::Made;
-use crate::ir::EdgeKind;
+use crate::ir::{EdgeKind, Raise};
 
 impl<'c, 's, 'a> Interpreter<'c, 's, 'a>
 where
@@ -31,6 +31,9 @@ where
             let a = a.to_string();
             self.add_edge(&a, id, EdgeKind::Order, None, span);
         }
+        if raises {
+            self.flow_raises(std::slice::from_ref(&id.to_string()), Raise::Itself);
+        }
         let Some(b) = self.build.as_mut() else { return };
         b.raising.record(Made {
             id,
@@ -40,6 +43,34 @@ where
             raises,
             upstreams_raise,
         });
+    }
+
+    /// Records that the failure of runs `ids` reaches the flow body (`how`), unless the body
+    /// is in a `try` with handlers; a resolved future outranks a direct call.
+    pub(super) fn flow_raises(&mut self, ids: &[String], how: Raise) {
+        if self.try_bodies > 0 {
+            return;
+        }
+        let Some(b) = self.build.as_ref() else { return };
+        let raises = &mut self.pipelines[b.pipeline].flow_raises;
+        for id in ids {
+            let e = raises.entry(id.clone()).or_insert(how);
+            if how == Raise::Result {
+                *e = how;
+            }
+        }
+    }
+
+    /// Whether run `id` of the flow being read was made with `return_state=True`.
+    pub(super) fn returns_state_of(&self, id: &str) -> bool {
+        self.build.as_ref().is_some_and(|b| {
+            self.pipelines[b.pipeline]
+                .nodes
+                .iter()
+                .rev()
+                .find(|n| n.id == id)
+                .is_some_and(|n| Self::returns_state(&n.extra))
+        })
     }
 
     /// Whether a run's options keep its failure out of the flow body (`return_state=True`).

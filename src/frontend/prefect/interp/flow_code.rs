@@ -740,6 +740,9 @@ where
                 .iter()
                 .map(|x| (x.name.clone(), Value::Expr(x.name.clone())))
                 .collect();
+            // The body raises what it raises: the step's failure is the flow's.
+            p.flow_raises = [(node.id.clone(), crate::ir::Raise::Itself)].into();
+            p.unordered_raises.clear();
             p.nodes = vec![node];
             p.edges.clear();
         }

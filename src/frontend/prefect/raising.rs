@@ -20,8 +20,11 @@ pub(super) struct Raising {
     /// run that makes it a gap once a run is made after it, whether a run with a trigger rule
     /// follows it — such a run goes ahead when it fails, whatever the edges).
     gaps: Vec<(String, usize, bool)>,
-    /// The conditions each run was made under, to tell runs of exclusive branches apart.
+    /// The conditions each run under a condition was made under, to tell runs of exclusive
+    /// branches apart.
     scopes: HashMap<String, Vec<String>>,
+    /// The runs made with `return_state=True` (their `.result()` follows a test of the state).
+    stateful: HashSet<String>,
 }
 
 /// How a run the reader just made relates to the calls that raise before it.
@@ -38,6 +41,8 @@ pub(super) struct Made<'a> {
     pub raises: bool,
     /// Whether every upstream it has is a call that raises (none may fail quietly).
     pub upstreams_raise: bool,
+    /// Whether it was made with `return_state=True`.
+    pub returns_state: bool,
 }
 
 /// Most gaps whose later runs are checked one by one; past it every gap is kept.
@@ -59,6 +64,11 @@ impl Raising {
         self.raisers.contains(id)
     }
 
+    /// Whether run `id` was made with `return_state=True`.
+    pub fn returns_state(&self, id: &str) -> bool {
+        self.stateful.contains(id)
+    }
+
     /// Records a run just made (after its edge from [`Raising::anchor`], when it waits for
     /// success); returns nothing, the gaps are read at the end by [`Raising::unordered`].
     pub fn record(&mut self, m: Made<'_>) {
@@ -74,7 +84,12 @@ impl Raising {
         if m.raises && !is_raiser {
             self.gaps.push((m.id.to_string(), m.index, false));
         }
-        self.scopes.insert(m.id.to_string(), m.scope.to_vec());
+        if !m.scope.is_empty() {
+            self.scopes.insert(m.id.to_string(), m.scope.to_vec());
+        }
+        if m.returns_state {
+            self.stateful.insert(m.id.to_string());
+        }
         if !is_raiser {
             return;
         }

@@ -23,6 +23,7 @@ where
         };
         let (span, index) = (node.span, p.nodes.len() - 1);
         let waits_for_success = node.trigger_rule.is_none();
+        let returns_state = Self::returns_state(&node.extra);
         let upstreams_raise = p.edges[edges_before.min(p.edges.len())..]
             .iter()
             .filter(|e| e.to == id)
@@ -42,6 +43,7 @@ where
             waits_for_success,
             raises,
             upstreams_raise,
+            returns_state,
         });
     }
 
@@ -63,14 +65,9 @@ where
 
     /// Whether run `id` of the flow being read was made with `return_state=True`.
     pub(super) fn returns_state_of(&self, id: &str) -> bool {
-        self.build.as_ref().is_some_and(|b| {
-            self.pipelines[b.pipeline]
-                .nodes
-                .iter()
-                .rev()
-                .find(|n| n.id == id)
-                .is_some_and(|n| Self::returns_state(&n.extra))
-        })
+        self.build
+            .as_ref()
+            .is_some_and(|b| b.raising.returns_state(id))
     }
 
     /// Whether a run's options keep its failure out of the flow body (`return_state=True`).

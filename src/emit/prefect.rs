@@ -60,6 +60,13 @@ impl Writer for PrefectWriter {
             .iter()
             .map(|p| (p.id.clone(), unique(&mut names.taken, &identifier(&p.id))))
             .collect();
+        // A flow parameter shadows a module-level function of its name inside the flow: no
+        // task or helper takes a parameter's name (`region.submit()` on the parameter's value).
+        for p in &file.pipelines {
+            for x in &p.params {
+                names.taken.entry(identifier(&x.name)).or_insert(1);
+            }
+        }
         let from = file.framework.unwrap_or(Framework::Airflow);
         // The decorator policy of each task function, to see what a later call overrides.
         let mut decorated: HashMap<String, Vec<Expr>> = HashMap::new();

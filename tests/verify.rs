@@ -592,3 +592,27 @@ fn a_prefect_flow_that_completes_although_a_task_failed_is_a_declared_final_stat
             "[declared] final_state final state: the run's success became failed",
         ));
 }
+
+#[test]
+fn run_context_reads_keep_their_values_in_every_port() {
+    // `ds=None` arguments, `get_current_context()["params"]` and a DAG param named like a task:
+    // with the python runner verify compares what each step returns. Before, the Dagster port
+    // passed `ds=None`, the Prefect port called `.submit()` on the `region` parameter (which
+    // shadowed the task of that name), and both lost the params.
+    let src = "from datetime import datetime\n\nfrom airflow.sdk import dag, get_current_context, task\n\n\n@dag(schedule=\"@daily\", start_date=datetime(2024, 1, 1), catchup=False, params={\"region\": \"eu\"})\ndef ctx_report():\n    @task\n    def stamp(ds=None) -> str:\n        return f\"day {ds}\"\n\n    @task\n    def region() -> str:\n        ctx = get_current_context()\n        return ctx[\"params\"][\"region\"]\n\n    stamp()\n    region()\n\n\nctx_report()\n";
+    let table = Translations::builtin().unwrap();
+    let file = orchmig::frontend::read_source("ctx.py", src);
+    let opts = Options {
+        runner: "python".into(),
+        ..Options::default()
+    };
+    for to in ["prefect", "dagster"] {
+        let target = Target::parse(to).unwrap();
+        let v = verify_file(&file, target, &table, &opts, &mut |_| {}).unwrap();
+        assert_eq!(v[0].verdict, "faithful", "{to}: {:#?}", v[0].differences);
+        let (text, _) = orchmig::emit::port_file(&file, target, &table).unwrap();
+        if to == "prefect" {
+            assert!(!text.contains("region.submit("), "{text}");
+        }
+    }
+}

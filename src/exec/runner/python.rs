@@ -272,9 +272,17 @@ impl PythonRunner {
         let params: Vec<String> = c
             .params
             .iter()
-            .map(|x| match &x.default {
-                Some(d) if !x.name.starts_with('*') => format!("{}={d}", x.name),
-                _ => x.name.clone(),
+            .map(|x| {
+                // Dagster passes run config to the parameter named `config`, typed by its Config
+                // class: the worker builds it from that annotation.
+                let name = match &x.annotation {
+                    Some(a) if x.name == "config" => format!("config: {a}"),
+                    _ => x.name.clone(),
+                };
+                match &x.default {
+                    Some(d) if !x.name.starts_with('*') => format!("{name}={d}"),
+                    _ => name,
+                }
             })
             .collect();
         let body = if c.body.trim().is_empty() {

@@ -166,10 +166,59 @@ def _current_context():
     return CURRENT["context"]
 
 
+class _Config:
+    """Dagster's Config: fields with their class defaults, set by keyword."""
+
+    def __init__(self, **kwargs):
+        for k, v in kwargs.items():
+            setattr(self, k, v)
+
+    @classmethod
+    def _fields(cls):
+        names = {}
+        for klass in reversed(cls.__mro__):
+            names.update(getattr(klass, "__annotations__", {}))
+        return list(names)
+
+    def model_dump(self):
+        return {k: getattr(self, k, None) for k in self._fields()}
+
+
+def _configs(fn, kwargs, params):
+    """A `config: SomeConfig` parameter gets the class with its defaults and the run's values."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return
+    for name, p in sig.parameters.items():
+        cls = p.annotation
+        if isinstance(cls, type) and issubclass(cls, _Config):
+            fields = cls._fields()
+            kwargs[name] = cls(**{k: v for k, v in params.items() if k in fields})
+
+
+class _FlowRun:
+    """prefect.runtime.flow_run: the run's values from the step's context."""
+
+    def __getattr__(self, name):
+        ctx = CURRENT["context"] or {}
+        values = {
+            "scheduled_start_time": ctx.get("logical_date"),
+            "start_time": ctx.get("logical_date"),
+            "parameters": ctx.get("params", {}),
+            "id": ctx.get("run_id"),
+        }
+        if name in values:
+            return values[name]
+        return _Any("flow_run." + name)
+
+
 KNOWN = {
     "get_run_logger": _logger,
     "get_dagster_logger": _logger,
     "get_current_context": _current_context,
+    "flow_run": _FlowRun(),
+    "Config": _Config,
     "Output": Output,
     "DynamicOutput": DynamicOutput,
     "MaterializeResult": MaterializeResult,
@@ -319,6 +368,11 @@ def make_context(c, params):
         log=_logger(),
         op_config={},
         conf={},
+    )
+    # A Dagster run: its id, and the scheduled tick a schedule's run is tagged with.
+    ctx["run"] = types.SimpleNamespace(
+        run_id=c.get("run_id"),
+        tags={"dagster/scheduled_execution_time": when.isoformat()},
     )
     ctx["ti"] = ctx["task_instance"] = _TI(c)
     ctx["dag_run"] = _Any("dag_run")
@@ -472,6 +526,7 @@ def op_call(req):
                 kwargs.update(value)
         else:
             kwargs[name] = value
+    _configs(fn, kwargs, params)
     try:
         sig = inspect.signature(fn)
         if not any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values()):

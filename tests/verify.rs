@@ -616,3 +616,37 @@ fn run_context_reads_keep_their_values_in_every_port() {
         }
     }
 }
+
+#[test]
+fn a_context_key_no_port_builds_is_a_none_row_and_its_failure_is_declared() {
+    // `dag_run` is no key `_airflow_context` builds: the ported body raises
+    // NotImplementedError naming it, the report says none (it said approximate), and the
+    // python runner's failed step is a declared difference, not a faithful port.
+    let src = "from datetime import datetime\n\nfrom airflow.sdk import dag, get_current_context, task\n\n\n@dag(schedule=None, start_date=datetime(2024, 1, 1))\ndef conf_reader():\n    @task\n    def read_conf() -> str:\n        ctx = get_current_context()\n        return str(ctx[\"dag_run\"].conf)\n\n    read_conf()\n\n\nconf_reader()\n";
+    let table = Translations::builtin().unwrap();
+    let file = orchmig::frontend::read_source("conf.py", src);
+    let opts = Options {
+        runner: "python".into(),
+        ..Options::default()
+    };
+    for to in ["prefect", "dagster"] {
+        let target = Target::parse(to).unwrap();
+        let (_, ledgers) = orchmig::emit::port_file(&file, target, &table).unwrap();
+        let row = ledgers[0]
+            .entries
+            .iter()
+            .find(|e| e.subject == "read_conf" && e.construct == "body.framework_call")
+            .unwrap_or_else(|| panic!("{to}: {:#?}", ledgers[0].entries));
+        assert_eq!(row.fidelity, orchmig::report::Fidelity::None);
+        assert!(row.note.contains("`dag_run`"), "{}", row.note);
+        let v = verify_file(&file, target, &table, &opts, &mut |_| {}).unwrap();
+        assert_eq!(v[0].verdict, "declared", "{to}: {:#?}", v[0].differences);
+        assert!(
+            v[0].differences
+                .iter()
+                .any(|d| d.detail == "with the python runner: state success became failed"),
+            "{to}: {:#?}",
+            v[0].differences
+        );
+    }
+}

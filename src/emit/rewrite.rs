@@ -383,6 +383,69 @@ pub fn airflow_context(body: &str, kwargs_name: Option<&str>, to: Framework) -> 
     changed.then_some(out)
 }
 
+/// The keys of Airflow's context that `_airflow_context` builds in a Dagster or Prefect port
+/// (templates/common/helpers.py.j2); another key raises `NotImplementedError`.
+pub const AIRFLOW_CONTEXT_KEYS: &[&str] = &[
+    "dag",
+    "data_interval_end",
+    "data_interval_start",
+    "ds",
+    "ds_nodash",
+    "execution_date",
+    "logical_date",
+    "params",
+    "run_id",
+    "ts",
+];
+
+/// The keys a rewritten body reads of Airflow's context (`ctx["key"]`, `ctx.get("key")` on a
+/// local bound to `_airflow_context(…)`, or on the call itself) that `_airflow_context` does
+/// not build, in order, once each.
+pub fn unported_airflow_context_keys(body: &str) -> Vec<String> {
+    let mut holders: Vec<String> = vec![
+        "_airflow_context(context)".into(),
+        "_airflow_context()".into(),
+    ];
+    for line in body.lines() {
+        if let Some((lhs, rhs)) = line.split_once('=')
+            && rhs.trim_start().starts_with("_airflow_context(")
+        {
+            let name = lhs.trim();
+            if !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                holders.push(name.to_string());
+            }
+        }
+    }
+    let mask = code_mask(body);
+    let mut out: Vec<String> = Vec::new();
+    for h in &holders {
+        for opener in ["[\"", "['", ".get(\"", ".get('"] {
+            let pattern = format!("{h}{opener}");
+            let mut from = 0;
+            while let Some(off) = body[from..].find(&pattern) {
+                let at = from + off;
+                from = at + pattern.len();
+                let whole = at == 0
+                    || !body[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.');
+                if !whole || !mask.get(at).copied().unwrap_or(false) {
+                    continue;
+                }
+                let key: String = body[from..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if !key.is_empty()
+                    && !AIRFLOW_CONTEXT_KEYS.contains(&key.as_str())
+                    && !out.contains(&key)
+                {
+                    out.push(key);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The attributes of Dagster's context a stand-in provides in another target.
 pub const DAGSTER_CONTEXT_FIELDS: &[&str] = &["run_id", "run", "job_name", "asset_key"];
 
@@ -1065,5 +1128,24 @@ mod tests {
         );
         assert_eq!(r.body, "context.log.info('x')");
         assert!(r.uses.iter().all(|(_, f, _)| *f == Fidelity::Exact));
+    }
+}
+
+#[cfg(test)]
+mod airflow_context_tests {
+    use super::unported_airflow_context_keys;
+
+    #[test]
+    fn keys_the_helper_does_not_build_are_named_once_in_order() {
+        let body = "ctx = _airflow_context()\nconf = ctx[\"dag_run\"].conf\nday = ctx['ds']\nti = ctx.get(\"ti\")\nagain = ctx[\"dag_run\"]\n# ctx[\"comment\"]\ns = \"ctx['in_a_string']\"\n";
+        assert_eq!(unported_airflow_context_keys(body), ["dag_run", "ti"]);
+        assert_eq!(
+            unported_airflow_context_keys("return _airflow_context(context)[\"task\"]\n"),
+            ["task"]
+        );
+        assert!(
+            unported_airflow_context_keys("ctx = _airflow_context()\nreturn ctx[\"params\"]\n")
+                .is_empty()
+        );
     }
 }

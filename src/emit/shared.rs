@@ -642,11 +642,26 @@ pub fn body_for(
             if to == Framework::Prefect {
                 rw.uses_context = false;
             }
-            rw.uses.push((
-                "body.context",
-                Fidelity::Approximate,
-                format!("Airflow's context values (ds, logical_date, run_id, params, …) are built by `_airflow_context` from {run}; a key it does not build raises NotImplementedError"),
-            ));
+            let missing = airflow_context
+                .as_deref()
+                .map(super::rewrite::unported_airflow_context_keys)
+                .unwrap_or_default();
+            if missing.is_empty() {
+                rw.uses.push((
+                    "body.context",
+                    Fidelity::Approximate,
+                    format!("Airflow's context values (ds, logical_date, run_id, params, …) are built by `_airflow_context` from {run}; a key it does not build raises NotImplementedError"),
+                ));
+            } else {
+                let names: Vec<String> = missing.iter().map(|k| format!("`{k}`")).collect();
+                ledger.lose(
+                    table,
+                    "body.framework_call",
+                    &n.id,
+                    c.body_span,
+                    format!("the body reads Airflow's context {}, which the target has no port of: `_airflow_context` raises NotImplementedError naming it; port it by hand", names.join(", ")),
+                );
+            }
         }
         // Body uses are consumed once the body is final, at the line that has them.
         let mut uses = rw.uses.clone();

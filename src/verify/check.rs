@@ -417,11 +417,14 @@ fn tainted(
     let mut seeds: Vec<usize> = Vec::new();
     let index_of = a.node_index();
     let index = |id: &str| index_of.get(id).copied();
-    // A step the report says has no port (a stub that raises): its run differs, declared.
+    // A step the report says has no port (a stub that raises, a body that raises on what it
+    // reads): its run differs, declared.
     if let Some(l) = ledger {
         for e in l.entries.iter().filter(|e| {
             e.fidelity == crate::report::Fidelity::None
-                && (e.construct.starts_with("node.") || e.construct.starts_with("operator."))
+                && (e.construct.starts_with("node.")
+                    || e.construct.starts_with("operator.")
+                    || e.construct.starts_with("body."))
         }) {
             if let Some(i) = index(&e.subject) {
                 seeds.push(i);
@@ -591,8 +594,17 @@ pub fn verify_file(
                     (Ok(ta), Ok(tb)) => {
                         let mut d = compare_traces(p, q, &m, &ta, &tb, &taint, runner == "python");
                         if runner == "python" {
-                            // The dry pass already compared states and times.
-                            d.retain(|x| x.aspect == "output");
+                            // The dry pass already compared times; a real body that fails (or
+                            // skips) where the other side's succeeded is a state difference.
+                            d.retain(|x| {
+                                x.aspect == "output"
+                                    || (x.aspect == "trace" && x.detail.starts_with("state "))
+                            });
+                            for x in &mut d {
+                                if x.aspect == "trace" {
+                                    x.detail = format!("with the python runner: {}", x.detail);
+                                }
+                            }
                         } else if let Some(mut f) = final_state(&ta, &tb, &d, ledger) {
                             // A step the port folds away (a no-op) cannot fail there.
                             f.declared |= scenario.fail.iter().any(|s| {

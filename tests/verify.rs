@@ -650,3 +650,24 @@ fn a_context_key_no_port_builds_is_a_none_row_and_its_failure_is_declared() {
         );
     }
 }
+
+#[test]
+fn a_deployment_schedule_the_port_does_not_write_is_a_declared_difference() {
+    // An Airflow DAG has one schedule: the second schedule of `serve(schedules=[…])` is not in
+    // the port. verify compares every deployment schedule (it compared the first only, and
+    // called the port faithful); the report's schedule.additional row (redesign) declares it.
+    let src = "from prefect import flow, task\nfrom prefect.schedules import Cron, Interval\n\n\n@task\ndef ping() -> int:\n    return 1\n\n\n@flow\ndef heartbeat():\n    ping()\n\n\nif __name__ == \"__main__\":\n    heartbeat.serve(name=\"hb\", schedules=[Interval(10), Cron(\"0 6 * * *\")])\n";
+    let v = verify_text("sched.py", src, "airflow", &[]);
+    let lost: Vec<_> = v
+        .differences
+        .iter()
+        .filter(|d| d.aspect == "schedule")
+        .collect();
+    assert_eq!(lost.len(), 1, "{:#?}", v.differences);
+    assert_eq!(
+        lost[0].detail,
+        "the deployment schedule cron `0 6 * * *` is not in the port"
+    );
+    assert!(lost[0].declared);
+    assert_eq!(v.verdict, "declared");
+}

@@ -363,6 +363,17 @@ pub fn structure(
     }
     // Schedule and partitions.
     // Cron and preset schedules compare by their cron; other kinds by kind and value.
+    let schedule_text = |s: &crate::ir::Schedule| match s.cron() {
+        Some(c) => format!("cron `{c}`"),
+        None => format!(
+            "{} `{}`",
+            serde_json::to_value(s.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            s.value.clone().unwrap_or_default()
+        ),
+    };
     let sched = |p: &Pipeline| {
         p.schedule.as_ref().map(|s| match s.cron() {
             Some(c) => (c, "cron".to_string()),
@@ -387,6 +398,36 @@ pub fn structure(
             &a.id,
             format!("{} became {}", text(&sa), text(&sb)),
             decl.construct(&["schedule", "trap."]),
+        );
+    }
+    // Every schedule the deployments declare (a Prefect `serve(schedules=[…])`), beyond the
+    // pipeline's own: one the port has no schedule for is lost, declared by a schedule row.
+    let every = |p: &Pipeline| -> Vec<String> {
+        let mut all: Vec<String> = p
+            .deployment_schedules()
+            .iter()
+            .map(|d| schedule_text(d.schedule))
+            .collect();
+        if let Some(s) = &p.schedule
+            && !all.contains(&schedule_text(s))
+        {
+            all.push(schedule_text(s));
+        }
+        all.retain(|t| t != "manual ``");
+        all.sort();
+        all.dedup();
+        all
+    };
+    let (ea, eb) = (every(a), every(b));
+    for lost in ea.iter().filter(|t| !eb.contains(t)) {
+        if sa.as_ref().is_some_and(|s| text(&Some(s.clone())) == *lost) {
+            continue; // the pipeline's own schedule, compared above
+        }
+        diff(
+            "schedule",
+            &a.id,
+            format!("the deployment schedule {lost} is not in the port"),
+            decl.construct(&["schedule", "deployment"]),
         );
     }
     let tz = |p: &Pipeline| p.schedule.as_ref().and_then(|s| s.timezone.clone());

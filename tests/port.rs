@@ -619,3 +619,27 @@ fn a_check_that_takes_no_value_still_runs_after_the_assets_it_checks() {
         "{prefect}"
     );
 }
+
+/// The Dagster writer, run on a Dagster op job with optional outputs, keeps the op's
+/// `Out(is_required=False)` and reports each reader's row exact, pointing at it.
+#[test]
+fn the_dagster_writer_keeps_optional_outputs() {
+    let table = Translations::builtin().unwrap();
+    let f = orchmig::frontend::read_path(std::path::Path::new("corpus/dagster/refund_triage.py"));
+    let t = Target::parse("dagster").unwrap();
+    let (text, ledgers) = port_file(&f, t, &table).unwrap();
+    assert_eq!(text.matches("is_required=False").count(), 2, "{text}");
+    let rows: Vec<_> = ledgers
+        .iter()
+        .flat_map(|l| &l.entries)
+        .filter(|e| e.construct == "node.optional_output")
+        .map(|e| (e.subject.as_str(), format!("{:?}", e.fidelity)))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("issue_refunds", "Exact".to_string()),
+            ("open_review_tickets", "Exact".to_string())
+        ]
+    );
+}

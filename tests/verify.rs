@@ -671,3 +671,82 @@ fn a_deployment_schedule_the_port_does_not_write_is_a_declared_difference() {
     assert!(lost[0].declared);
     assert_eq!(v.verdict, "declared");
 }
+
+/// A Dagster op with optional outputs (`Out(is_required=False)`): verify forces each outcome
+/// (the op yields only one of them), and the Airflow and Prefect ports run the same readers as
+/// Dagster would, so nothing differs. A port that ran both readers whatever the op yielded
+/// would differ under those scenarios: the Airflow port with its skips taken out runs
+/// `issue_refunds` and `notify_customers` where the source skips them.
+#[test]
+fn verify_forces_each_optional_output_and_the_ports_run_the_same_readers() {
+    let file = "corpus/dagster/refund_triage.py";
+    for to in ["airflow", "prefect"] {
+        let out = orchmig()
+            .args(["verify", file, "--to", to, "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let p = &v["pipelines"][0];
+        // The asked run, one run per optional output, one per step failing (5 steps).
+        assert_eq!(p["scenarios"], 1 + 2 + 5, "{p:#}");
+        assert_eq!(p["verdict"], "faithful", "{to}: {p:#}");
+    }
+    let forced = r#"route_refunds={"manual_review": []}"#;
+    let states = |path: &std::path::Path| -> BTreeMap<String, String> {
+        let out = orchmig()
+            .arg("run")
+            .arg(path)
+            .args(["--set-output", forced, "--format", "json"])
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["records"]
+            .as_array()
+            .or_else(|| v.as_array())
+            .unwrap_or_else(|| panic!("{v:#}"))
+            .iter()
+            .map(|r| {
+                (
+                    r["node"].as_str().unwrap().to_string(),
+                    r["state"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let source = states(std::path::Path::new(file));
+    assert_eq!(source["issue_refunds"], "skipped", "{source:?}");
+    assert_eq!(source["notify_customers"], "skipped", "{source:?}");
+    assert_eq!(source["open_review_tickets"], "success", "{source:?}");
+    let dir = tempfile::tempdir().unwrap();
+    orchmig()
+        .args(["port", file, "--to", "airflow", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let port = dir.path().join("refund_triage.py");
+    assert_eq!(states(&port), source);
+    // The same port without its skips runs the reader of the output that was not produced.
+    let text = std::fs::read_to_string(&port).unwrap();
+    let stripped: String = text
+        .split("    if \"")
+        .enumerate()
+        .map(|(i, part)| match (i, part.find("\n    requests = ")) {
+            (0, _) | (_, None) => {
+                if i == 0 {
+                    part.to_string()
+                } else {
+                    format!("    if \"{part}")
+                }
+            }
+            (_, Some(k)) => part[k + 1..].to_string(),
+        })
+        .collect();
+    assert!(!stripped.contains("AirflowSkipException("), "{stripped}");
+    let broken = dir.path().join("broken").join("refund_triage.py");
+    std::fs::create_dir_all(broken.parent().unwrap()).unwrap();
+    std::fs::write(&broken, stripped).unwrap();
+    let ran = states(&broken);
+    assert_eq!(ran["issue_refunds"], "success", "{ran:?}");
+    assert_ne!(ran, source);
+}

@@ -181,8 +181,34 @@ impl Writer for AirflowWriter {
                     .collect();
                 body.group_defaults.insert(g.id.clone(), items);
             }
+            // A task that reads an optional output of a Dagster op skips when it is missing.
+            let optional_readers = crate::ir::optional::readers(p);
+            for s in plan.steps.iter_mut() {
+                if optional_readers.contains(s.node.id.as_str()) {
+                    s.body_prelude = optional_skips(p, s.node, target, &mut imports);
+                }
+            }
             for step in &plan.steps {
                 let label = task_label(p, step);
+                if optional_readers.contains(step.node.id.as_str()) {
+                    if step.defines && !step.body_prelude.is_empty() {
+                        ledger.consume(
+                            table,
+                            "node.optional_output",
+                            &step.node.id,
+                            step.node.span,
+                            Anchor::body(&step.func, "AirflowSkipException("),
+                        );
+                    } else {
+                        ledger.lose(
+                            table,
+                            "node.optional_output",
+                            &step.node.id,
+                            step.node.span,
+                            "the task runs whether or not the optional outputs it reads were produced (its function is another call's): skip it by hand".into(),
+                        );
+                    }
+                }
                 // Where the step is: its task function, or its call or operator in the dag body.
                 let node_at =
                     if step.node.operator.is_some() || step.node.kind == NodeKind::SubPipeline {
@@ -896,7 +922,9 @@ fn task_def(
     kwargs.extend(assets.kwargs(node, imports, target));
     assets.consume(node, ledger, table, &at);
     // Several named outputs: the body returns a dict, pushed as one XCom per key.
-    if super::outputs::returns_by_name(node) && from != Framework::Airflow {
+    if (super::outputs::returns_by_name(node) || !node.optional_outputs.is_empty())
+        && from != Framework::Airflow
+    {
         kwargs.push(Expr::kw("multiple_outputs", Expr::raw("True")));
     }
     if from == Framework::Airflow {
@@ -1188,6 +1216,63 @@ fn policy_kwargs(
     kw
 }
 
+/// Whether an input reads an optional output of its upstream step (a Dagster
+/// `Out(is_required=False)`), which the task receives as the upstream's whole dict.
+fn reads_optional(plan: &Plan, input: &super::plan::Input) -> bool {
+    match (&input.output, &input.source) {
+        (Some(o), Source::Step(i)) => plan.steps[*i].node.optional_outputs.contains(o),
+        _ => false,
+    }
+}
+
+/// The first statements of a task that reads optional outputs: for each, skip the task when
+/// the upstream's dict lacks it (Airflow then skips what is below it), else take its value.
+fn optional_skips(
+    p: &Pipeline,
+    n: &crate::ir::Node,
+    target: Target,
+    imports: &mut Imports,
+) -> Vec<String> {
+    let index = p.node_index();
+    let params: Vec<&str> = n
+        .callable
+        .as_ref()
+        .map(|c| c.params.iter().map(|x| x.name.as_str()).collect())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for e in p.edges.iter().filter(|e| e.to == n.id) {
+        let (Some(&u), Some(param), Some(output)) =
+            (index.get(e.from.as_str()), &e.param, &e.output)
+        else {
+            continue;
+        };
+        if !crate::ir::optional::reads_optional(e, &p.nodes[u]) || !params.contains(&param.as_str())
+        {
+            continue;
+        }
+        let why = format!("`{}` did not produce its output `{output}`", e.from);
+        // Wrapped as ruff wraps it in the task (at 8 columns), continuation lines relative to
+        // the body, which the writer indents.
+        let raise = Expr::call("AirflowSkipException", vec![Expr::str(&why)])
+            .format_lead(8, "raise ".len(), 0)
+            .replace("\n    ", "\n");
+        out.push(format!(
+            "if {} not in {param}:\n    raise {raise}",
+            python::string(output),
+        ));
+        out.push(format!("{param} = {param}[{}]", python::string(output)));
+    }
+    if !out.is_empty() {
+        let module = if target.version >= 3 {
+            "airflow.sdk.exceptions"
+        } else {
+            "airflow.exceptions"
+        };
+        imports.name(module, "AirflowSkipException");
+    }
+    out
+}
+
 fn input_expr(plan: &Plan, s: &Source) -> Expr {
     match s {
         // External assets are not steps in Airflow: their value is not passed.
@@ -1364,6 +1449,8 @@ fn step_statement(
     for input in &step.inputs {
         let value = match mapped_param(p, input).and_then(|prm| prm.default.as_ref()) {
             Some(default) => python::value(default),
+            // An optional output: the whole dict, which the task tests first.
+            None if reads_optional(plan, input) => input_expr(plan, &input.source),
             None => input.select(input_expr(plan, &input.source)),
         };
         let kw = if input.param.is_empty() {

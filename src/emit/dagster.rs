@@ -177,6 +177,7 @@ impl Writer for DagsterWriter {
                 ledger.consume(table, "pipeline", &p.id, p.span, job_at.clone());
                 shared::consume_notes(&mut ledger, table, "pipeline", &p.extra, p.span, &job_at);
                 consume_op_job(&mut ledger, table, p, &written, &job_text, &job_at);
+                consume_optional_readers(&mut ledger, table, p);
                 let triggers = Triggers {
                     schedules: &mut schedules,
                     sensors: &mut sensors,
@@ -2893,6 +2894,43 @@ fn consume_op_job(
 }
 
 /// An op function with its decorators as written.
+/// The readers of an op's optional outputs, in an op job written back as such: the op keeps
+/// its `Out(is_required=False)` (its decorator is written as in the source), so Dagster skips
+/// them as before; a reader whose op's decorator does not say so is lost.
+fn consume_optional_readers(ledger: &mut Ledger, table: &Translations, p: &Pipeline) {
+    for id in crate::ir::optional::readers(p) {
+        let Some(n) = p.nodes.iter().find(|n| n.id == id) else {
+            continue;
+        };
+        let op = p
+            .edges
+            .iter()
+            .filter(|e| e.to == id)
+            .find_map(|e| {
+                p.nodes
+                    .iter()
+                    .find(|u| u.id == e.from && crate::ir::optional::reads_optional(e, u))
+            })
+            .and_then(|u| u.callable.as_ref());
+        match op {
+            Some(c) => ledger.consume(
+                table,
+                "node.optional_output",
+                id,
+                n.span,
+                Anchor::at(Scope::Head(c.name.clone())).then("is_required=False"),
+            ),
+            None => ledger.lose(
+                table,
+                "node.optional_output",
+                id,
+                n.span,
+                "the op whose optional output it reads is not written as a function: keep its `Out(is_required=False)` by hand".into(),
+            ),
+        };
+    }
+}
+
 fn op_function(step: &Step) -> Option<FunctionCtx> {
     let c = step.node.callable.as_ref()?;
     let decorator = if c.decorators.is_empty() {

@@ -39,6 +39,13 @@ pub enum Atom {
         /// The short-circuit's node index.
         node: usize,
     },
+    /// The step (node index) produced this optional output (a key of its result's dict).
+    Produced {
+        /// The producing step's node index.
+        node: usize,
+        /// The output's name.
+        output: String,
+    },
 }
 
 /// When a step runs.
@@ -164,6 +171,10 @@ impl Guard {
                 arms: arms.clone(),
             }),
             Guard::Atom(Atom::Truthy { node }) => Guard::Atom(Atom::Truthy { node: map(*node)? }),
+            Guard::Atom(Atom::Produced { node, output }) => Guard::Atom(Atom::Produced {
+                node: map(*node)?,
+                output: output.clone(),
+            }),
             Guard::All(parts) => Guard::All(
                 parts
                     .iter()
@@ -192,7 +203,9 @@ impl Guard {
             Guard::Atom(Atom::Arm { branch, .. }) => {
                 out.insert(*branch);
             }
-            Guard::Atom(Atom::Truthy { node }) | Guard::Atom(Atom::OneOf { branch: node, .. }) => {
+            Guard::Atom(Atom::Truthy { node })
+            | Guard::Atom(Atom::OneOf { branch: node, .. })
+            | Guard::Atom(Atom::Produced { node, .. }) => {
                 out.insert(*node);
             }
             Guard::All(parts) | Guard::Any(parts) => {
@@ -232,6 +245,9 @@ impl Guard {
                     .join(", ")
             ),
             Guard::Atom(Atom::Truthy { node }) => value(*node),
+            Guard::Atom(Atom::Produced { node, output }) => {
+                crate::ir::optional::produced_test(output, &value(*node))
+            }
             Guard::Atom(Atom::Raw(text)) => text.clone(),
             Guard::All(parts) => join(parts, " and ", value),
             Guard::Any(parts) => join(parts, " or ", value),
@@ -388,6 +404,10 @@ impl Guard {
                 Guard::Atom(Atom::OneOf { .. }) => {
                     c.compact(value).replacen(" in (", " not in (", 1)
                 }
+                Guard::Atom(Atom::Produced { node, output }) => {
+                    crate::ir::optional::produced_test(output, &value(*node))
+                        .replacen(" in ", " not in ", 1)
+                }
                 _ => {
                     let inner = c.compact(value);
                     if inner.starts_with("_chosen(") {
@@ -524,11 +544,13 @@ fn dedup(v: &mut Vec<Guard>) {
     });
 }
 
-/// Whether a pipeline has a branching step (so its steps may need guards).
+/// Whether a pipeline has a branching step, or a step with optional outputs (so its steps may
+/// need guards).
 pub fn has_branches(p: &Pipeline) -> bool {
-    p.nodes
-        .iter()
-        .any(|n| matches!(n.kind, NodeKind::Branch | NodeKind::ShortCircuit))
+    p.nodes.iter().any(|n| {
+        matches!(n.kind, NodeKind::Branch | NodeKind::ShortCircuit)
+            || !n.optional_outputs.is_empty()
+    })
 }
 
 /// Most tests in one guard, and most nesting: past them (branches under joins under branches,
@@ -553,7 +575,8 @@ impl Guard {
     }
 }
 
-/// The guard of every node of an Airflow pipeline, by node index (`Always` everywhere when it has
+/// The guard of every node of an Airflow pipeline (or of a Dagster op job whose ops have optional
+/// outputs: `Atom::Produced`), by node index (`Always` everywhere when it has
 /// no branching step, or when its edges form a cycle); `None` when a guard would pass the
 /// weight or depth budget, or finding what the short-circuits skip would pass its budget.
 pub fn guards(p: &Pipeline) -> Option<Vec<Guard>> {
@@ -573,13 +596,22 @@ pub fn guards(p: &Pipeline) -> Option<Vec<Guard>> {
     let index = p.node_index();
     let mut ups: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut downs: Vec<Vec<usize>> = vec![Vec::new(); n];
+    // The optional outputs each step reads, by upstream: (upstream, step) → outputs.
+    let mut optional: std::collections::HashMap<(usize, usize), Vec<String>> =
+        std::collections::HashMap::new();
     for e in &p.edges {
         if let (Some(&a), Some(&b)) = (index.get(e.from.as_str()), index.get(e.to.as_str()))
             && a != b
-            && !ups[b].contains(&a)
         {
-            ups[b].push(a);
-            downs[a].push(b);
+            if crate::ir::optional::reads_optional(e, &p.nodes[a])
+                && let Some(o) = &e.output
+            {
+                optional.entry((a, b)).or_default().push(o.clone());
+            }
+            if !ups[b].contains(&a) {
+                ups[b].push(a);
+                downs[a].push(b);
+            }
         }
     }
     let Some(order) = crate::ir::graph::PipelineGraph::new(p).topological_order() else {
@@ -614,7 +646,19 @@ pub fn guards(p: &Pipeline) -> Option<Vec<Guard>> {
                     NodeKind::ShortCircuit if !ignores_downstream_rules(&p.nodes[u]) => {
                         Guard::Atom(Atom::Truthy { node: u })
                     }
-                    _ => Guard::Always,
+                    _ => Guard::all(
+                        optional
+                            .get(&(u, i))
+                            .into_iter()
+                            .flatten()
+                            .map(|o| {
+                                Guard::Atom(Atom::Produced {
+                                    node: u,
+                                    output: o.clone(),
+                                })
+                            })
+                            .collect(),
+                    ),
                 };
                 Guard::all(vec![out[u].clone(), own])
             })

@@ -70,6 +70,9 @@ pub struct Step<'p> {
     /// Parameters bound in the body instead of passed by the caller, with the statement that
     /// binds each (`logger = get_run_logger()`: a run logger cannot travel as an argument).
     pub body_locals: Vec<(String, String)>,
+    /// Statements a writer runs first in the body, before anything else (an Airflow port's
+    /// skip when an optional output the step reads was not produced).
+    pub body_prelude: Vec<String>,
 }
 
 /// The steps of a pipeline in dependency order.
@@ -156,6 +159,7 @@ impl<'p> Plan<'p> {
                 defines,
                 trigger_rule: node.trigger_rule.clone(),
                 body_locals: Vec::new(),
+                body_prelude: Vec::new(),
             });
         }
         // Inputs from edges.

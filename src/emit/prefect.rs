@@ -100,7 +100,10 @@ impl Writer for PrefectWriter {
             let mut calls: HashMap<String, usize> = HashMap::new();
             // When each step runs (below an Airflow branch or short-circuit), and the locals
             // that hold the branching steps' results.
-            let computed = if from == Framework::Airflow {
+            // A step that reads an optional output of a Dagster op runs, with what is below
+            // it, only when the op produced that output.
+            let optional_readers = crate::ir::optional::readers(p);
+            let computed = if from == Framework::Airflow || !optional_readers.is_empty() {
                 super::guards::guards(p)
             } else {
                 Some(vec![super::guards::Guard::Always; p.nodes.len()])
@@ -264,6 +267,35 @@ impl Writer for PrefectWriter {
                 if guard.is_some() {
                     maybe_none.insert(step.var.clone());
                 }
+                if optional_readers.contains(n.id.as_str()) {
+                    let tests: Vec<String> = guard_of
+                        .iter()
+                        .flat_map(|g| g.conjuncts())
+                        .filter(|c| {
+                            matches!(
+                                c,
+                                super::guards::Guard::Atom(super::guards::Atom::Produced { .. })
+                            )
+                        })
+                        .map(|c| c.python(&|k| choices.get(&k).cloned().unwrap_or_default()))
+                        .collect();
+                    match tests.first() {
+                        Some(test) => ledger.consume(
+                            table,
+                            "node.optional_output",
+                            &n.id,
+                            n.span,
+                            Anchor::body(&flow_name, format!("if {test}")),
+                        ),
+                        None => ledger.lose(
+                            table,
+                            "node.optional_output",
+                            &n.id,
+                            n.span,
+                            "the step is called whether or not the optional outputs it reads were produced: guard the call by hand".into(),
+                        ),
+                    };
+                }
                 template_args(&plan, step, &mut args);
                 params_arg(&flow_name, p, step, &mut args, &mut ledger, table);
                 if let Some(pk) = &partition_param
@@ -329,6 +361,26 @@ impl Writer for PrefectWriter {
                         at,
                         "nothing written below it: what it skips is folded away",
                     );
+                } else if !n.optional_outputs.is_empty()
+                    && let Some(&k) = node_index.get(n.id.as_str())
+                    && decides.contains(&k)
+                {
+                    // The op's result (a dict of the outputs it produced) decides, in the
+                    // flow, which readers run.
+                    let mut local = format!("{}_outputs", step.var.trim_end_matches("_out"));
+                    while plan.steps.iter().any(|s| s.var == local)
+                        || choices.values().any(|c| *c == local)
+                    {
+                        local.push('_');
+                    }
+                    let value = if futures.contains(&step.var) {
+                        format!("{}.result()", step.var)
+                    } else {
+                        step.var.clone()
+                    };
+                    statements.push((Some(local.clone()), Expr::raw(value)));
+                    stmt_guards.push(guard);
+                    choices.insert(k, local);
                 } else if matches!(n.kind, NodeKind::Branch | NodeKind::ShortCircuit)
                     && let Some(&k) = node_index.get(n.id.as_str())
                 {

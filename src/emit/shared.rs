@@ -531,6 +531,9 @@ pub fn body_for(
         for (_, statement) in step.body_locals.iter().rev() {
             source_body = super::rewrite::insert_first(&source_body, statement);
         }
+        for statement in step.body_prelude.iter().rev() {
+            source_body = super::rewrite::insert_first(&source_body, statement);
+        }
         // Airflow's run context (`**context`, `get_current_context()`) is built from the
         // target's run.
         let kwargs_name = c

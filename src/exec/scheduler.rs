@@ -193,12 +193,17 @@ impl<'p> Plan<'p> {
             priority.push(eff.priority.unwrap_or(1));
         }
         // A Dagster asset whose condition does not hold still materialises (None), so what
-        // depends on it runs unless something failed.
+        // depends on it runs unless something failed. An op skipped because an optional output
+        // it reads was not produced produces nothing: what reads it is skipped too.
         if p.framework == Some(crate::ir::Framework::Dagster) {
+            let output_readers = crate::ir::optional::readers(p);
             for (i, node) in p.nodes.iter().enumerate() {
                 if rule[i] == TriggerRule::AllSuccess
                     && node.trigger_rule.is_none()
-                    && ups[i].iter().any(|&u| p.nodes[u].condition.is_some())
+                    && ups[i].iter().any(|&u| {
+                        p.nodes[u].condition.is_some()
+                            && !output_readers.contains(p.nodes[u].id.as_str())
+                    })
                 {
                     rule[i] = TriggerRule::NoneFailed;
                 }

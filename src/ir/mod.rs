@@ -2,6 +2,7 @@
 
 pub mod graph;
 mod model;
+pub mod optional;
 mod validate;
 mod value;
 

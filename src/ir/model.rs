@@ -599,6 +599,10 @@ pub struct Node {
     /// `out={...}`, a `@multi_asset`'s outs or specs; each asset of the multi-asset lists them all).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outputs: Vec<String>,
+    /// The outputs it may leave unproduced (a Dagster op's `Out(is_required=False)`): a step
+    /// that reads one of them runs only when it was produced (see [`crate::ir::optional`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub optional_outputs: Vec<String>,
     /// Values its body reads from other tasks by id (Airflow `ti.xcom_pull(task_ids=…)`), where
     /// the ids are known statically.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -669,6 +673,7 @@ impl Node {
             condition: None,
             condition_reads: BTreeMap::new(),
             outputs: Vec::new(),
+            optional_outputs: Vec::new(),
             pulls: Vec::new(),
             extra: BTreeMap::new(),
             span,

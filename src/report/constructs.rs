@@ -171,6 +171,7 @@ pub fn body_apis(body: &str) -> Vec<&'static str> {
 /// Every construct instance of a pipeline, in a stable order.
 pub fn constructs(p: &Pipeline) -> Vec<ConstructRef> {
     let mut out = Vec::new();
+    let optional_readers = crate::ir::optional::readers(p);
     let at = p.span;
     push(&mut out, "pipeline", &p.id, at);
     if p.description.is_some() {
@@ -234,7 +235,10 @@ pub fn constructs(p: &Pipeline) -> Vec<ConstructRef> {
         if n.trigger_rule.is_some() {
             push(&mut out, "trigger_rule", &n.id, n.span);
         }
-        if n.condition.is_some() {
+        if optional_readers.contains(n.id.as_str()) {
+            // Its condition is that the optional outputs it reads were produced.
+            push(&mut out, "node.optional_output", &n.id, n.span);
+        } else if n.condition.is_some() {
             push(&mut out, "node.condition", &n.id, n.span);
         }
         if n.mapping.is_some() {

@@ -99,6 +99,9 @@ struct Scenario {
     /// The branching step whose outcome the scenario forces: its differences are declared
     /// exactly when the report classes that step's branch `redesign` or `none`.
     branch: Option<String>,
+    /// The steps that read the forced step's optional outputs: the scenario's differences are
+    /// declared when the report classes their `node.optional_output` rows `redesign` or `none`.
+    readers: Vec<String>,
 }
 
 /// Whether the report says a branching step's behaviour is not kept (`redesign` or `none`).
@@ -107,6 +110,18 @@ fn branch_excused(ledger: Option<&Ledger>, id: &str) -> bool {
         l.entries.iter().any(|e| {
             e.subject == id
                 && matches!(e.construct.as_str(), "node.branch" | "node.short_circuit")
+                && e.fidelity >= Fidelity::Redesign
+        })
+    })
+}
+
+/// Whether the report says a step that reads optional outputs may run when they were not
+/// produced (`redesign` or `none`).
+fn optional_excused(ledger: Option<&Ledger>, readers: &[String]) -> bool {
+    ledger.is_some_and(|l| {
+        l.entries.iter().any(|e| {
+            readers.contains(&e.subject)
+                && e.construct == "node.optional_output"
                 && e.fidelity >= Fidelity::Redesign
         })
     })
@@ -129,6 +144,7 @@ fn scenarios(p: &Pipeline, opts: &Options) -> Vec<Scenario> {
         fail: opts.fail.clone(),
         set_output: opts.set_output.clone(),
         branch: None,
+        readers: Vec::new(),
     }];
     for n in &p.nodes {
         match n.kind {
@@ -160,6 +176,7 @@ fn scenarios(p: &Pipeline, opts: &Options) -> Vec<Scenario> {
             _ => {}
         }
     }
+    out.extend(optional_output_scenarios(p));
     let size = (p.nodes.len() + p.edges.len()).max(1);
     let room = (MATRIX_BUDGET / size).saturating_sub(out.len() - 1);
     out.truncate(1 + (MATRIX_BUDGET / size).min(out.len() - 1));
@@ -174,6 +191,59 @@ fn scenarios(p: &Pipeline, opts: &Options) -> Vec<Scenario> {
             fail: vec![n.id.clone()],
             ..Scenario::default()
         });
+    }
+    out
+}
+
+/// The outcomes of each step with optional outputs that something reads (a Dagster op's
+/// `Out(is_required=False)`): it yields only one of them (with its required outputs), for each
+/// in turn, and, when it has one, none. Its result is a dict by output name.
+fn optional_output_scenarios(p: &Pipeline) -> Vec<Scenario> {
+    let readers = crate::ir::optional::readers(p);
+    if readers.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for n in p.nodes.iter().filter(|n| !n.optional_outputs.is_empty()) {
+        let reading: Vec<String> = p
+            .edges
+            .iter()
+            .filter(|e| e.from == n.id && readers.contains(e.to.as_str()))
+            .map(|e| e.to.clone())
+            .collect();
+        if reading.is_empty() {
+            continue;
+        }
+        let required: Vec<&String> = n
+            .outputs
+            .iter()
+            .filter(|o| !n.optional_outputs.contains(o))
+            .collect();
+        let mut outcomes: Vec<(String, Vec<&String>)> = n
+            .optional_outputs
+            .iter()
+            .map(|o| (format!("when {} yields only {o}", n.id), vec![o]))
+            .collect();
+        if n.optional_outputs.len() == 1 {
+            outcomes.push((
+                format!("when {} yields none of its optional outputs", n.id),
+                vec![],
+            ));
+        }
+        for (label, yielded) in outcomes {
+            let value: serde_json::Map<String, serde_json::Value> = required
+                .iter()
+                .chain(&yielded)
+                .map(|o| ((*o).clone(), serde_json::Value::Array(Vec::new())))
+                .collect();
+            out.push(Scenario {
+                label: Some(label),
+                set_output: vec![format!("{}={}", n.id, serde_json::Value::Object(value))],
+                branch: Some(n.id.clone()),
+                readers: reading.clone(),
+                ..Scenario::default()
+            });
+        }
     }
     out
 }
@@ -580,6 +650,7 @@ pub fn verify_file(
                     .map(|s| translate_set(s, p, q, &m))
                     .collect(),
                 branch: scenario.branch.clone(),
+                readers: scenario.readers.clone(),
             };
             // The python runner runs real bodies: only the asked run and branch outcomes.
             let mut runners = vec!["dry"];
@@ -645,7 +716,8 @@ pub fn verify_file(
                         d.detail = format!("{label}: {}", d.detail);
                     }
                     if let Some(b) = &scenario.branch {
-                        d.declared = branch_excused(ledger, b);
+                        d.declared = branch_excused(ledger, b)
+                            || optional_excused(ledger, &scenario.readers);
                     }
                     if !diffs.contains(&d) {
                         diffs.push(d);

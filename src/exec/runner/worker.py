@@ -96,12 +96,16 @@ class _Any:
 class Output:
     """Dagster's Output / DynamicOutput: the value travels on."""
 
-    def __init__(self, value=None, *args, **kwargs):
+    def __init__(self, value=None, output_name="result", *args, **kwargs):
         self.value = value
+        self.output_name = output_name
 
 
 class DynamicOutput(Output):
     """Dagster's DynamicOutput: one element of a mapped output."""
+
+    def __init__(self, value=None, mapping_key=None, output_name="result", *args, **kwargs):
+        super().__init__(value, output_name)
 
 
 class MaterializeResult:
@@ -474,6 +478,10 @@ def unwrap(result):
         # Dynamic outputs are the elements of a collection; plain outputs, the last one wins.
         if any(isinstance(x, DynamicOutput) for x in items):
             return [unwrap(x) for x in items]
+        # Named outputs (an op with several `Out`s, some optional): a dict of those yielded.
+        named = [x for x in items if isinstance(x, Output) and x.output_name != "result"]
+        if named:
+            return {x.output_name: unwrap(x) for x in named}
         values = [unwrap(x) for x in items]
         return values[-1] if values else None
     if isinstance(result, Output):

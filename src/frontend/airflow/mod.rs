@@ -8,6 +8,7 @@ mod builder;
 mod interp;
 mod names;
 mod options;
+mod skips;
 
 pub use names::{Symbol, classify};
 
@@ -17,7 +18,10 @@ use super::{FileContext, Reading};
 pub fn read(ctx: &FileContext) -> Reading {
     let mut interp = interp::Interpreter::new(ctx);
     interp.run_module();
-    let (pipelines, diagnostics) = interp.finish();
+    let (mut pipelines, diagnostics) = interp.finish();
+    for p in &mut pipelines {
+        skips::read_leading_skips(p);
+    }
     Reading {
         pipelines,
         diagnostics,

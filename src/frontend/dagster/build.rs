@@ -717,6 +717,8 @@ fn op_job(
     p.nodes = graph.nodes;
     p.edges = graph.edges;
     p.groups = graph.groups;
+    // Dagster skips an op that reads an output its upstream did not yield.
+    crate::ir::optional::apply_conditions(&mut p);
     p.opaque.extend(graph.opaque);
     p.partitions = job.partitions.as_ref().map(|d| d.partitions.clone());
     // The composing functions as written (graphs it uses, then the job), so that a port back to

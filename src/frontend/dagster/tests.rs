@@ -368,3 +368,52 @@ fn leading_early_returns_are_the_assets_condition_over_its_inputs() {
     let plain = p.nodes.iter().find(|n| n.id == "plain").unwrap();
     assert!(plain.condition.is_none());
 }
+
+#[test]
+fn optional_outputs_of_an_op_condition_their_readers() {
+    let f = read(
+        "import dagster as dg\n\
+         @dg.op(out={'big': dg.Out(is_required=False), 'small': dg.Out(list, is_required=False), 'count': dg.Out()})\n\
+         def route(rows):\n    yield dg.Output(rows, 'big')\n    yield dg.Output(1, 'count')\n\
+         @dg.op\ndef load(rows): return rows\n\
+         @dg.op\ndef after(rows): return rows\n\
+         @dg.op\ndef audit(n): return n\n\
+         @dg.graph\ndef g(rows):\n    big, small, count = route(rows)\n    after(load(big))\n    load(small)\n    audit(count)\n\
+         @dg.job\ndef j():\n    g([1])\n",
+    );
+    let j = pipeline(&f, "j");
+    let node = |id: &str| j.nodes.iter().find(|n| n.id == id).unwrap();
+    assert_eq!(node("g.route").optional_outputs, vec!["big", "small"]);
+    // Each reader of an optional output tests that it was produced, over the op's result.
+    assert_eq!(
+        node("g.load").condition.as_deref(),
+        Some("\"big\" in g_route")
+    );
+    assert_eq!(
+        node("g.load_2").condition.as_deref(),
+        Some("\"small\" in g_route")
+    );
+    assert_eq!(
+        node("g.load")
+            .condition_reads
+            .get("g_route")
+            .map(String::as_str),
+        Some("g.route")
+    );
+    // A required output, and what is below a reader, get none: Dagster skips those with it.
+    assert!(node("g.audit").condition.is_none());
+    assert!(node("g.after").condition.is_none());
+    // An op with one output has no named output to leave out.
+    let one = read(
+        "import dagster as dg\n\
+         @dg.op(out={'only': dg.Out(is_required=False)})\ndef a(): yield dg.Output(1, 'only')\n\
+         @dg.op\ndef b(x): return x\n\
+         @dg.job\ndef j():\n    b(a())\n",
+    );
+    let j = pipeline(&one, "j");
+    assert!(
+        j.nodes
+            .iter()
+            .all(|n| n.optional_outputs.is_empty() && n.condition.is_none())
+    );
+}

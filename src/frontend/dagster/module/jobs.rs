@@ -59,9 +59,13 @@ where
                             }
                         }
                         Value::Dict(_) => {
-                            outputs = self
-                                .ordered_dict(e)
-                                .unwrap_or_default()
+                            let outs = self.ordered_dict(e).unwrap_or_default();
+                            node.optional_outputs = outs
+                                .iter()
+                                .filter(|(_, o, _)| not_required(o))
+                                .map(|(n, _, _)| n.clone())
+                                .collect();
+                            outputs = outs
                                 .into_iter()
                                 .map(|(n, o, _)| {
                                     let dynamic = matches!(&o, Value::Call(c) if api(&c.func) == Some("DynamicOut"));
@@ -80,6 +84,9 @@ where
         }
         if outputs.len() > 1 {
             node.outputs = outputs.iter().map(|o| o.0.clone()).collect();
+        } else {
+            // One output has no name to test: only named outputs are modelled as optional.
+            node.optional_outputs.clear();
         }
         let dynamic: Vec<Value> = outputs
             .iter()
@@ -284,4 +291,12 @@ where
             )),
         }
     }
+}
+
+/// Whether an `out=` entry is an `Out(is_required=False)` (or a `DynamicOut`, which Dagster
+/// never requires either, left out here: its consumers are mapped, not skipped).
+fn not_required(o: &Value) -> bool {
+    matches!(o, Value::Call(c)
+        if api(&c.func) == Some("Out")
+            && c.kwargs.get("is_required") == Some(&Value::Bool(false)))
 }

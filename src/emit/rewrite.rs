@@ -287,6 +287,7 @@ pub fn rewrite(body: &str, from: Framework, to: Framework) -> Rewritten {
         };
         out.body = format!("partition_time_window = {window}\n{}", out.body);
     }
+    out.body = logger_local(&out.body, to);
     if to != Framework::Dagster && out.body.contains("context") {
         out.uses_context = out
             .body
@@ -693,6 +694,31 @@ fn prefect_calls(out: &mut Rewritten, to: Framework) {
             out.needs.push("get_current_context");
         }
     }
+}
+
+/// A body whose rewritten logger calls made a line too long for its function: the target's
+/// logger is bound once to a local first (`log = logging.getLogger("airflow.task")`) and the
+/// calls use it, so every line fits again (the body of a port is not reformatted).
+fn logger_local(body: &str, to: Framework) -> String {
+    let logger = match to {
+        Framework::Airflow => "logging.getLogger(\"airflow.task\")",
+        Framework::Dagster => "get_dagster_logger()",
+        Framework::Prefect => "get_run_logger()",
+    };
+    let too_long = |l: &str| 4 + l.chars().count() > crate::python::print::LINE_LENGTH;
+    if !body.lines().any(|l| too_long(l) && l.contains(logger)) {
+        return body.to_string();
+    }
+    let Some(name) = ["log", "run_log", "task_log"]
+        .into_iter()
+        .find(|n| !has_word(body, n))
+    else {
+        return body.to_string();
+    };
+    insert_first(
+        &replace_words(body, logger, name),
+        &format!("{name} = {logger}"),
+    )
 }
 
 /// The body with `line` as its first statement (after a docstring).
@@ -1147,5 +1173,28 @@ mod airflow_context_tests {
             unported_airflow_context_keys("ctx = _airflow_context()\nreturn ctx[\"params\"]\n")
                 .is_empty()
         );
+    }
+}
+
+#[cfg(test)]
+mod logger_local_tests {
+    use super::rewrite;
+    use crate::ir::Framework;
+
+    #[test]
+    fn a_logger_call_that_no_longer_fits_uses_a_local_logger() {
+        let body = "context.log.info(\"refund e-mails to %s and a long tail of words\", \", \".join(customers))\nreturn 1\n";
+        let r = rewrite(body, Framework::Dagster, Framework::Airflow);
+        assert_eq!(
+            r.body,
+            "log = logging.getLogger(\"airflow.task\")\nlog.info(\"refund e-mails to %s and a long tail of words\", \", \".join(customers))\nreturn 1\n"
+        );
+        // A short call keeps the logger inline.
+        let r = rewrite(
+            "context.log.info(\"x\")\n",
+            Framework::Dagster,
+            Framework::Airflow,
+        );
+        assert_eq!(r.body, "logging.getLogger(\"airflow.task\").info(\"x\")\n");
     }
 }

@@ -417,31 +417,39 @@ pub fn unported_airflow_context_keys(body: &str) -> Vec<String> {
             }
         }
     }
-    let mask = code_mask(body);
     let mut out: Vec<String> = Vec::new();
     for h in &holders {
         for opener in ["[\"", "['", ".get(\"", ".get('"] {
-            let pattern = format!("{h}{opener}");
-            let mut from = 0;
-            while let Some(off) = body[from..].find(&pattern) {
-                let at = from + off;
-                from = at + pattern.len();
-                let whole = at == 0
-                    || !body[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.');
-                if !whole || !mask.get(at).copied().unwrap_or(false) {
-                    continue;
-                }
-                let key: String = body[from..]
-                    .chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_')
-                    .collect();
-                if !key.is_empty()
-                    && !AIRFLOW_CONTEXT_KEYS.contains(&key.as_str())
-                    && !out.contains(&key)
-                {
+            for key in names_after(body, &format!("{h}{opener}")) {
+                if !AIRFLOW_CONTEXT_KEYS.contains(&key.as_str()) && !out.contains(&key) {
                     out.push(key);
                 }
             }
+        }
+    }
+    out
+}
+
+/// The identifiers that follow each occurrence of `prefix` in the code of `body` (not in a
+/// string or comment, not the tail of a longer name or attribute chain), in order.
+fn names_after(body: &str, prefix: &str) -> Vec<String> {
+    let mask = code_mask(body);
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(off) = body[from..].find(prefix) {
+        let at = from + off;
+        from = at + prefix.len();
+        let whole =
+            at == 0 || !body[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.');
+        if !whole || !mask.get(at).copied().unwrap_or(false) {
+            continue;
+        }
+        let name: String = body[from..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() {
+            out.push(name);
         }
     }
     out
@@ -458,25 +466,9 @@ pub fn dagster_context(body: &str, asset: &str) -> Option<(String, Vec<String>)>
     if !has_word(body, "context") {
         return None;
     }
-    let mask = code_mask(body);
     let mut missing: Vec<String> = Vec::new();
-    let mut from = 0;
-    while let Some(off) = body[from..].find("context.") {
-        let at = from + off;
-        from = at + "context.".len();
-        let whole =
-            at == 0 || !body[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.');
-        if !whole || !mask.get(at).copied().unwrap_or(false) {
-            continue;
-        }
-        let attr: String = body[from..]
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect();
-        if !attr.is_empty()
-            && !DAGSTER_CONTEXT_FIELDS.contains(&attr.as_str())
-            && !missing.contains(&attr)
-        {
+    for attr in names_after(body, "context.") {
+        if !DAGSTER_CONTEXT_FIELDS.contains(&attr.as_str()) && !missing.contains(&attr) {
             missing.push(attr);
         }
     }

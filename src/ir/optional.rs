@@ -60,41 +60,39 @@ pub fn produced_test(name: &str, local: &str) -> String {
     format!("\"{quoted}\" in {local}")
 }
 
-/// The condition under which a step that reads optional outputs runs (each one it reads was
-/// produced: `"big" in route and "rows" in split`), with the local names it reads (local →
-/// producing step id); `None` when it reads none. Tests are in edge order, each once.
-pub fn condition(p: &Pipeline, node: &str) -> Option<(String, BTreeMap<String, String>)> {
-    let index = p.node_index();
-    let mut tests: Vec<String> = Vec::new();
-    let mut reads = BTreeMap::new();
-    for e in p.edges.iter().filter(|e| e.to == node) {
-        let Some(&u) = index.get(e.from.as_str()) else {
+/// Sets the condition of every step that reads optional outputs (joined with `and` to a
+/// condition it already has); linear in the nodes and edges.
+pub fn apply_conditions(p: &mut Pipeline) {
+    let ids: HashSet<String> = readers(p).into_iter().map(str::to_string).collect();
+    if ids.is_empty() {
+        return;
+    }
+    let index: std::collections::HashMap<String, usize> = p
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.clone(), i))
+        .collect();
+    // Per reader, in edge order: its tests (each once) and the locals they read.
+    let mut found: BTreeMap<usize, (Vec<String>, BTreeMap<String, String>)> = BTreeMap::new();
+    for e in &p.edges {
+        let (Some(&u), Some(&d)) = (index.get(&e.from), index.get(&e.to)) else {
             continue;
         };
-        if !reads_optional(e, &p.nodes[u]) {
+        if !ids.contains(&e.to) || !reads_optional(e, &p.nodes[u]) {
             continue;
         }
         let local = result_name(&e.from);
         let test = produced_test(e.output.as_deref().unwrap_or(""), &local);
+        let (tests, reads) = found.entry(d).or_default();
         if !tests.contains(&test) {
             tests.push(test);
         }
         reads.insert(local, e.from.clone());
     }
-    (!tests.is_empty()).then(|| (tests.join(" and "), reads))
-}
-
-/// Sets the condition of every step that reads optional outputs (joined with `and` to a
-/// condition it already has).
-pub fn apply_conditions(p: &mut Pipeline) {
-    let ids: Vec<String> = readers(p).into_iter().map(str::to_string).collect();
-    for id in ids {
-        let Some((cond, reads)) = condition(p, &id) else {
-            continue;
-        };
-        let Some(n) = p.nodes.iter_mut().find(|n| n.id == id) else {
-            continue;
-        };
+    for (d, (tests, reads)) in found {
+        let cond = tests.join(" and ");
+        let n = &mut p.nodes[d];
         n.condition = Some(match n.condition.take() {
             Some(old) => format!("({old}) and ({cond})"),
             None => cond,

@@ -940,6 +940,14 @@ fn each_framework_decides_the_final_state_of_a_run_with_a_failed_step() {
     );
     let (v, code) = json_run(&[&prefect, "--pipeline", "quiet", "--fail", "probe"]);
     assert_eq!((v["state"].as_str(), code), (Some("success"), 0), "{v}");
+    // The table's summary says why a run with a failed step succeeded.
+    orchmig()
+        .args(["run", &prefect, "--pipeline", "quiet", "--fail", "probe"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "quiet: success (no failure reached the flow body) — ",
+        ));
     let (v, code) = json_run(&[&prefect, "--pipeline", "loud", "--fail", "probe"]);
     assert_eq!((v["state"].as_str(), code), (Some("failed"), 1), "{v}");
     // …and Prefect makes no run after it: `tally` never ran.

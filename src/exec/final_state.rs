@@ -27,3 +27,13 @@ pub fn succeeded(p: &Pipeline, mut states: impl Iterator<Item = (usize, State)>)
         None => !states.any(|(_, s)| failed(s)),
     }
 }
+
+/// Why a run of `p` can succeed although a step failed, by its framework's rule (for the
+/// summary of such a run); `None` where any failure fails the run.
+pub fn success_despite(p: &Pipeline) -> Option<&'static str> {
+    match p.framework {
+        Some(Framework::Airflow) => Some("every leaf task succeeded or was skipped"),
+        Some(Framework::Prefect) => Some("no failure reached the flow body"),
+        _ => None,
+    }
+}

@@ -231,5 +231,6 @@ pub fn execute(
         partitions: parts,
         records: outcome.records,
         duration: clock::seconds(outcome.end),
+        success_despite: final_state::success_despite(pipeline),
     })
 }

@@ -47,6 +47,9 @@ pub struct Trace {
     pub records: Vec<Record>,
     /// Virtual seconds from the first start to the last end.
     pub duration: f64,
+    /// Why the run succeeded although a step failed, by its framework's rule (for the summary).
+    #[serde(skip)]
+    pub success_despite: Option<&'static str>,
 }
 
 impl Trace {
@@ -70,10 +73,16 @@ impl Trace {
         let parts: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
         let retried = self.records.iter().filter(|r| r.attempts > 1).count();
         let partitions = self.partitions.iter().filter(|p| p.is_some()).count();
+        let state = match self.success_despite {
+            Some(why) if self.succeeded() && counts.contains_key("failed") => {
+                format!("{} ({why})", self.state)
+            }
+            _ => self.state.clone(),
+        };
         format!(
             "{}: {} — {} instance(s): {}; {} retried{}; {} runner, {:.0}s virtual",
             self.pipeline,
-            self.state,
+            state,
             self.records.len(),
             if parts.is_empty() {
                 "none".to_string()

@@ -183,10 +183,13 @@ impl Writer for AirflowWriter {
             }
             // A task that reads an optional output of a Dagster op skips when it is missing.
             let optional_readers = crate::ir::optional::readers(p);
-            for s in plan.steps.iter_mut() {
-                if optional_readers.contains(s.node.id.as_str()) {
-                    s.body_prelude = optional_skips(p, s.node, target, &mut imports);
-                }
+            let preludes: Vec<Vec<String>> = plan
+                .steps
+                .iter()
+                .map(|s| optional_skips(&plan, s, target, &mut imports))
+                .collect();
+            for (s, prelude) in plan.steps.iter_mut().zip(preludes) {
+                s.body_prelude = prelude;
             }
             for step in &plan.steps {
                 let label = task_label(p, step);
@@ -1225,32 +1228,29 @@ fn reads_optional(plan: &Plan, input: &super::plan::Input) -> bool {
     }
 }
 
-/// The first statements of a task that reads optional outputs: for each, skip the task when
-/// the upstream's dict lacks it (Airflow then skips what is below it), else take its value.
+/// The first statements of a task that reads optional outputs (from its inputs): for each,
+/// skip the task when the upstream's dict lacks it (Airflow then skips what is below it), else
+/// take its value.
 fn optional_skips(
-    p: &Pipeline,
-    n: &crate::ir::Node,
+    plan: &Plan,
+    step: &super::plan::Step,
     target: Target,
     imports: &mut Imports,
 ) -> Vec<String> {
-    let index = p.node_index();
-    let params: Vec<&str> = n
-        .callable
-        .as_ref()
-        .map(|c| c.params.iter().map(|x| x.name.as_str()).collect())
-        .unwrap_or_default();
     let mut out = Vec::new();
-    for e in p.edges.iter().filter(|e| e.to == n.id) {
-        let (Some(&u), Some(param), Some(output)) =
-            (index.get(e.from.as_str()), &e.param, &e.output)
-        else {
+    for input in step
+        .inputs
+        .iter()
+        .filter(|i| !i.param.is_empty() && reads_optional(plan, i))
+    {
+        let (Source::Step(u), Some(output)) = (&input.source, &input.output) else {
             continue;
         };
-        if !crate::ir::optional::reads_optional(e, &p.nodes[u]) || !params.contains(&param.as_str())
-        {
-            continue;
-        }
-        let why = format!("`{}` did not produce its output `{output}`", e.from);
+        let param = &input.param;
+        let why = format!(
+            "`{}` did not produce its output `{output}`",
+            plan.steps[*u].node.id
+        );
         // Wrapped as ruff wraps it in the task (at 8 columns), continuation lines relative to
         // the body, which the writer indents.
         let raise = Expr::call("AirflowSkipException", vec![Expr::str(&why)])

@@ -367,34 +367,14 @@ impl Writer for PrefectWriter {
                 {
                     // The op's result (a dict of the outputs it produced) decides, in the
                     // flow, which readers run.
-                    let mut local = format!("{}_outputs", step.var.trim_end_matches("_out"));
-                    while plan.steps.iter().any(|s| s.var == local)
-                        || choices.values().any(|c| *c == local)
-                    {
-                        local.push('_');
-                    }
-                    let value = if futures.contains(&step.var) {
-                        format!("{}.result()", step.var)
-                    } else {
-                        step.var.clone()
-                    };
+                    let (local, value) = result_local(&plan, step, "_outputs", &choices, &futures);
                     statements.push((Some(local.clone()), Expr::raw(value)));
                     stmt_guards.push(guard);
                     choices.insert(k, local);
                 } else if matches!(n.kind, NodeKind::Branch | NodeKind::ShortCircuit)
                     && let Some(&k) = node_index.get(n.id.as_str())
                 {
-                    let mut choice = format!("{}_choice", step.var.trim_end_matches("_out"));
-                    while plan.steps.iter().any(|s| s.var == choice)
-                        || choices.values().any(|c| *c == choice)
-                    {
-                        choice.push('_');
-                    }
-                    let value = if futures.contains(&step.var) {
-                        format!("{}.result()", step.var)
-                    } else {
-                        step.var.clone()
-                    };
+                    let (choice, value) = result_local(&plan, step, "_choice", &choices, &futures);
                     let at = Anchor::body(&flow_name, format!("{choice} = "));
                     ledger.consume(table, report::node_id(n.kind), &n.id, n.span, at.clone());
                     consume_scope_option(
@@ -915,6 +895,28 @@ fn result_step(plan: &Plan, folded: &[bool]) -> Option<usize> {
     (0..plan.steps.len())
         .rev()
         .find(|&i| !folded[i] && !read(i))
+}
+
+/// A local of the flow that holds a deciding step's result (`route_outputs`, `pick_choice`:
+/// the step's variable with `suffix`, made unique among the steps' variables and the other
+/// such locals), and the value it is bound to (`x_out.result()` for a future).
+fn result_local(
+    plan: &Plan,
+    step: &Step,
+    suffix: &str,
+    choices: &HashMap<usize, String>,
+    futures: &HashSet<String>,
+) -> (String, String) {
+    let mut local = format!("{}{suffix}", step.var.trim_end_matches("_out"));
+    while plan.steps.iter().any(|s| s.var == local) || choices.values().any(|c| *c == local) {
+        local.push('_');
+    }
+    let value = if futures.contains(&step.var) {
+        format!("{}.result()", step.var)
+    } else {
+        step.var.clone()
+    };
+    (local, value)
 }
 
 /// A step that runs an async task (not a sub-flow, not mapped).

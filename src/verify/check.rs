@@ -104,25 +104,16 @@ struct Scenario {
     readers: Vec<String>,
 }
 
-/// Whether the report says a branching step's behaviour is not kept (`redesign` or `none`).
-fn branch_excused(ledger: Option<&Ledger>, id: &str) -> bool {
+/// Whether the report says the behaviour a scenario forces is not kept (`redesign` or `none`):
+/// the forced branching step's branch row, or the `node.optional_output` row of a step that
+/// reads the forced step's optional outputs.
+fn forced_excused(ledger: Option<&Ledger>, branch: &str, readers: &[String]) -> bool {
     ledger.is_some_and(|l| {
         l.entries.iter().any(|e| {
-            e.subject == id
-                && matches!(e.construct.as_str(), "node.branch" | "node.short_circuit")
-                && e.fidelity >= Fidelity::Redesign
-        })
-    })
-}
-
-/// Whether the report says a step that reads optional outputs may run when they were not
-/// produced (`redesign` or `none`).
-fn optional_excused(ledger: Option<&Ledger>, readers: &[String]) -> bool {
-    ledger.is_some_and(|l| {
-        l.entries.iter().any(|e| {
-            readers.contains(&e.subject)
-                && e.construct == "node.optional_output"
-                && e.fidelity >= Fidelity::Redesign
+            e.fidelity >= Fidelity::Redesign
+                && ((e.subject == branch
+                    && matches!(e.construct.as_str(), "node.branch" | "node.short_circuit"))
+                    || (e.construct == "node.optional_output" && readers.contains(&e.subject)))
         })
     })
 }
@@ -203,17 +194,16 @@ fn optional_output_scenarios(p: &Pipeline) -> Vec<Scenario> {
     if readers.is_empty() {
         return Vec::new();
     }
+    // The readers below each producer, in edge order (one pass over the edges).
+    let mut below: std::collections::HashMap<&str, Vec<String>> = std::collections::HashMap::new();
+    for e in p.edges.iter().filter(|e| readers.contains(e.to.as_str())) {
+        below.entry(e.from.as_str()).or_default().push(e.to.clone());
+    }
     let mut out = Vec::new();
     for n in p.nodes.iter().filter(|n| !n.optional_outputs.is_empty()) {
-        let reading: Vec<String> = p
-            .edges
-            .iter()
-            .filter(|e| e.from == n.id && readers.contains(e.to.as_str()))
-            .map(|e| e.to.clone())
-            .collect();
-        if reading.is_empty() {
+        let Some(reading) = below.get(n.id.as_str()).cloned() else {
             continue;
-        }
+        };
         let required: Vec<&String> = n
             .outputs
             .iter()
@@ -716,8 +706,7 @@ pub fn verify_file(
                         d.detail = format!("{label}: {}", d.detail);
                     }
                     if let Some(b) = &scenario.branch {
-                        d.declared = branch_excused(ledger, b)
-                            || optional_excused(ledger, &scenario.readers);
+                        d.declared = forced_excused(ledger, b, &scenario.readers);
                     }
                     if !diffs.contains(&d) {
                         diffs.push(d);

@@ -369,6 +369,20 @@ def _keys_of_step(job, step: str) -> list[str]:
     return sorted(_key(k) for k in assets_def.keys if k in layer.selected_asset_keys)
 
 
+def _by_partitions_def(graph, keys: list) -> list[tuple[object, list]]:
+    """The asset keys grouped by partitions definition, in first-seen order, keys in order."""
+    groups: list[tuple[object, list]] = []
+    for key in keys:
+        pdef = graph.get(key).partitions_def
+        for g in groups:
+            if g[0] == pdef:
+                g[1].append(key)
+                break
+        else:
+            groups.append((pdef, [key]))
+    return groups
+
+
 def _materialize(dg, defs, base: str, arm=None, extra=None) -> dict:
     """The runs of a file (see the module docstring). `arm(name)` is called before each job's run
     (with None before the passes over all assets); `extra` are more runs, {name: [asset key,
@@ -434,15 +448,7 @@ def _materialize(dg, defs, base: str, arm=None, extra=None) -> dict:
             for k in graph.toposorted_asset_keys
             if k in declared and graph.get(k).is_materializable
         ]
-        groups: list[tuple[object, list]] = []
-        for key in order:
-            pdef = graph.get(key).partitions_def
-            for g in groups:
-                if g[0] == pdef:
-                    g[1].append(key)
-                    break
-            else:
-                groups.append((pdef, [key]))
+        groups = _by_partitions_def(graph, order)
         everything = list(defs.assets or []) + list(defs.asset_checks or [])
         for pdef, keys in groups:
             pk = _partition_key(dg, instance, pdef) if pdef is not None else None
@@ -502,15 +508,7 @@ def _materialize(dg, defs, base: str, arm=None, extra=None) -> dict:
         for name, wanted in sorted((extra or {}).items()):
             keys = [k for k in order if _key(k) in set(wanted)]
             merged: dict = {"state": "success", "steps": {}, "assets": {}, "hooks": {}}
-            by_pdef: list[tuple[object, list]] = []
-            for key in keys:
-                pdef = graph.get(key).partitions_def
-                for g in by_pdef:
-                    if g[0] == pdef:
-                        g[1].append(key)
-                        break
-                else:
-                    by_pdef.append((pdef, [key]))
+            by_pdef = _by_partitions_def(graph, keys)
             for pdef, part in by_pdef:
                 pk = _partition_key(dg, instance, pdef) if pdef is not None else None
                 arm(name)

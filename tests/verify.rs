@@ -540,8 +540,9 @@ fn verify_text(name: &str, src: &str, to: &str, fail: &[&str]) -> orchmig::verif
 
 #[test]
 fn a_direct_call_that_fails_stops_the_prefect_flow_and_its_port() {
-    // Prefect makes no run after a direct call that raised; the ports wait for it, so the
-    // independent `b` runs in neither (before, the ports ran it: an undeclared trace difference).
+    // Prefect makes no run after a direct call that raised, and the source's model now stops
+    // after `a` too; the ports wait for it, so `b` runs in neither (a port that ran `b` would
+    // differ on it). tests/run.rs checks that the source stops.
     let src = "from prefect import flow, task\n@task\ndef a(): return 1\n@task\ndef b(): return 2\n@flow\ndef f():\n    a()\n    b()\n";
     for to in ["airflow", "dagster"] {
         let v = verify_text("f.py", src, to, &["a"]);

@@ -369,6 +369,22 @@ def _keys_of_step(job, step: str) -> list[str]:
     return sorted(_key(k) for k in assets_def.keys if k in layer.selected_asset_keys)
 
 
+def _execute_job(dg, instance, job, arm, **kwargs):
+    """Runs a job in process, armed with its name, at its partition key when it is
+    partitioned; returns the result and the key."""
+    pk = (
+        _partition_key(dg, instance, job.partitions_def) if job.partitions_def else None
+    )
+    arm(job.name)
+    try:
+        result = job.execute_in_process(
+            instance=instance, partition_key=pk, raise_on_error=False, **kwargs
+        )
+    finally:
+        arm(None)
+    return result, pk
+
+
 def _by_partitions_def(graph, keys: list) -> list[tuple[object, list]]:
     """The asset keys grouped by partitions definition, in first-seen order, keys in order."""
     groups: list[tuple[object, list]] = []
@@ -425,18 +441,7 @@ def _materialize(dg, defs, base: str, arm=None, extra=None) -> dict:
                 or job.asset_layer.selected_asset_keys
             ):
                 continue
-            pk = (
-                _partition_key(dg, instance, job.partitions_def)
-                if job.partitions_def
-                else None
-            )
-            arm(job.name)
-            try:
-                result = job.execute_in_process(
-                    instance=instance, partition_key=pk, raise_on_error=False
-                )
-            finally:
-                arm(None)
+            result, pk = _execute_job(dg, instance, job, arm)
             jobs[job.name] = steps_of(result)
             ok &= result.success
             what = f"job {job.name}{' [' + str(pk) + ']' if pk else ''}"
@@ -479,21 +484,7 @@ def _materialize(dg, defs, base: str, arm=None, extra=None) -> dict:
                 or not job.asset_layer.selected_asset_keys
             ):
                 continue
-            pk = (
-                _partition_key(dg, instance, job.partitions_def)
-                if job.partitions_def
-                else None
-            )
-            arm(job.name)
-            try:
-                result = job.execute_in_process(
-                    instance=instance,
-                    partition_key=pk,
-                    raise_on_error=False,
-                    resources=resources,
-                )
-            finally:
-                arm(None)
+            result, pk = _execute_job(dg, instance, job, arm, resources=resources)
             jobs[job.name] = steps_of(result)
             evaluations = result.get_asset_check_evaluations()
             failed = [e.check_name for e in evaluations if not e.passed]

@@ -157,8 +157,17 @@ fn analyze_shows_shape_best_fit_and_migration_cost() {
     let row = &inv["pipelines"][0];
     assert_eq!(row["shape"], "cron-etl");
     assert_eq!(row["best_fit"], "airflow");
-    // Branches and trigger rules have no Dagster equivalent: at least the redesign cost.
-    assert!(row["migration"]["dagster"]["points"].as_u64().unwrap() >= 3);
+    // Branches and trigger rules have no Dagster equivalent: the rule's 3 points are 45 minutes
+    // of design review on top of the port's rows.
+    let dagster = &row["migration"]["dagster"];
+    assert!(
+        dagster["review_minutes"].as_u64().unwrap() >= 45,
+        "{dagster}"
+    );
+    assert_eq!(
+        dagster["minutes"].as_u64().unwrap(),
+        dagster["review_minutes"].as_u64().unwrap() + dagster["by_hand_minutes"].as_u64().unwrap()
+    );
     assert!(
         row["migration"]["dagster"]["reasons"]
             .get("af-dg-trigger-rules")

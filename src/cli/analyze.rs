@@ -5,12 +5,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::args::{AnalyzeFormat, Format};
+use super::effort::Effort;
 use super::input::{collect_files, read_reporting_all, report_reading};
 use super::output::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, write_stdout};
 use super::ui::print_path_error;
 use crate::frontend::{self, WalkError};
 use crate::ir::{Estate, Framework, Pipeline, ScheduleKind, Severity, SourceFile};
 use crate::matrix::Engine;
+use crate::report::Translations;
 use crate::text::fit::{self, Column, Cut};
 
 /// One inventory row.
@@ -46,8 +48,8 @@ pub struct Row {
     pub shape: String,
     /// The tool that fits it best.
     pub best_fit: String,
-    /// Target tool → estimated migration cost.
-    pub migration: BTreeMap<String, crate::matrix::Cost>,
+    /// Target tool → the effort of moving there (the port's own grade and minutes).
+    pub migration: BTreeMap<String, Effort>,
 }
 
 /// Totals for one framework or the whole estate.
@@ -111,15 +113,15 @@ pub struct FileRows {
 
 /// Reads every Python file under the paths and makes its rows on the reader pool, keeping no
 /// file's IR beyond its own reading (an estate of any size is read in bounded memory).
-pub fn read_rows(paths: &[PathBuf], engine: &Engine) -> (Vec<FileRows>, Vec<WalkError>) {
+pub fn read_rows(
+    paths: &[PathBuf],
+    engine: &Engine,
+    table: &Translations,
+) -> (Vec<FileRows>, Vec<WalkError>) {
     let (files, errors) = collect_files(paths);
     let read = super::parallel::map_ordered(&files, |p| {
         let mut file = frontend::read_path_here(p);
-        let rows = file
-            .pipelines
-            .iter()
-            .map(|pl| row(&file.path, pl, engine))
-            .collect();
+        let rows = rows_of(&file, p, engine, table);
         file.pipelines = Vec::new();
         file.support = Vec::new();
         FileRows { file, rows }
@@ -127,16 +129,23 @@ pub fn read_rows(paths: &[PathBuf], engine: &Engine) -> (Vec<FileRows>, Vec<Walk
     (read, errors)
 }
 
-/// Builds the inventory of an estate, classifying each pipeline with the matrix engine.
-pub fn inventory(estate: &Estate, engine: &Engine) -> Inventory {
-    inventory_of(estate.files.iter().map(|f| {
-        let rows = f
-            .pipelines
-            .iter()
-            .map(|p| row(&f.path, p, engine))
-            .collect();
-        (f, rows)
-    }))
+/// Builds the inventory of an estate, classifying each pipeline with the matrix engine and
+/// grading its move to each other framework with the effort model.
+pub fn inventory(estate: &Estate, engine: &Engine, table: &Translations) -> Inventory {
+    let rows = super::parallel::map_ordered(&estate.files, |f| {
+        rows_of(f, Path::new(&f.path), engine, table)
+    });
+    inventory_of(estate.files.iter().zip(rows))
+}
+
+/// The rows of one file's pipelines, each with its effort to every other framework.
+fn rows_of(file: &SourceFile, path: &Path, engine: &Engine, table: &Translations) -> Vec<Row> {
+    let efforts = efforts_of(file, path, engine, table);
+    file.pipelines
+        .iter()
+        .zip(efforts)
+        .map(|(p, e)| row(&file.path, p, engine, e))
+        .collect()
 }
 
 /// Builds the inventory from each file and its rows, in file order.
@@ -191,7 +200,37 @@ pub fn inventory_of<'f>(files: impl IntoIterator<Item = (&'f SourceFile, Vec<Row
     }
 }
 
-fn row(path: &str, p: &Pipeline, engine: &Engine) -> Row {
+/// Each pipeline's effort to every other framework, in the order of `file.pipelines`, from
+/// ports of the file made in memory (nothing is written). A target whose port fails has no
+/// entry.
+fn efforts_of(
+    file: &SourceFile,
+    path: &Path,
+    engine: &Engine,
+    table: &Translations,
+) -> Vec<BTreeMap<String, Effort>> {
+    let mut out = vec![BTreeMap::new(); file.pipelines.len()];
+    for framework in Framework::ALL
+        .into_iter()
+        .filter(|f| file.framework != Some(*f))
+    {
+        let Ok(target) = crate::emit::Target::parse(framework.id()) else {
+            continue;
+        };
+        let Ok((_, mut ledgers)) = super::port::port_or_copy(file, path, target, table) else {
+            continue;
+        };
+        super::effort::add_cost_rules(&mut ledgers, file, engine);
+        for (slot, p) in out.iter_mut().zip(&file.pipelines) {
+            if let Some(l) = ledgers.iter().find(|l| l.pipeline == p.id) {
+                slot.insert(framework.id().to_string(), Effort::of(l));
+            }
+        }
+    }
+    out
+}
+
+fn row(path: &str, p: &Pipeline, engine: &Engine, migration: BTreeMap<String, Effort>) -> Row {
     let assessment = engine.assess(p).ok();
     let retrying = p
         .nodes
@@ -232,15 +271,15 @@ fn row(path: &str, p: &Pipeline, engine: &Engine) -> Row {
         best_fit: assessment
             .as_ref()
             .map_or_else(String::new, |a| a.ranking.recommended.clone()),
-        migration: assessment.map(|a| a.costs).unwrap_or_default(),
+        migration,
     }
 }
 
-/// The migration cost column: `→dagster medium (4) · →prefect low (1)`.
+/// The migration cost column: `→dagster review 35 min · →prefect manual 2 h 10 min`.
 fn migration_text(r: &Row) -> String {
     r.migration
         .iter()
-        .map(|(t, c)| format!("→{t} {} ({})", c.grade, c.points))
+        .map(|(t, c)| format!("→{t} {} {}", c.grade, crate::text::minutes(c.minutes)))
         .collect::<Vec<_>>()
         .join(" · ")
 }
@@ -373,15 +412,17 @@ fn column(id: &str) -> Column<'static, Row> {
     }
 }
 
-/// The cost of moving to the best fit (`→prefect low`), or `stay` when the pipeline is already
-/// written for it (the points of every target are in the `migration` column).
+/// The effort of moving to the best fit, shown in the column beside it (`review 40m`), or
+/// `stay` when the pipeline is already written for it (every target is in the `migration`
+/// column); `?` when the port to it failed.
 fn effort_text(r: &Row) -> String {
     if r.best_fit.is_empty() || r.best_fit == r.framework.to_string() {
         return "stay".into();
     }
-    r.migration
-        .get(&r.best_fit)
-        .map_or_else(String::new, |c| format!("→{} {}", r.best_fit, c.grade))
+    r.migration.get(&r.best_fit).map_or_else(
+        || "?".into(),
+        |c| format!("{} {}", c.grade, crate::text::minutes_short(c.minutes)),
+    )
 }
 
 /// Renders the inventory as a terminal table with the view's columns, then the estate summary.
@@ -422,18 +463,24 @@ fn summary_lines(inv: &Inventory) -> String {
             "best fit: {}\n",
             tally(inv.pipelines.iter().map(|r| r.best_fit.as_str()))
         ));
-        let mut targets: BTreeMap<&str, Vec<&crate::matrix::Cost>> = BTreeMap::new();
+        let mut targets: BTreeMap<&str, Vec<&Effort>> = BTreeMap::new();
         for r in &inv.pipelines {
             for (t, c) in &r.migration {
                 targets.entry(t.as_str()).or_default().push(c);
             }
         }
-        for (t, costs) in targets {
-            let points: u32 = costs.iter().map(|c| c.points).sum();
+        for (t, efforts) in targets {
+            let minutes: u32 = efforts.iter().map(|c| c.minutes).sum();
+            let there = inv
+                .pipelines
+                .iter()
+                .filter(|r| r.framework.id() == t)
+                .count();
             out.push_str(&format!(
-                "effort to {t}: {} pipelines, {} ({points} points)\n",
-                costs.len(),
-                tally(costs.iter().map(|c| c.grade.as_str()))
+                "effort to {t}: {} pipelines, {} ({}); {there} already there\n",
+                efforts.len(),
+                tally(efforts.iter().map(|c| c.grade)),
+                crate::text::minutes(minutes)
             ));
         }
     }
@@ -513,20 +560,18 @@ pub fn run(
         }
         None => None,
     };
-    let matrix = match super::matrix::load(matrix_dir) {
+    let matrix = match super::matrix::load_or_exit(matrix_dir) {
         Ok(m) => m,
-        Err(e) => {
-            eprintln!("{}", e.render());
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     let env = crate::matrix::environment();
-    let engine = match crate::matrix::Engine::new(&matrix, &env) {
+    let engine = match super::matrix::engine_or_exit(&matrix, &env) {
         Ok(e) => e,
-        Err(e) => {
-            eprintln!("{}", e.render());
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
+    };
+    let table = match super::ui::translations_or_exit() {
+        Ok(t) => t,
+        Err(code) => return code,
     };
     // Without port grades or SARIF no file's IR outlives its rows.
     let inventory_format = match format {
@@ -536,7 +581,7 @@ pub fn run(
         AnalyzeFormat::Sarif => None,
     };
     if let (None, Some(format)) = (target, inventory_format) {
-        let (read, walk_errors) = read_rows(paths, &engine);
+        let (read, walk_errors) = read_rows(paths, &engine, &table);
         let (files, rows): (Vec<_>, Vec<_>) = read.into_iter().map(|r| (r.file, r.rows)).unzip();
         let code = report_reading(paths, &walk_errors, &files);
         let inv = inventory_of(files.iter().zip(rows));
@@ -544,10 +589,9 @@ pub fn run(
         return code;
     }
     let (estate, walk_errors, mut code) = read_reporting_all(paths);
-    let table = crate::report::Translations::builtin().ok();
     // The port grades of the whole estate, from the same writers and ledger as `orchmig port`.
     let port = target.map(|t| {
-        let (report, graded) = grade_port(&estate, t, table.as_ref());
+        let (report, graded) = grade_port(&estate, t, &table, &engine);
         code = code.max(graded);
         report
     });
@@ -558,13 +602,13 @@ pub fn run(
                 estate: &estate,
                 walk_errors: &walk_errors,
                 port: port.as_ref(),
-                translations: table.as_ref(),
+                translations: Some(&table),
                 root: &root,
             });
             serde_json::to_string_pretty(&log).unwrap_or_default() + "\n"
         }
         Some(format) => {
-            let inv = inventory(&estate, &engine);
+            let inv = inventory(&estate, &engine, &table);
             render_inventory(&inv, port.as_ref(), format, view)
         }
     };
@@ -608,7 +652,8 @@ fn render_inventory(
 fn grade_port(
     estate: &Estate,
     target: crate::emit::Target,
-    table: Option<&crate::report::Translations>,
+    table: &Translations,
+    engine: &Engine,
 ) -> (crate::report::Report, i32) {
     let mut code = EXIT_OK;
     let mut report = crate::report::Report {
@@ -618,19 +663,20 @@ fn grade_port(
         gains: Vec::new(),
         unread: Vec::new(),
     };
-    if let Some(table) = table {
-        report.gains = table
-            .gains
-            .get(target.framework.id())
-            .cloned()
-            .unwrap_or_default();
-        for f in estate.files.iter().filter(|f| !f.pipelines.is_empty()) {
-            match super::port::port_or_copy(f, Path::new(&f.path), target, table) {
-                Ok((_, ledgers)) => report.pipelines.extend(ledgers),
-                Err(e) => {
-                    print_path_error(&f.path, &e, "the other files were still graded");
-                    code = EXIT_FINDINGS;
-                }
+    report.gains = table
+        .gains
+        .get(target.framework.id())
+        .cloned()
+        .unwrap_or_default();
+    for f in estate.files.iter().filter(|f| !f.pipelines.is_empty()) {
+        match super::port::port_or_copy(f, Path::new(&f.path), target, table) {
+            Ok((_, mut ledgers)) => {
+                super::effort::add_cost_rules(&mut ledgers, f, engine);
+                report.pipelines.extend(ledgers);
+            }
+            Err(e) => {
+                print_path_error(&f.path, &e, "the other files were still graded");
+                code = EXIT_FINDINGS;
             }
         }
     }

@@ -16,6 +16,25 @@ pub fn load(dir: Option<&Path>) -> Result<Matrix, MatrixError> {
     }
 }
 
+/// [`load`], printing a matrix that does not load (the exit code is `Err`).
+pub fn load_or_exit(dir: Option<&Path>) -> Result<Matrix, i32> {
+    load(dir).map_err(|e| {
+        eprintln!("{}", e.render());
+        EXIT_USAGE
+    })
+}
+
+/// The matrix's rule engine, printing a rule that does not compile (the exit code is `Err`).
+pub fn engine_or_exit<'m>(
+    matrix: &'m Matrix,
+    env: &'m minijinja::Environment<'static>,
+) -> Result<Engine<'m>, i32> {
+    Engine::new(matrix, env).map_err(|e| {
+        eprintln!("{}", e.render());
+        EXIT_USAGE
+    })
+}
+
 /// Runs `orchmig matrix`; returns the exit code.
 pub fn run(
     paths: &[PathBuf],
@@ -24,20 +43,14 @@ pub fn run(
     dir: Option<&Path>,
     format: Format,
 ) -> i32 {
-    let matrix = match load(dir) {
+    let matrix = match load_or_exit(dir) {
         Ok(m) => m,
-        Err(e) => {
-            eprintln!("{}", e.render());
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     let env = environment();
-    let engine = match Engine::new(&matrix, &env) {
+    let engine = match engine_or_exit(&matrix, &env) {
         Ok(e) => e,
-        Err(e) => {
-            eprintln!("{}", e.render());
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     let md = format == Format::Markdown;
     if let Some(id) = shape {

@@ -5,6 +5,7 @@
 pub mod analyze;
 pub mod args;
 pub mod config;
+pub mod effort;
 pub mod graph;
 pub mod input;
 pub mod manual;

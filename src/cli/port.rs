@@ -53,11 +53,26 @@ pub fn run(a: PortArgs) -> i32 {
         );
         return EXIT_USAGE;
     }
+    // The matrix's cost rules are half of each pipeline's effort (docs/effort.md).
+    let matrix = match super::matrix::load_or_exit(super::config::active().matrix_dir.as_deref()) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let env = crate::matrix::environment();
+    let engine = match super::matrix::engine_or_exit(&matrix, &env) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
     // Each file is read and written on the reader pool; only its output and ledgers outlive it.
     let (found, walk_errors) = super::input::collect_files(a.paths);
     let done = super::parallel::map_ordered_as("reading and porting", &found, |p| {
         let mut file = crate::frontend::read_path_here(p);
-        let ported = (!file.pipelines.is_empty()).then(|| port_or_copy(&file, p, target, &table));
+        let ported = (!file.pipelines.is_empty()).then(|| {
+            port_or_copy(&file, p, target, &table).map(|(text, mut ledgers)| {
+                super::effort::add_cost_rules(&mut ledgers, &file, &engine);
+                (text, ledgers)
+            })
+        });
         file.pipelines = Vec::new();
         file.support = Vec::new();
         (file, ported)

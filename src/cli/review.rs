@@ -97,7 +97,7 @@ pub fn build<'m>(
     engine: &Engine,
     table: &Translations,
 ) -> Page<'m> {
-    let inventory = analyze::inventory(estate, engine);
+    let inventory = analyze::inventory(estate, engine, table);
     let mut pipelines = Vec::new();
     let mut problems = Vec::new();
     for file in &estate.files {
@@ -125,7 +125,11 @@ pub fn build<'m>(
             let Ok(t) = Target::parse(fw.id()) else {
                 continue;
             };
-            ports.push((t, port_file(file, t, table).map(|(_, l)| l)));
+            let ported = port_file(file, t, table).map(|(_, mut l)| {
+                super::effort::add_cost_rules(&mut l, file, engine);
+                l
+            });
+            ports.push((t, ported));
         }
         for p in &file.pipelines {
             let anchor = format!("p{}", pipelines.len());

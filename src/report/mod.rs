@@ -12,7 +12,7 @@ pub use constructs::{
     policy_fields, schedule_id,
 };
 pub use operators::{OperatorInfo, lookup as operator_info, operator_category};
-pub use translations::{Construct, Fidelity, TargetRule, Translations};
+pub use translations::{Construct, Fidelity, TargetRule, Translations, Weights};
 
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -39,9 +39,36 @@ pub struct Entry {
     pub line: u32,
     /// The generated line that implements it (`None` for `none` entries).
     pub output: Option<Output>,
+    /// Minutes of work by hand this row leaves (the effort model, `[effort]` of the table).
+    pub minutes: u32,
     /// Where the writer said the code is, until the module text is final.
     #[serde(skip)]
     anchor: Option<Anchor>,
+    /// Minutes to write the construct by hand if it is lost (its row's `effort`).
+    #[serde(skip)]
+    by_hand: u32,
+    /// Minutes to review the construct if the port redesigns it (its row's `review`).
+    #[serde(skip)]
+    review: u32,
+}
+
+/// The matrix's cost rules that fire for one pipeline's move: model changes a team reviews and
+/// tests beyond the rows of the ledger.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CostReview {
+    /// Sum of the fired rules' points.
+    pub points: u32,
+    /// Minutes of design review they take (`points × [effort] cost_point`).
+    pub minutes: u32,
+    /// Fired rule id → why it costs.
+    pub rules: BTreeMap<String, String>,
+}
+
+impl CostReview {
+    /// True when no rule fired.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty() && self.points == 0
+    }
 }
 
 /// The ledger of one pipeline's port.
@@ -55,6 +82,12 @@ pub struct Ledger {
     pub target: String,
     /// Entries in recording order (sorted when finished).
     pub entries: Vec<Entry>,
+    /// The matrix's cost rules that fire for this move.
+    #[serde(skip_serializing_if = "CostReview::is_empty")]
+    pub review: CostReview,
+    /// The effort model's weights, from the table the entries were recorded with.
+    #[serde(skip)]
+    weights: Weights,
     /// Where each recorded (construct, subject) was pushed in `entries` (a hint: entries are
     /// sorted when finished, so a stale index falls back to a search).
     #[serde(skip)]
@@ -79,6 +112,8 @@ impl Ledger {
             pipeline: pipeline.into(),
             target: target.into(),
             entries: Vec::new(),
+            review: CostReview::default(),
+            weights: Weights::default(),
             seen: BTreeMap::new(),
             pending: Vec::new(),
         }
@@ -218,6 +253,7 @@ impl Ledger {
                 .map_or(Fidelity::Exact, |e| e.fidelity);
         }
         self.seen.insert(key, self.entries.len());
+        self.weights = table.effort;
         let (code, rule_fidelity, how) = match table.get(construct) {
             Some(c) => {
                 let r = c.rule(&self.target);
@@ -246,7 +282,10 @@ impl Ledger {
             note: note.unwrap_or(how),
             line: span.line,
             output: None,
+            minutes: 0,
             anchor,
+            by_hand: table.by_hand(construct),
+            review: table.review(construct),
         });
         fidelity
     }
@@ -313,6 +352,28 @@ impl Ledger {
         self.pending = pending;
         self.entries
             .sort_by(|a, b| (a.line, &a.code, &a.subject).cmp(&(b.line, &b.code, &b.subject)));
+        self.settle();
+    }
+
+    /// Sets every entry's minutes from its final fidelity (after `finish` and `resolve`, the
+    /// last steps that may change a class).
+    fn settle(&mut self) {
+        let w = self.weights;
+        for e in &mut self.entries {
+            e.minutes = match e.fidelity {
+                Fidelity::Exact => 0,
+                Fidelity::Approximate => w.approximate,
+                Fidelity::Redesign => e.review,
+                Fidelity::None => e.by_hand,
+            };
+        }
+    }
+
+    /// Adds the matrix's cost rules that fire for this move (points and id → why).
+    pub fn add_cost_rules(&mut self, points: u32, rules: BTreeMap<String, String>) {
+        self.review.points += points;
+        self.review.minutes += points * self.weights.cost_point;
+        self.review.rules.extend(rules);
     }
 
     /// Points every entry of the ledgers of one module at its generated line in the final
@@ -356,6 +417,9 @@ impl Ledger {
                     );
                 }
             }
+        }
+        for l in ledgers {
+            l.settle();
         }
     }
 
@@ -441,25 +505,25 @@ impl Ledger {
         m
     }
 
-    /// `automatic`, `review` or `manual`.
+    /// The effort model's grade: `automatic` when nothing is left to do, `review` up to the
+    /// table's `review_limit` minutes, `manual` beyond.
     pub fn grade(&self) -> &'static str {
-        match self.worst() {
-            Fidelity::Exact => "automatic",
-            Fidelity::Approximate => "review",
+        match self.effort_minutes() {
+            0 => "automatic",
+            m if m <= self.weights.review_limit => "review",
             _ => "manual",
         }
     }
 
-    /// A rough effort estimate in minutes: 10 per approximation, 60 per redesign or loss.
+    /// Minutes of work by hand the rows leave (the sum of their `minutes`).
+    pub fn by_hand_minutes(&self) -> u32 {
+        self.entries.iter().map(|e| e.minutes).sum()
+    }
+
+    /// The effort model: minutes left by hand plus minutes of design review of the matrix's
+    /// fired cost rules (docs/effort.md).
     pub fn effort_minutes(&self) -> u32 {
-        self.entries
-            .iter()
-            .map(|e| match e.fidelity {
-                Fidelity::Exact => 0,
-                Fidelity::Approximate => 10,
-                Fidelity::Redesign | Fidelity::None => 60,
-            })
-            .sum()
+        self.by_hand_minutes() + self.review.minutes
     }
 }
 
@@ -499,6 +563,10 @@ pub struct Grade {
     pub grade: &'static str,
     /// Minutes of estimated review and rework.
     pub effort_minutes: u32,
+    /// Of which: minutes of work by hand the rows leave.
+    pub by_hand_minutes: u32,
+    /// Of which: minutes of design review of the matrix's fired cost rules.
+    pub review_minutes: u32,
     /// Entries per fidelity.
     pub counts: BTreeMap<&'static str, usize>,
 }
@@ -512,6 +580,8 @@ impl Report {
                 pipeline: l.pipeline.clone(),
                 grade: l.grade(),
                 effort_minutes: l.effort_minutes(),
+                by_hand_minutes: l.by_hand_minutes(),
+                review_minutes: l.review.minutes,
                 counts: l.counts(),
             })
             .collect()
@@ -530,31 +600,48 @@ impl Report {
     pub fn markdown(&self) -> String {
         let mut out = format!("# Port to {}\n\n", self.target);
         for l in &self.pipelines {
-            out.push_str(&format!("## {} ({})\n\n| code | construct | subject | fidelity | source → output | what happens |\n|---|---|---|---|---|---|\n", inline(&l.pipeline), inline(&l.source)));
+            out.push_str(&format!("## {} ({})\n\n| code | construct | subject | fidelity | source → output | min | what happens |\n|---|---|---|---|---|--:|---|\n", inline(&l.pipeline), inline(&l.source)));
             for e in &l.entries {
                 let at = match &e.output {
                     Some(o) => format!("{} → {}:{}", e.line, md_cell(&o.path), o.line),
                     None => e.line.to_string(),
                 };
                 out.push_str(&format!(
-                    "| {} | {} | {} | {} | {} | {} |\n",
+                    "| {} | {} | {} | {} | {} | {} | {} |\n",
                     e.code,
                     e.construct,
                     md_cell(&e.subject),
                     e.fidelity.name(),
                     at,
+                    e.minutes,
                     md_cell(&e.note)
                 ));
             }
             out.push('\n');
+            if !l.review.is_empty() {
+                let why: Vec<String> = l
+                    .review
+                    .rules
+                    .iter()
+                    .map(|(id, why)| format!("`{id}`: {}", inline(why)))
+                    .collect();
+                out.push_str(&format!(
+                    "Design review, {} (the matrix's cost rules, {} points): {}.\n\n",
+                    crate::text::minutes(l.review.minutes),
+                    l.review.points,
+                    why.join("; ")
+                ));
+            }
         }
-        out.push_str("## Summary\n\n| pipeline | grade | effort | exact | approximate | redesign | none |\n|---|---|--:|--:|--:|--:|--:|\n");
+        out.push_str("## Summary\n\n| pipeline | grade | effort | by hand | review | exact | approximate | redesign | none |\n|---|---|--:|--:|--:|--:|--:|--:|--:|\n");
         for g in self.grades() {
             out.push_str(&format!(
-                "| {} | {} | {} min | {} | {} | {} | {} |\n",
+                "| {} | {} | {} | {} min | {} min | {} | {} | {} | {} |\n",
                 md_cell(&g.pipeline),
                 g.grade,
-                g.effort_minutes,
+                crate::text::minutes(g.effort_minutes),
+                g.by_hand_minutes,
+                g.review_minutes,
                 g.counts["exact"],
                 g.counts["approximate"],
                 g.counts["redesign"],
@@ -597,7 +684,7 @@ impl Report {
             t.add_row(vec![
                 inline(&g.pipeline),
                 g.grade.to_string(),
-                format!("{} min", g.effort_minutes),
+                crate::text::minutes(g.effort_minutes),
                 g.counts["exact"].to_string(),
                 g.counts["approximate"].to_string(),
                 g.counts["redesign"].to_string(),

@@ -70,6 +70,12 @@ pub struct Construct {
     pub dagster: TargetRule,
     /// Into Prefect.
     pub prefect: TargetRule,
+    /// Minutes to write this construct by hand when a port loses it (default: `[effort] none`).
+    #[serde(default)]
+    pub effort: Option<u32>,
+    /// Minutes to review it when a port redesigns it (default: `[effort] redesign`).
+    #[serde(default)]
+    pub review: Option<u32>,
 }
 
 impl Construct {
@@ -83,10 +89,41 @@ impl Construct {
     }
 }
 
+/// The effort model's weights (`[effort]`): minutes of work per report row by fidelity, and
+/// how the minutes grade a port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Weights {
+    /// Minutes to read and confirm an approximated construct.
+    pub approximate: u32,
+    /// Minutes to review a construct the target models differently.
+    pub redesign: u32,
+    /// Minutes to write a lost construct by hand, unless its row says `effort`.
+    pub none: u32,
+    /// Minutes of design review per point of the matrix's cost rules that fire for a move.
+    pub cost_point: u32,
+    /// The most minutes a port graded `review` may take; more is `manual`.
+    pub review_limit: u32,
+}
+
+impl Default for Weights {
+    /// The weights of the built-in table (for ledgers made without one).
+    fn default() -> Weights {
+        Weights {
+            approximate: 5,
+            redesign: 10,
+            none: 15,
+            cost_point: 15,
+            review_limit: 60,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     gains: BTreeMap<String, Vec<String>>,
+    effort: Weights,
     construct: Vec<Construct>,
 }
 
@@ -95,6 +132,8 @@ struct File {
 pub struct Translations {
     /// Target → what moving there gains.
     pub gains: BTreeMap<String, Vec<String>>,
+    /// The effort model's weights.
+    pub effort: Weights,
     by_id: BTreeMap<String, Construct>,
 }
 
@@ -131,6 +170,7 @@ impl Translations {
         }
         Ok(Translations {
             gains: parsed.gains,
+            effort: parsed.effort,
             by_id,
         })
     }
@@ -138,6 +178,20 @@ impl Translations {
     /// The construct with an id.
     pub fn get(&self, id: &str) -> Option<&Construct> {
         self.by_id.get(id)
+    }
+
+    /// Minutes to write a lost construct by hand: its row's `effort`, else the default.
+    pub fn by_hand(&self, id: &str) -> u32 {
+        self.get(id)
+            .and_then(|c| c.effort)
+            .unwrap_or(self.effort.none)
+    }
+
+    /// Minutes to review a redesigned construct: its row's `review`, else the default.
+    pub fn review(&self, id: &str) -> u32 {
+        self.get(id)
+            .and_then(|c| c.review)
+            .unwrap_or(self.effort.redesign)
     }
 
     /// Every construct, by id.

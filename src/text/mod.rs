@@ -5,6 +5,24 @@
 
 pub mod fit;
 
+/// Minutes as a person reads them: `35 min`, `2 h 10 min`, `3 h`.
+pub fn minutes(m: u32) -> String {
+    match (m / 60, m % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+/// Minutes in a narrow cell: `35m`, `2h10m`, `3h`.
+pub fn minutes_short(m: u32) -> String {
+    match (m / 60, m % 60) {
+        (0, m) => format!("{m}m"),
+        (h, 0) => format!("{h}h"),
+        (h, m) => format!("{h}h{m:02}m"),
+    }
+}
+
 /// `s` on one line with every control character (C0, DEL, C1) and Unicode line or paragraph
 /// separator written as a visible escape: `\n`, `\r`, `\t`, `\x1b`, `\u2028`.
 pub fn inline(s: &str) -> String {

@@ -1,0 +1,52 @@
+//! The effort model's join (docs/effort.md): a port's own ledger, plus the matrix's cost rules
+//! that fire for the move. `analyze`, `port`, `report` and `analyze --target` all grade with it,
+//! so the cost column and the port grade are one number. `analyze::rows_of` makes the ports.
+
+use crate::ir::SourceFile;
+use crate::matrix::Engine;
+use crate::report::Ledger;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The effort of moving one pipeline to one target.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Effort {
+    /// Total minutes: by hand plus review.
+    pub minutes: u32,
+    /// `automatic`, `review` or `manual`.
+    pub grade: &'static str,
+    /// Minutes of work by hand the port's report rows leave.
+    pub by_hand_minutes: u32,
+    /// Minutes of design review of the matrix's fired cost rules.
+    pub review_minutes: u32,
+    /// Fired cost rule id → why.
+    pub reasons: BTreeMap<String, String>,
+}
+
+impl Effort {
+    /// The effort a finished ledger (with its cost rules added) gives.
+    pub fn of(l: &Ledger) -> Effort {
+        Effort {
+            minutes: l.effort_minutes(),
+            grade: l.grade(),
+            by_hand_minutes: l.by_hand_minutes(),
+            review_minutes: l.review.minutes,
+            reasons: l.review.rules.clone(),
+        }
+    }
+}
+
+/// Adds to each ledger of a ported file the matrix's cost rules that fire for its pipeline's
+/// move to the ledger's target (a copy to the file's own framework fires none).
+pub fn add_cost_rules(ledgers: &mut [Ledger], file: &SourceFile, engine: &Engine) {
+    for l in ledgers {
+        let Some(p) = file.pipelines.iter().find(|p| p.id == l.pipeline) else {
+            continue;
+        };
+        let Ok(a) = engine.assess(p) else { continue };
+        let target = l.target.split('@').next().unwrap_or_default();
+        if let Some(cost) = a.costs.get(target) {
+            l.add_cost_rules(cost.points, cost.reasons.clone());
+        }
+    }
+}

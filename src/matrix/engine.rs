@@ -64,10 +64,8 @@ pub struct Evidence {
 /// The estimated cost of moving a pipeline to another tool.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Cost {
-    /// Effort points.
+    /// Effort points (each is design review in the effort model, docs/effort.md).
     pub points: u32,
-    /// `low`, `medium` or `high`.
-    pub grade: String,
     /// Fired cost rules: id → why.
     pub reasons: BTreeMap<String, String>,
 }
@@ -338,14 +336,7 @@ impl<'m> Engine<'m> {
                     reasons.insert(c.id.clone(), c.why.clone());
                 }
             }
-            cost_map.insert(
-                target.to_string(),
-                Cost {
-                    points,
-                    grade: grade(points).into(),
-                    reasons,
-                },
-            );
+            cost_map.insert(target.to_string(), Cost { points, reasons });
         }
         Ok(Assessment {
             pipeline: p.id.clone(),
@@ -356,15 +347,6 @@ impl<'m> Engine<'m> {
             ranking,
             costs: cost_map,
         })
-    }
-}
-
-/// The grade of a number of effort points.
-pub fn grade(points: u32) -> &'static str {
-    match points {
-        0..=2 => "low",
-        3..=6 => "medium",
-        _ => "high",
     }
 }
 

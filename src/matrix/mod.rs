@@ -6,5 +6,5 @@ mod features;
 pub mod render;
 
 pub use data::{Matrix, Shape, TOOLS};
-pub use engine::{Assessment, Cost, Engine, Ranking, environment, grade, nearest, parse_weights};
+pub use engine::{Assessment, Cost, Engine, Ranking, environment, nearest, parse_weights};
 pub use features::{Features, features};

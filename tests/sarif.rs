@@ -158,3 +158,45 @@ fn a_missing_path_is_an_error_result_and_the_rest_is_still_logged() {
     assert_valid(&log);
     assert!(ids_of(&log).contains(&"input".to_string()));
 }
+
+/// A port finding that has code in the output (approximate, redesign) gives that line as a
+/// related location under `PORTROOT`, the folder `orchmig port --out` writes: in the files that
+/// command writes, each such line exists and is code.
+#[test]
+fn port_findings_point_at_the_ported_line_as_a_related_location() {
+    for target in ["dagster", "prefect", "airflow"] {
+        let (log, _) = sarif(&["corpus", "--target", target]);
+        assert_valid(&log);
+        assert!(
+            log["runs"][0]["originalUriBaseIds"]["PORTROOT"]["description"]["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("--out")),
+            "{target}: PORTROOT is described"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        orchmig()
+            .args(["port", "corpus", "--to", target, "--out"])
+            .arg(dir.path())
+            .assert()
+            .success();
+        let mut related = 0;
+        for r in results(&log) {
+            let Some(rel) = r["relatedLocations"].as_array() else {
+                continue;
+            };
+            let at = &rel[0]["physicalLocation"];
+            assert_eq!(at["artifactLocation"]["uriBaseId"], "PORTROOT");
+            let uri = at["artifactLocation"]["uri"].as_str().unwrap();
+            let line = at["region"]["startLine"].as_u64().unwrap() as usize;
+            let text = std::fs::read_to_string(dir.path().join(uri))
+                .unwrap_or_else(|e| panic!("{target}: {uri}: {e}"));
+            let code = text.lines().nth(line - 1).unwrap_or_default().trim();
+            assert!(
+                !code.is_empty() && !code.starts_with('#'),
+                "{target}: {uri}:{line} is not code: {code:?}"
+            );
+            related += 1;
+        }
+        assert!(related > 50, "{target}: {related} related locations");
+    }
+}

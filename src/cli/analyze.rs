@@ -668,17 +668,25 @@ fn grade_port(
         .get(target.framework.id())
         .cloned()
         .unwrap_or_default();
+    let mut ported = Vec::new();
     for f in estate.files.iter().filter(|f| !f.pipelines.is_empty()) {
         match super::port::port_or_copy(f, Path::new(&f.path), target, table) {
             Ok((_, mut ledgers)) => {
                 super::effort::add_cost_rules(&mut ledgers, f, engine);
-                report.pipelines.extend(ledgers);
+                ported.push((PathBuf::from(&f.path), ledgers));
             }
             Err(e) => {
                 print_path_error(&f.path, &e, "the other files were still graded");
                 code = EXIT_FINDINGS;
             }
         }
+    }
+    // Outputs are named as `orchmig port --out` names them, so they point into its folder.
+    for (name, mut ledgers) in super::port::output_names(ported) {
+        for l in &mut ledgers {
+            l.set_output_path(&name.display().to_string());
+        }
+        report.pipelines.extend(ledgers);
     }
     (report, code)
 }

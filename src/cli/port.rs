@@ -411,7 +411,7 @@ fn canonical(p: &Path) -> PathBuf {
 /// The output file of each ported source: its file name, or, when two sources share a file
 /// name (`a/etl.py`, `b/etl.py`), every source's path below the folder they all share, so that
 /// the output mirrors the inputs' layout instead of merging them.
-fn output_names(ported: Vec<(PathBuf, String)>) -> Vec<(PathBuf, String)> {
+pub(super) fn output_names<T>(ported: Vec<(PathBuf, T)>) -> Vec<(PathBuf, T)> {
     let name = |p: &Path| {
         p.file_name()
             .map(PathBuf::from)

@@ -33,7 +33,12 @@ struct Finding {
     path: String,
     line: Option<u32>,
     col: Option<u32>,
+    /// The generated line that implements a port entry: (path in the port's output folder, line).
+    output: Option<(String, u32)>,
 }
+
+/// The base id of port outputs: the folder `orchmig port --out` writes to.
+pub const PORTROOT: &str = "PORTROOT";
 
 /// What goes into the log.
 pub struct Inputs<'a> {
@@ -74,6 +79,7 @@ pub fn log(inputs: &Inputs) -> Value {
             path: e.path.display().to_string(),
             line: None,
             col: None,
+            output: None,
         });
     }
     for file in &inputs.estate.files {
@@ -106,6 +112,7 @@ pub fn log(inputs: &Inputs) -> Value {
                     .span
                     .map(|s| s.col)
                     .or_else(|| d.line.and_then(|l| first_column(&text, l))),
+                output: None,
             });
         }
         for p in &file.pipelines {
@@ -127,6 +134,7 @@ pub fn log(inputs: &Inputs) -> Value {
                     col: Some(o.span.col)
                         .filter(|c| *c > 0)
                         .or_else(|| first_column(&text, o.line)),
+                    output: None,
                 });
             }
         }
@@ -189,6 +197,7 @@ pub fn log(inputs: &Inputs) -> Value {
                     path: ledger.source.clone(),
                     line,
                     col: line.and_then(|l| first_column(&text, l)),
+                    output: e.output.as_ref().map(|o| (o.path.clone(), o.line)),
                 });
             }
         }
@@ -216,13 +225,24 @@ pub fn log(inputs: &Inputs) -> Value {
             if !region.is_empty() {
                 physical["region"] = Value::Object(region);
             }
-            json!({
+            let mut result = json!({
                 "ruleId": f.rule,
                 "ruleIndex": index[f.rule.as_str()],
                 "level": f.level,
                 "message": { "text": f.message },
                 "locations": [{ "physicalLocation": physical }],
-            })
+            });
+            if let Some((path, line)) = &f.output {
+                result["relatedLocations"] = json!([{
+                    "id": 1,
+                    "message": { "text": "the ported code that implements it" },
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": encode(path), "uriBaseId": PORTROOT },
+                        "region": { "startLine": line },
+                    },
+                }]);
+            }
+            result
         })
         .collect();
     let rules: Vec<Value> = rules
@@ -246,11 +266,24 @@ pub fn log(inputs: &Inputs) -> Value {
         "columnKind": "unicodeCodePoints",
         "results": results,
     });
+    let mut bases = serde_json::Map::new();
     if let Some(uri) = directory_uri(inputs.root) {
-        run["originalUriBaseIds"] = json!({ SRCROOT: { "uri": uri } });
+        bases.insert(SRCROOT.into(), json!({ "uri": uri }));
     }
     if let Some(r) = inputs.port {
         run["properties"] = json!({ "target": r.target });
+        if findings.iter().any(|f| f.output.is_some()) {
+            bases.insert(
+                PORTROOT.into(),
+                json!({ "description": { "text": format!(
+                    "the output folder of `orchmig port --to {} --out DIR` run on the same inputs",
+                    r.target
+                ) } }),
+            );
+        }
+    }
+    if !bases.is_empty() {
+        run["originalUriBaseIds"] = Value::Object(bases);
     }
     json!({
         "$schema": SARIF_SCHEMA,

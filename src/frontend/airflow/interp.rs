@@ -30,6 +30,24 @@ const MAX_TOTAL_UNROLL: usize = 20_000;
 pub(super) enum Ref {
     Task(usize, String),
     Group(usize, String),
+    /// An operator made outside any DAG (index into `Interpreter::unbound`): it joins the DAG
+    /// of the first task it is wired to with `>>`, as Airflow adopts it.
+    Unbound(usize),
+}
+
+/// An operator call made outside any DAG, kept until `>>` adopts it.
+pub(super) struct Unbound<'s> {
+    class: String,
+    call: &'s ast::ExprCall,
+    fixed: Rc<[&'s ast::Keyword]>,
+    /// What it became once adopted.
+    placed: Option<Vec<Ref>>,
+}
+
+/// `functools.partial(SomeOperator, k=v, …)`: an operator class with keywords fixed.
+pub(super) struct OperatorFactory<'s> {
+    class: String,
+    fixed: Rc<[&'s ast::Keyword]>,
 }
 
 /// A decorated TaskFlow function, with options from the decorator and `.override()`.
@@ -60,6 +78,7 @@ pub(super) enum Obj<'s> {
     DagFn(Rc<(FunctionDef<'s>, &'s [ast::Keyword], Vec<&'s Expr>)>),
     LocalFn(FunctionDef<'s>),
     OperatorPartial(Rc<OperatorPartial<'s>>),
+    OperatorFactory(Rc<OperatorFactory<'s>>),
     Dag(usize),
     Label,
     Value(Value),
@@ -94,6 +113,7 @@ pub(super) struct Interpreter<'c, 's, 'a> {
     unroll_warned: bool,
     /// The last number given to each id not known statically (`id`, `id-2`, …).
     dynamic_ids: HashMap<String, usize>,
+    unbound: Vec<Unbound<'s>>,
 }
 
 impl<'c, 's, 'a> Interpreter<'c, 's, 'a>
@@ -111,6 +131,7 @@ where
             module_dags: HashMap::new(),
             unroll_warned: false,
             dynamic_ids: HashMap::new(),
+            unbound: Vec::new(),
         }
     }
 
@@ -416,6 +437,7 @@ where
 
     /// Order edges from every upstream ref to every downstream ref, expanding groups.
     fn connect(&mut self, up: &[Ref], down: &[Ref], span: Span) {
+        let (up, down) = (&self.adopt(up, down), &self.adopt(down, up));
         for u in up {
             for d in down {
                 self.connect_one(u, d, EdgeKind::Order, None, span);
@@ -441,16 +463,52 @@ where
         let ups = match up {
             Ref::Task(_, id) => vec![id.clone()],
             Ref::Group(_, g) => b.leaves(g),
+            Ref::Unbound(_) => Vec::new(),
         };
         let downs = match down {
             Ref::Task(_, id) => vec![id.clone()],
             Ref::Group(_, g) => b.roots(g),
+            Ref::Unbound(_) => Vec::new(),
         };
         for u in &ups {
             for d in &downs {
                 b.add_edge(u, d, kind, param.clone(), span);
             }
         }
+    }
+
+    /// `refs` with each operator made outside a DAG placed in the DAG of `other` (the first of
+    /// its refs that has one), once: Airflow adopts a DAG-less operator wired to a DAG's task.
+    fn adopt(&mut self, refs: &[Ref], other: &[Ref]) -> Vec<Ref> {
+        let dag = other.iter().find_map(ref_dag);
+        let mut out = Vec::new();
+        for r in refs {
+            let Ref::Unbound(i) = r else {
+                out.push(r.clone());
+                continue;
+            };
+            if let Some(placed) = &self.unbound[*i].placed {
+                out.extend(placed.iter().cloned());
+                continue;
+            }
+            let Some(dag) = dag else {
+                out.push(r.clone());
+                continue;
+            };
+            let (class, call, fixed) = {
+                let u = &self.unbound[*i];
+                (u.class.clone(), u.call, u.fixed.clone())
+            };
+            // Made in the DAG, outside any of its task groups.
+            let groups = std::mem::take(&mut self.group_stack);
+            self.dag_stack.push(dag);
+            let placed = self.operator_task(&class, call, &fixed, None, None).refs();
+            self.dag_stack.pop();
+            self.group_stack = groups;
+            self.unbound[*i].placed = Some(placed.clone());
+            out.extend(placed);
+        }
+        out
     }
 
     /// Every task reference inside an expression, evaluating calls (which may create tasks).
@@ -523,11 +581,18 @@ where
             }
             _ => {}
         }
+        if let Some(factory) = self.operator_factory(call) {
+            return factory;
+        }
         let callee = match &*call.func {
             Expr::Name(_) | Expr::Attribute(_) => self.expr(&call.func),
             other => self.expr(other),
         };
         match callee {
+            Obj::OperatorFactory(f) => {
+                let fixed = f.fixed.clone();
+                self.operator_task(&f.class, call, &fixed, None, None)
+            }
             Obj::TaskFn(f) => self.taskflow_task(&f, call, None),
             Obj::GroupFn(g) => self.call_group_fn(&g.0, &g.1, call),
             Obj::DagFn(d) => self.call_dag_fn(&d.0, d.1, &d.2, call),
@@ -544,7 +609,7 @@ where
                         .imports
                         .qualify(&call.func)
                         .unwrap_or_else(|| self.ctx.src.slice(call.func.range()).to_string());
-                    return self.operator_task(&class, call, None, None);
+                    return self.operator_task(&class, call, &[], None, None);
                 }
                 // Unknown call: its arguments still run (they may create tasks).
                 self.unknown_call(call)
@@ -636,7 +701,7 @@ where
                     Obj::TaskFn(f) => Some(self.taskflow_task(&f, call, Some(kwargs))),
                     Obj::OperatorPartial(p) => {
                         let class = p.class.clone();
-                        Some(self.operator_task(&class, p.call, Some(call), Some(kwargs)))
+                        Some(self.operator_task(&class, p.call, &[], Some(call), Some(kwargs)))
                     }
                     Obj::GroupFn(g) => Some(self.call_group_fn(&g.0, &g.1, call)),
                     _ => None,
@@ -676,12 +741,23 @@ where
                 }
                 Some(base)
             }
-            "update_relative" | "zip" | "map" | "concat" => {
+            "update_relative" | "map" => {
                 let base = self.expr(&attr.value);
                 match base {
                     Obj::Tasks { .. } => Some(base),
                     _ => None,
                 }
+            }
+            // `a.zip(b, c)`, `a.concat(b)`: an XComArg over every task's result, so a reader
+            // of it runs after each of them (the arguments' tasks are made here too).
+            "zip" | "concat" => {
+                let Obj::Tasks { mut refs, .. } = self.expr(&attr.value) else {
+                    return None;
+                };
+                for a in &call.arguments.args {
+                    refs.extend(self.expr(a).refs());
+                }
+                Some(Obj::Tasks { refs, list: false })
             }
             _ => None,
         }
@@ -1403,19 +1479,40 @@ where
         }
     }
 
+    /// `functools.partial(Operator, k=v, …)`: an operator class with keywords fixed (a later
+    /// call's keywords come after them, as Python merges them).
+    fn operator_factory(&mut self, call: &'s ast::ExprCall) -> Option<Obj<'s>> {
+        if self.ctx.imports.qualify(&call.func).as_deref() != Some("functools.partial") {
+            return None;
+        }
+        let class = self.ctx.imports.qualify(call.arguments.args.first()?)?;
+        let short = last_part(&class);
+        if !(short.ends_with("Operator") || short.ends_with("Sensor")) {
+            return None;
+        }
+        let fixed: Rc<[&'s ast::Keyword]> = call.arguments.keywords.iter().collect();
+        Some(Obj::OperatorFactory(Rc::new(OperatorFactory {
+            class,
+            fixed,
+        })))
+    }
+
+    /// A classic operator's task, from its call (after the keywords `fixed` by a factory); an
+    /// operator made outside any DAG waits, unbound, for `>>` to adopt it.
     fn operator_task(
         &mut self,
         class: &str,
         call: &'s ast::ExprCall,
+        fixed: &[&'s ast::Keyword],
         expand_call: Option<&'s ast::ExprCall>,
         expand_kwargs: Option<bool>,
     ) -> Obj<'s> {
-        let dag = match call
-            .arguments
-            .keywords
+        let keywords: Vec<&'s ast::Keyword> = fixed
             .iter()
-            .find(|k| k.arg.as_deref() == Some("dag"))
-        {
+            .copied()
+            .chain(&call.arguments.keywords)
+            .collect();
+        let dag = match keywords.iter().find(|k| k.arg.as_deref() == Some("dag")) {
             Some(k) => match self.expr(&k.value) {
                 Obj::Dag(i) => Some(i),
                 _ => self.current_dag(),
@@ -1423,15 +1520,22 @@ where
             None => self.current_dag(),
         };
         let Some(dag) = dag else {
+            if expand_call.is_none() {
+                self.unbound.push(Unbound {
+                    class: class.to_string(),
+                    call,
+                    fixed: fixed.into(),
+                    placed: None,
+                });
+                return Obj::task(Ref::Unbound(self.unbound.len() - 1));
+            }
             for k in &call.arguments.keywords {
                 self.expr(&k.value);
             }
             return Obj::Value(Value::None);
         };
         let span = self.span(expand_call.map_or(call.range(), |c| c.range()));
-        let group = match call
-            .arguments
-            .keywords
+        let group = match keywords
             .iter()
             .find(|k| k.arg.as_deref() == Some("task_group"))
         {
@@ -1441,9 +1545,7 @@ where
             },
             None => self.current_group(dag),
         };
-        let raw_id = call
-            .arguments
-            .keywords
+        let raw_id = keywords
             .iter()
             .find(|k| k.arg.as_deref() == Some("task_id"))
             .map(|k| (&k.value, self.core.ev.eval(&k.value)));
@@ -1483,7 +1585,7 @@ where
         let me = Ref::Task(dag, id.clone());
         let mut pending_edges: Vec<(Ref, String)> = Vec::new();
         let mut callable_def = None;
-        for kw in &call.arguments.keywords {
+        for kw in keywords {
             let Some(name) = kw.arg.as_deref() else {
                 self.opaque(
                     "kwargs_spread",
@@ -1771,6 +1873,7 @@ where
 fn ref_dag(r: &Ref) -> Option<usize> {
     match r {
         Ref::Task(d, _) | Ref::Group(d, _) => Some(*d),
+        Ref::Unbound(_) => None,
     }
 }
 

@@ -326,6 +326,7 @@ where
                 for side in [&*b.left, &*b.right] {
                     self.check_defined(side);
                 }
+                self.unread_operand(&left, &right, b);
                 self.shift(left, right, b.op == Operator::RShift, self.span(b.range))
             }
             Expr::List(ast::ExprList { elts, .. }) | Expr::Tuple(ast::ExprTuple { elts, .. }) => {
@@ -343,11 +344,32 @@ where
                 Obj::Tasks { refs, .. } if a.attr.as_str() == "output" => {
                     Obj::Tasks { refs, list: false }
                 }
+                Obj::Tasks { refs, list: false }
+                    if matches!(a.attr.as_str(), "task_group" | "parent_group") =>
+                {
+                    match refs.as_slice() {
+                        [r] => self
+                            .enclosing_group(r, a.attr.as_str())
+                            .map_or(Obj::Value(Value::None), Obj::task),
+                        _ => Obj::Value(Value::None),
+                    }
+                }
                 Obj::TaskFn(f) if a.attr.as_str() == "function" => Obj::LocalFn(f.def),
                 _ => Obj::Value(self.core.ev.eval(e)),
             },
             Expr::Subscript(s) => match self.expr(&s.value) {
                 Obj::Tasks { refs, list: false } => Obj::Tasks { refs, list: false },
+                // `tasks[0]` of a list of tasks or groups: that element.
+                Obj::Tasks { refs, list: true } => match self.core.ev.eval(&s.slice) {
+                    Value::Int(i) => {
+                        let at = if i < 0 { refs.len() as i64 + i } else { i };
+                        usize::try_from(at)
+                            .ok()
+                            .and_then(|k| refs.get(k).cloned())
+                            .map_or(Obj::Value(Value::None), Obj::task)
+                    }
+                    _ => Obj::Tasks { refs, list: true },
+                },
                 _ => Obj::Value(self.core.ev.eval(e)),
             },
             Expr::Starred(s) => self.expr(&s.value),
@@ -406,6 +428,28 @@ where
             (Obj::Tasks { .. }, Obj::Label) => left,
             _ => right,
         }
+    }
+
+    /// Never silent: `a >> x` where `x` is a value orchmig could not read as tasks (built by a
+    /// call into code it does not follow, say) drops a dependency; say so at the `>>`.
+    fn unread_operand(&mut self, left: &Obj<'s>, right: &Obj<'s>, at: &'s ast::ExprBinOp) {
+        if self.current_dag().is_none() {
+            return;
+        }
+        let opaque = |o: &Obj<'s>| matches!(o, Obj::Value(Value::Expr(_) | Value::Call(_)));
+        let side = match (left, right) {
+            (Obj::Tasks { .. }, r) if opaque(r) => &at.right,
+            (l, Obj::Tasks { .. }) if opaque(l) => &at.left,
+            _ => return,
+        };
+        let unread = self.ctx.src.slice(side.range()).to_string();
+        self.opaque(
+            "unread_operand",
+            at,
+            format!(
+                "`{unread}` is wired with `>>` but orchmig cannot tell which tasks it is (code it does not read builds it): the dependencies through it are missing"
+            ),
+        );
     }
 
     /// Reports a dependency on a name that nothing defines (a NameError when Airflow imports the file).
@@ -611,6 +655,20 @@ where
                         .unwrap_or_else(|| self.ctx.src.slice(call.func.range()).to_string());
                     return self.operator_task(&class, call, &[], None, None);
                 }
+                if self.current_dag().is_some()
+                    && call
+                        .arguments
+                        .keywords
+                        .iter()
+                        .any(|k| k.arg.as_deref() == Some("group_id"))
+                {
+                    let class = self.ctx.src.slice(call.func.range()).to_string();
+                    self.opaque(
+                        "task_group_class",
+                        call,
+                        format!("`{class}(group_id=…)` builds a task group with code orchmig does not read (a TaskGroup subclass, or a helper from another module): its tasks and their dependencies are missing"),
+                    );
+                }
                 // Unknown call: its arguments still run (they may create tasks).
                 self.unknown_call(call)
             }
@@ -761,6 +819,20 @@ where
             }
             _ => None,
         }
+    }
+
+    /// `task.task_group` (the group a task is in) or `group.parent_group` (the group a group
+    /// is in); `None` at the DAG's root.
+    fn enclosing_group(&self, r: &Ref, attr: &str) -> Option<Ref> {
+        let p = &self.dags[ref_dag(r)?].pipeline;
+        let group = match (r, attr) {
+            (Ref::Task(_, id), "task_group") => p.nodes.iter().find(|n| &n.id == id)?.group.clone(),
+            (Ref::Group(_, g), "parent_group") => {
+                p.groups.iter().find(|x| &x.id == g)?.parent.clone()
+            }
+            _ => None,
+        }?;
+        Some(Ref::Group(ref_dag(r)?, group))
     }
 
     fn mark_role(&mut self, refs: &[Ref], role: &str) {

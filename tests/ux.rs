@@ -434,3 +434,57 @@ fn a_long_port_shows_progress_while_porting_and_writing() {
     assert!(tty.contains("orchmig: writing "), "{tty}");
     assert!(dir.path().join("ported/d2099.py").exists());
 }
+
+/// Never silent (issue 18): a construct the reader cannot model is a warning on stderr at its
+/// file and line in every command that reads the file (and stays an opaque entry in the IR);
+/// `-q` hides it.
+#[test]
+fn what_a_reader_cannot_model_is_a_warning_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let dag = dir.path().join("restock.py");
+    std::fs::write(
+        &dag,
+        "from datetime import datetime\n\
+         from airflow.sdk import DAG\n\
+         from airflow.providers.standard.operators.empty import EmptyOperator\n\
+         from include.groups import ShelfGroup\n\
+         from include.factories import make_loader\n\
+         \n\
+         with DAG(\"restock\", start_date=datetime(2025, 1, 1), schedule=None):\n\
+         \x20   start = EmptyOperator(task_id=\"start\")\n\
+         \x20   shelves = ShelfGroup(group_id=\"shelves\", aisles=4)\n\
+         \x20   start >> make_loader(\"crates\")\n",
+    )
+    .unwrap();
+    let path = dag.to_str().unwrap();
+    for args in [
+        vec!["ir", path],
+        vec!["analyze", path],
+        vec!["port", path, "--to", "prefect"],
+    ] {
+        let out = orchmig().args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("restock.py:9") && err.contains("ShelfGroup(group_id=…)"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains("restock.py:10") && err.contains("make_loader(\"crates\")"),
+            "{args:?}: {err}"
+        );
+    }
+    let ir: serde_json::Value =
+        serde_json::from_slice(&orchmig().args(["ir", path]).output().unwrap().stdout).unwrap();
+    let kinds: Vec<&str> = ir["files"][0]["pipelines"][0]["opaque"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["task_group_class", "unread_operand"]);
+    let quiet = orchmig().args(["-q", "ir", path]).output().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&quiet.stderr).contains("ShelfGroup"),
+        "-q hides warnings"
+    );
+}

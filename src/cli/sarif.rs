@@ -84,7 +84,8 @@ pub fn log(inputs: &Inputs) -> Value {
     }
     for file in &inputs.estate.files {
         let text = std::fs::read_to_string(&file.path).unwrap_or_default();
-        for d in &file.diagnostics {
+        // An opaque entry's warning is the `opaque/KIND` result below, not a second one.
+        for d in file.diagnostics.iter().filter(|d| d.code != "opaque") {
             let id = format!("diagnostic/{}", d.code);
             let level = match d.severity {
                 Severity::Error => "error",

@@ -212,6 +212,7 @@ fn read_source_here(path: &str, text: &str) -> SourceFile {
             file.diagnostics.push(edge_budget(cut[0].span, cut.len()));
         }
     }
+    file.diagnostics.extend(opaque_warnings(&file.pipelines));
     for pipeline in &file.pipelines {
         for d in ir::validate(pipeline) {
             // A reader may already have explained the same problem in its framework's words.
@@ -225,6 +226,33 @@ fn read_source_here(path: &str, text: &str) -> SourceFile {
         }
     }
     file
+}
+
+/// Never silent (issue 18): every construct a reader kept as an opaque entry is also a warning
+/// at its line (once per line and kind, however many pipelines share it), so a command that
+/// reads the file says what it could not model.
+fn opaque_warnings(pipelines: &[ir::Pipeline]) -> Vec<Diagnostic> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for p in pipelines {
+        for o in &p.opaque {
+            let line = if o.span.line > 0 { o.span.line } else { o.line };
+            if !seen.insert((line, o.kind.clone())) {
+                continue;
+            }
+            out.push(Diagnostic {
+                severity: Severity::Warning,
+                code: "opaque".into(),
+                line: (line > 0).then_some(line),
+                span: (o.span.line > 0).then_some(o.span),
+                message: format!("pipeline `{}`: {} ({})", p.id, o.why, o.kind),
+                help: Some(
+                    "orchmig keeps it as an opaque entry (`orchmig ir` lists it) and a port reports it; check this part by hand".into(),
+                ),
+            });
+        }
+    }
+    out
 }
 
 /// Never silent (issue 18): a file that imports a framework but gives no pipeline, and no

@@ -166,7 +166,7 @@ pub enum Command {
         force: bool,
         /// Show at most N pipelines' sections inline; above N each pipeline's section is a page of
         /// its own in <out name>-pipelines/ beside the page.
-        #[arg(long, value_name = "N", default_value_t = super::review::INLINE_MAX)]
+        #[arg(long, value_name = "N", default_value_t = REPORT_INLINE_MAX)]
         inline_max: usize,
     },
     /// Run a pipeline locally on a virtual clock: retries, trigger rules, mapping, partitions, ledger.
@@ -242,6 +242,10 @@ is documented in docs/graph-json.md.
 
 Exit codes: 0 drawn; 1 unknown --pipeline, --out exists without --force, or a drawing failed;
 2 usage error or unreadable input.";
+
+/// The most pipelines whose sections `orchmig report` shows inline by default (about 12 KB
+/// each); above it each pipeline's section is a page of its own.
+pub const REPORT_INLINE_MAX: usize = 200;
 
 const REPORT_HELP: &str = "Examples:
   orchmig report corpus/ --out review.html

@@ -8,6 +8,7 @@
 mod links;
 mod page;
 mod render;
+mod section;
 mod stamp;
 mod summary;
 
@@ -18,12 +19,9 @@ use super::input::read_reporting_all;
 use super::output::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 use super::ui::print_path_error;
 use crate::matrix::Engine;
-pub use page::{Page, PipelineSection, Placement, PortSection, Sources, build};
+pub use page::{Page, Placement, Sources, build};
 pub use render::{render_html, render_pipeline_pages};
-
-/// The most pipelines whose sections are inline by default (about 12 KB each); above it each
-/// pipeline's section is a page of its own.
-pub const INLINE_MAX: usize = 200;
+pub use section::{PipelineSection, PortSection};
 
 /// Whether `path` is a page `orchmig report` wrote (its footer names the command).
 fn written_by_orchmig(path: &Path) -> bool {
@@ -72,7 +70,7 @@ pub fn run(paths: &[PathBuf], out: &Path, force: bool, inline_max: usize) -> i32
     };
     let (generated, warning) = stamp::generated(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref());
     if let Some(w) = warning {
-        eprintln!("warning: {w}");
+        super::ui::note(&format!("warning: {w}"));
     }
     let sources = Sources {
         inputs: paths,
@@ -130,11 +128,11 @@ fn write(out: &Path, page: &Page, pages_dir: Option<&Path>, force: bool) -> Resu
         Some(d) => format!(" (one page each in {})", d.display()),
         None => String::new(),
     };
-    eprintln!(
+    super::ui::note(&format!(
         "wrote {shown}: {} pipelines{extra}, {} ports",
         page.pipelines.len(),
         page.pipelines.iter().map(|p| p.ports.len()).sum::<usize>()
-    );
+    ));
     Ok(())
 }
 
@@ -166,15 +164,15 @@ fn write_all(files: &[(PathBuf, &str)]) -> Result<(), i32> {
 /// folder), and pages that exist and are not orchmig's unless `force`.
 fn refuse_pages(dir: &Path, pages: &[(String, String)], force: bool) -> Result<(), i32> {
     let shown = dir.display().to_string();
-    if let Ok(meta) = std::fs::symlink_metadata(dir) {
-        if meta.file_type().is_symlink() || !meta.is_dir() {
-            print_path_error(
-                &shown,
-                "is in the way of the pipelines' pages: it is a link or not a folder",
-                "move it away, or choose another --out (the pages go in <out name>-pipelines/)",
-            );
-            return Err(EXIT_USAGE);
-        }
+    if let Ok(meta) = std::fs::symlink_metadata(dir)
+        && (meta.file_type().is_symlink() || !meta.is_dir())
+    {
+        print_path_error(
+            &shown,
+            "is in the way of the pipelines' pages: it is a link or not a folder",
+            "move it away, or choose another --out (the pages go in <out name>-pipelines/)",
+        );
+        return Err(EXIT_USAGE);
     }
     if force {
         return Ok(());
@@ -217,10 +215,10 @@ fn remove_stale_pages(dir: &Path, kept: &BTreeSet<&str>) {
             && written_by_orchmig(&path)
             && let Err(e) = std::fs::remove_file(&path)
         {
-            eprintln!(
+            super::ui::note(&format!(
                 "warning: {}: an old page could not be removed: {e}",
                 path.display()
-            );
+            ));
         }
     }
     if kept.is_empty() {

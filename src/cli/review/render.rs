@@ -4,7 +4,8 @@
 use minijinja::{AutoEscape, Environment};
 use serde::Serialize;
 
-use super::page::{Page, PipelineSection};
+use super::page::Page;
+use super::section::PipelineSection;
 
 const TEMPLATES: &[(&str, &str)] = &[
     (

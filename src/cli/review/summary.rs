@@ -4,7 +4,7 @@
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-use super::page::PipelineSection;
+use super::section::PipelineSection;
 use crate::cli::analyze::Inventory;
 use crate::frontend::WalkError;
 use crate::ir::{Framework, Severity};
@@ -156,7 +156,7 @@ fn shapes(pipelines: &[PipelineSection], matrix: &MatrixJson) -> Vec<ShapeCount>
             }
         })
         .collect();
-    out.sort_by(|a, b| b.pipelines.cmp(&a.pipelines)); // stable: ties stay in id order
+    out.sort_by_key(|s| std::cmp::Reverse(s.pipelines)); // stable: ties stay in id order
     out
 }
 
@@ -173,7 +173,7 @@ fn ranked(items: impl Iterator<Item = (String, String)>) -> Vec<Reason> {
             }),
         }
     }
-    out.sort_by(|a, b| b.pipelines.cmp(&a.pipelines));
+    out.sort_by_key(|r| std::cmp::Reverse(r.pipelines)); // stable: ties keep first-seen order
     out
 }
 

@@ -1,8 +1,10 @@
 //! `orchmig report` in a real browser: headless Chromium (Debian's `chromium` package) renders the
 //! review page of the whole corpus with background networking off; the page must render (a
-//! screenshot of real size), log no console message and show every pipeline's graph. The
-//! screenshot is kept in `${ORCHMIG_ARTIFACTS:-$CARGO_TARGET_TMPDIR}/report.png` (.ci/run sets
-//! ORCHMIG_ARTIFACTS and installs chromium).
+//! screenshot of real size), log no console message, show every pipeline's graph and print to a
+//! PDF with every section. A 3,000-pipeline estate makes a page under 5 MB that opens on its
+//! summary. The screenshots and the PDF are kept in `${ORCHMIG_ARTIFACTS:-$CARGO_TARGET_TMPDIR}`
+//! (`report.png`, `report.pdf`, `report-3000.png`; .ci/run sets ORCHMIG_ARTIFACTS and installs
+//! chromium).
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
@@ -93,18 +95,36 @@ fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
     Some((w, h))
 }
 
+/// The pages of a PDF: its page objects (`/Type /Page`, not `/Pages`). Chromium writes them
+/// uncompressed; 0 would mean they moved into object streams, and the test says so.
+fn pdf_pages(bytes: &[u8]) -> usize {
+    let key = b"/Type /Page";
+    bytes
+        .windows(key.len() + 1)
+        .filter(|w| &w[..key.len()] == key && w[key.len()] != b's')
+        .count()
+}
+
+/// Runs `orchmig report` with a fixed date; returns the page's text.
+fn report(inputs: &[&Path], page: &Path) -> String {
+    Command::cargo_bin("orchmig")
+        .unwrap()
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .arg("report")
+        .args(inputs)
+        .arg("--out")
+        .arg(page)
+        .assert()
+        .success();
+    std::fs::read_to_string(page).unwrap()
+}
+
 #[test]
 fn the_corpus_review_renders_in_headless_chromium_without_console_errors() {
     let chromium = chromium(); // fail first, with the install hint, when it is missing
     let tmp = tempfile::tempdir().unwrap();
     let page = tmp.path().join("review.html");
-    Command::cargo_bin("orchmig")
-        .unwrap()
-        .args(["report", "corpus", "--out"])
-        .arg(&page)
-        .assert()
-        .success();
-    let html = std::fs::read_to_string(&page).unwrap();
+    let html = report(&[Path::new("corpus")], &page);
 
     let shot = artifacts().join("report.png");
     let _ = std::fs::remove_file(&shot);
@@ -158,4 +178,130 @@ fn the_corpus_review_renders_in_headless_chromium_without_console_errors() {
     );
     assert!(dom.contains("id=\"matrix\"") && dom.contains("id=\"estate\""));
     assert!(!log.lines().any(|l| l.contains(":CONSOLE")), "{log}");
+
+    // Printed, every pipeline starts a page of its own (so none is hidden or collapsed away).
+    let pdf = artifacts().join("report.pdf");
+    let _ = std::fs::remove_file(&pdf);
+    let (ok, _, log) = run_chromium(
+        &page,
+        &tmp.path().join("profile-pdf"),
+        &[
+            format!("--print-to-pdf={}", pdf.display()),
+            "--no-pdf-header-footer".into(),
+        ],
+    );
+    assert!(ok, "chromium --print-to-pdf failed:\n{log}");
+    let bytes = std::fs::read(&pdf).unwrap_or_else(|e| panic!("no PDF ({e}):\n{log}"));
+    assert!(bytes.starts_with(b"%PDF-"), "not a PDF");
+    let pages = pdf_pages(&bytes);
+    assert!(
+        pages > sections,
+        "{pages} PDF pages for a summary and {sections} pipeline sections"
+    );
+    assert!(bytes.len() > 500_000, "the PDF is {} bytes", bytes.len());
+    eprintln!("pdf: {} ({pages} pages)", pdf.display());
+}
+
+/// An estate of 3,060 pipelines: the corpus copied 45 times, plus one file that does not parse.
+fn big_estate(root: &Path) -> usize {
+    fn copy_tree(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap().flatten() {
+            let target = to.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                copy_tree(&e.path(), &target);
+            } else {
+                std::fs::copy(e.path(), target).unwrap();
+            }
+        }
+    }
+    for i in 0..45 {
+        copy_tree(Path::new("corpus"), &root.join(format!("team{i:02}")));
+    }
+    std::fs::write(
+        root.join("broken.py"),
+        "from airflow.sdk import DAG\nwith DAG(\n",
+    )
+    .unwrap();
+    let estate = orchmig::cli::input::read_estate(&[root.to_path_buf()]).0;
+    estate.files.iter().map(|f| f.pipelines.len()).sum()
+}
+
+#[test]
+fn a_3000_pipeline_review_is_small_and_opens_on_its_summary() {
+    let chromium = chromium();
+    let tmp = tempfile::tempdir().unwrap();
+    let estate = tmp.path().join("estate");
+    let pipelines = big_estate(&estate);
+    assert!(pipelines >= 3000, "{pipelines} pipelines");
+    let page = tmp.path().join("out/review.html");
+    Command::cargo_bin("orchmig")
+        .unwrap()
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .arg("report")
+        .arg(&estate)
+        .arg("--out")
+        .arg(&page)
+        .assert()
+        .code(1); // broken.py
+    let size = std::fs::metadata(&page).unwrap().len();
+    assert!(size < 5_000_000, "the page is {size} bytes");
+    eprintln!("{pipelines} pipelines: {size} bytes");
+
+    // The DOM Chromium built opens on the summary, which holds the whole answer.
+    let (ok, dom, log) = run_chromium(
+        &page,
+        &tmp.path().join("profile-dom"),
+        &["--dump-dom".into()],
+    );
+    assert!(ok, "{} --dump-dom failed:\n{log}", chromium.display());
+    let summary = dom.find("<section id=\"summary\">").expect("a summary");
+    assert!(summary < dom.find("id=\"estate\"").unwrap());
+    assert!(summary < dom.find("id=\"pipelines\"").unwrap());
+    let end = summary + dom[summary..].find("</section>").unwrap();
+    let s = &dom[summary..end];
+    assert!(
+        s.contains(&format!(" of {pipelines}</b> pipelines fit <b>")),
+        "no recommendation"
+    );
+    for part in [
+        "id=\"shapes\"",
+        "id=\"effort\"",
+        "id=\"riskiest\"",
+        "id=\"unreadable\"",
+    ] {
+        assert!(s.contains(part), "the summary has no {part}");
+    }
+    assert!(
+        s.contains("broken.py:2: "),
+        "the unreadable file is not named"
+    );
+    // The riskiest pipelines link to their own pages, which exist and hold the section.
+    let links: Vec<&str> = s
+        .split("<td><a href=\"")
+        .skip(1)
+        .filter_map(|r| r.split('"').next())
+        .collect();
+    assert_eq!(links.len(), 10);
+    for href in links {
+        let file = page.parent().unwrap().join(href);
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{href}: {e}"));
+        assert!(text.contains("<article class=\"pipeline\"") && text.contains("<svg "));
+    }
+
+    // It renders at 1400 px wide.
+    let shot = artifacts().join("report-3000.png");
+    let _ = std::fs::remove_file(&shot);
+    let (ok, _, log) = run_chromium(
+        &page,
+        &tmp.path().join("profile-shot"),
+        &[
+            "--window-size=1400,1200".into(),
+            format!("--screenshot={}", shot.display()),
+        ],
+    );
+    assert!(ok, "screenshot failed:\n{log}");
+    let bytes = std::fs::read(&shot).unwrap_or_else(|e| panic!("no screenshot ({e}):\n{log}"));
+    assert_eq!(png_size(&bytes), Some((1400, 1200)));
+    assert!(bytes.len() > 30_000, "the screenshot looks blank");
 }

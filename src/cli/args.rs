@@ -152,7 +152,7 @@ pub enum Command {
         #[arg(long)]
         no_legend: bool,
     },
-    /// Write one self-contained HTML design-review page: estate, matrix, graphs, port losses and gains.
+    /// Write a self-contained HTML design review: the answer first (shapes, recommendation, effort, risks), then every pipeline.
     #[command(after_help = REPORT_HELP)]
     Report {
         /// Files or folders to review.
@@ -161,9 +161,13 @@ pub enum Command {
         /// The HTML file to write.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
-        /// Overwrite an existing --out file.
+        /// Overwrite an existing --out file (and pages orchmig did not write in its pages folder).
         #[arg(long)]
         force: bool,
+        /// Show at most N pipelines' sections inline; above N each pipeline's section is a page of
+        /// its own in <out name>-pipelines/ beside the page.
+        #[arg(long, value_name = "N", default_value_t = REPORT_INLINE_MAX)]
+        inline_max: usize,
     },
     /// Run a pipeline locally on a virtual clock: retries, trigger rules, mapping, partitions, ledger.
     #[command(after_help = RUN_HELP)]
@@ -239,17 +243,39 @@ is documented in docs/graph-json.md.
 Exit codes: 0 drawn; 1 unknown --pipeline, --out exists without --force, or a drawing failed;
 2 usage error or unreadable input.";
 
+/// The most pipelines whose sections `orchmig report` shows inline by default (about 12 KB
+/// each); above it each pipeline's section is a page of its own.
+pub const REPORT_INLINE_MAX: usize = 200;
+
 const REPORT_HELP: &str = "Examples:
   orchmig report corpus/ --out review.html
   orchmig report dags/ more_dags/ --out review.html --force
+  SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) orchmig report dags/ --out review.html
 
-One HTML file with inline CSS and SVG, no scripts and no external requests: the estate summary
-(as `orchmig analyze`), the decision matrix and each pipeline's ranking (as `orchmig matrix`),
-every pipeline's graph, and for each pipeline the loss/gain ledger of porting it to each other
-framework (computed in memory as `orchmig verify` does; no port file is written).
+HTML with inline CSS and SVG, no scripts and no external requests. It opens on the answer: the
+estate's shapes, the framework most pipelines fit best and why, the effort of porting the estate
+to each framework (automatic/review/manual ports), the riskiest pipelines and the files that could
+not be read. Then the inventory (as `orchmig analyze`), the decision matrix (as `orchmig matrix`)
+and one section per pipeline: its source file (a link relative to the page), ranking, graph, and
+the loss/gain ledger of porting it to each other framework, every loss shown with its source line
+and its line in the would-be output file (ported in memory as `orchmig verify` does; no port file
+is written, so output lines are text, not links). Printing the page shows everything.
 
-Exit codes: 0 written; 1 some inputs had errors (still reported on) or --out exists without
---force; 2 usage error or unreadable input.";
+Size: up to --inline-max pipelines (default 200) the sections are in the page (about 12 KB each).
+Above it, the page keeps the summary and one row per pipeline (about 0.7 KB each: 3,000 pipelines
+make about 2 MB) and each section is a page of its own in <out name>-pipelines/ beside it
+(review.html -> review-pipelines/0042-orders_etl.html). Nothing is written outside --out's folder;
+every file is written atomically; pages of an earlier run that this run no longer has are removed.
+
+The header and footer say when the page was made (UTC; SOURCE_DATE_EPOCH fixes it, for
+reproducible output) and the commit of the inputs (`git rev-parse HEAD`, or \"not a git
+checkout\").
+
+--force is needed to overwrite a file orchmig did not write; a page (or pipeline page) orchmig
+wrote is regenerated without it.
+
+Exit codes: 0 written; 1 some inputs had errors (still reported on) or --out (or a pipeline page)
+exists and is not orchmig's, without --force; 2 usage error or unreadable input.";
 
 const RUN_HELP: &str = "Examples:
   orchmig run corpus/airflow/orders_etl.py

@@ -172,7 +172,12 @@ pub fn run(cli: Cli) -> i32 {
             force,
             no_legend,
         }),
-        Command::Report { paths, out, force } => review::run(&paths, &out, force),
+        Command::Report {
+            paths,
+            out,
+            force,
+            inline_max,
+        } => review::run(&paths, &out, force, inline_max),
         Command::Run(f) => run::run(run::RunCommand::from_flags(f)),
         Command::Verify {
             path,

@@ -594,7 +594,7 @@ pub fn write_atomic_with(
 
 /// Writes the content `fill` gives into a synced temporary file beside `path`, to be renamed into
 /// place (`persist`); dropped unrenamed, the temporary file is removed.
-fn stage(
+pub fn stage(
     path: &Path,
     fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> std::io::Result<tempfile::NamedTempFile> {

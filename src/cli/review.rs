@@ -1,234 +1,28 @@
-//! `orchmig report`: one self-contained HTML page for a design review — the estate inventory,
-//! the decision matrix and each pipeline's ranking, every pipeline's graph as inline SVG, and
-//! the loss/gain ledger of porting each pipeline to each other framework (ported in memory).
-//! The page is rendered from templates/report/*.j2 with HTML auto-escaping.
+//! `orchmig report`: a self-contained HTML page for a design review that leads with the answer —
+//! the estate's shapes, the recommendation and its reasons, the effort per target, the riskiest
+//! pipelines, the unreadable files — then the inventory, the decision matrix and each
+//! pipeline's section (graph, source link, the loss/gain ledger of porting it to each other
+//! framework, ported in memory). Above `--inline-max` pipelines the sections are pages of their
+//! own in a folder beside the page, so the page stays small.
 
-use minijinja::{AutoEscape, Environment};
-use serde::Serialize;
-use std::collections::BTreeMap;
+mod links;
+mod page;
+mod render;
+mod section;
+mod stamp;
+mod summary;
+
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use super::analyze::{self, Inventory};
-use super::input::read_reporting;
+use super::input::read_reporting_all;
 use super::output::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 use super::ui::print_path_error;
-use crate::emit::{Target, port_file};
-use crate::graph::{Drawing, svg};
-use crate::ir::{Estate, Framework, Severity};
-use crate::matrix::render::{MatrixJson, matrix_json};
-use crate::matrix::{Assessment, Engine, Matrix};
-use crate::report::{Entry, Translations};
+pub use page::{Page, Placement, Sources, build};
+pub use render::{render_html, render_pipeline_pages};
+pub use section::{PipelineSection, PortSection};
 
-const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "report/page.html.j2",
-        include_str!("../../templates/report/page.html.j2"),
-    ),
-    (
-        "report/style.css.j2",
-        include_str!("../../templates/report/style.css.j2"),
-    ),
-];
-
-/// Everything the page shows, in the order it shows it.
-#[derive(Serialize)]
-pub struct Page<'m> {
-    /// orchmig's version, for the footer.
-    pub version: &'static str,
-    /// The paths as given.
-    pub inputs: Vec<String>,
-    /// The `orchmig analyze` inventory.
-    pub inventory: Inventory,
-    /// The decision matrix (as `orchmig matrix --format json`).
-    pub matrix: MatrixJson<'m>,
-    /// The tools, in the matrix's column order.
-    pub tools: Vec<&'static str>,
-    /// One section per pipeline, in file then source order.
-    pub pipelines: Vec<PipelineSection>,
-    /// Input problems the reader reported (file: message), so the page does not hide them.
-    pub problems: Vec<String>,
-}
-
-/// One pipeline's section.
-#[derive(Debug, Serialize)]
-pub struct PipelineSection {
-    /// HTML anchor (`p0`, `p1`, …).
-    pub anchor: String,
-    /// Pipeline id.
-    pub id: String,
-    /// Source framework.
-    pub framework: String,
-    /// `path:line`.
-    pub location: String,
-    /// The matrix's reading of it (shape, evidence, ranking, rule costs); `None` when it failed.
-    pub assessment: Option<Assessment>,
-    /// The graph, laid out by orchmig (inline SVG markup).
-    pub svg: String,
-    /// One port per other framework.
-    pub ports: Vec<PortSection>,
-}
-
-/// The loss/gain of porting one pipeline to one target.
-#[derive(Debug, Serialize)]
-pub struct PortSection {
-    /// Target label (`dagster@1`).
-    pub target: String,
-    /// `automatic`, `review` or `manual`.
-    pub grade: String,
-    /// Estimated minutes of review and rework.
-    pub effort_minutes: u32,
-    /// Entries per fidelity class.
-    pub counts: BTreeMap<&'static str, usize>,
-    /// The ledger's entries that are not exact (what is approximated, redesigned or lost).
-    pub losses: Vec<Entry>,
-    /// How many entries are exact.
-    pub exact: usize,
-    /// What the target gains.
-    pub gains: Vec<String>,
-    /// Why the port could not be computed, if it could not.
-    pub error: Option<String>,
-}
-
-/// Builds the page of an estate.
-pub fn build<'m>(
-    inputs: &[PathBuf],
-    estate: &Estate,
-    matrix: &'m Matrix,
-    engine: &Engine,
-    table: &Translations,
-) -> Page<'m> {
-    let inventory = analyze::inventory(estate, engine, table);
-    let mut pipelines = Vec::new();
-    let mut problems = Vec::new();
-    for file in &estate.files {
-        for d in file
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-        {
-            problems.push(format!(
-                "{}:{}: {}",
-                file.path,
-                d.line.unwrap_or(0),
-                d.message
-            ));
-        }
-        if file.pipelines.is_empty() {
-            continue;
-        }
-        // One port per other framework for the whole file, as `orchmig port` writes it.
-        let mut ports: Vec<(Target, Result<Vec<crate::report::Ledger>, String>)> = Vec::new();
-        for fw in Framework::ALL {
-            if Some(fw) == file.framework {
-                continue;
-            }
-            let Ok(t) = Target::parse(fw.id()) else {
-                continue;
-            };
-            let ported = port_file(file, t, table).map(|(_, mut l)| {
-                super::effort::add_cost_rules(&mut l, file, engine);
-                l
-            });
-            ports.push((t, ported));
-        }
-        for p in &file.pipelines {
-            let anchor = format!("p{}", pipelines.len());
-            let drawing = Drawing::new(p);
-            let svg = svg::render(&drawing, &format!("{anchor}-")).unwrap_or_else(|e| {
-                problems.push(format!("{}: {e}", file.path));
-                String::new()
-            });
-            let sections = ports
-                .iter()
-                .map(|(t, r)| port_section(t, r, &p.id, table))
-                .collect();
-            pipelines.push(PipelineSection {
-                anchor,
-                id: p.id.clone(),
-                framework: p.framework.map(|f| f.id()).unwrap_or("unknown").into(),
-                location: format!("{}:{}", file.path, p.span.line),
-                assessment: engine.assess(p).ok(),
-                svg,
-                ports: sections,
-            });
-        }
-    }
-    Page {
-        version: env!("CARGO_PKG_VERSION"),
-        inputs: inputs.iter().map(|p| p.display().to_string()).collect(),
-        inventory,
-        matrix: matrix_json(matrix),
-        tools: crate::matrix::TOOLS.to_vec(),
-        pipelines,
-        problems,
-    }
-}
-
-fn port_section(
-    t: &Target,
-    result: &Result<Vec<crate::report::Ledger>, String>,
-    pipeline: &str,
-    table: &Translations,
-) -> PortSection {
-    let gains = table
-        .gains
-        .get(t.framework.id())
-        .cloned()
-        .unwrap_or_default();
-    // A port that failed, or has no ledger for the pipeline, is a manual one with the reason.
-    let failed = |error: String| PortSection {
-        target: t.label(),
-        grade: "manual".into(),
-        effort_minutes: 0,
-        counts: BTreeMap::new(),
-        losses: Vec::new(),
-        exact: 0,
-        gains: gains.clone(),
-        error: Some(error),
-    };
-    let l = match result
-        .as_ref()
-        .map(|ls| ls.iter().find(|l| l.pipeline == pipeline))
-    {
-        Err(e) => return failed(e.clone()),
-        Ok(None) => return failed("the port has no ledger for this pipeline".into()),
-        Ok(Some(l)) => l,
-    };
-    let losses: Vec<Entry> = l
-        .entries
-        .iter()
-        .filter(|e| e.fidelity != crate::report::Fidelity::Exact)
-        .cloned()
-        .collect();
-    PortSection {
-        target: t.label(),
-        grade: l.grade().into(),
-        effort_minutes: l.effort_minutes(),
-        counts: l.counts(),
-        exact: l.entries.len() - losses.len(),
-        losses,
-        gains,
-        error: None,
-    }
-}
-
-/// The page as HTML (escaped by the templates; only the SVG markup is inserted as is).
-pub fn render_html(page: &Page) -> Result<String, String> {
-    let mut env = Environment::new();
-    env.set_auto_escape_callback(|_| AutoEscape::Html);
-    for (name, text) in TEMPLATES {
-        env.add_template(name, text)
-            .map_err(|e| format!("template {name}: {e}"))?;
-    }
-    let tmpl = env
-        .get_template("report/page.html.j2")
-        .map_err(|e| format!("template: {e}"))?;
-    tmpl.render(minijinja::Value::from(minijinja::value::Serde(page)))
-        .map(|t| t.trim_end().to_string() + "\n")
-        .map_err(|e| format!("template report/page.html.j2: {e}"))
-}
-
-/// Whether `path` is a review page `orchmig report` wrote (its footer names the command).
+/// Whether `path` is a page `orchmig report` wrote (its footer names the command).
 fn written_by_orchmig(path: &Path) -> bool {
     std::fs::read_to_string(path).is_ok_and(|text| {
         text.starts_with("<!DOCTYPE html>") && text.contains("(<code>orchmig report</code>)")
@@ -236,8 +30,7 @@ fn written_by_orchmig(path: &Path) -> bool {
 }
 
 /// Runs `orchmig report`; returns the exit code.
-pub fn run(paths: &[PathBuf], out: &Path, force: bool) -> i32 {
-    let shown = out.display().to_string();
+pub fn run(paths: &[PathBuf], out: &Path, force: bool, inline_max: usize) -> i32 {
     let inputs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
     // A page orchmig wrote itself is regenerated without --force; anything else is kept.
     let ours = written_by_orchmig(out);
@@ -246,49 +39,182 @@ pub fn run(paths: &[PathBuf], out: &Path, force: bool) -> i32 {
     {
         return code;
     }
-    let matrix = match super::matrix::load(None) {
+    let matrix = match super::matrix::load_or_exit(super::config::active().matrix_dir.as_deref()) {
         Ok(m) => m,
-        Err(e) => {
-            eprintln!("{}", e.render());
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     let env = crate::matrix::environment();
-    let engine = match Engine::new(&matrix, &env) {
+    let engine = match super::matrix::engine_or_exit(&matrix, &env) {
         Ok(e) => e,
-        Err(e) => {
-            eprintln!("{}", e.render());
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     let table = match super::ui::translations_or_exit() {
         Ok(t) => t,
         Err(code) => return code,
     };
-    let (estate, code) = read_reporting(paths);
+    let (estate, walk_errors, code) = read_reporting_all(paths);
     if code == EXIT_USAGE {
         return code;
     }
-    let page = build(paths, &estate, &matrix, &engine, &table);
-    let html = match render_html(&page) {
-        Ok(h) => h,
-        Err(e) => {
-            print_path_error(&shown, &e, "this is a bug in orchmig's report template");
-            return EXIT_FINDINGS;
-        }
+    let count: usize = estate.files.iter().map(|f| f.pipelines.len()).sum();
+    let place = Placement {
+        page_dir: folder_of(out),
+        pages_dir: (count > inline_max).then(|| links::pages_folder(out)),
     };
-    if let Err(e) = super::port::write_atomic(out, &html) {
-        print_path_error(
-            &shown,
-            &format!("cannot be written: {e}"),
-            "check that the folder is writable",
-        );
-        return EXIT_FINDINGS;
+    let (generated, warning) = stamp::generated(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref());
+    if let Some(w) = warning {
+        super::ui::note(&format!("warning: {w}"));
     }
-    eprintln!(
-        "wrote {shown}: {} pipelines, {} ports",
+    let sources = Sources {
+        inputs: paths,
+        estate: &estate,
+        walk_errors: &walk_errors,
+        matrix: &matrix,
+        engine: &engine,
+        table: &table,
+    };
+    let page = build(&sources, &place, generated, stamp::commits(paths));
+    match write(out, &page, place.pages_dir.as_deref(), force) {
+        Ok(()) => code.max(EXIT_OK),
+        Err(code) => code,
+    }
+}
+
+/// The folder a file is written in (`.` for a bare name).
+fn folder_of(out: &Path) -> PathBuf {
+    out.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf()
+}
+
+/// Renders and writes the page and, with `pages_dir`, each pipeline's page (first, so the page
+/// never links to a page not written yet); removes the pages of an earlier run it no longer has.
+fn write(out: &Path, page: &Page, pages_dir: Option<&Path>, force: bool) -> Result<(), i32> {
+    let shown = out.display().to_string();
+    let bug = |e: String| {
+        print_path_error(&shown, &e, "this is a bug in orchmig's report template");
+        EXIT_FINDINGS
+    };
+    let html = render_html(page).map_err(bug)?;
+    let back = format!(
+        "../{}",
+        links::encode_segment(&out.file_name().unwrap_or_default().to_string_lossy())
+    );
+    let pages = match pages_dir {
+        Some(_) => render_pipeline_pages(page, &back).map_err(bug)?,
+        None => Vec::new(),
+    };
+    let dir = pages_dir.map_or_else(|| links::pages_folder(out), Path::to_path_buf);
+    if pages_dir.is_some() {
+        refuse_pages(&dir, &pages, force)?;
+    }
+    let files: Vec<(PathBuf, &str)> = pages
+        .iter()
+        .map(|(name, text)| (dir.join(name), text.as_str()))
+        .chain([(out.to_path_buf(), html.as_str())])
+        .collect();
+    write_all(&files)?;
+    let kept: BTreeSet<&str> = pages.iter().map(|(n, _)| n.as_str()).collect();
+    remove_stale_pages(&dir, &kept);
+    let extra = match pages_dir {
+        Some(d) => format!(" (one page each in {})", d.display()),
+        None => String::new(),
+    };
+    super::ui::note(&format!(
+        "wrote {shown}: {} pipelines{extra}, {} ports",
         page.pipelines.len(),
         page.pipelines.iter().map(|p| p.ports.len()).sum::<usize>()
-    );
-    code.max(EXIT_OK)
+    ));
+    Ok(())
+}
+
+/// Writes every file or none: each is staged (written and synced beside its place, on the
+/// reader pool) before any is renamed into place, in order (the page last).
+fn write_all(files: &[(PathBuf, &str)]) -> Result<(), i32> {
+    let failed = |path: &Path, e: std::io::Error| {
+        print_path_error(
+            &path.display().to_string(),
+            &format!("cannot be written: {e}"),
+            "check that the folder is writable and has room; no file was changed",
+        );
+        EXIT_FINDINGS
+    };
+    let staged = super::parallel::map_ordered_as("writing", files, |(path, text)| {
+        super::port::stage(path, |w| w.write_all(text.as_bytes()))
+    });
+    let mut ready = Vec::with_capacity(staged.len());
+    for ((path, _), tmp) in files.iter().zip(staged) {
+        ready.push((path, tmp.map_err(|e| failed(path, e))?));
+    }
+    for (path, tmp) in ready {
+        tmp.persist(path).map_err(|e| failed(path, e.error))?;
+    }
+    Ok(())
+}
+
+/// Refuses a pages folder that is a link or a file (pages are written only inside --out's
+/// folder), and pages that exist and are not orchmig's unless `force`.
+fn refuse_pages(dir: &Path, pages: &[(String, String)], force: bool) -> Result<(), i32> {
+    let shown = dir.display().to_string();
+    if let Ok(meta) = std::fs::symlink_metadata(dir)
+        && (meta.file_type().is_symlink() || !meta.is_dir())
+    {
+        print_path_error(
+            &shown,
+            "is in the way of the pipelines' pages: it is a link or not a folder",
+            "move it away, or choose another --out (the pages go in <out name>-pipelines/)",
+        );
+        return Err(EXIT_USAGE);
+    }
+    if force {
+        return Ok(());
+    }
+    let theirs: Vec<PathBuf> = pages
+        .iter()
+        .map(|(name, _)| dir.join(name))
+        .filter(|p| std::fs::symlink_metadata(p).is_ok() && !written_by_orchmig(p))
+        .collect();
+    if let Some(first) = theirs.first() {
+        let more = match theirs.len() {
+            1 => String::new(),
+            n => format!(" (and {} more pages)", n - 1),
+        };
+        print_path_error(
+            &first.display().to_string(),
+            &format!("already exists and orchmig did not write it{more}"),
+            "pass --force to overwrite it, or choose another --out",
+        );
+        return Err(EXIT_FINDINGS);
+    }
+    Ok(())
+}
+
+/// Removes the pages orchmig wrote in `dir` on an earlier run that this run did not write, and
+/// the folder when nothing is left in it; anything else is left alone.
+fn remove_stale_pages(dir: &Path, kept: &BTreeSet<&str>) {
+    if !std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = entry.path();
+        if links::is_page_name(&name)
+            && !kept.contains(name.as_str())
+            && entry.file_type().is_ok_and(|t| t.is_file())
+            && written_by_orchmig(&path)
+            && let Err(e) = std::fs::remove_file(&path)
+        {
+            super::ui::note(&format!(
+                "warning: {}: an old page could not be removed: {e}",
+                path.display()
+            ));
+        }
+    }
+    if kept.is_empty() {
+        let _ = std::fs::remove_dir(dir); // only when empty
+    }
 }

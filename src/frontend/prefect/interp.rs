@@ -38,6 +38,35 @@ pub(super) struct TaskDef<'s> {
     call_name: Option<String>,
 }
 
+/// The task option under which `@materialize` keeps the assets it names.
+const MATERIALIZES: &str = "materializes";
+
+/// The assets `@materialize` names: a key string (a URI such as `s3://bucket/x`), or an
+/// `Asset(key=…)`; anything else is kept as its source text.
+fn asset_refs(v: &Value) -> Vec<crate::ir::AssetRef> {
+    let Value::List(items) = v else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .map(|item| {
+            let key = match item {
+                Value::Str(s) => s.clone(),
+                Value::Call(c) => match c.kwargs.get("key").or(c.args.first()) {
+                    Some(Value::Str(s)) => s.clone(),
+                    _ => format!("{item:?}"),
+                },
+                Value::Expr(text) => text.clone(),
+                other => format!("{other:?}"),
+            };
+            crate::ir::AssetRef {
+                uri: key.contains("://").then(|| key.clone()),
+                name: Some(key),
+            }
+        })
+        .collect()
+}
+
 /// A `@flow` function with its options; `pipeline` is the pipeline it defines.
 #[derive(Clone)]
 pub(super) struct FlowDef<'s> {
@@ -434,6 +463,25 @@ where
                     options,
                     call_name: None,
                 })),
+                // `@materialize(asset, …)`: a task whose runs materialise the assets it names.
+                Some(Symbol::Materialize) => {
+                    let mut options = options;
+                    let assets = call
+                        .map(|c| {
+                            c.arguments
+                                .args
+                                .iter()
+                                .map(|a| self.core.ev.eval(a))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    options.insert(MATERIALIZES.into(), Value::List(assets));
+                    Obj::TaskFn(Rc::new(TaskDef {
+                        def,
+                        options,
+                        call_name: None,
+                    }))
+                }
                 Some(Symbol::FlowDecorator) => {
                     if self.build.is_some() || self.core.scopes.len() > 1 {
                         self.opaque_at(
@@ -1287,6 +1335,7 @@ where
                     node.description = v.as_str().map(str::to_string)
                 }
                 "tags" => node.tags = v.string_list(),
+                MATERIALIZES => node.outlets = asset_refs(v),
                 _ => {
                     node.extra.insert(k.clone(), v.clone());
                 }

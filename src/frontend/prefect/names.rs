@@ -41,6 +41,8 @@ pub enum Symbol {
     Pause,
     /// `run_deployment(name, ...)`: starts another deployment's run.
     RunDeployment,
+    /// `@materialize(asset, …)`: a task that materialises the assets it names.
+    Materialize,
 }
 
 /// Classifies a qualified name; `None` for anything that is not a Prefect API symbol.
@@ -75,6 +77,7 @@ pub fn classify(qualified: &str) -> Option<Symbol> {
         "create_image_artifact" => Symbol::Artifact("image"),
         "pause_flow_run" | "suspend_flow_run" => Symbol::Pause,
         "run_deployment" => Symbol::RunDeployment,
+        "materialize" => Symbol::Materialize,
         _ => return None,
     })
 }

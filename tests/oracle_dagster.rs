@@ -105,3 +105,26 @@ fn every_corpus_file_declares_its_constructs() {
         );
     }
 }
+
+/// Idioms taken from public Dagster code, each in a file of our own under tests/realworld/dagster,
+/// read as Dagster loads them.
+#[test]
+fn real_world_idioms_read_as_dagster_loads_them() {
+    let (files, errors) =
+        orchmig::frontend::collect_files(&[PathBuf::from("tests/realworld/dagster")]);
+    assert!(errors.is_empty() && !files.is_empty(), "{errors:?}");
+    let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let oracle = dagster_oracle(&paths, false);
+    let mut diffs = Vec::new();
+    for f in &files {
+        let key = f.display().to_string();
+        let ir = orchmig::frontend::read_path(f);
+        assert!(ir.diagnostics.is_empty(), "{key}: {:?}", ir.diagnostics);
+        diffs.extend(compare_dagster(&key, &oracle["files"][&key], &ir));
+    }
+    assert!(
+        diffs.is_empty(),
+        "orchmig and Dagster disagree:\n{}",
+        diffs.join("\n")
+    );
+}

@@ -400,6 +400,22 @@ def _reduce(graph: dict) -> dict:
     return out
 
 
+def last_attempt(calls: list) -> list:
+    """The calls of the flow run's last attempt: a flow with retries runs its body again, and
+    orchmig models one run of the body, so earlier attempts' calls are not compared (their
+    upstream indices are renumbered)."""
+    last = max((int(c.get("attempt") or 1) for c in calls), default=1)
+    keep = [i for i, c in enumerate(calls) if int(c.get("attempt") or 1) == last]
+    index = {old: new for new, old in enumerate(keep)}
+    out = []
+    for i in keep:
+        c = dict(calls[i])
+        c["upstream"] = [dict(u, call=index[int(u.get("call", -1))])
+                         for u in c.get("upstream") or [] if int(u.get("call", -1)) in index]
+        out.append(c)
+    return out
+
+
 def compare_prefect(data: dict, ir: dict) -> tuple[dict, set]:
     diff, differing = empty_diff(), set()
     flows = data.get("flows") or {}
@@ -411,7 +427,7 @@ def compare_prefect(data: dict, ir: dict) -> tuple[dict, set]:
         if p is None:
             continue
         before = json.dumps(diff)
-        calls = flow.get("calls") or []
+        calls = last_attempt(flow.get("calls") or [])
         owner: list = [None] * len(calls)
         # Steps orchmig generated from the flow's own code are no Prefect runs (as in
         # tests/support/prefect.rs): they and their edges are left out.

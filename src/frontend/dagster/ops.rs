@@ -56,6 +56,8 @@ enum Val<'s> {
         alias: Option<String>,
     },
     Lambda(&'s ast::ExprLambda),
+    /// A function defined in the job body (a helper `.map()` applies, say).
+    Local(&'s ast::StmtFunctionDef),
     Nothing,
 }
 
@@ -174,10 +176,13 @@ where
                 self.block(crate::python::orelse(i), scope);
             }
             Stmt::Pass(_) => {}
+            Stmt::FunctionDef(d) if d.decorator_list.is_empty() && !d.is_async => {
+                scope.vars.insert(d.name.to_string(), Val::Local(d));
+            }
             Stmt::FunctionDef(_) => self.opaque(
                 "local_function",
                 s.range(),
-                "a function defined inside a job body is not followed".into(),
+                "a decorated or async function defined inside a job body is not followed".into(),
             ),
             other => self.opaque(
                 "unread_statement",
@@ -291,6 +296,26 @@ where
                     };
                 }
                 (Val::Op { .. } | Val::Graph { .. }, "tag" | "with_hooks") => return base,
+                // `outs.append(x)` / `outs.extend(xs)` on a list bound in the body.
+                (Val::Outs(_), "append" | "extend") => {
+                    if let Expr::Name(n) = &*a.value {
+                        let added: Vec<Val<'s>> = c
+                            .arguments
+                            .args
+                            .iter()
+                            .map(|x| self.expr(x, scope))
+                            .collect();
+                        if let Some(Val::Outs(items)) = scope.vars.get_mut(n.id.as_str()) {
+                            for v in added {
+                                match (method, v) {
+                                    ("extend", Val::Outs(more)) => items.extend(more),
+                                    (_, v) => items.push((None, v)),
+                                }
+                            }
+                        }
+                    }
+                    return Val::Nothing;
+                }
                 (Val::Out(o), "map") if o.dynamic || o.mapped => {
                     let element = Val::Out(Output {
                         node: o.node.clone(),
@@ -318,6 +343,15 @@ where
             }
         }
         let f = self.expr(&c.func, scope);
+        if let Val::Local(_) = f {
+            let args = c
+                .arguments
+                .args
+                .iter()
+                .map(|a| self.expr(a, scope))
+                .collect();
+            return self.apply(f, args, c.range(), scope);
+        }
         if !matches!(f, Val::Op { .. } | Val::Graph { .. } | Val::Lambda(_)) {
             let args: Vec<Val<'s>> = c
                 .arguments
@@ -394,8 +428,47 @@ where
                 }
                 v
             }
+            Val::Local(d) => self.follow(d, args, range, scope),
             other => self.invoke(other, args, Vec::new(), range, scope),
         }
+    }
+
+    /// Runs a function defined in the body with `args` bound to its parameters, in a scope of
+    /// its own that sees the body's names; its return value is what it gives back.
+    fn follow(
+        &mut self,
+        d: &'s ast::StmtFunctionDef,
+        args: Vec<Val<'s>>,
+        range: TextRange,
+        scope: &mut Scope<'s>,
+    ) -> Val<'s> {
+        if self.depth >= MAX_NESTING {
+            self.opaque(
+                "deep_local_function",
+                range,
+                "functions defined in the job body call each other too deeply to follow".into(),
+            );
+            return Val::Nothing;
+        }
+        let mut inner = Scope {
+            prefix: scope.prefix.clone(),
+            group: scope.group.clone(),
+            vars: scope.vars.clone(),
+            returned: None,
+        };
+        let params = d
+            .parameters
+            .posonlyargs
+            .iter()
+            .chain(&d.parameters.args)
+            .map(|p| p.parameter.name.to_string());
+        for (p, a) in params.zip(args) {
+            inner.vars.insert(p, a);
+        }
+        self.depth += 1;
+        self.block(&d.body, &mut inner);
+        self.depth -= 1;
+        inner.returned.unwrap_or(Val::Nothing)
     }
 
     /// The invocation name Dagster gives: the name, then `name_2`, `name_3`, … in a scope.

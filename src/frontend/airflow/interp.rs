@@ -543,6 +543,9 @@ where
                 let u = &self.unbound[*i];
                 (u.class.clone(), u.call, u.fixed.clone())
             };
+            // Placed once: an operator whose own arguments wire it again (a cycle through
+            // `>>` in its keywords) is not placed a second time while it is being placed.
+            self.unbound[*i].placed = Some(Vec::new());
             // Made in the DAG, outside any of its task groups.
             let groups = std::mem::take(&mut self.group_stack);
             self.dag_stack.push(dag);

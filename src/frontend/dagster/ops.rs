@@ -14,6 +14,9 @@ use crate::ir::{
 
 /// Deepest graph nesting followed.
 const MAX_NESTING: usize = 16;
+/// Calls of functions defined in a job body that one job's reading follows (a helper calling
+/// itself several times would otherwise multiply without end).
+const MAX_FOLLOWS: usize = 256;
 /// Most iterations unrolled from one loop in a job body.
 const MAX_UNROLL: usize = 1_000;
 
@@ -75,6 +78,7 @@ pub struct OpReader<'r, 'c, 's, 'a> {
     taken: HashMap<String, usize>,
     edge_set: HashSet<(String, String)>,
     depth: usize,
+    follows: usize,
     loop_names: HashMap<String, Value>,
 }
 
@@ -90,6 +94,7 @@ where
             taken: HashMap::new(),
             edge_set: HashSet::new(),
             depth: 0,
+            follows: 0,
             loop_names: HashMap::new(),
         }
     }
@@ -442,6 +447,17 @@ where
         range: TextRange,
         scope: &mut Scope<'s>,
     ) -> Val<'s> {
+        self.follows += 1;
+        if self.follows == MAX_FOLLOWS + 1 {
+            self.opaque(
+                "local_function_budget",
+                range,
+                format!("functions defined in the job body are called more than {MAX_FOLLOWS} times; the calls past that are not read"),
+            );
+        }
+        if self.follows > MAX_FOLLOWS {
+            return Val::Nothing;
+        }
         if self.depth >= MAX_NESTING {
             self.opaque(
                 "deep_local_function",

@@ -121,7 +121,7 @@ pub fn read_rows(
     let (files, errors) = collect_files(paths);
     let read = super::parallel::map_ordered(&files, |p| {
         let mut file = frontend::read_path_here(p);
-        let rows = rows_of(&file, p, engine, table);
+        let rows = rows_from(&file, engine, &ports_of(&file, engine, table));
         file.pipelines = Vec::new();
         file.support = Vec::new();
         FileRows { file, rows }
@@ -133,18 +133,53 @@ pub fn read_rows(
 /// grading its move to each other framework with the effort model.
 pub fn inventory(estate: &Estate, engine: &Engine, table: &Translations) -> Inventory {
     let rows = super::parallel::map_ordered(&estate.files, |f| {
-        rows_of(f, Path::new(&f.path), engine, table)
+        rows_from(f, engine, &ports_of(f, engine, table))
     });
     inventory_of(estate.files.iter().zip(rows))
 }
 
-/// The rows of one file's pipelines, each with its effort to every other framework.
-fn rows_of(file: &SourceFile, path: &Path, engine: &Engine, table: &Translations) -> Vec<Row> {
-    let efforts = efforts_of(file, path, engine, table);
+/// One file's ports, made in memory, to every framework it is not written for: each ledger
+/// carries the matrix's cost rules of its move (the effort model); a failed port keeps its error.
+pub type Ports = Vec<(
+    crate::emit::Target,
+    Result<Vec<crate::report::Ledger>, String>,
+)>;
+
+/// The ports of `file` to every other framework (none for a file without pipelines).
+pub fn ports_of(file: &SourceFile, engine: &Engine, table: &Translations) -> Ports {
+    if file.pipelines.is_empty() {
+        return Vec::new();
+    }
+    let assessed = super::effort::assess_all(file, engine);
+    Framework::ALL
+        .into_iter()
+        .filter(|f| file.framework != Some(*f))
+        .filter_map(|f| crate::emit::Target::parse(f.id()).ok())
+        .map(|t| {
+            let ported = crate::emit::port_file(file, t, table).map(|(_, mut ledgers)| {
+                super::effort::add_cost_rules(&mut ledgers, file, &assessed);
+                ledgers
+            });
+            (t, ported)
+        })
+        .collect()
+}
+
+/// The rows of one file's pipelines, each with its effort to every framework `ports` reached
+/// (a target whose port failed has no entry).
+pub fn rows_from(file: &SourceFile, engine: &Engine, ports: &Ports) -> Vec<Row> {
     file.pipelines
         .iter()
-        .zip(efforts)
-        .map(|(p, e)| row(&file.path, p, engine, e))
+        .map(|p| {
+            let efforts = ports
+                .iter()
+                .filter_map(|(t, ported)| {
+                    let l = ported.as_ref().ok()?.iter().find(|l| l.pipeline == p.id)?;
+                    Some((t.framework.id().to_string(), Effort::of(l)))
+                })
+                .collect();
+            row(&file.path, p, engine, efforts)
+        })
         .collect()
 }
 
@@ -198,36 +233,6 @@ pub fn inventory_of<'f>(files: impl IntoIterator<Item = (&'f SourceFile, Vec<Row
         files_with_errors: with_errors,
         diagnostics,
     }
-}
-
-/// Each pipeline's effort to every other framework, in the order of `file.pipelines`, from
-/// ports of the file made in memory (nothing is written). A target whose port fails has no
-/// entry.
-fn efforts_of(
-    file: &SourceFile,
-    path: &Path,
-    engine: &Engine,
-    table: &Translations,
-) -> Vec<BTreeMap<String, Effort>> {
-    let mut out = vec![BTreeMap::new(); file.pipelines.len()];
-    for framework in Framework::ALL
-        .into_iter()
-        .filter(|f| file.framework != Some(*f))
-    {
-        let Ok(target) = crate::emit::Target::parse(framework.id()) else {
-            continue;
-        };
-        let Ok((_, mut ledgers)) = super::port::port_or_copy(file, path, target, table) else {
-            continue;
-        };
-        super::effort::add_cost_rules(&mut ledgers, file, engine);
-        for (slot, p) in out.iter_mut().zip(&file.pipelines) {
-            if let Some(l) = ledgers.iter().find(|l| l.pipeline == p.id) {
-                slot.insert(framework.id().to_string(), Effort::of(l));
-            }
-        }
-    }
-    out
 }
 
 fn row(path: &str, p: &Pipeline, engine: &Engine, migration: BTreeMap<String, Effort>) -> Row {
@@ -672,7 +677,11 @@ fn grade_port(
     for f in estate.files.iter().filter(|f| !f.pipelines.is_empty()) {
         match super::port::port_or_copy(f, Path::new(&f.path), target, table) {
             Ok((_, mut ledgers)) => {
-                super::effort::add_cost_rules(&mut ledgers, f, engine);
+                super::effort::add_cost_rules(
+                    &mut ledgers,
+                    f,
+                    &super::effort::assess_all(f, engine),
+                );
                 ported.push((PathBuf::from(&f.path), ledgers));
             }
             Err(e) => {

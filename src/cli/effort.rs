@@ -3,7 +3,7 @@
 //! so the cost column and the port grade are one number. `analyze::rows_of` makes the ports.
 
 use crate::ir::SourceFile;
-use crate::matrix::Engine;
+use crate::matrix::{Assessment, Engine};
 use crate::report::Ledger;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -36,14 +36,28 @@ impl Effort {
     }
 }
 
+/// The matrix's reading of each pipeline of a file, in file order (`None` where it failed).
+pub fn assess_all(file: &SourceFile, engine: &Engine) -> Vec<Option<Assessment>> {
+    file.pipelines
+        .iter()
+        .map(|p| engine.assess(p).ok())
+        .collect()
+}
+
 /// Adds to each ledger of a ported file the matrix's cost rules that fire for its pipeline's
-/// move to the ledger's target (a copy to the file's own framework fires none).
-pub fn add_cost_rules(ledgers: &mut [Ledger], file: &SourceFile, engine: &Engine) {
+/// move to the ledger's target (a copy to the file's own framework fires none); `assessed` is
+/// [`assess_all`] of the file, so ports to several targets assess each pipeline once.
+pub fn add_cost_rules(ledgers: &mut [Ledger], file: &SourceFile, assessed: &[Option<Assessment>]) {
     for l in ledgers {
-        let Some(p) = file.pipelines.iter().find(|p| p.id == l.pipeline) else {
+        let Some(a) = file
+            .pipelines
+            .iter()
+            .zip(assessed)
+            .find(|(p, _)| p.id == l.pipeline)
+            .and_then(|(_, a)| a.as_ref())
+        else {
             continue;
         };
-        let Ok(a) = engine.assess(p) else { continue };
         let target = l.target.split('@').next().unwrap_or_default();
         if let Some(cost) = a.costs.get(target) {
             l.add_cost_rules(cost.points, cost.reasons.clone());

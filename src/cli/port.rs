@@ -69,7 +69,8 @@ pub fn run(a: PortArgs) -> i32 {
         let mut file = crate::frontend::read_path_here(p);
         let ported = (!file.pipelines.is_empty()).then(|| {
             port_or_copy(&file, p, target, &table).map(|(text, mut ledgers)| {
-                super::effort::add_cost_rules(&mut ledgers, &file, &engine);
+                let assessed = super::effort::assess_all(&file, &engine);
+                super::effort::add_cost_rules(&mut ledgers, &file, &assessed);
                 (text, ledgers)
             })
         });

@@ -9,11 +9,11 @@ use super::links::{encode_segment, page_name, relative_href};
 use super::section::{PipelineSection, PortSection};
 use super::stamp::InputCommit;
 use super::summary::{Summary, summarize};
-use crate::cli::analyze::{self, Inventory};
-use crate::emit::{Target, port_file};
+use crate::cli::analyze::{self, Inventory, Ports};
+use crate::emit::Target;
 use crate::frontend::WalkError;
 use crate::graph::{Drawing, svg};
-use crate::ir::{Estate, Framework, Pipeline, SourceFile};
+use crate::ir::{Estate, Pipeline, SourceFile};
 use crate::matrix::render::{MatrixJson, matrix_json};
 use crate::matrix::{Engine, Matrix};
 use crate::report::{Entry, Fidelity, Ledger, Translations};
@@ -75,15 +75,20 @@ pub fn build<'m>(
     generated: String,
     commits: Vec<InputCommit>,
 ) -> Page<'m> {
-    let inventory = analyze::inventory(src.estate, src.engine, src.table);
+    // Each file is ported once to each other framework: the inventory's effort column and the
+    // sections' ledgers come from the same ports.
+    let files = &src.estate.files;
+    let ports: Vec<Ports> =
+        crate::cli::parallel::map_ordered(files, |f| analyze::ports_of(f, src.engine, src.table));
+    let rows = files
+        .iter()
+        .zip(&ports)
+        .map(|(f, p)| analyze::rows_from(f, src.engine, p));
+    let inventory = analyze::inventory_of(files.iter().zip(rows));
     let mut pipelines = Vec::new();
-    for file in &src.estate.files {
-        if file.pipelines.is_empty() {
-            continue;
-        }
-        let ports = file_ports(file, src.table, src.engine);
+    for (file, ports) in files.iter().zip(&ports) {
         for p in &file.pipelines {
-            pipelines.push(section(pipelines.len(), file, p, &ports, src, place));
+            pipelines.push(section(pipelines.len(), file, p, ports, src, place));
         }
     }
     let matrix = matrix_json(src.matrix);
@@ -113,25 +118,6 @@ fn commit_text(commits: &[InputCommit]) -> String {
             .collect::<Vec<_>>()
             .join("; "),
     }
-}
-
-type Ports = Vec<(Target, Result<Vec<Ledger>, String>)>;
-
-/// One port per other framework for the whole file, as `orchmig port` writes it, each ledger
-/// with the matrix's cost rules of its move (the effort model, docs/effort.md).
-fn file_ports(file: &SourceFile, table: &Translations, engine: &Engine) -> Ports {
-    Framework::ALL
-        .into_iter()
-        .filter(|fw| Some(*fw) != file.framework)
-        .filter_map(|fw| Target::parse(fw.id()).ok())
-        .map(|t| {
-            let ported = port_file(file, t, table).map(|(_, mut l)| {
-                crate::cli::effort::add_cost_rules(&mut l, file, engine);
-                l
-            });
-            (t, ported)
-        })
-        .collect()
 }
 
 fn folder_href(dir: &Path) -> String {

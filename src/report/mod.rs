@@ -85,7 +85,7 @@ pub struct Ledger {
     /// The matrix's cost rules that fire for this move.
     #[serde(skip_serializing_if = "CostReview::is_empty")]
     pub review: CostReview,
-    /// The effort model's weights, from the table the entries were recorded with.
+    /// The effort model's weights, from the table `finish` was given.
     #[serde(skip)]
     weights: Weights,
     /// Where each recorded (construct, subject) was pushed in `entries` (a hint: entries are
@@ -253,7 +253,6 @@ impl Ledger {
                 .map_or(Fidelity::Exact, |e| e.fidelity);
         }
         self.seen.insert(key, self.entries.len());
-        self.weights = table.effort;
         let (code, rule_fidelity, how) = match table.get(construct) {
             Some(c) => {
                 let r = c.rule(&self.target);
@@ -327,6 +326,7 @@ impl Ledger {
     /// Default-deny: every pending construct no writer or pass consumed becomes an entry of
     /// fidelity `none`; then the entries are sorted by line and code.
     pub fn finish(&mut self, table: &Translations) {
+        self.weights = table.effort;
         let pending = std::mem::take(&mut self.pending);
         for c in &pending {
             if !self.has(&c.id, &c.subject) {

@@ -17,6 +17,20 @@ pub struct FunctionCtx {
     pub is_async: bool,
 }
 
+impl FunctionCtx {
+    /// The text of the functions a module writes (decorators, signatures, bodies), for the
+    /// scans that decide its imports and support code.
+    pub fn text_of(functions: &[FunctionCtx]) -> String {
+        let mut text = String::new();
+        for f in functions {
+            text.push_str(&f.decorator);
+            text.push_str(&f.signature);
+            text.push_str(&f.body);
+        }
+        text
+    }
+}
+
 /// A generated pipeline function (Airflow `@dag`, Prefect `@flow`): decorator, `def` line, body statements.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PipelineCtx {

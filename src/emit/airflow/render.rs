@@ -35,12 +35,7 @@ pub(super) fn render(m: ModuleState) -> Result<(String, Vec<Ledger>), String> {
         assets,
         ..
     } = m;
-    let mut emitted = String::new();
-    for t in &tasks {
-        emitted.push_str(&t.decorator);
-        emitted.push_str(&t.signature);
-        emitted.push_str(&t.body);
-    }
+    let mut emitted = FunctionCtx::text_of(&tasks);
     for d in &dags {
         emitted.push_str(&d.statements.join("\n"));
         emitted.push_str(&d.decorator);

@@ -101,12 +101,7 @@ pub(super) fn render(m: ModuleState) -> Result<(String, Vec<Ledger>), String> {
         "defs = {}",
         Expr::call("dg.Definitions", kw).format_lead(0, 7, 0)
     );
-    let mut emitted = String::new();
-    for a in &assets {
-        emitted.push_str(&a.decorator);
-        emitted.push_str(&a.signature);
-        emitted.push_str(&a.body);
-    }
+    let mut emitted = FunctionCtx::text_of(&assets);
     emitted.push_str(&jobs.join("\n"));
     emitted.push_str(&defs);
     let mut own: Vec<&str> = vec!["dg"];

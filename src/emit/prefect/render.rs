@@ -55,12 +55,7 @@ pub(super) fn render(m: ModuleState) -> Result<(String, Vec<Ledger>), String> {
     if tasks.iter().any(|t| t.decorator.contains("timedelta(")) {
         imports.name("datetime", "timedelta");
     }
-    let mut emitted = String::new();
-    for t in &tasks {
-        emitted.push_str(&t.decorator);
-        emitted.push_str(&t.signature);
-        emitted.push_str(&t.body);
-    }
+    let mut emitted = FunctionCtx::text_of(&tasks);
     for f in &flows {
         emitted.push_str(&f.statements.join("\n"));
         emitted.push_str(&f.signature);
